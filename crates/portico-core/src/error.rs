@@ -1,0 +1,161 @@
+//! The one validation error of the domain: which field is wrong and why.
+
+use std::fmt;
+
+/// A rejected input, naming the field so that an API client can point at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+pub type ValidationResult<T> = Result<T, Invalid>;
+
+/// Checks a required text field: trimmed, not empty, at most `max` characters.
+pub fn required_text(field: &str, value: &str, max: usize) -> ValidationResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Invalid::new(field, "must not be empty"));
+    }
+    bounded_text(field, value, max)
+}
+
+/// Checks an optional text field; an empty string counts as absent.
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> ValidationResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => bounded_text(field, v, max).map(Some),
+    }
+}
+
+fn bounded_text(field: &str, value: &str, max: usize) -> ValidationResult<String> {
+    if value.chars().count() > max {
+        return Err(Invalid::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// A deliberately small e-mail check: one `@`, something on each side, a dot in the domain.
+pub fn email(field: &str, value: &str) -> ValidationResult<String> {
+    let value = required_text(field, value, 254)?;
+    let valid = match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !value.contains(char::is_whitespace)
+        }
+        None => false,
+    };
+    if valid {
+        Ok(value)
+    } else {
+        Err(Invalid::new(field, "must be an e-mail address"))
+    }
+}
+
+/// An absolute `http(s)` URL, as used for logos, support pages and return links.
+pub fn url(field: &str, value: &str) -> ValidationResult<String> {
+    let value = required_text(field, value, 2048)?;
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && !value.contains(char::is_whitespace) =>
+        {
+            Ok(value)
+        }
+        _ => Err(Invalid::new(field, "must be an absolute http or https URL")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert!(email("email", "ana@example.com").is_ok());
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.com",
+            "ana@x",
+            "a b@x.com",
+            "a@b@c.com",
+            "a@.com",
+        ] {
+            assert!(email("email", bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn urls() {
+        assert!(url("u", "https://example.com/back").is_ok());
+        for bad in [
+            "javascript:alert(1)",
+            "//evil.com",
+            "https://",
+            "ftp://x",
+            "https:///x",
+        ] {
+            assert!(url("u", bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn text_limits() {
+        assert_eq!(required_text("name", "  Ada  ", 10).unwrap(), "Ada");
+        assert!(required_text("name", "   ", 10).is_err());
+        assert!(required_text("name", "abcdefghijk", 10).is_err());
+        assert!(required_text("name", "a\u{0}b", 10).is_err());
+        assert_eq!(optional_text("x", Some(" "), 5).unwrap(), None);
+    }
+}
+
+/// Why a change to an existing record was refused: bad input, or a state that does not allow it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The record's current state forbids the change (e.g. editing a paid invoice).
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub fn conflict<T>(message: impl Into<String>) -> Result<T, Refused> {
+    Err(Refused::Conflict(message.into()))
+}

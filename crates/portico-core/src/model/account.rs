@@ -1,0 +1,259 @@
+//! The vendor account, its branding and portal settings, and its API keys.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{self, Invalid, ValidationResult};
+use crate::scope::ApiScopes;
+use crate::{AccountId, ApiKeyId, Timestamp};
+
+/// A vendor: one tenant of Portico, addressed by its unique `subdomain`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Account {
+    pub id: AccountId,
+    pub subdomain: String,
+    pub name: String,
+    pub settings: PortalSettings,
+    pub created_at: Timestamp,
+}
+
+/// Checks a subdomain: 3–40 of `a-z 0-9 -`, starting with a letter, not ending with `-`.
+pub fn subdomain(value: &str) -> ValidationResult<String> {
+    let valid = (3..=40).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && !value.ends_with('-')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(Invalid::new(
+            "subdomain",
+            "must be 3 to 40 characters of a-z, 0-9 and '-', starting with a letter",
+        ))
+    }
+}
+
+/// How the portal looks and what it lets customers do. Stored as one document per account;
+/// every field has a default so that older documents keep loading.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PortalSettings {
+    pub branding: Branding,
+    pub features: PortalFeatures,
+    /// `en`, `de`, `fr` or `es`.
+    pub default_locale: String,
+    /// Origins (`https://app.example.com`) allowed to frame the portal; empty forbids framing.
+    pub allowed_origins: Vec<String>,
+    /// Where "back to vendor" leads when a session names no return URL.
+    pub default_return_url: Option<String>,
+}
+
+impl Default for PortalSettings {
+    fn default() -> Self {
+        Self {
+            branding: Branding::default(),
+            features: PortalFeatures::default(),
+            default_locale: "en".to_owned(),
+            allowed_origins: Vec::new(),
+            default_return_url: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct Branding {
+    pub display_name: Option<String>,
+    pub logo_url: Option<String>,
+    /// `#rrggbb`.
+    pub primary_color: Option<String>,
+    pub support_email: Option<String>,
+    pub support_url: Option<String>,
+}
+
+/// Which portal pages and self-service actions an account turns on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct PortalFeatures {
+    pub subscriptions: bool,
+    pub invoices: bool,
+    pub transactions: bool,
+    pub payment_methods: bool,
+    pub account: bool,
+    pub cancel: bool,
+    pub plan_change: bool,
+    pub quantity_change: bool,
+}
+
+impl Default for PortalFeatures {
+    fn default() -> Self {
+        Self {
+            subscriptions: true,
+            invoices: true,
+            transactions: true,
+            payment_methods: true,
+            account: true,
+            cancel: true,
+            plan_change: true,
+            quantity_change: true,
+        }
+    }
+}
+
+pub const LOCALES: &[&str] = &["en", "de", "fr", "es"];
+
+impl PortalSettings {
+    /// Checks every field, normalising what can be normalised.
+    pub fn validate(mut self) -> ValidationResult<Self> {
+        let b = &mut self.branding;
+        b.display_name =
+            error::optional_text("branding.display_name", b.display_name.as_deref(), 100)?;
+        b.logo_url = b
+            .logo_url
+            .as_deref()
+            .map(|u| error::url("branding.logo_url", u))
+            .transpose()?;
+        b.support_url = b
+            .support_url
+            .as_deref()
+            .map(|u| error::url("branding.support_url", u))
+            .transpose()?;
+        b.support_email = b
+            .support_email
+            .as_deref()
+            .map(|e| error::email("branding.support_email", e))
+            .transpose()?;
+        if let Some(color) = &b.primary_color {
+            let valid = color.len() == 7
+                && color.starts_with('#')
+                && color[1..].chars().all(|c| c.is_ascii_hexdigit());
+            if !valid {
+                return Err(Invalid::new(
+                    "branding.primary_color",
+                    "must be a colour like #1a73e8",
+                ));
+            }
+            b.primary_color = Some(color.to_ascii_lowercase());
+        }
+        if !LOCALES.contains(&self.default_locale.as_str()) {
+            return Err(Invalid::new(
+                "default_locale",
+                "must be one of: en, de, fr, es",
+            ));
+        }
+        if self.allowed_origins.len() > 20 {
+            return Err(Invalid::new(
+                "allowed_origins",
+                "may list at most 20 origins",
+            ));
+        }
+        for origin in &mut self.allowed_origins {
+            *origin = self::origin(origin)?;
+        }
+        self.default_return_url = self
+            .default_return_url
+            .as_deref()
+            .map(|u| error::url("default_return_url", u))
+            .transpose()?;
+        Ok(self)
+    }
+}
+
+/// An origin: scheme, host and optional port, nothing else (`https://app.example.com:8443`).
+pub fn origin(value: &str) -> ValidationResult<String> {
+    let invalid = || {
+        Invalid::new(
+            "allowed_origins",
+            format!("`{value}` is not an origin such as https://app.example.com"),
+        )
+    };
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(invalid)?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if host_ok {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(invalid())
+    }
+}
+
+/// An API key as listed; its secret exists only in the answer that created it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    #[serde(serialize_with = "serialize_api_scopes")]
+    pub scopes: ApiScopes,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ApiKey {
+    pub fn is_usable(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+fn serialize_api_scopes<S: serde::Serializer>(scopes: &ApiScopes, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(scopes.iter().map(|x| x.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subdomains() {
+        assert!(subdomain("acme").is_ok());
+        assert!(subdomain("acme-eu-2").is_ok());
+        for bad in [
+            "ac",
+            "Acme",
+            "1acme",
+            "acme-",
+            "ac me",
+            "acme.io",
+            &"a".repeat(41),
+        ] {
+            assert!(subdomain(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn settings_validate() {
+        let mut s = PortalSettings::default();
+        s.branding.primary_color = Some("#1A73E8".into());
+        s.allowed_origins = vec!["https://App.example.com".into()];
+        let s = s.validate().unwrap();
+        assert_eq!(s.branding.primary_color.as_deref(), Some("#1a73e8"));
+        assert_eq!(s.allowed_origins, ["https://app.example.com"]);
+
+        let mut bad = PortalSettings::default();
+        bad.allowed_origins = vec!["https://x.com/path".into()];
+        assert_eq!(bad.validate().unwrap_err().field, "allowed_origins");
+        let mut bad = PortalSettings::default();
+        bad.default_locale = "it".into();
+        assert_eq!(bad.validate().unwrap_err().field, "default_locale");
+    }
+
+    #[test]
+    fn settings_documents_fill_defaults() {
+        let s: PortalSettings = serde_json::from_str(r#"{"default_locale":"de"}"#).unwrap();
+        assert_eq!(s.default_locale, "de");
+        assert!(s.features.invoices);
+    }
+}

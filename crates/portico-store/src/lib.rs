@@ -1,0 +1,348 @@
+//! Portico's storage: the [`Store`] trait every backend implements, and the SQL backends
+//! (SQLite, the embedded default, and PostgreSQL), each with its own append-only migrations.
+
+mod error;
+pub mod sql;
+
+pub use error::{StoreError, StoreResult};
+pub use sql::SqlStore;
+
+use async_trait::async_trait;
+use portico_core::model::*;
+use portico_core::scope::ApiScopes;
+use portico_core::*;
+
+/// Filters for listing subscriptions.
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionFilter {
+    pub customer: Option<CustomerRef>,
+    pub status: Option<SubscriptionStatus>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    pub customer: Option<CustomerRef>,
+    pub status: Option<InvoiceStatus>,
+    pub subscription: Option<SubscriptionId>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TransactionFilter {
+    pub customer: Option<CustomerRef>,
+    pub invoice: Option<InvoiceId>,
+}
+
+/// An API key as the authenticator needs it: owner, metadata and the SHA-256 of its secret.
+#[derive(Debug, Clone)]
+pub struct ApiKeyCredential {
+    pub account: AccountId,
+    pub key: ApiKey,
+    pub secret_sha256: [u8; 32],
+}
+
+/// What an idempotency key has seen before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyBegin {
+    /// First use: the caller runs the request and then calls `idempotency_finish`.
+    Started,
+    /// The same request finished before; answer with its stored response.
+    Replay { status: u16, body: Vec<u8> },
+    /// The key was used with a different request.
+    Mismatch,
+    /// The first request with this key has not finished yet.
+    InProgress,
+}
+
+/// Every method that reads or writes tenant data takes the `AccountId` it is scoped to; rows of
+/// other accounts are invisible (`NotFound`), never an error that tells them apart.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is (`sqlite` or `postgres`), for logs and readiness.
+    fn backend(&self) -> &'static str;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// A cheap round trip, for readiness checks.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Accounts and API keys.
+    async fn create_account(
+        &self,
+        subdomain: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> StoreResult<Account>;
+    async fn account(&self, id: &AccountId) -> StoreResult<Account>;
+    async fn account_by_subdomain(&self, subdomain: &str) -> StoreResult<Account>;
+    async fn update_portal_settings(
+        &self,
+        id: &AccountId,
+        settings: PortalSettings,
+        now: Timestamp,
+    ) -> StoreResult<Account>;
+    async fn create_api_key(
+        &self,
+        account: &AccountId,
+        name: &str,
+        scopes: ApiScopes,
+        secret_sha256: [u8; 32],
+        expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> StoreResult<ApiKey>;
+    /// The one lookup not scoped by account: the key id comes from the credential itself.
+    async fn api_key_credential(&self, id: &ApiKeyId) -> StoreResult<ApiKeyCredential>;
+    async fn list_api_keys(
+        &self,
+        account: &AccountId,
+        page: PageRequest<ApiKeyId>,
+    ) -> StoreResult<List<ApiKey>>;
+    async fn revoke_api_key(
+        &self,
+        account: &AccountId,
+        id: &ApiKeyId,
+        now: Timestamp,
+    ) -> StoreResult<ApiKey>;
+    async fn touch_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<()>;
+
+    // Customers and contacts.
+    async fn create_customer(
+        &self,
+        account: &AccountId,
+        input: NewCustomer,
+        now: Timestamp,
+    ) -> StoreResult<Customer>;
+    async fn customer(&self, account: &AccountId, customer: &CustomerRef) -> StoreResult<Customer>;
+    async fn list_customers(
+        &self,
+        account: &AccountId,
+        email: Option<&str>,
+        page: PageRequest<CustomerId>,
+    ) -> StoreResult<List<Customer>>;
+    async fn update_customer(
+        &self,
+        account: &AccountId,
+        customer: &CustomerRef,
+        patch: CustomerPatch,
+        now: Timestamp,
+    ) -> StoreResult<Customer>;
+    /// Deletes the customer (it disappears from every lookup and frees its alias) and cancels its
+    /// live subscriptions.
+    async fn delete_customer(
+        &self,
+        account: &AccountId,
+        customer: &CustomerRef,
+        now: Timestamp,
+    ) -> StoreResult<Customer>;
+
+    async fn create_contact(
+        &self,
+        account: &AccountId,
+        input: NewContact,
+        now: Timestamp,
+    ) -> StoreResult<Contact>;
+    async fn contact(&self, account: &AccountId, contact: &ContactRef) -> StoreResult<Contact>;
+    async fn list_contacts(
+        &self,
+        account: &AccountId,
+        customer: Option<&CustomerRef>,
+        page: PageRequest<ContactId>,
+    ) -> StoreResult<List<Contact>>;
+    async fn update_contact(
+        &self,
+        account: &AccountId,
+        contact: &ContactRef,
+        patch: ContactPatch,
+        now: Timestamp,
+    ) -> StoreResult<Contact>;
+    async fn delete_contact(
+        &self,
+        account: &AccountId,
+        contact: &ContactRef,
+        now: Timestamp,
+    ) -> StoreResult<Contact>;
+
+    // Catalogue.
+    async fn create_product(
+        &self,
+        account: &AccountId,
+        input: NewProduct,
+        now: Timestamp,
+    ) -> StoreResult<Product>;
+    async fn product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product>;
+    async fn list_products(
+        &self,
+        account: &AccountId,
+        page: PageRequest<ProductId>,
+    ) -> StoreResult<List<Product>>;
+    async fn update_product(
+        &self,
+        account: &AccountId,
+        id: &ProductId,
+        patch: ProductPatch,
+        now: Timestamp,
+    ) -> StoreResult<Product>;
+    /// Refused with `Conflict` while plans refer to it.
+    async fn delete_product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product>;
+
+    async fn create_plan(
+        &self,
+        account: &AccountId,
+        input: NewPlan,
+        now: Timestamp,
+    ) -> StoreResult<Plan>;
+    async fn plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan>;
+    async fn list_plans(
+        &self,
+        account: &AccountId,
+        product: Option<&ProductId>,
+        page: PageRequest<PlanId>,
+    ) -> StoreResult<List<Plan>>;
+    async fn update_plan(
+        &self,
+        account: &AccountId,
+        id: &PlanId,
+        patch: PlanPatch,
+        now: Timestamp,
+    ) -> StoreResult<Plan>;
+    /// Refused with `Conflict` while subscriptions refer to it.
+    async fn delete_plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan>;
+
+    // Billing.
+    async fn create_subscription(
+        &self,
+        account: &AccountId,
+        input: NewSubscription,
+        now: Timestamp,
+    ) -> StoreResult<Subscription>;
+    async fn subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+    ) -> StoreResult<Subscription>;
+    async fn list_subscriptions(
+        &self,
+        account: &AccountId,
+        filter: SubscriptionFilter,
+        page: PageRequest<SubscriptionId>,
+    ) -> StoreResult<List<Subscription>>;
+    async fn update_subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+        patch: SubscriptionPatch,
+        now: Timestamp,
+    ) -> StoreResult<Subscription>;
+    async fn cancel_subscription(
+        &self,
+        account: &AccountId,
+        id: &SubscriptionId,
+        reason: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<Subscription>;
+
+    /// Numbers the invoice from the account's sequence in the same transaction.
+    async fn create_invoice(
+        &self,
+        account: &AccountId,
+        input: NewInvoice,
+        now: Timestamp,
+    ) -> StoreResult<Invoice>;
+    async fn invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice>;
+    async fn list_invoices(
+        &self,
+        account: &AccountId,
+        filter: InvoiceFilter,
+        page: PageRequest<InvoiceId>,
+    ) -> StoreResult<List<Invoice>>;
+    async fn update_invoice(
+        &self,
+        account: &AccountId,
+        id: &InvoiceId,
+        patch: InvoicePatch,
+        now: Timestamp,
+    ) -> StoreResult<Invoice>;
+    /// Only drafts can be deleted; others answer `Conflict` (void them instead).
+    async fn delete_invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice>;
+
+    /// A succeeded payment against an invoice pays it down in the same transaction.
+    async fn create_transaction(
+        &self,
+        account: &AccountId,
+        input: NewTransaction,
+        now: Timestamp,
+    ) -> StoreResult<Transaction>;
+    async fn transaction(
+        &self,
+        account: &AccountId,
+        id: &TransactionId,
+    ) -> StoreResult<Transaction>;
+    async fn list_transactions(
+        &self,
+        account: &AccountId,
+        filter: TransactionFilter,
+        page: PageRequest<TransactionId>,
+    ) -> StoreResult<List<Transaction>>;
+    async fn update_transaction(
+        &self,
+        account: &AccountId,
+        id: &TransactionId,
+        patch: TransactionPatch,
+        now: Timestamp,
+    ) -> StoreResult<Transaction>;
+    /// Only pending or failed transactions can be deleted.
+    async fn delete_transaction(
+        &self,
+        account: &AccountId,
+        id: &TransactionId,
+    ) -> StoreResult<Transaction>;
+
+    /// Making one payment method the default clears the flag on the customer's others.
+    async fn create_payment_method(
+        &self,
+        account: &AccountId,
+        input: NewPaymentMethod,
+        now: Timestamp,
+    ) -> StoreResult<PaymentMethod>;
+    async fn payment_method(
+        &self,
+        account: &AccountId,
+        id: &PaymentMethodId,
+    ) -> StoreResult<PaymentMethod>;
+    async fn list_payment_methods(
+        &self,
+        account: &AccountId,
+        customer: Option<&CustomerRef>,
+        page: PageRequest<PaymentMethodId>,
+    ) -> StoreResult<List<PaymentMethod>>;
+    async fn update_payment_method(
+        &self,
+        account: &AccountId,
+        id: &PaymentMethodId,
+        patch: PaymentMethodPatch,
+        now: Timestamp,
+    ) -> StoreResult<PaymentMethod>;
+    async fn delete_payment_method(
+        &self,
+        account: &AccountId,
+        id: &PaymentMethodId,
+    ) -> StoreResult<PaymentMethod>;
+
+    // Idempotency of vendor POSTs.
+    /// Claims `key` for a request whose method, path and body hash to `fingerprint`.
+    async fn idempotency_begin(
+        &self,
+        account: &AccountId,
+        key: &str,
+        fingerprint: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<IdempotencyBegin>;
+    /// Stores the answer so that replays get it.
+    async fn idempotency_finish(
+        &self,
+        account: &AccountId,
+        key: &str,
+        status: u16,
+        body: &[u8],
+    ) -> StoreResult<()>;
+    /// Forgets a claim whose request failed on the server side, so that a retry may run.
+    async fn idempotency_abandon(&self, account: &AccountId, key: &str) -> StoreResult<()>;
+}
