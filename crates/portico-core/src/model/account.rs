@@ -242,11 +242,15 @@ mod tests {
         assert_eq!(s.branding.primary_color.as_deref(), Some("#1a73e8"));
         assert_eq!(s.allowed_origins, ["https://app.example.com"]);
 
-        let mut bad = PortalSettings::default();
-        bad.allowed_origins = vec!["https://x.com/path".into()];
+        let bad = PortalSettings {
+            allowed_origins: vec!["https://x.com/path".into()],
+            ..PortalSettings::default()
+        };
         assert_eq!(bad.validate().unwrap_err().field, "allowed_origins");
-        let mut bad = PortalSettings::default();
-        bad.default_locale = "it".into();
+        let bad = PortalSettings {
+            default_locale: "it".into(),
+            ..PortalSettings::default()
+        };
         assert_eq!(bad.validate().unwrap_err().field, "default_locale");
     }
 

@@ -314,16 +314,16 @@ fn build_lines(lines: Vec<NewInvoiceLine>) -> ValidationResult<(Vec<InvoiceLine>
                 format!("must be between 1 and {MAX_QUANTITY}"),
             ));
         }
-        if line.unit_amount.abs() > 100_000_000_00 {
+        if line.unit_amount.abs() > 10_000_000_000 {
             return Err(Invalid::new(field("unit_amount"), "is too large"));
         }
-        if let (Some(s), Some(e)) = (line.period_start, line.period_end) {
-            if e < s {
-                return Err(Invalid::new(
-                    field("period_end"),
-                    "must not be before period_start",
-                ));
-            }
+        if let (Some(s), Some(e)) = (line.period_start, line.period_end)
+            && e < s
+        {
+            return Err(Invalid::new(
+                field("period_end"),
+                "must not be before period_start",
+            ));
         }
         let amount = line_amount(&field("unit_amount"), line.quantity, line.unit_amount)?;
         subtotal = subtotal
@@ -369,10 +369,10 @@ impl Invoice {
         let due_at = input
             .due_at
             .or_else(|| issued_at.map(|i| i.plus_secs(30 * DAY)));
-        if let (Some(i), Some(d)) = (issued_at, due_at) {
-            if d < i {
-                return Err(Invalid::new("due_at", "must not be before issued_at"));
-            }
+        if let (Some(i), Some(d)) = (issued_at, due_at)
+            && d < i
+        {
+            return Err(Invalid::new("due_at", "must not be before issued_at"));
         }
         let mut invoice = Invoice {
             id,
@@ -505,10 +505,10 @@ impl InvoicePatch {
                 inv.status = next;
             }
         }
-        if let (Some(i), Some(d)) = (inv.issued_at, inv.due_at) {
-            if d < i {
-                return Err(Invalid::new("due_at", "must not be before issued_at").into());
-            }
+        if let (Some(i), Some(d)) = (inv.issued_at, inv.due_at)
+            && d < i
+        {
+            return Err(Invalid::new("due_at", "must not be before issued_at").into());
         }
         inv.updated_at = now;
         Ok(inv)
@@ -566,7 +566,7 @@ impl Transaction {
         input: NewTransaction,
         now: Timestamp,
     ) -> ValidationResult<Transaction> {
-        if !(1..=100_000_000_00).contains(&input.amount) {
+        if !(1..=10_000_000_000).contains(&input.amount) {
             return Err(Invalid::new(
                 "amount",
                 "must be between 1 and 10000000000 minor units",
@@ -576,13 +576,13 @@ impl Transaction {
             .currency
             .or(invoice.map(|i| i.currency))
             .unwrap_or(customer.currency);
-        if let Some(inv) = invoice {
-            if inv.currency != currency {
-                return Err(Invalid::new(
-                    "currency",
-                    format!("must match the invoice's {}", inv.currency),
-                ));
-            }
+        if let Some(inv) = invoice
+            && inv.currency != currency
+        {
+            return Err(Invalid::new(
+                "currency",
+                format!("must match the invoice's {}", inv.currency),
+            ));
         }
         Ok(Transaction {
             id,
@@ -620,16 +620,16 @@ pub struct TransactionPatch {
 
 impl TransactionPatch {
     pub fn apply(self, mut txn: Transaction, now: Timestamp) -> Result<Transaction, Refused> {
-        if let Some(next) = self.status {
-            if next != txn.status {
-                if txn.status != TransactionStatus::Pending {
-                    return conflict(format!(
-                        "a {} transaction cannot change its status",
-                        txn.status
-                    ));
-                }
-                txn.status = next;
+        if let Some(next) = self.status
+            && next != txn.status
+        {
+            if txn.status != TransactionStatus::Pending {
+                return conflict(format!(
+                    "a {} transaction cannot change its status",
+                    txn.status
+                ));
             }
+            txn.status = next;
         }
         if let Some(d) = self.description {
             txn.description = error::optional_text("description", d.as_deref(), 500)?;
@@ -687,15 +687,15 @@ pub struct NewPaymentMethod {
 }
 
 fn check_expiry(month: Option<i32>, year: Option<i32>) -> ValidationResult<()> {
-    if let Some(m) = month {
-        if !(1..=12).contains(&m) {
-            return Err(Invalid::new("exp_month", "must be between 1 and 12"));
-        }
+    if let Some(m) = month
+        && !(1..=12).contains(&m)
+    {
+        return Err(Invalid::new("exp_month", "must be between 1 and 12"));
     }
-    if let Some(y) = year {
-        if !(2000..=2100).contains(&y) {
-            return Err(Invalid::new("exp_year", "must be a four-digit year"));
-        }
+    if let Some(y) = year
+        && !(2000..=2100).contains(&y)
+    {
+        return Err(Invalid::new("exp_year", "must be a four-digit year"));
     }
     Ok(())
 }

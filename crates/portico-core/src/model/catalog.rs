@@ -142,7 +142,7 @@ impl NewPlan {
                 format!("must be between 1 and {max_count}"),
             ));
         }
-        if !(0..=100_000_000_00).contains(&self.unit_amount) {
+        if !(0..=10_000_000_000).contains(&self.unit_amount) {
             return Err(Invalid::new(
                 "unit_amount",
                 "must be between 0 and 10000000000 minor units",

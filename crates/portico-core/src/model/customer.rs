@@ -41,13 +41,13 @@ impl Address {
         let text =
             |field: &str, v: Option<String>, max| error::optional_text(field, v.as_deref(), max);
         let country = text("address.country", self.country, 2)?;
-        if let Some(c) = &country {
-            if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-                return Err(Invalid::new(
-                    "address.country",
-                    "must be an ISO 3166-1 alpha-2 code such as DE",
-                ));
-            }
+        if let Some(c) = &country
+            && (c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()))
+        {
+            return Err(Invalid::new(
+                "address.country",
+                "must be an ISO 3166-1 alpha-2 code such as DE",
+            ));
         }
         Ok(Self {
             line1: text("address.line1", self.line1, 200)?,
