@@ -1,0 +1,134 @@
+//! API keys of the account: listed without secrets, created with the full key shown once,
+//! revoked by DELETE.
+
+use axum::Json;
+use axum::extract::State;
+use portico_auth::api_key;
+use portico_core::model::ApiKey;
+use portico_core::scope::{ApiScope, ApiScopes};
+use portico_core::{ApiKeyId, Invalid, List, Timestamp, error};
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+use utoipa_axum::routes;
+
+use super::{Created, created};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiQuery, IdPath, JsonBody, page};
+use crate::openapi::Routes;
+use crate::{AppState, VendorAuth};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .routes(routes!(create, list))
+        .routes(routes!(revoke))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// How many to return, 1 to 100 (default 10).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The last key id of the previous page.
+    starting_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    pub name: String,
+    /// Scope names such as `customers:read`; a key cannot get a scope its creator lacks.
+    pub scopes: Vec<String>,
+    /// When the key stops working; none means never.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A new key, with the full `key` that is shown this once and never again.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub api_key: ApiKey,
+    /// `portico_sk_…`: store it now, Portico keeps only its hash.
+    pub key: String,
+}
+
+/// Creates an API key.
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys",
+    request_body = NewApiKey,
+    responses((status = 201, description = "The new key, with its secret", body = CreatedApiKey)),
+    security(("bearer" = ["settings:write"])))]
+async fn create(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    body: JsonBody,
+) -> ApiResult<Created<CreatedApiKey>> {
+    auth.require(ApiScope::SettingsWrite)?;
+    let input = body.parse::<NewApiKey>()?;
+    let now = s.clock.now();
+    let name = error::required_text("name", &input.name, 100)?;
+    let scopes = ApiScopes::parse_list("scopes", &input.scopes)?;
+    if scopes.is_empty() {
+        return Err(Invalid::new("scopes", "must name at least one scope").into());
+    }
+    // Otherwise a key holding only settings:write could mint itself every other power.
+    if let Some(missing) = scopes.iter().find(|s| !auth.scopes.allows(*s)) {
+        return Err(ApiError::Forbidden(format!(
+            "scopes: a key cannot grant `{}`, which its creator lacks",
+            missing.as_str()
+        )));
+    }
+    if input.expires_at.is_some_and(|e| e <= now) {
+        return Err(Invalid::new("expires_at", "must be in the future").into());
+    }
+    let secret = api_key::new_secret();
+    let key = s
+        .store
+        .create_api_key(
+            &auth.account,
+            &name,
+            scopes,
+            secret.sha256,
+            input.expires_at,
+            now,
+        )
+        .await?;
+    let full = api_key::format_key(&key.id, &secret.secret);
+    Ok(created(CreatedApiKey {
+        api_key: key,
+        key: full,
+    }))
+}
+
+/// Lists the account's API keys, newest first, without their secrets.
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys",
+    params(ListQuery),
+    responses((status = 200, description = "A page of API keys", body = List<ApiKey>)),
+    security(("bearer" = ["settings:write"])))]
+async fn list(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<List<ApiKey>>> {
+    auth.require(ApiScope::SettingsWrite)?;
+    let page = page::<ApiKeyId>(q.limit.as_deref(), q.starting_after.as_deref())?;
+    Ok(Json(s.store.list_api_keys(&auth.account, page).await?))
+}
+
+/// Revokes an API key; it stops working at once.
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys",
+    params(("id" = ApiKeyId, Path, description = "API key id")),
+    responses((status = 200, description = "The revoked key", body = ApiKey)),
+    security(("bearer" = ["settings:write"])))]
+async fn revoke(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<ApiKeyId>,
+) -> ApiResult<Json<ApiKey>> {
+    auth.require(ApiScope::SettingsWrite)?;
+    Ok(Json(
+        s.store
+            .revoke_api_key(&auth.account, &id, s.clock.now())
+            .await?,
+    ))
+}

@@ -1,0 +1,141 @@
+//! Invoices: numbered per account, editable only while draft.
+
+use axum::Json;
+use axum::extract::State;
+use portico_core::model::{CustomerRef, Invoice, InvoicePatch, InvoiceStatus, NewInvoice};
+use portico_core::scope::ApiScope;
+use portico_core::{InvoiceId, List, SubscriptionId};
+use portico_store::InvoiceFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::routes;
+
+use super::{Created, created};
+use crate::error::ApiResult;
+use crate::extract::{ApiQuery, IdPath, JsonBody, id_param, page};
+use crate::openapi::Routes;
+use crate::{AppState, VendorAuth};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update, delete))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// How many to return, 1 to 100 (default 10).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The last invoice id of the previous page.
+    starting_after: Option<String>,
+    /// Only invoices of this customer (id or alias).
+    customer: Option<String>,
+    /// Only invoices in this status.
+    #[param(value_type = Option<InvoiceStatus>)]
+    status: Option<String>,
+    /// Only invoices of this subscription.
+    #[param(value_type = Option<SubscriptionId>)]
+    subscription: Option<String>,
+}
+
+/// Creates an invoice; it takes the account's next number.
+#[utoipa::path(post, path = "/api/v1/invoices", tag = "invoices",
+    request_body = NewInvoice,
+    responses((status = 201, description = "The new invoice", body = Invoice)),
+    security(("bearer" = ["billing:write"])))]
+async fn create(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    body: JsonBody,
+) -> ApiResult<Created<Invoice>> {
+    auth.require(ApiScope::BillingWrite)?;
+    let input = body.parse::<NewInvoice>()?;
+    let invoice = s
+        .store
+        .create_invoice(&auth.account, input, s.clock.now())
+        .await?;
+    Ok(created(invoice))
+}
+
+/// Lists invoices, newest first.
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices",
+    params(ListQuery),
+    responses((status = 200, description = "A page of invoices", body = List<Invoice>)),
+    security(("bearer" = ["billing:read"])))]
+async fn list(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<List<Invoice>>> {
+    auth.require(ApiScope::BillingRead)?;
+    let page = page::<InvoiceId>(q.limit.as_deref(), q.starting_after.as_deref())?;
+    let filter = InvoiceFilter {
+        customer: q.customer.as_deref().map(CustomerRef::parse),
+        status: q
+            .status
+            .as_deref()
+            .map(|st| InvoiceStatus::parse("status", st))
+            .transpose()?,
+        subscription: q
+            .subscription
+            .as_deref()
+            .map(|id| id_param::<SubscriptionId>("subscription", id))
+            .transpose()?,
+    };
+    Ok(Json(
+        s.store.list_invoices(&auth.account, filter, page).await?,
+    ))
+}
+
+/// Gets an invoice.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices",
+    params(("id" = InvoiceId, Path, description = "Invoice id")),
+    responses((status = 200, description = "The invoice", body = Invoice)),
+    security(("bearer" = ["billing:read"])))]
+async fn get(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<InvoiceId>,
+) -> ApiResult<Json<Invoice>> {
+    auth.require(ApiScope::BillingRead)?;
+    Ok(Json(s.store.invoice(&auth.account, &id).await?))
+}
+
+/// Moves an invoice on (draft → open → paid | void | uncollectible) or edits a draft.
+#[utoipa::path(patch, path = "/api/v1/invoices/{id}", tag = "invoices",
+    params(("id" = InvoiceId, Path, description = "Invoice id")),
+    request_body = InvoicePatch,
+    responses((status = 200, description = "The changed invoice", body = Invoice)),
+    security(("bearer" = ["billing:write"])))]
+async fn update(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<InvoiceId>,
+    body: JsonBody,
+) -> ApiResult<Json<Invoice>> {
+    auth.require(ApiScope::BillingWrite)?;
+    let patch = body.parse::<InvoicePatch>()?;
+    let invoice = s
+        .store
+        .update_invoice(&auth.account, &id, patch, s.clock.now())
+        .await?;
+    Ok(Json(invoice))
+}
+
+/// Deletes a draft invoice (others are voided instead: 409).
+#[utoipa::path(delete, path = "/api/v1/invoices/{id}", tag = "invoices",
+    params(("id" = InvoiceId, Path, description = "Invoice id")),
+    responses((status = 200, description = "The deleted invoice", body = Invoice),
+        (status = 409, description = "The invoice is not a draft", body = crate::error::ErrorBody)),
+    security(("bearer" = ["billing:write"])))]
+async fn delete(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<InvoiceId>,
+) -> ApiResult<Json<Invoice>> {
+    auth.require(ApiScope::BillingWrite)?;
+    Ok(Json(s.store.delete_invoice(&auth.account, &id).await?))
+}

@@ -1,0 +1,39 @@
+//! The vendor REST API under `/api/v1`: one module per resource, each with its `router()`.
+
+pub mod api_keys;
+pub mod contacts;
+pub mod customers;
+pub mod invoices;
+pub mod payment_methods;
+pub mod plans;
+pub mod portal_settings;
+pub mod products;
+pub mod subscriptions;
+pub mod transactions;
+
+use axum::Json;
+use axum::http::StatusCode;
+
+use crate::openapi::Routes;
+
+/// Every vendor route; the caller puts authentication around them.
+pub fn router() -> Routes {
+    Routes::new()
+        .merge(customers::router())
+        .merge(contacts::router())
+        .merge(products::router())
+        .merge(plans::router())
+        .merge(subscriptions::router())
+        .merge(invoices::router())
+        .merge(transactions::router())
+        .merge(payment_methods::router())
+        .merge(api_keys::router())
+        .merge(portal_settings::router())
+}
+
+/// The answer to a create: 201 and the new record.
+pub type Created<T> = (StatusCode, Json<T>);
+
+pub fn created<T>(value: T) -> Created<T> {
+    (StatusCode::CREATED, Json(value))
+}

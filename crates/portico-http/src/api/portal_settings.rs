@@ -1,0 +1,154 @@
+//! The account's portal settings: branding, feature switches, default locale, allowed origins.
+
+use axum::Json;
+use axum::extract::State;
+use portico_core::model::{PortalSettings, nullable};
+use portico_core::scope::ApiScope;
+use serde::Deserialize;
+use utoipa_axum::routes;
+
+use crate::error::ApiResult;
+use crate::extract::JsonBody;
+use crate::openapi::Routes;
+use crate::{AppState, VendorAuth};
+
+pub fn router() -> Routes {
+    Routes::new().routes(routes!(get, update))
+}
+
+/// The fields to change; each given field is merged into the current settings, field by field
+/// inside `branding` and `features`; `null` clears a nullable field.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettingsPatch {
+    pub branding: Option<BrandingPatch>,
+    pub features: Option<FeaturesPatch>,
+    /// `en`, `de`, `fr` or `es`.
+    pub default_locale: Option<String>,
+    /// Replaces the list of origins allowed to frame the portal.
+    pub allowed_origins: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub default_return_url: Option<Option<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingPatch {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub display_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub logo_url: Option<Option<String>>,
+    /// `#rrggbb`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub primary_color: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub support_email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub support_url: Option<Option<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturesPatch {
+    pub subscriptions: Option<bool>,
+    pub invoices: Option<bool>,
+    pub transactions: Option<bool>,
+    pub payment_methods: Option<bool>,
+    pub account: Option<bool>,
+    pub cancel: Option<bool>,
+    pub plan_change: Option<bool>,
+    pub quantity_change: Option<bool>,
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
+impl PortalSettingsPatch {
+    /// The merged settings, not yet validated.
+    pub fn merge_into(self, mut s: PortalSettings) -> PortalSettings {
+        if let Some(b) = self.branding {
+            set(&mut s.branding.display_name, b.display_name);
+            set(&mut s.branding.logo_url, b.logo_url);
+            set(&mut s.branding.primary_color, b.primary_color);
+            set(&mut s.branding.support_email, b.support_email);
+            set(&mut s.branding.support_url, b.support_url);
+        }
+        if let Some(f) = self.features {
+            set(&mut s.features.subscriptions, f.subscriptions);
+            set(&mut s.features.invoices, f.invoices);
+            set(&mut s.features.transactions, f.transactions);
+            set(&mut s.features.payment_methods, f.payment_methods);
+            set(&mut s.features.account, f.account);
+            set(&mut s.features.cancel, f.cancel);
+            set(&mut s.features.plan_change, f.plan_change);
+            set(&mut s.features.quantity_change, f.quantity_change);
+        }
+        set(&mut s.default_locale, self.default_locale);
+        set(&mut s.allowed_origins, self.allowed_origins);
+        set(&mut s.default_return_url, self.default_return_url);
+        s
+    }
+}
+
+/// The account's portal settings; any valid key may read them.
+#[utoipa::path(get, path = "/api/v1/portal-settings", tag = "portal-settings",
+    responses((status = 200, description = "The portal settings", body = PortalSettings)))]
+async fn get(State(s): State<AppState>, auth: VendorAuth) -> ApiResult<Json<PortalSettings>> {
+    Ok(Json(s.store.account(&auth.account).await?.settings))
+}
+
+/// Changes the given portal settings.
+#[utoipa::path(patch, path = "/api/v1/portal-settings", tag = "portal-settings",
+    request_body = PortalSettingsPatch,
+    responses((status = 200, description = "The changed portal settings", body = PortalSettings)),
+    security(("bearer" = ["settings:write"])))]
+async fn update(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    body: JsonBody,
+) -> ApiResult<Json<PortalSettings>> {
+    auth.require(ApiScope::SettingsWrite)?;
+    let patch = body.parse::<PortalSettingsPatch>()?;
+    let current = s.store.account(&auth.account).await?.settings;
+    let settings = patch.merge_into(current).validate()?;
+    let account = s
+        .store
+        .update_portal_settings(&auth.account, settings, s.clock.now())
+        .await?;
+    Ok(Json(account.settings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_only_given_fields() {
+        let mut current = PortalSettings::default();
+        current.features.cancel = false;
+        current.branding.display_name = Some("Acme".into());
+        let patch: PortalSettingsPatch = serde_json::from_str(
+            r##"{"branding": {"primary_color": "#112233", "display_name": null},
+                 "features": {"invoices": false}}"##,
+        )
+        .unwrap();
+        let merged = patch.merge_into(current);
+        assert_eq!(merged.branding.primary_color.as_deref(), Some("#112233"));
+        assert_eq!(merged.branding.display_name, None);
+        assert!(!merged.features.invoices);
+        assert!(!merged.features.cancel, "untouched switch kept");
+        assert_eq!(merged.default_locale, "en");
+        assert!(
+            serde_json::from_str::<PortalSettingsPatch>(r#"{"branding": {"logo": "x"}}"#).is_err()
+        );
+    }
+}

@@ -1,0 +1,135 @@
+//! Transactions: payments, refunds and credits; a succeeded payment pays down its invoice.
+
+use axum::Json;
+use axum::extract::State;
+use portico_core::model::{CustomerRef, NewTransaction, Transaction, TransactionPatch};
+use portico_core::scope::ApiScope;
+use portico_core::{InvoiceId, List, TransactionId};
+use portico_store::TransactionFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::routes;
+
+use super::{Created, created};
+use crate::error::ApiResult;
+use crate::extract::{ApiQuery, IdPath, JsonBody, id_param, page};
+use crate::openapi::Routes;
+use crate::{AppState, VendorAuth};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update, delete))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// How many to return, 1 to 100 (default 10).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The last transaction id of the previous page.
+    starting_after: Option<String>,
+    /// Only transactions of this customer (id or alias).
+    customer: Option<String>,
+    /// Only transactions of this invoice.
+    #[param(value_type = Option<InvoiceId>)]
+    invoice: Option<String>,
+}
+
+/// Records a transaction.
+#[utoipa::path(post, path = "/api/v1/transactions", tag = "transactions",
+    request_body = NewTransaction,
+    responses((status = 201, description = "The new transaction", body = Transaction)),
+    security(("bearer" = ["billing:write"])))]
+async fn create(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    body: JsonBody,
+) -> ApiResult<Created<Transaction>> {
+    auth.require(ApiScope::BillingWrite)?;
+    let input = body.parse::<NewTransaction>()?;
+    let txn = s
+        .store
+        .create_transaction(&auth.account, input, s.clock.now())
+        .await?;
+    Ok(created(txn))
+}
+
+/// Lists transactions, newest first.
+#[utoipa::path(get, path = "/api/v1/transactions", tag = "transactions",
+    params(ListQuery),
+    responses((status = 200, description = "A page of transactions", body = List<Transaction>)),
+    security(("bearer" = ["billing:read"])))]
+async fn list(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<List<Transaction>>> {
+    auth.require(ApiScope::BillingRead)?;
+    let page = page::<TransactionId>(q.limit.as_deref(), q.starting_after.as_deref())?;
+    let filter = TransactionFilter {
+        customer: q.customer.as_deref().map(CustomerRef::parse),
+        invoice: q
+            .invoice
+            .as_deref()
+            .map(|id| id_param::<InvoiceId>("invoice", id))
+            .transpose()?,
+    };
+    Ok(Json(
+        s.store
+            .list_transactions(&auth.account, filter, page)
+            .await?,
+    ))
+}
+
+/// Gets a transaction.
+#[utoipa::path(get, path = "/api/v1/transactions/{id}", tag = "transactions",
+    params(("id" = TransactionId, Path, description = "Transaction id")),
+    responses((status = 200, description = "The transaction", body = Transaction)),
+    security(("bearer" = ["billing:read"])))]
+async fn get(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<TransactionId>,
+) -> ApiResult<Json<Transaction>> {
+    auth.require(ApiScope::BillingRead)?;
+    Ok(Json(s.store.transaction(&auth.account, &id).await?))
+}
+
+/// Settles a pending transaction or changes its description.
+#[utoipa::path(patch, path = "/api/v1/transactions/{id}", tag = "transactions",
+    params(("id" = TransactionId, Path, description = "Transaction id")),
+    request_body = TransactionPatch,
+    responses((status = 200, description = "The changed transaction", body = Transaction)),
+    security(("bearer" = ["billing:write"])))]
+async fn update(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<TransactionId>,
+    body: JsonBody,
+) -> ApiResult<Json<Transaction>> {
+    auth.require(ApiScope::BillingWrite)?;
+    let patch = body.parse::<TransactionPatch>()?;
+    let txn = s
+        .store
+        .update_transaction(&auth.account, &id, patch, s.clock.now())
+        .await?;
+    Ok(Json(txn))
+}
+
+/// Deletes a pending or failed transaction (409 for others).
+#[utoipa::path(delete, path = "/api/v1/transactions/{id}", tag = "transactions",
+    params(("id" = TransactionId, Path, description = "Transaction id")),
+    responses((status = 200, description = "The deleted transaction", body = Transaction),
+        (status = 409, description = "The transaction succeeded", body = crate::error::ErrorBody)),
+    security(("bearer" = ["billing:write"])))]
+async fn delete(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<TransactionId>,
+) -> ApiResult<Json<Transaction>> {
+    auth.require(ApiScope::BillingWrite)?;
+    Ok(Json(s.store.delete_transaction(&auth.account, &id).await?))
+}

@@ -1,0 +1,191 @@
+//! Vendor authentication for `/api/v1`: a bearer credential becomes a [`VendorAuth`] (account
+//! and scopes) in the request, and handlers state the one scope they need.
+//!
+//! The bearer token's prefix selects how it is checked, so a second kind of credential (OAuth
+//! access tokens) is one more arm in [`authenticate_bearer`], and handlers do not change.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use portico_auth::api_key;
+use portico_core::scope::{ApiScope, ApiScopes};
+use portico_core::{AccountId, ApiKeyId, Timestamp};
+use portico_store::StoreError;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// How often a key's `last_used_at` is written; more often buys nothing and costs a write.
+const TOUCH_INTERVAL_MS: i64 = 60_000;
+
+/// Which credential authenticated the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    ApiKey(ApiKeyId),
+}
+
+/// An authenticated vendor: the account every lookup is scoped to, and what it may do.
+#[derive(Debug, Clone)]
+pub struct VendorAuth {
+    pub account: AccountId,
+    pub credential: Credential,
+    pub scopes: ApiScopes,
+}
+
+impl VendorAuth {
+    /// The API key behind this request, if it came with one.
+    pub fn key_id(&self) -> Option<&ApiKeyId> {
+        match &self.credential {
+            Credential::ApiKey(id) => Some(id),
+        }
+    }
+
+    /// 403 unless the credential has `scope` (a `…:write` scope implies its `…:read`).
+    pub fn require(&self, scope: ApiScope) -> ApiResult<()> {
+        if self.scopes.allows(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this credential lacks the scope `{}`",
+                scope.as_str()
+            )))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for VendorAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<VendorAuth>()
+            .cloned()
+            // Only a route mounted outside the auth layer gets here: a bug, not a client error.
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("route is not behind vendor auth")))
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::Unauthorized(message.to_owned())
+}
+
+/// Middleware: authenticates every request on the routes it wraps; nothing is cached, so the
+/// secret is checked against the store on each request.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let token = bearer_token(req.headers())?;
+    let auth = authenticate_bearer(&state, token).await?;
+    tracing::Span::current().record("account", tracing::field::display(&auth.account));
+    req.extensions_mut().insert(auth);
+    Ok(next.run(req).await)
+}
+
+fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("missing Authorization: Bearer credential"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| unauthorized("malformed Authorization header"))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(unauthorized(
+            "the Authorization header must be `Bearer <API key>`",
+        )),
+    }
+}
+
+/// Checks one bearer token by its kind.
+pub async fn authenticate_bearer(state: &AppState, token: &str) -> ApiResult<VendorAuth> {
+    if token.starts_with(api_key::PREFIX) {
+        return authenticate_api_key(state, token).await;
+    }
+    Err(unauthorized("unknown kind of bearer credential"))
+}
+
+async fn authenticate_api_key(state: &AppState, token: &str) -> ApiResult<VendorAuth> {
+    let invalid = || unauthorized("invalid API key");
+    let presented = api_key::parse_key(token).ok_or_else(invalid)?;
+    let credential = match state.store.api_key_credential(&presented.id).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound { .. }) => return Err(invalid()),
+        Err(e) => return Err(e.into()),
+    };
+    if !api_key::secret_matches(presented.secret, &credential.secret_sha256) {
+        return Err(invalid());
+    }
+    let now = state.clock.now();
+    let key = &credential.key;
+    if key.revoked_at.is_some() {
+        return Err(unauthorized("this API key has been revoked"));
+    }
+    if key.expires_at.is_some_and(|e| now >= e) {
+        return Err(unauthorized("this API key has expired"));
+    }
+    // Last-used time is informational; failing the request over it would be worse.
+    if needs_touch(key.last_used_at, now)
+        && let Err(e) = state.store.touch_api_key(&key.id, now).await
+    {
+        tracing::warn!(error = %e, "could not record API key use");
+    }
+    Ok(VendorAuth {
+        account: credential.account,
+        credential: Credential::ApiKey(key.id.clone()),
+        scopes: key.scopes,
+    })
+}
+
+fn needs_touch(last_used: Option<Timestamp>, now: Timestamp) -> bool {
+    last_used.is_none_or(|t| now.as_millis() - t.as_millis() >= TOUCH_INTERVAL_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn bearer_parsing() {
+        let mut h = HeaderMap::new();
+        assert!(bearer_token(&h).is_err());
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc"),
+        );
+        assert_eq!(bearer_token(&h).unwrap(), "abc");
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert!(bearer_token(&h).is_err());
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert!(bearer_token(&h).is_err());
+    }
+
+    #[test]
+    fn touches_at_most_once_a_minute() {
+        let now = Timestamp::from_secs(1_000);
+        assert!(needs_touch(None, now));
+        assert!(!needs_touch(Some(now.minus_secs(59)), now));
+        assert!(needs_touch(Some(now.minus_secs(60)), now));
+    }
+
+    #[test]
+    fn write_scopes_imply_read() {
+        let auth = VendorAuth {
+            account: AccountId::new(Timestamp::from_secs(1), [0; 10]),
+            credential: Credential::ApiKey(ApiKeyId::new(Timestamp::from_secs(1), [0; 10])),
+            scopes: ApiScopes::empty().with(ApiScope::BillingWrite),
+        };
+        assert!(auth.require(ApiScope::BillingRead).is_ok());
+        let e = auth.require(ApiScope::CustomersRead).unwrap_err();
+        assert!(e.to_string().contains("customers:read"));
+    }
+}

@@ -1,0 +1,165 @@
+//! The one error type of the HTTP layer and its one mapping to a response.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portico_core::Invalid;
+use portico_store::StoreError;
+use serde::Serialize;
+
+/// The machine-readable kind of an error, the same across every API of Portico.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    BadRequest,
+    NotFound,
+    Conflict,
+    Forbidden,
+    Unauthorized,
+    TooManyRequests,
+    InternalServerError,
+}
+
+/// Every error answer: `{"code": "NOT_FOUND", "message": "no such customer: 'x'"}`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400; the message names the offending field.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 413, with code `BAD_REQUEST`.
+    #[error("the request body is larger than 1 MiB")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// 503 with code `INTERNAL_SERVER_ERROR`: a dependency (the database) is down.
+    #[error("service unavailable")]
+    Unavailable,
+    /// 500; the cause goes to the log, never to the client.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::BadRequest(message.into())
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(cause.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            // 405 and 413 have no code of their own in the contract; both are a bad request.
+            ApiError::BadRequest(_) | ApiError::PayloadTooLarge | ApiError::MethodNotAllowed(_) => {
+                ErrorCode::BadRequest
+            }
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Unavailable | ApiError::Internal(_) => ErrorCode::InternalServerError,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            StoreError::Invalid(i) => i.into(),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            e @ (StoreError::Database(_) | StoreError::Corrupt(_)) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(i: Invalid) -> Self {
+        ApiError::BadRequest(i.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            // Logged inside the request's span, which carries the request id.
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        let status = self.status();
+        let body = ErrorBody {
+            code: self.code(),
+            message: self.to_string(),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"portico\""),
+            );
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_screaming_snake_case() {
+        let json = serde_json::to_value(ErrorBody {
+            code: ErrorCode::InternalServerError,
+            message: "internal error".into(),
+        })
+        .unwrap();
+        assert_eq!(json["code"], "INTERNAL_SERVER_ERROR");
+        assert_eq!(
+            serde_json::to_value(ErrorCode::TooManyRequests).unwrap(),
+            "TOO_MANY_REQUESTS"
+        );
+    }
+
+    #[test]
+    fn store_errors_map_to_statuses() {
+        let e: ApiError = StoreError::not_found("customer", "cus_x").into();
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+        let e: ApiError = StoreError::Invalid(Invalid::new("email", "bad")).into();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(e.to_string(), "email: bad");
+        let e: ApiError = StoreError::Conflict("alias taken".into()).into();
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        let e: ApiError = StoreError::Corrupt("secret detail".into()).into();
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.to_string(), "internal error");
+    }
+}
