@@ -12,6 +12,13 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Whether `s` has the exact shape of a [`random_token`]: 43 base64url characters that decode
+/// canonically to 32 bytes. Checked before hashing or any lookup, so junk costs next to nothing.
+pub fn is_random_token(s: &str) -> bool {
+    let mut bytes = [0u8; 32];
+    s.len() == 43 && matches!(URL_SAFE_NO_PAD.decode_slice(s, &mut bytes), Ok(32))
+}
+
 /// `n` random characters of `[0-9A-Za-z]`, for secrets that must survive copy and paste.
 pub fn random_alphanumeric(n: usize) -> String {
     const CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -50,6 +57,27 @@ mod tests {
         let s = random_alphanumeric(40);
         assert_eq!(s.len(), 40);
         assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(is_random_token(&a));
+    }
+
+    #[test]
+    fn token_shape() {
+        let t = random_token();
+        assert!(is_random_token(&t));
+        for bad in [
+            String::new(),
+            t[..42].to_owned(),
+            format!("{t}A"),
+            format!("{}=", &t[..42]),
+            format!("{}+", &t[..42]),
+            format!("{}/", &t[..42]),
+            // The 43rd character carries two spare bits; a non-zero one is not canonical.
+            "A".repeat(42) + "B",
+            "' OR 1=1--".into(),
+        ] {
+            assert!(!is_random_token(&bad), "{bad} accepted");
+        }
+        assert!(is_random_token(&("A".repeat(42) + "E")));
     }
 
     #[test]
