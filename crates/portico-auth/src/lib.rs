@@ -1,5 +1,8 @@
-//! Portico's credentials: API keys, and (with the portal access work) signing keys, portal
-//! tokens, redirect tokens and browser sessions. Secrets are only ever stored as SHA-256 hashes.
+//! Portico's credentials: API keys, signing keys, portal tokens, redirect tokens, browser
+//! sessions and CSRF. Pure logic: no database, no HTTP, no clock (`now` is always an argument).
+//! Secrets are only ever stored as SHA-256 hashes, private keys only sealed.
 
 pub mod api_key;
+pub mod portal_token;
 pub mod secret;
+pub mod signing;
