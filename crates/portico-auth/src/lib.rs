@@ -4,5 +4,6 @@
 
 pub mod api_key;
 pub mod portal_token;
+pub mod redirect;
 pub mod secret;
 pub mod signing;
