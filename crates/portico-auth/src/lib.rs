@@ -6,4 +6,5 @@ pub mod api_key;
 pub mod portal_token;
 pub mod redirect;
 pub mod secret;
+pub mod session;
 pub mod signing;
