@@ -1,0 +1,8 @@
+//! What the customer portal shows, as pure functions: locales, texts, money, dates and invoice PDFs.
+//!
+//! Nothing here does I/O or reads the clock, so the HTTP layer decides where bytes go and tests
+//! can compare exact output.
+
+pub mod locale;
+
+pub use locale::{Locale, negotiate};
