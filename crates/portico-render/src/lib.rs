@@ -3,6 +3,8 @@
 //! Nothing here does I/O or reads the clock, so the HTTP layer decides where bytes go and tests
 //! can compare exact output.
 
+pub mod format;
 pub mod locale;
 
+pub use format::{format_date, format_date_long, format_money};
 pub use locale::{Locale, negotiate};
