@@ -5,6 +5,8 @@
 
 pub mod format;
 pub mod locale;
+pub mod messages;
 
 pub use format::{format_date, format_date_long, format_money};
 pub use locale::{Locale, negotiate};
+pub use messages::{Msg, t, tf};
