@@ -6,7 +6,9 @@
 pub mod format;
 pub mod locale;
 pub mod messages;
+pub mod pdf;
 
 pub use format::{format_date, format_date_long, format_money};
 pub use locale::{Locale, negotiate};
 pub use messages::{Msg, t, tf};
+pub use pdf::{InvoicePdf, invoice_pdf};

@@ -1,0 +1,373 @@
+//! Invoice PDFs read back by Poppler (`pdftotext`, `pdfinfo`), as a customer's viewer would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use portico_core::model::{Address, Customer, Invoice, InvoiceLine, InvoiceStatus, Metadata};
+use portico_core::{Currency, CustomerId, InvoiceId, Timestamp};
+use portico_render::{InvoicePdf, Locale, invoice_pdf};
+
+fn at(date: &str) -> Timestamp {
+    Timestamp::parse_rfc3339("t", &format!("{date}T09:30:00Z")).unwrap()
+}
+
+fn customer() -> Customer {
+    let now = at("2026-01-10");
+    Customer {
+        id: CustomerId::new(now, [7; 10]),
+        alias: None,
+        name: "Globex Corporation".into(),
+        email: Some("billing@globex.test".into()),
+        currency: Currency::EUR,
+        address: Address {
+            line1: Some("Torstraße 1".into()),
+            line2: None,
+            city: Some("Berlin".into()),
+            state: None,
+            postal_code: Some("10119".into()),
+            country: Some("DE".into()),
+        },
+        tax_id: Some("DE123456789".into()),
+        portal_enabled: true,
+        metadata: Metadata::new(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn line(description: &str, quantity: i64, unit_amount: i64) -> InvoiceLine {
+    InvoiceLine {
+        description: description.into(),
+        quantity,
+        unit_amount,
+        amount: quantity * unit_amount,
+        period_start: None,
+        period_end: None,
+    }
+}
+
+/// Subtotal €1,028.80 + 20 % tax = €1,234.56, open and due on 4 April 2026.
+fn invoice(customer: &Customer, lines: Vec<InvoiceLine>) -> Invoice {
+    let issued = at("2026-03-05");
+    let subtotal: i64 = lines.iter().map(|l| l.amount).sum();
+    let tax = portico_core::money::tax_amount(subtotal, 2000);
+    Invoice {
+        id: InvoiceId::new(issued, [3; 10]),
+        number: "ACME-0042".into(),
+        customer: customer.id.clone(),
+        subscription: None,
+        status: InvoiceStatus::Open,
+        currency: Currency::EUR,
+        lines,
+        subtotal,
+        tax_rate_bps: 2000,
+        tax,
+        total: subtotal + tax,
+        amount_paid: 0,
+        amount_due: subtotal + tax,
+        issued_at: Some(issued),
+        due_at: Some(at("2026-04-04")),
+        paid_at: None,
+        metadata: Metadata::new(),
+        created_at: issued,
+        updated_at: issued,
+    }
+}
+
+fn standard_lines() -> Vec<InvoiceLine> {
+    let mut plan = line("Pro plan – 5 seats", 5, 17_900);
+    plan.period_start = Some(at("2026-03-01"));
+    plan.period_end = Some(at("2026-04-01"));
+    vec![
+        plan,
+        line("Priority support", 1, 9_900),
+        line("Extra storage (100 GB)", 2, 1_740),
+    ]
+}
+
+fn render(invoice: &Invoice, customer: &Customer, locale: Locale) -> Vec<u8> {
+    let pdf = InvoicePdf {
+        vendor_name: "Acme Cloud",
+        support_email: Some("help@acme.test"),
+        invoice,
+        customer,
+    };
+    invoice_pdf(&pdf, locale)
+}
+
+fn samples_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/samples");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs a Poppler tool on the file and returns its stdout; a missing tool fails the test with
+/// the command that installs it, and any complaint on stderr (a broken xref, a bad stream
+/// length) fails it too.
+fn poppler(tool: &str, args: &[&str], file: &Path) -> String {
+    let output = Command::new(tool)
+        .args(args)
+        .arg(file)
+        .args(if tool == "pdftotext" {
+            &["-"][..]
+        } else {
+            &[][..]
+        })
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run `{tool}` ({e}); install Poppler: apt-get install -y poppler-utils")
+        });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{tool} failed: {stderr}");
+    assert!(stderr.trim().is_empty(), "{tool} complained: {stderr}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The text a viewer extracts, with no-break spaces made plain so amounts compare simply.
+fn extract_text(pdf: &[u8], name: &str) -> String {
+    let path = samples_dir().join(name);
+    std::fs::write(&path, pdf).unwrap();
+    plain(&poppler("pdftotext", &["-enc", "UTF-8"], &path))
+}
+
+fn plain(text: &str) -> String {
+    text.replace(['\u{a0}', '\u{202f}'], " ")
+}
+
+fn page_count(name: &str) -> usize {
+    let info = poppler("pdfinfo", &[], &samples_dir().join(name));
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap()
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|i| i + from)
+}
+
+fn ascii_number(bytes: &[u8], at: usize) -> usize {
+    let digits: String = bytes[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .map(|&b| b as char)
+        .collect();
+    digits.parse().unwrap()
+}
+
+/// Checks the file's skeleton by hand: header, every xref entry pointing at its `n 0 obj`,
+/// stream lengths, trailer and `%%EOF`. Returns the number of objects.
+fn check_structure(pdf: &[u8]) -> usize {
+    assert!(pdf.starts_with(b"%PDF-1.4\n"));
+    assert!(pdf.ends_with(b"%%EOF\n"));
+    let startxref = find(pdf, b"startxref\n", 0).unwrap();
+    let xref_at = ascii_number(pdf, startxref + b"startxref\n".len());
+    assert!(pdf[xref_at..].starts_with(b"xref\n0 "));
+    let size = ascii_number(pdf, xref_at + b"xref\n0 ".len());
+    let entries = find(pdf, b"\n", xref_at + 5).unwrap() + 1;
+    assert_eq!(&pdf[entries..entries + 20], b"0000000000 65535 f \n");
+    for id in 1..size {
+        let entry = &pdf[entries + 20 * id..entries + 20 * (id + 1)];
+        assert_eq!(&entry[10..], b" 00000 n \n", "xref entry {id}");
+        let offset = ascii_number(entry, 0);
+        let header = format!("{id} 0 obj\n");
+        assert!(
+            pdf[offset..].starts_with(header.as_bytes()),
+            "xref entry {id} points at {offset}, not at `{id} 0 obj`"
+        );
+        let end = find(pdf, b"endobj", offset).unwrap();
+        if let Some(length_at) = find(&pdf[..end], b"/Length ", offset) {
+            let length = ascii_number(pdf, length_at + 8);
+            let data = find(pdf, b"stream\n", length_at).unwrap() + 7;
+            assert_eq!(&pdf[data + length..data + length + 10], b"\nendstream");
+        }
+    }
+    let trailer = find(pdf, b"trailer", xref_at).unwrap();
+    let trailer = String::from_utf8_lossy(&pdf[trailer..]);
+    assert!(trailer.contains(&format!("/Size {size} ")), "{trailer}");
+    assert!(trailer.contains("/Root 1 0 R"), "{trailer}");
+    assert!(trailer.ends_with(&format!("startxref\n{xref_at}\n%%EOF\n")));
+    size - 1
+}
+
+#[test]
+fn the_file_structure_is_sound() {
+    let customer = customer();
+    let pdf = render(&invoice(&customer, standard_lines()), &customer, Locale::En);
+    // Catalog, page tree, two fonts, info, and one page with its content.
+    assert_eq!(check_structure(&pdf), 7);
+    assert!(
+        find(
+            &pdf,
+            b"/BaseFont /Helvetica /Encoding /WinAnsiEncoding /FirstChar 32",
+            0
+        )
+        .is_some()
+    );
+    assert!(
+        find(
+            &pdf,
+            b"/BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding /FirstChar 32",
+            0
+        )
+        .is_some()
+    );
+    assert!(find(&pdf, b"/Count 1 ", 0).is_some());
+}
+
+#[test]
+fn an_english_invoice_reads_back() {
+    let customer = customer();
+    let pdf = render(&invoice(&customer, standard_lines()), &customer, Locale::En);
+    let text = extract_text(&pdf, "invoice-en.pdf");
+    for expected in [
+        "Acme Cloud",
+        "Invoice",
+        "ACME-0042",
+        "BILL TO",
+        "Globex Corporation",
+        "Torstraße 1",
+        "10119 Berlin",
+        "Tax ID: DE123456789",
+        "Date of issue",
+        "Mar 5, 2026",
+        "Apr 4, 2026",
+        "€1,234.56 due Apr 4, 2026",
+        "Pro plan – 5 seats",
+        "Mar 1, 2026 – Apr 1, 2026",
+        "Extra storage (100 GB)",
+        "€179.00",
+        "€895.00",
+        "€1,028.80",
+        "Tax (20%)",
+        "€205.76",
+        "Total",
+        "€1,234.56",
+        "Amount due",
+        "Questions? Contact help@acme.test",
+        "Page 1 of 1",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+    assert_eq!(page_count("invoice-en.pdf"), 1);
+}
+
+#[test]
+fn a_long_invoice_runs_over_pages_and_loses_no_line() {
+    let customer = customer();
+    let lines = (1..=120)
+        .map(|i| line(&format!("Usage item #{i:03}"), i, 25))
+        .collect();
+    let pdf = render(&invoice(&customer, lines), &customer, Locale::En);
+    check_structure(&pdf);
+    let text = extract_text(&pdf, "invoice-long.pdf");
+    let pages = page_count("invoice-long.pdf");
+    assert!(pages >= 2, "120 lines on {pages} page(s)");
+    for i in 1..=120 {
+        let description = format!("Usage item #{i:03}");
+        assert_eq!(text.matches(&description).count(), 1, "{description}");
+    }
+    assert!(text.contains(&format!("Page {pages} of {pages}")));
+    assert!(text.contains("Continued on the next page"));
+    // The table header repeats on every page.
+    assert_eq!(text.matches("UNIT PRICE").count(), pages);
+}
+
+#[test]
+fn a_paid_german_invoice_reads_back_in_german() {
+    let customer = customer();
+    let mut invoice = invoice(&customer, standard_lines());
+    invoice.status = InvoiceStatus::Paid;
+    invoice.amount_paid = invoice.total;
+    invoice.amount_due = 0;
+    invoice.paid_at = Some(at("2026-03-09"));
+    let pdf = render(&invoice, &customer, Locale::De);
+    check_structure(&pdf);
+    let text = extract_text(&pdf, "invoice-paid-de.pdf");
+    for expected in [
+        "Rechnung",
+        "ACME-0042",
+        "RECHNUNGSEMPFÄNGER",
+        "USt-IdNr.: DE123456789",
+        "Rechnungsdatum",
+        "5. März 2026",
+        "1.234,56 € bezahlt am 9. März 2026",
+        "BEZAHLT",
+        "1. März 2026 – 1. Apr. 2026",
+        "179,00 €",
+        "1.028,80 €",
+        "Steuern (20 %)",
+        "205,76 €",
+        "Gesamtbetrag",
+        "1.234,56 €",
+        "Bezahlter Betrag",
+        "Fälliger Betrag",
+        "0,00 €",
+        "Fragen? Wenden Sie sich an help@acme.test",
+        "Seite 1 von 1",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+    assert!(!text.contains("Invoice"), "English left in:\n{text}");
+}
+
+#[test]
+fn every_locale_renders_its_title_and_total() {
+    let customer = customer();
+    let invoice = invoice(&customer, standard_lines());
+    for (locale, title, total) in [
+        (Locale::En, "Invoice", "€1,234.56"),
+        (Locale::De, "Rechnung", "1.234,56 €"),
+        (Locale::Fr, "Facture", "1 234,56 €"),
+        (Locale::Es, "Factura", "1234,56 €"),
+    ] {
+        let pdf = render(&invoice, &customer, locale);
+        let text = extract_text(&pdf, &format!("invoice-{locale}.pdf"));
+        assert!(text.contains(title), "{locale}: {title:?} missing");
+        assert!(
+            text.contains(total),
+            "{locale}: {total:?} missing from:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_void_invoice_is_stamped_and_owes_nothing() {
+    let customer = customer();
+    let mut invoice = invoice(&customer, standard_lines());
+    invoice.status = InvoiceStatus::Void;
+    let pdf = render(&invoice, &customer, Locale::Fr);
+    let text = extract_text(&pdf, "invoice-void-fr.pdf");
+    assert!(text.contains("ANNULÉE"), "{text}");
+    assert!(text.contains("N° de TVA : DE123456789"), "{text}");
+    assert!(!text.contains("Montant dû"), "{text}");
+    assert!(!text.contains("à régler"), "{text}");
+}
+
+#[test]
+fn hostile_text_cannot_break_the_file() {
+    let mut customer = customer();
+    customer.name = "Evil (Corp) \\ ) Tj ET BT (".into();
+    customer.email = None;
+    customer.tax_id = None;
+    customer.address = Address::default();
+    let lines = vec![
+        line("endstream endobj %%EOF 日本語 ((((", 1, 100),
+        line(&"W".repeat(500), 1, 100),
+    ];
+    let pdf = render(&invoice(&customer, lines), &customer, Locale::Es);
+    check_structure(&pdf);
+    let text = extract_text(&pdf, "invoice-hostile.pdf");
+    assert!(text.contains("Evil (Corp) \\ ) Tj ET BT ("), "{text}");
+    assert!(text.contains("endstream endobj %%EOF ??? (((("), "{text}");
+}
