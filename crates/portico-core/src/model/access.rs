@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Contact, Customer, PortalFeatures, Role, text_enum};
 use crate::error::{self, Invalid, ValidationResult};
-use crate::scope::{PortalScope, PortalScopes};
-use crate::{ContactId, CustomerId, PortalSessionId, Timestamp};
+use crate::scope::{ApiScopes, PortalScope, PortalScopes};
+use crate::{ContactId, CustomerId, OAuthClientId, PortalSessionId, Timestamp};
 
 /// Portal token lifetimes, in seconds (the REST dialect's `expires_in_seconds` bounds).
 pub const MIN_SESSION_SECS: i64 = 60;
@@ -215,6 +215,19 @@ impl NewPortalSession {
             invalidate_existing: self.invalidate_existing,
         })
     }
+}
+
+/// An OAuth client of a vendor account: client-credentials grants give it 1-hour bearer tokens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OAuthClient {
+    pub id: OAuthClientId,
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    #[serde(serialize_with = "super::account::serialize_api_scopes")]
+    pub scopes: ApiScopes,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 #[cfg(test)]

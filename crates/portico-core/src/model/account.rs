@@ -208,7 +208,10 @@ impl ApiKey {
     }
 }
 
-fn serialize_api_scopes<S: serde::Serializer>(scopes: &ApiScopes, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_api_scopes<S: serde::Serializer>(
+    scopes: &ApiScopes,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_seq(scopes.iter().map(|x| x.as_str()))
 }
 
