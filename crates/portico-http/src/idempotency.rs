@@ -14,6 +14,11 @@ use crate::error::ApiError;
 use crate::{AppState, BODY_LIMIT, VendorAuth};
 
 pub const HEADER: &str = "idempotency-key";
+
+/// Set by a handler whose answer holds a secret: the idempotency record stores this body
+/// instead, so that no secret reaches the database (a replay then shows it redacted).
+#[derive(Debug, Clone)]
+pub struct ReplayBody(pub Vec<u8>);
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// Middleware for the authenticated vendor routes; it acts on POSTs that carry the header.
@@ -100,8 +105,12 @@ async fn first_run(
         // A server failure is not an answer: let the client retry with the same key.
         store.idempotency_abandon(&account, &key).await
     } else {
+        let stored = parts
+            .extensions
+            .get::<ReplayBody>()
+            .map_or(&bytes[..], |r| &r.0[..]);
         store
-            .idempotency_finish(&account, &key, parts.status.as_u16(), &bytes)
+            .idempotency_finish(&account, &key, parts.status.as_u16(), stored)
             .await
     };
     if let Err(e) = saved {

@@ -385,6 +385,25 @@ mod tests {
     }
 
     #[test]
+    fn enums_are_documented_by_their_wire_names() {
+        let json = serde_json::to_value(api_document()).unwrap();
+        let schemas = &json["components"]["schemas"];
+        let values = |name: &str| schemas[name]["enum"].clone();
+        assert_eq!(
+            values("SubscriptionStatus"),
+            serde_json::json!(["trialing", "active", "past_due", "canceled"])
+        );
+        assert_eq!(values("PaymentMethodKind")[2], "us_bank_account");
+        assert_eq!(values("Role")[0], "owner");
+        assert!(
+            values("ErrorCode")
+                .as_array()
+                .unwrap()
+                .contains(&"NOT_FOUND".into())
+        );
+    }
+
+    #[test]
     fn vendor_operations_are_secured_and_public_ones_not() {
         let doc = api_document();
         for (path, item) in &doc.paths.paths {

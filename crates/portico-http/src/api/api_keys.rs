@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use portico_auth::api_key;
 use portico_core::model::ApiKey;
 use portico_core::scope::{ApiScope, ApiScopes};
@@ -11,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa_axum::routes;
 
-use super::{Created, created};
+use super::created;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, IdPath, JsonBody, page};
+use crate::idempotency::ReplayBody;
 use crate::openapi::Routes;
 use crate::{AppState, VendorAuth};
 
@@ -49,8 +51,9 @@ pub struct NewApiKey {
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub api_key: ApiKey,
-    /// `portico_sk_…`: store it now, Portico keeps only its hash.
-    pub key: String,
+    /// `portico_sk_…`: store it now, Portico keeps only its hash. `null` in an idempotent
+    /// replay, since the key exists nowhere but in the first answer.
+    pub key: Option<String>,
 }
 
 /// Creates an API key.
@@ -62,7 +65,7 @@ async fn create(
     State(s): State<AppState>,
     auth: VendorAuth,
     body: JsonBody,
-) -> ApiResult<Created<CreatedApiKey>> {
+) -> ApiResult<Response> {
     auth.require(ApiScope::SettingsWrite)?;
     let input = body.parse::<NewApiKey>()?;
     let now = s.clock.now();
@@ -93,11 +96,19 @@ async fn create(
             now,
         )
         .await?;
+    let redacted = CreatedApiKey {
+        api_key: key.clone(),
+        key: None,
+    };
+    let replay = serde_json::to_vec(&redacted).map_err(ApiError::internal)?;
     let full = api_key::format_key(&key.id, &secret.secret);
-    Ok(created(CreatedApiKey {
+    let mut response = created(CreatedApiKey {
         api_key: key,
-        key: full,
-    }))
+        key: Some(full),
+    })
+    .into_response();
+    response.extensions_mut().insert(ReplayBody(replay));
+    Ok(response)
 }
 
 /// Lists the account's API keys, newest first, without their secrets.

@@ -1,0 +1,17 @@
+//! The vendor REST API over real HTTP, on SQLite and PostgreSQL: every route, its errors,
+//! idempotency, tenancy, scopes and what reaches the database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "api/support.rs"]
+mod support;
+
+#[path = "api/errors.rs"]
+mod errors;
+#[path = "api/idempotency.rs"]
+mod idempotency;
+#[path = "api/openapi.rs"]
+mod openapi;
+#[path = "api/resources.rs"]
+mod resources;
+#[path = "api/security.rs"]
+mod security;

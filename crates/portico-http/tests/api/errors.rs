@@ -1,0 +1,220 @@
+//! The error model over HTTP: field-named 400s, body limits, malformed input, bad ids, unknown
+//! routes and methods, and the headers every answer carries.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{TestApp, documented_operations, fill};
+
+portico_testkit::backend_tests! {
+    async fn validation_errors_name_the_field(app: TestApp) {
+        let k = &app.a.key;
+        let cases = [
+            (json!({"name": "A", "currency": "EUR", "email": "not-an-email"}), "email"),
+            (json!({"name": "A", "currency": "EURO"}), "currency"),
+            (json!({"name": 42, "currency": "EUR"}), "name: invalid type"),
+            (json!({"name": "A", "currency": "EUR", "nmae": "x"}), "nmae"),
+            (json!({"currency": "EUR"}), "name"),
+            (json!({"name": "   ", "currency": "EUR"}), "name"),
+            (json!({"name": "A", "currency": "EUR", "alias": "a b"}), "alias"),
+            (json!({"name": "A", "currency": "EUR", "address": {"country": "Germany"}}), "address.country"),
+            (json!({"name": "A", "currency": "EUR", "address": {"zip": "1"}}), "zip"),
+            (json!({"name": "A", "currency": "EUR", "portal_enabled": "yes"}), "portal_enabled"),
+            (json!(null), "invalid type: null"),
+            (json!([]), "expected struct NewCustomer"),
+        ];
+        for (body, needle) in cases {
+            app.post(k, "/api/v1/customers", body.clone())
+                .await
+                .expect_error(400, "BAD_REQUEST", needle);
+        }
+        let product = app.post(k, "/api/v1/products", json!({"name": "P"})).await.expect(201).id();
+        app.post(k, "/api/v1/plans", json!({
+            "product": product, "name": "W", "interval": "weekly", "unit_amount": 1, "currency": "EUR",
+        }))
+        .await
+        .expect_error(400, "BAD_REQUEST", "interval: unknown variant `weekly`");
+        app.post(k, "/api/v1/plans", json!({
+            "product": "prod_nope", "name": "W", "interval": "month", "unit_amount": 1, "currency": "EUR",
+        }))
+        .await
+        .expect_error(400, "BAD_REQUEST", "product");
+        app.post(k, "/api/v1/invoices", json!({"customer": "x", "lines": [{"description": "a", "unit_amount": "12"}]}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "lines[0].unit_amount: invalid type");
+        app.post(k, "/api/v1/plans", json!({
+            "product": product, "name": "W", "interval": "month", "unit_amount": 1e99, "currency": "EUR",
+        }))
+        .await
+        .expect_error(400, "BAD_REQUEST", "unit_amount");
+        assert!(app.get(k, "/api/v1/customers").await.list_ids().is_empty(), "nothing was created");
+    }
+
+    async fn malformed_bodies_are_4xx_never_5xx(app: TestApp) {
+        let k = &app.a.key;
+        let raw = |ct: Option<&str>, body: Vec<u8>| {
+            let mut r = app.request(Method::POST, "/api/v1/customers", k).body(body);
+            if let Some(ct) = ct {
+                r = r.header("content-type", ct);
+            }
+            r
+        };
+        let valid = br#"{"name": "A", "currency": "EUR"}"#.to_vec();
+        app.send(raw(None, valid.clone())).await.expect_error(400, "BAD_REQUEST", "Content-Type");
+        app.send(raw(Some("text/plain"), valid.clone())).await.expect_error(400, "BAD_REQUEST", "Content-Type");
+        app.send(raw(Some("application/json; charset=utf-8"), valid.clone())).await.expect(201);
+        app.send(raw(Some("application/json"), b"{\"name\": \"A\xff\xfe\", \"currency\": \"EUR\"}".to_vec()))
+            .await
+            .expect_error(400, "BAD_REQUEST", "");
+        app.send(raw(Some("application/json"), b"\xc3\x28".to_vec()))
+            .await
+            .expect_error(400, "BAD_REQUEST", "invalid JSON");
+        app.send(raw(Some("application/json"), b"{\"name\": ".to_vec()))
+            .await
+            .expect_error(400, "BAD_REQUEST", "invalid JSON");
+        app.send(raw(Some("application/json"), b"".to_vec()))
+            .await
+            .expect_error(400, "BAD_REQUEST", "invalid JSON");
+        let deep = format!("{{\"name\": \"A\", \"currency\": \"EUR\", \"metadata\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        app.send(raw(Some("application/json"), deep.into_bytes()))
+            .await
+            .expect_error(400, "BAD_REQUEST", "");
+        let deep_objects = format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+        app.patch(k, "/api/v1/portal-settings", serde_json::Value::Null).await.expect(400);
+        app.send(
+            app.request(Method::PATCH, "/api/v1/portal-settings", k)
+                .header("content-type", "application/json")
+                .body(deep_objects),
+        )
+        .await
+        .expect_error(400, "BAD_REQUEST", "");
+        assert_eq!(app.get(k, "/api/v1/customers").await.list_ids().len(), 1);
+    }
+
+    async fn oversized_bodies_are_413_everywhere(app: TestApp) {
+        let k = &app.a.key;
+        let big = format!("{{\"name\": \"{}\", \"currency\": \"EUR\"}}", "a".repeat(1024 * 1024));
+        let customer = app.post(k, "/api/v1/customers", json!({"name": "A", "currency": "EUR"})).await.expect(201).id();
+        for (method, path, idempotent) in [
+            (Method::POST, "/api/v1/customers".to_owned(), false),
+            (Method::POST, "/api/v1/customers".to_owned(), true),
+            (Method::PATCH, format!("/api/v1/customers/{customer}"), false),
+            (Method::GET, "/api/v1/customers".to_owned(), false),
+            (Method::DELETE, format!("/api/v1/customers/{customer}"), false),
+            (Method::GET, "/healthz".to_owned(), false),
+        ] {
+            let mut req = app
+                .request(method.clone(), &path, k)
+                .header("content-type", "application/json")
+                .body(big.clone());
+            if idempotent {
+                req = req.header("idempotency-key", "big-1");
+            }
+            app.send(req).await.expect_error(413, "BAD_REQUEST", "1 MiB");
+        }
+        // Without a declared length (chunked), the limit still holds.
+        assert_eq!(post_chunked(&app, "/api/v1/customers", k, big.as_bytes()).await, 413);
+        let small = br#"{"name": "Chunked", "currency": "EUR"}"#;
+        assert_eq!(post_chunked(&app, "/api/v1/customers", k, small).await, 201);
+        // Just under the limit is accepted by the limit (and then judged on its merits).
+        let fits = format!("{{\"name\": \"A\", \"currency\": \"EUR\", \"tax_id\": \"{}\"}}", "a".repeat(1000 * 1000));
+        app.send(
+            app.request(Method::POST, "/api/v1/customers", k)
+                .header("content-type", "application/json")
+                .body(fits),
+        )
+        .await
+        .expect_error(400, "BAD_REQUEST", "tax_id");
+        app.get(k, &format!("/api/v1/customers/{customer}")).await.expect(200);
+    }
+
+    async fn ids_that_do_not_parse_are_404_on_every_route(app: TestApp) {
+        let k = &app.a.key;
+        for (method, path) in documented_operations(&app).await {
+            if !path.contains('{') {
+                continue;
+            }
+            for bad in ["nope", "cus_01jd0v4m3g6k2x8r9t7w5y1q3z", "inv_01jd0v4m3g6k2x8r9t7w5y1q3z", "..%2Fx", "%27%20OR%201%3D1--"] {
+                // Customers and contacts also accept the vendor's own id, which is 404 all the same.
+                let bad = if bad.starts_with("cus_") && path.starts_with("/api/v1/customers") { "cus_01jd0v4m3g6k2x8r9t7w5y1q3a" } else { bad };
+                let mut req = app.request(method.clone(), &fill(&path, bad), k);
+                if method == Method::PATCH {
+                    req = req.json(&json!({}));
+                }
+                app.send(req).await.expect_error(404, "NOT_FOUND", "no such");
+            }
+        }
+    }
+
+    async fn unknown_routes_and_methods_answer_json(app: TestApp) {
+        let k = &app.a.key;
+        let r = app.get(k, "/api/v1/nothing-here").await;
+        r.expect_error(404, "NOT_FOUND", "no route");
+        assert!(r.header("content-type").unwrap().starts_with("application/json"));
+        app.send(app.client.get(app.url("/nowhere"))).await.expect_error(404, "NOT_FOUND", "no route");
+        let r = app.call(Method::PUT, "/api/v1/customers", k, Some(&json!({}))).await;
+        r.expect_error(405, "BAD_REQUEST", "PUT");
+        app.call(Method::POST, "/healthz", k, None).await.expect(405);
+        app.call(Method::DELETE, "/api/v1/portal-settings", k, None).await.expect(405);
+    }
+
+    async fn every_answer_carries_security_headers_and_a_request_id(app: TestApp) {
+        let k = &app.a.key;
+        let answers = [
+            app.get(k, "/api/v1/customers").await,
+            app.get(k, "/api/v1/customers/nope").await,
+            app.get("portico_sk_bad", "/api/v1/customers").await,
+            app.send(app.client.get(app.url("/healthz"))).await,
+            app.send(app.client.get(app.url("/api/v1/openapi.json"))).await,
+            app.get(k, "/missing").await,
+        ];
+        let mut ids = Vec::new();
+        for r in &answers {
+            assert_eq!(r.header("content-security-policy"), Some("frame-ancestors 'none'"), "{}", r.path);
+            assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+            assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+            assert_eq!(r.header("cache-control"), Some("no-store"));
+            let id = r.header("x-request-id").expect("x-request-id").to_owned();
+            assert!(id.len() >= 16, "{id}");
+            ids.push(id);
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), answers.len(), "each request gets its own id");
+
+        let r = app.send(app.request(Method::GET, "/api/v1/customers", k).header("x-request-id", "trace-abc-123")).await;
+        assert_eq!(r.header("x-request-id"), Some("trace-abc-123"));
+        let r = app.send(app.request(Method::GET, "/api/v1/customers", k).header("x-request-id", "bad id\twith spaces")).await;
+        assert_ne!(r.header("x-request-id"), Some("bad id\twith spaces"));
+        let r = app.send(app.request(Method::GET, "/api/v1/customers", k).header("x-request-id", "x".repeat(500))).await;
+        assert_eq!(r.header("x-request-id").unwrap().len(), 32, "an over-long id is replaced");
+    }
+}
+
+/// Sends `body` with `Transfer-Encoding: chunked` (no declared length) over a raw socket and
+/// returns the status code of the answer.
+async fn post_chunked(app: &TestApp, path: &str, key: &str, body: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let mut out = head.into_bytes();
+    for chunk in body.chunks(64 * 1024) {
+        out.extend(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.extend(chunk);
+        out.extend(b"\r\n");
+    }
+    out.extend(b"0\r\n\r\n");
+    // The server may answer and close before it has read everything; that is fine.
+    let _ = stream.write_all(&out).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {text}"))
+}

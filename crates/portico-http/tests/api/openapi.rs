@@ -1,0 +1,119 @@
+//! The OpenAPI document against the live router: the same routes both ways, and each documented
+//! operation answers with a status the document lists.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{TestApp, documented_operations, fill};
+
+/// The routes the issue asks for; the document must hold exactly these.
+const EXPECTED: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/customers"),
+    ("GET", "/api/v1/customers"),
+    ("GET", "/api/v1/customers/{id_or_alias}"),
+    ("PATCH", "/api/v1/customers/{id_or_alias}"),
+    ("DELETE", "/api/v1/customers/{id_or_alias}"),
+    ("POST", "/api/v1/contacts"),
+    ("GET", "/api/v1/contacts"),
+    ("GET", "/api/v1/contacts/{id}"),
+    ("PATCH", "/api/v1/contacts/{id}"),
+    ("DELETE", "/api/v1/contacts/{id}"),
+    ("POST", "/api/v1/products"),
+    ("GET", "/api/v1/products"),
+    ("GET", "/api/v1/products/{id}"),
+    ("PATCH", "/api/v1/products/{id}"),
+    ("DELETE", "/api/v1/products/{id}"),
+    ("POST", "/api/v1/plans"),
+    ("GET", "/api/v1/plans"),
+    ("GET", "/api/v1/plans/{id}"),
+    ("PATCH", "/api/v1/plans/{id}"),
+    ("DELETE", "/api/v1/plans/{id}"),
+    ("POST", "/api/v1/subscriptions"),
+    ("GET", "/api/v1/subscriptions"),
+    ("GET", "/api/v1/subscriptions/{id}"),
+    ("PATCH", "/api/v1/subscriptions/{id}"),
+    ("DELETE", "/api/v1/subscriptions/{id}"),
+    ("POST", "/api/v1/invoices"),
+    ("GET", "/api/v1/invoices"),
+    ("GET", "/api/v1/invoices/{id}"),
+    ("PATCH", "/api/v1/invoices/{id}"),
+    ("DELETE", "/api/v1/invoices/{id}"),
+    ("POST", "/api/v1/transactions"),
+    ("GET", "/api/v1/transactions"),
+    ("GET", "/api/v1/transactions/{id}"),
+    ("PATCH", "/api/v1/transactions/{id}"),
+    ("DELETE", "/api/v1/transactions/{id}"),
+    ("POST", "/api/v1/payment-methods"),
+    ("GET", "/api/v1/payment-methods"),
+    ("GET", "/api/v1/payment-methods/{id}"),
+    ("PATCH", "/api/v1/payment-methods/{id}"),
+    ("DELETE", "/api/v1/payment-methods/{id}"),
+    ("GET", "/api/v1/api-keys"),
+    ("POST", "/api/v1/api-keys"),
+    ("DELETE", "/api/v1/api-keys/{id}"),
+    ("GET", "/api/v1/portal-settings"),
+    ("PATCH", "/api/v1/portal-settings"),
+];
+
+portico_testkit::backend_tests! {
+    async fn registered_routes_and_the_document_agree(app: TestApp) {
+        let documented: BTreeSet<(String, String)> = documented_operations(&app)
+            .await
+            .into_iter()
+            .map(|(m, p)| (m.to_string(), p))
+            .collect();
+        let registered: BTreeSet<(String, String)> = portico_http::route_table()
+            .into_iter()
+            .map(|r| (r.method, r.path))
+            .collect();
+        let undocumented: Vec<_> = registered.difference(&documented).collect();
+        let unregistered: Vec<_> = documented.difference(&registered).collect();
+        assert!(undocumented.is_empty(), "registered but not documented: {undocumented:?}");
+        assert!(unregistered.is_empty(), "documented but not registered: {unregistered:?}");
+        let expected: BTreeSet<(String, String)> = EXPECTED
+            .iter()
+            .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+            .collect();
+        assert_eq!(documented, expected);
+    }
+
+    async fn every_documented_operation_is_served_as_documented(app: TestApp) {
+        let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+        doc.expect(200);
+        assert!(doc.json["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert_eq!(doc.json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        let seed = app.seed(&app.a.key, "doc").await;
+        let mut ops = documented_operations(&app).await;
+        ops.sort_by_key(|(m, _)| *m == Method::DELETE);
+        let paths: BTreeSet<String> = ops.iter().map(|(_, p)| p.clone()).collect();
+        for (method, path) in &ops {
+            let url = fill(path, seed.id_for_path(path));
+            let body = matches!(*method, Method::POST | Method::PATCH).then(|| json!({}));
+            let r = app.call(method.clone(), &url, &app.a.key, body.as_ref()).await;
+            let no_route = r.status == 404 && r.text.contains("no route");
+            assert!(!no_route && r.status != 405, "{method} {path} is documented but not served: {}", r.text);
+            let op = &doc.json["paths"][path][method.as_str().to_ascii_lowercase()];
+            let listed = op["responses"].get(r.status.to_string()).is_some();
+            assert!(listed, "{method} {path} answered {}, which its document does not list: {}", r.status, r.text);
+            if *method == Method::GET && r.status != 200 {
+                panic!("GET {url} answered {}: {}", r.status, r.text);
+            }
+        }
+        // No method is served on a documented path beyond the documented ones.
+        for path in &paths {
+            let url = fill(path, seed.id_for_path(path));
+            for method in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+                if ops.iter().any(|(m, p)| m == method && p == path) {
+                    continue;
+                }
+                let r = app.call(method.clone(), &url, &app.a.key, None).await;
+                r.expect_error(405, "BAD_REQUEST", method.as_str());
+            }
+        }
+    }
+}
