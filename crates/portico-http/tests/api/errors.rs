@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{TestApp, documented_operations, fill};
+use crate::support::{TestApp, documented_operations, fill, raw_execute};
 
 portico_testkit::backend_tests! {
     async fn validation_errors_name_the_field(app: TestApp) {
@@ -144,6 +144,37 @@ portico_testkit::backend_tests! {
                 app.send(req).await.expect_error(404, "NOT_FOUND", "no such");
             }
         }
+    }
+
+    async fn database_failures_are_generic_500s_and_release_idempotency_keys(app: TestApp) {
+        let k = &app.a.key;
+        let body = json!({"name": "Before", "currency": "EUR"});
+        app.post(k, "/api/v1/customers", body.clone()).await.expect(201);
+        raw_execute(&app, "ALTER TABLE customers RENAME TO customers_gone").await;
+
+        let r = app.get(k, "/api/v1/customers").await;
+        r.expect_error(500, "INTERNAL_SERVER_ERROR", "");
+        assert_eq!(r.json["message"], "internal error", "nothing internal in the body");
+        assert!(r.header("x-request-id").is_some());
+        for leak in ["customers", "SQL", "sql", "table", "relation"] {
+            assert!(!r.text.contains(leak), "500 body leaks {leak:?}: {}", r.text);
+        }
+        let idem = |b: &serde_json::Value| {
+            app.request(Method::POST, "/api/v1/customers", k)
+                .header("idempotency-key", "during-outage")
+                .json(b)
+        };
+        for _ in 0..2 {
+            let r = app.send(idem(&body)).await;
+            r.expect_error(500, "INTERNAL_SERVER_ERROR", "internal error");
+            assert_eq!(r.header("idempotent-replayed"), None, "a 5xx is never replayed");
+        }
+
+        raw_execute(&app, "ALTER TABLE customers_gone RENAME TO customers").await;
+        let r = app.send(idem(&body)).await;
+        r.expect(201);
+        assert_eq!(r.header("idempotent-replayed"), None, "the failed attempt left the key free");
+        assert_eq!(app.get(k, "/api/v1/customers").await.list_ids().len(), 2);
     }
 
     async fn unknown_routes_and_methods_answer_json(app: TestApp) {

@@ -106,6 +106,41 @@ portico_testkit::backend_tests! {
         }
     }
 
+    async fn a_request_still_running_blocks_its_key(app: TestApp) {
+        let k = &app.a.key;
+        let body = br#"{"name": "Slow", "currency": "EUR"}"#;
+        let fingerprint = portico_http::idempotency::fingerprint(
+            &Method::POST,
+            "/api/v1/customers",
+            "",
+            body,
+        );
+        // Another node claimed the key for this very request and has not finished yet.
+        let now = portico_http::Clock::now(app.clock.as_ref());
+        let begun = app
+            .store
+            .idempotency_begin(&app.a.account, "slow-1", &fingerprint, now)
+            .await
+            .unwrap();
+        assert_eq!(begun, portico_store::IdempotencyBegin::Started);
+        let send = || {
+            app.request(Method::POST, "/api/v1/customers", k)
+                .header("idempotency-key", "slow-1")
+                .header("content-type", "application/json")
+                .body(body.to_vec())
+        };
+        app.send(send()).await.expect_error(409, "CONFLICT", "still being processed");
+        assert!(app.get(k, "/api/v1/customers").await.list_ids().is_empty());
+        app.store
+            .idempotency_finish(&app.a.account, "slow-1", 201, br#"{"id": "from-the-other-node"}"#)
+            .await
+            .unwrap();
+        let r = app.send(send()).await;
+        r.expect(201);
+        assert_eq!(r.json["id"], "from-the-other-node");
+        assert_eq!(r.header("idempotent-replayed"), Some("true"));
+    }
+
     async fn malformed_keys_are_rejected(app: TestApp) {
         let k = &app.a.key;
         let body = json!({"name": "K", "currency": "EUR"});

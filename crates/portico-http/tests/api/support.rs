@@ -459,3 +459,18 @@ pub fn fill(path: &str, id: &str) -> String {
         None => path.to_owned(),
     }
 }
+
+/// Runs one statement on the test database behind the server's back, to break it on purpose.
+pub async fn raw_execute(app: &TestApp, sql: &str) {
+    use sqlx::Connection;
+    match app.db.backend {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+    }
+}
