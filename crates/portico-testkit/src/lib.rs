@@ -5,6 +5,8 @@
 //! a throw-away cluster that `scripts/pg-cluster` starts on a free port. A missing PostgreSQL is
 //! a test failure that says how to install it, never a skip.
 
+pub mod browser;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -71,7 +73,7 @@ impl TestDatabase {
     }
 }
 
-fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
         .nth(2)

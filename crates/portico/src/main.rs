@@ -1,1 +1,147 @@
-fn main() {}
+//! `portico`: serve the portal, run the demo, and manage accounts and keys.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use portico::config::Config;
+use portico::{admin, demo, server};
+use portico_core::scope::ApiScopes;
+use secrecy::ExposeSecret;
+
+#[derive(Parser)]
+#[command(name = "portico", version, about = "Self-hosted customer portal server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the portal (migrates the database first).
+    Serve,
+    /// Seed a demo account `acme` on an embedded SQLite database, print an API key, and serve.
+    Demo {
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Defaults to sqlite://portico-demo.db, apart from the database `serve` uses.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage vendor accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Manage API keys.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account; prints its id.
+    Create {
+        #[arg(long)]
+        subdomain: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key; prints the key alone on stdout. It is shown this once.
+    Create {
+        /// The account's subdomain.
+        #[arg(long)]
+        account: String,
+        /// Comma-separated scopes, e.g. security:write,customers:read.
+        #[arg(long)]
+        scopes: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Revoke a key by its id (key_…).
+    Revoke {
+        #[arg(long)]
+        account: String,
+        id: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load()?;
+    server::init_logging(config.log_format);
+    let now = server::now();
+    match cli.command {
+        Command::Serve => {
+            let store = server::open_store(config.database_url.expose_secret()).await?;
+            server::serve(config, store).await
+        }
+        Command::Demo { listen, database_url } => {
+            let url = database_url.unwrap_or_else(|| "sqlite://portico-demo.db".to_owned());
+            let config = config.with_overrides(listen, Some(url))?;
+            let store = server::open_store(config.database_url.expose_secret()).await?;
+            let account = demo::seed(store.as_ref(), now).await?;
+            let (_, key) = admin::create_api_key(store.as_ref(), &account, "demo", ApiScopes::all(), now).await?;
+            let base = config.public_url.replace("{subdomain}", demo::SUBDOMAIN);
+            println!("Portico demo: account `{}` on {}", account.subdomain, base);
+            println!("API key: {key}");
+            println!("Try:     curl -H 'Authorization: Bearer {key}' {base}/api/v1/customers");
+            server::serve(config, store).await
+        }
+        Command::Migrate => {
+            let store = server::open_store(config.database_url.expose_secret()).await?;
+            println!("migrations applied ({})", store.backend());
+            Ok(())
+        }
+        Command::Account { command: AccountCommand::Create { subdomain, name } } => {
+            let store = server::open_store(config.database_url.expose_secret()).await?;
+            let subdomain = portico_core::model::subdomain(&subdomain)?;
+            let name = portico_core::error::required_text("name", &name, 200)?;
+            let account = store
+                .create_account(&subdomain, &name, now)
+                .await
+                .context("cannot create the account")?;
+            println!("{}", account.id);
+            Ok(())
+        }
+        Command::ApiKey { command } => {
+            let store = server::open_store(config.database_url.expose_secret()).await?;
+            match command {
+                ApiKeyCommand::Create { account, scopes, name } => {
+                    let account = admin::account_by_subdomain(store.as_ref(), &account).await?;
+                    let scopes = ApiScopes::parse("scopes", &scopes)?;
+                    anyhow::ensure!(!scopes.is_empty(), "scopes: name at least one scope");
+                    let (_, key) = admin::create_api_key(store.as_ref(), &account, &name, scopes, now).await?;
+                    println!("{key}");
+                    Ok(())
+                }
+                ApiKeyCommand::Revoke { account, id } => {
+                    let account = admin::account_by_subdomain(store.as_ref(), &account).await?;
+                    let id = id.parse().with_context(|| format!("`{id}` is not an API key id"))?;
+                    store.revoke_api_key(&account.id, &id, now).await?;
+                    println!("revoked {id}");
+                    Ok(())
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Server configuration: defaults < `portico.toml` < `PORTICO_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://portico.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The keys `portico.toml` may hold; any other key is an error, so typos do not pass silently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<SecretString>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// The validated configuration. `Debug` never shows the database URL, which may hold a password.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub listen: SocketAddr,
+    /// The URL customers' browsers use; may contain `{subdomain}`.
+    pub public_url: String,
+    pub log_format: LogFormat,
+}
+
+/// Where the values come from; separate from the process so that tests can supply their own.
+pub struct Sources<'a> {
+    pub file: Option<&'a Path>,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Config {
+    /// Loads from `PORTICO_CONFIG` (or `./portico.toml` when present) and the environment.
+    pub fn load() -> anyhow::Result<Config> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let file = match env("PORTICO_CONFIG") {
+            Some(path) => Some(PathBuf::from(path)),
+            None => Some(PathBuf::from("portico.toml")).filter(|p| p.exists()),
+        };
+        Config::from_sources(Sources { file: file.as_deref(), env: &env })
+    }
+
+    pub fn from_sources(sources: Sources<'_>) -> anyhow::Result<Config> {
+        let file = match sources.file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("invalid config file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let env = sources.env;
+
+        let database_url = env("PORTICO_DATABASE_URL")
+            .map(SecretString::from)
+            .or(file.database_url)
+            .unwrap_or_else(|| SecretString::from(DEFAULT_DATABASE_URL));
+        check_database_url(database_url.expose_secret())?;
+
+        let listen_text = env("PORTICO_LISTEN")
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .with_context(|| format!("listen: `{listen_text}` is not an address such as 127.0.0.1:8080"))?;
+
+        let public_url = env("PORTICO_PUBLIC_URL")
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = check_public_url(&public_url)?;
+
+        let log_format = match env("PORTICO_LOG_FORMAT").or(file.log_format).as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => bail!("log_format: `{other}` is not one of json, pretty"),
+        };
+
+        Ok(Config { database_url, listen, public_url, log_format })
+    }
+
+    pub fn with_overrides(mut self, listen: Option<SocketAddr>, database_url: Option<String>) -> anyhow::Result<Config> {
+        if let Some(url) = database_url {
+            check_database_url(&url)?;
+            self.database_url = SecretString::from(url);
+        }
+        if let Some(addr) = listen {
+            // A public URL derived from the old listen address follows the new one.
+            if self.public_url == format!("http://{}", self.listen) {
+                self.public_url = format!("http://{addr}");
+            }
+            self.listen = addr;
+        }
+        Ok(self)
+    }
+}
+
+fn check_database_url(url: &str) -> anyhow::Result<()> {
+    if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        // The URL itself is not echoed: it may carry a password.
+        bail!("database_url: must start with sqlite:// or postgres://")
+    }
+}
+
+fn check_public_url(url: &str) -> anyhow::Result<String> {
+    let trimmed = url.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(trimmed.to_owned()),
+        _ => bail!("public_url: `{url}` is not an absolute http(s) URL"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    fn load(file: Option<&str>, env: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let vars: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let lookup = move |k: &str| vars.get(k).cloned();
+        let mut tmp = tempfile::NamedTempFile::new().unwrap();
+        if let Some(text) = file {
+            tmp.write_all(text.as_bytes()).unwrap();
+        }
+        Config::from_sources(Sources { file: file.map(|_| tmp.path()), env: &lookup })
+    }
+
+    #[test]
+    fn defaults() {
+        let c = load(None, &[]).unwrap();
+        assert_eq!(c.database_url.expose_secret(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn env_beats_file_beats_defaults() {
+        let file = "listen = \"127.0.0.1:9000\"\npublic_url = \"https://billing.example.com/\"\n";
+        let c = load(Some(file), &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(c.public_url, "https://billing.example.com");
+        let c = load(Some(file), &[("PORTICO_LISTEN", "0.0.0.0:7000")]).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:7000");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let err = load(Some("listn = \"x\""), &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field `listn`"), "{err:#}");
+        assert!(load(None, &[("PORTICO_LISTEN", "localhost")]).is_err());
+        assert!(load(None, &[("PORTICO_DATABASE_URL", "mysql://x")]).is_err());
+        assert!(load(None, &[("PORTICO_PUBLIC_URL", "billing.example.com")]).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        let c = load(None, &[("PORTICO_DATABASE_URL", "postgres://u:hunter2@db/portico")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,484 @@
+//! The demo account `acme`: a realistic catalogue, customers in every subscription state, and more
+//! than a year of invoices, payments and payment methods.
+
+use anyhow::Context;
+use portico_core::model::*;
+use portico_core::{Currency, PlanId, Timestamp};
+use portico_store::{Store, StoreError};
+
+pub const SUBDOMAIN: &str = "acme";
+
+struct Prices {
+    starter: PlanId,
+    team: PlanId,
+    business: PlanId,
+    team_yearly: PlanId,
+}
+
+/// One demo customer and the story of its account.
+struct Story {
+    alias: &'static str,
+    name: &'static str,
+    email: &'static str,
+    currency: &'static str,
+    country: &'static str,
+    city: &'static str,
+    tax_bps: i64,
+    plan: fn(&Prices) -> PlanId,
+    monthly_amount: i64,
+    quantity: i64,
+    months: i32,
+    state: State,
+    contacts: &'static [(&'static str, &'static str, Role, bool)],
+    cards: &'static [(&'static str, &'static str, i32, i32)],
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    Active,
+    Trialing,
+    PastDue,
+    Canceled,
+    CancelAtPeriodEnd,
+    Yearly,
+}
+
+const STORIES: &[Story] = &[
+    Story {
+        alias: "superdesk-123",
+        name: "Superdesk GmbH",
+        email: "billing@superdesk.example",
+        currency: "EUR",
+        country: "DE",
+        city: "Berlin",
+        tax_bps: 1900,
+        plan: |p| p.team.clone(),
+        monthly_amount: 4900,
+        quantity: 5,
+        months: 14,
+        state: State::Active,
+        contacts: &[
+            ("anna@superdesk.example", "Anna Schmidt", Role::Owner, true),
+            ("jonas@superdesk.example", "Jonas Weber", Role::Billing, true),
+            ("lea@superdesk.example", "Lea Fischer", Role::Viewer, true),
+        ],
+        cards: &[("visa", "4242", 8, 2028), ("mastercard", "5454", 3, 2027)],
+    },
+    Story {
+        alias: "northwind",
+        name: "Northwind Traders",
+        email: "ap@northwind.example",
+        currency: "USD",
+        country: "US",
+        city: "Seattle",
+        tax_bps: 0,
+        plan: |p| p.business.clone(),
+        monthly_amount: 14900,
+        quantity: 1,
+        months: 0,
+        state: State::Trialing,
+        contacts: &[("nancy@northwind.example", "Nancy Davolio", Role::Owner, true)],
+        cards: &[],
+    },
+    Story {
+        alias: "globex",
+        name: "Globex Corporation",
+        email: "finance@globex.example",
+        currency: "USD",
+        country: "US",
+        city: "Springfield",
+        tax_bps: 825,
+        plan: |p| p.starter.clone(),
+        monthly_amount: 1900,
+        quantity: 3,
+        months: 13,
+        state: State::PastDue,
+        contacts: &[
+            ("hank@globex.example", "Hank Scorpio", Role::Owner, true),
+            ("frank@globex.example", "Frank Grimes", Role::Viewer, false),
+        ],
+        cards: &[("amex", "0005", 1, 2026)],
+    },
+    Story {
+        alias: "initech",
+        name: "Initech LLC",
+        email: "bill.lumbergh@initech.example",
+        currency: "USD",
+        country: "US",
+        city: "Austin",
+        tax_bps: 625,
+        plan: |p| p.team.clone(),
+        monthly_amount: 4900,
+        quantity: 2,
+        months: 12,
+        state: State::Canceled,
+        contacts: &[("peter@initech.example", "Peter Gibbons", Role::Billing, true)],
+        cards: &[("discover", "1117", 11, 2027)],
+    },
+    Story {
+        alias: "umbrella",
+        name: "Umbrella Health SAS",
+        email: "compta@umbrella.example",
+        currency: "EUR",
+        country: "FR",
+        city: "Lyon",
+        tax_bps: 2000,
+        plan: |p| p.business.clone(),
+        monthly_amount: 14900,
+        quantity: 1,
+        months: 15,
+        state: State::CancelAtPeriodEnd,
+        contacts: &[
+            ("claire@umbrella.example", "Claire Dubois", Role::Owner, true),
+            ("marc@umbrella.example", "Marc Laurent", Role::Billing, true),
+        ],
+        cards: &[],
+    },
+    Story {
+        alias: "hooli",
+        name: "Hooli Ltd",
+        email: "payables@hooli.example",
+        currency: "GBP",
+        country: "GB",
+        city: "London",
+        tax_bps: 2000,
+        plan: |p| p.team_yearly.clone(),
+        monthly_amount: 0,
+        quantity: 25,
+        months: 24,
+        state: State::Yearly,
+        contacts: &[("gavin@hooli.example", "Gavin Belson", Role::Owner, true)],
+        cards: &[("visa", "1881", 6, 2029)],
+    },
+];
+
+/// Seeds the demo account unless it exists; returns it either way.
+pub async fn seed(store: &dyn Store, now: Timestamp) -> anyhow::Result<Account> {
+    match store.account_by_subdomain(SUBDOMAIN).await {
+        Ok(account) => return Ok(account),
+        Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e).context("cannot look up the demo account"),
+    }
+    let account = store.create_account(SUBDOMAIN, "Acme Cloud", now).await?;
+    let mut settings = account.settings.clone();
+    settings.branding = Branding {
+        display_name: Some("Acme Cloud".into()),
+        logo_url: None,
+        primary_color: Some("#4f46e5".into()),
+        support_email: Some("support@acme.example".into()),
+        support_url: Some("https://acme.example/support".into()),
+    };
+    settings.default_return_url = Some("https://app.acme.example/settings/billing".into());
+    let account = store.update_portal_settings(&account.id, settings, now).await?;
+
+    let history_start = now.plus_months(-26);
+    let product = store
+        .create_product(
+            &account.id,
+            NewProduct {
+                name: "Acme Cloud".into(),
+                description: Some("Hosted workspace for teams".into()),
+                self_service: true,
+                active: true,
+            }
+            .validate()?,
+            history_start,
+        )
+        .await?;
+    let support = store
+        .create_product(
+            &account.id,
+            NewProduct {
+                name: "Priority Support".into(),
+                description: Some("Four-hour response, named engineer".into()),
+                self_service: false,
+                active: true,
+            }
+            .validate()?,
+            history_start,
+        )
+        .await?;
+
+    let mut prices = Vec::new();
+    for code in ["EUR", "USD", "GBP"] {
+        let currency = Currency::parse("currency", code)?;
+        let plan = |name: &str, interval, amount, trial_days| NewPlan {
+            product: product.id.clone(),
+            name: name.to_owned(),
+            interval,
+            interval_count: 1,
+            unit_amount: amount,
+            currency,
+            self_service: true,
+            trial_days,
+            active: true,
+        };
+        let starter = plan("Starter", Interval::Month, 1900, 0);
+        let team = plan("Team", Interval::Month, 4900, 0);
+        let business = plan("Business", Interval::Month, 14900, 14);
+        let team_yearly = plan("Team (yearly)", Interval::Year, 49000, 0);
+        let mut ids = Vec::new();
+        for p in [starter, team, business, team_yearly] {
+            ids.push(store.create_plan(&account.id, p.validate()?, history_start).await?.id);
+        }
+        store
+            .create_plan(
+                &account.id,
+                NewPlan {
+                    product: support.id.clone(),
+                    name: "Priority Support".into(),
+                    interval: Interval::Month,
+                    interval_count: 1,
+                    unit_amount: 29900,
+                    currency,
+                    self_service: false,
+                    trial_days: 0,
+                    active: true,
+                }
+                .validate()?,
+                history_start,
+            )
+            .await?;
+        let [starter, team, business, team_yearly]: [PlanId; 4] =
+            ids.try_into().map_err(|_| anyhow::anyhow!("four plans expected"))?;
+        prices.push((currency, Prices { starter, team, business, team_yearly }));
+    }
+
+    for story in STORIES {
+        let currency = Currency::parse("currency", story.currency)?;
+        let prices = prices
+            .iter()
+            .find(|(c, _)| *c == currency)
+            .map(|(_, p)| p)
+            .context("demo prices for every currency")?;
+        seed_customer(store, &account, story, currency, prices, now).await?;
+    }
+    Ok(account)
+}
+
+async fn seed_customer(
+    store: &dyn Store,
+    account: &Account,
+    story: &Story,
+    currency: Currency,
+    prices: &Prices,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let yearly = story.state == State::Yearly;
+    let step = if yearly { 12 } else { 1 };
+    let periods = if yearly { story.months / 12 } else { story.months };
+    // The subscription started `periods` whole periods ago, so the current one contains now.
+    let started = now.plus_months(-(periods * step)).minus_secs(3 * 86_400);
+    let acct = &account.id;
+
+    let customer = store
+        .create_customer(
+            acct,
+            NewCustomer {
+                alias: Some(story.alias.into()),
+                name: story.name.into(),
+                email: Some(story.email.into()),
+                currency,
+                address: Address {
+                    line1: Some("1 Example Street".into()),
+                    line2: None,
+                    city: Some(story.city.into()),
+                    state: None,
+                    postal_code: Some("10115".into()),
+                    country: Some(story.country.into()),
+                },
+                tax_id: (story.country != "US").then(|| format!("{}123456789", story.country)),
+                portal_enabled: true,
+                metadata: Metadata::new(),
+            }
+            .validate()?,
+            started.minus_secs(86_400),
+        )
+        .await?;
+
+    for (email, name, role, access) in story.contacts {
+        store
+            .create_contact(
+                acct,
+                NewContact {
+                    customer: customer.id.to_string(),
+                    external_id: Some(format!("user-{}", email.split('@').next().unwrap_or("x"))),
+                    email: (*email).into(),
+                    name: Some((*name).into()),
+                    portal_access: *access,
+                    role: *role,
+                }
+                .validate()?,
+                started,
+            )
+            .await?;
+    }
+
+    let mut default_card = None;
+    for (brand, last4, month, year) in story.cards {
+        let pm = store
+            .create_payment_method(
+                acct,
+                NewPaymentMethod {
+                    customer: customer.id.to_string(),
+                    kind: PaymentMethodKind::Card,
+                    brand: Some((*brand).into()),
+                    last4: (*last4).into(),
+                    exp_month: Some(*month),
+                    exp_year: Some(*year),
+                    is_default: None,
+                    provider_ref: Some(format!("card_demo_{last4}")),
+                },
+                started,
+            )
+            .await?;
+        default_card.get_or_insert(pm.id);
+    }
+    if story.cards.is_empty() && story.state != State::Trialing {
+        let pm = store
+            .create_payment_method(
+                acct,
+                NewPaymentMethod {
+                    customer: customer.id.to_string(),
+                    kind: PaymentMethodKind::SepaDebit,
+                    brand: Some("Crédit Lyonnais".into()),
+                    last4: "3000".into(),
+                    exp_month: None,
+                    exp_year: None,
+                    is_default: None,
+                    provider_ref: Some("sepa_demo_3000".into()),
+                },
+                started,
+            )
+            .await?;
+        default_card = Some(pm.id);
+    }
+
+    let plan_id = (story.plan)(prices);
+    let plan = store.plan(acct, &plan_id).await?;
+    let status = match story.state {
+        State::Trialing => None,
+        State::PastDue => Some(SubscriptionStatus::PastDue),
+        _ => Some(SubscriptionStatus::Active),
+    };
+    let current_start = match story.state {
+        State::Trialing => now.minus_secs(2 * 86_400),
+        _ => started.plus_months(periods * step),
+    };
+    let sub = store
+        .create_subscription(
+            acct,
+            NewSubscription {
+                customer: customer.id.to_string(),
+                plan: plan_id,
+                quantity: story.quantity,
+                status,
+                current_period_start: Some(current_start),
+                cancel_at_period_end: story.state == State::CancelAtPeriodEnd,
+                metadata: Metadata::new(),
+            },
+            started,
+        )
+        .await?;
+
+    // One invoice per past period, paid two days after issue; the story's state decides the end.
+    let amount = if yearly { plan.unit_amount } else { story.monthly_amount };
+    let last = match story.state {
+        State::Trialing => -1,
+        _ => periods,
+    };
+    for i in 0..=last {
+        let period_start = started.plus_months(i * step);
+        let period_end = started.plus_months((i + 1) * step);
+        let is_last = i == last;
+        let status = if is_last && story.state == State::Canceled {
+            InvoiceStatus::Void
+        } else {
+            InvoiceStatus::Open
+        };
+        let invoice = store
+            .create_invoice(
+                acct,
+                NewInvoice {
+                    customer: customer.id.to_string(),
+                    subscription: Some(sub.id.clone()),
+                    currency: None,
+                    status: Some(status),
+                    lines: vec![NewInvoiceLine {
+                        description: format!("{} × {}", plan.name, story.quantity),
+                        quantity: story.quantity,
+                        unit_amount: amount,
+                        period_start: Some(period_start),
+                        period_end: Some(period_end),
+                    }],
+                    tax_rate_bps: story.tax_bps,
+                    issued_at: Some(period_start),
+                    due_at: Some(period_start.plus_secs(14 * 86_400)),
+                    paid_at: None,
+                    metadata: Metadata::new(),
+                },
+                period_start,
+            )
+            .await?;
+        if status == InvoiceStatus::Void {
+            continue;
+        }
+        let unpaid = is_last && story.state == State::PastDue;
+        let payment = |status, at: Timestamp| NewTransaction {
+            customer: customer.id.to_string(),
+            kind: TransactionKind::Payment,
+            status,
+            amount: invoice.total,
+            currency: None,
+            invoice: Some(invoice.id.clone()),
+            payment_method: default_card.clone(),
+            description: Some(format!("Payment for {}", invoice.number)),
+            created_at: Some(at),
+        };
+        let paid_at = period_start.plus_secs(2 * 86_400);
+        if unpaid {
+            for retry in 0..3 {
+                let at = paid_at.plus_secs(retry * 3 * 86_400);
+                store.create_transaction(acct, payment(TransactionStatus::Failed, at), at).await?;
+            }
+        } else if paid_at < now {
+            store.create_transaction(acct, payment(TransactionStatus::Succeeded, paid_at), paid_at).await?;
+        }
+    }
+
+    match story.state {
+        State::Canceled => {
+            store
+                .cancel_subscription(acct, &sub.id, Some("Moved to an in-house tool".into()), now.minus_secs(20 * 86_400))
+                .await?;
+        }
+        State::Active if story.months > 6 => {
+            // A goodwill credit and a refund, so the transaction list shows every kind.
+            for (kind, amount, text) in [
+                (TransactionKind::Credit, 1000, "Goodwill credit for the March outage"),
+                (TransactionKind::Refund, 4900, "Refund: seat removed mid-period"),
+            ] {
+                let at = now.minus_secs(40 * 86_400);
+                store
+                    .create_transaction(
+                        acct,
+                        NewTransaction {
+                            customer: customer.id.to_string(),
+                            kind,
+                            status: TransactionStatus::Succeeded,
+                            amount,
+                            currency: None,
+                            invoice: None,
+                            payment_method: default_card.clone(),
+                            description: Some(text.into()),
+                            created_at: Some(at),
+                        },
+                        at,
+                    )
+                    .await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
