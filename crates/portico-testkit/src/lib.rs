@@ -85,10 +85,10 @@ pub fn workspace_root() -> PathBuf {
 pub fn postgres_base_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        if let Ok(url) = std::env::var("PORTICO_TEST_POSTGRES_URL") {
-            if !url.is_empty() {
-                return url;
-            }
+        if let Ok(url) = std::env::var("PORTICO_TEST_POSTGRES_URL")
+            && !url.is_empty()
+        {
+            return url;
         }
         let script = workspace_root().join("scripts/pg-cluster");
         let out = Command::new("bash")
