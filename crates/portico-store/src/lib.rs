@@ -324,6 +324,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         account: &AccountId,
         id: &PaymentMethodId,
+        now: Timestamp,
     ) -> StoreResult<PaymentMethod>;
 
     // Idempotency of vendor POSTs.

@@ -1205,9 +1205,9 @@ backend_tests! {
         assert_invalid(db.store.create_payment_method(&account.id, NewPaymentMethod { last4: "42".into(), ..new_card(&customer, None) }, db.now()).await, "last4");
 
         // Removing one hides it; the rest keep their flags.
-        assert_eq!(db.store.delete_payment_method(&account.id, &first_card.id).await.unwrap(), old);
+        assert_eq!(db.store.delete_payment_method(&account.id, &first_card.id, db.now()).await.unwrap(), old);
         assert_not_found(db.store.payment_method(&account.id, &first_card.id).await);
-        assert_not_found(db.store.delete_payment_method(&account.id, &first_card.id).await);
+        assert_not_found(db.store.delete_payment_method(&account.id, &first_card.id, db.now()).await);
         assert_not_found(db.store.update_payment_method(&account.id, &first_card.id, PaymentMethodPatch::default(), db.now()).await);
         let mine = db.store.list_payment_methods(&account.id, Some(&by_id(&customer)), first(1)).await.unwrap();
         assert_eq!((ids(&mine, |p| &p.id), mine.has_more), (vec![amex.id.clone()], true));
@@ -1304,7 +1304,7 @@ backend_tests! {
         assert_not_found(db.store.revoke_api_key(bid, &key.id, now).await);
         assert_not_found(db.store.delete_transaction(bid, &txn.id).await);
         assert_not_found(db.store.delete_invoice(bid, &draft.id).await);
-        assert_not_found(db.store.delete_payment_method(bid, &pm.id).await);
+        assert_not_found(db.store.delete_payment_method(bid, &pm.id, now).await);
         assert_not_found(db.store.delete_contact(bid, &ContactRef::Id(contact.id.clone()), now).await);
         assert_not_found(db.store.delete_customer(bid, &by_alias("shared-alias"), now).await);
         assert_not_found(db.store.delete_customer(bid, &by_id(&customer), now).await);

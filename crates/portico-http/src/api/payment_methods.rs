@@ -120,6 +120,8 @@ async fn delete(
 ) -> ApiResult<Json<PaymentMethod>> {
     auth.require(ApiScope::BillingWrite)?;
     Ok(Json(
-        s.store.delete_payment_method(&auth.account, &id).await?,
+        s.store
+            .delete_payment_method(&auth.account, &id, s.clock.now())
+            .await?,
     ))
 }

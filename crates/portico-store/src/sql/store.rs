@@ -1726,6 +1726,7 @@ impl Store for SqlStore {
         &self,
         account: &AccountId,
         id: &PaymentMethodId,
+        now: Timestamp,
     ) -> StoreResult<PaymentMethod> {
         let mut tx = self.write_tx().await?;
         let pm = self
@@ -1738,15 +1739,9 @@ impl Store for SqlStore {
                 rows::payment_method,
             )
             .await?;
-        // The row stays for the transactions paid with it. This trait method gets no `now`, so
-        // the removal time comes from the clock; it is bookkeeping that no rule reads, and the
-        // record's own times are left as they were.
-        let removed_at = Timestamp::from_millis(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-        );
-        soft_delete_keeping_updated_at(&mut tx, account, id, removed_at).await?;
+        // The row stays for the transactions paid with it; the record's own times are left as
+        // they were.
+        soft_delete_keeping_updated_at(&mut tx, account, id, now).await?;
         tx.commit().await?;
         Ok(pm)
     }
