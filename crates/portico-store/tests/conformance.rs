@@ -312,7 +312,7 @@ backend_tests! {
             .fetch_one(&mut raw)
             .await
             .unwrap();
-        assert_eq!(applied, 1);
+        assert_eq!(applied, 2, "0001_init and 0002_portal_access");
         let checksum: Vec<u8> = sqlx::query_scalar("SELECT checksum FROM _sqlx_migrations WHERE version = 1")
             .fetch_one(&mut raw)
             .await
