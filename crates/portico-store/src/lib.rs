@@ -1,9 +1,11 @@
 //! Portico's storage: the [`Store`] trait every backend implements, and the SQL backends
 //! (SQLite, the embedded default, and PostgreSQL), each with its own append-only migrations.
 
+mod access;
 mod error;
 pub mod sql;
 
+pub use access::*;
 pub use error::{StoreError, StoreResult};
 pub use sql::SqlStore;
 
@@ -326,6 +328,134 @@ pub trait Store: Send + Sync + 'static {
         id: &PaymentMethodId,
         now: Timestamp,
     ) -> StoreResult<PaymentMethod>;
+
+    // Portal access.
+    async fn create_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// The account's keys, newest first, revoked ones included.
+    async fn signing_keys(&self, account: &AccountId) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Every account's keys that are not revoked, for the JWKS document.
+    async fn published_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Unscoped: the `kid` of a token names the key, and the key names its account.
+    async fn signing_key(&self, id: &SigningKeyId) -> StoreResult<SigningKeyRecord>;
+    /// Marks every unretired key of the account except `current` as retired at `now`.
+    async fn retire_signing_keys(
+        &self,
+        account: &AccountId,
+        current: &SigningKeyId,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn revoke_signing_key(
+        &self,
+        account: &AccountId,
+        id: &SigningKeyId,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Stores a new portal session; with `invalidate_existing`, revokes the customer's other live
+    /// sessions in the same transaction.
+    async fn create_portal_session(
+        &self,
+        account: &AccountId,
+        session: &PortalSession,
+        invalidate_existing: bool,
+    ) -> StoreResult<()>;
+    async fn portal_session(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+    ) -> StoreResult<PortalSession>;
+    async fn list_portal_sessions(
+        &self,
+        account: &AccountId,
+        filter: PortalSessionFilter,
+        page: PageRequest<PortalSessionId>,
+    ) -> StoreResult<List<PortalSession>>;
+    /// Revokes one session (idempotent: revoking twice keeps the first time).
+    async fn revoke_portal_session(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<PortalSession>;
+    /// Revokes every live session of the customer; returns how many.
+    async fn revoke_customer_portal_sessions(
+        &self,
+        account: &AccountId,
+        customer: &CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+
+    async fn create_redirect_token(
+        &self,
+        account: &AccountId,
+        session: &PortalSessionId,
+        sha256: &[u8; 32],
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Marks the token used if it is unused and `now < expires_at`, in one atomic statement:
+    /// of any number of concurrent callers exactly one gets `Some`.
+    async fn consume_redirect_token(
+        &self,
+        sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<Option<(AccountId, PortalSessionId)>>;
+
+    async fn create_browser_session(&self, new: &NewBrowserSession) -> StoreResult<()>;
+    /// The browser session with this cookie hash and the state of everything it depends on.
+    async fn browser_session(
+        &self,
+        cookie_sha256: &[u8; 32],
+    ) -> StoreResult<Option<BrowserSessionView>>;
+    async fn touch_browser_session(
+        &self,
+        cookie_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn end_browser_session(
+        &self,
+        cookie_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    async fn create_oauth_client(
+        &self,
+        account: &AccountId,
+        name: &str,
+        scopes: ApiScopes,
+        secret_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<OAuthClient>;
+    /// Unscoped: the client id comes from the credential.
+    async fn oauth_client_credential(
+        &self,
+        id: &OAuthClientId,
+    ) -> StoreResult<OAuthClientCredential>;
+    async fn list_oauth_clients(
+        &self,
+        account: &AccountId,
+        page: PageRequest<OAuthClientId>,
+    ) -> StoreResult<List<OAuthClient>>;
+    /// Revoking a client also ends its access tokens.
+    async fn revoke_oauth_client(
+        &self,
+        account: &AccountId,
+        id: &OAuthClientId,
+        now: Timestamp,
+    ) -> StoreResult<OAuthClient>;
+    async fn create_oauth_token(
+        &self,
+        account: &AccountId,
+        client: &OAuthClientId,
+        scopes: ApiScopes,
+        sha256: &[u8; 32],
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// A token that exists, has not expired at `now`, and whose client is not revoked.
+    async fn oauth_token(
+        &self,
+        sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<Option<OAuthTokenRecord>>;
 
     // Idempotency of vendor POSTs.
     /// Claims `key` for a request whose method, path and body hash to `fingerprint`.

@@ -7,14 +7,17 @@ use std::fmt::Display;
 use std::str::FromStr;
 
 use portico_core::model::*;
-use portico_core::scope::ApiScopes;
+use portico_core::scope::{ApiScopes, PortalScopes};
 use portico_core::*;
 use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row};
 
-use crate::{ApiKeyCredential, StoreError, StoreResult};
+use crate::{
+    ApiKeyCredential, BrowserSessionView, OAuthClientCredential, OAuthTokenRecord,
+    SigningKeyRecord, StoreError, StoreResult,
+};
 
 /// One statement parameter, owned so that a statement's parameters can be built up in a list.
 #[derive(Debug, Clone)]
@@ -110,7 +113,10 @@ id_values!(
     SubscriptionId,
     InvoiceId,
     TransactionId,
-    PaymentMethodId
+    PaymentMethodId,
+    PortalSessionId,
+    OAuthClientId,
+    SigningKeyId
 );
 
 /// Builds a parameter list: `params![account, id, now]`.
@@ -342,13 +348,10 @@ pub(super) fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
 
 /// Needs `account_id` selected beside the key's columns.
 pub(super) fn api_key_credential(row: &AnyRow) -> StoreResult<ApiKeyCredential> {
-    let mut secret_sha256 = [0u8; 32];
-    hex::decode_to_slice(row.text("secret_sha256")?, &mut secret_sha256)
-        .map_err(|e| corrupt("secret_sha256", e))?;
     Ok(ApiKeyCredential {
         account: row.parsed("account_id")?,
         key: api_key(row)?,
-        secret_sha256,
+        secret_sha256: hash(row, "secret_sha256")?,
     })
 }
 
@@ -808,5 +811,212 @@ pub(super) fn payment_method(row: &AnyRow) -> StoreResult<PaymentMethod> {
         provider_ref: row.opt_text("provider_ref")?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,
+    })
+}
+
+// --- portal access ---
+
+/// A SHA-256 as it is stored: lowercase hex.
+pub(super) fn hash_text(sha256: &[u8; 32]) -> String {
+    hex::encode(sha256)
+}
+
+fn hash(row: &AnyRow, column: &str) -> StoreResult<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(row.text(column)?, &mut out).map_err(|e| corrupt(column, e))?;
+    Ok(out)
+}
+
+pub(super) const SIGNING_KEYS: Table = Table {
+    name: "signing_keys",
+    columns: &[
+        "id",
+        "algorithm",
+        "public_key",
+        "sealed_private_key",
+        "created_at",
+        "retired_at",
+        "revoked_at",
+    ],
+    soft_delete: false,
+};
+
+pub(super) fn signing_key_values(k: &SigningKeyRecord) -> Vec<Value> {
+    params![
+        &k.id,
+        k.algorithm.as_str(),
+        hex::encode(&k.public_key),
+        k.sealed_private_key.as_str(),
+        k.created_at,
+        k.retired_at,
+        k.revoked_at,
+    ]
+}
+
+/// Needs `account_id` selected beside the key's columns.
+pub(super) fn signing_key(row: &AnyRow) -> StoreResult<SigningKeyRecord> {
+    Ok(SigningKeyRecord {
+        id: row.parsed("id")?,
+        account: row.parsed("account_id")?,
+        algorithm: row.text("algorithm")?,
+        public_key: hex::decode(row.text("public_key")?).map_err(|e| corrupt("public_key", e))?,
+        sealed_private_key: row.text("sealed_private_key")?,
+        created_at: row.ts("created_at")?,
+        retired_at: row.opt_ts("retired_at")?,
+        revoked_at: row.opt_ts("revoked_at")?,
+    })
+}
+
+pub(super) const PORTAL_SESSIONS: Table = Table {
+    name: "portal_sessions",
+    columns: &[
+        "id",
+        "customer_id",
+        "contact_id",
+        "scopes",
+        "return_url",
+        "locale",
+        "page",
+        "issued_at",
+        "expires_at",
+        "revoked_at",
+        "issued_by",
+    ],
+    soft_delete: false,
+};
+
+pub(super) fn portal_session_values(s: &PortalSession) -> Vec<Value> {
+    params![
+        &s.id,
+        &s.customer,
+        s.contact.as_ref(),
+        s.scopes.to_text(),
+        s.return_url.clone(),
+        s.locale.clone(),
+        s.page.as_str(),
+        s.issued_at,
+        s.expires_at,
+        s.revoked_at,
+        s.issued_by.as_str(),
+    ]
+}
+
+pub(super) fn portal_session(row: &AnyRow) -> StoreResult<PortalSession> {
+    Ok(PortalSession {
+        id: row.parsed("id")?,
+        customer: row.parsed("customer_id")?,
+        contact: row.opt_parsed("contact_id")?,
+        scopes: PortalScopes::parse("scopes", &row.text("scopes")?)
+            .map_err(|e| corrupt("scopes", e))?,
+        return_url: row.opt_text("return_url")?,
+        locale: row.opt_text("locale")?,
+        page: row.word("page", PortalPage::parse)?,
+        issued_at: row.ts("issued_at")?,
+        expires_at: row.ts("expires_at")?,
+        revoked_at: row.opt_ts("revoked_at")?,
+        issued_by: row.text("issued_by")?,
+    })
+}
+
+/// The columns [`browser_session_view`] reads, over `browser_sessions b`, `portal_sessions p`,
+/// `customers c` and the left-joined `contacts k`.
+pub(super) fn browser_session_view_columns() -> String {
+    let session: Vec<String> = PORTAL_SESSIONS
+        .columns
+        .iter()
+        .map(|c| format!("p.{c}"))
+        .collect();
+    format!(
+        "b.account_id, b.csrf_secret, b.created_at AS browser_created_at, b.last_seen_at, \
+         b.ended_at, {}, c.deleted_at AS customer_deleted_at, c.portal_enabled, \
+         k.id AS contact_found, k.deleted_at AS contact_deleted_at, k.portal_access, k.role",
+        session.join(", ")
+    )
+}
+
+pub(super) fn browser_session_view(row: &AnyRow) -> StoreResult<BrowserSessionView> {
+    let session = portal_session(row)?;
+    let customer_active =
+        row.opt_int("customer_deleted_at")?.is_none() && row.flag("portal_enabled")?;
+    // A customer session has no contact to lose; a contact session needs its contact alive,
+    // with portal access (the left join finds no row once the contact is gone for good).
+    let (contact_active, contact_role) = match (&session.contact, row.opt_text("contact_found")?) {
+        (None, _) => (true, None),
+        (Some(_), None) => (false, None),
+        (Some(_), Some(_)) => {
+            let active =
+                row.opt_int("contact_deleted_at")?.is_none() && row.flag("portal_access")?;
+            let role = if active {
+                Some(row.word("role", Role::parse)?)
+            } else {
+                None
+            };
+            (active, role)
+        }
+    };
+    Ok(BrowserSessionView {
+        account: row.parsed("account_id")?,
+        session,
+        csrf_secret: hash(row, "csrf_secret")?,
+        created_at: row.ts("browser_created_at")?,
+        last_seen_at: row.ts("last_seen_at")?,
+        ended_at: row.opt_ts("ended_at")?,
+        customer_active,
+        contact_role,
+        contact_active,
+    })
+}
+
+pub(super) const OAUTH_CLIENTS: Table = Table {
+    name: "oauth_clients",
+    columns: &[
+        "id",
+        "name",
+        "scopes",
+        "secret_sha256",
+        "created_at",
+        "revoked_at",
+    ],
+    soft_delete: false,
+};
+
+pub(super) fn oauth_client_values(c: &OAuthClient, secret_sha256: &[u8; 32]) -> Vec<Value> {
+    params![
+        &c.id,
+        c.name.as_str(),
+        c.scopes.to_text(),
+        hash_text(secret_sha256),
+        c.created_at,
+        c.revoked_at,
+    ]
+}
+
+pub(super) fn oauth_client(row: &AnyRow) -> StoreResult<OAuthClient> {
+    Ok(OAuthClient {
+        id: row.parsed("id")?,
+        name: row.text("name")?,
+        scopes: ApiScopes::parse("scopes", &row.text("scopes")?)
+            .map_err(|e| corrupt("scopes", e))?,
+        created_at: row.ts("created_at")?,
+        revoked_at: row.opt_ts("revoked_at")?,
+    })
+}
+
+/// Needs `account_id` selected beside the client's columns.
+pub(super) fn oauth_client_credential(row: &AnyRow) -> StoreResult<OAuthClientCredential> {
+    Ok(OAuthClientCredential {
+        account: row.parsed("account_id")?,
+        client: oauth_client(row)?,
+        secret_sha256: hash(row, "secret_sha256")?,
+    })
+}
+
+pub(super) fn oauth_token(row: &AnyRow) -> StoreResult<OAuthTokenRecord> {
+    Ok(OAuthTokenRecord {
+        account: row.parsed("account_id")?,
+        client: row.parsed("client_id")?,
+        scopes: ApiScopes::parse("scopes", &row.text("scopes")?)
+            .map_err(|e| corrupt("scopes", e))?,
+        expires_at: row.ts("expires_at")?,
     })
 }

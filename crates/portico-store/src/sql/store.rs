@@ -19,8 +19,9 @@ use sqlx::any::AnyRow;
 use super::rows::{self, CONTACTS, CUSTOMERS, RowExt, Table, Value, params, query};
 use super::{Backend, SqlStore, entropy, write_error};
 use crate::{
-    ApiKeyCredential, IdempotencyBegin, InvoiceFilter, Store, StoreError, StoreResult,
-    SubscriptionFilter, TransactionFilter,
+    ApiKeyCredential, BrowserSessionView, IdempotencyBegin, InvoiceFilter, NewBrowserSession,
+    OAuthClientCredential, OAuthTokenRecord, PortalSessionFilter, SigningKeyRecord, Store,
+    StoreError, StoreResult, SubscriptionFilter, TransactionFilter,
 };
 
 type Decode<T> = fn(&AnyRow) -> StoreResult<T>;
@@ -48,7 +49,9 @@ as_id!(
     SubscriptionId,
     InvoiceId,
     TransactionId,
-    PaymentMethodId
+    PaymentMethodId,
+    PortalSessionId,
+    OAuthClientId
 );
 
 fn no_such(field: &str, kind: &str, value: impl std::fmt::Display) -> StoreError {
@@ -1744,6 +1747,523 @@ impl Store for SqlStore {
         soft_delete_keeping_updated_at(&mut tx, account, id, now).await?;
         tx.commit().await?;
         Ok(pm)
+    }
+
+    // --- portal access ---
+
+    async fn create_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        insert(
+            &mut conn,
+            &rows::SIGNING_KEYS,
+            &key.account,
+            rows::signing_key_values(key),
+        )
+        .await
+        .map_err(|e| {
+            write_error(
+                e,
+                || format!("signing key {}", key.id),
+                no_account(&key.account),
+            )
+        })
+    }
+
+    async fn signing_keys(&self, account: &AccountId) -> StoreResult<Vec<SigningKeyRecord>> {
+        let sql = format!(
+            "SELECT account_id, {} FROM signing_keys WHERE account_id = $1 \
+             ORDER BY created_at DESC, id DESC",
+            rows::SIGNING_KEYS.columns()
+        );
+        query(&sql, params![account])
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::signing_key)
+            .collect()
+    }
+
+    async fn published_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        // Every account's, on purpose: one JWKS document serves the deployment.
+        let sql = format!(
+            "SELECT account_id, {} FROM signing_keys WHERE revoked_at IS NULL \
+             ORDER BY created_at DESC, id DESC",
+            rows::SIGNING_KEYS.columns()
+        );
+        query(&sql, vec![])
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::signing_key)
+            .collect()
+    }
+
+    async fn signing_key(&self, id: &SigningKeyId) -> StoreResult<SigningKeyRecord> {
+        // Unscoped on purpose: the token's kid names the key, and the key its account.
+        let sql = format!(
+            "SELECT account_id, {} FROM signing_keys WHERE id = $1",
+            rows::SIGNING_KEYS.columns()
+        );
+        query(&sql, params![id])
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::signing_key(&row))
+            .transpose()?
+            .ok_or_else(|| StoreError::not_found("signing key", id))
+    }
+
+    async fn retire_signing_keys(
+        &self,
+        account: &AccountId,
+        current: &SigningKeyId,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        // A `current` that is not the account's own would retire every key the account has.
+        if !exists(&mut tx, "signing_keys", account, "id", current.into()).await? {
+            return Err(StoreError::not_found("signing key", current));
+        }
+        query(
+            "UPDATE signing_keys SET retired_at = $3 \
+             WHERE account_id = $1 AND id <> $2 AND retired_at IS NULL",
+            params![account, current, now],
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn revoke_signing_key(
+        &self,
+        account: &AccountId,
+        id: &SigningKeyId,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let done = query(
+            "UPDATE signing_keys SET revoked_at = COALESCE(revoked_at, $3) \
+             WHERE account_id = $1 AND id = $2",
+            params![account, id, now],
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("signing key", id));
+        }
+        Ok(())
+    }
+
+    async fn create_portal_session(
+        &self,
+        account: &AccountId,
+        session: &PortalSession,
+        invalidate_existing: bool,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        // Locking the customer serialises concurrent creations that invalidate the others, so
+        // that of two such sessions created at once, one revokes the other.
+        let customer = find_customer(
+            &mut tx,
+            account,
+            &CustomerRef::Id(session.customer.clone()),
+            self.for_update(),
+        )
+        .await?
+        .ok_or_else(|| no_such("customer", "customer", &session.customer))?;
+        if let Some(contact_id) = &session.contact {
+            let contact = find_contact(&mut tx, account, &ContactRef::Id(contact_id.clone()))
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound { .. } => no_such("contact", "contact", contact_id),
+                    e => e,
+                })?;
+            if contact.customer != customer.id {
+                return Err(other_customer("contact", "contact", contact_id));
+            }
+        }
+        if invalidate_existing {
+            query(
+                "UPDATE portal_sessions SET revoked_at = $3 \
+                 WHERE account_id = $1 AND customer_id = $2 \
+                 AND revoked_at IS NULL AND expires_at > $3",
+                params![account, &customer.id, session.issued_at],
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert(
+            &mut tx,
+            &rows::PORTAL_SESSIONS,
+            account,
+            rows::portal_session_values(session),
+        )
+        .await
+        .map_err(|e| {
+            write_error(
+                e,
+                || format!("portal session {}", session.id),
+                // The customer is locked and contacts are only ever soft-deleted.
+                StoreError::Database,
+            )
+        })?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn portal_session(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+    ) -> StoreResult<PortalSession> {
+        let mut conn = self.pool.acquire().await?;
+        find(
+            &mut conn,
+            &rows::PORTAL_SESSIONS,
+            account,
+            id.as_str(),
+            "",
+            rows::portal_session,
+        )
+        .await?
+        .ok_or_else(|| StoreError::not_found("portal session", id))
+    }
+
+    async fn list_portal_sessions(
+        &self,
+        account: &AccountId,
+        filter: PortalSessionFilter,
+        page: PageRequest<PortalSessionId>,
+    ) -> StoreResult<List<PortalSession>> {
+        let mut filters = vec![];
+        if let Some(customer) = &filter.customer {
+            filters.push(("customer_id", Value::from(customer)));
+        }
+        if let Some(contact) = &filter.contact {
+            filters.push(("contact_id", Value::from(contact)));
+        }
+        self.list(
+            &rows::PORTAL_SESSIONS,
+            account,
+            filters,
+            page.limit,
+            cursor(&page),
+            rows::portal_session,
+        )
+        .await
+    }
+
+    async fn revoke_portal_session(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<PortalSession> {
+        // Revoking twice keeps the first revocation time.
+        let sql = format!(
+            "UPDATE portal_sessions SET revoked_at = COALESCE(revoked_at, $3) \
+             WHERE account_id = $1 AND id = $2 RETURNING {}",
+            rows::PORTAL_SESSIONS.columns()
+        );
+        query(&sql, params![account, id, now])
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::portal_session(&row))
+            .transpose()?
+            .ok_or_else(|| StoreError::not_found("portal session", id))
+    }
+
+    async fn revoke_customer_portal_sessions(
+        &self,
+        account: &AccountId,
+        customer: &CustomerId,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        // A deleted customer still counts: its sessions are what the caller wants ended.
+        let mut conn = self.pool.acquire().await?;
+        if !exists(&mut conn, "customers", account, "id", customer.into()).await? {
+            return Err(StoreError::not_found("customer", customer));
+        }
+        let done = query(
+            "UPDATE portal_sessions SET revoked_at = $3 \
+             WHERE account_id = $1 AND customer_id = $2 \
+             AND revoked_at IS NULL AND expires_at > $3",
+            params![account, customer, now],
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn create_redirect_token(
+        &self,
+        account: &AccountId,
+        session: &PortalSessionId,
+        sha256: &[u8; 32],
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        query(
+            "INSERT INTO redirect_tokens (token_sha256, account_id, portal_session_id, \
+             expires_at, used_at) VALUES ($1, $2, $3, $4, NULL)",
+            params![rows::hash_text(sha256), account, session, expires_at],
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            write_error(
+                e,
+                || "this redirect token".to_owned(),
+                // The composite reference also refuses another account's session.
+                |_| StoreError::not_found("portal session", session),
+            )
+        })?;
+        Ok(())
+    }
+
+    async fn consume_redirect_token(
+        &self,
+        sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<Option<(AccountId, PortalSessionId)>> {
+        // One statement: the database's own row lock (PostgreSQL re-checks the condition after
+        // waiting for it) or write lock (SQLite) lets exactly one of concurrent callers match.
+        let row = query(
+            "UPDATE redirect_tokens SET used_at = $2 \
+             WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2 \
+             RETURNING account_id, portal_session_id",
+            params![rows::hash_text(sha256), now],
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((row.parsed("account_id")?, row.parsed("portal_session_id")?)))
+            .transpose()
+    }
+
+    async fn create_browser_session(&self, new: &NewBrowserSession) -> StoreResult<()> {
+        query(
+            "INSERT INTO browser_sessions (cookie_sha256, account_id, portal_session_id, \
+             csrf_secret, created_at, last_seen_at, ended_at) \
+             VALUES ($1, $2, $3, $4, $5, $5, NULL)",
+            params![
+                rows::hash_text(&new.cookie_sha256),
+                &new.account,
+                &new.portal_session,
+                hex::encode(new.csrf_secret),
+                new.now,
+            ],
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            write_error(
+                e,
+                || "a browser session with this cookie".to_owned(),
+                |_| StoreError::not_found("portal session", &new.portal_session),
+            )
+        })?;
+        Ok(())
+    }
+
+    async fn browser_session(
+        &self,
+        cookie_sha256: &[u8; 32],
+    ) -> StoreResult<Option<BrowserSessionView>> {
+        // One round trip on every portal request. The contact must still belong to the
+        // session's customer, or it counts as gone.
+        let sql = format!(
+            "SELECT {} FROM browser_sessions b \
+             JOIN portal_sessions p ON p.account_id = b.account_id AND p.id = b.portal_session_id \
+             JOIN customers c ON c.account_id = p.account_id AND c.id = p.customer_id \
+             LEFT JOIN contacts k ON k.account_id = p.account_id AND k.id = p.contact_id \
+             AND k.customer_id = p.customer_id \
+             WHERE b.cookie_sha256 = $1",
+            rows::browser_session_view_columns()
+        );
+        query(&sql, params![rows::hash_text(cookie_sha256)])
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::browser_session_view(&row))
+            .transpose()
+    }
+
+    async fn touch_browser_session(
+        &self,
+        cookie_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let hash = rows::hash_text(cookie_sha256);
+        // Never moves backwards when requests finish out of order.
+        let done = query(
+            "UPDATE browser_sessions SET last_seen_at = $2 \
+             WHERE cookie_sha256 = $1 AND last_seen_at < $2",
+            params![hash.as_str(), now],
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            let found = query(
+                "SELECT 1 AS one FROM browser_sessions WHERE cookie_sha256 = $1",
+                params![hash.as_str()],
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            if found.is_none() {
+                return Err(StoreError::not_found("browser session", "(cookie)"));
+            }
+        }
+        Ok(())
+    }
+
+    async fn end_browser_session(
+        &self,
+        cookie_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        // Ending twice keeps the first time.
+        let done = query(
+            "UPDATE browser_sessions SET ended_at = COALESCE(ended_at, $2) \
+             WHERE cookie_sha256 = $1",
+            params![rows::hash_text(cookie_sha256), now],
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("browser session", "(cookie)"));
+        }
+        Ok(())
+    }
+
+    async fn create_oauth_client(
+        &self,
+        account: &AccountId,
+        name: &str,
+        scopes: ApiScopes,
+        secret_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<OAuthClient> {
+        let client = OAuthClient {
+            id: OAuthClientId::new(now, entropy()),
+            name: required_text("name", name, 100)?,
+            scopes,
+            created_at: now,
+            revoked_at: None,
+        };
+        let mut conn = self.pool.acquire().await?;
+        insert(
+            &mut conn,
+            &rows::OAUTH_CLIENTS,
+            account,
+            rows::oauth_client_values(&client, secret_sha256),
+        )
+        .await
+        .map_err(|e| {
+            write_error(
+                e,
+                || format!("OAuth client {}", client.id),
+                no_account(account),
+            )
+        })?;
+        Ok(client)
+    }
+
+    async fn oauth_client_credential(
+        &self,
+        id: &OAuthClientId,
+    ) -> StoreResult<OAuthClientCredential> {
+        // Unscoped on purpose: the client id is how the credential names its account.
+        let sql = format!(
+            "SELECT account_id, {} FROM oauth_clients WHERE id = $1",
+            rows::OAUTH_CLIENTS.columns()
+        );
+        query(&sql, params![id])
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::oauth_client_credential(&row))
+            .transpose()?
+            .ok_or_else(|| StoreError::not_found("OAuth client", id))
+    }
+
+    async fn list_oauth_clients(
+        &self,
+        account: &AccountId,
+        page: PageRequest<OAuthClientId>,
+    ) -> StoreResult<List<OAuthClient>> {
+        self.list(
+            &rows::OAUTH_CLIENTS,
+            account,
+            vec![],
+            page.limit,
+            cursor(&page),
+            rows::oauth_client,
+        )
+        .await
+    }
+
+    async fn revoke_oauth_client(
+        &self,
+        account: &AccountId,
+        id: &OAuthClientId,
+        now: Timestamp,
+    ) -> StoreResult<OAuthClient> {
+        // Its tokens end with it: `oauth_token` only answers for clients not revoked.
+        let sql = format!(
+            "UPDATE oauth_clients SET revoked_at = COALESCE(revoked_at, $3) \
+             WHERE account_id = $1 AND id = $2 RETURNING {}",
+            rows::OAUTH_CLIENTS.columns()
+        );
+        query(&sql, params![account, id, now])
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::oauth_client(&row))
+            .transpose()?
+            .ok_or_else(|| StoreError::not_found("OAuth client", id))
+    }
+
+    async fn create_oauth_token(
+        &self,
+        account: &AccountId,
+        client: &OAuthClientId,
+        scopes: ApiScopes,
+        sha256: &[u8; 32],
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        query(
+            "INSERT INTO oauth_tokens (token_sha256, account_id, client_id, scopes, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            params![
+                rows::hash_text(sha256),
+                account,
+                client,
+                scopes.to_text(),
+                expires_at,
+            ],
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            write_error(
+                e,
+                || "this OAuth token".to_owned(),
+                |_| StoreError::not_found("OAuth client", client),
+            )
+        })?;
+        Ok(())
+    }
+
+    async fn oauth_token(
+        &self,
+        sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> StoreResult<Option<OAuthTokenRecord>> {
+        query(
+            "SELECT t.account_id, t.client_id, t.scopes, t.expires_at FROM oauth_tokens t \
+             JOIN oauth_clients c ON c.account_id = t.account_id AND c.id = t.client_id \
+             WHERE t.token_sha256 = $1 AND t.expires_at > $2 AND c.revoked_at IS NULL",
+            params![rows::hash_text(sha256), now],
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| rows::oauth_token(&row))
+        .transpose()
     }
 
     // --- idempotency ---

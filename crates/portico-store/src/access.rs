@@ -1,0 +1,75 @@
+//! Records of portal access as the store keeps them: signing keys, redirect tokens, browser
+//! sessions and OAuth clients. Secrets appear here only as SHA-256 hashes or sealed key material.
+
+use portico_core::model::{OAuthClient, PortalSession, Role};
+use portico_core::scope::ApiScopes;
+use portico_core::{
+    AccountId, ContactId, CustomerId, OAuthClientId, PortalSessionId, SigningKeyId, Timestamp,
+};
+
+/// A stored signing key: public half in clear, private half sealed with the master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub id: SigningKeyId,
+    pub account: AccountId,
+    /// The one algorithm this key signs with (`EdDSA`).
+    pub algorithm: String,
+    pub public_key: Vec<u8>,
+    /// Opaque sealed private key; useless without the master key.
+    pub sealed_private_key: String,
+    pub created_at: Timestamp,
+    pub retired_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// Everything a portal request needs to decide whether its browser session still works, read in
+/// one query: the browser session, its portal session, and the state of customer and contact.
+#[derive(Debug, Clone)]
+pub struct BrowserSessionView {
+    pub account: AccountId,
+    pub session: PortalSession,
+    pub csrf_secret: [u8; 32],
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    /// False once the customer is deleted or its portal is disabled.
+    pub customer_active: bool,
+    /// The contact's role, while it exists and keeps portal access; `None` for customer sessions.
+    pub contact_role: Option<Role>,
+    /// False when the session names a contact that was deleted or lost portal access.
+    pub contact_active: bool,
+}
+
+/// A new browser session, created when a portal link or redirect token is exchanged.
+#[derive(Debug, Clone)]
+pub struct NewBrowserSession {
+    pub account: AccountId,
+    pub portal_session: PortalSessionId,
+    pub cookie_sha256: [u8; 32],
+    pub csrf_secret: [u8; 32],
+    pub now: Timestamp,
+}
+
+/// Filters for listing portal sessions.
+#[derive(Debug, Clone, Default)]
+pub struct PortalSessionFilter {
+    pub customer: Option<CustomerId>,
+    pub contact: Option<ContactId>,
+}
+
+/// An OAuth client as the token endpoint needs it.
+#[derive(Debug, Clone)]
+pub struct OAuthClientCredential {
+    pub account: AccountId,
+    pub client: OAuthClient,
+    pub secret_sha256: [u8; 32],
+}
+
+/// A live OAuth access token, found by its hash.
+#[derive(Debug, Clone)]
+pub struct OAuthTokenRecord {
+    pub account: AccountId,
+    pub client: OAuthClientId,
+    pub scopes: ApiScopes,
+    pub expires_at: Timestamp,
+}
