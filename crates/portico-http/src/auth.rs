@@ -24,6 +24,8 @@ const TOUCH_INTERVAL_MS: i64 = 60_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     ApiKey(ApiKeyId),
+    /// The operator's command line (`portico portal-link`), which has no key.
+    Operator,
 }
 
 /// An authenticated vendor: the account every lookup is scoped to, and what it may do.
@@ -39,6 +41,24 @@ impl VendorAuth {
     pub fn key_id(&self) -> Option<&ApiKeyId> {
         match &self.credential {
             Credential::ApiKey(id) => Some(id),
+            Credential::Operator => None,
+        }
+    }
+
+    /// Who issued something, as recorded with it: the key or client id, or `cli`.
+    pub fn issuer(&self) -> String {
+        match &self.credential {
+            Credential::ApiKey(id) => id.to_string(),
+            Credential::Operator => "cli".to_owned(),
+        }
+    }
+
+    /// The operator acting on one account with every scope, for the command line.
+    pub fn operator(account: AccountId) -> Self {
+        VendorAuth {
+            account,
+            credential: Credential::Operator,
+            scopes: ApiScopes::all(),
         }
     }
 
@@ -81,6 +101,10 @@ pub async fn authenticate(
 ) -> Result<Response, ApiError> {
     let token = bearer_token(req.headers())?;
     let auth = authenticate_bearer(&state, token).await?;
+    state
+        .api_limiter
+        .check(&auth.issuer(), state.clock.now())
+        .map_err(ApiError::TooManyRequests)?;
     tracing::Span::current().record("account", tracing::field::display(&auth.account));
     req.extensions_mut().insert(auth);
     Ok(next.run(req).await)

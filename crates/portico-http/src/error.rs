@@ -44,6 +44,9 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// 429 with `Retry-After` in seconds.
+    #[error("too many requests; retry after {0} s")]
+    TooManyRequests(u64),
     /// 503 with code `INTERNAL_SERVER_ERROR`: a dependency (the database) is down.
     #[error("service unavailable")]
     Unavailable,
@@ -70,6 +73,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -85,6 +89,7 @@ impl ApiError {
             ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::TooManyRequests(_) => ErrorCode::TooManyRequests,
             ApiError::Unavailable | ApiError::Internal(_) => ErrorCode::InternalServerError,
         }
     }
@@ -119,6 +124,11 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
         };
         let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::TooManyRequests(secs) = &self
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

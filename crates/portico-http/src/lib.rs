@@ -3,6 +3,7 @@
 //!
 //! The binary builds an [`AppState`] and serves [`router`]; everything else is internal.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod clock;
@@ -10,12 +11,19 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod keys;
 pub mod middleware;
 pub mod openapi;
+pub mod portal;
+pub mod ratelimit;
 
 use std::sync::Arc;
 
+use portico_auth::signing::MasterKey;
 use portico_store::Store;
+
+use crate::keys::SigningKeys;
+use crate::ratelimit::{Quota, RateLimiter};
 
 pub use auth::VendorAuth;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -30,21 +38,73 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
-    /// Where this deployment is reached from outside, e.g. `https://billing.example.com`.
+    /// Where this deployment is reached from outside, e.g. `https://billing.example.com`; may
+    /// contain `{subdomain}`.
     pub public_url: String,
+    pub keys: Arc<SigningKeys>,
+    pub sessions: SessionPolicy,
+    /// Requests per API key or OAuth client.
+    pub api_limiter: Arc<RateLimiter>,
+    /// Portal-link and redirect exchanges per client address.
+    pub exchange_limiter: Arc<RateLimiter>,
 }
 
+/// How long browser sessions last without activity and at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle_timeout_secs: i64,
+    pub absolute_timeout_secs: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle_timeout_secs: 30 * 60,
+            absolute_timeout_secs: 12 * 3600,
+        }
+    }
+}
+
+/// Default API rate: 100 requests a second per credential, bursts of 200.
+pub const DEFAULT_API_QUOTA: Quota = Quota {
+    per_second: 100,
+    burst: 200,
+};
+/// Default exchange rate: 10 a second per client address, bursts of 30.
+pub const DEFAULT_EXCHANGE_QUOTA: Quota = Quota {
+    per_second: 10,
+    burst: 30,
+};
+
 impl AppState {
+    /// `master_key` seals the signing keys at rest; it must be the same on every node and across
+    /// restarts.
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         public_url: impl Into<String>,
+        master_key: MasterKey,
     ) -> Self {
         Self {
             store,
             clock,
             public_url: public_url.into(),
+            keys: Arc::new(SigningKeys::new(master_key)),
+            sessions: SessionPolicy::default(),
+            api_limiter: Arc::new(RateLimiter::new(DEFAULT_API_QUOTA)),
+            exchange_limiter: Arc::new(RateLimiter::new(DEFAULT_EXCHANGE_QUOTA)),
         }
+    }
+
+    pub fn with_sessions(mut self, sessions: SessionPolicy) -> Self {
+        self.sessions = sessions;
+        self
+    }
+
+    pub fn with_rate_limits(mut self, api: Quota, exchange: Quota) -> Self {
+        self.api_limiter = Arc::new(RateLimiter::new(api));
+        self.exchange_limiter = Arc::new(RateLimiter::new(exchange));
+        self
     }
 }
 
@@ -73,6 +133,8 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(parts.public)
         .merge(vendor)
+        .merge(portal::router())
+        .route("/.well-known/jwks.json", axum::routing::get(keys::jwks))
         .fallback(middleware::unknown_route)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

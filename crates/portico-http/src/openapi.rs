@@ -100,6 +100,7 @@ fn methods_of(item: &PathItem) -> Vec<&'static str> {
         (name = "customers"), (name = "contacts"), (name = "products"), (name = "plans"),
         (name = "subscriptions"), (name = "invoices"), (name = "transactions"),
         (name = "payment-methods"), (name = "api-keys"), (name = "portal-settings"),
+        (name = "portal-sessions"),
         (name = "operations"),
     )
 )]

@@ -18,6 +18,12 @@ struct FileConfig {
     listen: Option<String>,
     public_url: Option<String>,
     log_format: Option<String>,
+    master_key: Option<SecretString>,
+    master_key_file: Option<PathBuf>,
+    session_idle_timeout: Option<i64>,
+    session_absolute_timeout: Option<i64>,
+    api_rate_limit: Option<u32>,
+    exchange_rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +40,16 @@ pub struct Config {
     /// The URL customers' browsers use; may contain `{subdomain}`.
     pub public_url: String,
     pub log_format: LogFormat,
+    /// Seals signing keys at rest (32 bytes, base64). When unset, it is read from (or, the first
+    /// time, written to) `master_key_file`.
+    pub master_key: Option<SecretString>,
+    pub master_key_file: PathBuf,
+    pub session_idle_timeout_secs: i64,
+    pub session_absolute_timeout_secs: i64,
+    /// Requests per second per API key or OAuth client (bursts of twice that).
+    pub api_rate_limit: u32,
+    /// Portal-link exchanges per second per client address (bursts of three times that).
+    pub exchange_rate_limit: u32,
 }
 
 /// Where the values come from; separate from the process so that tests can supply their own.
@@ -50,7 +66,10 @@ impl Config {
             Some(path) => Some(PathBuf::from(path)),
             None => Some(PathBuf::from("portico.toml")).filter(|p| p.exists()),
         };
-        Config::from_sources(Sources { file: file.as_deref(), env: &env })
+        Config::from_sources(Sources {
+            file: file.as_deref(),
+            env: &env,
+        })
     }
 
     pub fn from_sources(sources: Sources<'_>) -> anyhow::Result<Config> {
@@ -74,9 +93,9 @@ impl Config {
         let listen_text = env("PORTICO_LISTEN")
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen: SocketAddr = listen_text
-            .parse()
-            .with_context(|| format!("listen: `{listen_text}` is not an address such as 127.0.0.1:8080"))?;
+        let listen: SocketAddr = listen_text.parse().with_context(|| {
+            format!("listen: `{listen_text}` is not an address such as 127.0.0.1:8080")
+        })?;
 
         let public_url = env("PORTICO_PUBLIC_URL")
             .or(file.public_url)
@@ -89,10 +108,81 @@ impl Config {
             Some(other) => bail!("log_format: `{other}` is not one of json, pretty"),
         };
 
-        Ok(Config { database_url, listen, public_url, log_format })
+        let number = |key: &str,
+                      env_value: Option<String>,
+                      file_value: Option<i64>,
+                      default: i64,
+                      range: std::ops::RangeInclusive<i64>|
+         -> anyhow::Result<i64> {
+            let value = match env_value {
+                Some(text) => text
+                    .parse::<i64>()
+                    .with_context(|| format!("{key}: `{text}` is not a whole number"))?,
+                None => file_value.unwrap_or(default),
+            };
+            anyhow::ensure!(
+                range.contains(&value),
+                "{key}: must be between {} and {}",
+                range.start(),
+                range.end()
+            );
+            Ok(value)
+        };
+        let session_idle_timeout_secs = number(
+            "session_idle_timeout",
+            env("PORTICO_SESSION_IDLE_TIMEOUT"),
+            file.session_idle_timeout,
+            1800,
+            60..=86_400,
+        )?;
+        let session_absolute_timeout_secs = number(
+            "session_absolute_timeout",
+            env("PORTICO_SESSION_ABSOLUTE_TIMEOUT"),
+            file.session_absolute_timeout,
+            43_200,
+            60..=2_592_000,
+        )?;
+        let api_rate_limit = number(
+            "api_rate_limit",
+            env("PORTICO_API_RATE_LIMIT"),
+            file.api_rate_limit.map(i64::from),
+            100,
+            1..=1_000_000,
+        )? as u32;
+        let exchange_rate_limit = number(
+            "exchange_rate_limit",
+            env("PORTICO_EXCHANGE_RATE_LIMIT"),
+            file.exchange_rate_limit.map(i64::from),
+            10,
+            1..=1_000_000,
+        )? as u32;
+        let master_key = env("PORTICO_MASTER_KEY")
+            .map(SecretString::from)
+            .or(file.master_key);
+        let master_key_file = env("PORTICO_MASTER_KEY_FILE")
+            .map(PathBuf::from)
+            .or(file.master_key_file)
+            .unwrap_or_else(|| PathBuf::from("portico-master.key"));
+
+        Ok(Config {
+            database_url,
+            listen,
+            public_url,
+            log_format,
+            master_key,
+            master_key_file,
+            session_idle_timeout_secs,
+            session_absolute_timeout_secs,
+            api_rate_limit,
+            exchange_rate_limit,
+        })
     }
 
-    pub fn with_overrides(mut self, listen: Option<SocketAddr>, database_url: Option<String>) -> anyhow::Result<Config> {
+    pub fn with_overrides(
+        mut self,
+        listen: Option<SocketAddr>,
+        database_url: Option<String>,
+    ) -> anyhow::Result<Config> {
         if let Some(url) = database_url {
             check_database_url(&url)?;
             self.database_url = SecretString::from(url);
@@ -109,7 +199,10 @@ impl Config {
 }
 
 fn check_database_url(url: &str) -> anyhow::Result<()> {
-    if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
         Ok(())
     } else {
         // The URL itself is not echoed: it may carry a password.
@@ -123,7 +216,9 @@ fn check_public_url(url: &str) -> anyhow::Result<String> {
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(trimmed.to_owned()),
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(trimmed.to_owned())
+        }
         _ => bail!("public_url: `{url}` is not an absolute http(s) URL"),
     }
 }
@@ -135,13 +230,19 @@ mod tests {
     use std::io::Write;
 
     fn load(file: Option<&str>, env: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let vars: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let lookup = move |k: &str| vars.get(k).cloned();
         let mut tmp = tempfile::NamedTempFile::new().unwrap();
         if let Some(text) = file {
             tmp.write_all(text.as_bytes()).unwrap();
         }
-        Config::from_sources(Sources { file: file.map(|_| tmp.path()), env: &lookup })
+        Config::from_sources(Sources {
+            file: file.map(|_| tmp.path()),
+            env: &lookup,
+        })
     }
 
     #[test]
@@ -165,7 +266,10 @@ mod tests {
     #[test]
     fn unknown_keys_and_bad_values_are_errors() {
         let err = load(Some("listn = \"x\""), &[]).unwrap_err();
-        assert!(format!("{err:#}").contains("unknown field `listn`"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("unknown field `listn`"),
+            "{err:#}"
+        );
         assert!(load(None, &[("PORTICO_LISTEN", "localhost")]).is_err());
         assert!(load(None, &[("PORTICO_DATABASE_URL", "mysql://x")]).is_err());
         assert!(load(None, &[("PORTICO_PUBLIC_URL", "billing.example.com")]).is_err());
@@ -173,7 +277,11 @@ mod tests {
 
     #[test]
     fn debug_hides_the_database_password() {
-        let c = load(None, &[("PORTICO_DATABASE_URL", "postgres://u:hunter2@db/portico")]).unwrap();
+        let c = load(
+            None,
+            &[("PORTICO_DATABASE_URL", "postgres://u:hunter2@db/portico")],
+        )
+        .unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 }

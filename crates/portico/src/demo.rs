@@ -59,7 +59,12 @@ const STORIES: &[Story] = &[
         state: State::Active,
         contacts: &[
             ("anna@superdesk.example", "Anna Schmidt", Role::Owner, true),
-            ("jonas@superdesk.example", "Jonas Weber", Role::Billing, true),
+            (
+                "jonas@superdesk.example",
+                "Jonas Weber",
+                Role::Billing,
+                true,
+            ),
             ("lea@superdesk.example", "Lea Fischer", Role::Viewer, true),
         ],
         cards: &[("visa", "4242", 8, 2028), ("mastercard", "5454", 3, 2027)],
@@ -77,7 +82,12 @@ const STORIES: &[Story] = &[
         quantity: 1,
         months: 0,
         state: State::Trialing,
-        contacts: &[("nancy@northwind.example", "Nancy Davolio", Role::Owner, true)],
+        contacts: &[(
+            "nancy@northwind.example",
+            "Nancy Davolio",
+            Role::Owner,
+            true,
+        )],
         cards: &[],
     },
     Story {
@@ -112,7 +122,12 @@ const STORIES: &[Story] = &[
         quantity: 2,
         months: 12,
         state: State::Canceled,
-        contacts: &[("peter@initech.example", "Peter Gibbons", Role::Billing, true)],
+        contacts: &[(
+            "peter@initech.example",
+            "Peter Gibbons",
+            Role::Billing,
+            true,
+        )],
         cards: &[("discover", "1117", 11, 2027)],
     },
     Story {
@@ -129,7 +144,12 @@ const STORIES: &[Story] = &[
         months: 15,
         state: State::CancelAtPeriodEnd,
         contacts: &[
-            ("claire@umbrella.example", "Claire Dubois", Role::Owner, true),
+            (
+                "claire@umbrella.example",
+                "Claire Dubois",
+                Role::Owner,
+                true,
+            ),
             ("marc@umbrella.example", "Marc Laurent", Role::Billing, true),
         ],
         cards: &[],
@@ -169,7 +189,9 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> anyhow::Result<Account> 
         support_url: Some("https://acme.example/support".into()),
     };
     settings.default_return_url = Some("https://app.acme.example/settings/billing".into());
-    let account = store.update_portal_settings(&account.id, settings, now).await?;
+    let account = store
+        .update_portal_settings(&account.id, settings, now)
+        .await?;
 
     let history_start = now.plus_months(-26);
     let product = store
@@ -219,7 +241,12 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> anyhow::Result<Account> 
         let team_yearly = plan("Team (yearly)", Interval::Year, 49000, 0);
         let mut ids = Vec::new();
         for p in [starter, team, business, team_yearly] {
-            ids.push(store.create_plan(&account.id, p.validate()?, history_start).await?.id);
+            ids.push(
+                store
+                    .create_plan(&account.id, p.validate()?, history_start)
+                    .await?
+                    .id,
+            );
         }
         store
             .create_plan(
@@ -239,9 +266,18 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> anyhow::Result<Account> 
                 history_start,
             )
             .await?;
-        let [starter, team, business, team_yearly]: [PlanId; 4] =
-            ids.try_into().map_err(|_| anyhow::anyhow!("four plans expected"))?;
-        prices.push((currency, Prices { starter, team, business, team_yearly }));
+        let [starter, team, business, team_yearly]: [PlanId; 4] = ids
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("four plans expected"))?;
+        prices.push((
+            currency,
+            Prices {
+                starter,
+                team,
+                business,
+                team_yearly,
+            },
+        ));
     }
 
     for story in STORIES {
@@ -266,7 +302,11 @@ async fn seed_customer(
 ) -> anyhow::Result<()> {
     let yearly = story.state == State::Yearly;
     let step = if yearly { 12 } else { 1 };
-    let periods = if yearly { story.months / 12 } else { story.months };
+    let periods = if yearly {
+        story.months / 12
+    } else {
+        story.months
+    };
     // The subscription started `periods` whole periods ago, so the current one contains now.
     let started = now.plus_months(-(periods * step)).minus_secs(3 * 86_400);
     let acct = &account.id;
@@ -382,7 +422,11 @@ async fn seed_customer(
         .await?;
 
     // One invoice per past period, paid two days after issue; the story's state decides the end.
-    let amount = if yearly { plan.unit_amount } else { story.monthly_amount };
+    let amount = if yearly {
+        plan.unit_amount
+    } else {
+        story.monthly_amount
+    };
     let last = match story.state {
         State::Trialing => -1,
         _ => periods,
@@ -439,24 +483,45 @@ async fn seed_customer(
         if unpaid {
             for retry in 0..3 {
                 let at = paid_at.plus_secs(retry * 3 * 86_400);
-                store.create_transaction(acct, payment(TransactionStatus::Failed, at), at).await?;
+                store
+                    .create_transaction(acct, payment(TransactionStatus::Failed, at), at)
+                    .await?;
             }
         } else if paid_at < now {
-            store.create_transaction(acct, payment(TransactionStatus::Succeeded, paid_at), paid_at).await?;
+            store
+                .create_transaction(
+                    acct,
+                    payment(TransactionStatus::Succeeded, paid_at),
+                    paid_at,
+                )
+                .await?;
         }
     }
 
     match story.state {
         State::Canceled => {
             store
-                .cancel_subscription(acct, &sub.id, Some("Moved to an in-house tool".into()), now.minus_secs(20 * 86_400))
+                .cancel_subscription(
+                    acct,
+                    &sub.id,
+                    Some("Moved to an in-house tool".into()),
+                    now.minus_secs(20 * 86_400),
+                )
                 .await?;
         }
         State::Active if story.months > 6 => {
             // A goodwill credit and a refund, so the transaction list shows every kind.
             for (kind, amount, text) in [
-                (TransactionKind::Credit, 1000, "Goodwill credit for the March outage"),
-                (TransactionKind::Refund, 4900, "Refund: seat removed mid-period"),
+                (
+                    TransactionKind::Credit,
+                    1000,
+                    "Goodwill credit for the March outage",
+                ),
+                (
+                    TransactionKind::Refund,
+                    4900,
+                    "Refund: seat removed mid-period",
+                ),
             ] {
                 let at = now.minus_secs(40 * 86_400);
                 store

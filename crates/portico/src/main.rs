@@ -10,7 +10,11 @@ use portico_core::scope::ApiScopes;
 use secrecy::ExposeSecret;
 
 #[derive(Parser)]
-#[command(name = "portico", version, about = "Self-hosted customer portal server")]
+#[command(
+    name = "portico",
+    version,
+    about = "Self-hosted customer portal server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,6 +43,38 @@ enum Command {
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
+    },
+    /// Print a portal link for a customer (or one of its contacts).
+    PortalLink {
+        /// The account's subdomain.
+        #[arg(long)]
+        account: String,
+        /// Customer id or alias.
+        #[arg(long)]
+        customer: String,
+        /// Contact id or external id.
+        #[arg(long)]
+        contact: Option<String>,
+        /// overview, subscriptions, transactions, invoices, payment-method or account.
+        #[arg(long, default_value = "overview")]
+        page: String,
+        /// Lifetime in seconds, 60 to 2592000.
+        #[arg(long, value_name = "SECS", default_value_t = 86_400)]
+        expires_in: i64,
+    },
+    /// Manage the accounts' token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new signing key current; the old one keeps verifying the tokens it signed.
+    Rotate {
+        #[arg(long)]
+        account: String,
     },
 }
 
@@ -95,15 +131,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = server::open_store(config.database_url.expose_secret()).await?;
             server::serve(config, store).await
         }
-        Command::Demo { listen, database_url } => {
+        Command::Demo {
+            listen,
+            database_url,
+        } => {
             let url = database_url.unwrap_or_else(|| "sqlite://portico-demo.db".to_owned());
             let config = config.with_overrides(listen, Some(url))?;
             let store = server::open_store(config.database_url.expose_secret()).await?;
             let account = demo::seed(store.as_ref(), now).await?;
-            let (_, key) = admin::create_api_key(store.as_ref(), &account, "demo", ApiScopes::all(), now).await?;
+            let (_, key) =
+                admin::create_api_key(store.as_ref(), &account, "demo", ApiScopes::all(), now)
+                    .await?;
             let base = config.public_url.replace("{subdomain}", demo::SUBDOMAIN);
+            let state = server::app_state(&config, store.clone())?;
+            let link =
+                portal_link(&state, &account, "superdesk-123", None, "overview", 86_400).await?;
             println!("Portico demo: account `{}` on {}", account.subdomain, base);
             println!("API key: {key}");
+            println!("Portal link (Superdesk GmbH, 24 hours): {link}");
             println!("Try:     curl -H 'Authorization: Bearer {key}' {base}/api/v1/customers");
             server::serve(config, store).await
         }
@@ -112,7 +157,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied ({})", store.backend());
             Ok(())
         }
-        Command::Account { command: AccountCommand::Create { subdomain, name } } => {
+        Command::Account {
+            command: AccountCommand::Create { subdomain, name },
+        } => {
             let store = server::open_store(config.database_url.expose_secret()).await?;
             let subdomain = portico_core::model::subdomain(&subdomain)?;
             let name = portico_core::error::required_text("name", &name, 200)?;
@@ -123,20 +170,65 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", account.id);
             Ok(())
         }
+        Command::PortalLink {
+            account,
+            customer,
+            contact,
+            page,
+            expires_in,
+        } => {
+            let store = server::open_store(config.database_url.expose_secret()).await?;
+            let state = server::app_state(&config, store.clone())?;
+            let account = admin::account_by_subdomain(store.as_ref(), &account).await?;
+            println!(
+                "{}",
+                portal_link(
+                    &state,
+                    &account,
+                    &customer,
+                    contact.as_deref(),
+                    &page,
+                    expires_in
+                )
+                .await?
+            );
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate { account },
+        } => {
+            let store = server::open_store(config.database_url.expose_secret()).await?;
+            let state = server::app_state(&config, store.clone())?;
+            let account = admin::account_by_subdomain(store.as_ref(), &account).await?;
+            let key = state
+                .keys
+                .rotate(store.as_ref(), &account.id, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", key.id);
+            Ok(())
+        }
         Command::ApiKey { command } => {
             let store = server::open_store(config.database_url.expose_secret()).await?;
             match command {
-                ApiKeyCommand::Create { account, scopes, name } => {
+                ApiKeyCommand::Create {
+                    account,
+                    scopes,
+                    name,
+                } => {
                     let account = admin::account_by_subdomain(store.as_ref(), &account).await?;
                     let scopes = ApiScopes::parse("scopes", &scopes)?;
                     anyhow::ensure!(!scopes.is_empty(), "scopes: name at least one scope");
-                    let (_, key) = admin::create_api_key(store.as_ref(), &account, &name, scopes, now).await?;
+                    let (_, key) =
+                        admin::create_api_key(store.as_ref(), &account, &name, scopes, now).await?;
                     println!("{key}");
                     Ok(())
                 }
                 ApiKeyCommand::Revoke { account, id } => {
                     let account = admin::account_by_subdomain(store.as_ref(), &account).await?;
-                    let id = id.parse().with_context(|| format!("`{id}` is not an API key id"))?;
+                    let id = id
+                        .parse()
+                        .with_context(|| format!("`{id}` is not an API key id"))?;
                     store.revoke_api_key(&account.id, &id, now).await?;
                     println!("revoked {id}");
                     Ok(())
@@ -144,4 +236,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// Issues a portal session as the operator and returns its link.
+async fn portal_link(
+    state: &portico_http::AppState,
+    account: &portico_core::model::Account,
+    customer: &str,
+    contact: Option<&str>,
+    page: &str,
+    expires_in: i64,
+) -> anyhow::Result<String> {
+    use portico_core::model::{ContactRef, CustomerRef, NewPortalSession, PortalPage};
+    use portico_http::access::{Target, issue};
+    let request = NewPortalSession {
+        customer: customer.to_owned(),
+        contact: contact.map(str::to_owned),
+        expires_in_seconds: Some(expires_in),
+        page: Some(PortalPage::parse("page", page)?),
+        ..NewPortalSession::default()
+    }
+    .validate()?;
+    let customer = CustomerRef::parse(customer);
+    let target = match contact {
+        Some(c) => Target::CustomerContact(customer, ContactRef::parse(c)),
+        None => Target::Customer(customer),
+    };
+    let auth = portico_http::VendorAuth::operator(account.id.clone());
+    let issued = issue(state, &auth, &target, request)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(issued.url(state))
 }

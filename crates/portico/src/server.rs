@@ -3,8 +3,12 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use portico_auth::signing::MasterKey;
 use portico_core::Timestamp;
+use portico_http::ratelimit::Quota;
+use portico_http::{AppState, SessionPolicy, SystemClock};
 use portico_store::{SqlStore, Store};
+use secrecy::ExposeSecret;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat};
@@ -21,18 +25,88 @@ pub fn now() -> Timestamp {
 /// otherwise; `PORTICO_LOG` filters (default `info`).
 pub fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("PORTICO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
 }
 
 /// Connects and applies pending migrations.
 pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    let store = SqlStore::connect(url).await.context("cannot open the database")?;
-    store.migrate().await.context("cannot migrate the database")?;
+    let store = SqlStore::connect(url)
+        .await
+        .context("cannot open the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
     Ok(Arc::new(store))
+}
+
+/// The master key from the configuration, else from its file; the first start writes a new one
+/// there (readable by the owner only).
+pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    let invalid =
+        |source: &str| anyhow::anyhow!("{source}: the master key must be 32 bytes in base64");
+    if let Some(key) = &config.master_key {
+        return MasterKey::from_base64(key.expose_secret().trim())
+            .map_err(|_| invalid("master_key"));
+    }
+    let path = &config.master_key_file;
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            MasterKey::from_base64(text.trim()).map_err(|_| invalid(&path.display().to_string()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = MasterKey::generate(&mut rand::rngs::OsRng);
+            write_private(path, key.to_base64().as_bytes())
+                .with_context(|| format!("cannot write a new master key to {}", path.display()))?;
+            tracing::warn!(path = %path.display(), "created a new master key; keep this file, or set PORTICO_MASTER_KEY on every node");
+            Ok(key)
+        }
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot read the master key file {}", path.display()))
+        }
+    }
+}
+
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
+/// The HTTP layer's state for this configuration.
+pub fn app_state(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<AppState> {
+    let api = Quota {
+        per_second: config.api_rate_limit,
+        burst: config.api_rate_limit.saturating_mul(2),
+    };
+    let exchange = Quota {
+        per_second: config.exchange_rate_limit,
+        burst: config.exchange_rate_limit.saturating_mul(3),
+    };
+    Ok(AppState::new(
+        store,
+        Arc::new(SystemClock),
+        config.public_url.clone(),
+        master_key(config)?,
+    )
+    .with_sessions(SessionPolicy {
+        idle_timeout_secs: config.session_idle_timeout_secs,
+        absolute_timeout_secs: config.session_absolute_timeout_secs,
+    })
+    .with_rate_limits(api, exchange))
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
@@ -41,8 +115,10 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(listen = %config.listen, public_url = %config.public_url, backend = store.backend(), "serving");
-    let state = portico_http::AppState::new(store, Arc::new(portico_http::SystemClock), config.public_url.clone());
-    axum::serve(listener, portico_http::router(state))
+    let state = app_state(&config, store)?;
+    let app =
+        portico_http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")

@@ -29,6 +29,9 @@ pub fn router() -> Routes {
         .merge(payment_methods::router())
         .merge(api_keys::router())
         .merge(portal_settings::router())
+        .merge(crate::access::native::router())
+        .merge(crate::access::rest_token::router())
+        .merge(crate::access::shareable::router())
 }
 
 /// The answer to a create: 201 and the new record.

@@ -58,6 +58,14 @@ const EXPECTED: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/api-keys/{id}"),
     ("GET", "/api/v1/portal-settings"),
     ("PATCH", "/api/v1/portal-settings"),
+    ("POST", "/api/v1/portal-sessions"),
+    ("GET", "/api/v1/portal-sessions"),
+    ("GET", "/api/v1/portal-sessions/{id}"),
+    ("DELETE", "/api/v1/portal-sessions/{id}"),
+    ("DELETE", "/api/v1/customers/{id_or_alias}/portal-sessions"),
+    ("POST", "/api/v1/customers/{id_or_alias}/portal-token"),
+    ("GET", "/api/v1/shareabletokens/access/{enduserId}"),
+    ("GET", "/api/v1/shareabletokens/{enduserId}"),
 ];
 
 portico_testkit::backend_tests! {

@@ -45,7 +45,8 @@ impl Fixture for TestApp {
         let clock = Arc::new(TestClock(AtomicI64::new(SystemClock.now().as_millis())));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(store.clone(), clock.clone(), base.clone());
+        let master = portico_auth::signing::MasterKey::generate(&mut rand::rngs::OsRng);
+        let state = AppState::new(store.clone(), clock.clone(), base.clone(), master);
         let app = portico_http::router(state);
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();

@@ -1,0 +1,181 @@
+//! The native portal-session API: issue, list, inspect and revoke portal sessions.
+
+use axum::Json;
+use axum::extract::State;
+use portico_core::model::{CustomerRef, NewPortalSession, PortalPage, PortalSession};
+use portico_core::scope::ApiScope;
+use portico_core::{ContactId, CustomerId, List, PortalSessionId, Timestamp};
+use portico_store::PortalSessionFilter;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
+
+use super::{Target, issue, not_found};
+use crate::api::{Created, created};
+use crate::error::ApiResult;
+use crate::extract::{ApiQuery, IdPath, JsonBody, RefPath, page};
+use crate::openapi::Routes;
+use crate::{AppState, VendorAuth};
+use portico_core::model::ContactRef;
+
+pub fn router() -> Routes {
+    Routes::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, revoke))
+        .routes(routes!(revoke_all))
+}
+
+/// A new portal session: the token and the link that opens the portal with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortalSessionCreated {
+    pub id: PortalSessionId,
+    /// The portal token (a JWT); it is shown only in this answer.
+    pub token: String,
+    /// The portal link, deep-linked to `page`, carrying the token.
+    pub url: String,
+    pub expires_at: Timestamp,
+    pub customer: CustomerId,
+    pub contact: Option<ContactId>,
+    pub page: PortalPage,
+    pub scopes: Vec<String>,
+}
+
+/// Issues a portal session for a customer, or for one contact of it.
+#[utoipa::path(post, path = "/api/v1/portal-sessions", tag = "portal-sessions",
+    request_body = NewPortalSession,
+    responses((status = 201, description = "The new portal session", body = PortalSessionCreated)),
+    security(("bearer" = ["security:write"])))]
+async fn create(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    body: JsonBody,
+) -> ApiResult<Created<PortalSessionCreated>> {
+    auth.require(ApiScope::SecurityWrite)?;
+    let input = body.parse::<NewPortalSession>()?;
+    let request = input.validate()?;
+    let customer = CustomerRef::parse(&input.customer);
+    let target = match &input.contact {
+        Some(c) => Target::CustomerContact(customer, ContactRef::parse(c)),
+        None => Target::Customer(customer),
+    };
+    let issued = issue(&s, &auth, &target, request).await?;
+    let url = issued.url(&s);
+    let session = issued.session;
+    Ok(created(PortalSessionCreated {
+        url,
+        id: session.id,
+        token: issued.token,
+        expires_at: session.expires_at,
+        customer: session.customer,
+        contact: session.contact,
+        page: session.page,
+        scopes: session.scopes.names(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// How many to return, 1 to 100 (default 10).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The last portal session id of the previous page.
+    starting_after: Option<String>,
+    /// Only sessions of this customer (id or alias).
+    customer: Option<String>,
+}
+
+/// Lists portal sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/portal-sessions", tag = "portal-sessions",
+    params(ListQuery),
+    responses((status = 200, description = "A page of portal sessions", body = List<PortalSession>)),
+    security(("bearer" = ["security:read"])))]
+async fn list(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<List<PortalSession>>> {
+    auth.require(ApiScope::SecurityRead)?;
+    let page = page::<PortalSessionId>(q.limit.as_deref(), q.starting_after.as_deref())?;
+    let customer = match q.customer.as_deref() {
+        Some(c) => Some(
+            s.store
+                .customer(&auth.account, &CustomerRef::parse(c))
+                .await
+                .map_err(not_found)?
+                .id,
+        ),
+        None => None,
+    };
+    let filter = PortalSessionFilter {
+        customer,
+        contact: None,
+    };
+    Ok(Json(
+        s.store
+            .list_portal_sessions(&auth.account, filter, page)
+            .await?,
+    ))
+}
+
+/// Gets a portal session (never its token).
+#[utoipa::path(get, path = "/api/v1/portal-sessions/{id}", tag = "portal-sessions",
+    params(("id" = String, Path, description = "Portal session id (`ps_…`)")),
+    responses((status = 200, description = "The portal session", body = PortalSession)),
+    security(("bearer" = ["security:read"])))]
+async fn get(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<PortalSessionId>,
+) -> ApiResult<Json<PortalSession>> {
+    auth.require(ApiScope::SecurityRead)?;
+    Ok(Json(s.store.portal_session(&auth.account, &id).await?))
+}
+
+/// Revokes a portal session: its token stops working, and so do browser sessions opened with it,
+/// on their next request.
+#[utoipa::path(delete, path = "/api/v1/portal-sessions/{id}", tag = "portal-sessions",
+    params(("id" = String, Path, description = "Portal session id (`ps_…`)")),
+    responses((status = 200, description = "The revoked portal session", body = PortalSession)),
+    security(("bearer" = ["security:write"])))]
+async fn revoke(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<PortalSessionId>,
+) -> ApiResult<Json<PortalSession>> {
+    auth.require(ApiScope::SecurityWrite)?;
+    Ok(Json(
+        s.store
+            .revoke_portal_session(&auth.account, &id, s.clock.now())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    /// How many live sessions were revoked.
+    pub revoked: u64,
+}
+
+/// Revokes every live portal session of one customer.
+#[utoipa::path(delete, path = "/api/v1/customers/{id_or_alias}/portal-sessions", tag = "portal-sessions",
+    params(("id_or_alias" = String, Path, description = "Customer id (`cus_…`) or alias")),
+    responses((status = 200, description = "How many sessions were revoked", body = Revoked)),
+    security(("bearer" = ["security:write"])))]
+async fn revoke_all(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    RefPath(id): RefPath,
+) -> ApiResult<Json<Revoked>> {
+    auth.require(ApiScope::SecurityWrite)?;
+    let customer = s
+        .store
+        .customer(&auth.account, &CustomerRef::parse(&id))
+        .await?;
+    let revoked = s
+        .store
+        .revoke_customer_portal_sessions(&auth.account, &customer.id, s.clock.now())
+        .await?;
+    Ok(Json(Revoked { revoked }))
+}

@@ -1,0 +1,192 @@
+//! The accounts' signing keys as the server uses them: the current key of each account, opened
+//! with the master key and cached for issuance; lookups by `kid` for verification; rotation.
+//!
+//! The cache only holds which key signs new tokens. A node that still signs with a key another
+//! node has just retired issues tokens that verify all the same (retired keys keep verifying), so
+//! nothing in this cache is needed for correctness elsewhere. Verification is never cached: a
+//! revoked key stops verifying on every node at once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use portico_auth::signing::{Algorithm, MasterKey, SigningKey, VerifyingKeyInfo};
+use portico_core::{AccountId, SigningKeyId, Timestamp};
+use portico_store::{SigningKeyRecord, Store, StoreError};
+
+use crate::error::{ApiError, ApiResult};
+
+/// How long a node keeps signing with the key it loaded before looking again.
+const CURRENT_KEY_TTL_MS: i64 = 60_000;
+
+pub struct SigningKeys {
+    master: MasterKey,
+    current: Mutex<HashMap<AccountId, (Arc<SigningKey>, Timestamp)>>,
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeys").finish_non_exhaustive()
+    }
+}
+
+/// The public half of a stored key, or `None` when the record is not a key this build knows.
+pub fn verifying_info(record: &SigningKeyRecord) -> Option<VerifyingKeyInfo> {
+    Some(VerifyingKeyInfo {
+        id: record.id.clone(),
+        account: record.account.clone(),
+        algorithm: Algorithm::parse(&record.algorithm)?,
+        public_key: record.public_key.as_slice().try_into().ok()?,
+        created_at: record.created_at,
+        retired_at: record.retired_at,
+        revoked_at: record.revoked_at,
+    })
+}
+
+impl SigningKeys {
+    pub fn new(master: MasterKey) -> Self {
+        Self {
+            master,
+            current: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn cached(&self, account: &AccountId, now: Timestamp) -> Option<Arc<SigningKey>> {
+        let cache = self.current.lock().ok()?;
+        let (key, loaded_at) = cache.get(account)?;
+        (now.as_millis() - loaded_at.as_millis() < CURRENT_KEY_TTL_MS && key.can_sign(now))
+            .then(|| key.clone())
+    }
+
+    fn remember(&self, account: &AccountId, key: Arc<SigningKey>, now: Timestamp) {
+        if let Ok(mut cache) = self.current.lock() {
+            cache.insert(account.clone(), (key, now));
+        }
+    }
+
+    /// The key that signs the account's new tokens; made on first use.
+    pub async fn current(
+        &self,
+        store: &dyn Store,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> ApiResult<Arc<SigningKey>> {
+        if let Some(key) = self.cached(account, now) {
+            return Ok(key);
+        }
+        let records = store.signing_keys(account).await?;
+        let usable = records
+            .iter()
+            .find(|r| r.retired_at.is_none() && r.revoked_at.is_none());
+        let key = match usable {
+            Some(record) => Arc::new(self.open(record)?),
+            None => Arc::new(self.create(store, account, now).await?),
+        };
+        self.remember(account, key.clone(), now);
+        Ok(key)
+    }
+
+    /// Makes a new current key; the account's other keys are retired and keep verifying the
+    /// tokens they signed until those expire.
+    pub async fn rotate(
+        &self,
+        store: &dyn Store,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> ApiResult<Arc<SigningKey>> {
+        let key = Arc::new(self.create(store, account, now).await?);
+        store.retire_signing_keys(account, &key.id, now).await?;
+        self.remember(account, key.clone(), now);
+        Ok(key)
+    }
+
+    /// Revokes a key: tokens it signed stop verifying at once.
+    pub async fn revoke(
+        &self,
+        store: &dyn Store,
+        account: &AccountId,
+        id: &SigningKeyId,
+        now: Timestamp,
+    ) -> ApiResult<()> {
+        store.revoke_signing_key(account, id, now).await?;
+        if let Ok(mut cache) = self.current.lock() {
+            cache.retain(|_, (key, _)| key.id != *id);
+        }
+        Ok(())
+    }
+
+    /// The public key a token's `kid` names, read fresh from the store.
+    pub async fn verifying(
+        &self,
+        store: &dyn Store,
+        kid: &SigningKeyId,
+    ) -> ApiResult<Option<VerifyingKeyInfo>> {
+        match store.signing_key(kid).await {
+            Ok(record) => Ok(verifying_info(&record)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn create(
+        &self,
+        store: &dyn Store,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> ApiResult<SigningKey> {
+        let key = SigningKey::generate(account.clone(), now, &mut rand::rngs::OsRng);
+        let sealed = key
+            .seal(&self.master, &mut rand::rngs::OsRng)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("cannot seal a signing key: {e}")))?;
+        let record = SigningKeyRecord {
+            id: key.id.clone(),
+            account: account.clone(),
+            algorithm: key.algorithm().as_str().to_owned(),
+            public_key: key.public_key().to_vec(),
+            sealed_private_key: sealed,
+            created_at: now,
+            retired_at: None,
+            revoked_at: None,
+        };
+        store.create_signing_key(&record).await?;
+        tracing::info!(kid = %record.id, "created a signing key");
+        Ok(key)
+    }
+
+    fn open(&self, record: &SigningKeyRecord) -> ApiResult<SigningKey> {
+        let info = verifying_info(record).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "signing key {} has an unknown algorithm",
+                record.id
+            ))
+        })?;
+        SigningKey::open(&info, &record.sealed_private_key, &self.master).map_err(|e| {
+            ApiError::internal(anyhow::anyhow!(
+                "cannot open signing key {} ({e}); is PORTICO_MASTER_KEY the one it was sealed with?",
+                record.id
+            ))
+        })
+    }
+}
+
+/// Tokens live at most this long, so a retired key stays published this long after retiring.
+const LONGEST_TOKEN_SECS: i64 = portico_auth::portal_token::MAX_LIFETIME_SECS;
+
+/// `GET /.well-known/jwks.json`: every public key that may still verify a live portal token.
+pub async fn jwks(
+    axum::extract::State(s): axum::extract::State<crate::AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let now = s.clock.now();
+    let records = match s.store.published_signing_keys().await {
+        Ok(r) => r,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let infos: Vec<VerifyingKeyInfo> = records.iter().filter_map(verifying_info).collect();
+    let doc = portico_auth::signing::jwks(&infos, now, LONGEST_TOKEN_SECS);
+    let mut response = axum::Json(doc).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}

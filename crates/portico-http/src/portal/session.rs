@@ -1,0 +1,374 @@
+//! Browser sessions of the portal: the exchange of a portal token or redirect token for a
+//! session cookie, and the check every portal request makes of that cookie.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portico_auth::portal_token::Unverified;
+use portico_auth::session::{self, CookieSpec, CsrfSecret, SessionTimes};
+use portico_core::model::{Account, Customer, CustomerRef, PortalSession, Role};
+use portico_core::{ContactId, Timestamp};
+use portico_store::{BrowserSessionView, NewBrowserSession, StoreError};
+
+use portico_render::{Locale, Msg};
+
+use super::page::ErrorPage;
+use crate::AppState;
+use crate::access::portal_origin;
+use crate::error::ApiError;
+
+/// How a portal request failed; each becomes a friendly page, never a stack trace.
+#[derive(Debug)]
+pub enum Denied {
+    /// The link is malformed, forged, expired, revoked or used.
+    BadLink(Option<Box<Account>>),
+    /// No session, or it is over.
+    NoSession(Option<Box<(Account, Option<String>)>>),
+    TooManyRequests(u64),
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Denied {
+    fn from(e: ApiError) -> Self {
+        Denied::Failed(e)
+    }
+}
+
+impl From<StoreError> for Denied {
+    fn from(e: StoreError) -> Self {
+        Denied::Failed(e.into())
+    }
+}
+
+impl Denied {
+    /// The friendly page for this failure, in `locale`.
+    pub fn render(self, locale: Locale) -> Response {
+        let page = |status, title, body, account: Option<&Account>, return_url: Option<&str>| {
+            ErrorPage {
+                status,
+                title,
+                body,
+                account,
+                return_url,
+            }
+            .render(locale)
+        };
+        match self {
+            Denied::BadLink(account) => page(
+                StatusCode::UNAUTHORIZED,
+                Msg::LinkInvalidTitle,
+                Msg::LinkInvalidBody,
+                account.as_deref(),
+                None,
+            ),
+            Denied::NoSession(ctx) => page(
+                StatusCode::UNAUTHORIZED,
+                Msg::SessionExpiredTitle,
+                Msg::SessionExpiredBody,
+                ctx.as_deref().map(|(a, _)| a),
+                ctx.as_deref().and_then(|(_, r)| r.as_deref()),
+            ),
+            Denied::TooManyRequests(secs) => {
+                let mut r = page(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Msg::SomethingWentWrong,
+                    Msg::TryAgainLater,
+                    None,
+                    None,
+                );
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                r
+            }
+            Denied::Failed(e) => {
+                if let ApiError::Internal(cause) = &e {
+                    tracing::error!(error = format!("{cause:#}"), "portal request failed");
+                }
+                page(
+                    e.status(),
+                    Msg::SomethingWentWrong,
+                    Msg::TryAgainLater,
+                    None,
+                    None,
+                )
+            }
+        }
+    }
+
+    /// The account the failure concerns, when known, for choosing the page's language.
+    pub fn account(&self) -> Option<&Account> {
+        match self {
+            Denied::BadLink(a) => a.as_deref(),
+            Denied::NoSession(ctx) => ctx.as_deref().map(|(a, _)| a),
+            _ => None,
+        }
+    }
+}
+
+/// The cookie's attributes for this deployment and account.
+pub fn cookie_spec(state: &AppState, account: &Account) -> CookieSpec {
+    CookieSpec::portal(
+        session::cookie_must_be_secure(&state.public_url),
+        !account.settings.allowed_origins.is_empty(),
+    )
+}
+
+/// With a `{subdomain}` public URL every account has its own host; a credential of one account
+/// is refused on another's host.
+pub fn host_matches(state: &AppState, account: &Account, headers: &HeaderMap) -> bool {
+    if !state.public_url.contains("{subdomain}") {
+        return true;
+    }
+    let expected = portal_origin(&state.public_url, &account.subdomain);
+    let expected_host = expected.split("://").nth(1).unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    host.eq_ignore_ascii_case(expected_host)
+}
+
+/// Checks a portal token and the session it names.
+pub async fn verify_portal_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+) -> Result<(Account, PortalSession), Denied> {
+    let now = state.clock.now();
+    let unverified = Unverified::parse(token).map_err(|e| {
+        tracing::info!(reason = ?e, "refused a portal token");
+        Denied::BadLink(None)
+    })?;
+    let key = state
+        .keys
+        .verifying(state.store.as_ref(), unverified.kid())
+        .await?
+        .ok_or(Denied::BadLink(None))?;
+    let account = state.store.account(&key.account).await?;
+    let iss = portal_origin(&state.public_url, &account.subdomain);
+    let claims = unverified.verify(&key, &iss, now).map_err(|e| {
+        tracing::info!(reason = ?e, "refused a portal token");
+        Denied::BadLink(Some(Box::new(account.clone())))
+    })?;
+    if !host_matches(state, &account, headers) {
+        return Err(Denied::BadLink(None));
+    }
+    let session = match state.store.portal_session(&account.id, &claims.jti).await {
+        Ok(s) => s,
+        Err(StoreError::NotFound { .. }) => return Err(Denied::BadLink(Some(Box::new(account)))),
+        Err(e) => return Err(e.into()),
+    };
+    if !session.is_live(now) {
+        return Err(Denied::BadLink(Some(Box::new(account))));
+    }
+    Ok((account, session))
+}
+
+/// Starts a fresh browser session for a live portal session and answers 303 to `location`
+/// (a URL without any token), with the new cookie. A cookie the browser already had is
+/// replaced, never reused, so a session id cannot be fixed in advance.
+pub async fn start(
+    state: &AppState,
+    account: &Account,
+    session: &PortalSession,
+    location: &str,
+) -> Result<Response, Denied> {
+    let now = state.clock.now();
+    if !customer_may_enter(state, account, session).await? {
+        return Err(Denied::BadLink(Some(Box::new(account.clone()))));
+    }
+    let (cookie, cookie_sha256) = session::new_session_secret();
+    let csrf = CsrfSecret::generate(&mut rand::rngs::OsRng);
+    state
+        .store
+        .create_browser_session(&NewBrowserSession {
+            account: account.id.clone(),
+            portal_session: session.id.clone(),
+            cookie_sha256,
+            csrf_secret: *csrf.as_bytes(),
+            now,
+        })
+        .await?;
+    let max_age = state
+        .sessions
+        .absolute_timeout_secs
+        .min(now.secs_until(session.expires_at))
+        .max(0);
+    let set_cookie = session::set_cookie_header(&cookie, &cookie_spec(state, account), max_age);
+    tracing::info!(portal_session = %session.id, "started a browser session");
+    let mut response = (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie) {
+        headers.insert(header::SET_COOKIE, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
+}
+
+async fn customer_may_enter(
+    state: &AppState,
+    account: &Account,
+    session: &PortalSession,
+) -> Result<bool, Denied> {
+    let customer = match state
+        .store
+        .customer(&account.id, &CustomerRef::Id(session.customer.clone()))
+        .await
+    {
+        Ok(c) => c,
+        Err(StoreError::NotFound { .. }) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let contact = match &session.contact {
+        Some(id) => match state
+            .store
+            .contact(
+                &account.id,
+                &portico_core::model::ContactRef::Id(id.clone()),
+            )
+            .await
+        {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    Ok(portico_core::model::access_refusal(&customer, contact.as_ref()).is_none())
+}
+
+/// The session a portal request runs in, after every check.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    pub account: Account,
+    pub session: PortalSession,
+    pub customer: Customer,
+    pub contact: Option<ContactId>,
+    pub role: Option<Role>,
+    pub csrf: [u8; 32],
+    pub cookie_sha256: [u8; 32],
+}
+
+impl Visit {
+    pub fn csrf_secret(&self) -> CsrfSecret {
+        CsrfSecret::from_bytes(self.csrf)
+    }
+
+    /// A fresh CSRF token for a form of this page.
+    pub fn csrf_token(&self) -> String {
+        session::csrf_token(&self.csrf_secret(), &mut rand::rngs::OsRng)
+    }
+
+    pub fn vendor_name(&self) -> &str {
+        self.account
+            .settings
+            .branding
+            .display_name
+            .as_deref()
+            .unwrap_or(&self.account.name)
+    }
+}
+
+/// The session cookie's value from the request, if there is one.
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn is_live(view: &BrowserSessionView, state: &AppState, now: Timestamp) -> bool {
+    let times = SessionTimes {
+        created_at: view.created_at,
+        last_seen_at: view.last_seen_at,
+        portal_session_expires_at: view.session.expires_at,
+    };
+    view.ended_at.is_none()
+        && view.session.revoked_at.is_none()
+        && view.customer_active
+        && view.contact_active
+        && times.is_live(
+            now,
+            state.sessions.idle_timeout_secs,
+            state.sessions.absolute_timeout_secs,
+        )
+}
+
+/// Finds and checks the browser session of a request. Anything not quite right (no cookie, a
+/// cookie never issued, an ended, idle, expired or revoked session, a deleted customer or a
+/// contact without access, another account's host) is `NoSession`.
+pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denied> {
+    let now = state.clock.now();
+    let presented = [true, false]
+        .into_iter()
+        .find_map(|secure| cookie_value(headers, CookieSpec::portal(secure, false).name));
+    let Some(hash) = presented.and_then(session::hash_cookie_value) else {
+        return Err(Denied::NoSession(None));
+    };
+    let Some(view) = state.store.browser_session(&hash).await? else {
+        return Err(Denied::NoSession(None));
+    };
+    let account = state.store.account(&view.account).await?;
+    let context = || Some(Box::new((account.clone(), view.session.return_url.clone())));
+    if !is_live(&view, state, now) || !host_matches(state, &account, headers) {
+        return Err(Denied::NoSession(context()));
+    }
+    let customer = match state
+        .store
+        .customer(&account.id, &CustomerRef::Id(view.session.customer.clone()))
+        .await
+    {
+        Ok(c) => c,
+        Err(StoreError::NotFound { .. }) => return Err(Denied::NoSession(context())),
+        Err(e) => return Err(e.into()),
+    };
+    if now.as_millis() - view.last_seen_at.as_millis() >= TOUCH_INTERVAL_MS {
+        state.store.touch_browser_session(&hash, now).await?;
+    }
+    Ok(Visit {
+        contact: view.session.contact.clone(),
+        role: view.contact_role,
+        csrf: view.csrf_secret,
+        cookie_sha256: hash,
+        session: view.session,
+        customer,
+        account,
+    })
+}
+
+/// How stale `last_seen_at` may get before a request writes it again: idle timeouts count from
+/// the last write, so a session may end up to this much early, never late.
+const TOUCH_INTERVAL_MS: i64 = 15_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; portico_session=xyz; b=2"),
+        );
+        assert_eq!(cookie_value(&h, "portico_session"), Some("xyz"));
+        assert_eq!(cookie_value(&h, "portico"), None);
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("xportico_session=1"),
+        );
+        assert_eq!(cookie_value(&h, "portico_session"), None);
+    }
+}
