@@ -29,7 +29,11 @@ pub struct BrowserOptions {
 
 impl Default for BrowserOptions {
     fn default() -> Self {
-        Self { width: 1280, height: 900, javascript: true }
+        Self {
+            width: 1280,
+            height: 900,
+            javascript: true,
+        }
     }
 }
 
@@ -67,7 +71,10 @@ impl Browser {
             {
                 break;
             }
-            assert!(Instant::now() < deadline, "chromedriver did not become ready");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
@@ -90,13 +97,21 @@ impl Browser {
         if !options.javascript {
             chrome["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
         }
-        let mut browser = Browser { http, base, driver, _profile: profile };
+        let mut browser = Browser {
+            http,
+            base,
+            driver,
+            _profile: profile,
+        };
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": chrome,
         }}});
         let session = browser.call("POST", "/session", Some(caps)).await;
-        let id = session["sessionId"].as_str().expect("session id").to_owned();
+        let id = session["sessionId"]
+            .as_str()
+            .expect("session id")
+            .to_owned();
         browser.base = format!("{}/session/{id}", browser.base);
         browser
     }
@@ -106,12 +121,21 @@ impl Browser {
         let req = match method {
             "GET" => self.http.get(&url),
             "DELETE" => self.http.delete(&url),
-            _ => self.http.post(&url).json(&body.unwrap_or_else(|| json!({}))),
+            _ => self
+                .http
+                .post(&url)
+                .json(&body.unwrap_or_else(|| json!({}))),
         };
-        let resp = req.send().await.unwrap_or_else(|e| panic!("webdriver {method} {path}: {e}"));
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("webdriver {method} {path}: {e}"));
         let status = resp.status();
         let value: Value = resp.json().await.expect("webdriver JSON");
-        assert!(status.is_success(), "webdriver {method} {path} failed: {value}");
+        assert!(
+            status.is_success(),
+            "webdriver {method} {path} failed: {value}"
+        );
         value.get("value").cloned().unwrap_or(value)
     }
 
@@ -120,15 +144,27 @@ impl Browser {
     }
 
     pub async fn current_url(&mut self) -> String {
-        self.call("GET", "/url", None).await.as_str().unwrap_or_default().to_owned()
+        self.call("GET", "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub async fn title(&mut self) -> String {
-        self.call("GET", "/title", None).await.as_str().unwrap_or_default().to_owned()
+        self.call("GET", "/title", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub async fn source(&mut self) -> String {
-        self.call("GET", "/source", None).await.as_str().unwrap_or_default().to_owned()
+        self.call("GET", "/source", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// The visible text of the whole page.
@@ -144,11 +180,19 @@ impl Browser {
 
     pub async fn find_all(&mut self, css: &str) -> Vec<String> {
         let found = self
-            .call("POST", "/elements", Some(json!({ "using": "css selector", "value": css })))
+            .call(
+                "POST",
+                "/elements",
+                Some(json!({ "using": "css selector", "value": css })),
+            )
             .await;
         found
             .as_array()
-            .map(|a| a.iter().filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -161,29 +205,55 @@ impl Browser {
     }
 
     pub async fn click(&mut self, element: &str) {
-        self.call("POST", &format!("/element/{element}/click"), Some(json!({}))).await;
+        self.call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     pub async fn type_into(&mut self, element: &str, text: &str) {
-        self.call("POST", &format!("/element/{element}/value"), Some(json!({ "text": text }))).await;
+        self.call(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its value.
     pub async fn execute(&mut self, script: &str, args: Vec<Value>) -> Value {
-        self.call("POST", "/execute/sync", Some(json!({ "script": script, "args": args }))).await
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
     }
 
     /// Runs an async script; it must call `arguments[arguments.length - 1](result)`.
     pub async fn execute_async(&mut self, script: &str, args: Vec<Value>) -> Value {
-        self.call("POST", "/execute/async", Some(json!({ "script": script, "args": args }))).await
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
     }
 
     pub async fn set_script_timeout(&mut self, millis: u64) {
-        self.call("POST", "/timeouts", Some(json!({ "script": millis }))).await;
+        self.call("POST", "/timeouts", Some(json!({ "script": millis })))
+            .await;
     }
 
     pub async fn set_window_size(&mut self, width: u32, height: u32) {
-        self.call("POST", "/window/rect", Some(json!({ "width": width, "height": height }))).await;
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await;
     }
 
     /// Switches into an iframe element, or back to the top with `None`.
@@ -196,7 +266,11 @@ impl Browser {
     }
 
     pub async fn cookies(&mut self) -> Vec<Value> {
-        self.call("GET", "/cookie", None).await.as_array().cloned().unwrap_or_default()
+        self.call("GET", "/cookie", None)
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Saves a PNG of the viewport as `target/screenshots/{name}.png` and returns its path.
