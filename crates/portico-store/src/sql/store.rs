@@ -2067,14 +2067,12 @@ impl Store for SqlStore {
         &self,
         cookie_sha256: &[u8; 32],
     ) -> StoreResult<Option<BrowserSessionView>> {
-        // One round trip on every portal request. The contact must still belong to the
-        // session's customer, or it counts as gone.
+        // One round trip on every portal request.
         let sql = format!(
             "SELECT {} FROM browser_sessions b \
              JOIN portal_sessions p ON p.account_id = b.account_id AND p.id = b.portal_session_id \
              JOIN customers c ON c.account_id = p.account_id AND c.id = p.customer_id \
              LEFT JOIN contacts k ON k.account_id = p.account_id AND k.id = p.contact_id \
-             AND k.customer_id = p.customer_id \
              WHERE b.cookie_sha256 = $1",
             rows::browser_session_view_columns()
         );
