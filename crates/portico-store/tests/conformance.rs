@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use portico_core::model::*;
-use portico_core::scope::ApiScopes;
+use portico_core::scope::{ApiScopes, PortalScopes};
 use portico_core::*;
 use portico_store::*;
 use portico_testkit::{Backend, Fixture, TestDatabase, backend_tests};
@@ -157,6 +157,70 @@ impl Db {
             .await
     }
 
+    async fn contact(&self, account: &Account, customer: &Customer, role: Role) -> Contact {
+        self.store
+            .create_contact(
+                &account.id,
+                NewContact {
+                    customer: customer.id.to_string(),
+                    external_id: None,
+                    email: "ana@acme.example".into(),
+                    name: Some("Ana".into()),
+                    portal_access: true,
+                    role,
+                },
+                self.now(),
+            )
+            .await
+            .unwrap()
+    }
+
+    /// A portal session issued now for an hour, stored.
+    async fn portal_session(
+        &self,
+        account: &Account,
+        customer: &Customer,
+        contact: Option<&Contact>,
+        invalidate_existing: bool,
+    ) -> PortalSession {
+        let session = portal_session_for(customer, contact, self.now(), 3600);
+        self.store
+            .create_portal_session(&account.id, &session, invalidate_existing)
+            .await
+            .unwrap();
+        session
+    }
+
+    /// A browser session on `session`, created now, for the cookie value `cookie`.
+    async fn browser_session(
+        &self,
+        account: &Account,
+        session: &PortalSession,
+        cookie: &str,
+    ) -> [u8; 32] {
+        let cookie_sha256 = sha256(cookie);
+        self.store
+            .create_browser_session(&NewBrowserSession {
+                account: account.id.clone(),
+                portal_session: session.id.clone(),
+                cookie_sha256,
+                csrf_secret: sha256(&format!("csrf {cookie}")),
+                now: self.now(),
+            })
+            .await
+            .unwrap();
+        cookie_sha256
+    }
+
+    /// The view of a browser session that must exist.
+    async fn view(&self, cookie_sha256: &[u8; 32]) -> BrowserSessionView {
+        self.store
+            .browser_session(cookie_sha256)
+            .await
+            .unwrap()
+            .expect("browser session")
+    }
+
     /// Opens a plain connection beside the store, for what only raw SQL can check.
     async fn raw(&self) -> sqlx::AnyConnection {
         sqlx::any::install_default_drivers();
@@ -227,6 +291,44 @@ fn new_card(customer: &Customer, default: Option<bool>) -> NewPaymentMethod {
         exp_year: Some(2030),
         is_default: default,
         provider_ref: None,
+    }
+}
+
+fn sha256(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+fn portal_session_for(
+    customer: &Customer,
+    contact: Option<&Contact>,
+    now: Timestamp,
+    lifetime_secs: i64,
+) -> PortalSession {
+    PortalSession {
+        id: PortalSessionId::new(now, rand::random()),
+        customer: customer.id.clone(),
+        contact: contact.map(|c| c.id.clone()),
+        scopes: PortalScopes::read_only(),
+        return_url: None,
+        locale: None,
+        page: PortalPage::Overview,
+        issued_at: now,
+        expires_at: now.plus_secs(lifetime_secs),
+        revoked_at: None,
+        issued_by: "key_test".into(),
+    }
+}
+
+fn signing_key_for(account: &Account, now: Timestamp, seed: u8) -> SigningKeyRecord {
+    SigningKeyRecord {
+        id: SigningKeyId::new(now, [seed; 10]),
+        account: account.id.clone(),
+        algorithm: "EdDSA".into(),
+        public_key: (0..32).map(|i| seed.wrapping_add(i)).collect(),
+        sealed_private_key: format!("sealed-v1.{seed:02x}.opaque"),
+        created_at: now,
+        retired_at: None,
+        revoked_at: None,
     }
 }
 
@@ -468,7 +570,7 @@ backend_tests! {
         assert_eq!(db.store.api_key_credential(&key.id).await.unwrap().key.revoked_at, Some(revoked_at));
     }
 
-    async fn the_database_never_holds_an_api_key_secret(db: Db) {
+    async fn the_database_never_holds_a_secret_a_client_presents(db: Db) {
         let account = db.account("acme").await;
         let secret = "zq7Lx0cV3f9JtB1mW4sR8uY2nH6kE5pA";
         let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
@@ -489,10 +591,34 @@ backend_tests! {
             .await
             .unwrap();
 
+        // Portal access: what a browser or client presents is a secret as much as an API key.
+        let redirect_token = "Rt4kQ9vZ2mX7pL0sW3nB8cF6hJ1dG5yA";
+        let cookie = "Ck8nV2xQ5rT9mZ1pL7wB4sH0gF3jD6yE";
+        let client_secret = "Cs3hW8kP1vN6qZ9xR2mT5bL0jF7dY4gA";
+        let oauth_token = "Ot6mB1xV9kQ3pZ7wR0nT4hL8sJ2dF5gC";
+        let session = db.portal_session(&account, &customer, None, false).await;
+        db.store
+            .create_redirect_token(&account.id, &session.id, &sha256(redirect_token), db.now().plus_secs(30))
+            .await
+            .unwrap();
+        db.store.consume_redirect_token(&sha256(redirect_token), db.now()).await.unwrap().unwrap();
+        db.browser_session(&account, &session, cookie).await;
+        let client = db
+            .store
+            .create_oauth_client(&account.id, "marker-client-name", ApiScopes::all(), &sha256(client_secret), db.now())
+            .await
+            .unwrap();
+        db.store
+            .create_oauth_token(&account.id, &client.id, ApiScopes::all(), &sha256(oauth_token), db.now().plus_secs(3600))
+            .await
+            .unwrap();
+        db.store.create_signing_key(&signing_key_for(&account, db.now(), 7)).await.unwrap();
+
         let (tables, stored) = stored_values(&db.db).await;
         for table in [
             "accounts", "api_keys", "customers", "contacts", "products", "plans", "subscriptions",
-            "invoices", "transactions", "payment_methods", "idempotency_keys",
+            "invoices", "transactions", "payment_methods", "idempotency_keys", "signing_keys",
+            "portal_sessions", "redirect_tokens", "browser_sessions", "oauth_clients", "oauth_tokens",
         ] {
             assert!(tables.contains(table), "the scan missed table {table}: {tables:?}");
         }
@@ -509,6 +635,16 @@ backend_tests! {
         // And never the secret, nor the full key a client sends.
         assert!(holds(secret).is_empty(), "secret found in {:?}", holds(secret));
         assert!(holds(&format!("portico_sk_{}_{secret}", key.id)).is_empty());
+        for (plain, column) in [
+            (redirect_token, "redirect_tokens.token_sha256"),
+            (cookie, "browser_sessions.cookie_sha256"),
+            (client_secret, "oauth_clients.secret_sha256"),
+            (oauth_token, "oauth_tokens.token_sha256"),
+        ] {
+            assert_eq!(holds(&hex_lower(&sha256(plain))), vec![column.to_owned()], "the hash of {plain}");
+            assert!(holds(plain).is_empty(), "{plain} found in {:?}", holds(plain));
+        }
+        assert_eq!(holds("marker-client-name"), vec!["oauth_clients.name".to_owned()]);
     }
 
     async fn customers_round_trip_every_field(db: Db) {
@@ -1434,6 +1570,388 @@ backend_tests! {
         assert_eq!(numbers, expected);
         let listed = db.store.list_invoices(&account.id, InvoiceFilter::default(), first(100)).await.unwrap();
         assert_eq!(listed.data.len(), 20);
+    }
+
+    async fn signing_keys_round_trip_rotate_and_revoke(db: Db) {
+        let a = db.account("acme").await;
+        let b = db.account("globex").await;
+        let first_key = signing_key_for(&a, db.now(), 1);
+        let theirs = signing_key_for(&b, db.now(), 2);
+        let second_key = signing_key_for(&a, db.now(), 3);
+        for key in [&first_key, &theirs, &second_key] {
+            db.store.create_signing_key(key).await.unwrap();
+        }
+        assert_eq!(db.store.signing_keys(&a.id).await.unwrap(), vec![second_key.clone(), first_key.clone()]);
+        assert_eq!(db.store.signing_keys(&b.id).await.unwrap(), vec![theirs.clone()]);
+        // The kid names the key and the key its account: the lookup is unscoped.
+        assert_eq!(db.store.signing_key(&first_key.id).await.unwrap(), first_key);
+        assert_eq!(db.store.signing_key(&theirs.id).await.unwrap().account, b.id);
+        assert_not_found(db.store.signing_key(&SigningKeyId::new(db.now(), [9; 10])).await);
+        let published: BTreeSet<String> = db.store.published_signing_keys().await.unwrap().iter().map(|k| k.id.to_string()).collect();
+        assert_eq!(published, [&first_key, &theirs, &second_key].iter().map(|k| k.id.to_string()).collect());
+
+        let msg = assert_conflict(db.store.create_signing_key(&first_key).await);
+        assert!(msg.contains("already exists"), "{msg}");
+        let orphan = SigningKeyRecord { account: AccountId::new(db.now(), [9; 10]), ..signing_key_for(&a, db.now(), 4) };
+        assert_not_found(db.store.create_signing_key(&orphan).await);
+
+        // Another account neither retires (with its own key as "current") nor revokes A's keys.
+        assert_not_found(db.store.retire_signing_keys(&b.id, &first_key.id, db.now()).await);
+        assert_not_found(db.store.retire_signing_keys(&a.id, &theirs.id, db.now()).await);
+        assert_not_found(db.store.revoke_signing_key(&b.id, &first_key.id, db.now()).await);
+        assert_eq!(db.store.signing_keys(&a.id).await.unwrap(), vec![second_key.clone(), first_key.clone()]);
+
+        // Rotation: the older key retires, the current one and other accounts' keys do not.
+        let retired_at = db.now();
+        db.store.retire_signing_keys(&a.id, &second_key.id, retired_at).await.unwrap();
+        db.store.retire_signing_keys(&a.id, &second_key.id, db.now()).await.unwrap();
+        let keys = db.store.signing_keys(&a.id).await.unwrap();
+        assert_eq!((keys[0].id.clone(), keys[0].retired_at), (second_key.id.clone(), None));
+        assert_eq!((keys[1].id.clone(), keys[1].retired_at), (first_key.id.clone(), Some(retired_at)), "the first retirement time stays");
+        assert_eq!(db.store.signing_key(&theirs.id).await.unwrap().retired_at, None);
+        // A retired key is still published until it is revoked.
+        assert_eq!(db.store.published_signing_keys().await.unwrap().len(), 3);
+
+        let revoked_at = db.now();
+        db.store.revoke_signing_key(&a.id, &first_key.id, revoked_at).await.unwrap();
+        db.store.revoke_signing_key(&a.id, &first_key.id, db.now()).await.unwrap();
+        let revoked = db.store.signing_key(&first_key.id).await.unwrap();
+        assert_eq!(revoked.revoked_at, Some(revoked_at), "the first revocation time stays");
+        assert_eq!(db.store.signing_keys(&a.id).await.unwrap().len(), 2, "revoked keys are still listed");
+        let published: BTreeSet<String> = db.store.published_signing_keys().await.unwrap().iter().map(|k| k.id.to_string()).collect();
+        assert_eq!(published, [&theirs, &second_key].iter().map(|k| k.id.to_string()).collect());
+    }
+
+    async fn portal_sessions_round_trip(db: Db) {
+        let a = db.account("acme").await;
+        let customer = db.customer(&a, Some("cust-1")).await;
+        let contact = db.contact(&a, &customer, Role::Billing).await;
+        let now = db.now();
+        let session = PortalSession {
+            scopes: PortalScopes::parse("scopes", "invoices:read payment_methods:write").unwrap(),
+            return_url: Some("https://app.acme.example/billing?x=1".into()),
+            locale: Some("de".into()),
+            page: PortalPage::PaymentMethod,
+            issued_by: "cli_0123".into(),
+            ..portal_session_for(&customer, Some(&contact), now, 600)
+        };
+        db.store.create_portal_session(&a.id, &session, false).await.unwrap();
+        assert_eq!(db.store.portal_session(&a.id, &session.id).await.unwrap(), session);
+        let msg = assert_conflict(db.store.create_portal_session(&a.id, &session, false).await);
+        assert!(msg.contains("already exists"), "{msg}");
+        let bare = db.portal_session(&a, &customer, None, false).await;
+        assert_eq!(db.store.portal_session(&a.id, &bare.id).await.unwrap(), bare);
+        assert_not_found(db.store.portal_session(&a.id, &PortalSessionId::new(db.now(), [9; 10])).await);
+
+        // What the session names must exist in the account and fit together.
+        let other_customer = db.customer(&a, None).await;
+        let theirs = db.contact(&a, &other_customer, Role::Owner).await;
+        assert_invalid(db.store.create_portal_session(&a.id, &portal_session_for(&customer, Some(&theirs), db.now(), 600), false).await, "contact");
+        let gone = db.customer(&a, None).await;
+        db.store.delete_customer(&a.id, &by_id(&gone), db.now()).await.unwrap();
+        assert_invalid(db.store.create_portal_session(&a.id, &portal_session_for(&gone, None, db.now(), 600), false).await, "customer");
+        let deleted_contact = db.contact(&a, &customer, Role::Owner).await;
+        db.store.delete_contact(&a.id, &ContactRef::Id(deleted_contact.id.clone()), db.now()).await.unwrap();
+        assert_invalid(db.store.create_portal_session(&a.id, &portal_session_for(&customer, Some(&deleted_contact), db.now(), 600), false).await, "contact");
+
+        // Lists: newest first, by customer or contact, in pages.
+        let third = db.portal_session(&a, &customer, Some(&contact), false).await;
+        let elsewhere = db.portal_session(&a, &other_customer, None, false).await;
+        let all = db.store.list_portal_sessions(&a.id, PortalSessionFilter::default(), first(10)).await.unwrap();
+        assert_eq!(ids(&all, |p| &p.id), vec![elsewhere.id.clone(), third.id.clone(), bare.id.clone(), session.id.clone()]);
+        assert_eq!(all.data[3], session);
+        let mine = PortalSessionFilter { customer: Some(customer.id.clone()), contact: None };
+        let page = db.store.list_portal_sessions(&a.id, mine.clone(), first(2)).await.unwrap();
+        assert_eq!((ids(&page, |p| &p.id), page.has_more), (vec![third.id.clone(), bare.id.clone()], true));
+        let page = db.store.list_portal_sessions(&a.id, mine, after(2, &bare.id)).await.unwrap();
+        assert_eq!((ids(&page, |p| &p.id), page.has_more), (vec![session.id.clone()], false));
+        let by_contact = PortalSessionFilter { customer: None, contact: Some(contact.id.clone()) };
+        let page = db.store.list_portal_sessions(&a.id, by_contact, first(10)).await.unwrap();
+        assert_eq!(ids(&page, |p| &p.id), vec![third.id.clone(), session.id.clone()]);
+
+        // Revoking is idempotent and keeps the first time.
+        let revoked_at = db.now();
+        let revoked = db.store.revoke_portal_session(&a.id, &session.id, revoked_at).await.unwrap();
+        assert_eq!(revoked, PortalSession { revoked_at: Some(revoked_at), ..session.clone() });
+        assert!(!revoked.is_live(revoked_at));
+        let again = db.store.revoke_portal_session(&a.id, &session.id, db.now()).await.unwrap();
+        assert_eq!(again.revoked_at, Some(revoked_at), "the first revocation time stays");
+        assert_eq!(db.store.portal_session(&a.id, &session.id).await.unwrap(), revoked);
+        assert_not_found(db.store.revoke_portal_session(&a.id, &PortalSessionId::new(db.now(), [9; 10]), db.now()).await);
+    }
+
+    async fn another_account_cannot_see_or_end_portal_sessions(db: Db) {
+        let a = db.account("acme").await;
+        let b = db.account("globex").await;
+        let customer = db.customer(&a, None).await;
+        let session = db.portal_session(&a, &customer, None, false).await;
+        let b_customer = db.customer(&b, None).await;
+        let b_session = db.portal_session(&b, &b_customer, None, false).await;
+        let bid = &b.id;
+        let now = db.now();
+        assert_not_found(db.store.portal_session(bid, &session.id).await);
+        assert_not_found(db.store.revoke_portal_session(bid, &session.id, now).await);
+        assert_not_found(db.store.revoke_customer_portal_sessions(bid, &customer.id, now).await);
+        let listed = db.store.list_portal_sessions(bid, PortalSessionFilter::default(), first(100)).await.unwrap();
+        assert_eq!(ids(&listed, |p| &p.id), vec![b_session.id.clone()]);
+        let listed = db.store.list_portal_sessions(bid, PortalSessionFilter { customer: Some(customer.id.clone()), contact: None }, first(100)).await.unwrap();
+        assert!(listed.data.is_empty());
+        // B cannot hang its own tokens, sessions or customers onto A's records.
+        assert_not_found(db.store.create_redirect_token(bid, &session.id, &sha256("b's token"), now.plus_secs(30)).await);
+        let stolen = NewBrowserSession { account: b.id.clone(), portal_session: session.id.clone(), cookie_sha256: sha256("b's cookie"), csrf_secret: [1; 32], now };
+        assert_not_found(db.store.create_browser_session(&stolen).await);
+        assert_invalid(db.store.create_portal_session(bid, &portal_session_for(&customer, None, now, 600), true).await, "customer");
+        // And A's session is exactly as it was.
+        assert_eq!(db.store.portal_session(&a.id, &session.id).await.unwrap(), session);
+        assert_eq!(db.store.list_portal_sessions(&a.id, PortalSessionFilter::default(), first(100)).await.unwrap().data, vec![session]);
+    }
+
+    async fn invalidate_existing_revokes_only_the_customers_other_live_sessions(db: Db) {
+        let a = db.account("acme").await;
+        let customer = db.customer(&a, None).await;
+        let neighbour = db.customer(&a, None).await;
+        let live = db.portal_session(&a, &customer, None, false).await;
+        let expired = portal_session_for(&customer, None, db.now(), 1);
+        db.store.create_portal_session(&a.id, &expired, false).await.unwrap();
+        let earlier_revocation = db.now();
+        let revoked = db.portal_session(&a, &customer, None, false).await;
+        db.store.revoke_portal_session(&a.id, &revoked.id, earlier_revocation).await.unwrap();
+        let neighbours = db.portal_session(&a, &neighbour, None, false).await;
+        // Without the flag nothing else changes.
+        let kept = db.portal_session(&a, &customer, None, false).await;
+        assert_eq!(db.store.portal_session(&a.id, &live.id).await.unwrap().revoked_at, None);
+
+        let fresh = db.portal_session(&a, &customer, None, true).await;
+        let get = |id: PortalSessionId| {
+            let store = db.store.clone();
+            let account = a.id.clone();
+            async move { store.portal_session(&account, &id).await.unwrap().revoked_at }
+        };
+        assert_eq!(get(live.id.clone()).await, Some(fresh.issued_at));
+        assert_eq!(get(kept.id.clone()).await, Some(fresh.issued_at));
+        assert_eq!(get(fresh.id.clone()).await, None, "the new session stays live");
+        assert_eq!(get(expired.id.clone()).await, None, "an expired session is left as it was");
+        assert_eq!(get(revoked.id.clone()).await, Some(earlier_revocation), "an earlier revocation keeps its time");
+        assert_eq!(get(neighbours.id.clone()).await, None, "another customer's session is untouched");
+
+        // The vendor's "revoke all" ends only what is live, and says how many.
+        let second = db.portal_session(&a, &customer, None, false).await;
+        let now = db.now();
+        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, now).await.unwrap(), 2);
+        assert_eq!(get(second.id.clone()).await, Some(now));
+        assert_eq!(get(fresh.id.clone()).await, Some(now));
+        assert_eq!(get(live.id.clone()).await, Some(fresh.issued_at));
+        assert_eq!(get(neighbours.id.clone()).await, None);
+        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, db.now()).await.unwrap(), 0);
+        assert_not_found(db.store.revoke_customer_portal_sessions(&a.id, &CustomerId::new(db.now(), [9; 10]), db.now()).await);
+    }
+
+    async fn concurrent_sessions_that_invalidate_the_others_leave_one_live(db: Db) {
+        let a = db.account("acme").await;
+        let customer = db.customer(&a, None).await;
+        let mut tasks = vec![];
+        for _ in 0..20 {
+            let store = db.store.clone();
+            let account = a.id.clone();
+            let session = portal_session_for(&customer, None, db.now(), 3600);
+            tasks.push(tokio::spawn(async move { store.create_portal_session(&account, &session, true).await }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let filter = PortalSessionFilter { customer: Some(customer.id.clone()), contact: None };
+        let all = db.store.list_portal_sessions(&a.id, filter, first(100)).await.unwrap();
+        assert_eq!(all.data.len(), 20);
+        let live: Vec<_> = all.data.iter().filter(|s| s.revoked_at.is_none()).collect();
+        assert_eq!(live.len(), 1, "each creation revokes the ones before it: {live:?}");
+    }
+
+    async fn redirect_tokens_work_once_and_until_they_expire(db: Db) {
+        let a = db.account("acme").await;
+        let customer = db.customer(&a, None).await;
+        let session = db.portal_session(&a, &customer, None, false).await;
+        let now = db.now();
+        let expires_at = now.plus_secs(30);
+        let token = sha256("redirect token one");
+        db.store.create_redirect_token(&a.id, &session.id, &token, expires_at).await.unwrap();
+        let msg = assert_conflict(db.store.create_redirect_token(&a.id, &session.id, &token, expires_at).await);
+        assert!(msg.contains("already exists"), "{msg}");
+        assert_not_found(db.store.create_redirect_token(&a.id, &PortalSessionId::new(now, [9; 10]), &sha256("orphan"), expires_at).await);
+
+        assert_eq!(db.store.consume_redirect_token(&sha256("never issued"), now).await.unwrap(), None);
+        assert_eq!(db.store.consume_redirect_token(&token, now).await.unwrap(), Some((a.id.clone(), session.id.clone())));
+        assert_eq!(db.store.consume_redirect_token(&token, now).await.unwrap(), None, "a second use fails");
+
+        // Expiry is exact: usable 1 ms before, not at expires_at.
+        let late = sha256("redirect token two");
+        db.store.create_redirect_token(&a.id, &session.id, &late, expires_at).await.unwrap();
+        assert_eq!(db.store.consume_redirect_token(&late, expires_at).await.unwrap(), None);
+        assert_eq!(db.store.consume_redirect_token(&late, expires_at.plus_secs(30)).await.unwrap(), None);
+        let edge = sha256("redirect token three");
+        db.store.create_redirect_token(&a.id, &session.id, &edge, expires_at).await.unwrap();
+        let just_before = Timestamp::from_millis(expires_at.as_millis() - 1);
+        assert_eq!(db.store.consume_redirect_token(&edge, just_before).await.unwrap(), Some((a.id.clone(), session.id.clone())));
+        // A failed attempt on an expired token did not mark it used either way.
+        assert_eq!(db.store.consume_redirect_token(&late, now).await.unwrap(), Some((a.id.clone(), session.id)));
+    }
+
+    async fn fifty_concurrent_exchanges_of_one_redirect_token_let_exactly_one_win(db: Db) {
+        let a = db.account("acme").await;
+        let customer = db.customer(&a, None).await;
+        let session = db.portal_session(&a, &customer, None, false).await;
+        let now = db.now();
+        // A few rounds, as a lost race does not show every time.
+        for round in 0..5 {
+            let token = sha256(&format!("contended redirect token {round}"));
+            db.store.create_redirect_token(&a.id, &session.id, &token, now.plus_secs(30)).await.unwrap();
+            let start = std::sync::Arc::new(tokio::sync::Barrier::new(50));
+            let mut tasks = vec![];
+            for _ in 0..50 {
+                let store = db.store.clone();
+                let start = start.clone();
+                tasks.push(tokio::spawn(async move {
+                    start.wait().await;
+                    store.consume_redirect_token(&token, now).await
+                }));
+            }
+            let mut winners = vec![];
+            for task in tasks {
+                if let Some(won) = task.await.unwrap().expect("no consumer fails") {
+                    winners.push(won);
+                }
+            }
+            assert_eq!(winners, vec![(a.id.clone(), session.id.clone())], "exactly one exchange wins (round {round})");
+            assert_eq!(db.store.consume_redirect_token(&token, now).await.unwrap(), None);
+        }
+    }
+
+    async fn browser_sessions_see_every_change_they_depend_on(db: Db) {
+        let a = db.account("acme").await;
+        let customer = db.customer(&a, None).await;
+        let contact = db.contact(&a, &customer, Role::Billing).await;
+        let session = db.portal_session(&a, &customer, Some(&contact), false).await;
+        let created = db.now();
+        let cookie = sha256("cookie of the contact");
+        let new = NewBrowserSession { account: a.id.clone(), portal_session: session.id.clone(), cookie_sha256: cookie, csrf_secret: sha256("csrf"), now: created };
+        db.store.create_browser_session(&new).await.unwrap();
+        let view = db.view(&cookie).await;
+        assert_eq!(view.account, a.id);
+        assert_eq!(view.session, session);
+        assert_eq!(view.csrf_secret, sha256("csrf"));
+        assert_eq!((view.created_at, view.last_seen_at, view.ended_at), (created, created, None));
+        assert_eq!((view.customer_active, view.contact_active, view.contact_role), (true, true, Some(Role::Billing)));
+        assert!(db.store.browser_session(&sha256("a cookie never issued")).await.unwrap().is_none());
+        let again = NewBrowserSession { account: a.id.clone(), portal_session: session.id.clone(), cookie_sha256: cookie, csrf_secret: [0; 32], now: db.now() };
+        let msg = assert_conflict(db.store.create_browser_session(&again).await);
+        assert!(msg.contains("already exists"), "{msg}");
+        assert_not_found(db.store.create_browser_session(&NewBrowserSession { portal_session: PortalSessionId::new(db.now(), [9; 10]), cookie_sha256: sha256("orphan"), ..again }).await);
+
+        // A session of the customer itself has no contact to lose.
+        let own = db.portal_session(&a, &customer, None, false).await;
+        let own_cookie = db.browser_session(&a, &own, "cookie of the customer").await;
+        let view = db.view(&own_cookie).await;
+        assert_eq!((view.session.contact.clone(), view.contact_active, view.contact_role), (None, true, None));
+
+        // The contact's role, then its access, are read fresh on every call.
+        let contact_ref = ContactRef::Id(contact.id.clone());
+        db.store.update_contact(&a.id, &contact_ref, ContactPatch { role: Some(Role::Viewer), ..Default::default() }, db.now()).await.unwrap();
+        assert_eq!(db.view(&cookie).await.contact_role, Some(Role::Viewer));
+        db.store.update_contact(&a.id, &contact_ref, ContactPatch { portal_access: Some(false), ..Default::default() }, db.now()).await.unwrap();
+        let view = db.view(&cookie).await;
+        assert_eq!((view.customer_active, view.contact_active, view.contact_role), (true, false, None));
+        assert!(db.view(&own_cookie).await.contact_active, "the customer's own session does not depend on the contact");
+        db.store.update_contact(&a.id, &contact_ref, ContactPatch { portal_access: Some(true), ..Default::default() }, db.now()).await.unwrap();
+        assert_eq!((db.view(&cookie).await.contact_active, db.view(&cookie).await.contact_role), (true, Some(Role::Viewer)));
+        db.store.delete_contact(&a.id, &contact_ref, db.now()).await.unwrap();
+        let view = db.view(&cookie).await;
+        assert_eq!((view.customer_active, view.contact_active, view.contact_role), (true, false, None));
+
+        // The customer's portal switch, then the customer itself.
+        let customer2 = db.customer(&a, None).await;
+        let contact2 = db.contact(&a, &customer2, Role::Owner).await;
+        let session2 = db.portal_session(&a, &customer2, Some(&contact2), false).await;
+        let cookie2 = db.browser_session(&a, &session2, "second contact's cookie").await;
+        assert_eq!((db.view(&cookie2).await.customer_active, db.view(&cookie2).await.contact_role), (true, Some(Role::Owner)));
+        let switch = |on: bool| CustomerPatch { portal_enabled: Some(on), ..Default::default() };
+        db.store.update_customer(&a.id, &by_id(&customer2), switch(false), db.now()).await.unwrap();
+        let view = db.view(&cookie2).await;
+        assert_eq!((view.customer_active, view.contact_active), (false, true));
+        db.store.update_customer(&a.id, &by_id(&customer2), switch(true), db.now()).await.unwrap();
+        assert!(db.view(&cookie2).await.customer_active);
+        db.store.delete_customer(&a.id, &by_id(&customer2), db.now()).await.unwrap();
+        assert!(!db.view(&cookie2).await.customer_active);
+        assert!(db.view(&own_cookie).await.customer_active, "another customer's deletion changes nothing here");
+
+        // The portal session's revocation shows on the next call.
+        assert_eq!(db.view(&own_cookie).await.session.revoked_at, None);
+        let revoked_at = db.now();
+        db.store.revoke_portal_session(&a.id, &own.id, revoked_at).await.unwrap();
+        assert_eq!(db.view(&own_cookie).await.session.revoked_at, Some(revoked_at));
+
+        // last_seen_at only moves forward; ending keeps the first time.
+        let seen = db.now();
+        db.store.touch_browser_session(&own_cookie, seen).await.unwrap();
+        db.store.touch_browser_session(&own_cookie, created).await.unwrap();
+        assert_eq!(db.view(&own_cookie).await.last_seen_at, seen);
+        let ended = db.now();
+        db.store.end_browser_session(&own_cookie, ended).await.unwrap();
+        db.store.end_browser_session(&own_cookie, db.now()).await.unwrap();
+        assert_eq!(db.view(&own_cookie).await.ended_at, Some(ended));
+        assert_eq!(db.view(&cookie).await.ended_at, None, "ending one browser session leaves the others");
+        assert_not_found(db.store.touch_browser_session(&sha256("nobody"), db.now()).await);
+        assert_not_found(db.store.end_browser_session(&sha256("nobody"), db.now()).await);
+    }
+
+    async fn oauth_clients_and_tokens(db: Db) {
+        let a = db.account("acme").await;
+        let b = db.account("globex").await;
+        let scopes = ApiScopes::parse("scopes", "security:write customers:read").unwrap();
+        let secret = sha256("client secret");
+        let now = db.now();
+        let client = db.store.create_oauth_client(&a.id, "Backend", scopes, &secret, now).await.unwrap();
+        assert_eq!((client.name.as_str(), client.scopes, client.created_at, client.revoked_at), ("Backend", scopes, now, None));
+        let cred = db.store.oauth_client_credential(&client.id).await.unwrap();
+        assert_eq!((cred.account.clone(), cred.client.clone(), cred.secret_sha256), (a.id.clone(), client.clone(), secret));
+        assert_not_found(db.store.oauth_client_credential(&OAuthClientId::new(db.now(), [9; 10])).await);
+        assert_invalid(db.store.create_oauth_client(&a.id, "  ", scopes, &secret, db.now()).await, "name");
+        assert_not_found(db.store.create_oauth_client(&AccountId::new(db.now(), [9; 10]), "x", scopes, &secret, db.now()).await);
+
+        let second = db.store.create_oauth_client(&a.id, "CI", ApiScopes::empty(), &sha256("2"), db.now()).await.unwrap();
+        let third = db.store.create_oauth_client(&a.id, "Ops", ApiScopes::all(), &sha256("3"), db.now()).await.unwrap();
+        let page = db.store.list_oauth_clients(&a.id, first(2)).await.unwrap();
+        assert_eq!((ids(&page, |c| &c.id), page.has_more), (vec![third.id.clone(), second.id.clone()], true));
+        let page = db.store.list_oauth_clients(&a.id, after(2, &second.id)).await.unwrap();
+        assert_eq!((page.data.clone(), page.has_more), (vec![client.clone()], false));
+        assert!(db.store.list_oauth_clients(&b.id, first(10)).await.unwrap().data.is_empty());
+
+        // Tokens: exact expiry.
+        let token = sha256("access token");
+        let expires_at = db.now().plus_secs(3600);
+        let token_scopes = ApiScopes::parse("scopes", "customers:read").unwrap();
+        db.store.create_oauth_token(&a.id, &client.id, token_scopes, &token, expires_at).await.unwrap();
+        assert_conflict(db.store.create_oauth_token(&a.id, &client.id, token_scopes, &token, expires_at).await);
+        assert_not_found(db.store.create_oauth_token(&b.id, &client.id, token_scopes, &sha256("b's"), expires_at).await);
+        let just_before = Timestamp::from_millis(expires_at.as_millis() - 1);
+        let found = db.store.oauth_token(&token, just_before).await.unwrap().expect("live token");
+        assert_eq!((found.account, found.client, found.scopes, found.expires_at), (a.id.clone(), client.id.clone(), token_scopes, expires_at));
+        assert!(db.store.oauth_token(&token, expires_at).await.unwrap().is_none());
+        assert!(db.store.oauth_token(&sha256("never issued"), just_before).await.unwrap().is_none());
+
+        // Revoking the client ends its tokens, and only its tokens.
+        let other_token = sha256("second client's token");
+        db.store.create_oauth_token(&a.id, &second.id, ApiScopes::empty(), &other_token, expires_at).await.unwrap();
+        assert_not_found(db.store.revoke_oauth_client(&b.id, &client.id, db.now()).await);
+        assert!(db.store.oauth_token(&token, just_before).await.unwrap().is_some());
+        let revoked_at = db.now();
+        let revoked = db.store.revoke_oauth_client(&a.id, &client.id, revoked_at).await.unwrap();
+        assert_eq!(revoked, OAuthClient { revoked_at: Some(revoked_at), ..client.clone() });
+        let again = db.store.revoke_oauth_client(&a.id, &client.id, db.now()).await.unwrap();
+        assert_eq!(again.revoked_at, Some(revoked_at), "the first revocation time stays");
+        assert!(db.store.oauth_token(&token, revoked_at).await.unwrap().is_none());
+        assert!(db.store.oauth_token(&other_token, revoked_at).await.unwrap().is_some());
+        // The token endpoint still finds a revoked client, to refuse it for that reason.
+        assert_eq!(db.store.oauth_client_credential(&client.id).await.unwrap().client.revoked_at, Some(revoked_at));
+        assert_not_found(db.store.revoke_oauth_client(&a.id, &OAuthClientId::new(db.now(), [9; 10]), db.now()).await);
     }
 }
 
