@@ -35,7 +35,7 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         "request",
         request_id = %id,
         method = %req.method(),
-        path = %req.uri().path(),
+        path = %loggable_path(req.uri().path()),
         account = tracing::field::Empty,
     );
     let started = Instant::now();
@@ -51,6 +51,16 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
+}
+
+/// The path as logged: the token in a `/redirect/{token}` link is a credential until it is used,
+/// so it never reaches a log line.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/redirect/") {
+        "/redirect/{token}"
+    } else {
+        path
+    }
 }
 
 fn is_sane_request_id(v: &str) -> bool {
@@ -115,6 +125,12 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirect_tokens_are_not_logged() {
+        assert_eq!(loggable_path("/redirect/abcdef"), "/redirect/{token}");
+        assert_eq!(loggable_path("/portal/invoices"), "/portal/invoices");
+    }
 
     #[test]
     fn request_ids() {
