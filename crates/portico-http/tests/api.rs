@@ -5,12 +5,16 @@
 #[path = "api/support.rs"]
 mod support;
 
+#[path = "api/access.rs"]
+mod access;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/idempotency.rs"]
 mod idempotency;
 #[path = "api/openapi.rs"]
 mod openapi;
+#[path = "api/portal_security.rs"]
+mod portal_security;
 #[path = "api/resources.rs"]
 mod resources;
 #[path = "api/security.rs"]

@@ -29,7 +29,31 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub a: Tenant,
     pub b: Tenant,
+    /// The server's state, for what tests do behind the API (key rotation, revocation).
+    pub state: AppState,
+    /// A copy of the master key that seals the signing keys.
+    pub master: portico_auth::signing::MasterKey,
     server: tokio::task::JoinHandle<()>,
+}
+
+/// How a test wants the server configured; `Default` is what [`Fixture::start`] uses.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The public URL; default the server's own `http://127.0.0.1:{port}`.
+    pub public_url: Option<String>,
+    pub sessions: Option<portico_http::SessionPolicy>,
+    pub api_quota: Option<portico_http::ratelimit::Quota>,
+    pub exchange_quota: Option<portico_http::ratelimit::Quota>,
+}
+
+/// A fixture that is only the backend, for tests that start the app themselves with [`Options`].
+#[derive(Debug, Clone, Copy)]
+pub struct On(pub Backend);
+
+impl Fixture for On {
+    async fn start(backend: Backend) -> Self {
+        On(backend)
+    }
 }
 
 impl Drop for TestApp {
@@ -40,14 +64,35 @@ impl Drop for TestApp {
 
 impl Fixture for TestApp {
     async fn start(backend: Backend) -> Self {
+        TestApp::start_with(backend, Options::default()).await
+    }
+}
+
+impl TestApp {
+    pub async fn start_with(backend: Backend, options: Options) -> Self {
         let db = TestDatabase::create(backend).await;
         let store: Arc<dyn Store> = Arc::new(db.store().await);
         let clock = Arc::new(TestClock(AtomicI64::new(SystemClock.now().as_millis())));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let master = portico_auth::signing::MasterKey::generate(&mut rand::rngs::OsRng);
-        let state = AppState::new(store.clone(), clock.clone(), base.clone(), master);
-        let app = portico_http::router(state);
+        let master_copy =
+            portico_auth::signing::MasterKey::from_base64(&master.to_base64()).unwrap();
+        let public_url = options.public_url.clone().unwrap_or_else(|| base.clone());
+        let mut state = AppState::new(store.clone(), clock.clone(), public_url, master);
+        if let Some(sessions) = options.sessions {
+            state = state.with_sessions(sessions);
+        }
+        if options.api_quota.is_some() || options.exchange_quota.is_some() {
+            state = state.with_rate_limits(
+                options.api_quota.unwrap_or(portico_http::DEFAULT_API_QUOTA),
+                options
+                    .exchange_quota
+                    .unwrap_or(portico_http::DEFAULT_EXCHANGE_QUOTA),
+            );
+        }
+        let app = portico_http::router(state.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
@@ -79,6 +124,8 @@ impl Fixture for TestApp {
             db,
             a,
             b,
+            state,
+            master: master_copy,
             server,
         }
     }
@@ -92,6 +139,11 @@ pub struct TestClock(AtomicI64);
 impl TestClock {
     pub fn advance_secs(&self, secs: i64) {
         self.0.fetch_add(secs * 1000, Ordering::SeqCst);
+    }
+
+    /// Sets the time; later readings go on from there a millisecond each.
+    pub fn set(&self, t: Timestamp) {
+        self.0.store(t.as_millis(), Ordering::SeqCst);
     }
 }
 
@@ -473,5 +525,345 @@ pub async fn raw_execute(app: &TestApp, sql: &str) {
             let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
             sqlx::query(sql).execute(&mut conn).await.unwrap();
         }
+    }
+}
+
+// Portal access: people to open the portal for, links, a cookie-less browser, forged tokens and
+// captured logs.
+
+/// A customer and one contact of it, made over HTTP.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub customer: String,
+    pub alias: String,
+    pub name: String,
+    pub contact: String,
+    pub external_id: String,
+}
+
+/// A session cookie as the server set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cookie {
+    pub name: String,
+    pub value: String,
+    /// The whole `Set-Cookie` header value.
+    pub raw: String,
+}
+
+impl Cookie {
+    /// The `Cookie` request header that presents it.
+    pub fn header(&self) -> String {
+        format!("{}={}", self.name, self.value)
+    }
+}
+
+impl Resp {
+    /// The cookie this answer sets, if any.
+    pub fn cookie(&self) -> Option<Cookie> {
+        let raw = self.header("set-cookie")?.to_owned();
+        let (pair, _) = raw.split_once(';').unwrap_or((&raw, ""));
+        let (name, value) = pair.split_once('=')?;
+        Some(Cookie {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            raw: raw.clone(),
+        })
+    }
+
+    /// Asserts a refused link: 401, a friendly HTML page, and no cookie set.
+    #[track_caller]
+    pub fn expect_refused(&self) -> &Self {
+        self.expect(401);
+        assert!(
+            self.header("set-cookie").is_none(),
+            "{} set a cookie: {:?}",
+            self.path,
+            self.header("set-cookie")
+        );
+        assert!(
+            self.header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{} refused without a page: {:?}",
+            self.path,
+            self.headers
+        );
+        assert!(self.text.contains("<html"), "{}", self.text);
+        self
+    }
+
+    /// Asserts an accepted exchange: 303 to a URL without a token, and a new cookie.
+    #[track_caller]
+    pub fn expect_entered(&self) -> Cookie {
+        self.expect(303);
+        let location = self.header("location").expect("a Location");
+        assert!(
+            !location.contains("token"),
+            "Location {location} has a token"
+        );
+        self.cookie().expect("a session cookie")
+    }
+
+    /// The CSRF token of the page's logout form.
+    pub fn csrf(&self) -> String {
+        let at = self
+            .text
+            .find("name=\"csrf\"")
+            .unwrap_or_else(|| panic!("no csrf field in {}", self.text));
+        let rest = &self.text[at..];
+        let v = rest.find("value=\"").expect("csrf value") + 7;
+        let end = rest[v..].find('"').unwrap();
+        rest[v..v + end].to_owned()
+    }
+}
+
+/// The claims of a JWT, unverified.
+pub fn jwt_claims(token: &str) -> Value {
+    jwt_part(token, 1)
+}
+
+pub fn jwt_header(token: &str) -> Value {
+    jwt_part(token, 0)
+}
+
+fn jwt_part(token: &str, n: usize) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(n).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Signs anything, with a key the account really has: for tokens that are correctly signed and
+/// wrong in one other way.
+pub struct Forger {
+    pub kid: String,
+    key: ed25519_dalek::SigningKey,
+}
+
+impl Forger {
+    /// A token of exactly this header and these claims, EdDSA-signed.
+    pub fn sign(&self, header: &Value, claims: &Value) -> String {
+        use ed25519_dalek::Signer;
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let sig = self.key.sign(input.as_bytes()).to_bytes();
+        format!("{input}.{}", b64(&sig))
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+}
+
+impl TestApp {
+    /// Installs a signing key whose private half the test knows as the account's current key.
+    /// Call it before anything is issued for the account.
+    pub async fn forger(&self, account: &AccountId) -> Forger {
+        use portico_auth::signing::SigningKey;
+        use rand::{RngCore, SeedableRng};
+        let now = self.clock.now();
+        // `generate` draws 10 id bytes and then the 32-byte seed; the same stream again gives
+        // the test the seed.
+        let rng = rand::rngs::StdRng::from_entropy();
+        let key = SigningKey::generate(account.clone(), now, &mut rng.clone());
+        let mut again = rng;
+        let mut skip = [0u8; 10];
+        again.fill_bytes(&mut skip);
+        let mut seed = [0u8; 32];
+        again.fill_bytes(&mut seed);
+        let private = ed25519_dalek::SigningKey::from_bytes(&seed);
+        assert_eq!(private.verifying_key().to_bytes(), key.public_key());
+        let record = portico_store::SigningKeyRecord {
+            id: key.id.clone(),
+            account: account.clone(),
+            algorithm: key.algorithm().as_str().to_owned(),
+            public_key: key.public_key().to_vec(),
+            sealed_private_key: key.seal(&self.master, &mut rand::rngs::OsRng).unwrap(),
+            created_at: now,
+            retired_at: None,
+            revoked_at: None,
+        };
+        self.store.create_signing_key(&record).await.unwrap();
+        Forger {
+            kid: key.id.to_string(),
+            key: private,
+        }
+    }
+
+    /// A customer (`{tag} GmbH`, alias `{tag}-cust`) with a contact of `role`
+    /// (external id `{tag}-ana`).
+    pub async fn person(&self, key: &str, tag: &str, role: &str) -> Person {
+        let name = format!("{tag} GmbH");
+        let alias = format!("{tag}-cust");
+        let customer = self
+            .post(
+                key,
+                "/api/v1/customers",
+                json!({"alias": alias, "name": name, "email": format!("billing@{tag}.example"), "currency": "EUR"}),
+            )
+            .await
+            .expect(201)
+            .id();
+        let external_id = format!("{tag}-ana");
+        let contact = self
+            .post(
+                key,
+                "/api/v1/contacts",
+                json!({"customer": customer, "email": format!("ana@{tag}.example"), "external_id": external_id, "role": role}),
+            )
+            .await
+            .expect(201)
+            .id();
+        Person {
+            customer,
+            alias,
+            name,
+            contact,
+            external_id,
+        }
+    }
+
+    /// `POST /api/v1/portal-sessions` with `body`, expecting 201.
+    pub async fn portal_session(&self, key: &str, body: Value) -> Resp {
+        let r = self.post(key, "/api/v1/portal-sessions", body).await;
+        r.expect(201);
+        r
+    }
+
+    /// A portal session for `customer`: its id and token.
+    pub async fn issue(&self, key: &str, customer: &str) -> (String, String) {
+        let r = self
+            .portal_session(key, json!({"customer": customer}))
+            .await;
+        (r.id(), r.json["token"].as_str().unwrap().to_owned())
+    }
+
+    /// A URL the server handed out, pointed at this test server (the public URL may be another).
+    pub fn local(&self, url: &str) -> String {
+        let public = self.state.public_url.trim_end_matches('/');
+        match url.strip_prefix(public) {
+            Some(rest) => format!("{}{rest}", self.base),
+            None if url.starts_with('/') => self.url(url),
+            None => url.to_owned(),
+        }
+    }
+
+    /// A browser GET: no cookie jar, no redirects, the one cookie given.
+    pub async fn browse(&self, url: &str, cookie: Option<&Cookie>) -> Resp {
+        let mut req = self.client.get(self.local(url));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c.header());
+        }
+        self.send(req).await
+    }
+
+    /// A browser form POST with the one cookie given.
+    pub async fn submit(&self, path: &str, cookie: Option<&Cookie>, form: &[(&str, &str)]) -> Resp {
+        let mut req = self.client.post(self.local(path)).form(form);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c.header());
+        }
+        self.send(req).await
+    }
+
+    /// Opens `/portal?token=` and returns the session cookie.
+    pub async fn enter(&self, token: &str) -> Cookie {
+        self.browse(&format!("/portal?token={token}"), None)
+            .await
+            .expect_entered()
+    }
+
+    /// Whether `cookie` is logged in: the overview page answers 200.
+    pub async fn logged_in(&self, cookie: &Cookie) -> bool {
+        let r = self.browse("/portal", Some(cookie)).await;
+        match r.status {
+            200 => true,
+            401 => false,
+            other => panic!("GET /portal answered {other}: {}", r.text),
+        }
+    }
+}
+
+/// The server's log output, captured as JSON lines for the whole test process.
+pub mod logs {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    static BUFFER: OnceLock<Buffer> = OnceLock::new();
+
+    /// Starts capturing (once per process; later calls do nothing).
+    pub fn capture() {
+        BUFFER.get_or_init(|| {
+            let buffer = Buffer::default();
+            let writer = buffer.clone();
+            let installed = tracing_subscriber::fmt()
+                .json()
+                .with_max_level(tracing::Level::TRACE)
+                .with_current_span(true)
+                .with_span_list(true)
+                .with_writer(move || writer.clone())
+                .try_init();
+            assert!(installed.is_ok(), "another log subscriber is installed");
+            buffer
+        });
+    }
+
+    /// Everything logged so far.
+    pub fn text() -> String {
+        let buffer = BUFFER.get().expect("logs::capture() first");
+        String::from_utf8_lossy(&buffer.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// The app as the portal tests want it: exchanges per address are not limited in practice, so
+/// that tests may open many links quickly (the limit itself has its own test).
+pub struct Portal(pub TestApp);
+
+pub const GENEROUS: portico_http::ratelimit::Quota = portico_http::ratelimit::Quota {
+    per_second: 1000,
+    burst: 1000,
+};
+
+impl Fixture for Portal {
+    async fn start(backend: Backend) -> Self {
+        Portal(
+            TestApp::start_with(
+                backend,
+                Options {
+                    exchange_quota: Some(GENEROUS),
+                    ..Options::default()
+                },
+            )
+            .await,
+        )
+    }
+}
+
+impl std::ops::Deref for Portal {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.0
     }
 }
