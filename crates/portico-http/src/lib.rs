@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod extract;
+pub mod graphql;
 pub mod health;
 pub mod idempotency;
 pub mod keys;
@@ -134,6 +135,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(parts.public)
         .merge(vendor)
         .merge(portal::router())
+        .merge(graphql::router(&state))
         .route("/.well-known/jwks.json", axum::routing::get(keys::jwks))
         .fallback(middleware::unknown_route)
         .method_not_allowed_fallback(middleware::method_not_allowed)
