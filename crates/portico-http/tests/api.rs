@@ -9,6 +9,8 @@ mod support;
 mod access;
 #[path = "api/errors.rs"]
 mod errors;
+#[path = "api/graphql.rs"]
+mod graphql;
 #[path = "api/idempotency.rs"]
 mod idempotency;
 #[path = "api/openapi.rs"]
