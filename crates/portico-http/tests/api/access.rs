@@ -6,7 +6,9 @@ use portico_core::scope::{ApiScope, ApiScopes};
 use portico_http::Clock;
 use serde_json::{Value, json};
 
-use crate::support::{Person, Portal, TestApp, jwt_claims, jwt_header, new_key};
+use crate::support::{
+    GENEROUS, On, Options, Person, Portal, TestApp, jwt_claims, jwt_header, new_key,
+};
 
 const VENDOR: &str = "Acme Billing";
 
@@ -332,5 +334,40 @@ portico_testkit::backend_tests! {
         app.patch(k, &format!("/api/v1/contacts/{}", v.contact), json!({"portal_access": false})).await.expect(200);
         app.post(k, "/api/v1/portal-sessions", json!({"customer": v.customer, "contact": v.contact})).await.expect_error(403, "FORBIDDEN", "portal");
         app.post(k, "/api/v1/portal-sessions", json!({"customer": v.customer})).await.expect(201);
+    }
+
+    async fn subdomain_hosts_refuse_another_accounts_tokens_and_cookies(on: On) {
+        let app = TestApp::start_with(
+            on.0,
+            Options {
+                public_url: Some("http://{subdomain}.localhost:{port}".into()),
+                exchange_quota: Some(GENEROUS),
+                ..Options::default()
+            },
+        )
+        .await;
+        let port = app.base.rsplit(':').next().unwrap().to_owned();
+        let alpha = format!("http://alpha.localhost:{port}");
+        let bravo = format!("http://bravo.localhost:{port}");
+        let p = app.person(&app.a.key, "host", "owner").await;
+        let r = app.portal_session(&app.a.key, json!({"customer": p.customer})).await;
+        let url = r.json["url"].as_str().unwrap().to_owned();
+        assert!(url.starts_with(&format!("{alpha}/portal?token=")), "{url}");
+        let token = r.json["token"].as_str().unwrap().to_owned();
+        assert_eq!(jwt_claims(&token)["iss"], alpha);
+        let r = app.post(&app.a.key, &format!("/api/v1/customers/{}/portal-token", p.alias), json!({})).await;
+        assert_eq!(r.json["portal_url"], format!("{alpha}/portal"));
+        let link = app.get(&app.a.key, &format!("/api/v1/shareabletokens/{}", p.contact)).await;
+        let link = link.json["url"].as_str().unwrap().to_owned();
+        assert!(link.starts_with(&format!("{alpha}/redirect/")), "{link}");
+
+        // On B's host, A's token, link and cookie are refused.
+        let on_bravo = |u: &str| u.replacen(&alpha, &bravo, 1);
+        app.browse_host(&on_bravo(&url), None).await.expect_refused();
+        app.browse_host(&on_bravo(&link), None).await.expect_refused();
+        let c = app.browse_host(&url, None).await.expect_entered();
+        app.browse_host(&format!("{alpha}/portal"), Some(&c)).await.expect(200);
+        app.browse_host(&format!("{bravo}/portal"), Some(&c)).await.expect(401);
+        app.browse_host(&format!("http://127.0.0.1:{port}/portal"), Some(&c)).await.expect(401);
     }
 }

@@ -277,6 +277,18 @@ portico_testkit::backend_tests! {
         assert!(!kids.contains(&old_kid), "a revoked key is still published: {kids:?}");
         assert!(kids.contains(&new_key.id.to_string()));
         app.enter(&new).await;
+
+        // A retired key stays published as long as a token it signed may live (30 days), then not.
+        let newest = app.state.keys.rotate(store, &app.a.account, app.clock.now()).await.unwrap();
+        let kids = jwks_kids(&app).await;
+        assert!(kids.contains(&new_key.id.to_string()) && kids.contains(&newest.id.to_string()), "{kids:?}");
+        app.clock.advance_secs(2_592_000 - 1);
+        assert!(jwks_kids(&app).await.contains(&new_key.id.to_string()), "dropped too early");
+        // Past 30 days and the few seconds of clock skew verification allows.
+        app.clock.advance_secs(1 + 6);
+        let kids = jwks_kids(&app).await;
+        assert!(!kids.contains(&new_key.id.to_string()), "{kids:?}");
+        assert!(kids.contains(&newest.id.to_string()), "{kids:?}");
     }
 
     async fn sec09_expires_in_seconds_out_of_range_is_400(app: Portal) {
@@ -546,6 +558,34 @@ portico_testkit::backend_tests! {
         assert!(!app.logged_in(&c).await, "contact without portal access");
         assert!(app.logged_in(&other).await, "the customer's own session is not the contact's");
         open(&app, &token).await.expect_refused();
+
+        // Deleting the contact.
+        let q = app.person(k, "gone", "owner").await;
+        let r = app.portal_session(k, json!({"customer": q.customer, "contact": q.contact})).await;
+        let c = app.enter(r.json["token"].as_str().unwrap()).await;
+        let unused = link(&app, &q.contact).await;
+        assert!(app.logged_in(&c).await);
+        app.delete(k, &format!("/api/v1/contacts/{}", q.contact)).await.expect(200);
+        assert!(!app.logged_in(&c).await, "deleted contact");
+        app.browse(&unused, None).await.expect_refused();
+
+        // Turning the customer's portal off.
+        let c = app.enter(&token_for(&app, &q.customer).await).await;
+        let unused = app.issue(k, &q.customer).await.1;
+        assert!(app.logged_in(&c).await);
+        app.patch(k, &format!("/api/v1/customers/{}", q.customer), json!({"portal_enabled": false}))
+            .await
+            .expect(200);
+        assert!(!app.logged_in(&c).await, "customer portal disabled");
+        open(&app, &unused).await.expect_refused();
+
+        // A signed link whose portal session was revoked before it was used.
+        let s = app.person(k, "late", "owner").await;
+        let url = link(&app, &s.contact).await;
+        let sessions = app.get(k, &format!("/api/v1/portal-sessions?customer={}", s.customer)).await.list_ids();
+        assert_eq!(sessions.len(), 1);
+        app.delete(k, &format!("/api/v1/portal-sessions/{}", sessions[0])).await.expect(200);
+        app.browse(&url, None).await.expect_refused();
 
         // Deleting the customer.
         let c = app.enter(&token_for(&app, &p.customer).await).await;

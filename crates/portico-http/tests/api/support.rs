@@ -39,7 +39,8 @@ pub struct TestApp {
 /// How a test wants the server configured; `Default` is what [`Fixture::start`] uses.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// The public URL; default the server's own `http://127.0.0.1:{port}`.
+    /// The public URL; default the server's own `http://127.0.0.1:{port}`. `{port}` is
+    /// replaced by the server's port.
     pub public_url: Option<String>,
     pub sessions: Option<portico_http::SessionPolicy>,
     pub api_quota: Option<portico_http::ratelimit::Quota>,
@@ -78,7 +79,11 @@ impl TestApp {
         let master = portico_auth::signing::MasterKey::generate(&mut rand::rngs::OsRng);
         let master_copy =
             portico_auth::signing::MasterKey::from_base64(&master.to_base64()).unwrap();
-        let public_url = options.public_url.clone().unwrap_or_else(|| base.clone());
+        let port = base.rsplit(':').next().unwrap_or_default().to_owned();
+        let public_url = options
+            .public_url
+            .clone()
+            .map_or_else(|| base.clone(), |u| u.replace("{port}", &port));
         let mut state = AppState::new(store.clone(), clock.clone(), public_url, master);
         if let Some(sessions) = options.sessions {
             state = state.with_sessions(sessions);
@@ -760,6 +765,18 @@ impl TestApp {
     /// A browser GET: no cookie jar, no redirects, the one cookie given.
     pub async fn browse(&self, url: &str, cookie: Option<&Cookie>) -> Resp {
         let mut req = self.client.get(self.local(url));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c.header());
+        }
+        self.send(req).await
+    }
+
+    /// A browser GET of a URL on another host name of this server (a `{subdomain}` public URL):
+    /// sent to the server with that `Host`.
+    pub async fn browse_host(&self, url: &str, cookie: Option<&Cookie>) -> Resp {
+        let rest = url.strip_prefix("http://").expect("an http URL");
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let mut req = self.client.get(self.url(path)).header("host", host);
         if let Some(c) = cookie {
             req = req.header("cookie", c.header());
         }
