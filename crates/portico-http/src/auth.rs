@@ -9,9 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use portico_auth::api_key;
+use portico_auth::{api_key, oauth};
 use portico_core::scope::{ApiScope, ApiScopes};
-use portico_core::{AccountId, ApiKeyId, Timestamp};
+use portico_core::{AccountId, ApiKeyId, OAuthClientId, Timestamp};
 use portico_store::StoreError;
 
 use crate::AppState;
@@ -24,6 +24,8 @@ const TOUCH_INTERVAL_MS: i64 = 60_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     ApiKey(ApiKeyId),
+    /// An OAuth access token from `POST /oauth/token`, of this client.
+    OAuthClient(OAuthClientId),
     /// The operator's command line (`portico portal-link`), which has no key.
     Operator,
 }
@@ -41,7 +43,7 @@ impl VendorAuth {
     pub fn key_id(&self) -> Option<&ApiKeyId> {
         match &self.credential {
             Credential::ApiKey(id) => Some(id),
-            Credential::Operator => None,
+            Credential::OAuthClient(_) | Credential::Operator => None,
         }
     }
 
@@ -49,6 +51,7 @@ impl VendorAuth {
     pub fn issuer(&self) -> String {
         match &self.credential {
             Credential::ApiKey(id) => id.to_string(),
+            Credential::OAuthClient(id) => id.to_string(),
             Credential::Operator => "cli".to_owned(),
         }
     }
@@ -134,6 +137,9 @@ pub async fn authenticate_bearer(state: &AppState, token: &str) -> ApiResult<Ven
     if token.starts_with(api_key::PREFIX) {
         return authenticate_api_key(state, token).await;
     }
+    if token.starts_with(oauth::ACCESS_TOKEN_PREFIX) {
+        return authenticate_oauth_token(state, token).await;
+    }
     Err(unauthorized("unknown kind of bearer credential"))
 }
 
@@ -166,6 +172,23 @@ async fn authenticate_api_key(state: &AppState, token: &str) -> ApiResult<Vendor
         account: credential.account,
         credential: Credential::ApiKey(key.id.clone()),
         scopes: key.scopes,
+    })
+}
+
+/// An OAuth access token: only its hash is stored, and the store answers only for one that has
+/// not expired and whose client is not revoked.
+async fn authenticate_oauth_token(state: &AppState, token: &str) -> ApiResult<VendorAuth> {
+    let invalid = || unauthorized("invalid, expired or revoked access token");
+    let hash = oauth::access_token_hash(token).ok_or_else(invalid)?;
+    let record = state
+        .store
+        .oauth_token(&hash, state.clock.now())
+        .await?
+        .ok_or_else(invalid)?;
+    Ok(VendorAuth {
+        account: record.account,
+        credential: Credential::OAuthClient(record.client),
+        scopes: record.scopes,
     })
 }
 

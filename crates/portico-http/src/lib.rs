@@ -14,6 +14,7 @@ pub mod health;
 pub mod idempotency;
 pub mod keys;
 pub mod middleware;
+pub mod oauth;
 pub mod openapi;
 pub mod portal;
 pub mod ratelimit;

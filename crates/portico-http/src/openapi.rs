@@ -20,7 +20,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::error::{ErrorBody, ErrorCode};
-use crate::{AppState, api, health};
+use crate::{AppState, api, health, oauth};
 
 /// One registered route: an HTTP method and an axum path (`/api/v1/customers/{id_or_alias}`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,7 +100,7 @@ fn methods_of(item: &PathItem) -> Vec<&'static str> {
         (name = "customers"), (name = "contacts"), (name = "products"), (name = "plans"),
         (name = "subscriptions"), (name = "invoices"), (name = "transactions"),
         (name = "payment-methods"), (name = "api-keys"), (name = "portal-settings"),
-        (name = "portal-sessions"),
+        (name = "portal-sessions"), (name = "oauth-clients"), (name = "oauth"),
         (name = "operations"),
     )
 )]
@@ -117,7 +117,7 @@ pub(crate) struct Parts {
 }
 
 pub(crate) fn build() -> Parts {
-    let public = health::router().merge(router());
+    let public = health::router().merge(router()).merge(oauth::router());
     let vendor = api::router();
     let mut table = public.table;
     table.extend(vendor.table);

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod contacts;
 pub mod customers;
 pub mod invoices;
+pub mod oauth_clients;
 pub mod payment_methods;
 pub mod plans;
 pub mod portal_settings;
@@ -28,6 +29,7 @@ pub fn router() -> Routes {
         .merge(transactions::router())
         .merge(payment_methods::router())
         .merge(api_keys::router())
+        .merge(oauth_clients::router())
         .merge(portal_settings::router())
         .merge(crate::access::native::router())
         .merge(crate::access::rest_token::router())
