@@ -13,6 +13,8 @@ mod errors;
 mod graphql;
 #[path = "api/idempotency.rs"]
 mod idempotency;
+#[path = "api/oauth.rs"]
+mod oauth;
 #[path = "api/openapi.rs"]
 mod openapi;
 #[path = "api/portal_security.rs"]

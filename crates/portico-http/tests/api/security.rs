@@ -280,12 +280,12 @@ portico_testkit::backend_tests! {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Every value of every column of every table, as text (blobs as hex), joined by newlines.
-async fn dump_database(app: &TestApp) -> String {
+pub(crate) async fn dump_database(app: &TestApp) -> String {
     let mut out = String::new();
     match app.db.backend {
         portico_testkit::Backend::Sqlite => {

@@ -412,6 +412,15 @@ impl TestApp {
             .await
             .expect(201)
             .id();
+        let oauth_client = self
+            .post(
+                key,
+                "/api/v1/oauth-clients",
+                json!({"name": format!("{tag} backend"), "scopes": ["customers:read"]}),
+            )
+            .await
+            .expect(201)
+            .id();
         Seeded {
             customer,
             customer_alias: format!("{tag}-cust"),
@@ -424,6 +433,7 @@ impl TestApp {
             transaction,
             payment_method,
             api_key,
+            oauth_client,
         }
     }
 }
@@ -442,6 +452,7 @@ pub struct Seeded {
     pub transaction: String,
     pub payment_method: String,
     pub api_key: String,
+    pub oauth_client: String,
 }
 
 impl Seeded {
@@ -457,6 +468,7 @@ impl Seeded {
             "/api/v1/transactions" => &self.transaction,
             "/api/v1/payment-methods" => &self.payment_method,
             "/api/v1/api-keys" => &self.api_key,
+            "/api/v1/oauth-clients" => &self.oauth_client,
             other => panic!("no seeded id for {other}"),
         }
     }
@@ -481,6 +493,7 @@ impl Seeded {
             &self.transaction,
             &self.payment_method,
             &self.api_key,
+            &self.oauth_client,
         ]
     }
 }
