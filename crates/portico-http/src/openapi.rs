@@ -93,7 +93,9 @@ fn methods_of(item: &PathItem) -> Vec<&'static str> {
         title = "Portico vendor API",
         description = "Customers, catalogue and billing data of one vendor account, and the \
                        account's portal settings. Authenticate with `Authorization: Bearer \
-                       portico_sk_…`; every record belongs to the key's account.",
+                       portico_sk_…` (an API key) or `Bearer portico_at_…` (an OAuth access \
+                       token from `POST /oauth/token`); every record belongs to the \
+                       credential's account.",
     ),
     components(schemas(ErrorBody, ErrorCode)),
     tags(
@@ -160,8 +162,11 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
         SecurityScheme::Http(
             Http::builder()
                 .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("portico_sk_{id}_{secret}")
-                .description(Some("An API key of the account, sent as a bearer token."))
+                .bearer_format("portico_sk_{id}_{secret} or portico_at_{token}")
+                .description(Some(
+                    "An API key of the account, or an OAuth access token from \
+                     `POST /oauth/token`, sent as a bearer token.",
+                ))
                 .build(),
         ),
     );
