@@ -7,7 +7,9 @@ use portico_http::Clock;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Resp, TestApp, new_key};
+use portico_http::ratelimit::Quota;
+
+use crate::support::{On, Options, Resp, TestApp, new_key};
 
 /// The mutation from Bunny's "Standalone customer portal" guide, byte for byte.
 const BUNNY_MUTATION: &str = "mutation portalSessionCreate ($tenantCode: String!, $expiry: Int!) {
@@ -415,6 +417,19 @@ portico_testkit::backend_tests! {
             .post(k, "/graphql", json!({"query": "query A { customers { hasMore } } query B { __typename }", "operationName": "B"}))
             .await;
         assert_eq!(r.expect(200).json, json!({"data": {"__typename": "QueryRoot"}}));
+    }
+
+    async fn graphql_shares_the_api_rate_limit_of_its_credential(on: On) {
+        let quota = Quota { per_second: 1, burst: 3 };
+        let app = TestApp::start_with(on.0, Options { api_quota: Some(quota), ..Options::default() }).await;
+        let k = &app.a.key;
+        app.get(k, "/api/v1/customers").await.expect(200);
+        app.get(k, "/api/v1/customers").await.expect(200);
+        gql(&app, k, "{ customers { hasMore } }", json!({})).await.expect(200);
+        let r = gql(&app, k, "{ customers { hasMore } }", json!({})).await;
+        r.expect_error(429, "TOO_MANY_REQUESTS", "");
+        assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+        gql(&app, &app.b.key, "{ customers { hasMore } }", json!({})).await.expect(200);
     }
 
     async fn explorer_page_is_self_contained(app: TestApp) {
