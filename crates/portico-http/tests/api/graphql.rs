@@ -195,7 +195,11 @@ portico_testkit::backend_tests! {
             assert_eq!(entered.header("location"), Some(location.as_str()));
             let shown = open(&app, &location, Some(&cookie_of(&entered))).await;
             shown.expect(200);
-            assert!(shown.text.contains("ay GmbH"), "{page}: {}", shown.text);
+            // The navigation marks the page shown as the current one.
+            let current = format!("href=\"{location}\" aria-current=\"page\"");
+            assert!(shown.text.contains(&current), "{page}: {}", shown.text);
+            let anonymous = open(&app, &location, None).await;
+            assert_ne!(anonymous.status, 200, "{page} without the cookie");
         }
     }
 
