@@ -403,6 +403,15 @@ impl TestApp {
             .await
             .expect(201)
             .id();
+        let portal_session = self
+            .post(
+                key,
+                "/api/v1/portal-sessions",
+                json!({"customer": customer}),
+            )
+            .await
+            .expect(201)
+            .id();
         let api_key = self
             .post(
                 key,
@@ -432,6 +441,7 @@ impl TestApp {
             invoice,
             transaction,
             payment_method,
+            portal_session,
             api_key,
             oauth_client,
         }
@@ -451,6 +461,7 @@ pub struct Seeded {
     pub invoice: String,
     pub transaction: String,
     pub payment_method: String,
+    pub portal_session: String,
     pub api_key: String,
     pub oauth_client: String,
 }
@@ -467,6 +478,9 @@ impl Seeded {
             "/api/v1/invoices" => &self.invoice,
             "/api/v1/transactions" => &self.transaction,
             "/api/v1/payment-methods" => &self.payment_method,
+            "/api/v1/portal-sessions" => &self.portal_session,
+            // The signed-link dialect names a contact (Planhat's enduser).
+            "/api/v1/shareabletokens" | "/api/v1/shareabletokens/access" => &self.contact,
             "/api/v1/api-keys" => &self.api_key,
             "/api/v1/oauth-clients" => &self.oauth_client,
             other => panic!("no seeded id for {other}"),
@@ -492,6 +506,7 @@ impl Seeded {
             &self.invoice,
             &self.transaction,
             &self.payment_method,
+            &self.portal_session,
             &self.api_key,
             &self.oauth_client,
         ]
