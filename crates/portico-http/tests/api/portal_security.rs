@@ -694,18 +694,31 @@ portico_testkit::backend_tests! {
         let k = &app.a.key;
         let p = app.person(k, "logs", "owner").await;
         let mut secrets: Vec<String> = vec![app.a.key.clone(), app.b.key.clone()];
-        // Native, REST and signed-link issuance.
+        // Native, REST, GraphQL and signed-link issuance.
         let r = app.portal_session(k, json!({"customer": p.customer, "contact": p.contact, "page": "invoices"})).await;
         let native = r.json["token"].as_str().unwrap().to_owned();
         let r = app.post(k, &format!("/api/v1/customers/{}/portal-token", p.alias), json!({})).await;
         r.expect(200);
         let rest = r.json["token"].as_str().unwrap().to_owned();
+        let r = app
+            .post(
+                k,
+                "/graphql",
+                json!({
+                    "query": "mutation($t: String!) { portalSessionCreate(tenantCode: $t, expiry: 2) { errors token } }",
+                    "variables": {"t": p.alias},
+                }),
+            )
+            .await;
+        r.expect(200);
+        let graphql = r.json["data"]["portalSessionCreate"]["token"].as_str().expect(&r.text).to_owned();
         app.get(k, &format!("/api/v1/shareabletokens/access/{}", p.external_id)).await.expect(200);
         let url = link(&app, &p.external_id).await;
         let redirect_token = url.rsplit('/').next().unwrap().to_owned();
         // Exchanges, pages, logout.
         let c1 = app.browse(&format!("/portal/invoices?token={native}"), None).await.expect_entered();
         let c2 = app.enter(&rest).await;
+        let c4 = app.enter(&graphql).await;
         let c3 = app.browse(&url, None).await.expect_entered();
         let page = app.browse("/portal", Some(&c1)).await;
         let csrf = page.csrf();
@@ -720,13 +733,13 @@ portico_testkit::backend_tests! {
         let wrong = format!("{wrong}zzzz");
         app.get(&wrong, "/api/v1/customers").await.expect(401);
         app.get(&native, "/api/v1/customers").await.expect(401);
-        secrets.extend([native.clone(), rest.clone(), redirect_token, csrf, wrong]);
-        secrets.extend([c1.value, c2.value, c3.value]);
+        secrets.extend([native.clone(), rest.clone(), graphql.clone(), redirect_token, csrf, wrong]);
+        secrets.extend([c1.value, c2.value, c3.value, c4.value]);
         // The secret part of every key, and the token signatures alone, must not show either.
         for s in [&app.a.key, &app.b.key] {
             secrets.push(s.rsplit('_').next().unwrap().to_owned());
         }
-        for t in [&native, &rest] {
+        for t in [&native, &rest, &graphql] {
             secrets.push(t.rsplit('.').next().unwrap().to_owned());
         }
 
