@@ -105,6 +105,62 @@ fn frame_ancestors(r: &Resp) -> String {
     directives[0]["frame-ancestors".len()..].trim().to_owned()
 }
 
+/// A POST form of a portal page: its action and the fields it would send.
+#[derive(Debug, Clone)]
+struct PostForm {
+    action: String,
+    fields: Vec<(String, String)>,
+}
+
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[at..].find('"')?;
+    Some(tag[at..at + end].replace("&amp;", "&"))
+}
+
+/// Every `<form method="post">` of a page, with its named inputs.
+fn post_forms(html: &str) -> Vec<PostForm> {
+    let mut forms = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<form") {
+        let body = &rest[start..];
+        let end = body.find("</form>").unwrap_or(body.len());
+        let form = &body[..end];
+        let open_tag = &form[..form.find('>').unwrap_or(form.len())];
+        let method = attr(open_tag, "method").unwrap_or_default();
+        if method.eq_ignore_ascii_case("post") {
+            let mut fields = Vec::new();
+            let mut inputs = form;
+            while let Some(i) = inputs.find("<input") {
+                let tag = &inputs[i..inputs[i..].find('>').map_or(inputs.len(), |e| i + e)];
+                if let Some(name) = attr(tag, "name") {
+                    fields.push((name, attr(tag, "value").unwrap_or_default()));
+                }
+                inputs = &inputs[i + 6..];
+            }
+            forms.push(PostForm {
+                action: attr(open_tag, "action").unwrap_or_default(),
+                fields,
+            });
+        }
+        rest = &body[end.min(body.len())..];
+        if end == body.len() {
+            break;
+        }
+        rest = &rest[7..];
+    }
+    forms
+}
+
+const PAGES: [&str; 6] = [
+    "/portal",
+    "/portal/subscriptions",
+    "/portal/transactions",
+    "/portal/invoices",
+    "/portal/payment-method",
+    "/portal/account",
+];
+
 portico_testkit::backend_tests! {
     async fn sec01_alg_none_token_is_refused(app: Portal) {
         let (forger, header, claims) = forge_setup(&app).await;
@@ -618,6 +674,50 @@ portico_testkit::backend_tests! {
         app.submit("/portal/logout", Some(&mine), &[("csrf", &my_csrf)]).await.expect(200);
         assert!(!app.logged_in(&mine).await);
         assert!(app.logged_in(&theirs).await);
+    }
+
+    async fn sec19_every_portal_form_needs_this_sessions_csrf_token_and_post(app: Portal) {
+        let seeded = app.seed(&app.a.key, "forms").await;
+        let token = app
+            .portal_session(&app.a.key, json!({"customer": seeded.customer, "contact": seeded.contact}))
+            .await
+            .json["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mine = app.enter(&token).await;
+        let theirs = app.enter(&token).await;
+        let their_csrf = app.browse("/portal", Some(&theirs)).await.csrf();
+        let mut forms = Vec::new();
+        for page in PAGES {
+            let r = app.browse(page, Some(&mine)).await;
+            r.expect(200);
+            forms.extend(post_forms(&r.text));
+        }
+        assert!(forms.iter().any(|f| f.action == "/portal/logout"), "{forms:?}");
+        for form in &forms {
+            assert!(form.action.starts_with("/portal"), "a form posts elsewhere: {form:?}");
+            assert!(form.fields.iter().any(|(n, _)| n == "csrf"), "a POST form without a CSRF field: {form:?}");
+            let without: Vec<(&str, &str)> = form
+                .fields
+                .iter()
+                .filter(|(n, _)| n != "csrf")
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let mut foreign = without.clone();
+            foreign.push(("csrf", their_csrf.as_str()));
+            for fields in [without.clone(), foreign] {
+                let r = app.submit(&form.action, Some(&mine), &fields).await;
+                assert_eq!(r.status, 403, "{} without this session's CSRF token: {}", form.action, r.text);
+                assert!(app.logged_in(&mine).await);
+            }
+            if !PAGES.contains(&form.action.split('?').next().unwrap_or_default()) {
+                let query: Vec<String> = form.fields.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                let r = app.browse(&format!("{}?{}", form.action, query.join("&")), Some(&mine)).await;
+                assert_eq!(r.status, 405, "GET {}: {}", form.action, r.text);
+                assert!(app.logged_in(&mine).await);
+            }
+        }
     }
 
     async fn sec25_over_the_rate_limit_is_429_and_other_keys_are_unaffected(on: On) {
