@@ -1,24 +1,26 @@
 //! The customer portal in the browser: entry through a portal link (`?token=`) or a signed
 //! redirect link, the pages, and logout.
 
+pub mod assets;
+pub mod brand;
 pub mod page;
 pub mod session;
+pub mod views;
 
-use std::fmt::Write;
 use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use portico_auth::redirect;
 use portico_auth::session as cookie;
 use portico_core::model::{Account, PortalPage};
-use portico_render::{Locale, Msg, negotiate, t, tf};
+use portico_render::{Locale, Msg, negotiate};
 use serde::Deserialize;
 
-use self::page::{ErrorPage, document, esc, html, vendor_name};
+use self::page::ErrorPage;
 use self::session::{Denied, Visit, cookie_spec, start, verify_portal_token, visit};
 use crate::AppState;
 
@@ -27,8 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/portal", get(overview))
         .route("/portal/{page}", get(page))
         .route("/portal/logout", post(logout))
+        .route("/portal/invoices/{id}", get(invoice))
+        .route("/portal/invoices/{id}/pdf", get(invoice_pdf))
         .route("/redirect/{token}", get(redirect_exchange))
-        .route("/assets/portal.css", get(stylesheet))
+        .merge(assets::router())
 }
 
 /// The page's language: the session's, else the browser's, else the account's.
@@ -72,6 +76,18 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
     token: Option<String>,
+    /// The page of a paginated list, from 1.
+    page: Option<String>,
+}
+
+impl TokenQuery {
+    fn list_page(&self) -> u32 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
+    }
 }
 
 /// Caps portal-link and redirect exchanges per client address, so that nobody can guess tokens
@@ -92,7 +108,7 @@ async fn overview(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    show(&s, peer, &headers, q.token.as_deref(), PortalPage::Overview).await
+    show(&s, peer, &headers, &q, PortalPage::Overview).await
 }
 
 async fn page(
@@ -103,9 +119,7 @@ async fn page(
     Query(q): Query<TokenQuery>,
 ) -> Response {
     match PortalPage::parse("page", &name) {
-        Ok(page) if page != PortalPage::Overview => {
-            show(&s, peer, &headers, q.token.as_deref(), page).await
-        }
+        Ok(page) if page != PortalPage::Overview => show(&s, peer, &headers, &q, page).await,
         _ => {
             let locale = locale(&headers, None, None);
             ErrorPage {
@@ -126,17 +140,54 @@ async fn show(
     s: &AppState,
     peer: Peer,
     headers: &HeaderMap,
-    token: Option<&str>,
+    q: &TokenQuery,
     page: PortalPage,
 ) -> Response {
-    let result = match token {
+    let result = match q.token.as_deref() {
         Some(token) => exchange_portal_token(s, &peer, headers, token, page).await,
         None => match visit(s, headers).await {
-            Ok(v) => Ok(render_page(headers, &v, page)),
+            Ok(v) => {
+                let cx = context(s, headers, &v);
+                views::render(&cx, page, q.list_page().min(views::MAX_PAGE)).await
+            }
             Err(d) => Err(d),
         },
     };
     result.unwrap_or_else(|d| denied(headers, d))
+}
+
+fn context<'a>(s: &'a AppState, headers: &HeaderMap, v: &'a Visit) -> views::Ctx<'a> {
+    views::Ctx {
+        s,
+        v,
+        locale: locale(headers, Some(&v.account), v.session.locale.as_deref()),
+    }
+}
+
+/// An invoice of the session's customer; any other id is the 404 page.
+async fn invoice(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let result = match visit(&s, &headers).await {
+        Ok(v) => views::invoice_detail(&context(&s, &headers, &v), &id).await,
+        Err(d) => Err(d),
+    };
+    result.unwrap_or_else(|d| denied(&headers, d))
+}
+
+/// The invoice's PDF, made on request.
+async fn invoice_pdf(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let result = match visit(&s, &headers).await {
+        Ok(v) => views::invoice_pdf_download(&context(&s, &headers, &v), &id).await,
+        Err(d) => Err(d),
+    };
+    result.unwrap_or_else(|d| denied(&headers, d))
 }
 
 async fn exchange_portal_token(
@@ -234,85 +285,4 @@ pub fn forbidden(locale: Locale, v: &Visit) -> Response {
         return_url: v.session.return_url.as_deref(),
     }
     .render(locale)
-}
-
-fn nav_label(page: PortalPage) -> Msg {
-    match page {
-        PortalPage::Overview => Msg::NavOverview,
-        PortalPage::Subscriptions => Msg::NavSubscriptions,
-        PortalPage::Transactions => Msg::NavTransactions,
-        PortalPage::Invoices => Msg::NavInvoices,
-        PortalPage::PaymentMethod => Msg::NavPaymentMethods,
-        PortalPage::Account => Msg::NavAccount,
-    }
-}
-
-fn render_page(headers: &HeaderMap, v: &Visit, current: PortalPage) -> Response {
-    let locale = locale(headers, Some(&v.account), v.session.locale.as_deref());
-    let vendor = vendor_name(&v.account);
-    let mut main = String::new();
-    let _ = write!(
-        main,
-        "<nav aria-label=\"{}\"><ul>",
-        esc(t(locale, Msg::MainNavigation))
-    );
-    for p in PortalPage::ALL {
-        let current_attr = if *p == current {
-            " aria-current=\"page\""
-        } else {
-            ""
-        };
-        let _ = write!(
-            main,
-            "<li><a href=\"{}\"{current_attr}>{}</a></li>",
-            p.path(),
-            esc(t(locale, nav_label(*p)))
-        );
-    }
-    main.push_str("</ul></nav>");
-    let _ = write!(
-        main,
-        "<h1>{}</h1><p class=\"customer\">{}</p>",
-        esc(&tf(locale, Msg::Welcome, &[("name", &v.customer.name)])),
-        esc(t(locale, nav_label(current)))
-    );
-    if let Some(url) = &v.session.return_url {
-        let _ = write!(
-            main,
-            "<p><a href=\"{}\">{}</a></p>",
-            esc(url),
-            esc(&tf(locale, Msg::BackToVendor, &[("vendor", vendor)]))
-        );
-    }
-    let _ = write!(
-        main,
-        "<form method=\"post\" action=\"/portal/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <button type=\"submit\">{}</button></form>",
-        esc(&v.csrf_token()),
-        esc(t(locale, Msg::LogOut))
-    );
-    html(
-        StatusCode::OK,
-        Some(&v.account),
-        document(
-            locale,
-            t(locale, nav_label(current)),
-            Some(&v.account),
-            &main,
-        ),
-    )
-}
-
-async fn stylesheet() -> Response {
-    let mut r = include_str!("../../assets/portal.css").into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    r
 }

@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use portico_core::model::Account;
 use portico_render::{Locale, Msg, t, tf};
 
+use super::brand::{DEFAULT_BRAND, Rgb, Theme};
+
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -56,31 +58,124 @@ pub fn html(status: StatusCode, account: Option<&Account>, body: String) -> Resp
     response
 }
 
-/// A whole HTML document around `main`.
+/// A whole HTML document around `main`, for pages outside a session (errors, logged out).
 pub fn document(locale: Locale, title: &str, account: Option<&Account>, main: &str) -> String {
-    let vendor = account.map(vendor_name);
-    let color = account
-        .and_then(|a| a.settings.branding.primary_color.clone())
-        .unwrap_or_else(|| "#3b5bdb".to_owned());
-    let mut out = String::with_capacity(4096);
+    layout(&Layout {
+        locale,
+        title,
+        account,
+        controls: "",
+        nav: "",
+        main,
+        event: "portico:ready",
+        home: None,
+    })
+}
+
+/// What a page puts into the frame every portal page shares.
+pub struct Layout<'a> {
+    pub locale: Locale,
+    pub title: &'a str,
+    pub account: Option<&'a Account>,
+    /// The session's controls, in the brand bar.
+    pub controls: &'a str,
+    /// The navigation, under the brand bar.
+    pub nav: &'a str,
+    pub main: &'a str,
+    /// The `postMessage` event `portal.js` sends to a framing vendor page on load.
+    pub event: &'a str,
+    /// Where the brand links to (the overview in a session).
+    pub home: Option<&'a str>,
+}
+
+/// The HTML document: head with the one stylesheet, the account's theme and the small script,
+/// the brand bar, `main`, and a footer with the support contact.
+pub fn layout(l: &Layout<'_>) -> String {
+    let locale = l.locale;
+    let vendor = l.account.map(vendor_name);
+    let name = vendor.unwrap_or(t(locale, Msg::PortalTitle));
+    let picked = l
+        .account
+        .and_then(|a| a.settings.branding.primary_color.as_deref())
+        .and_then(Rgb::parse)
+        .unwrap_or(DEFAULT_BRAND);
+    let theme = Theme::new(picked);
+    let origins = l
+        .account
+        .map(|a| a.settings.allowed_origins.join(" "))
+        .unwrap_or_default();
+    let mut out = String::with_capacity(8192);
     let _ = write!(
         out,
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · {portal}</title><link rel=\"stylesheet\" href=\"/assets/portal.css\">\
-         <meta name=\"theme-color\" content=\"{color}\"></head><body>\
-         <a class=\"skip\" href=\"#main\">{skip}</a>\
-         <header class=\"top\"><span class=\"vendor\">{vendor}</span></header>\
-         <main id=\"main\">{main}</main></body></html>",
+         <title>{title} · {portal}</title>\
+         <link rel=\"stylesheet\" href=\"/assets/portal.css?v={version}\">\
+         <link rel=\"stylesheet\" href=\"/assets/theme/{color}.css\">\
+         <meta name=\"theme-color\" content=\"{theme_color}\">\
+         <meta name=\"portico-origins\" content=\"{origins}\">\
+         <script src=\"/assets/portal.js?v={version}\" defer></script></head>\
+         <body data-portico-event=\"{event}\">\
+         <a class=\"skip\" href=\"#main\">{skip}</a><header class=\"top\"><div class=\"bar\">",
         lang = locale.as_str(),
-        title = esc(title),
-        portal = esc(vendor.unwrap_or(t(locale, Msg::PortalTitle))),
-        color = esc(&color),
+        title = esc(l.title),
+        portal = esc(name),
+        version = ASSET_VERSION,
+        color = &picked.hex()[1..],
+        theme_color = theme.brand.hex(),
+        origins = esc(&origins),
+        event = esc(l.event),
         skip = esc(t(locale, Msg::SkipToContent)),
-        vendor = esc(vendor.unwrap_or(t(locale, Msg::PortalTitle))),
     );
+    let logo = l
+        .account
+        .and_then(|a| a.settings.branding.logo_url.as_deref())
+        .filter(|u| u.starts_with("https://") || u.starts_with("data:image/"));
+    let brand = match logo {
+        Some(url) => format!(
+            "<img src=\"{}\" alt=\"{}\" height=\"32\">",
+            esc(url),
+            esc(&tf(locale, Msg::VendorLogo, &[("vendor", name)]))
+        ),
+        None => format!("<span class=\"vendor\">{}</span>", esc(name)),
+    };
+    match l.home {
+        Some(home) => {
+            let _ = write!(out, "<a class=\"brand\" href=\"{}\">{brand}</a>", esc(home));
+        }
+        None => {
+            let _ = write!(out, "<span class=\"brand\">{brand}</span>");
+        }
+    }
+    let _ = write!(
+        out,
+        "{controls}</div>{nav}</header><main id=\"main\" tabindex=\"-1\">{main}</main>",
+        controls = l.controls,
+        nav = l.nav,
+        main = l.main
+    );
+    if let Some(account) = l.account {
+        let branding = &account.settings.branding;
+        let contact = match (&branding.support_email, &branding.support_url) {
+            (Some(email), _) => Some(format!("<a href=\"mailto:{e}\">{e}</a>", e = esc(email))),
+            (None, Some(url)) => Some(format!("<a href=\"{u}\">{u}</a>", u = esc(url))),
+            (None, None) => None,
+        };
+        if let Some(contact) = contact {
+            let text = esc(t(locale, Msg::FooterQuestions));
+            let _ = write!(
+                out,
+                "<footer class=\"foot\"><p>{}</p></footer>",
+                text.replace("{support}", &contact)
+            );
+        }
+    }
+    out.push_str("</body></html>");
     out
 }
+
+/// Changes whenever the stylesheet or script changes, so that long-cached copies are refreshed.
+pub const ASSET_VERSION: &str = "1";
 
 pub fn vendor_name(account: &Account) -> &str {
     account
@@ -133,10 +228,24 @@ impl ErrorPage<'_> {
             }
         }
         main.push_str("</section>");
+        let event = if self.title == Msg::LoggedOutTitle {
+            "portico:logout"
+        } else {
+            "portico:ready"
+        };
         html(
             self.status,
             self.account,
-            document(locale, t(locale, self.title), self.account, &main),
+            layout(&Layout {
+                locale,
+                title: t(locale, self.title),
+                account: self.account,
+                controls: "",
+                nav: "",
+                main: &main,
+                event,
+                home: None,
+            }),
         )
     }
 }

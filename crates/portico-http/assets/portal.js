@@ -1,0 +1,22 @@
+// Portico portal pages: tells a framing vendor page (only one of the account's allowed origins)
+// that the portal is ready, closed or logged out. Pages work the same without it.
+(function () {
+  'use strict';
+  if (window.parent === window) return;
+  var meta = document.querySelector('meta[name="portico-origins"]');
+  var origins = meta ? meta.content.split(' ').filter(Boolean) : [];
+  function send(type) {
+    origins.forEach(function (origin) {
+      try { window.parent.postMessage({ type: type, path: location.pathname }, origin); } catch (e) { /* bad origin */ }
+    });
+  }
+  document.documentElement.className += ' framed';
+  send(document.body.getAttribute('data-portico-event') || 'portico:ready');
+  document.addEventListener('click', function (e) {
+    var link = e.target.closest && e.target.closest('[data-portico-close]');
+    if (link && origins.length) { e.preventDefault(); send('portico:close'); }
+  });
+  document.addEventListener('submit', function (e) {
+    if (e.target.classList.contains('logout')) send('portico:logout');
+  });
+})();

@@ -1,0 +1,20 @@
+//! Browser tests of the customer portal: headless Chromium through WebDriver against the real
+//! server (in-process, SQLite) seeded with the demo account. One binary, modules by feature.
+//! Chromium, chromedriver, pdftotext and axe-core are required; a missing one fails the test
+//! with the command that installs it (scripts/test installs them all).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "browser/support.rs"]
+mod support;
+
+#[path = "browser/embed.rs"]
+mod embed;
+#[path = "browser/locales.rs"]
+mod locales;
+#[path = "browser/no_js.rs"]
+mod no_js;
+#[path = "browser/pages.rs"]
+mod pages;
+#[path = "browser/pdf.rs"]
+mod pdf;

@@ -1,0 +1,223 @@
+//! The fixture: the Portico router served on a free port against a fresh SQLite database with
+//! the demo account, portal links for its customers, and helpers for pages in the browser.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use portico_core::model::{Account, CustomerRef, NewPortalSession, PortalPage};
+use portico_http::access::{Target, issue};
+use portico_http::{AppState, Clock, SystemClock, VendorAuth};
+use portico_store::Store;
+use portico_testkit::browser::Browser;
+use portico_testkit::{Backend, TestDatabase, workspace_root};
+use serde_json::{Value, json};
+
+/// The demo customer the tests enter as, with 14 months of invoices in EUR.
+pub const CUSTOMER: &str = "superdesk-123";
+/// Another customer of the same account, whose data must never show.
+pub const OTHER: &str = "globex";
+
+pub struct Portal {
+    pub base: String,
+    pub state: AppState,
+    pub store: Arc<dyn Store>,
+    pub account: Account,
+    _db: TestDatabase,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Portal {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Portal {
+    pub async fn start() -> Portal {
+        let db = TestDatabase::create(Backend::Sqlite).await;
+        let store: Arc<dyn Store> = Arc::new(db.store().await);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let master = portico_auth::signing::MasterKey::generate(&mut rand::rngs::OsRng);
+        let state = AppState::new(store.clone(), Arc::new(SystemClock), base.clone(), master);
+        let account = portico::demo::seed(store.as_ref(), SystemClock.now())
+            .await
+            .expect("seed the demo account");
+        let app =
+            portico_http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Portal {
+            base,
+            state,
+            store,
+            account,
+            _db: db,
+            server,
+        }
+    }
+
+    /// A fresh portal link for `customer`, opening on `page`, in `locale` when given.
+    pub async fn link(&self, customer: &str, page: PortalPage, locale: Option<&str>) -> String {
+        let request = NewPortalSession {
+            customer: customer.to_owned(),
+            page: Some(page),
+            locale: locale.map(str::to_owned),
+            return_url: Some("https://app.acme.example/settings/billing".to_owned()),
+            ..NewPortalSession::default()
+        }
+        .validate()
+        .unwrap();
+        let auth = VendorAuth::operator(self.account.id.clone());
+        let issued = issue(
+            &self.state,
+            &auth,
+            &Target::Customer(CustomerRef::parse(customer)),
+            request,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot issue a portal link: {e}"));
+        issued.url(&self.state)
+    }
+
+    /// Reloads the account, after the test changed its settings.
+    pub async fn update_settings(
+        &mut self,
+        change: impl FnOnce(&mut portico_core::model::PortalSettings),
+    ) {
+        let mut settings = self.account.settings.clone();
+        change(&mut settings);
+        self.account = self
+            .store
+            .update_portal_settings(&self.account.id, settings, SystemClock.now())
+            .await
+            .unwrap();
+    }
+}
+
+/// The page's text as the user reads it, with no-break spaces kept as spaces.
+pub async fn page_text(b: &mut Browser) -> String {
+    let text = b.execute("return document.body.innerText", vec![]).await;
+    normalize(text.as_str().unwrap_or_default())
+}
+
+/// Folds the no-break spaces of CLDR formats into plain spaces, for comparing texts.
+pub fn normalize(text: &str) -> String {
+    text.replace(['\u{a0}', '\u{202f}'], " ")
+}
+
+/// Waits until the page's heading reads `expected` (after a click the old page may still show).
+pub async fn expect_h1(b: &mut Browser, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = h1(b).await;
+        if now == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the heading reads {now:?}, not {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn h1(b: &mut Browser) -> String {
+    let el = b.wait_for("h1", Duration::from_secs(10)).await;
+    normalize(&b.element_text(&el).await)
+}
+
+/// The texts of all elements matching `css`.
+pub async fn texts(b: &mut Browser, css: &str) -> Vec<String> {
+    let v = b
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim())",
+            vec![json!(css)],
+        )
+        .await;
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| normalize(x.as_str().unwrap_or_default()))
+        .collect()
+}
+
+pub fn axe_source() -> String {
+    let path: PathBuf = workspace_root().join("target/npm/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "axe-core is needed for the accessibility checks but {} is missing: \
+             run `npm install --prefix target/npm axe-core` (scripts/test does this)",
+            path.display()
+        )
+    })
+}
+
+/// Runs axe-core in the current page and fails on any serious or critical violation.
+pub async fn assert_accessible(b: &mut Browser, axe: &str, page: &str) {
+    b.execute(&format!("{axe}\n;return true;"), vec![]).await;
+    b.set_script_timeout(60_000).await;
+    let result = b
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.map(v => ({\
+               id: v.id, impact: v.impact, help: v.help,\
+               nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || ''))\
+             })))).catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+            vec![],
+        )
+        .await;
+    let violations: Vec<&Value> = result
+        .as_array()
+        .expect("axe results")
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "axe-core found serious or critical violations on {page}:\n{}",
+        violations
+            .iter()
+            .map(|v| format!(
+                "- {} ({}): {}\n    {}",
+                v["id"], v["impact"], v["help"], v["nodes"]
+            ))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// Polls `script` (a function body returning a value) until it returns something truthy.
+pub async fn wait_until(b: &mut Browser, script: &str, timeout: Duration, what: &str) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let v = b.execute(script, vec![]).await;
+        let truthy = match &v {
+            Value::Null | Value::Bool(false) => false,
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            _ => true,
+        };
+        if truthy {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Finds a program on PATH or fails with how to install it.
+pub fn require_program(name: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is needed for this test: apt-get install {package} (scripts/test does this)"
+            )
+        })
+}
