@@ -1,5 +1,5 @@
 // Portico portal pages: tells a framing vendor page (only one of the account's allowed origins)
-// that the portal is ready, closed or logged out. Pages work the same without it.
+// that the portal is ready, closed or logged out (the logged-out page says so on load). Pages work the same without it.
 (function () {
   'use strict';
   if (window.parent === window) return;
@@ -15,8 +15,5 @@
   document.addEventListener('click', function (e) {
     var link = e.target.closest && e.target.closest('[data-portico-close]');
     if (link && origins.length) { e.preventDefault(); send('portico:close'); }
-  });
-  document.addEventListener('submit', function (e) {
-    if (e.target.classList.contains('logout')) send('portico:logout');
   });
 })();

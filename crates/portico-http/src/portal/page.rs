@@ -221,7 +221,7 @@ impl ErrorPage<'_> {
             if let Some(url) = back {
                 let _ = write!(
                     main,
-                    "<p><a class=\"button\" href=\"{}\">{}</a></p>",
+                    "<p><a class=\"button\" href=\"{}\" data-portico-close>{}</a></p>",
                     esc(url),
                     esc(&tf(locale, Msg::BackToVendor, &[("vendor", vendor)]))
                 );

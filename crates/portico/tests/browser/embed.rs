@@ -110,8 +110,26 @@ async fn embedding_in_an_allowed_origin_only() {
         b.find("tbody th a").await.is_some(),
         "the invoice list inside the frame"
     );
+    // Logging out inside the frame tells the vendor page.
+    let logout = b.find("form.logout button").await.expect("a logout button");
+    b.click(&logout).await;
+    b.switch_to_frame(None).await;
+    wait_until(
+        &mut b,
+        "return window.porticoEvents.some(e => e.startsWith('portico:logout'))",
+        Duration::from_secs(10),
+        "portico:logout from the framed portal",
+    )
+    .await;
     // "Back to Acme Cloud" inside the frame asks the vendor page to close the portal.
-    let back = b.find("a.back").await.expect("a back link");
+    let frame = b
+        .find("iframe.portico-frame")
+        .await
+        .expect("the portal iframe");
+    b.switch_to_frame(Some(&frame)).await;
+    let back = b
+        .wait_for("a[data-portico-close]", Duration::from_secs(10))
+        .await;
     b.click(&back).await;
     b.switch_to_frame(None).await;
     wait_until(
@@ -121,6 +139,15 @@ async fn embedding_in_an_allowed_origin_only() {
         "portico:close and the modal gone",
     )
     .await;
+    let events = b.execute("return window.porticoEvents", vec![]).await;
+    assert_eq!(
+        events,
+        serde_json::json!([
+            "portico:ready /portal/invoices",
+            "portico:logout /portal/logout",
+            "portico:close /portal/logout"
+        ]),
+    );
 
     // A page on an origin the account does not allow: Chromium refuses to render the portal in
     // its frame (frame-ancestors), and no event arrives.

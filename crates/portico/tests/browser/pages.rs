@@ -258,3 +258,45 @@ async fn switched_off_pages_are_hidden() {
     }
     b.quit().await;
 }
+
+/// The vendor's logo, and a light brand colour: its fills get dark text, its links a darker
+/// shade, and the page still passes the contrast checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn branding_keeps_contrast() {
+    let axe = axe_source();
+    let mut portal = Portal::start().await;
+    // Never loads (no network in tests); the alt text stands in, as it would for a reader.
+    let logo = "https://logo.invalid/sunny.svg";
+    portal
+        .update_settings(|s| {
+            s.branding.logo_url = Some(logo.to_owned());
+            s.branding.primary_color = Some("#FFD400".to_owned());
+            s.branding.display_name = Some("Sunny Apps".to_owned());
+        })
+        .await;
+    let mut b = Browser::start(BrowserOptions::default()).await;
+    b.goto(&portal.link(CUSTOMER, PortalPage::Invoices, None).await)
+        .await;
+    let alt = b
+        .execute("return document.querySelector('.brand img').alt", vec![])
+        .await;
+    assert_eq!(alt, "Sunny Apps logo");
+    let colors = b
+        .execute(
+            "const s = getComputedStyle(document.documentElement);\
+             return [s.getPropertyValue('--brand').trim(), s.getPropertyValue('--on-brand').trim(),\
+                     getComputedStyle(document.querySelector('tbody th a')).color];",
+            vec![],
+        )
+        .await;
+    assert_eq!(colors[0], "#ffd400");
+    assert_eq!(colors[1], "#111827", "dark text on a yellow fill");
+    assert_ne!(
+        colors[2], "rgb(255, 212, 0)",
+        "links are darkened to stay readable"
+    );
+    assert!(page_text(&mut b).await.contains("Back to Sunny Apps"));
+    b.screenshot("branding-1280").await;
+    assert_accessible(&mut b, &axe, "a yellow-branded page").await;
+    b.quit().await;
+}

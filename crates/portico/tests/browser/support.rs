@@ -163,16 +163,28 @@ pub async fn assert_accessible(b: &mut Browser, axe: &str, page: &str) {
     let result = b
         .execute_async(
             "const done = arguments[arguments.length - 1];\
-             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.map(v => ({\
-               id: v.id, impact: v.impact, help: v.help,\
-               nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || ''))\
-             })))).catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done({\
+               passes: r.passes.length,\
+               violations: r.violations.map(v => ({\
+                 id: v.id, impact: v.impact, help: v.help,\
+                 nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || ''))\
+               }))\
+             })).catch(e => done({ passes: 0, violations: [{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }] }));",
             vec![],
         )
         .await;
-    let violations: Vec<&Value> = result
-        .as_array()
-        .expect("axe results")
+    assert!(
+        result["passes"].as_u64().unwrap_or(0) > 10,
+        "axe-core did not really check {page}: {result}"
+    );
+    let all = result["violations"].as_array().expect("axe results");
+    for v in all {
+        eprintln!(
+            "axe on {page}: {} ({}) {}",
+            v["id"], v["impact"], v["nodes"]
+        );
+    }
+    let violations: Vec<&Value> = all
         .iter()
         .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
         .collect();
