@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use portico_core::model::{CustomerRef, NewPortalSession, PortalPage, PortalSession};
 use portico_core::scope::ApiScope;
 use portico_core::{ContactId, CustomerId, List, PortalSessionId, Timestamp};
@@ -11,9 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::{Target, issue, not_found};
-use crate::api::{Created, created};
-use crate::error::ApiResult;
+use crate::api::created;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, IdPath, JsonBody, RefPath, page};
+use crate::idempotency::ReplayBody;
 use crate::openapi::Routes;
 use crate::{AppState, VendorAuth};
 use portico_core::model::ContactRef;
@@ -29,9 +31,10 @@ pub fn router() -> Routes {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PortalSessionCreated {
     pub id: PortalSessionId,
-    /// The portal token (a JWT); it is shown only in this answer.
+    /// The portal token (a JWT); it is shown only in this answer (a replay of the request under
+    /// the same `Idempotency-Key` answers `null`).
     pub token: String,
-    /// The portal link, deep-linked to `page`, carrying the token.
+    /// The portal link, deep-linked to `page`, carrying the token (without it in a replay).
     pub url: String,
     pub expires_at: Timestamp,
     pub customer: CustomerId,
@@ -49,7 +52,7 @@ async fn create(
     State(s): State<AppState>,
     auth: VendorAuth,
     body: JsonBody,
-) -> ApiResult<Created<PortalSessionCreated>> {
+) -> ApiResult<Response> {
     auth.require(ApiScope::SecurityWrite)?;
     let input = body.parse::<NewPortalSession>()?;
     let request = input.validate()?;
@@ -60,8 +63,13 @@ async fn create(
     };
     let issued = issue(&s, &auth, &target, request).await?;
     let url = issued.url(&s);
+    let bare_url = format!(
+        "{}{}",
+        super::portal_origin(&s.public_url, &issued.account.subdomain),
+        issued.session.page.path()
+    );
     let session = issued.session;
-    Ok(created(PortalSessionCreated {
+    let answer = PortalSessionCreated {
         url,
         id: session.id,
         token: issued.token,
@@ -70,7 +78,15 @@ async fn create(
         contact: session.contact,
         page: session.page,
         scopes: session.scopes.names(),
-    }))
+    };
+    // The token opens the portal: an idempotency record keeps the answer without it.
+    let mut replay = serde_json::to_value(&answer).map_err(ApiError::internal)?;
+    replay["token"] = serde_json::Value::Null;
+    replay["url"] = bare_url.into();
+    let replay = serde_json::to_vec(&replay).map_err(ApiError::internal)?;
+    let mut response = created(answer).into_response();
+    response.extensions_mut().insert(ReplayBody(replay));
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use portico_core::model::{CustomerRef, PortalPage, PortalSessionRequest, check_expires_in};
 use portico_core::scope::ApiScope;
 use serde::{Deserialize, Serialize};
@@ -10,8 +11,9 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::{Target, issue, portal_origin};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, RefPath};
+use crate::idempotency::ReplayBody;
 use crate::openapi::Routes;
 use crate::{AppState, VendorAuth};
 
@@ -28,7 +30,8 @@ pub struct CustomerPortalTokenRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerPortalTokenResponse {
-    /// JWT token for portal access.
+    /// JWT token for portal access; shown only in this answer (a replay of the request under the
+    /// same `Idempotency-Key` answers `null`).
     pub token: String,
     /// Base URL of the customer portal; open `{portal_url}?token={token}`.
     pub portal_url: String,
@@ -45,7 +48,7 @@ async fn portal_token(
     auth: VendorAuth,
     RefPath(id): RefPath,
     body: JsonBody,
-) -> ApiResult<Json<CustomerPortalTokenResponse>> {
+) -> ApiResult<Response> {
     auth.require(ApiScope::SecurityWrite)?;
     let input = body
         .parse_optional::<CustomerPortalTokenRequest>()?
@@ -65,11 +68,18 @@ async fn portal_token(
         request,
     )
     .await?;
-    Ok(Json(CustomerPortalTokenResponse {
-        portal_url: format!(
-            "{}/portal",
-            portal_origin(&s.public_url, &issued.account.subdomain)
-        ),
+    let portal_url = format!(
+        "{}/portal",
+        portal_origin(&s.public_url, &issued.account.subdomain)
+    );
+    // The token opens the portal: an idempotency record keeps the answer without it.
+    let replay = serde_json::to_vec(&serde_json::json!({"token": null, "portal_url": portal_url}))
+        .map_err(ApiError::internal)?;
+    let mut response = Json(CustomerPortalTokenResponse {
+        portal_url,
         token: issued.token,
-    }))
+    })
+    .into_response();
+    response.extensions_mut().insert(ReplayBody(replay));
+    Ok(response)
 }
