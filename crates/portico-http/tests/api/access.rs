@@ -6,6 +6,7 @@ use portico_core::scope::{ApiScope, ApiScopes};
 use portico_http::Clock;
 use serde_json::{Value, json};
 
+use crate::security::{dump_database, hex};
 use crate::support::{
     GENEROUS, On, Options, Person, Portal, TestApp, jwt_claims, jwt_header, new_key,
 };
@@ -54,11 +55,7 @@ async fn follow_into_portal(app: &TestApp, url: &str, page: &str, p: &Person) ->
     );
     // The session holds: the page again, now without a token (a page outside the session's
     // scopes need not be shown, so it is the same page).
-    let next = browser
-        .get(app.url(page))
-        .send()
-        .await
-        .unwrap();
+    let next = browser.get(app.url(page)).send().await.unwrap();
     assert_eq!(next.status(), 200);
     html
 }
@@ -370,5 +367,81 @@ portico_testkit::backend_tests! {
         app.browse_host(&format!("{alpha}/portal"), Some(&c)).await.expect(200);
         app.browse_host(&format!("{bravo}/portal"), Some(&c)).await.expect(401);
         app.browse_host(&format!("http://127.0.0.1:{port}/portal"), Some(&c)).await.expect(401);
+    }
+
+    async fn issued_tokens_links_and_cookies_never_reach_the_database(app: Portal) {
+        let k = &app.a.key;
+        let p = app.person(k, "vault", "owner").await;
+        let mut secrets = Vec::new();
+        let mut session_ids = Vec::new();
+        for idem in [None, Some("ps-retry")] {
+            let mut req = app
+                .request(reqwest::Method::POST, "/api/v1/portal-sessions", k)
+                .json(&json!({"customer": p.customer, "page": "invoices"}));
+            if let Some(idem) = idem {
+                req = req.header("idempotency-key", idem);
+            }
+            let r = app.send(req).await;
+            r.expect(201);
+            session_ids.push(r.id());
+            secrets.push(r.json["token"].as_str().unwrap().to_owned());
+        }
+        // A retry under the same key replays the answer, without the token.
+        let r = app
+            .send(
+                app.request(reqwest::Method::POST, "/api/v1/portal-sessions", k)
+                    .header("idempotency-key", "ps-retry")
+                    .json(&json!({"customer": p.customer, "page": "invoices"})),
+            )
+            .await;
+        r.expect(201);
+        assert_eq!(r.header("idempotent-replayed"), Some("true"), "{:?}", r.headers);
+        assert_eq!(r.id(), session_ids[1]);
+        assert_eq!(r.json["token"], Value::Null);
+        assert_eq!(r.json["url"], format!("{}/portal/invoices", app.base));
+        let path = format!("/api/v1/customers/{}/portal-token", p.alias);
+        for _ in 0..2 {
+            let r = app
+                .send(
+                    app.request(reqwest::Method::POST, &path, k)
+                        .header("idempotency-key", "pt-retry")
+                        .json(&json!({"expires_in_seconds": 600})),
+                )
+                .await;
+            r.expect(200);
+            if let Some(t) = r.json["token"].as_str() {
+                secrets.push(t.to_owned());
+            } else {
+                assert_eq!(r.header("idempotent-replayed"), Some("true"));
+                assert_eq!(r.json["portal_url"], format!("{}/portal", app.base));
+            }
+        }
+        let url = app.get(k, &format!("/api/v1/shareabletokens/{}", p.contact)).await.json["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let unused = app.get(k, &format!("/api/v1/shareabletokens/{}", p.contact)).await.json["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let c = app.browse(&url, None).await.expect_entered();
+        secrets.push(url.rsplit('/').next().unwrap().to_owned());
+        secrets.push(unused.rsplit('/').next().unwrap().to_owned());
+        secrets.push(c.value.clone());
+        for t in secrets.clone().iter().filter(|t| t.contains('.')) {
+            secrets.push(app.enter(t).await.value);
+            secrets.push(t.rsplit('.').next().unwrap().to_owned());
+        }
+        assert_eq!(secrets.len(), 12);
+
+        let text = dump_database(&app).await;
+        for id in &session_ids {
+            assert!(text.contains(id.as_str()), "the scan does not see portal sessions");
+        }
+        for s in &secrets {
+            for needle in [s.clone(), hex(s.as_bytes()), hex(s.as_bytes()).to_ascii_uppercase()] {
+                assert!(!text.contains(&needle), "the database holds a token or cookie ({})", &s[..12]);
+            }
+        }
     }
 }
