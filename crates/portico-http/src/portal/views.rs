@@ -911,7 +911,8 @@ pub async fn invoice_pdf_download(cx: &Ctx<'_>, id: &str) -> Result<Response, De
 
 async fn payment_methods(cx: &Ctx<'_>) -> Result<String, Denied> {
     let mut out = heading(cx, PortalPage::PaymentMethod);
-    let methods = customer_payment_methods(cx).await?;
+    let mut methods = customer_payment_methods(cx).await?;
+    methods.sort_by_key(|m| !m.is_default);
     if methods.is_empty() {
         let _ = write!(out, "<p class=\"empty\">{}</p>", cx.t(Msg::NoPaymentMethod));
     }

@@ -7,7 +7,7 @@ use axum::response::Html;
 use portico_core::model::PortalPage;
 use portico_testkit::browser::{Browser, BrowserOptions};
 
-use crate::support::{CUSTOMER, Portal, normalize, wait_until};
+use crate::support::{CUSTOMER, Portal, normalize, session_cookie, wait_until};
 
 /// Serves one vendor page on a free port of 127.0.0.1; returns its origin.
 async fn vendor_site(portal: &str, link: &str) -> (String, tokio::task::JoinHandle<()>) {
@@ -36,20 +36,13 @@ window.porticoEvents = [];
 
 /// The CSP of a portal page in a session, fetched over plain HTTP with a fresh link.
 async fn framed_page_csp(portal: &Portal) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let link = portal.link(CUSTOMER, PortalPage::Overview, None).await;
-    let entry = client.get(&link).send().await.unwrap();
-    assert_eq!(entry.status(), 303);
-    let cookie = entry.headers()["set-cookie"].to_str().unwrap();
+    let cookie = session_cookie(&link).await;
     assert!(
-        cookie.contains("SameSite=None") && cookie.contains("Partitioned"),
-        "an embeddable account's cookie works in frames: {cookie}"
+        cookie.starts_with("__Host-portico_session="),
+        "an embeddable account's cookie is Secure (and SameSite=None; Partitioned): {cookie}"
     );
-    let cookie = cookie.split(';').next().unwrap().to_owned();
-    let page = client
+    let page = reqwest::Client::new()
         .get(format!("{}/portal", portal.base))
         .header("cookie", cookie)
         .send()

@@ -9,7 +9,7 @@ use portico_render::{Locale, Msg, format_date, format_money, t};
 use portico_store::{InvoiceFilter, TransactionFilter};
 use portico_testkit::browser::{Browser, BrowserOptions};
 
-use crate::support::{CUSTOMER, Portal, normalize, page_text};
+use crate::support::{CUSTOMER, Portal, normalize, page_text, session_cookie};
 
 /// The fixed parts of an English catalogue text (split at its placeholders) worth looking for.
 fn fragments(msg: Msg) -> Vec<String> {
@@ -182,4 +182,42 @@ async fn pages_in_german_french_and_spanish() {
         b.screenshot(&format!("overview-{tag}-1280")).await;
     }
     b.quit().await;
+}
+
+/// Without a session locale the browser's Accept-Language decides, else the account's default;
+/// a session locale beats both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_negotiation() {
+    let mut portal = Portal::start().await;
+    portal
+        .update_settings(|s| s.default_locale = "es".to_owned())
+        .await;
+    let client = reqwest::Client::new();
+    let lang_of = |cookie: String, accept: Option<&'static str>| {
+        let mut req = client
+            .get(format!("{}/portal", portal.base))
+            .header("cookie", cookie);
+        if let Some(a) = accept {
+            req = req.header("accept-language", a);
+        }
+        async move {
+            let html = req.send().await.unwrap().text().await.unwrap();
+            let start = html.find("lang=\"").unwrap() + 6;
+            html[start..start + 2].to_owned()
+        }
+    };
+    let plain = session_cookie(&portal.link(CUSTOMER, PortalPage::Overview, None).await).await;
+    assert_eq!(
+        lang_of(plain.clone(), Some("fr-CH, fr;q=0.9, en;q=0.5")).await,
+        "fr"
+    );
+    assert_eq!(lang_of(plain.clone(), Some("ja, zh;q=0.8")).await, "es");
+    assert_eq!(lang_of(plain, None).await, "es");
+    let german = session_cookie(
+        &portal
+            .link(CUSTOMER, PortalPage::Overview, Some("de"))
+            .await,
+    )
+    .await;
+    assert_eq!(lang_of(german, Some("fr")).await, "de");
 }
