@@ -102,13 +102,20 @@ fn check_exchange_rate(state: &AppState, peer: &Peer) -> Result<(), Denied> {
         .map_err(Denied::TooManyRequests)
 }
 
+/// The query of a portal page. One that does not parse (a duplicated or undecodable `token`,
+/// as a link mangled on the way gets) is a bad link: the friendly page, not a framework error.
+type PageQuery = Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>;
+
 async fn overview(
     State(s): State<AppState>,
     peer: Peer,
     headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
+    q: PageQuery,
 ) -> Response {
-    show(&s, peer, &headers, &q, PortalPage::Overview).await
+    match q {
+        Ok(Query(q)) => show(&s, peer, &headers, &q, PortalPage::Overview).await,
+        Err(_) => denied(&headers, Denied::BadLink(None)),
+    }
 }
 
 async fn page(
@@ -116,10 +123,15 @@ async fn page(
     peer: Peer,
     headers: HeaderMap,
     Path(name): Path<String>,
-    Query(q): Query<TokenQuery>,
+    q: PageQuery,
 ) -> Response {
-    match PortalPage::parse("page", &name) {
-        Ok(page) if page != PortalPage::Overview => show(&s, peer, &headers, &q, page).await,
+    match (PortalPage::parse("page", &name), q) {
+        (Ok(page), Ok(Query(q))) if page != PortalPage::Overview => {
+            show(&s, peer, &headers, &q, page).await
+        }
+        (Ok(page), Err(_)) if page != PortalPage::Overview => {
+            denied(&headers, Denied::BadLink(None))
+        }
         _ => {
             let locale = locale(&headers, None, None);
             ErrorPage {
