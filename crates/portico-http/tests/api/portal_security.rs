@@ -720,6 +720,14 @@ portico_testkit::backend_tests! {
         }
     }
 
+    async fn mangled_portal_links_get_the_friendly_page(app: Portal) {
+        // Links mangled on the way (a duplicated or undecodable parameter) get the same page.
+        for query in ["token=a&token=b", "token=%ff%fe", "token", "token=%00"] {
+            app.browse(&format!("/portal?{query}"), None).await.expect_refused();
+            app.browse(&format!("/portal/invoices?{query}"), None).await.expect_refused();
+        }
+    }
+
     async fn sec25_over_the_rate_limit_is_429_and_other_keys_are_unaffected(on: On) {
         let quota = Quota { per_second: 1, burst: 3 };
         let app = TestApp::start_with(
