@@ -18,6 +18,24 @@ pub fn router() -> Router<AppState> {
         .route("/embed.js", get(embed_script))
 }
 
+const STYLESHEET: &str = include_str!("../../assets/portal.css");
+const PORTAL_JS: &str = include_str!("../../assets/portal.js");
+const EMBED_JS: &str = include_str!("../../assets/embed.js");
+
+/// A short hash of the stylesheet and script, for their URLs (`?v=`): a new build with changed
+/// files gets new URLs, so long-cached copies never go stale.
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(STYLESHEET)
+            .chain_update(PORTAL_JS)
+            .finalize();
+        hex::encode(&digest[..6])
+    })
+}
+
 /// Assets are named by version (`?v=`) or by content (the theme's colour), so caches may keep
 /// them a long time.
 const LONG_CACHE: &str = "public, max-age=86400, stale-while-revalidate=604800";
@@ -31,25 +49,16 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
 }
 
 async fn stylesheet() -> Response {
-    asset(
-        include_str!("../../assets/portal.css"),
-        "text/css; charset=utf-8",
-    )
+    asset(STYLESHEET, "text/css; charset=utf-8")
 }
 
 async fn portal_script() -> Response {
-    asset(
-        include_str!("../../assets/portal.js"),
-        "text/javascript; charset=utf-8",
-    )
+    asset(PORTAL_JS, "text/javascript; charset=utf-8")
 }
 
 /// The embed script is loaded cross-origin by vendor pages.
 async fn embed_script() -> Response {
-    let mut r = asset(
-        include_str!("../../assets/embed.js"),
-        "text/javascript; charset=utf-8",
-    );
+    let mut r = asset(EMBED_JS, "text/javascript; charset=utf-8");
     r.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),

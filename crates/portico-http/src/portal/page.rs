@@ -120,7 +120,7 @@ pub fn layout(l: &Layout<'_>) -> String {
         lang = locale.as_str(),
         title = esc(l.title),
         portal = esc(name),
-        version = ASSET_VERSION,
+        version = super::assets::version(),
         color = &picked.hex()[1..],
         theme_color = theme.brand.hex(),
         origins = esc(&origins),
@@ -173,9 +173,6 @@ pub fn layout(l: &Layout<'_>) -> String {
     out.push_str("</body></html>");
     out
 }
-
-/// Changes whenever the stylesheet or script changes, so that long-cached copies are refreshed.
-pub const ASSET_VERSION: &str = "1";
 
 pub fn vendor_name(account: &Account) -> &str {
     account

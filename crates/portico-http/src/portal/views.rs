@@ -664,9 +664,26 @@ async fn transactions(cx: &Ctx<'_>, page: u32) -> Result<String, Denied> {
         num(cx.t(Msg::Amount)),
         col(cx.t(Msg::Status)),
     ];
+    // A payment without a description of its own is named by its invoice.
+    let mut described = Vec::with_capacity(rows.len());
+    for tx in &rows {
+        let text = match (&tx.description, &tx.invoice) {
+            (Some(d), _) => esc(d),
+            (None, Some(id)) => match cx.s.store.invoice(&cx.v.account.id, id).await {
+                Ok(inv) if inv.customer == cx.v.customer.id => {
+                    cx.tf(Msg::ForInvoice, &[("number", &inv.number)])
+                }
+                Ok(_) | Err(StoreError::NotFound { .. }) => String::new(),
+                Err(e) => return Err(failed(e)),
+            },
+            (None, None) => String::new(),
+        };
+        described.push(text);
+    }
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|tx| {
+        .zip(described)
+        .map(|(tx, description)| {
             let sign = if tx.kind == TransactionKind::Refund {
                 -1
             } else {
@@ -675,7 +692,7 @@ async fn transactions(cx: &Ctx<'_>, page: u32) -> Result<String, Denied> {
             vec![
                 cx.date(tx.created_at),
                 cx.t(tx.kind.into()),
-                esc(tx.description.as_deref().unwrap_or("")),
+                description,
                 cx.money(sign * tx.amount, tx.currency),
                 transaction_badge(cx, tx.status),
             ]
