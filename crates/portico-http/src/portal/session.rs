@@ -311,8 +311,12 @@ fn is_live(view: &BrowserSessionView, state: &AppState, now: Timestamp) -> bool 
 /// contact without access, another account's host) is `NoSession`.
 pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denied> {
     let now = state.clock.now();
+    // A deployment that sets `Secure` cookies only ever sets the `__Host-` name; taking the plain
+    // name there too would let a sibling subdomain plant a session (login fixation).
+    let plain_allowed = !session::cookie_must_be_secure(&state.public_url);
     let presented = [true, false]
         .into_iter()
+        .filter(|secure| *secure || plain_allowed)
         .find_map(|secure| cookie_value(headers, CookieSpec::portal(secure, false).name));
     let Some(hash) = presented.and_then(session::hash_cookie_value) else {
         return Err(Denied::NoSession(None));
