@@ -503,6 +503,13 @@ portico_testkit::backend_tests! {
         assert_eq!(attributes(&c), ["Path=/", "HttpOnly", "Secure", "SameSite=Lax"], "{}", c.raw);
         assert!(!c.raw.to_lowercase().contains("domain"));
         assert!(app.logged_in(&c).await);
+        // The same value under the plain name (as a sibling subdomain could plant it) is not
+        // a session there.
+        let planted = Cookie {
+            name: "portico_session".into(),
+            ..c.clone()
+        };
+        assert!(!app.logged_in(&planted).await, "the plain cookie name works on https");
     }
 
     async fn sec15_exchange_lands_on_a_clean_url_with_no_store_and_no_referrer(app: Portal) {
