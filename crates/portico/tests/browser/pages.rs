@@ -256,6 +256,35 @@ async fn switched_off_pages_are_hidden() {
         b.goto(&format!("{}{path}", portal.base)).await;
         assert_eq!(h1(&mut b).await, "Page not found", "{path}");
     }
+
+    // A session that asked only for subscriptions sees nothing else, invoices included.
+    let link = portal
+        .link_with_scopes(
+            CUSTOMER,
+            PortalPage::Subscriptions,
+            None,
+            Some(&["subscriptions:read"]),
+        )
+        .await;
+    b.goto(&link).await;
+    assert_eq!(h1(&mut b).await, "Subscriptions");
+    assert_eq!(
+        texts(&mut b, "nav.tabs a").await,
+        ["Overview", "Subscriptions"]
+    );
+    let invoice = invoices_of(&portal, CUSTOMER).await.remove(0);
+    for path in [
+        "/portal/invoices".to_owned(),
+        format!("/portal/invoices/{}", invoice.id),
+        format!("/portal/invoices/{}/pdf", invoice.id),
+        "/portal/account".to_owned(),
+    ] {
+        b.goto(&format!("{}{path}", portal.base)).await;
+        assert_eq!(h1(&mut b).await, "Page not found", "{path}");
+    }
+    b.goto(&format!("{}/portal", portal.base)).await;
+    let text = page_text(&mut b).await;
+    assert!(!text.contains("Open balance"), "{text}");
     b.quit().await;
 }
 

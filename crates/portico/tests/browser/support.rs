@@ -62,10 +62,22 @@ impl Portal {
 
     /// A fresh portal link for `customer`, opening on `page`, in `locale` when given.
     pub async fn link(&self, customer: &str, page: PortalPage, locale: Option<&str>) -> String {
+        self.link_with_scopes(customer, page, locale, None).await
+    }
+
+    /// A portal link whose session asks for only `scopes`.
+    pub async fn link_with_scopes(
+        &self,
+        customer: &str,
+        page: PortalPage,
+        locale: Option<&str>,
+        scopes: Option<&[&str]>,
+    ) -> String {
         let request = NewPortalSession {
             customer: customer.to_owned(),
             page: Some(page),
             locale: locale.map(str::to_owned),
+            scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
             return_url: Some("https://app.acme.example/settings/billing".to_owned()),
             ..NewPortalSession::default()
         }
