@@ -727,6 +727,32 @@ portico_testkit::backend_tests! {
         }
     }
 
+    async fn refused_links_and_ended_sessions_show_the_vendors_return_link(app: Portal) {
+        let k = &app.a.key;
+        let default_back = "https://app.vendor.example/account";
+        let session_back = "https://app.vendor.example/billing?from=portal";
+        app.patch(k, "/api/v1/portal-settings", json!({"default_return_url": default_back}))
+            .await
+            .expect(200);
+        let p = app.person(k, "back", "owner").await;
+        let r = app
+            .portal_session(k, json!({"customer": p.customer, "expires_in_seconds": 60, "return_url": session_back}))
+            .await;
+        let (id, token) = (r.id(), r.json["token"].as_str().unwrap().to_owned());
+        let c = app.enter(&token).await;
+        // The session's own return link once its browser session is over.
+        app.delete(k, &format!("/api/v1/portal-sessions/{id}")).await.expect(200);
+        let r = app.browse("/portal", Some(&c)).await;
+        r.expect(401);
+        assert!(r.text.contains("https://app.vendor.example/billing?from=portal")
+            || r.text.contains("https://app.vendor.example/billing?from&#61;portal"), "{}", r.text);
+        // The account's return link on a link that no longer works.
+        app.clock.advance_secs(61);
+        let r = open(&app, &token).await;
+        r.expect_refused();
+        assert!(r.text.contains(default_back), "{}", r.text);
+    }
+
     async fn mangled_portal_links_get_the_friendly_page(app: Portal) {
         // Links mangled on the way (a duplicated or undecodable parameter) get the same page.
         for query in ["token=a&token=b", "token=%ff%fe", "token", "token=%00"] {
