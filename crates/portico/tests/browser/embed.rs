@@ -7,7 +7,7 @@ use axum::response::Html;
 use portico_core::model::PortalPage;
 use portico_testkit::browser::{Browser, BrowserOptions};
 
-use crate::support::{CUSTOMER, Portal, normalize, session_cookie, wait_until};
+use crate::support::{CUSTOMER, Portal, normalize, session_cookie, set_cookie, wait_until};
 
 /// Serves one vendor page on a free port of 127.0.0.1; returns its origin.
 async fn vendor_site(portal: &str, link: &str) -> (String, tokio::task::JoinHandle<()>) {
@@ -34,14 +34,27 @@ window.porticoEvents = [];
     (origin, server)
 }
 
+async fn link_again(portal: &Portal) -> String {
+    portal.link(CUSTOMER, PortalPage::Overview, None).await
+}
+
 /// The CSP of a portal page in a session, fetched over plain HTTP with a fresh link.
 async fn framed_page_csp(portal: &Portal) -> String {
     let link = portal.link(CUSTOMER, PortalPage::Overview, None).await;
-    let cookie = session_cookie(&link).await;
-    assert!(
-        cookie.starts_with("__Host-portico_session="),
-        "an embeddable account's cookie is Secure (and SameSite=None; Partitioned): {cookie}"
-    );
+    let header = set_cookie(&link).await;
+    for flag in [
+        "HttpOnly",
+        "Path=/",
+        "Secure",
+        "SameSite=None",
+        "Partitioned",
+    ] {
+        assert!(
+            header.split("; ").any(|f| f == flag),
+            "an embeddable account's cookie works in frames: {flag} missing in {header}"
+        );
+    }
+    let cookie = session_cookie(&link_again(portal).await).await;
     let page = reqwest::Client::new()
         .get(format!("{}/portal", portal.base))
         .header("cookie", cookie)

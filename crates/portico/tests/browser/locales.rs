@@ -9,7 +9,7 @@ use portico_render::{Locale, Msg, format_date, format_money, t};
 use portico_store::{InvoiceFilter, TransactionFilter};
 use portico_testkit::browser::{Browser, BrowserOptions};
 
-use crate::support::{CUSTOMER, Portal, normalize, page_text, session_cookie};
+use crate::support::{CUSTOMER, Portal, normalize, page_text, session_cookie, set_cookie};
 
 /// The fixed parts of an English catalogue text (split at its placeholders) worth looking for.
 fn fragments(msg: Msg) -> Vec<String> {
@@ -206,6 +206,11 @@ async fn language_negotiation() {
             html[start..start + 2].to_owned()
         }
     };
+    let header = set_cookie(&portal.link(CUSTOMER, PortalPage::Overview, None).await).await;
+    assert!(
+        header.contains("SameSite=Lax") && !header.contains("Partitioned"),
+        "an account that allows no framing keeps Lax cookies: {header}"
+    );
     let plain = session_cookie(&portal.link(CUSTOMER, PortalPage::Overview, None).await).await;
     assert_eq!(
         lang_of(plain.clone(), Some("fr-CH, fr;q=0.9, en;q=0.5")).await,

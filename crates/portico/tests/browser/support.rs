@@ -112,19 +112,18 @@ impl Portal {
 
 /// Enters `link` with a plain HTTP client and returns the session cookie (`name=value`).
 pub async fn session_cookie(link: &str) -> String {
+    set_cookie(link).await.split(';').next().unwrap().to_owned()
+}
+
+/// Enters `link` with a plain HTTP client and returns the whole `Set-Cookie` header.
+pub async fn set_cookie(link: &str) -> String {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let entry = client.get(link).send().await.unwrap();
     assert_eq!(entry.status(), 303, "entering {link}");
-    entry.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
+    entry.headers()["set-cookie"].to_str().unwrap().to_owned()
 }
 
 /// The page's text as the user reads it, with no-break spaces kept as spaces.
