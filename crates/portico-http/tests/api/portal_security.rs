@@ -234,6 +234,23 @@ portico_testkit::backend_tests! {
         }
     }
 
+    async fn sec03_claims_of_another_account_signed_with_this_accounts_key_are_refused(app: Portal) {
+        let (forger, header, _) = forge_setup(&app).await;
+        // B's real session, its claims signed with A's key: the key's account decides.
+        let q = app.person(&app.b.key, "victim", "owner").await;
+        let (_, theirs) = app.issue(&app.b.key, &q.customer).await;
+        let claims = jwt_claims(&theirs);
+        assert_ne!(jwt_header(&theirs)["kid"], forger.kid);
+        open(&app, &forger.sign(&header, &claims)).await.expect_refused();
+        // Nor does naming A's account with B's customer and session get anywhere.
+        let mixed = with(&claims, "account", json!(app.a.account.to_string()));
+        open(&app, &forger.sign(&header, &mixed)).await.expect_refused();
+        let mixed = with(&mixed, "subdomain", json!("alpha"));
+        open(&app, &forger.sign(&header, &mixed)).await.expect_refused();
+        // B's own token still works.
+        app.enter(&theirs).await;
+    }
+
     async fn sec04_portal_token_as_api_bearer_and_api_key_as_portal_token_are_refused(app: Portal) {
         let p = app.person(&app.a.key, "cross", "owner").await;
         let (_, token) = app.issue(&app.a.key, &p.customer).await;
