@@ -149,6 +149,7 @@ catalogue! {
     InvoiceVoid { en: "Void", de: "Storniert", fr: "Annulée", es: "Anulada" }
     InvoiceUncollectible { en: "Uncollectible", de: "Uneinbringlich", fr: "Irrécouvrable", es: "Incobrable" }
     DownloadPdf { en: "Download PDF", de: "PDF herunterladen", fr: "Télécharger le PDF", es: "Descargar PDF" }
+    Pdf { en: "PDF", de: "PDF", fr: "PDF", es: "PDF" }
     DownloadInvoicePdf { en: "Download invoice {number} as PDF", de: "Rechnung {number} als PDF herunterladen", fr: "Télécharger la facture {number} en PDF", es: "Descargar la factura {number} en PDF" }
     ViewInvoice { en: "View invoice", de: "Rechnung ansehen", fr: "Voir la facture", es: "Ver factura" }
     PayNow { en: "Pay now", de: "Jetzt bezahlen", fr: "Payer maintenant", es: "Pagar ahora" }
@@ -335,6 +336,9 @@ mod tests {
         (Locale::Es, Msg::Total, "the Spanish word is total"),
         (Locale::Es, Msg::Subtotal, "the Spanish word is subtotal"),
         (Locale::Es, Msg::Plan, "the Spanish word is plan"),
+        (Locale::De, Msg::Pdf, "a file format's name"),
+        (Locale::Fr, Msg::Pdf, "a file format's name"),
+        (Locale::Es, Msg::Pdf, "a file format's name"),
     ];
 
     const TRANSLATED: [Locale; 3] = [Locale::De, Locale::Fr, Locale::Es];

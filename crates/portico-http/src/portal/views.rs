@@ -757,9 +757,10 @@ async fn invoices(cx: &Ctx<'_>, page: u32) -> Result<String, Denied> {
                 cx.money(inv.total, inv.currency),
                 invoice_badge(cx, inv.status),
                 format!(
-                    "<a class=\"pdf\" href=\"{}\" download aria-label=\"{}\">PDF</a>",
+                    "<a class=\"pdf\" href=\"{}\" download aria-label=\"{}\">{}</a>",
                     pdf_href(inv),
-                    cx.tf(Msg::DownloadInvoicePdf, &[("number", &inv.number)])
+                    cx.tf(Msg::DownloadInvoicePdf, &[("number", &inv.number)]),
+                    cx.t(Msg::Pdf)
                 ),
             ]
         })
