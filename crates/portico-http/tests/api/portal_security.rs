@@ -893,6 +893,32 @@ portico_testkit::backend_tests! {
         app.get(&native, "/api/v1/customers").await.expect(401);
         secrets.extend([native.clone(), rest.clone(), graphql.clone(), redirect_token, csrf, wrong]);
         secrets.extend([c1.value, c2.value, c3.value, c4.value]);
+        // An OAuth client: its secret by Basic and by form, its access token on the API.
+        let r = app
+            .post(k, "/api/v1/oauth-clients", json!({"name": "logs", "scopes": ["security:write"]}))
+            .await;
+        r.expect(201);
+        let (client_id, client_secret) = (r.id(), r.json["client_secret"].as_str().unwrap().to_owned());
+        let r = app
+            .send(
+                app.client
+                    .post(app.url("/oauth/token"))
+                    .basic_auth(&client_id, Some(&client_secret))
+                    .form(&[("grant_type", "client_credentials")]),
+            )
+            .await;
+        r.expect(200);
+        let access = r.json["access_token"].as_str().unwrap().to_owned();
+        app.send(app.client.post(app.url("/oauth/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id.as_str()),
+            ("client_secret", &format!("{client_secret}x")),
+        ]))
+        .await
+        .expect(401);
+        app.portal_session(&access, json!({"customer": p.customer})).await;
+        app.get(&format!("{access}x"), "/api/v1/customers").await.expect(401);
+        secrets.extend([client_secret, access]);
         // The secret part of every key, and the token signatures alone, must not show either.
         for s in [&app.a.key, &app.b.key] {
             secrets.push(s.rsplit('_').next().unwrap().to_owned());
