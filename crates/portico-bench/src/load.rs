@@ -44,6 +44,7 @@ pub fn percentile(sorted: &[u32], p: f64) -> u32 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+#[derive(Clone, Copy)]
 pub struct Load {
     pub addr: SocketAddr,
     pub connections: usize,

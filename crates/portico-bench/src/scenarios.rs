@@ -300,8 +300,16 @@ async fn parallel(
     Ok(all.into_iter().map(|(_, r)| r).collect())
 }
 
-/// Measures one scenario: resets the server's peak RSS, runs the load, reads the peak.
+/// Measures one scenario: warms up (unless the requests are single-use), resets the server's
+/// peak RSS, runs the load, reads the peak.
 async fn measure(name: &str, pid: u32, load: &Load, make: MakeRequest) -> Result<Row> {
+    if !name.contains("single-use") {
+        let warm_up = Load {
+            duration: (load.duration / 5).min(Duration::from_secs(1)),
+            ..*load
+        };
+        load::run(&warm_up, make.clone()).await?;
+    }
     let reset = reset_peak(pid);
     let stats: Stats = load::run(load, make).await?;
     let peak_kib = proc_kib(pid, "VmHWM");
@@ -482,7 +490,7 @@ async fn run_backend_on(
     };
     rows.push(
         measure(
-            "1. REST issuance (0 sessions stored at start)",
+            "1. REST issuance (fresh store)",
             pid,
             &load(u64::MAX, 200),
             issue_rest.clone(),
