@@ -28,6 +28,26 @@ enum Command {
     },
     /// Run every scenario against `portico serve` on each backend and print the tables.
     Run(scenarios::RunArgs),
+    /// Drive one request shape at a running server (for profiling it) and print the numbers.
+    Load {
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long, default_value = "GET")]
+        method: String,
+        #[arg(long)]
+        path: String,
+        /// `Name: value`, repeatable.
+        #[arg(long)]
+        header: Vec<String>,
+        #[arg(long)]
+        body: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        expect: u16,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
 }
 
 fn main() -> Result<()> {
@@ -39,6 +59,43 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Bare { listen } => runtime.block_on(bare(listen)),
         Command::Run(args) => runtime.block_on(scenarios::run(args)),
+        Command::Load {
+            addr,
+            method,
+            path,
+            header,
+            body,
+            expect,
+            connections,
+            seconds,
+        } => {
+            let headers: Vec<(&str, &str)> = header
+                .iter()
+                .filter_map(|h| h.split_once(':'))
+                .map(|(n, v)| (n.trim(), v.trim()))
+                .collect();
+            let req = http::request(&method, &path, &headers, body.as_deref());
+            let load = load::Load {
+                addr,
+                connections,
+                duration: std::time::Duration::from_secs_f64(seconds),
+                max_requests: u64::MAX,
+                expect_status: expect,
+            };
+            let stats = runtime.block_on(load::run(
+                &load,
+                std::sync::Arc::new(move |_, _| Some(req.clone())),
+            ))?;
+            println!(
+                "{:.0} req/s  p50 {:.2} ms  p99 {:.2} ms  {} requests, {} unexpected",
+                stats.rate(),
+                stats.percentile_ms(50.0),
+                stats.percentile_ms(99.0),
+                stats.requests,
+                stats.unexpected
+            );
+            Ok(())
+        }
     }
 }
 

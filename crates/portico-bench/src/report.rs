@@ -195,6 +195,19 @@ pub fn markdown(meta: &Meta, reports: &[BackendReport]) -> String {
         meta.connections,
         meta.seconds,
     );
+    let busy = |load: &str| {
+        load.split_whitespace()
+            .next()
+            .and_then(|l| l.parse::<f64>().ok())
+            .is_some_and(|l| l > meta.cores as f64)
+    };
+    if busy(&meta.load_before) || busy(&meta.load_after) {
+        out.push_str(
+            "**The machine was busy** (load average above the core count: other work competed \
+             with the server and the load generator), so absolute numbers are low and noisy; the \
+             ratios, measured minutes apart in the same run, are the better guide.\n\n",
+        );
+    }
     for r in reports {
         out.push_str(&table(r));
         out.push('\n');
