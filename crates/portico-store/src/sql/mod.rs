@@ -108,7 +108,8 @@ impl SqlStore {
                 // in-memory database exists once per connection, so it gets exactly one.
                 let options = AnyPoolOptions::new()
                     .max_connections(if memory { 1 } else { 4 })
-                    .acquire_timeout(Duration::from_secs(30));
+                    .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire(false);
                 let options = if memory {
                     options.idle_timeout(None).max_lifetime(None)
                 } else {
@@ -120,8 +121,11 @@ impl SqlStore {
             // only queue inside PostgreSQL instead of in the pool.
             Backend::Postgres => AnyPoolOptions::new()
                 .max_connections(10)
-                .acquire_timeout(Duration::from_secs(30)),
+                .acquire_timeout(Duration::from_secs(30))
+                .test_before_acquire(false),
         };
+        // No ping before each checkout: it is a round trip on every query, and a connection that
+        // broke fails its next query, which the caller sees as an error like any other.
         let url = match backend {
             Backend::Sqlite => sqlite_url_creating_file(url),
             Backend::Postgres => Cow::Borrowed(url),
