@@ -234,7 +234,8 @@ async fn redirect_exchange(
         }
         let portal_session = s.store.portal_session(&account.id, &session_id).await?;
         if !portal_session.is_live(s.clock.now()) {
-            return Err(Denied::BadLink(Some(Box::new(account))));
+            let return_url = portal_session.return_url.clone();
+            return Err(Denied::LinkExpired(Box::new((account, return_url))));
         }
         start(&s, &account, &portal_session, portal_session.page.path()).await
     }

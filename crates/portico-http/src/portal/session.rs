@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portico_auth::portal_token::Unverified;
+use portico_auth::portal_token::{TokenError, Unverified};
 use portico_auth::session::{self, CookieSpec, CsrfSecret, SessionTimes};
 use portico_core::model::{Account, Customer, CustomerRef, PortalSession, Role};
 use portico_core::{ContactId, Timestamp};
@@ -23,6 +23,9 @@ pub enum Denied {
     BadLink(Option<Box<Account>>),
     /// No session, or it is over.
     NoSession(Option<Box<(Account, Option<String>)>>),
+    /// The link was good but has expired, or the vendor revoked its session; with the
+    /// session's own return link when it is known.
+    LinkExpired(Box<(Account, Option<String>)>),
     TooManyRequests(u64),
     Failed(ApiError),
 }
@@ -59,6 +62,13 @@ impl Denied {
                 Msg::LinkInvalidBody,
                 account.as_deref(),
                 None,
+            ),
+            Denied::LinkExpired(ctx) => page(
+                StatusCode::UNAUTHORIZED,
+                Msg::LinkExpiredTitle,
+                Msg::LinkExpiredBody,
+                Some(&ctx.0),
+                ctx.1.as_deref(),
             ),
             Denied::NoSession(ctx) => page(
                 StatusCode::UNAUTHORIZED,
@@ -100,6 +110,7 @@ impl Denied {
         match self {
             Denied::BadLink(a) => a.as_deref(),
             Denied::NoSession(ctx) => ctx.as_deref().map(|(a, _)| a),
+            Denied::LinkExpired(ctx) => Some(&ctx.0),
             _ => None,
         }
     }
@@ -148,7 +159,10 @@ pub async fn verify_portal_token(
     let iss = portal_origin(&state.public_url, &account.subdomain);
     let claims = unverified.verify(&key, &iss, now).map_err(|e| {
         tracing::info!(reason = ?e, "refused a portal token");
-        Denied::BadLink(Some(Box::new(account.clone())))
+        match e {
+            TokenError::Expired => Denied::LinkExpired(Box::new((account.clone(), None))),
+            _ => Denied::BadLink(Some(Box::new(account.clone()))),
+        }
     })?;
     if !host_matches(state, &account, headers) {
         return Err(Denied::BadLink(None));
@@ -159,7 +173,8 @@ pub async fn verify_portal_token(
         Err(e) => return Err(e.into()),
     };
     if !session.is_live(now) {
-        return Err(Denied::BadLink(Some(Box::new(account))));
+        let return_url = session.return_url.clone();
+        return Err(Denied::LinkExpired(Box::new((account, return_url))));
     }
     Ok((account, session))
 }

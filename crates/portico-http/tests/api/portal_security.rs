@@ -763,11 +763,21 @@ portico_testkit::backend_tests! {
         r.expect(401);
         assert!(r.text.contains("https://app.vendor.example/billing?from=portal")
             || r.text.contains("https://app.vendor.example/billing?from&#61;portal"), "{}", r.text);
-        // The account's return link on a link that no longer works.
+        // The revoked link itself says it has expired and leads back by the session's link.
+        let r = open(&app, &token).await;
+        r.expect_refused();
+        assert!(r.text.contains("This link has expired"), "{}", r.text);
+        assert!(r.text.contains("billing?from"), "{}", r.text);
+        // The account's return link on a link whose token has expired.
         app.clock.advance_secs(61);
         let r = open(&app, &token).await;
         r.expect_refused();
+        assert!(r.text.contains("This link has expired"), "{}", r.text);
         assert!(r.text.contains(default_back), "{}", r.text);
+        // A forged or mangled link is not "expired": it is not valid.
+        let r = open(&app, &format!("{token}x")).await;
+        r.expect_refused();
+        assert!(r.text.contains("This link is not valid"), "{}", r.text);
     }
 
     async fn mangled_portal_links_get_the_friendly_page(app: Portal) {
