@@ -167,6 +167,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .create_account(&subdomain, &name, now)
                 .await
                 .context("cannot create the account")?;
+            // The account's first signing key, so that its first portal link costs nothing extra.
+            let state = server::app_state(&config, store.clone())?;
+            state
+                .keys
+                .current(store.as_ref(), &account.id, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot create the account's signing key: {e}"))?;
             println!("{}", account.id);
             Ok(())
         }
