@@ -73,3 +73,18 @@ pub struct OAuthTokenRecord {
     pub scopes: ApiScopes,
     pub expires_at: Timestamp,
 }
+
+/// How many expired records of each kind one [`crate::Store::purge_expired`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeCounts {
+    pub redirect_tokens: u64,
+    pub browser_sessions: u64,
+    pub oauth_tokens: u64,
+    pub idempotency_keys: u64,
+}
+
+impl PurgeCounts {
+    pub fn total(&self) -> u64 {
+        self.redirect_tokens + self.browser_sessions + self.oauth_tokens + self.idempotency_keys
+    }
+}

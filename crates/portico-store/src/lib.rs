@@ -476,4 +476,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Forgets a claim whose request failed on the server side, so that a retry may run.
     async fn idempotency_abandon(&self, account: &AccountId, key: &str) -> StoreResult<()>;
+
+    // Housekeeping.
+    /// Deletes, across every account, the records that can no longer be used, so that tables do
+    /// not grow forever. A day of grace keeps recent ones for support questions. Deleted are:
+    /// redirect tokens whose `expires_at` is more than a day before `now`, used or not; browser
+    /// sessions that ended, or whose portal session expired, more than a day before `now`, and
+    /// those not seen for more than 30 days; OAuth tokens that expired more than a day before
+    /// `now`; idempotency keys created more than 24 hours before `now`. A record exactly at a
+    /// threshold stays. Portal sessions themselves are kept: they are the vendor's audit trail.
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<PurgeCounts>;
 }

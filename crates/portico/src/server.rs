@@ -115,13 +115,44 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(listen = %config.listen, public_url = %config.public_url, backend = store.backend(), "serving");
+    let janitor = tokio::spawn(purge_expired_forever(store.clone()));
     let state = app_state(&config, store)?;
     let app =
         portico_http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")
+        .await;
+    janitor.abort();
+    served.context("server failed")
+}
+
+/// How often expired tokens, sessions and idempotency keys are deleted.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Deletes expired records at start and then every [`PURGE_EVERY`], until aborted. A failed
+/// round is logged and retried at the next tick: a full table is no reason to stop serving.
+async fn purge_expired_forever(store: Arc<dyn Store>) {
+    let mut ticks = tokio::time::interval(PURGE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        // The first tick completes at once.
+        ticks.tick().await;
+        match store.purge_expired(now()).await {
+            Ok(counts) if counts.total() > 0 => tracing::info!(
+                redirect_tokens = counts.redirect_tokens,
+                browser_sessions = counts.browser_sessions,
+                oauth_tokens = counts.oauth_tokens,
+                idempotency_keys = counts.idempotency_keys,
+                "purged expired records"
+            ),
+            Ok(_) => {}
+            // The alternate anyhow form shows the cause chain (the sqlx error) too.
+            Err(e) => tracing::warn!(
+                error = format!("{:#}", anyhow::Error::new(e)),
+                "purging expired records failed"
+            ),
+        }
+    }
 }
 
 async fn shutdown_signal() {

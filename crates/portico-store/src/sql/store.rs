@@ -20,8 +20,8 @@ use super::rows::{self, CONTACTS, CUSTOMERS, RowExt, Table, Value, params, query
 use super::{Backend, SqlStore, entropy, write_error};
 use crate::{
     ApiKeyCredential, BrowserSessionView, IdempotencyBegin, InvoiceFilter, NewBrowserSession,
-    OAuthClientCredential, OAuthTokenRecord, PortalSessionFilter, SigningKeyRecord, Store,
-    StoreError, StoreResult, SubscriptionFilter, TransactionFilter,
+    OAuthClientCredential, OAuthTokenRecord, PortalSessionFilter, PurgeCounts, SigningKeyRecord,
+    Store, StoreError, StoreResult, SubscriptionFilter, TransactionFilter,
 };
 
 type Decode<T> = fn(&AnyRow) -> StoreResult<T>;
@@ -2348,6 +2348,53 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    // --- housekeeping ---
+
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<PurgeCounts> {
+        const DAY_SECS: i64 = 24 * 60 * 60;
+        let grace = now.minus_secs(DAY_SECS);
+        let unseen = now.minus_secs(30 * DAY_SECS);
+        // Separate statements, not one transaction: each is atomic by itself and none depends on
+        // another, and a long transaction would hold SQLite's write lock against live requests.
+        let redirect_tokens = query(
+            "DELETE FROM redirect_tokens WHERE expires_at < $1",
+            params![grace],
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let browser_sessions = query(
+            "DELETE FROM browser_sessions WHERE ended_at < $1 OR last_seen_at < $2 \
+             OR EXISTS (SELECT 1 FROM portal_sessions p \
+             WHERE p.account_id = browser_sessions.account_id \
+             AND p.id = browser_sessions.portal_session_id AND p.expires_at < $1)",
+            params![grace, unseen],
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let oauth_tokens = query(
+            "DELETE FROM oauth_tokens WHERE expires_at < $1",
+            params![grace],
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let idempotency_keys = query(
+            "DELETE FROM idempotency_keys WHERE created_at < $1",
+            params![grace],
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(PurgeCounts {
+            redirect_tokens,
+            browser_sessions,
+            oauth_tokens,
+            idempotency_keys,
+        })
     }
 }
 
