@@ -414,7 +414,7 @@ backend_tests! {
             .fetch_one(&mut raw)
             .await
             .unwrap();
-        assert_eq!(applied, 2, "0001_init and 0002_portal_access");
+        assert_eq!(applied, 3, "0001_init, 0002_portal_access and 0003_purge_indexes");
         let checksum: Vec<u8> = sqlx::query_scalar("SELECT checksum FROM _sqlx_migrations WHERE version = 1")
             .fetch_one(&mut raw)
             .await

@@ -57,6 +57,11 @@ impl Backend {
                     "portal access",
                     include_str!("../../migrations/sqlite/0002_portal_access.sql"),
                 ),
+                (
+                    3,
+                    "purge indexes",
+                    include_str!("../../migrations/sqlite/0003_purge_indexes.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -68,6 +73,11 @@ impl Backend {
                     2,
                     "portal access",
                     include_str!("../../migrations/postgres/0002_portal_access.sql"),
+                ),
+                (
+                    3,
+                    "purge indexes",
+                    include_str!("../../migrations/postgres/0003_purge_indexes.sql"),
                 ),
             ],
         }
