@@ -25,6 +25,8 @@ use crate::{
 };
 
 type Decode<T> = fn(&AnyRow) -> StoreResult<T>;
+/// A record's column values in its table's update order.
+type Encode<T> = fn(&T) -> Vec<Value>;
 
 /// Ids as the text they are stored as, for cursors.
 trait AsId {
@@ -325,6 +327,46 @@ impl SqlStore {
     }
 
     /// A page of `table` in `account`, newest first, with `column = value` filters.
+    /// Reads a row under the write lock, changes it, and writes it back, in one transaction.
+    async fn update_row<T>(
+        &self,
+        account: &AccountId,
+        id: &str,
+        (table, kind, decode, encode): (&Table, &'static str, Decode<T>, Encode<T>),
+        change: impl FnOnce(T) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut tx = self.write_tx().await?;
+        let current = find(&mut tx, table, account, id, self.for_update(), decode)
+            .await?
+            .ok_or_else(|| StoreError::not_found(kind, id))?;
+        let updated = change(current)?;
+        save(&mut tx, table, account, encode(&updated)).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Deletes a row unless rows of `(table, column)` refer to it (`Conflict` with `in_use`).
+    async fn delete_unreferenced<T>(
+        &self,
+        account: &AccountId,
+        id: &str,
+        (table, kind, decode): (&Table, &'static str, Decode<T>),
+        (referrers, column): (&str, &str),
+        in_use: String,
+    ) -> StoreResult<T> {
+        let mut tx = self.write_tx().await?;
+        let row = find(&mut tx, table, account, id, self.for_update(), decode)
+            .await?
+            .ok_or_else(|| StoreError::not_found(kind, id))?;
+        if exists(&mut tx, referrers, account, column, id.into()).await? {
+            return Err(StoreError::Conflict(in_use));
+        }
+        // The foreign key still refuses a referrer that was added in the meantime.
+        hard_delete(&mut tx, table, account, id, || in_use).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
     async fn list<T>(
         &self,
         table: &Table,
@@ -867,49 +909,26 @@ impl Store for SqlStore {
         patch: ProductPatch,
         now: Timestamp,
     ) -> StoreResult<Product> {
-        let mut tx = self.write_tx().await?;
-        let current = find(
-            &mut tx,
+        let product = (
             &rows::PRODUCTS,
-            account,
-            id.as_str(),
-            self.for_update(),
-            rows::product,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("product", id))?;
-        let updated = patch.apply(current, now)?;
-        save(
-            &mut tx,
-            &rows::PRODUCTS,
-            account,
-            rows::product_values(&updated),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(updated)
+            "product",
+            rows::product as Decode<Product>,
+            rows::product_values as Encode<Product>,
+        );
+        self.update_row(account, id.as_str(), product, |p| Ok(patch.apply(p, now)?))
+            .await
     }
 
     async fn delete_product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product> {
-        let mut tx = self.write_tx().await?;
-        let product = find(
-            &mut tx,
-            &rows::PRODUCTS,
+        let in_use = format!("product {id} has plans; archive it (active: false) instead");
+        self.delete_unreferenced(
             account,
             id.as_str(),
-            self.for_update(),
-            rows::product,
+            (&rows::PRODUCTS, "product", rows::product),
+            ("plans", "product_id"),
+            in_use,
         )
-        .await?
-        .ok_or_else(|| StoreError::not_found("product", id))?;
-        let in_use = || format!("product {id} has plans; archive it (active: false) instead");
-        if exists(&mut tx, "plans", account, "product_id", id.into()).await? {
-            return Err(StoreError::Conflict(in_use()));
-        }
-        // The foreign key still refuses a plan that was added in the meantime.
-        hard_delete(&mut tx, &rows::PRODUCTS, account, id.as_str(), in_use).await?;
-        tx.commit().await?;
-        Ok(product)
+        .await
     }
 
     async fn create_plan(
@@ -999,42 +1018,26 @@ impl Store for SqlStore {
         patch: PlanPatch,
         now: Timestamp,
     ) -> StoreResult<Plan> {
-        let mut tx = self.write_tx().await?;
-        let current = find(
-            &mut tx,
+        let plan = (
             &rows::PLANS,
-            account,
-            id.as_str(),
-            self.for_update(),
-            rows::plan,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("plan", id))?;
-        let updated = patch.apply(current, now)?;
-        save(&mut tx, &rows::PLANS, account, rows::plan_values(&updated)).await?;
-        tx.commit().await?;
-        Ok(updated)
+            "plan",
+            rows::plan as Decode<Plan>,
+            rows::plan_values as Encode<Plan>,
+        );
+        self.update_row(account, id.as_str(), plan, |p| Ok(patch.apply(p, now)?))
+            .await
     }
 
     async fn delete_plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan> {
-        let mut tx = self.write_tx().await?;
-        let plan = find(
-            &mut tx,
-            &rows::PLANS,
+        let in_use = format!("plan {id} has subscriptions; archive it (active: false) instead");
+        self.delete_unreferenced(
             account,
             id.as_str(),
-            self.for_update(),
-            rows::plan,
+            (&rows::PLANS, "plan", rows::plan),
+            ("subscriptions", "plan_id"),
+            in_use,
         )
-        .await?
-        .ok_or_else(|| StoreError::not_found("plan", id))?;
-        let in_use = || format!("plan {id} has subscriptions; archive it (active: false) instead");
-        if exists(&mut tx, "subscriptions", account, "plan_id", id.into()).await? {
-            return Err(StoreError::Conflict(in_use()));
-        }
-        hard_delete(&mut tx, &rows::PLANS, account, id.as_str(), in_use).await?;
-        tx.commit().await?;
-        Ok(plan)
+        .await
     }
 
     // --- subscriptions ---
