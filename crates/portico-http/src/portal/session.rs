@@ -283,12 +283,7 @@ impl Visit {
     }
 
     pub fn vendor_name(&self) -> &str {
-        self.account
-            .settings
-            .branding
-            .display_name
-            .as_deref()
-            .unwrap_or(&self.account.name)
+        super::page::vendor_name(&self.account)
     }
 }
 

@@ -325,7 +325,7 @@ pub(super) fn api_key_values(key: &ApiKey, secret_sha256: &[u8; 32]) -> Vec<Valu
         &key.id,
         key.name.as_str(),
         key.scopes.to_text(),
-        hex::encode(secret_sha256),
+        hash_text(secret_sha256),
         key.created_at,
         key.last_used_at,
         key.expires_at,
