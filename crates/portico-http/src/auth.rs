@@ -95,8 +95,8 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::Unauthorized(message.to_owned())
 }
 
-/// Middleware: authenticates every request on the routes it wraps; nothing is cached, so the
-/// secret is checked against the store on each request.
+/// Middleware: authenticates every request on the routes it wraps. The secret is checked against
+/// the stored hash on each request; only the lookup of the key's record may come from the cache.
 pub async fn authenticate(
     State(state): State<AppState>,
     mut req: Request,
@@ -132,8 +132,10 @@ fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {
     }
 }
 
-/// Checks one bearer token by its kind.
+/// Checks one bearer token by its kind. This is the request's first read, so it first brings
+/// the store's cache up to date with every change committed before the request arrived.
 pub async fn authenticate_bearer(state: &AppState, token: &str) -> ApiResult<VendorAuth> {
+    state.store.sync().await?;
     if token.starts_with(api_key::PREFIX) {
         return authenticate_api_key(state, token).await;
     }

@@ -1,10 +1,10 @@
 //! The accounts' signing keys as the server uses them: the current key of each account, opened
-//! with the master key and cached for issuance; lookups by `kid` for verification; rotation.
+//! with the master key; lookups by `kid` for verification; rotation.
 //!
-//! The cache only holds which key signs new tokens. A node that still signs with a key another
-//! node has just retired issues tokens that verify all the same (retired keys keep verifying), so
-//! nothing in this cache is needed for correctness elsewhere. Verification is never cached: a
-//! revoked key stops verifying on every node at once.
+//! Which key is current, and whether a key still verifies, is read from the store on every use
+//! (its cache is kept correct across nodes by the change log), so a rotation or revocation on one
+//! node holds on every node from the next request. Only the opened private keys are kept here:
+//! a key's material never changes, so holding it needs no invalidation.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,12 +15,9 @@ use portico_store::{SigningKeyRecord, Store, StoreError};
 
 use crate::error::{ApiError, ApiResult};
 
-/// How long a node keeps signing with the key it loaded before looking again.
-const CURRENT_KEY_TTL_MS: i64 = 60_000;
-
 pub struct SigningKeys {
     master: MasterKey,
-    current: Mutex<HashMap<AccountId, (Arc<SigningKey>, Timestamp)>>,
+    opened: Mutex<HashMap<SigningKeyId, Arc<SigningKey>>>,
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -46,20 +43,7 @@ impl SigningKeys {
     pub fn new(master: MasterKey) -> Self {
         Self {
             master,
-            current: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn cached(&self, account: &AccountId, now: Timestamp) -> Option<Arc<SigningKey>> {
-        let cache = self.current.lock().ok()?;
-        let (key, loaded_at) = cache.get(account)?;
-        (now.as_millis() - loaded_at.as_millis() < CURRENT_KEY_TTL_MS && key.can_sign(now))
-            .then(|| key.clone())
-    }
-
-    fn remember(&self, account: &AccountId, key: Arc<SigningKey>, now: Timestamp) {
-        if let Ok(mut cache) = self.current.lock() {
-            cache.insert(account.clone(), (key, now));
+            opened: Mutex::new(HashMap::new()),
         }
     }
 
@@ -70,18 +54,24 @@ impl SigningKeys {
         account: &AccountId,
         now: Timestamp,
     ) -> ApiResult<Arc<SigningKey>> {
-        if let Some(key) = self.cached(account, now) {
-            return Ok(key);
-        }
         let records = store.signing_keys(account).await?;
         let usable = records
             .iter()
             .find(|r| r.retired_at.is_none() && r.revoked_at.is_none());
-        let key = match usable {
-            Some(record) => Arc::new(self.open(record)?),
-            None => Arc::new(self.create(store, account, now).await?),
-        };
-        self.remember(account, key.clone(), now);
+        match usable {
+            Some(record) => self.opened(record),
+            None => Ok(Arc::new(self.create(store, account, now).await?)),
+        }
+    }
+
+    /// The private key of a record, opened once.
+    fn opened(&self, record: &SigningKeyRecord) -> ApiResult<Arc<SigningKey>> {
+        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(key) = opened.get(&record.id) {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(self.open(record)?);
+        opened.insert(record.id.clone(), key.clone());
         Ok(key)
     }
 
@@ -95,7 +85,6 @@ impl SigningKeys {
     ) -> ApiResult<Arc<SigningKey>> {
         let key = Arc::new(self.create(store, account, now).await?);
         store.retire_signing_keys(account, &key.id, now).await?;
-        self.remember(account, key.clone(), now);
         Ok(key)
     }
 
@@ -108,13 +97,10 @@ impl SigningKeys {
         now: Timestamp,
     ) -> ApiResult<()> {
         store.revoke_signing_key(account, id, now).await?;
-        if let Ok(mut cache) = self.current.lock() {
-            cache.retain(|_, (key, _)| key.id != *id);
-        }
         Ok(())
     }
 
-    /// The public key a token's `kid` names, read fresh from the store.
+    /// The public key a token's `kid` names, as the store has it now.
     pub async fn verifying(
         &self,
         store: &dyn Store,

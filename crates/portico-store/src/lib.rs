@@ -2,6 +2,7 @@
 //! (SQLite, the embedded default, and PostgreSQL), each with its own append-only migrations.
 
 mod access;
+pub mod cache;
 mod error;
 pub mod sql;
 
@@ -65,6 +66,10 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
+    /// Brings this node's read cache up to date with every change committed, on any node,
+    /// before the call. A request awaits it once before its first read; reads are then as
+    /// fresh as if they had all gone to the database when the request arrived.
+    async fn sync(&self) -> StoreResult<()>;
 
     // Accounts and API keys.
     async fn create_account(

@@ -1,12 +1,15 @@
 //! The SQL backends. Both speak the same statements (portable SQL with `$n` parameters, times as
 //! unix milliseconds, money as BIGINT); each has its own migrations.
 
+mod changes;
 mod rows;
 mod store;
+mod writer;
 
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyConnection;
@@ -14,7 +17,10 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Transaction};
 
+use crate::cache::Cache;
 use crate::{StoreError, StoreResult};
+use changes::{Syncer, WriteTx};
+use writer::Writer;
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +68,11 @@ impl Backend {
                     "purge indexes",
                     include_str!("../../migrations/sqlite/0003_purge_indexes.sql"),
                 ),
+                (
+                    4,
+                    "changes",
+                    include_str!("../../migrations/sqlite/0004_changes.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -79,16 +90,24 @@ impl Backend {
                     "purge indexes",
                     include_str!("../../migrations/postgres/0003_purge_indexes.sql"),
                 ),
+                (
+                    4,
+                    "changes",
+                    include_str!("../../migrations/postgres/0004_changes.sql"),
+                ),
             ],
         }
     }
 }
 
-/// A store on SQLite or PostgreSQL.
+/// A store on SQLite or PostgreSQL, with its read cache and its group-commit writer.
 #[derive(Clone)]
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    cache: Arc<Cache>,
+    syncer: Arc<Syncer>,
+    writer: Arc<Writer>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -141,7 +160,14 @@ impl SqlStore {
             Backend::Postgres => Cow::Borrowed(url),
         };
         let pool = options.connect(&url).await?;
-        Ok(SqlStore { pool, backend })
+        let cache = Arc::new(Cache::default());
+        Ok(SqlStore {
+            syncer: Syncer::new(pool.clone(), cache.clone()),
+            writer: Arc::new(Writer::new(pool.clone(), backend, cache.clone())),
+            pool,
+            backend,
+            cache,
+        })
     }
 
     /// Which database this store runs on.
@@ -175,11 +201,8 @@ impl SqlStore {
     /// latest data, which makes every read-modify-write safe from lost updates.
     /// PostgreSQL: a plain READ COMMITTED transaction; the rows it will change are locked with
     /// `SELECT … FOR UPDATE` (see [`SqlStore::for_update`]).
-    async fn write_tx(&self) -> StoreResult<Transaction<'static, Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+    async fn write_tx(&self) -> StoreResult<WriteTx> {
+        begin_write(&self.pool, self.backend, &self.cache).await
     }
 
     /// The suffix that locks the rows a `SELECT` reads until the transaction ends. SQLite has no
@@ -190,6 +213,15 @@ impl SqlStore {
             Backend::Postgres => " FOR UPDATE",
         }
     }
+}
+
+/// See [`SqlStore::write_tx`].
+async fn begin_write(pool: &AnyPool, backend: Backend, cache: &Arc<Cache>) -> StoreResult<WriteTx> {
+    let tx: Transaction<'static, Any> = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    };
+    Ok(WriteTx::new(tx, cache.clone()))
 }
 
 /// Per-connection settings that SQLite does not keep in the file.

@@ -16,8 +16,14 @@ use portico_core::*;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
+use std::future::Future;
+use std::time::Duration;
+
+use super::changes::WriteTx;
 use super::rows::{self, CONTACTS, CUSTOMERS, RowExt, Table, Value, params, query};
+use super::writer::{WriteOp, Written};
 use super::{Backend, SqlStore, entropy, write_error};
+use crate::cache::{Change, Key};
 use crate::{
     ApiKeyCredential, BrowserSessionView, IdempotencyBegin, InvoiceFilter, NewBrowserSession,
     OAuthClientCredential, OAuthTokenRecord, PortalSessionFilter, PurgeCounts, SigningKeyRecord,
@@ -251,7 +257,53 @@ async fn clear_default_payment_method(
     Ok(())
 }
 
+/// How long a cached value may serve at most, changes aside: a bound on what a missed change
+/// could cost, not what keeps the cache correct (the change log does that).
+const CACHE_TTL: Duration = Duration::from_secs(60);
+/// Browser sessions keep their last-seen time in the cache; another node's newer one reaches
+/// this node within this long, so idle timeouts count from at most this much too early.
+const BROWSER_SESSION_TTL: Duration = Duration::from_secs(10);
+
+fn customer_ref_key(account: &AccountId, customer: &CustomerRef) -> String {
+    match customer {
+        CustomerRef::Id(id) => format!("{account}/id:{id}"),
+        CustomerRef::Alias(alias) => format!("{account}/alias:{alias}"),
+    }
+}
+
+/// The customer a list filter names by id (what the portal asks); lists filtered otherwise are
+/// not cached, since their scope is only known after reading.
+fn cached_customer(customer: Option<&CustomerRef>) -> Option<&CustomerId> {
+    match customer {
+        Some(CustomerRef::Id(id)) => Some(id),
+        _ => None,
+    }
+}
+
+fn page_key<I: AsId>(page: &PageRequest<I>) -> String {
+    format!("{}/{}", cursor(page).unwrap_or(""), page.limit)
+}
+
 impl SqlStore {
+    /// The value under `key` from the cache, or `load`ed and kept under the scope `scope` names.
+    /// Errors (not found included) are never kept.
+    async fn cached<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: Key,
+        ttl: Duration,
+        scope: impl FnOnce(&T) -> Change,
+        load: impl Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
+        if let Some(value) = self.cache.get::<T>(&key) {
+            return Ok(value);
+        }
+        let token = self.cache.fill_token();
+        let value = load.await?;
+        self.cache
+            .put(token, key, scope(&value), ttl, value.clone());
+        Ok(value)
+    }
+
     /// The customer a request body names (`"customer": "cus_…"` or an alias), locked for the
     /// rest of the transaction; a missing one is the body's fault, hence `Invalid`.
     async fn body_customer(
@@ -341,6 +393,8 @@ impl SqlStore {
             .ok_or_else(|| StoreError::not_found(kind, id))?;
         let updated = change(current)?;
         save(&mut tx, table, account, encode(&updated)).await?;
+        // Products and plans: the catalogue shows on every customer's pages.
+        tx.account_changed(account);
         tx.commit().await?;
         Ok(updated)
     }
@@ -363,6 +417,7 @@ impl SqlStore {
         }
         // The foreign key still refuses a referrer that was added in the meantime.
         hard_delete(&mut tx, table, account, id, || in_use).await?;
+        tx.account_changed(account);
         tx.commit().await?;
         Ok(row)
     }
@@ -420,6 +475,10 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn sync(&self) -> StoreResult<()> {
+        self.syncer.sync().await
+    }
+
     // --- accounts and API keys ---
 
     async fn create_account(
@@ -459,23 +518,33 @@ impl Store for SqlStore {
     }
 
     async fn account(&self, id: &AccountId) -> StoreResult<Account> {
-        let sql = format!("{} WHERE id = $1", rows::ACCOUNTS.select());
-        query(&sql, params![id])
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| rows::account(&row))
-            .transpose()?
-            .ok_or_else(|| StoreError::not_found("account", id))
+        let load = async {
+            let sql = format!("{} WHERE id = $1", rows::ACCOUNTS.select());
+            query(&sql, params![id])
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| rows::account(&row))
+                .transpose()?
+                .ok_or_else(|| StoreError::not_found("account", id))
+        };
+        let key = ("account", id.to_string());
+        self.cached(key, CACHE_TTL, |a: &Account| Change::account(&a.id), load)
+            .await
     }
 
     async fn account_by_subdomain(&self, subdomain: &str) -> StoreResult<Account> {
-        let sql = format!("{} WHERE subdomain = $1", rows::ACCOUNTS.select());
-        query(&sql, params![subdomain])
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| rows::account(&row))
-            .transpose()?
-            .ok_or_else(|| StoreError::not_found("account", subdomain))
+        let load = async {
+            let sql = format!("{} WHERE subdomain = $1", rows::ACCOUNTS.select());
+            query(&sql, params![subdomain])
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| rows::account(&row))
+                .transpose()?
+                .ok_or_else(|| StoreError::not_found("account", subdomain))
+        };
+        let key = ("account_by_subdomain", subdomain.to_owned());
+        self.cached(key, CACHE_TTL, |a: &Account| Change::account(&a.id), load)
+            .await
     }
 
     async fn update_portal_settings(
@@ -490,12 +559,16 @@ impl Store for SqlStore {
             "UPDATE accounts SET settings = $2, updated_at = $3 WHERE id = $1 RETURNING {}",
             rows::ACCOUNTS.columns()
         );
-        query(&sql, params![id, rows::settings_json(&settings)?, now])
-            .fetch_optional(&self.pool)
+        let mut tx = self.write_tx().await?;
+        let account = query(&sql, params![id, rows::settings_json(&settings)?, now])
+            .fetch_optional(&mut *tx)
             .await?
             .map(|row| rows::account(&row))
             .transpose()?
-            .ok_or_else(|| StoreError::not_found("account", id))
+            .ok_or_else(|| StoreError::not_found("account", id))?;
+        tx.account_changed(id);
+        tx.commit().await?;
+        Ok(account)
     }
 
     async fn create_api_key(
@@ -530,16 +603,21 @@ impl Store for SqlStore {
 
     async fn api_key_credential(&self, id: &ApiKeyId) -> StoreResult<ApiKeyCredential> {
         // Unscoped on purpose: the key id is how the credential names its account.
-        let sql = format!(
-            "SELECT account_id, {} FROM api_keys WHERE id = $1",
-            rows::API_KEYS.columns()
-        );
-        query(&sql, params![id])
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| rows::api_key_credential(&row))
-            .transpose()?
-            .ok_or_else(|| StoreError::not_found("API key", id))
+        let load = async {
+            let sql = format!(
+                "SELECT account_id, {} FROM api_keys WHERE id = $1",
+                rows::API_KEYS.columns()
+            );
+            query(&sql, params![id])
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| rows::api_key_credential(&row))
+                .transpose()?
+                .ok_or_else(|| StoreError::not_found("API key", id))
+        };
+        let scope = |c: &ApiKeyCredential| Change::account(&c.account);
+        self.cached(("api_key", id.to_string()), CACHE_TTL, scope, load)
+            .await
     }
 
     async fn list_api_keys(
@@ -570,12 +648,16 @@ impl Store for SqlStore {
              WHERE account_id = $1 AND id = $2 RETURNING {}",
             rows::API_KEYS.columns()
         );
-        query(&sql, params![account, id, now])
-            .fetch_optional(&self.pool)
+        let mut tx = self.write_tx().await?;
+        let key = query(&sql, params![account, id, now])
+            .fetch_optional(&mut *tx)
             .await?
             .map(|row| rows::api_key(&row))
             .transpose()?
-            .ok_or_else(|| StoreError::not_found("API key", id))
+            .ok_or_else(|| StoreError::not_found("API key", id))?;
+        tx.account_changed(account);
+        tx.commit().await?;
+        Ok(key)
     }
 
     async fn touch_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<()> {
@@ -595,6 +677,12 @@ impl Store for SqlStore {
                 return Err(StoreError::not_found("API key", id));
             }
         }
+        // Last use is bookkeeping: other nodes may keep an older one, which only means they
+        // write it again sooner.
+        self.cache
+            .update::<ApiKeyCredential>(&("api_key", id.to_string()), |c| {
+                c.key.last_used_at = c.key.last_used_at.max(Some(now));
+            });
         Ok(())
     }
 
@@ -633,10 +721,15 @@ impl Store for SqlStore {
     }
 
     async fn customer(&self, account: &AccountId, customer: &CustomerRef) -> StoreResult<Customer> {
-        let mut conn = self.pool.acquire().await?;
-        find_customer(&mut conn, account, customer, "")
-            .await?
-            .ok_or_else(|| StoreError::not_found("customer", customer))
+        let load = async {
+            let mut conn = self.pool.acquire().await?;
+            find_customer(&mut conn, account, customer, "")
+                .await?
+                .ok_or_else(|| StoreError::not_found("customer", customer))
+        };
+        let key = ("customer", customer_ref_key(account, customer));
+        let scope = |c: &Customer| Change::customer(account, &c.id);
+        self.cached(key, CACHE_TTL, scope, load).await
     }
 
     async fn list_customers(
@@ -677,6 +770,7 @@ impl Store for SqlStore {
         )
         .await
         .map_err(|e| write_error(e, || alias_exists(&updated), no_account(account)))?;
+        tx.customer_changed(account, &updated.id);
         tx.commit().await?;
         Ok(updated)
     }
@@ -721,6 +815,7 @@ impl Store for SqlStore {
             )
             .await?;
         }
+        tx.customer_changed(account, &deleted.id);
         tx.commit().await?;
         deleted.updated_at = now;
         Ok(deleted)
@@ -759,13 +854,22 @@ impl Store for SqlStore {
                     |_| no_such("customer", "customer", &input.customer),
                 )
             })?;
+        tx.customer_changed(account, &contact.customer);
         tx.commit().await?;
         Ok(contact)
     }
 
     async fn contact(&self, account: &AccountId, contact: &ContactRef) -> StoreResult<Contact> {
-        let mut conn = self.pool.acquire().await?;
-        find_contact(&mut conn, account, contact).await
+        let load = async {
+            let mut conn = self.pool.acquire().await?;
+            find_contact(&mut conn, account, contact).await
+        };
+        let key = match contact {
+            ContactRef::Id(id) => ("contact", format!("{account}/id:{id}")),
+            ContactRef::ExternalId(x) => ("contact", format!("{account}/external:{x}")),
+        };
+        let scope = |c: &Contact| Change::customer(account, &c.customer);
+        self.cached(key, CACHE_TTL, scope, load).await
     }
 
     async fn list_contacts(
@@ -814,6 +918,7 @@ impl Store for SqlStore {
         save(&mut tx, &CONTACTS, account, rows::contact_values(&updated))
             .await
             .map_err(|e| write_error(e, || external_id_exists(&updated), no_account(account)))?;
+        tx.customer_changed(account, &updated.customer);
         tx.commit().await?;
         Ok(updated)
     }
@@ -837,6 +942,7 @@ impl Store for SqlStore {
             )
             .await?;
         soft_delete(&mut tx, &CONTACTS, account, id.as_str(), now).await?;
+        tx.customer_changed(account, &deleted.customer);
         tx.commit().await?;
         deleted.updated_at = now;
         Ok(deleted)
@@ -977,17 +1083,22 @@ impl Store for SqlStore {
     }
 
     async fn plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan> {
-        let mut conn = self.pool.acquire().await?;
-        find(
-            &mut conn,
-            &rows::PLANS,
-            account,
-            id.as_str(),
-            "",
-            rows::plan,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("plan", id))
+        let load = async {
+            let mut conn = self.pool.acquire().await?;
+            find(
+                &mut conn,
+                &rows::PLANS,
+                account,
+                id.as_str(),
+                "",
+                rows::plan,
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("plan", id))
+        };
+        let key = ("plan", format!("{account}/{id}"));
+        self.cached(key, CACHE_TTL, |_: &Plan| Change::account(account), load)
+            .await
     }
 
     async fn list_plans(
@@ -1084,6 +1195,7 @@ impl Store for SqlStore {
                 |_| no_such("plan", "plan", &plan_id),
             )
         })?;
+        tx.customer_changed(account, &subscription.customer);
         tx.commit().await?;
         Ok(subscription)
     }
@@ -1112,24 +1224,41 @@ impl Store for SqlStore {
         filter: SubscriptionFilter,
         page: PageRequest<SubscriptionId>,
     ) -> StoreResult<List<Subscription>> {
-        let mut filters = vec![];
-        if let Some(customer) = &filter.customer {
-            let mut conn = self.pool.acquire().await?;
-            let id = self.customer_id_of(&mut conn, account, customer).await?;
-            filters.push(("customer_id", Value::from(&id)));
+        let load = async {
+            let mut filters = vec![];
+            if let Some(customer) = &filter.customer {
+                let mut conn = self.pool.acquire().await?;
+                let id = self.customer_id_of(&mut conn, account, customer).await?;
+                filters.push(("customer_id", Value::from(&id)));
+            }
+            if let Some(status) = filter.status {
+                filters.push(("status", status.as_str().into()));
+            }
+            self.list(
+                &rows::SUBSCRIPTIONS,
+                account,
+                filters,
+                page.limit,
+                cursor(&page),
+                rows::subscription,
+            )
+            .await
+        };
+        match cached_customer(filter.customer.as_ref()) {
+            Some(customer) => {
+                let key = (
+                    "subscriptions",
+                    format!(
+                        "{account}/{customer}/{:?}/{}",
+                        filter.status.map(|s| s.as_str()),
+                        page_key(&page)
+                    ),
+                );
+                let scope = |_: &List<Subscription>| Change::customer(account, customer);
+                self.cached(key, CACHE_TTL, scope, load).await
+            }
+            None => load.await,
         }
-        if let Some(status) = filter.status {
-            filters.push(("status", status.as_str().into()));
-        }
-        self.list(
-            &rows::SUBSCRIPTIONS,
-            account,
-            filters,
-            page.limit,
-            cursor(&page),
-            rows::subscription,
-        )
-        .await
     }
 
     async fn update_subscription(
@@ -1191,6 +1320,7 @@ impl Store for SqlStore {
                 |_| no_such("plan", "plan", &updated.plan),
             )
         })?;
+        tx.customer_changed(account, &updated.customer);
         tx.commit().await?;
         Ok(updated)
     }
@@ -1221,6 +1351,7 @@ impl Store for SqlStore {
             rows::subscription_values(&canceled)?,
         )
         .await?;
+        tx.customer_changed(account, &canceled.customer);
         tx.commit().await?;
         Ok(canceled)
     }
@@ -1289,22 +1420,28 @@ impl Store for SqlStore {
                 StoreError::Database,
             )
         })?;
+        tx.customer_changed(account, &invoice.customer);
         tx.commit().await?;
         Ok(invoice)
     }
 
     async fn invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice> {
-        let mut conn = self.pool.acquire().await?;
-        find(
-            &mut conn,
-            &rows::INVOICES,
-            account,
-            id.as_str(),
-            "",
-            rows::invoice,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("invoice", id))
+        let load = async {
+            let mut conn = self.pool.acquire().await?;
+            find(
+                &mut conn,
+                &rows::INVOICES,
+                account,
+                id.as_str(),
+                "",
+                rows::invoice,
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("invoice", id))
+        };
+        let key = ("invoice", format!("{account}/{id}"));
+        let scope = |i: &Invoice| Change::customer(account, &i.customer);
+        self.cached(key, CACHE_TTL, scope, load).await
     }
 
     async fn list_invoices(
@@ -1313,27 +1450,45 @@ impl Store for SqlStore {
         filter: InvoiceFilter,
         page: PageRequest<InvoiceId>,
     ) -> StoreResult<List<Invoice>> {
-        let mut filters = vec![];
-        if let Some(customer) = &filter.customer {
-            let mut conn = self.pool.acquire().await?;
-            let id = self.customer_id_of(&mut conn, account, customer).await?;
-            filters.push(("customer_id", Value::from(&id)));
+        let load = async {
+            let mut filters = vec![];
+            if let Some(customer) = &filter.customer {
+                let mut conn = self.pool.acquire().await?;
+                let id = self.customer_id_of(&mut conn, account, customer).await?;
+                filters.push(("customer_id", Value::from(&id)));
+            }
+            if let Some(status) = filter.status {
+                filters.push(("status", status.as_str().into()));
+            }
+            if let Some(subscription) = &filter.subscription {
+                filters.push(("subscription_id", subscription.into()));
+            }
+            self.list(
+                &rows::INVOICES,
+                account,
+                filters,
+                page.limit,
+                cursor(&page),
+                rows::invoice,
+            )
+            .await
+        };
+        match cached_customer(filter.customer.as_ref()) {
+            Some(customer) => {
+                let key = (
+                    "invoices",
+                    format!(
+                        "{account}/{customer}/{:?}/{:?}/{}",
+                        filter.status.map(|s| s.as_str()),
+                        filter.subscription.as_ref().map(|s| s.as_str()),
+                        page_key(&page)
+                    ),
+                );
+                let scope = |_: &List<Invoice>| Change::customer(account, customer);
+                self.cached(key, CACHE_TTL, scope, load).await
+            }
+            None => load.await,
         }
-        if let Some(status) = filter.status {
-            filters.push(("status", status.as_str().into()));
-        }
-        if let Some(subscription) = &filter.subscription {
-            filters.push(("subscription_id", subscription.into()));
-        }
-        self.list(
-            &rows::INVOICES,
-            account,
-            filters,
-            page.limit,
-            cursor(&page),
-            rows::invoice,
-        )
-        .await
     }
 
     async fn update_invoice(
@@ -1362,6 +1517,7 @@ impl Store for SqlStore {
             rows::invoice_values(&updated)?,
         )
         .await?;
+        tx.customer_changed(account, &updated.customer);
         tx.commit().await?;
         Ok(updated)
     }
@@ -1388,6 +1544,7 @@ impl Store for SqlStore {
             format!("invoice {} has transactions", invoice.number)
         })
         .await?;
+        tx.customer_changed(account, &invoice.customer);
         tx.commit().await?;
         Ok(invoice)
     }
@@ -1471,6 +1628,7 @@ impl Store for SqlStore {
                 StoreError::Database,
             )
         })?;
+        tx.customer_changed(account, &transaction.customer);
         tx.commit().await?;
         Ok(transaction)
     }
@@ -1499,24 +1657,41 @@ impl Store for SqlStore {
         filter: TransactionFilter,
         page: PageRequest<TransactionId>,
     ) -> StoreResult<List<Transaction>> {
-        let mut filters = vec![];
-        if let Some(customer) = &filter.customer {
-            let mut conn = self.pool.acquire().await?;
-            let id = self.customer_id_of(&mut conn, account, customer).await?;
-            filters.push(("customer_id", Value::from(&id)));
+        let load = async {
+            let mut filters = vec![];
+            if let Some(customer) = &filter.customer {
+                let mut conn = self.pool.acquire().await?;
+                let id = self.customer_id_of(&mut conn, account, customer).await?;
+                filters.push(("customer_id", Value::from(&id)));
+            }
+            if let Some(invoice) = &filter.invoice {
+                filters.push(("invoice_id", invoice.into()));
+            }
+            self.list(
+                &rows::TRANSACTIONS,
+                account,
+                filters,
+                page.limit,
+                cursor(&page),
+                rows::transaction,
+            )
+            .await
+        };
+        match cached_customer(filter.customer.as_ref()) {
+            Some(customer) => {
+                let key = (
+                    "transactions",
+                    format!(
+                        "{account}/{customer}/{:?}/{}",
+                        filter.invoice.as_ref().map(|s| s.as_str()),
+                        page_key(&page)
+                    ),
+                );
+                let scope = |_: &List<Transaction>| Change::customer(account, customer);
+                self.cached(key, CACHE_TTL, scope, load).await
+            }
+            None => load.await,
         }
-        if let Some(invoice) = &filter.invoice {
-            filters.push(("invoice_id", invoice.into()));
-        }
-        self.list(
-            &rows::TRANSACTIONS,
-            account,
-            filters,
-            page.limit,
-            cursor(&page),
-            rows::transaction,
-        )
-        .await
     }
 
     async fn update_transaction(
@@ -1571,6 +1746,7 @@ impl Store for SqlStore {
             rows::transaction_values(&updated),
         )
         .await?;
+        tx.customer_changed(account, &updated.customer);
         tx.commit().await?;
         Ok(updated)
     }
@@ -1600,6 +1776,7 @@ impl Store for SqlStore {
             format!("transaction {id} is still referred to")
         })
         .await?;
+        tx.customer_changed(account, &transaction.customer);
         tx.commit().await?;
         Ok(transaction)
     }
@@ -1649,6 +1826,7 @@ impl Store for SqlStore {
                 no_account(account),
             )
         })?;
+        tx.customer_changed(account, &pm.customer);
         tx.commit().await?;
         Ok(pm)
     }
@@ -1677,21 +1855,34 @@ impl Store for SqlStore {
         customer: Option<&CustomerRef>,
         page: PageRequest<PaymentMethodId>,
     ) -> StoreResult<List<PaymentMethod>> {
-        let mut filters = vec![];
-        if let Some(customer) = customer {
-            let mut conn = self.pool.acquire().await?;
-            let id = self.customer_id_of(&mut conn, account, customer).await?;
-            filters.push(("customer_id", Value::from(&id)));
+        let load = async {
+            let mut filters = vec![];
+            if let Some(customer) = customer {
+                let mut conn = self.pool.acquire().await?;
+                let id = self.customer_id_of(&mut conn, account, customer).await?;
+                filters.push(("customer_id", Value::from(&id)));
+            }
+            self.list(
+                &rows::PAYMENT_METHODS,
+                account,
+                filters,
+                page.limit,
+                cursor(&page),
+                rows::payment_method,
+            )
+            .await
+        };
+        match cached_customer(customer) {
+            Some(customer) => {
+                let key = (
+                    "payment_methods",
+                    format!("{account}/{customer}/{}", page_key(&page)),
+                );
+                let scope = |_: &List<PaymentMethod>| Change::customer(account, customer);
+                self.cached(key, CACHE_TTL, scope, load).await
+            }
+            None => load.await,
         }
-        self.list(
-            &rows::PAYMENT_METHODS,
-            account,
-            filters,
-            page.limit,
-            cursor(&page),
-            rows::payment_method,
-        )
-        .await
     }
 
     async fn update_payment_method(
@@ -1724,6 +1915,7 @@ impl Store for SqlStore {
             rows::payment_method_values(&updated),
         )
         .await?;
+        tx.customer_changed(account, &updated.customer);
         tx.commit().await?;
         Ok(updated)
     }
@@ -1748,6 +1940,7 @@ impl Store for SqlStore {
         // The row stays for the transactions paid with it; the record's own times are left as
         // they were.
         soft_delete_keeping_updated_at(&mut tx, account, id, now).await?;
+        tx.customer_changed(account, &pm.customer);
         tx.commit().await?;
         Ok(pm)
     }
@@ -1755,9 +1948,9 @@ impl Store for SqlStore {
     // --- portal access ---
 
     async fn create_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
+        let mut tx = self.write_tx().await?;
         insert(
-            &mut conn,
+            &mut tx,
             &rows::SIGNING_KEYS,
             &key.account,
             rows::signing_key_values(key),
@@ -1769,21 +1962,28 @@ impl Store for SqlStore {
                 || format!("signing key {}", key.id),
                 no_account(&key.account),
             )
-        })
+        })?;
+        tx.account_changed(&key.account);
+        tx.commit().await
     }
 
     async fn signing_keys(&self, account: &AccountId) -> StoreResult<Vec<SigningKeyRecord>> {
-        let sql = format!(
-            "SELECT account_id, {} FROM signing_keys WHERE account_id = $1 \
-             ORDER BY created_at DESC, id DESC",
-            rows::SIGNING_KEYS.columns()
-        );
-        query(&sql, params![account])
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(rows::signing_key)
-            .collect()
+        let load = async {
+            let sql = format!(
+                "SELECT account_id, {} FROM signing_keys WHERE account_id = $1 \
+                 ORDER BY created_at DESC, id DESC",
+                rows::SIGNING_KEYS.columns()
+            );
+            query(&sql, params![account])
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(rows::signing_key)
+                .collect()
+        };
+        let key = ("signing_keys", account.to_string());
+        let scope = |_: &Vec<SigningKeyRecord>| Change::account(account);
+        self.cached(key, CACHE_TTL, scope, load).await
     }
 
     async fn published_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
@@ -1803,16 +2003,21 @@ impl Store for SqlStore {
 
     async fn signing_key(&self, id: &SigningKeyId) -> StoreResult<SigningKeyRecord> {
         // Unscoped on purpose: the token's kid names the key, and the key its account.
-        let sql = format!(
-            "SELECT account_id, {} FROM signing_keys WHERE id = $1",
-            rows::SIGNING_KEYS.columns()
-        );
-        query(&sql, params![id])
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| rows::signing_key(&row))
-            .transpose()?
-            .ok_or_else(|| StoreError::not_found("signing key", id))
+        let load = async {
+            let sql = format!(
+                "SELECT account_id, {} FROM signing_keys WHERE id = $1",
+                rows::SIGNING_KEYS.columns()
+            );
+            query(&sql, params![id])
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| rows::signing_key(&row))
+                .transpose()?
+                .ok_or_else(|| StoreError::not_found("signing key", id))
+        };
+        let scope = |k: &SigningKeyRecord| Change::account(&k.account);
+        self.cached(("signing_key", id.to_string()), CACHE_TTL, scope, load)
+            .await
     }
 
     async fn retire_signing_keys(
@@ -1833,6 +2038,7 @@ impl Store for SqlStore {
         )
         .execute(&mut *tx)
         .await?;
+        tx.account_changed(account);
         tx.commit().await?;
         Ok(())
     }
@@ -1843,17 +2049,19 @@ impl Store for SqlStore {
         id: &SigningKeyId,
         now: Timestamp,
     ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
         let done = query(
             "UPDATE signing_keys SET revoked_at = COALESCE(revoked_at, $3) \
              WHERE account_id = $1 AND id = $2",
             params![account, id, now],
         )
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("signing key", id));
         }
-        Ok(())
+        tx.account_changed(account);
+        tx.commit().await
     }
 
     async fn create_portal_session(
@@ -1862,55 +2070,12 @@ impl Store for SqlStore {
         session: &PortalSession,
         invalidate_existing: bool,
     ) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        // Locking the customer serialises concurrent creations that invalidate the others, so
-        // that of two such sessions created at once, one revokes the other.
-        let customer = find_customer(
-            &mut tx,
-            account,
-            &CustomerRef::Id(session.customer.clone()),
-            self.for_update(),
-        )
-        .await?
-        .ok_or_else(|| no_such("customer", "customer", &session.customer))?;
-        if let Some(contact_id) = &session.contact {
-            let contact = find_contact(&mut tx, account, &ContactRef::Id(contact_id.clone()))
-                .await
-                .map_err(|e| match e {
-                    StoreError::NotFound { .. } => no_such("contact", "contact", contact_id),
-                    e => e,
-                })?;
-            if contact.customer != customer.id {
-                return Err(other_customer("contact", "contact", contact_id));
-            }
-        }
-        if invalidate_existing {
-            query(
-                "UPDATE portal_sessions SET revoked_at = $3 \
-                 WHERE account_id = $1 AND customer_id = $2 \
-                 AND revoked_at IS NULL AND expires_at > $3",
-                params![account, &customer.id, session.issued_at],
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert(
-            &mut tx,
-            &rows::PORTAL_SESSIONS,
-            account,
-            rows::portal_session_values(session),
-        )
-        .await
-        .map_err(|e| {
-            write_error(
-                e,
-                || format!("portal session {}", session.id),
-                // The customer is locked and contacts are only ever soft-deleted.
-                StoreError::Database,
-            )
-        })?;
-        tx.commit().await?;
-        Ok(())
+        let op = WriteOp::PortalSession {
+            account: account.clone(),
+            session: session.clone(),
+            invalidate_existing,
+        };
+        self.writer.write(op).await.map(|_| ())
     }
 
     async fn portal_session(
@@ -1967,12 +2132,16 @@ impl Store for SqlStore {
              WHERE account_id = $1 AND id = $2 RETURNING {}",
             rows::PORTAL_SESSIONS.columns()
         );
-        query(&sql, params![account, id, now])
-            .fetch_optional(&self.pool)
+        let mut tx = self.write_tx().await?;
+        let session = query(&sql, params![account, id, now])
+            .fetch_optional(&mut *tx)
             .await?
             .map(|row| rows::portal_session(&row))
             .transpose()?
-            .ok_or_else(|| StoreError::not_found("portal session", id))
+            .ok_or_else(|| StoreError::not_found("portal session", id))?;
+        tx.customer_changed(account, &session.customer);
+        tx.commit().await?;
+        Ok(session)
     }
 
     async fn revoke_customer_portal_sessions(
@@ -1982,8 +2151,8 @@ impl Store for SqlStore {
         now: Timestamp,
     ) -> StoreResult<u64> {
         // A deleted customer still counts: its sessions are what the caller wants ended.
-        let mut conn = self.pool.acquire().await?;
-        if !exists(&mut conn, "customers", account, "id", customer.into()).await? {
+        let mut tx = self.write_tx().await?;
+        if !exists(&mut tx, "customers", account, "id", customer.into()).await? {
             return Err(StoreError::not_found("customer", customer));
         }
         let done = query(
@@ -1992,8 +2161,10 @@ impl Store for SqlStore {
              AND revoked_at IS NULL AND expires_at > $3",
             params![account, customer, now],
         )
-        .execute(&mut *conn)
+        .execute(&mut *tx)
         .await?;
+        tx.customer_changed(account, customer);
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -2027,63 +2198,56 @@ impl Store for SqlStore {
         sha256: &[u8; 32],
         now: Timestamp,
     ) -> StoreResult<Option<(AccountId, PortalSessionId)>> {
-        // One statement: the database's own row lock (PostgreSQL re-checks the condition after
-        // waiting for it) or write lock (SQLite) lets exactly one of concurrent callers match.
-        let row = query(
-            "UPDATE redirect_tokens SET used_at = $2 \
-             WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2 \
-             RETURNING account_id, portal_session_id",
-            params![rows::hash_text(sha256), now],
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| Ok((row.parsed("account_id")?, row.parsed("portal_session_id")?)))
-            .transpose()
+        let op = WriteOp::ConsumeRedirectToken {
+            sha256: *sha256,
+            now,
+        };
+        match self.writer.write(op).await? {
+            Written::Consumed(found) => Ok(found),
+            Written::Done => Err(StoreError::Corrupt(
+                "the writer answered a consumption without its result".to_owned(),
+            )),
+        }
     }
 
     async fn create_browser_session(&self, new: &NewBrowserSession) -> StoreResult<()> {
-        query(
-            "INSERT INTO browser_sessions (cookie_sha256, account_id, portal_session_id, \
-             csrf_secret, created_at, last_seen_at, ended_at) \
-             VALUES ($1, $2, $3, $4, $5, $5, NULL)",
-            params![
-                rows::hash_text(&new.cookie_sha256),
-                &new.account,
-                &new.portal_session,
-                hex::encode(new.csrf_secret),
-                new.now,
-            ],
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(|e| {
-            write_error(
-                e,
-                || "a browser session with this cookie".to_owned(),
-                |_| StoreError::not_found("portal session", &new.portal_session),
-            )
-        })?;
-        Ok(())
+        self.writer
+            .write(WriteOp::BrowserSession(new.clone()))
+            .await
+            .map(|_| ())
     }
 
     async fn browser_session(
         &self,
         cookie_sha256: &[u8; 32],
     ) -> StoreResult<Option<BrowserSessionView>> {
-        // One round trip on every portal request.
-        let sql = format!(
-            "SELECT {} FROM browser_sessions b \
-             JOIN portal_sessions p ON p.account_id = b.account_id AND p.id = b.portal_session_id \
-             JOIN customers c ON c.account_id = p.account_id AND c.id = p.customer_id \
-             LEFT JOIN contacts k ON k.account_id = p.account_id AND k.id = p.contact_id \
-             WHERE b.cookie_sha256 = $1",
-            rows::browser_session_view_columns()
-        );
-        query(&sql, params![rows::hash_text(cookie_sha256)])
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| rows::browser_session_view(&row))
-            .transpose()
+        // Read on every portal request; a cookie never issued is not kept.
+        let load = async {
+            let sql = format!(
+                "SELECT {} FROM browser_sessions b \
+                 JOIN portal_sessions p ON p.account_id = b.account_id \
+                 AND p.id = b.portal_session_id \
+                 JOIN customers c ON c.account_id = p.account_id AND c.id = p.customer_id \
+                 LEFT JOIN contacts k ON k.account_id = p.account_id AND k.id = p.contact_id \
+                 WHERE b.cookie_sha256 = $1",
+                rows::browser_session_view_columns()
+            );
+            query(&sql, params![rows::hash_text(cookie_sha256)])
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| rows::browser_session_view(&row))
+                .transpose()?
+                .ok_or_else(|| StoreError::not_found("browser session", "(cookie)"))
+        };
+        let scope = |v: &BrowserSessionView| Change::customer(&v.account, &v.session.customer);
+        match self
+            .cached(browser_key(cookie_sha256), BROWSER_SESSION_TTL, scope, load)
+            .await
+        {
+            Ok(view) => Ok(Some(view)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     async fn touch_browser_session(
@@ -2111,6 +2275,10 @@ impl Store for SqlStore {
                 return Err(StoreError::not_found("browser session", "(cookie)"));
             }
         }
+        self.cache
+            .update::<BrowserSessionView>(&browser_key(cookie_sha256), |v| {
+                v.last_seen_at = v.last_seen_at.max(now);
+            });
         Ok(())
     }
 
@@ -2120,17 +2288,20 @@ impl Store for SqlStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         // Ending twice keeps the first time.
-        let done = query(
+        let mut tx = self.write_tx().await?;
+        let ended = query(
             "UPDATE browser_sessions SET ended_at = COALESCE(ended_at, $2) \
-             WHERE cookie_sha256 = $1",
+             WHERE cookie_sha256 = $1 \
+             RETURNING account_id, (SELECT customer_id FROM portal_sessions p \
+             WHERE p.account_id = browser_sessions.account_id \
+             AND p.id = browser_sessions.portal_session_id) AS customer_id",
             params![rows::hash_text(cookie_sha256), now],
         )
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::not_found("browser session", "(cookie)"));
-        }
-        Ok(())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("browser session", "(cookie)"))?;
+        tx.customer_changed(&ended.parsed("account_id")?, &ended.parsed("customer_id")?);
+        tx.commit().await
     }
 
     async fn create_oauth_client(
@@ -2392,6 +2563,10 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await?
         .rows_affected();
+        // Nodes read the change log every second; a day-old change has long been applied.
+        query("DELETE FROM changes WHERE changed_at < $1", params![grace])
+            .execute(&self.pool)
+            .await?;
         Ok(PurgeCounts {
             redirect_tokens,
             browser_sessions,
@@ -2399,6 +2574,134 @@ impl Store for SqlStore {
             idempotency_keys,
         })
     }
+}
+
+fn browser_key(cookie_sha256: &[u8; 32]) -> Key {
+    ("browser_session", rows::hash_text(cookie_sha256))
+}
+
+/// Runs one write of a group (see [`super::writer`]) in the group's transaction.
+pub(super) async fn run_write(
+    tx: &mut WriteTx,
+    backend: Backend,
+    op: &WriteOp,
+) -> StoreResult<Written> {
+    match op {
+        WriteOp::PortalSession {
+            account,
+            session,
+            invalidate_existing,
+        } => {
+            insert_portal_session(tx, backend, account, session, *invalidate_existing).await?;
+            Ok(Written::Done)
+        }
+        WriteOp::ConsumeRedirectToken { sha256, now } => {
+            // One statement: the database's own row lock (PostgreSQL re-checks the condition
+            // after waiting for it) or write lock (SQLite) lets exactly one of concurrent
+            // callers match.
+            let row = query(
+                "UPDATE redirect_tokens SET used_at = $2 \
+                 WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2 \
+                 RETURNING account_id, portal_session_id",
+                params![rows::hash_text(sha256), *now],
+            )
+            .fetch_optional(&mut **tx)
+            .await?;
+            let found = row
+                .map(|row| -> StoreResult<_> {
+                    Ok((row.parsed("account_id")?, row.parsed("portal_session_id")?))
+                })
+                .transpose()?;
+            Ok(Written::Consumed(found))
+        }
+        WriteOp::BrowserSession(new) => {
+            query(
+                "INSERT INTO browser_sessions (cookie_sha256, account_id, portal_session_id, \
+                 csrf_secret, created_at, last_seen_at, ended_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5, NULL)",
+                params![
+                    rows::hash_text(&new.cookie_sha256),
+                    &new.account,
+                    &new.portal_session,
+                    hex::encode(new.csrf_secret),
+                    new.now,
+                ],
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| {
+                write_error(
+                    e,
+                    || "a browser session with this cookie".to_owned(),
+                    |_| StoreError::not_found("portal session", &new.portal_session),
+                )
+            })?;
+            Ok(Written::Done)
+        }
+    }
+}
+
+/// Stores a new portal session; with `invalidate_existing`, revokes the customer's others.
+async fn insert_portal_session(
+    tx: &mut WriteTx,
+    backend: Backend,
+    account: &AccountId,
+    session: &PortalSession,
+    invalidate_existing: bool,
+) -> StoreResult<()> {
+    // Locking the customer serialises concurrent creations that invalidate the others, so that
+    // of two such sessions created at once, one revokes the other. Plain issuance needs no lock:
+    // the customer's row only has to exist, which the foreign key checks at insert.
+    let lock = if invalidate_existing && backend == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let customer = find_customer(
+        tx,
+        account,
+        &CustomerRef::Id(session.customer.clone()),
+        lock,
+    )
+    .await?
+    .ok_or_else(|| no_such("customer", "customer", &session.customer))?;
+    if let Some(contact_id) = &session.contact {
+        let contact = find_contact(tx, account, &ContactRef::Id(contact_id.clone()))
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound { .. } => no_such("contact", "contact", contact_id),
+                e => e,
+            })?;
+        if contact.customer != customer.id {
+            return Err(other_customer("contact", "contact", contact_id));
+        }
+    }
+    if invalidate_existing {
+        query(
+            "UPDATE portal_sessions SET revoked_at = $3 \
+             WHERE account_id = $1 AND customer_id = $2 \
+             AND revoked_at IS NULL AND expires_at > $3",
+            params![account, &customer.id, session.issued_at],
+        )
+        .execute(&mut **tx)
+        .await?;
+        tx.customer_changed(account, &customer.id);
+    }
+    insert(
+        tx,
+        &rows::PORTAL_SESSIONS,
+        account,
+        rows::portal_session_values(session),
+    )
+    .await
+    .map_err(|e| {
+        write_error(
+            e,
+            || format!("portal session {}", session.id),
+            |_| no_such("customer", "customer", &session.customer),
+        )
+    })?;
+    Ok(())
 }
 
 fn alias_exists(customer: &Customer) -> String {

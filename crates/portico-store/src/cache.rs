@@ -1,0 +1,273 @@
+//! The read cache in front of the SQL store: what nearly every request reads (API keys,
+//! accounts, customers, contacts, signing keys, browser sessions, a customer's page data) is
+//! served from memory, and kept correct on every node by the change log.
+//!
+//! Every cached value belongs to a scope: an account, or one customer of an account. A write
+//! transaction names the scopes it changes (see `WriteTx::changed`); at commit they are written to
+//! the `changes` table in the same transaction and dropped from this node's cache. Other nodes
+//! (and other processes on the same SQLite file, such as the command line) read the change log in
+//! [`crate::Store::sync`], which every request awaits before its first read: a request sees every
+//! change committed before it arrived, on any node.
+//!
+//! Dropping is lazy: each scope has an epoch, bumped by a change; an entry remembers the epochs of
+//! its scope when it was filled and is stale once either differs. A fill that raced with a
+//! change is not kept (the change counter moved while it read), so an old value never outlives the
+//! change that replaced it.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use portico_core::{AccountId, CustomerId};
+
+/// What a write changed: the whole account (`customer: None`) or one customer's records.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Change {
+    pub account: AccountId,
+    pub customer: Option<CustomerId>,
+}
+
+impl Change {
+    pub fn account(account: &AccountId) -> Self {
+        Change {
+            account: account.clone(),
+            customer: None,
+        }
+    }
+
+    pub fn customer(account: &AccountId, customer: &CustomerId) -> Self {
+        Change {
+            account: account.clone(),
+            customer: Some(customer.clone()),
+        }
+    }
+}
+
+/// A cache key: which lookup, and its arguments as text.
+pub type Key = (&'static str, String);
+
+/// At most this many values are kept; a full cache starts over (the working set refills it).
+const MAX_ENTRIES: usize = 50_000;
+/// At most this many scopes keep an epoch; past it every epoch and every value is dropped.
+const MAX_EPOCHS: usize = 200_000;
+
+struct Entry {
+    value: Arc<dyn Any + Send + Sync>,
+    scope: Change,
+    account_epoch: u64,
+    customer_epoch: u64,
+    expires: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    /// Bumped by every change applied: a fill that saw it move does not keep its value.
+    changes_applied: u64,
+    /// Source of epochs; never reused, so a dropped and recreated scope cannot look unchanged.
+    next_epoch: u64,
+    accounts: HashMap<AccountId, u64>,
+    customers: HashMap<(AccountId, CustomerId), u64>,
+    entries: HashMap<Key, Entry>,
+}
+
+impl State {
+    fn epochs(&self, scope: &Change) -> (u64, u64) {
+        let account = self.accounts.get(&scope.account).copied().unwrap_or(0);
+        let customer = match &scope.customer {
+            Some(c) => self
+                .customers
+                .get(&(scope.account.clone(), c.clone()))
+                .copied()
+                .unwrap_or(0),
+            None => 0,
+        };
+        (account, customer)
+    }
+
+    fn drop_everything(&mut self) {
+        self.entries.clear();
+        self.accounts.clear();
+        self.customers.clear();
+    }
+}
+
+/// Where a fill stood before it read the database; see [`Cache::put`].
+#[derive(Debug, Clone, Copy)]
+pub struct FillToken(u64);
+
+#[derive(Default)]
+pub struct Cache {
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
+impl Cache {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves maps that are still consistent; keep going.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value under `key`, unless a change of its scope or its age made it stale.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self, key: &Key) -> Option<T> {
+        let mut state = self.state();
+        let entry = state.entries.get(key)?;
+        let fresh = entry.expires > Instant::now()
+            && state.epochs(&entry.scope) == (entry.account_epoch, entry.customer_epoch);
+        if !fresh {
+            state.entries.remove(key);
+            return None;
+        }
+        entry.value.downcast_ref::<T>().cloned()
+    }
+
+    /// Taken before reading the value to be cached.
+    pub fn fill_token(&self) -> FillToken {
+        FillToken(self.state().changes_applied)
+    }
+
+    /// Keeps `value` for at most `ttl`, unless a change was applied since `token` was taken: the
+    /// value may then predate it.
+    pub fn put<T: Send + Sync + 'static>(
+        &self,
+        token: FillToken,
+        key: Key,
+        scope: Change,
+        ttl: Duration,
+        value: T,
+    ) {
+        let mut state = self.state();
+        if state.changes_applied != token.0 {
+            return;
+        }
+        if state.entries.len() >= MAX_ENTRIES {
+            state.entries.clear();
+        }
+        let (account_epoch, customer_epoch) = state.epochs(&scope);
+        state.entries.insert(
+            key,
+            Entry {
+                value: Arc::new(value),
+                scope,
+                account_epoch,
+                customer_epoch,
+                expires: Instant::now() + ttl,
+            },
+        );
+    }
+
+    /// Changes a cached value in place (for bookkeeping such as last-seen times that no other
+    /// reader depends on exactly).
+    pub fn update<T: Clone + Send + Sync + 'static>(&self, key: &Key, change: impl FnOnce(&mut T)) {
+        let mut state = self.state();
+        if let Some(entry) = state.entries.get_mut(key)
+            && let Some(value) = entry.value.downcast_ref::<T>()
+        {
+            let mut value = value.clone();
+            change(&mut value);
+            entry.value = Arc::new(value);
+        }
+    }
+
+    /// Makes every value of these scopes stale.
+    pub fn apply(&self, changes: &[Change]) {
+        let mut state = self.state();
+        state.changes_applied += 1;
+        for change in changes {
+            state.next_epoch += 1;
+            let epoch = state.next_epoch;
+            match &change.customer {
+                None => {
+                    state.accounts.insert(change.account.clone(), epoch);
+                }
+                Some(c) => {
+                    state
+                        .customers
+                        .insert((change.account.clone(), c.clone()), epoch);
+                }
+            }
+        }
+        if state.accounts.len() + state.customers.len() > MAX_EPOCHS {
+            state.drop_everything();
+        }
+    }
+
+    /// Forgets everything, for when changes may have been missed.
+    pub fn clear(&self) {
+        let mut state = self.state();
+        state.changes_applied += 1;
+        state.drop_everything();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portico_core::Timestamp;
+
+    const TTL: Duration = Duration::from_secs(60);
+
+    fn ids() -> (AccountId, CustomerId, CustomerId) {
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        (
+            AccountId::new(now, [1; 10]),
+            CustomerId::new(now, [2; 10]),
+            CustomerId::new(now, [3; 10]),
+        )
+    }
+
+    fn key(s: &str) -> Key {
+        ("test", s.to_owned())
+    }
+
+    #[test]
+    fn a_change_of_the_scope_drops_the_value_and_others_stay() {
+        let cache = Cache::default();
+        let (a, x, y) = ids();
+        let t = cache.fill_token();
+        cache.put(t, key("x"), Change::customer(&a, &x), TTL, 1u32);
+        cache.put(t, key("y"), Change::customer(&a, &y), TTL, 2u32);
+        cache.put(t, key("a"), Change::account(&a), TTL, 3u32);
+        assert_eq!(cache.get::<u32>(&key("x")), Some(1));
+        cache.apply(&[Change::customer(&a, &x)]);
+        assert_eq!(cache.get::<u32>(&key("x")), None);
+        assert_eq!(cache.get::<u32>(&key("y")), Some(2));
+        assert_eq!(cache.get::<u32>(&key("a")), Some(3));
+        // A change of the whole account reaches its customers' values too.
+        cache.apply(&[Change::account(&a)]);
+        assert_eq!(cache.get::<u32>(&key("y")), None);
+        assert_eq!(cache.get::<u32>(&key("a")), None);
+    }
+
+    #[test]
+    fn a_fill_that_raced_with_a_change_is_not_kept() {
+        let cache = Cache::default();
+        let (a, x, _) = ids();
+        let t = cache.fill_token();
+        cache.apply(&[Change::customer(&a, &x)]);
+        cache.put(t, key("x"), Change::customer(&a, &x), TTL, 1u32);
+        assert_eq!(cache.get::<u32>(&key("x")), None);
+        let t = cache.fill_token();
+        cache.put(t, key("x"), Change::customer(&a, &x), TTL, 1u32);
+        assert_eq!(cache.get::<u32>(&key("x")), Some(1));
+    }
+
+    #[test]
+    fn values_expire_and_clear_drops_all() {
+        let cache = Cache::default();
+        let (a, _, _) = ids();
+        let t = cache.fill_token();
+        cache.put(t, key("gone"), Change::account(&a), Duration::ZERO, 1u32);
+        cache.put(t, key("kept"), Change::account(&a), TTL, 2u32);
+        assert_eq!(cache.get::<u32>(&key("gone")), None);
+        cache.update::<u32>(&key("kept"), |v| *v += 40);
+        assert_eq!(cache.get::<u32>(&key("kept")), Some(42));
+        cache.clear();
+        assert_eq!(cache.get::<u32>(&key("kept")), None);
+    }
+}

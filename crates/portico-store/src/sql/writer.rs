@@ -1,0 +1,162 @@
+//! Group commit for the writes of portal access: new portal sessions, redirect-token exchanges
+//! and new browser sessions. One writer task takes every write waiting when it is free, runs them
+//! in one transaction and answers each caller after the commit, so a burst of N issuances costs
+//! one commit instead of N while each caller still learns of its write only once it is durable.
+//!
+//! A write that fails (a constraint, a deadlock) would take the batch down with it; the batch is
+//! then rolled back and each write runs alone, so every caller gets its own answer.
+
+use std::sync::{Arc, Mutex};
+
+use portico_core::model::PortalSession;
+use portico_core::{AccountId, PortalSessionId, Timestamp};
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::changes::WriteTx;
+use super::{Backend, begin_write};
+use crate::cache::Cache;
+use crate::{NewBrowserSession, StoreError, StoreResult};
+
+/// One write of the group.
+#[derive(Debug, Clone)]
+pub(crate) enum WriteOp {
+    PortalSession {
+        account: AccountId,
+        session: PortalSession,
+        invalidate_existing: bool,
+    },
+    ConsumeRedirectToken {
+        sha256: [u8; 32],
+        now: Timestamp,
+    },
+    BrowserSession(NewBrowserSession),
+}
+
+/// What a write answers.
+#[derive(Debug)]
+pub(crate) enum Written {
+    Done,
+    Consumed(Option<(AccountId, PortalSessionId)>),
+}
+
+struct Job {
+    op: WriteOp,
+    reply: oneshot::Sender<StoreResult<Written>>,
+}
+
+/// The most writes one transaction takes.
+const MAX_BATCH: usize = 256;
+/// Writes waiting beyond this make callers wait to enqueue (backpressure).
+const QUEUE: usize = 4_096;
+
+#[derive(Clone)]
+struct Ctx {
+    pool: AnyPool,
+    backend: Backend,
+    cache: Arc<Cache>,
+}
+
+pub(crate) struct Writer {
+    ctx: Ctx,
+    queue: Mutex<Option<mpsc::Sender<Job>>>,
+}
+
+impl Writer {
+    pub fn new(pool: AnyPool, backend: Backend, cache: Arc<Cache>) -> Self {
+        Writer {
+            ctx: Ctx {
+                pool,
+                backend,
+                cache,
+            },
+            queue: Mutex::new(None),
+        }
+    }
+
+    /// Runs `op` in the next group and answers once it has committed.
+    pub async fn write(&self, op: WriteOp) -> StoreResult<Written> {
+        let (reply, answer) = oneshot::channel();
+        let mut job = Job { op, reply };
+        // The writer task lives in the runtime that first wrote; should that runtime be gone,
+        // the queue is closed and a new task starts in the caller's.
+        for _ in 0..2 {
+            let queue = self.queue();
+            match queue.send(job).await {
+                Ok(()) => {
+                    return answer
+                        .await
+                        .map_err(|_| StoreError::Corrupt("the writer stopped".to_owned()))?;
+                }
+                Err(mpsc::error::SendError(j)) => {
+                    job = j;
+                    self.reset(&queue);
+                }
+            }
+        }
+        Err(StoreError::Corrupt("the writer cannot start".to_owned()))
+    }
+
+    fn queue(&self) -> mpsc::Sender<Job> {
+        let mut slot = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(q) = slot.as_ref().filter(|q| !q.is_closed()) {
+            return q.clone();
+        }
+        let (queue, jobs) = mpsc::channel(QUEUE);
+        tokio::spawn(run(self.ctx.clone(), jobs));
+        *slot = Some(queue.clone());
+        queue
+    }
+
+    fn reset(&self, closed: &mpsc::Sender<Job>) {
+        let mut slot = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(|q| q.same_channel(closed)) {
+            *slot = None;
+        }
+    }
+}
+
+async fn run(ctx: Ctx, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let group = std::mem::take(&mut batch);
+        if group.len() == 1 {
+            for job in group {
+                let result = alone(&ctx, &job.op).await;
+                let _ = job.reply.send(result);
+            }
+            continue;
+        }
+        match together(&ctx, &group).await {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, size = group.len(), "a write group failed; writing one by one");
+                for job in group {
+                    let result = alone(&ctx, &job.op).await;
+                    let _ = job.reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+async fn together(ctx: &Ctx, group: &[Job]) -> StoreResult<Vec<Written>> {
+    let mut tx = begin_write(&ctx.pool, ctx.backend, &ctx.cache).await?;
+    let mut results = Vec::with_capacity(group.len());
+    for job in group {
+        results.push(super::store::run_write(&mut tx, ctx.backend, &job.op).await?);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+async fn alone(ctx: &Ctx, op: &WriteOp) -> StoreResult<Written> {
+    let mut tx: WriteTx = begin_write(&ctx.pool, ctx.backend, &ctx.cache).await?;
+    let result = super::store::run_write(&mut tx, ctx.backend, op).await?;
+    tx.commit().await?;
+    Ok(result)
+}
