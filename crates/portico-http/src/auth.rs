@@ -133,9 +133,9 @@ fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {
 }
 
 /// Checks one bearer token by its kind. This is the request's first read, so it first brings
-/// the store's cache up to date with every change committed before the request arrived.
+/// the store's cache up to date (see [`crate::CHANGE_LAG`]).
 pub async fn authenticate_bearer(state: &AppState, token: &str) -> ApiResult<VendorAuth> {
-    state.store.sync().await?;
+    state.catch_up().await?;
     if token.starts_with(api_key::PREFIX) {
         return authenticate_api_key(state, token).await;
     }

@@ -51,6 +51,18 @@ pub struct AppState {
     pub exchange_limiter: Arc<RateLimiter>,
 }
 
+/// The oldest a change committed on another node may be and still be missed by a request: each
+/// request catches up with the change log first, unless this node did so less than this long
+/// before it arrived. Changes made on this node are never missed.
+pub const CHANGE_LAG: std::time::Duration = std::time::Duration::from_millis(2);
+
+impl AppState {
+    /// Brings the store's cache up to date before a request's first read; see [`CHANGE_LAG`].
+    pub async fn catch_up(&self) -> Result<(), portico_store::StoreError> {
+        self.store.sync(CHANGE_LAG).await
+    }
+}
+
 /// How long browser sessions last without activity and at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {

@@ -7,7 +7,8 @@
 //! the `changes` table in the same transaction and dropped from this node's cache. Other nodes
 //! (and other processes on the same SQLite file, such as the command line) read the change log in
 //! [`crate::Store::sync`], which every request awaits before its first read: a request sees every
-//! change committed before it arrived, on any node.
+//! change its own node made, and every change another node committed more than the sync's lag
+//! (a few milliseconds) before it arrived.
 //!
 //! Dropping is lazy: each scope has an epoch, bumped by a change; an entry remembers the epochs of
 //! its scope when it was filled and is stale once either differs. A fill that raced with a

@@ -66,10 +66,11 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
-    /// Brings this node's read cache up to date with every change committed, on any node,
-    /// before the call. A request awaits it once before its first read; reads are then as
-    /// fresh as if they had all gone to the database when the request arrived.
-    async fn sync(&self) -> StoreResult<()>;
+    /// Brings this node's read cache up to date with every change committed, on any node, more
+    /// than `lag` before the call (with a zero lag: before the call). A request awaits it once
+    /// before its first read; its reads then miss no change older than `lag`. A node's own
+    /// writes leave its cache as they commit, without waiting for this.
+    async fn sync(&self, lag: std::time::Duration) -> StoreResult<()>;
 
     // Accounts and API keys.
     async fn create_account(

@@ -2101,7 +2101,7 @@ backend_tests! {
         let subs = || SubscriptionFilter { customer: Some(by_id.clone()), status: None };
 
         // Warm node B's cache with everything it will be asked again.
-        b.sync().await.unwrap();
+        b.sync(std::time::Duration::ZERO).await.unwrap();
         let warm = |b: &SqlStore| {
             let b = b.clone();
             let (id, key_id, plan_id, by_alias, by_id, contact_id) = (
@@ -2134,7 +2134,7 @@ backend_tests! {
         let rename = PlanPatch { name: Some("Renamed".into()), ..Default::default() };
         a.update_plan(id, &plan.id, rename, db.now()).await.unwrap();
         a.create_signing_key(&signing_key_for(&account, db.now(), 2)).await.unwrap();
-        b.sync().await.unwrap();
+        b.sync(std::time::Duration::ZERO).await.unwrap();
         assert_eq!(b.account(id).await.unwrap().settings.default_locale, "de");
         assert!(b.api_key_credential(&key.id).await.unwrap().key.revoked_at.is_some());
         assert_eq!(b.plan(id, &plan.id).await.unwrap().name, "Renamed");
@@ -2148,7 +2148,7 @@ backend_tests! {
             ..Default::default()
         };
         a.update_customer(id, &by_id, patch, db.now()).await.unwrap();
-        b.sync().await.unwrap();
+        b.sync(std::time::Duration::ZERO).await.unwrap();
         assert_eq!(b.customer(id, &by_id).await.unwrap().name, "Twin Renamed");
         assert_not_found(b.customer(id, &by_alias).await);
 
@@ -2156,26 +2156,26 @@ backend_tests! {
         a.update_contact(id, &ContactRef::Id(contact.id.clone()), no_access, db.now())
             .await
             .unwrap();
-        b.sync().await.unwrap();
+        b.sync(std::time::Duration::ZERO).await.unwrap();
         assert!(!b.contact(id, &ContactRef::Id(contact.id.clone())).await.unwrap().portal_access);
         assert!(!b.browser_session(&cookie).await.unwrap().unwrap().contact_active);
 
         b.list_subscriptions(id, subs(), first(10)).await.unwrap();
         a.cancel_subscription(id, &subscription.id, None, db.now()).await.unwrap();
-        b.sync().await.unwrap();
+        b.sync(std::time::Duration::ZERO).await.unwrap();
         let listed = b.list_subscriptions(id, subs(), first(10)).await.unwrap();
         assert_eq!(listed.data[0].status, SubscriptionStatus::Canceled);
 
         a.revoke_portal_session(id, &session.id, db.now()).await.unwrap();
-        b.sync().await.unwrap();
+        b.sync(std::time::Duration::ZERO).await.unwrap();
         let view = b.browser_session(&cookie).await.unwrap().unwrap();
         assert!(view.session.revoked_at.is_some());
         a.end_browser_session(&cookie, db.now()).await.unwrap();
-        b.sync().await.unwrap();
+        b.sync(std::time::Duration::ZERO).await.unwrap();
         assert!(b.browser_session(&cookie).await.unwrap().unwrap().ended_at.is_some());
 
         a.delete_customer(id, &by_id, db.now()).await.unwrap();
-        b.sync().await.unwrap();
+        b.sync(std::time::Duration::ZERO).await.unwrap();
         assert_not_found(b.customer(id, &by_id).await);
         assert!(!b.browser_session(&cookie).await.unwrap().unwrap().customer_active);
     }

@@ -223,7 +223,7 @@ async fn redirect_exchange(
     let result = async {
         check_exchange_rate(&s, &peer)?;
         let hash = redirect::hash_presented(&token).ok_or(Denied::BadLink(None))?;
-        s.store.sync().await?;
+        s.catch_up().await?;
         let (account_id, session_id) = s
             .store
             .consume_redirect_token(&hash, s.clock.now())

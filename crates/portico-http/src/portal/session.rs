@@ -145,7 +145,7 @@ pub async fn verify_portal_token(
     headers: &HeaderMap,
     token: &str,
 ) -> Result<(Account, PortalSession), Denied> {
-    state.store.sync().await?;
+    state.catch_up().await?;
     let now = state.clock.now();
     let unverified = Unverified::parse(token).map_err(|e| {
         tracing::info!(reason = ?e, "refused a portal token");
@@ -321,7 +321,7 @@ fn is_live(view: &BrowserSessionView, state: &AppState, now: Timestamp) -> bool 
 /// cookie never issued, an ended, idle, expired or revoked session, a deleted customer or a
 /// contact without access, another account's host) is `NoSession`.
 pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denied> {
-    state.store.sync().await?;
+    state.catch_up().await?;
     let now = state.clock.now();
     // A deployment that sets `Secure` cookies only ever sets the `__Host-` name; taking the plain
     // name there too would let a sibling subdomain plant a session (login fixation).

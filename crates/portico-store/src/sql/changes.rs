@@ -3,7 +3,7 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use portico_core::{AccountId, CustomerId, Timestamp};
@@ -108,21 +108,18 @@ async fn record(conn: &mut AnyConnection, changes: &[Change]) -> StoreResult<()>
     Ok(())
 }
 
-/// Rounds closer together than this wait: under load one round serves every request that
-/// arrived during the one before, at the price of this much latency at most.
-const MIN_ROUND_SPACING: Duration = Duration::from_millis(1);
 /// With nobody waiting, a round still runs this often, so that no reader is ever staler.
 const IDLE_ROUND_EVERY: Duration = Duration::from_secs(1);
 /// More changes than this since the last round: drop the whole cache instead of reading them.
 const MAX_CHANGES_PER_ROUND: i64 = 1_000;
 
-/// Brings the cache up to date on demand. A caller of [`Syncer::sync`] waits for a round that
-/// started after it called, which reads every change committed before that.
+/// Brings the cache up to date on demand. A round reads every change committed before it
+/// started; a caller of [`Syncer::sync`] waits for a round that started at most `lag` before
+/// the call (with no lag, after it), unless the last round to finish already did.
 pub(crate) struct Syncer {
     pool: AnyPool,
     cache: Arc<Cache>,
-    /// Rounds started; a round's number is the value after its start.
-    started: AtomicU64,
+    rounds: Mutex<Rounds>,
     /// The highest round number a caller waits for.
     wanted: AtomicU64,
     wake: Notify,
@@ -130,12 +127,23 @@ pub(crate) struct Syncer {
     running: AtomicBool,
 }
 
+/// Round bookkeeping; a round's number is the count of rounds started when it started.
+#[derive(Default)]
+struct Rounds {
+    started: u64,
+    /// When the newest round started, and whether it is still running.
+    latest_start: Option<Instant>,
+    running: bool,
+    /// When the newest finished round started.
+    finished_start: Option<Instant>,
+}
+
 impl Syncer {
     pub fn new(pool: AnyPool, cache: Arc<Cache>) -> Arc<Self> {
         Arc::new(Syncer {
             pool,
             cache,
-            started: AtomicU64::new(0),
+            rounds: Mutex::new(Rounds::default()),
             wanted: AtomicU64::new(0),
             wake: Notify::new(),
             done: watch::channel(0).0,
@@ -143,9 +151,23 @@ impl Syncer {
         })
     }
 
-    pub async fn sync(self: &Arc<Self>) -> StoreResult<()> {
+    pub async fn sync(self: &Arc<Self>, lag: Duration) -> StoreResult<()> {
         self.ensure_running();
-        let need = self.started.load(Ordering::SeqCst) + 1;
+        let need = {
+            let rounds = self.rounds();
+            let recent = |start: Option<Instant>| {
+                // A start at exactly the call's instant may be just before it: only later counts.
+                start.is_some_and(|s| s.elapsed() < lag)
+            };
+            if recent(rounds.finished_start) {
+                return Ok(());
+            }
+            if rounds.running && recent(rounds.latest_start) {
+                rounds.started
+            } else {
+                rounds.started + 1
+            }
+        };
         self.wanted.fetch_max(need, Ordering::SeqCst);
         self.wake.notify_one();
         let mut done = self.done.subscribe();
@@ -153,6 +175,10 @@ impl Syncer {
             .await
             .map_err(|_| StoreError::Corrupt("the cache syncer has stopped".to_owned()))?;
         Ok(())
+    }
+
+    fn rounds(&self) -> std::sync::MutexGuard<'_, Rounds> {
+        self.rounds.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Starts the rounds in the caller's runtime, again if the one they ran in has gone.
@@ -181,7 +207,6 @@ impl Drop for RunningFlag {
 
 async fn rounds(weak: Weak<Syncer>) {
     let mut seen: Option<i64> = None;
-    let mut last_start = Instant::now() - MIN_ROUND_SPACING;
     loop {
         let Some(s) = weak.upgrade() else { return };
         if s.wanted.load(Ordering::SeqCst) <= *s.done.borrow() {
@@ -190,12 +215,14 @@ async fn rounds(weak: Weak<Syncer>) {
                 _ = tokio::time::sleep(IDLE_ROUND_EVERY) => {}
             }
         }
-        let since = last_start.elapsed();
-        if since < MIN_ROUND_SPACING {
-            tokio::time::sleep(MIN_ROUND_SPACING - since).await;
-        }
-        last_start = Instant::now();
-        let round = s.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let (round, start) = {
+            let mut rounds = s.rounds();
+            rounds.started += 1;
+            let start = Instant::now();
+            rounds.latest_start = Some(start);
+            rounds.running = true;
+            (rounds.started, start)
+        };
         match catch_up(&s.pool, &s.cache, seen).await {
             Ok(generation) => seen = Some(generation),
             Err(e) => {
@@ -206,6 +233,11 @@ async fn rounds(weak: Weak<Syncer>) {
                     tracing::warn!(error = %e, "could not read the change log; cache dropped");
                 }
             }
+        }
+        {
+            let mut rounds = s.rounds();
+            rounds.running = false;
+            rounds.finished_start = Some(start);
         }
         s.done.send_replace(round);
     }

@@ -147,6 +147,17 @@ pub(super) struct Table {
     pub soft_delete: bool,
 }
 
+/// `($1, $2), ($3, $4)` for `rows` rows of `width` parameters.
+pub(super) fn placeholder_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Table {
     pub fn columns(&self) -> String {
         self.columns.join(", ")
@@ -167,6 +178,16 @@ impl Table {
     }
 
     /// Inserts a record; parameters are the account then the record's values.
+    /// `INSERT` of `rows` records at once; parameters are each record's account then values.
+    pub fn insert_many(&self, rows: usize) -> String {
+        format!(
+            "INSERT INTO {} (account_id, {}) VALUES {}",
+            self.name,
+            self.columns(),
+            placeholder_rows(rows, self.columns.len() + 1)
+        )
+    }
+
     pub fn insert(&self) -> String {
         let placeholders: Vec<String> = (1..=self.columns.len() + 1)
             .map(|n| format!("${n}"))

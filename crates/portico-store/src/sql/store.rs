@@ -475,8 +475,8 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn sync(&self) -> StoreResult<()> {
-        self.syncer.sync().await
+    async fn sync(&self, lag: Duration) -> StoreResult<()> {
+        self.syncer.sync(lag).await
     }
 
     // --- accounts and API keys ---
@@ -2070,11 +2070,34 @@ impl Store for SqlStore {
         session: &PortalSession,
         invalidate_existing: bool,
     ) -> StoreResult<()> {
-        let op = WriteOp::PortalSession {
-            account: account.clone(),
-            session: session.clone(),
-            invalidate_existing,
-        };
+        let account = account.clone();
+        let session = session.clone();
+        if invalidate_existing {
+            let op = WriteOp::ReplacingPortalSession { account, session };
+            return self.writer.write(op).await.map(|_| ());
+        }
+        // Checked before the group, from the cache: the customer and contact only have to exist
+        // and belong together, and neither is ever removed from the database.
+        let customer = self
+            .customer(&account, &CustomerRef::Id(session.customer.clone()))
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound { .. } => no_such("customer", "customer", &session.customer),
+                e => e,
+            })?;
+        if let Some(contact_id) = &session.contact {
+            let contact = self
+                .contact(&account, &ContactRef::Id(contact_id.clone()))
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound { .. } => no_such("contact", "contact", contact_id),
+                    e => e,
+                })?;
+            if contact.customer != customer.id {
+                return Err(other_customer("contact", "contact", contact_id));
+            }
+        }
+        let op = WriteOp::PortalSession { account, session };
         self.writer.write(op).await.map(|_| ())
     }
 
@@ -2587,12 +2610,12 @@ pub(super) async fn run_write(
     op: &WriteOp,
 ) -> StoreResult<Written> {
     match op {
-        WriteOp::PortalSession {
-            account,
-            session,
-            invalidate_existing,
-        } => {
-            insert_portal_session(tx, backend, account, session, *invalidate_existing).await?;
+        WriteOp::PortalSession { account, session } => {
+            insert_portal_session(tx, backend, account, session, false).await?;
+            Ok(Written::Done)
+        }
+        WriteOp::ReplacingPortalSession { account, session } => {
+            insert_portal_session(tx, backend, account, session, true).await?;
             Ok(Written::Done)
         }
         WriteOp::ConsumeRedirectToken { sha256, now } => {
@@ -2639,6 +2662,117 @@ pub(super) async fn run_write(
             Ok(Written::Done)
         }
     }
+}
+
+/// Runs a group of writes in one transaction, a few statements for the whole group: every
+/// redirect token in one `UPDATE`, every new portal session in one `INSERT`, every new browser
+/// session in another. Writes in one group are concurrent, so their order within it is free.
+pub(super) async fn run_group(
+    tx: &mut WriteTx,
+    backend: Backend,
+    ops: &[&WriteOp],
+) -> StoreResult<Vec<Written>> {
+    let mut results: Vec<Option<Written>> = ops.iter().map(|_| None).collect();
+
+    let consumes: Vec<(usize, &[u8; 32], Timestamp)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            WriteOp::ConsumeRedirectToken { sha256, now } => Some((i, sha256, *now)),
+            _ => None,
+        })
+        .collect();
+    if !consumes.is_empty() {
+        // One instant for the group, the latest asked: a token that expired by then is refused,
+        // never one accepted late.
+        let now = consumes
+            .iter()
+            .map(|c| c.2)
+            .max()
+            .unwrap_or(Timestamp::from_millis(0));
+        let mut p = params![now];
+        let mut marks = Vec::with_capacity(consumes.len());
+        for (_, sha256, _) in &consumes {
+            p.push(rows::hash_text(sha256).into());
+            marks.push(format!("${}", p.len()));
+        }
+        let sql = format!(
+            "UPDATE redirect_tokens SET used_at = $1 \
+             WHERE used_at IS NULL AND expires_at > $1 AND token_sha256 IN ({}) \
+             RETURNING token_sha256, account_id, portal_session_id",
+            marks.join(", ")
+        );
+        let mut won = std::collections::HashMap::new();
+        for row in query(&sql, p).fetch_all(&mut **tx).await? {
+            let pair: (AccountId, PortalSessionId) =
+                (row.parsed("account_id")?, row.parsed("portal_session_id")?);
+            won.insert(row.text("token_sha256")?, pair);
+        }
+        // The same token twice in one group: the first asker has it, the others find it used.
+        for (i, sha256, _) in consumes {
+            results[i] = Some(Written::Consumed(won.remove(&rows::hash_text(sha256))));
+        }
+    }
+
+    let sessions: Vec<(usize, &AccountId, &PortalSession)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            WriteOp::PortalSession { account, session } => Some((i, account, session)),
+            _ => None,
+        })
+        .collect();
+    if !sessions.is_empty() {
+        let mut p = Vec::new();
+        for (_, account, session) in &sessions {
+            p.push(Value::from(*account));
+            p.extend(rows::portal_session_values(session));
+        }
+        query(&rows::PORTAL_SESSIONS.insert_many(sessions.len()), p)
+            .execute(&mut **tx)
+            .await?;
+        for (i, _, _) in sessions {
+            results[i] = Some(Written::Done);
+        }
+    }
+
+    let browsers: Vec<(usize, &NewBrowserSession)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            WriteOp::BrowserSession(new) => Some((i, new)),
+            _ => None,
+        })
+        .collect();
+    if !browsers.is_empty() {
+        let mut p = Vec::new();
+        for (_, new) in &browsers {
+            p.extend(params![
+                rows::hash_text(&new.cookie_sha256),
+                &new.account,
+                &new.portal_session,
+                hex::encode(new.csrf_secret),
+                new.now,
+                new.now,
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO browser_sessions (cookie_sha256, account_id, portal_session_id, \
+             csrf_secret, created_at, last_seen_at) VALUES {}",
+            rows::placeholder_rows(browsers.len(), 6)
+        );
+        query(&sql, p).execute(&mut **tx).await?;
+        for (i, _) in browsers {
+            results[i] = Some(Written::Done);
+        }
+    }
+
+    for (i, op) in ops.iter().enumerate() {
+        if results[i].is_none() {
+            results[i] = Some(run_write(tx, backend, op).await?);
+        }
+    }
+    Ok(results.into_iter().flatten().collect())
 }
 
 /// Stores a new portal session; with `invalidate_existing`, revokes the customer's others.

@@ -21,10 +21,15 @@ use crate::{NewBrowserSession, StoreError, StoreResult};
 /// One write of the group.
 #[derive(Debug, Clone)]
 pub(crate) enum WriteOp {
+    /// A new portal session whose customer and contact the caller has checked.
     PortalSession {
         account: AccountId,
         session: PortalSession,
-        invalidate_existing: bool,
+    },
+    /// A new portal session that revokes the customer's others.
+    ReplacingPortalSession {
+        account: AccountId,
+        session: PortalSession,
     },
     ConsumeRedirectToken {
         sha256: [u8; 32],
@@ -146,10 +151,8 @@ async fn run(ctx: Ctx, mut jobs: mpsc::Receiver<Job>) {
 
 async fn together(ctx: &Ctx, group: &[Job]) -> StoreResult<Vec<Written>> {
     let mut tx = begin_write(&ctx.pool, ctx.backend, &ctx.cache).await?;
-    let mut results = Vec::with_capacity(group.len());
-    for job in group {
-        results.push(super::store::run_write(&mut tx, ctx.backend, &job.op).await?);
-    }
+    let ops: Vec<&WriteOp> = group.iter().map(|j| &j.op).collect();
+    let results = super::store::run_group(&mut tx, ctx.backend, &ops).await?;
     tx.commit().await?;
     Ok(results)
 }
