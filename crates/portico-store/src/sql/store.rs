@@ -304,6 +304,26 @@ impl SqlStore {
         Ok(value)
     }
 
+    /// A list of one customer's records, cached when the filter names the customer by id;
+    /// `args` are the other filters and the page, as text.
+    async fn customer_list<T: Clone + Send + Sync + 'static>(
+        &self,
+        kind: &'static str,
+        account: &AccountId,
+        customer: Option<&CustomerRef>,
+        args: String,
+        load: impl Future<Output = StoreResult<List<T>>>,
+    ) -> StoreResult<List<T>> {
+        match cached_customer(customer) {
+            Some(id) => {
+                let key = (kind, format!("{account}/{id}/{args}"));
+                let scope = |_: &List<T>| Change::customer(account, id);
+                self.cached(key, CACHE_TTL, scope, load).await
+            }
+            None => load.await,
+        }
+    }
+
     /// The customer a request body names (`"customer": "cus_…"` or an alias), locked for the
     /// rest of the transaction; a missing one is the body's fault, hence `Invalid`.
     async fn body_customer(
@@ -1244,21 +1264,19 @@ impl Store for SqlStore {
             )
             .await
         };
-        match cached_customer(filter.customer.as_ref()) {
-            Some(customer) => {
-                let key = (
-                    "subscriptions",
-                    format!(
-                        "{account}/{customer}/{:?}/{}",
-                        filter.status.map(|s| s.as_str()),
-                        page_key(&page)
-                    ),
-                );
-                let scope = |_: &List<Subscription>| Change::customer(account, customer);
-                self.cached(key, CACHE_TTL, scope, load).await
-            }
-            None => load.await,
-        }
+        let args = format!(
+            "{:?}/{}",
+            filter.status.map(|s| s.as_str()),
+            page_key(&page)
+        );
+        self.customer_list(
+            "subscriptions",
+            account,
+            filter.customer.as_ref(),
+            args,
+            load,
+        )
+        .await
     }
 
     async fn update_subscription(
@@ -1473,22 +1491,14 @@ impl Store for SqlStore {
             )
             .await
         };
-        match cached_customer(filter.customer.as_ref()) {
-            Some(customer) => {
-                let key = (
-                    "invoices",
-                    format!(
-                        "{account}/{customer}/{:?}/{:?}/{}",
-                        filter.status.map(|s| s.as_str()),
-                        filter.subscription.as_ref().map(|s| s.as_str()),
-                        page_key(&page)
-                    ),
-                );
-                let scope = |_: &List<Invoice>| Change::customer(account, customer);
-                self.cached(key, CACHE_TTL, scope, load).await
-            }
-            None => load.await,
-        }
+        let args = format!(
+            "{:?}/{:?}/{}",
+            filter.status.map(|s| s.as_str()),
+            filter.subscription.as_ref().map(|s| s.as_str()),
+            page_key(&page)
+        );
+        self.customer_list("invoices", account, filter.customer.as_ref(), args, load)
+            .await
     }
 
     async fn update_invoice(
@@ -1677,21 +1687,19 @@ impl Store for SqlStore {
             )
             .await
         };
-        match cached_customer(filter.customer.as_ref()) {
-            Some(customer) => {
-                let key = (
-                    "transactions",
-                    format!(
-                        "{account}/{customer}/{:?}/{}",
-                        filter.invoice.as_ref().map(|s| s.as_str()),
-                        page_key(&page)
-                    ),
-                );
-                let scope = |_: &List<Transaction>| Change::customer(account, customer);
-                self.cached(key, CACHE_TTL, scope, load).await
-            }
-            None => load.await,
-        }
+        let args = format!(
+            "{:?}/{}",
+            filter.invoice.as_ref().map(|s| s.as_str()),
+            page_key(&page)
+        );
+        self.customer_list(
+            "transactions",
+            account,
+            filter.customer.as_ref(),
+            args,
+            load,
+        )
+        .await
     }
 
     async fn update_transaction(
@@ -1872,17 +1880,9 @@ impl Store for SqlStore {
             )
             .await
         };
-        match cached_customer(customer) {
-            Some(customer) => {
-                let key = (
-                    "payment_methods",
-                    format!("{account}/{customer}/{}", page_key(&page)),
-                );
-                let scope = |_: &List<PaymentMethod>| Change::customer(account, customer);
-                self.cached(key, CACHE_TTL, scope, load).await
-            }
-            None => load.await,
-        }
+        let args = page_key(&page);
+        self.customer_list("payment_methods", account, customer, args, load)
+            .await
     }
 
     async fn update_payment_method(
