@@ -332,7 +332,7 @@ fn every_locale_renders_its_title_and_total() {
         (Locale::Es, "Factura", "1234,56 €"),
     ] {
         let pdf = render(&invoice, &customer, locale);
-        let text = extract_text(&pdf, &format!("invoice-{locale}.pdf"));
+        let text = extract_text(&pdf, &format!("invoice-locale-{locale}.pdf"));
         assert!(text.contains(title), "{locale}: {title:?} missing");
         assert!(
             text.contains(total),
