@@ -131,9 +131,9 @@ pub(crate) struct Syncer {
 #[derive(Default)]
 struct Rounds {
     started: u64,
-    /// When the newest round started, and whether it is still running.
+    /// When the newest round started, and whether it is still in progress.
     latest_start: Option<Instant>,
-    running: bool,
+    in_progress: bool,
     /// When the newest finished round started.
     finished_start: Option<Instant>,
 }
@@ -162,7 +162,7 @@ impl Syncer {
             if recent(rounds.finished_start) {
                 return Ok(());
             }
-            if rounds.running && recent(rounds.latest_start) {
+            if rounds.in_progress && recent(rounds.latest_start) {
                 rounds.started
             } else {
                 rounds.started + 1
@@ -220,7 +220,7 @@ async fn rounds(weak: Weak<Syncer>) {
             rounds.started += 1;
             let start = Instant::now();
             rounds.latest_start = Some(start);
-            rounds.running = true;
+            rounds.in_progress = true;
             (rounds.started, start)
         };
         match catch_up(&s.pool, &s.cache, seen).await {
@@ -236,7 +236,7 @@ async fn rounds(weak: Weak<Syncer>) {
         }
         {
             let mut rounds = s.rounds();
-            rounds.running = false;
+            rounds.in_progress = false;
             rounds.finished_start = Some(start);
         }
         s.done.send_replace(round);

@@ -189,15 +189,7 @@ impl Table {
     }
 
     pub fn insert(&self) -> String {
-        let placeholders: Vec<String> = (1..=self.columns.len() + 1)
-            .map(|n| format!("${n}"))
-            .collect();
-        format!(
-            "INSERT INTO {} (account_id, {}) VALUES ({})",
-            self.name,
-            self.columns(),
-            placeholders.join(", ")
-        )
+        self.insert_many(1)
     }
 
     /// Writes a record back whole; parameters are the account then the record's values, the

@@ -2603,70 +2603,10 @@ fn browser_key(cookie_sha256: &[u8; 32]) -> Key {
     ("browser_session", rows::hash_text(cookie_sha256))
 }
 
-/// Runs one write of a group (see [`super::writer`]) in the group's transaction.
-pub(super) async fn run_write(
-    tx: &mut WriteTx,
-    backend: Backend,
-    op: &WriteOp,
-) -> StoreResult<Written> {
-    match op {
-        WriteOp::PortalSession { account, session } => {
-            insert_portal_session(tx, backend, account, session, false).await?;
-            Ok(Written::Done)
-        }
-        WriteOp::ReplacingPortalSession { account, session } => {
-            insert_portal_session(tx, backend, account, session, true).await?;
-            Ok(Written::Done)
-        }
-        WriteOp::ConsumeRedirectToken { sha256, now } => {
-            // One statement: the database's own row lock (PostgreSQL re-checks the condition
-            // after waiting for it) or write lock (SQLite) lets exactly one of concurrent
-            // callers match.
-            let row = query(
-                "UPDATE redirect_tokens SET used_at = $2 \
-                 WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2 \
-                 RETURNING account_id, portal_session_id",
-                params![rows::hash_text(sha256), *now],
-            )
-            .fetch_optional(&mut **tx)
-            .await?;
-            let found = row
-                .map(|row| -> StoreResult<_> {
-                    Ok((row.parsed("account_id")?, row.parsed("portal_session_id")?))
-                })
-                .transpose()?;
-            Ok(Written::Consumed(found))
-        }
-        WriteOp::BrowserSession(new) => {
-            query(
-                "INSERT INTO browser_sessions (cookie_sha256, account_id, portal_session_id, \
-                 csrf_secret, created_at, last_seen_at, ended_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5, NULL)",
-                params![
-                    rows::hash_text(&new.cookie_sha256),
-                    &new.account,
-                    &new.portal_session,
-                    hex::encode(new.csrf_secret),
-                    new.now,
-                ],
-            )
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| {
-                write_error(
-                    e,
-                    || "a browser session with this cookie".to_owned(),
-                    |_| StoreError::not_found("portal session", &new.portal_session),
-                )
-            })?;
-            Ok(Written::Done)
-        }
-    }
-}
-
-/// Runs a group of writes in one transaction, a few statements for the whole group: every
-/// redirect token in one `UPDATE`, every new portal session in one `INSERT`, every new browser
-/// session in another. Writes in one group are concurrent, so their order within it is free.
+/// Runs a group of writes (a lone write is a group of one) in one transaction, a few statements
+/// for the whole group: every redirect token in one `UPDATE`, every new portal session in one
+/// `INSERT`, every new browser session in another; sessions that replace others one by one.
+/// Writes in one group are concurrent, so their order within it is free.
 pub(super) async fn run_group(
     tx: &mut WriteTx,
     backend: Backend,
@@ -2728,9 +2668,19 @@ pub(super) async fn run_group(
             p.push(Value::from(*account));
             p.extend(rows::portal_session_values(session));
         }
+        // Errors name the first session; a failed group is retried one write at a time, where
+        // the first is the only one.
+        let first = sessions[0].2;
         query(&rows::PORTAL_SESSIONS.insert_many(sessions.len()), p)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .map_err(|e| {
+                write_error(
+                    e,
+                    || format!("portal session {}", first.id),
+                    |_| no_such("customer", "customer", &first.customer),
+                )
+            })?;
         for (i, _, _) in sessions {
             results[i] = Some(Written::Done);
         }
@@ -2761,35 +2711,43 @@ pub(super) async fn run_group(
              csrf_secret, created_at, last_seen_at) VALUES {}",
             rows::placeholder_rows(browsers.len(), 6)
         );
-        query(&sql, p).execute(&mut **tx).await?;
+        let first = browsers[0].1;
+        query(&sql, p).execute(&mut **tx).await.map_err(|e| {
+            write_error(
+                e,
+                || "a browser session with this cookie".to_owned(),
+                |_| StoreError::not_found("portal session", &first.portal_session),
+            )
+        })?;
         for (i, _) in browsers {
             results[i] = Some(Written::Done);
         }
     }
 
     for (i, op) in ops.iter().enumerate() {
-        if results[i].is_none() {
-            results[i] = Some(run_write(tx, backend, op).await?);
+        if let WriteOp::ReplacingPortalSession { account, session } = op {
+            replace_portal_sessions(tx, backend, account, session).await?;
+            results[i] = Some(Written::Done);
         }
     }
-    Ok(results.into_iter().flatten().collect())
+    results
+        .into_iter()
+        .map(|r| r.ok_or_else(|| StoreError::Corrupt("a write of the group was not run".into())))
+        .collect()
 }
 
-/// Stores a new portal session; with `invalidate_existing`, revokes the customer's others.
-async fn insert_portal_session(
+/// Stores a new portal session and revokes the customer's other live ones. Locking the
+/// customer serialises concurrent replacements, so that of two made at once, one revokes the
+/// other.
+async fn replace_portal_sessions(
     tx: &mut WriteTx,
     backend: Backend,
     account: &AccountId,
     session: &PortalSession,
-    invalidate_existing: bool,
 ) -> StoreResult<()> {
-    // Locking the customer serialises concurrent creations that invalidate the others, so that
-    // of two such sessions created at once, one revokes the other. Plain issuance needs no lock:
-    // the customer's row only has to exist, which the foreign key checks at insert.
-    let lock = if invalidate_existing && backend == Backend::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
     };
     let customer = find_customer(
         tx,
@@ -2810,17 +2768,15 @@ async fn insert_portal_session(
             return Err(other_customer("contact", "contact", contact_id));
         }
     }
-    if invalidate_existing {
-        query(
-            "UPDATE portal_sessions SET revoked_at = $3 \
-             WHERE account_id = $1 AND customer_id = $2 \
-             AND revoked_at IS NULL AND expires_at > $3",
-            params![account, &customer.id, session.issued_at],
-        )
-        .execute(&mut **tx)
-        .await?;
-        tx.customer_changed(account, &customer.id);
-    }
+    query(
+        "UPDATE portal_sessions SET revoked_at = $3 \
+         WHERE account_id = $1 AND customer_id = $2 \
+         AND revoked_at IS NULL AND expires_at > $3",
+        params![account, &customer.id, session.issued_at],
+    )
+    .execute(&mut **tx)
+    .await?;
+    tx.customer_changed(account, &customer.id);
     insert(
         tx,
         &rows::PORTAL_SESSIONS,

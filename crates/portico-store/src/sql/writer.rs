@@ -13,7 +13,6 @@ use portico_core::{AccountId, PortalSessionId, Timestamp};
 use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::changes::WriteTx;
 use super::{Backend, begin_write};
 use crate::cache::Cache;
 use crate::{NewBrowserSession, StoreError, StoreResult};
@@ -125,41 +124,29 @@ async fn run(ctx: Ctx, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let group = std::mem::take(&mut batch);
-        if group.len() == 1 {
-            for job in group {
-                let result = alone(&ctx, &job.op).await;
-                let _ = job.reply.send(result);
-            }
-            continue;
-        }
-        match together(&ctx, &group).await {
-            Ok(results) => {
-                for (job, result) in group.into_iter().zip(results) {
-                    let _ = job.reply.send(Ok(result));
-                }
-            }
+        let ops: Vec<&WriteOp> = group.iter().map(|j| &j.op).collect();
+        let results = match together(&ctx, &ops).await {
+            Ok(written) => written.into_iter().map(Ok).collect(),
+            Err(e) if ops.len() == 1 => vec![Err(e)],
             Err(e) => {
-                tracing::debug!(error = %e, size = group.len(), "a write group failed; writing one by one");
-                for job in group {
-                    let result = alone(&ctx, &job.op).await;
-                    let _ = job.reply.send(result);
+                tracing::debug!(error = %e, size = ops.len(), "a write group failed; writing one by one");
+                let mut results = Vec::with_capacity(ops.len());
+                for op in &ops {
+                    results.push(together(&ctx, &[*op]).await.map(|mut w| w.remove(0)));
                 }
+                results
             }
+        };
+        for (job, result) in group.into_iter().zip(results) {
+            let _ = job.reply.send(result);
         }
     }
 }
 
-async fn together(ctx: &Ctx, group: &[Job]) -> StoreResult<Vec<Written>> {
+/// Runs `ops` in one transaction; any failure rolls them all back.
+async fn together(ctx: &Ctx, ops: &[&WriteOp]) -> StoreResult<Vec<Written>> {
     let mut tx = begin_write(&ctx.pool, ctx.backend, &ctx.cache).await?;
-    let ops: Vec<&WriteOp> = group.iter().map(|j| &j.op).collect();
-    let results = super::store::run_group(&mut tx, ctx.backend, &ops).await?;
+    let results = super::store::run_group(&mut tx, ctx.backend, ops).await?;
     tx.commit().await?;
     Ok(results)
-}
-
-async fn alone(ctx: &Ctx, op: &WriteOp) -> StoreResult<Written> {
-    let mut tx: WriteTx = begin_write(&ctx.pool, ctx.backend, &ctx.cache).await?;
-    let result = super::store::run_write(&mut tx, ctx.backend, op).await?;
-    tx.commit().await?;
-    Ok(result)
 }
