@@ -1948,6 +1948,43 @@ backend_tests! {
         }
     }
 
+    /// Writes that arrive together are committed together; one that fails (here a cookie hash
+    /// that exists already) fails alone, and every other write of its group is stored.
+    async fn a_failing_write_fails_alone_and_its_group_is_stored(db: Db) {
+        let a = db.account("groups").await;
+        let customer = db.customer(&a, None).await;
+        let session = db.portal_session(&a, &customer, None, false).await;
+        let taken = db.browser_session(&a, &session, "taken").await;
+        for round in 0..3 {
+            let start = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+            let mut tasks = vec![];
+            for i in 0..20 {
+                let (store, start) = (db.store.clone(), start.clone());
+                let cookie_sha256 = if i == 7 { taken } else { sha256(&format!("group {round} {i}")) };
+                let new = NewBrowserSession {
+                    account: a.id.clone(),
+                    portal_session: session.id.clone(),
+                    cookie_sha256,
+                    csrf_secret: [1; 32],
+                    now: db.now(),
+                };
+                tasks.push(tokio::spawn(async move {
+                    start.wait().await;
+                    (cookie_sha256, store.create_browser_session(&new).await)
+                }));
+            }
+            for (i, task) in tasks.into_iter().enumerate() {
+                let (cookie, result) = task.await.unwrap();
+                if i == 7 {
+                    assert!(matches!(result, Err(StoreError::Conflict(_))), "round {round}: {result:?}");
+                } else {
+                    result.unwrap();
+                    assert!(db.store.browser_session(&cookie).await.unwrap().is_some());
+                }
+            }
+        }
+    }
+
     async fn browser_sessions_see_every_change_they_depend_on(db: Db) {
         let a = db.account("acme").await;
         let customer = db.customer(&a, None).await;
