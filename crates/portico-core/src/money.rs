@@ -164,10 +164,35 @@ pub fn tax_amount(subtotal: i64, rate_bps: i64) -> i64 {
     i64::try_from(rounded).unwrap_or(i64::MAX)
 }
 
+/// Sums amounts per currency, in the order each currency first appears; `None` when a sum
+/// would overflow.
+pub fn sum_by_currency(amounts: impl IntoIterator<Item = Money>) -> Option<Vec<Money>> {
+    let mut totals: Vec<Money> = Vec::new();
+    for m in amounts {
+        match totals.iter_mut().find(|t| t.currency == m.currency) {
+            Some(t) => t.amount = t.amount.checked_add(m.amount)?,
+            None => totals.push(m),
+        }
+    }
+    Some(totals)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn sums_are_per_currency_and_never_wrap() {
+        let eur = |a| Money::new(a, Currency::EUR);
+        let usd = Money::new(5, Currency::parse("c", "USD").unwrap());
+        assert_eq!(
+            sum_by_currency([eur(1), usd, eur(2)]),
+            Some(vec![eur(3), usd])
+        );
+        assert_eq!(sum_by_currency([eur(i64::MAX), eur(1)]), None);
+        assert_eq!(sum_by_currency([]), Some(vec![]));
+    }
 
     #[test]
     fn currencies_parse_case_insensitively() {

@@ -146,6 +146,17 @@ impl ApiScopes {
 }
 
 impl PortalScopes {
+    /// Whether any scope allows a change (a session without one only reads).
+    pub fn can_manage(self) -> bool {
+        [
+            PortalScope::SubscriptionsWrite,
+            PortalScope::PaymentMethodsWrite,
+            PortalScope::AccountWrite,
+        ]
+        .into_iter()
+        .any(|s| self.contains(s))
+    }
+
     /// The read-only portal scopes, all that a `viewer` contact gets.
     pub fn read_only() -> Self {
         [

@@ -15,6 +15,8 @@ pub enum ErrorCode {
     Conflict,
     Forbidden,
     Unauthorized,
+    /// A portal token presented after its expiry (the portal's read API).
+    TokenExpired,
     TooManyRequests,
     InternalServerError,
 }
@@ -42,6 +44,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// 401 with code `TOKEN_EXPIRED`: a portal token that was valid has expired.
+    #[error("the portal token has expired")]
+    TokenExpired,
     #[error("{0}")]
     MethodNotAllowed(String),
     /// 429 with `Retry-After` in seconds.
@@ -71,7 +76,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::TokenExpired => StatusCode::UNAUTHORIZED,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -89,6 +94,7 @@ impl ApiError {
             ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::TokenExpired => ErrorCode::TokenExpired,
             ApiError::TooManyRequests(_) => ErrorCode::TooManyRequests,
             ApiError::Unavailable | ApiError::Internal(_) => ErrorCode::InternalServerError,
         }

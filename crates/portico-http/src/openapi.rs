@@ -104,6 +104,8 @@ fn methods_of(item: &PathItem) -> Vec<&'static str> {
         (name = "payment-methods"), (name = "api-keys"), (name = "portal-settings"),
         (name = "portal-sessions"), (name = "oauth-clients"), (name = "oauth"),
         (name = "operations"),
+        (name = "portal", description = "The portal read API, for portal tokens and the portal's \
+            session cookie (not for API keys)"),
     )
 )]
 struct ApiDoc;
@@ -119,7 +121,10 @@ pub(crate) struct Parts {
 }
 
 pub(crate) fn build() -> Parts {
-    let public = health::router().merge(router()).merge(oauth::router());
+    let public = health::router()
+        .merge(router())
+        .merge(oauth::router())
+        .merge(crate::portal::api::router());
     let vendor = api::router();
     let mut table = public.table;
     table.extend(vendor.table);
@@ -132,6 +137,7 @@ pub(crate) fn build() -> Parts {
     doc.merge(public_doc);
     doc.merge(vendor_doc);
     document_vendor_operations(&mut doc, &vendor_paths);
+    document_portal_credential(&mut doc);
     name_operations(&mut doc);
     Parts {
         public,
@@ -242,6 +248,26 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
             }
         }
     }
+}
+
+/// The portal read API's credential: a portal token, which the vendor API refuses.
+fn document_portal_credential(doc: &mut utoipa::openapi::OpenApi) {
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "portal",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A portal token (from the REST `portal-token`, the native \
+                         `portal-sessions` or the GraphQL `portalSessionCreate`), or the \
+                         portal's session cookie.",
+                    ))
+                    .build(),
+            ),
+        );
 }
 
 /// Handlers are named `create`, `list`, … in every module; the operation id adds the tag so
@@ -421,7 +447,9 @@ mod tests {
             ] {
                 let Some(op) = op else { continue };
                 let public = !path.starts_with("/api/v1/") || path == "/api/v1/openapi.json";
-                assert_eq!(op.security.is_none(), public, "{method} {path}");
+                // The portal read API has a credential of its own, the portal token.
+                let portal = path.starts_with("/portal/api/");
+                assert_eq!(op.security.is_none(), public && !portal, "{method} {path}");
                 if !public {
                     assert!(
                         op.responses.responses.contains_key("401"),

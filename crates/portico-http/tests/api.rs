@@ -17,6 +17,10 @@ mod idempotency;
 mod oauth;
 #[path = "api/openapi.rs"]
 mod openapi;
+#[path = "api/portal_actions.rs"]
+mod portal_actions;
+#[path = "api/portal_api.rs"]
+mod portal_api;
 #[path = "api/portal_security.rs"]
 mod portal_security;
 #[path = "api/resources.rs"]

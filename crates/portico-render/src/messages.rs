@@ -221,6 +221,8 @@ catalogue! {
     NotAllowed { en: "You do not have permission to do this.", de: "Dazu fehlt Ihnen die Berechtigung.", fr: "Vous n’avez pas l’autorisation d’effectuer cette action.", es: "No tiene permiso para realizar esta acción." }
     FixErrors { en: "Please correct the highlighted fields.", de: "Bitte korrigieren Sie die markierten Felder.", fr: "Veuillez corriger les champs signalés.", es: "Corrija los campos marcados." }
     FieldRequired { en: "This field is required.", de: "Dieses Feld ist erforderlich.", fr: "Ce champ est obligatoire.", es: "Este campo es obligatorio." }
+    InvalidCountry { en: "Enter a two-letter country code such as DE or US.", de: "Geben Sie einen zweistelligen Ländercode wie DE oder US ein.", fr: "Saisissez un code pays à deux lettres, par exemple FR ou DE.", es: "Introduzca un código de país de dos letras, por ejemplo ES o DE." }
+    InvalidValue { en: "Check this value.", de: "Bitte prüfen Sie diesen Wert.", fr: "Vérifiez cette valeur.", es: "Revise este valor." }
     InvalidEmail { en: "Enter a valid email address.", de: "Geben Sie eine gültige E-Mail-Adresse ein.", fr: "Saisissez une adresse e-mail valide.", es: "Introduzca un correo electrónico válido." }
 }
 

@@ -26,6 +26,25 @@ text_enum!(
 );
 
 impl PortalPage {
+    /// Whether a session may see this page: the account's feature switch is on and the session
+    /// has the scope. The overview is always there.
+    pub fn visible(self, features: &PortalFeatures, scopes: PortalScopes) -> bool {
+        match self {
+            PortalPage::Overview => true,
+            PortalPage::Subscriptions => {
+                features.subscriptions && scopes.contains(PortalScope::SubscriptionsRead)
+            }
+            PortalPage::Transactions => {
+                features.transactions && scopes.contains(PortalScope::InvoicesRead)
+            }
+            PortalPage::Invoices => features.invoices && scopes.contains(PortalScope::InvoicesRead),
+            PortalPage::PaymentMethod => {
+                features.payment_methods && scopes.contains(PortalScope::PaymentMethodsRead)
+            }
+            PortalPage::Account => features.account && scopes.contains(PortalScope::AccountRead),
+        }
+    }
+
     /// The page's path under the portal root.
     pub fn path(self) -> &'static str {
         match self {

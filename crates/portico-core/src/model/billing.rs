@@ -701,6 +701,17 @@ fn check_expiry(month: Option<i32>, year: Option<i32>) -> ValidationResult<()> {
 }
 
 impl PaymentMethod {
+    /// Whether the card's expiry month has passed at `now` (bank accounts never expire).
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        match (self.exp_month, self.exp_year) {
+            (Some(m), Some(y)) => {
+                let date = now.date();
+                (y, m) < (date.year(), i32::from(u8::from(date.month())))
+            }
+            _ => false,
+        }
+    }
+
     pub fn create(
         id: PaymentMethodId,
         customer: &Customer,

@@ -53,6 +53,7 @@ fn code_name(code: ErrorCode) -> &'static str {
         ErrorCode::Conflict => "CONFLICT",
         ErrorCode::Forbidden => "FORBIDDEN",
         ErrorCode::Unauthorized => "UNAUTHORIZED",
+        ErrorCode::TokenExpired => "TOKEN_EXPIRED",
         ErrorCode::TooManyRequests => "TOO_MANY_REQUESTS",
         ErrorCode::InternalServerError => "INTERNAL_SERVER_ERROR",
     }
@@ -200,13 +201,15 @@ impl PortalSessionCreatePayload {
 #[Object]
 impl MutationRoot {
     /// A portal token for one customer (`security:write`), exactly as Bunny's: `tenantCode` is
-    /// the customer's alias (or its `cus_…` id), `expiry` is in hours, 1 to 720, default 24.
+    /// the customer's alias (or its `cus_…` id), `expiry` is in hours, 1 to 720, default 24,
+    /// `returnUrl` is where the portal's way back leads (default: the account's).
     /// Open `{portal_url}/portal?token=…` or a deep link such as `/portal/subscriptions?token=…`.
     async fn portal_session_create(
         &self,
         ctx: &Context<'_>,
         tenant_code: String,
         expiry: Option<i64>,
+        return_url: Option<String>,
     ) -> Result<Option<PortalSessionCreatePayload>> {
         let c = caller(ctx)?;
         require(&c.auth, ApiScope::SecurityWrite)?;
@@ -216,9 +219,17 @@ impl MutationRoot {
                 "expiry must be between 1 and {MAX_EXPIRY_HOURS} hours"
             ))));
         }
+        let return_url = match return_url
+            .as_deref()
+            .map(|u| portico_core::error::url("returnUrl", u))
+            .transpose()
+        {
+            Ok(u) => u,
+            Err(e) => return Ok(Some(PortalSessionCreatePayload::error(e.to_string()))),
+        };
         let request = PortalSessionRequest {
             expires_in_seconds: hours * 3600,
-            return_url: None,
+            return_url,
             locale: None,
             page: PortalPage::Overview,
             scopes: None,
@@ -502,7 +513,7 @@ mod tests {
         let sdl = build().sdl();
         assert!(
             sdl.contains(
-                "portalSessionCreate(tenantCode: String!, expiry: Int): PortalSessionCreatePayload\n"
+                "portalSessionCreate(tenantCode: String!, expiry: Int, returnUrl: String): PortalSessionCreatePayload\n"
             ),
             "{sdl}"
         );

@@ -1,8 +1,12 @@
 //! The customer portal in the browser: entry through a portal link (`?token=`) or a signed
 //! redirect link, the pages, and logout.
 
+pub mod action;
+pub mod api;
 pub mod assets;
 pub mod brand;
+pub mod details;
+pub mod load;
 pub mod page;
 pub mod session;
 pub mod views;
@@ -26,8 +30,15 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/portal", get(overview))
+        .route(
+            "/portal",
+            get(|s, peer, h, q| fixed(s, peer, h, q, PortalPage::Overview)),
+        )
         .route("/portal/{page}", get(page))
+        .route(
+            "/portal/account",
+            get(|s, peer, h, q| fixed(s, peer, h, q, PortalPage::Account)).post(details::save),
+        )
         .route("/portal/logout", post(logout))
         .route("/portal/invoices/{id}", get(invoice))
         .route("/portal/invoices/{id}/pdf", get(invoice_pdf))
@@ -78,6 +89,8 @@ pub struct TokenQuery {
     token: Option<String>,
     /// The page of a paginated list, from 1.
     page: Option<String>,
+    /// Set by the redirect after a successful action, so that the page says it was saved.
+    done: Option<String>,
 }
 
 impl TokenQuery {
@@ -106,14 +119,16 @@ fn check_exchange_rate(state: &AppState, peer: &Peer) -> Result<(), Denied> {
 /// as a link mangled on the way gets) is a bad link: the friendly page, not a framework error.
 type PageQuery = Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>;
 
-async fn overview(
-    State(s): State<AppState>,
+/// A page at a path of its own (`/portal`, `/portal/account`).
+async fn fixed(
+    s: State<AppState>,
     peer: Peer,
     headers: HeaderMap,
     q: PageQuery,
+    page: PortalPage,
 ) -> Response {
     match q {
-        Ok(Query(q)) => show(&s, peer, &headers, &q, PortalPage::Overview).await,
+        Ok(Query(q)) => show(&s, peer, &headers, &q, page).await,
         Err(_) => denied(&headers, Denied::BadLink(None)),
     }
 }
@@ -159,7 +174,8 @@ async fn show(
         Some(token) => exchange_portal_token(s, &peer, headers, token, page).await,
         None => match visit(s, headers).await {
             Ok(v) => {
-                let cx = context(s, headers, &v);
+                let mut cx = context(s, headers, &v);
+                cx.flash = q.done.as_deref().and_then(views::flash);
                 views::render(&cx, page, q.list_page().min(views::MAX_PAGE)).await
             }
             Err(d) => Err(d),
@@ -173,6 +189,7 @@ fn context<'a>(s: &'a AppState, headers: &HeaderMap, v: &'a Visit) -> views::Ctx
         s,
         v,
         locale: locale(headers, Some(&v.account), v.session.locale.as_deref()),
+        flash: None,
     }
 }
 

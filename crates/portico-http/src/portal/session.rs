@@ -26,6 +26,8 @@ pub enum Denied {
     /// The link was good but has expired, or the vendor revoked its session; with the
     /// session's own return link when it is known.
     LinkExpired(Box<(Account, Option<String>)>),
+    /// The vendor revoked the link's portal session (or access to it was switched off).
+    LinkRevoked(Box<(Account, Option<String>)>),
     TooManyRequests(u64),
     Failed(ApiError),
 }
@@ -63,7 +65,7 @@ impl Denied {
                 account.as_deref(),
                 None,
             ),
-            Denied::LinkExpired(ctx) => page(
+            Denied::LinkExpired(ctx) | Denied::LinkRevoked(ctx) => page(
                 StatusCode::UNAUTHORIZED,
                 Msg::LinkExpiredTitle,
                 Msg::LinkExpiredBody,
@@ -110,7 +112,7 @@ impl Denied {
         match self {
             Denied::BadLink(a) => a.as_deref(),
             Denied::NoSession(ctx) => ctx.as_deref().map(|(a, _)| a),
-            Denied::LinkExpired(ctx) => Some(&ctx.0),
+            Denied::LinkExpired(ctx) | Denied::LinkRevoked(ctx) => Some(&ctx.0),
             _ => None,
         }
     }
@@ -174,8 +176,11 @@ pub async fn verify_portal_token(
         Err(e) => return Err(e.into()),
     };
     if !session.is_live(now) {
-        let return_url = session.return_url.clone();
-        return Err(Denied::LinkExpired(Box::new((account, return_url))));
+        let context = Box::new((account, session.return_url.clone()));
+        return Err(match session.revoked_at {
+            Some(_) => Denied::LinkRevoked(context),
+            None => Denied::LinkExpired(context),
+        });
     }
     Ok((account, session))
 }
@@ -229,7 +234,7 @@ pub async fn start(
     Ok(response)
 }
 
-async fn customer_may_enter(
+pub async fn customer_may_enter(
     state: &AppState,
     account: &Account,
     session: &PortalSession,

@@ -21,8 +21,9 @@ use portico_render::format::{
     format_address, format_card_expiry, format_date_range, format_integer, format_percent_bps,
 };
 use portico_render::{InvoicePdf, Locale, Msg, format_date, format_money, invoice_pdf, t, tf};
-use portico_store::{InvoiceFilter, StoreError, SubscriptionFilter, TransactionFilter};
+use portico_store::{InvoiceFilter, StoreError, TransactionFilter};
 
+use super::load;
 use super::page::{ErrorPage, Layout, esc, html, layout};
 use super::session::{Denied, Visit};
 use crate::AppState;
@@ -46,22 +47,7 @@ pub fn nav_label(page: PortalPage) -> Msg {
 /// Whether the session may see a page: the account's feature switch is on and the session has
 /// the scope. The overview is always there.
 pub fn page_enabled(v: &Visit, page: PortalPage) -> bool {
-    let features = &v.account.settings.features;
-    let scopes = v.session.scopes;
-    match page {
-        PortalPage::Overview => true,
-        PortalPage::Subscriptions => {
-            features.subscriptions && scopes.contains(PortalScope::SubscriptionsRead)
-        }
-        PortalPage::Transactions => {
-            features.transactions && scopes.contains(PortalScope::InvoicesRead)
-        }
-        PortalPage::Invoices => features.invoices && scopes.contains(PortalScope::InvoicesRead),
-        PortalPage::PaymentMethod => {
-            features.payment_methods && scopes.contains(PortalScope::PaymentMethodsRead)
-        }
-        PortalPage::Account => features.account && scopes.contains(PortalScope::AccountRead),
-    }
+    page.visible(&v.account.settings.features, v.session.scopes)
 }
 
 /// One request's view of the session: who, in which language.
@@ -69,6 +55,16 @@ pub struct Ctx<'a> {
     pub s: &'a AppState,
     pub v: &'a Visit,
     pub locale: Locale,
+    /// What the page says first, after an action succeeded.
+    pub flash: Option<Msg>,
+}
+
+/// The message of a `?done=` redirect after an action; anything else says nothing.
+pub fn flash(done: &str) -> Option<Msg> {
+    match done {
+        "saved" => Some(Msg::Saved),
+        _ => None,
+    }
 }
 
 impl Ctx<'_> {
@@ -107,6 +103,17 @@ impl Ctx<'_> {
     /// The whole page: header with the session's controls and navigation, then `main`.
     pub fn page(&self, current: PortalPage, title: &str, main: &str) -> Response {
         let (controls, nav) = self.header(current);
+        let flashed;
+        let main = match self.flash {
+            Some(msg) => {
+                flashed = format!(
+                    "<p class=\"flash good\" role=\"status\">{}</p>{main}",
+                    self.t(msg)
+                );
+                flashed.as_str()
+            }
+            None => main,
+        };
         html(
             StatusCode::OK,
             Some(&self.v.account),
@@ -183,12 +190,12 @@ pub async fn render(cx: &Ctx<'_>, page: PortalPage, list_page: u32) -> Result<Re
         PortalPage::Transactions => transactions(cx, list_page).await?,
         PortalPage::Invoices => invoices(cx, list_page).await?,
         PortalPage::PaymentMethod => payment_methods(cx).await?,
-        PortalPage::Account => account(cx),
+        PortalPage::Account => super::details::page(cx),
     };
     Ok(cx.page(page, title, &main))
 }
 
-fn heading(cx: &Ctx<'_>, page: PortalPage) -> String {
+pub fn heading(cx: &Ctx<'_>, page: PortalPage) -> String {
     format!("<h1>{}</h1>", cx.t(nav_label(page)))
 }
 
@@ -261,45 +268,9 @@ fn renewal(cx: &Ctx<'_>, sub: &Subscription) -> String {
 }
 
 async fn customer_subscriptions(cx: &Ctx<'_>) -> Result<Vec<(Subscription, Plan)>, Denied> {
-    let list =
-        cx.s.store
-            .list_subscriptions(
-                &cx.v.account.id,
-                SubscriptionFilter {
-                    customer: Some(cx.customer_ref()),
-                    status: None,
-                },
-                PageRequest::first(100),
-            )
-            .await
-            .map_err(failed)?;
-    let mut out = Vec::with_capacity(list.data.len());
-    for sub in list.data {
-        let plan =
-            cx.s.store
-                .plan(&cx.v.account.id, &sub.plan)
-                .await
-                .map_err(failed)?;
-        out.push((sub, plan));
-    }
-    Ok(out)
+    Ok(load::subscriptions(cx.s, &cx.v.account.id, &cx.v.customer.id).await?)
 }
 
-async fn customer_payment_methods(cx: &Ctx<'_>) -> Result<Vec<PaymentMethod>, Denied> {
-    Ok(cx
-        .s
-        .store
-        .list_payment_methods(
-            &cx.v.account.id,
-            Some(&cx.customer_ref()),
-            PageRequest::first(100),
-        )
-        .await
-        .map_err(failed)?
-        .data)
-}
-
-/// `Visa ending in 4242`, `Account ending in 3000`.
 fn payment_method_name(cx: &Ctx<'_>, pm: &PaymentMethod) -> String {
     match pm.kind {
         PaymentMethodKind::Card => {
@@ -329,17 +300,6 @@ fn card_brand(brand: &str) -> String {
                 .map(|f| f.to_uppercase().chain(c).collect())
                 .unwrap_or_default()
         }
-    }
-}
-
-fn card_expired(pm: &PaymentMethod, now: Timestamp) -> bool {
-    match (pm.exp_month, pm.exp_year) {
-        (Some(m), Some(y)) => {
-            let date = now.date();
-            let (year, month) = (date.year(), i32::from(u8::from(date.month())));
-            (y, m) < (year, month)
-        }
-        _ => false,
     }
 }
 
@@ -401,8 +361,8 @@ async fn overview(cx: &Ctx<'_>) -> Result<String, Denied> {
     }
 
     if page_enabled(v, PortalPage::PaymentMethod) {
-        let methods = customer_payment_methods(cx).await?;
-        let body = match methods.iter().find(|m| m.is_default).or(methods.first()) {
+        let methods = load::payment_methods(cx.s, &v.account.id, &v.customer.id).await?;
+        let body = match methods.first() {
             Some(pm) => {
                 let mut b = format!("<p class=\"big\">{}</p>", payment_method_name(cx, pm));
                 if let (Some(m), Some(y)) = (pm.exp_month, pm.exp_year) {
@@ -426,26 +386,7 @@ async fn overview(cx: &Ctx<'_>) -> Result<String, Denied> {
     if v.session.scopes.contains(PortalScope::InvoicesRead)
         && (v.account.settings.features.invoices || v.account.settings.features.transactions)
     {
-        let open =
-            cx.s.store
-                .list_invoices(
-                    &v.account.id,
-                    InvoiceFilter {
-                        customer: Some(cx.customer_ref()),
-                        status: Some(InvoiceStatus::Open),
-                        subscription: None,
-                    },
-                    PageRequest::first(100),
-                )
-                .await
-                .map_err(failed)?;
-        let mut totals: Vec<(Currency, i64)> = Vec::new();
-        for inv in open.data.iter().filter(|i| i.amount_due > 0) {
-            match totals.iter_mut().find(|(c, _)| *c == inv.currency) {
-                Some((_, sum)) => *sum += inv.amount_due,
-                None => totals.push((inv.currency, inv.amount_due)),
-            }
-        }
+        let totals = load::open_balance(cx.s, &v.account.id, &v.customer.id).await?;
         let body = if totals.is_empty() {
             format!(
                 "<p class=\"big\">{}</p><p class=\"muted\">{}</p>",
@@ -455,7 +396,12 @@ async fn overview(cx: &Ctx<'_>) -> Result<String, Denied> {
         } else {
             totals
                 .iter()
-                .map(|(c, sum)| format!("<p class=\"big due\">{}</p>", cx.money(*sum, *c)))
+                .map(|m| {
+                    format!(
+                        "<p class=\"big due\">{}</p>",
+                        cx.money(m.amount, m.currency)
+                    )
+                })
                 .collect()
         };
         out.push_str(&card(
@@ -929,8 +875,7 @@ pub async fn invoice_pdf_download(cx: &Ctx<'_>, id: &str) -> Result<Response, De
 
 async fn payment_methods(cx: &Ctx<'_>) -> Result<String, Denied> {
     let mut out = heading(cx, PortalPage::PaymentMethod);
-    let mut methods = customer_payment_methods(cx).await?;
-    methods.sort_by_key(|m| !m.is_default);
+    let methods = load::payment_methods(cx.s, &cx.v.account.id, &cx.v.customer.id).await?;
     if methods.is_empty() {
         let _ = write!(out, "<p class=\"empty\">{}</p>", cx.t(Msg::NoPaymentMethod));
     }
@@ -941,7 +886,7 @@ async fn payment_methods(cx: &Ctx<'_>) -> Result<String, Denied> {
         if pm.is_default {
             badges.push_str(&badge("info", t(cx.locale, Msg::DefaultBadge)));
         }
-        if card_expired(pm, now) {
+        if pm.is_expired(now) {
             badges.push_str(&badge("bad", t(cx.locale, Msg::Expired)));
         }
         let detail = match (pm.exp_month, pm.exp_year) {
@@ -959,51 +904,4 @@ async fn payment_methods(cx: &Ctx<'_>) -> Result<String, Denied> {
     }
     out.push_str("</ul><div class=\"actions\"></div>");
     Ok(out)
-}
-
-fn account(cx: &Ctx<'_>) -> String {
-    let c = &cx.v.customer;
-    let mut out = heading(cx, PortalPage::Account);
-    let _ = write!(out, "<section class=\"card\"><dl class=\"facts\">");
-    let _ = write!(
-        out,
-        "<div><dt>{}</dt><dd>{}</dd></div>",
-        cx.t(Msg::Name),
-        esc(&c.name)
-    );
-    if let Some(email) = &c.email {
-        let _ = write!(
-            out,
-            "<div><dt>{}</dt><dd>{}</dd></div>",
-            cx.t(Msg::Email),
-            esc(email)
-        );
-    }
-    let lines: Vec<String> = format_address(&c.address)
-        .into_iter()
-        .filter(|l| !l.is_empty())
-        .map(|l| esc(&l))
-        .collect();
-    if !lines.is_empty() {
-        let _ = write!(
-            out,
-            "<div><dt>{}</dt><dd><address>{}</address></dd></div>",
-            cx.t(Msg::BillingAddress),
-            lines.join("<br>")
-        );
-    }
-    if let Some(tax) = &c.tax_id {
-        let _ = write!(
-            out,
-            "<div><dt>{}</dt><dd>{}</dd></div>",
-            cx.t(Msg::TaxId),
-            esc(tax)
-        );
-    }
-    let _ = write!(
-        out,
-        "</dl><p class=\"muted\">{}</p><div class=\"actions\"></div></section>",
-        cx.tf(Msg::ReadOnlyDetails, &[("vendor", cx.v.vendor_name())])
-    );
-    out
 }

@@ -199,9 +199,17 @@ portico_testkit::backend_tests! {
         assert_eq!(r.status(), 200);
         let body: Value = r.json().await.unwrap();
         let fields: Vec<&String> = body.as_object().unwrap().keys().collect();
-        assert_eq!(fields, ["portal_url", "token"], "{body}");
+        assert_eq!(fields, ["api_url", "expires_at", "portal_link", "portal_url", "token"], "{body}");
         assert_eq!(body["portal_url"], format!("{}/portal", app.base));
+        assert_eq!(body["api_url"], format!("{}/portal/api/v1", app.base));
         let token = body["token"].as_str().unwrap();
+        assert_eq!(body["portal_link"], format!("{}/portal?token={token}", app.base));
+        let expires_at = body["expires_at"].as_str().unwrap();
+        assert_eq!(
+            portico_core::Timestamp::parse_rfc3339("expires_at", expires_at).unwrap().as_millis() / 1000,
+            jwt_claims(token)["exp"].as_i64().unwrap(),
+            "{expires_at}"
+        );
         let c = jwt_claims(token);
         assert_eq!(c["sub"], p.customer);
         assert_eq!(c["uid_type"], "Customer");

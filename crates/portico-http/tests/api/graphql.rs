@@ -24,6 +24,16 @@ const OPTIONAL_EXPIRY: &str = "mutation ($tenantCode: String!, $expiry: Int) {
   portalSessionCreate(tenantCode: $tenantCode, expiry: $expiry) { errors token }
 }";
 
+/// The mutation as Bunny's published Node client (`@bunnyapp/api-client` 2.x) sends it: every
+/// variable declared non-null, and `returnUrl: null` when the caller gave none.
+const BUNNY_CLIENT_MUTATION: &str =
+    "mutation portalSessionCreate ($tenantCode: String!, $expiry: Int!, $returnUrl: String!) {
+  portalSessionCreate (tenantCode: $tenantCode, expiry: $expiry, returnUrl: $returnUrl) {
+      errors
+      token
+  }
+}";
+
 const CUSTOMER_QUERY: &str = "query ($id: ID, $code: String) {
   customer(id: $id, code: $code) {
     id code name email currency portalEnabled
@@ -156,6 +166,52 @@ async fn key_with(app: &TestApp, scopes: &[ApiScope]) -> String {
 }
 
 portico_testkit::backend_tests! {
+    async fn return_url_given_omitted_or_null_as_bunnys_client_sends_it(app: TestApp) {
+        let ours = app.seed(&app.a.key, "ay").await;
+        let back = "https://app.vendor.example/settings/billing";
+        let payload = |r: &Resp| r.json["data"]["portalSessionCreate"].clone();
+        // Given: the session's way back is that URL, shown on the portal page.
+        let r = gql(&app, &app.a.key, BUNNY_CLIENT_MUTATION,
+            json!({"tenantCode": ours.customer_alias, "expiry": 24, "returnUrl": back})).await;
+        r.expect(200);
+        assert_eq!(payload(&r)["errors"], Value::Null, "{}", r.text);
+        let token = payload(&r)["token"].as_str().unwrap().to_owned();
+        let session = claims(&token)["jti"].as_str().unwrap().to_owned();
+        let stored = app.get(&app.a.key, &format!("/api/v1/portal-sessions/{session}")).await;
+        assert_eq!(stored.json["return_url"], back);
+        let entered = open(&app, &format!("/portal/subscriptions?token={token}"), None).await;
+        entered.expect(303);
+        let page = open(&app, "/portal/subscriptions", Some(&cookie_of(&entered))).await;
+        page.expect(200);
+        assert!(page.text.contains(&format!("class=\"back\" href=\"{back}\"")), "{}", page.text);
+
+        // Null, with the variable declared `String!` as the published client does.
+        let r = gql(&app, &app.a.key, BUNNY_CLIENT_MUTATION,
+            json!({"tenantCode": ours.customer_alias, "expiry": 24, "returnUrl": null})).await;
+        assert_eq!(r.json["errors"], Value::Null, "{}", r.text);
+        let token = payload(&r)["token"].as_str().unwrap().to_owned();
+        let session = claims(&token)["jti"].as_str().unwrap().to_owned();
+        let stored = app.get(&app.a.key, &format!("/api/v1/portal-sessions/{session}")).await;
+        assert_eq!(stored.json["return_url"], Value::Null);
+
+        // Omitted.
+        let token = bunny_token(&app, &app.a.key, &ours.customer_alias, None).await;
+        assert!(token.contains('.'));
+
+        // Not a URL: the payload says why, and no token.
+        let r = gql(&app, &app.a.key, BUNNY_CLIENT_MUTATION,
+            json!({"tenantCode": ours.customer_alias, "expiry": 24, "returnUrl": "javascript:alert(1)"})).await;
+        assert_eq!(payload(&r)["token"], Value::Null, "{}", r.text);
+        assert!(payload(&r)["errors"][0].as_str().unwrap().starts_with("returnUrl:"), "{}", r.text);
+
+        // A null where the argument needs a value is still refused.
+        let r = gql(&app, &app.a.key, BUNNY_CLIENT_MUTATION,
+            json!({"tenantCode": null, "expiry": 24, "returnUrl": null})).await;
+        r.expect(200);
+        assert!(r.json["errors"][0]["message"].is_string(), "{}", r.text);
+        assert_eq!(r.json["data"], Value::Null, "{}", r.text);
+    }
+
     async fn bunny_request_opens_a_logged_in_portal_page(app: TestApp) {
         let ours = app.seed(&app.a.key, "ay").await;
         let body = json!({

@@ -70,6 +70,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST", "/api/v1/customers/{id_or_alias}/portal-token"),
     ("GET", "/api/v1/shareabletokens/access/{enduserId}"),
     ("GET", "/api/v1/shareabletokens/{enduserId}"),
+    ("GET", "/portal/api/v1/summary"),
+    ("OPTIONS", "/portal/api/v1/summary"),
 ];
 
 portico_testkit::backend_tests! {
@@ -103,10 +105,13 @@ portico_testkit::backend_tests! {
         let mut ops = documented_operations(&app).await;
         ops.sort_by_key(|(m, _)| *m == Method::DELETE);
         let paths: BTreeSet<String> = ops.iter().map(|(_, p)| p.clone()).collect();
+        // The portal read API takes a portal token, not an API key.
+        let (_, portal_token) = app.issue(&app.a.key, &seed.customer).await;
         for (method, path) in &ops {
             let url = fill(path, seed.id_for_path(path));
             let body = matches!(*method, Method::POST | Method::PATCH).then(|| json!({}));
-            let r = app.call(method.clone(), &url, &app.a.key, body.as_ref()).await;
+            let credential = if path.starts_with("/portal/") { &portal_token } else { &app.a.key };
+            let r = app.call(method.clone(), &url, credential, body.as_ref()).await;
             let no_route = r.status == 404 && r.text.contains("no route");
             assert!(!no_route && r.status != 405, "{method} {path} is documented but not served: {}", r.text);
             let op = &doc.json["paths"][path][method.as_str().to_ascii_lowercase()];

@@ -152,7 +152,7 @@ fn post_forms(html: &str) -> Vec<PostForm> {
     forms
 }
 
-const PAGES: [&str; 6] = [
+pub const PAGES: [&str; 6] = [
     "/portal",
     "/portal/subscriptions",
     "/portal/transactions",

@@ -144,6 +144,10 @@ portico_testkit::backend_tests! {
         for (method, path) in ops {
             let op = &doc.json["paths"][&path][method.as_str().to_ascii_lowercase()];
             let Some(requirements) = op["security"].as_array() else { continue };
+            // The portal read API takes portal tokens, which carry no API scope.
+            if requirements.iter().any(|r| r.get("portal").is_some()) {
+                continue;
+            }
             let scopes: Vec<&str> = requirements
                 .iter()
                 .flat_map(|r| r["bearer"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()))

@@ -1,0 +1,85 @@
+//! What the portal loads for one customer, shared by the pages and the portal read API so that
+//! both say the same thing: subscriptions with their plans, payment methods, the open balance.
+
+use portico_core::model::{CustomerRef, InvoiceStatus, PaymentMethod, Plan, Subscription};
+use portico_core::money::sum_by_currency;
+use portico_core::page::PageRequest;
+use portico_core::{AccountId, CustomerId, Money};
+use portico_store::{InvoiceFilter, SubscriptionFilter};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// The most of each list the portal shows on one page.
+const LIMIT: u32 = 100;
+
+/// The customer's subscriptions, newest first, each with its plan.
+pub async fn subscriptions(
+    s: &AppState,
+    account: &AccountId,
+    customer: &CustomerId,
+) -> ApiResult<Vec<(Subscription, Plan)>> {
+    let filter = SubscriptionFilter {
+        customer: Some(CustomerRef::Id(customer.clone())),
+        status: None,
+    };
+    let list = s
+        .store
+        .list_subscriptions(account, filter, PageRequest::first(LIMIT))
+        .await?;
+    let mut out = Vec::with_capacity(list.data.len());
+    for sub in list.data {
+        let plan = s.store.plan(account, &sub.plan).await?;
+        out.push((sub, plan));
+    }
+    Ok(out)
+}
+
+/// The customer's payment methods, the default first.
+pub async fn payment_methods(
+    s: &AppState,
+    account: &AccountId,
+    customer: &CustomerId,
+) -> ApiResult<Vec<PaymentMethod>> {
+    let mut methods = s
+        .store
+        .list_payment_methods(
+            account,
+            Some(&CustomerRef::Id(customer.clone())),
+            PageRequest::first(LIMIT),
+        )
+        .await?
+        .data;
+    methods.sort_by_key(|m| !m.is_default);
+    Ok(methods)
+}
+
+/// What the customer owes on open invoices, per currency; empty when nothing is due.
+pub async fn open_balance(
+    s: &AppState,
+    account: &AccountId,
+    customer: &CustomerId,
+) -> ApiResult<Vec<Money>> {
+    let open = s
+        .store
+        .list_invoices(
+            account,
+            InvoiceFilter {
+                customer: Some(CustomerRef::Id(customer.clone())),
+                status: Some(InvoiceStatus::Open),
+                subscription: None,
+            },
+            PageRequest::first(LIMIT),
+        )
+        .await?;
+    let due = open
+        .data
+        .iter()
+        .filter(|i| i.amount_due > 0)
+        .map(|i| Money::new(i.amount_due, i.currency));
+    sum_by_currency(due).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "the open balance of customer {customer} overflows"
+        ))
+    })
+}

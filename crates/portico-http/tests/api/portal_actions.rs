@@ -1,0 +1,178 @@
+//! Portal actions through the one action gate, with billing details as the first action: the
+//! form and its Post/Redirect/Get, and every refusal (read-only token, viewer, role changed
+//! after issuance, feature switched off, missing or foreign CSRF token, invalid input), each
+//! leaving the customer as it was.
+
+use serde_json::{Value, json};
+
+use crate::portal_security::PAGES;
+use crate::support::{Cookie, Person, Portal, TestApp};
+
+/// A full form of billing details, with the page's CSRF token.
+fn details(csrf: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf", csrf.to_owned()),
+        ("name", "Renamed GmbH".to_owned()),
+        ("email", "ap@renamed.example".to_owned()),
+        ("line1", "Hauptstraße 5".to_owned()),
+        ("line2", String::new()),
+        ("postal_code", "10115".to_owned()),
+        ("city", "Berlin".to_owned()),
+        ("state", String::new()),
+        ("country", "de".to_owned()),
+        ("tax_id", "DE123456789".to_owned()),
+    ]
+}
+
+async fn post_details(
+    app: &TestApp,
+    cookie: &Cookie,
+    form: &[(&str, String)],
+) -> crate::support::Resp {
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.submit("/portal/account", Some(cookie), &form).await
+}
+
+/// The customer as the vendor API shows it.
+async fn customer(app: &TestApp, p: &Person) -> Value {
+    app.get(&app.a.key, &format!("/api/v1/customers/{}", p.customer))
+        .await
+        .json
+}
+
+/// Enters the portal with a session for `body` and returns the cookie and the account page's
+/// CSRF token.
+async fn enter_with(app: &TestApp, body: Value) -> (Cookie, String) {
+    let r = app.portal_session(&app.a.key, body).await;
+    let cookie = app.enter(r.json["token"].as_str().unwrap()).await;
+    let page = app.browse("/portal/account", Some(&cookie)).await;
+    page.expect(200);
+    let csrf = page.csrf();
+    (cookie, csrf)
+}
+
+/// Asserts that a refused change left the customer as it was.
+async fn unchanged(app: &TestApp, p: &Person, before: &Value) {
+    assert_eq!(&customer(app, p).await, before, "the customer changed");
+}
+
+portico_testkit::backend_tests! {
+    async fn billing_details_are_changed_in_the_portal(app: Portal) {
+        let p = app.person(&app.a.key, "bd", "billing").await;
+        let (cookie, csrf) = enter_with(&app, json!({"customer": p.customer, "contact": p.contact})).await;
+        let page = app.browse("/portal/account", Some(&cookie)).await;
+        assert!(page.text.contains("action=\"/portal/account\""), "{}", page.text);
+        assert!(page.text.contains("value=\"bd GmbH\""), "the form holds today's name: {}", page.text);
+
+        let r = post_details(&app, &cookie, &details(&csrf)).await;
+        r.expect(303);
+        assert_eq!(r.header("location"), Some("/portal/account?done=saved"));
+        let after = app.browse("/portal/account?done=saved", Some(&cookie)).await;
+        after.expect(200);
+        assert!(after.text.contains("Your changes have been saved."), "{}", after.text);
+        assert!(after.text.contains("value=\"Renamed GmbH\""), "{}", after.text);
+        // A `done` the server did not set says nothing.
+        let other = app.browse("/portal/account?done=%3Cscript%3E", Some(&cookie)).await;
+        assert!(!other.text.contains("class=\"flash"), "{}", other.text);
+
+        let c = customer(&app, &p).await;
+        assert_eq!(c["name"], "Renamed GmbH");
+        assert_eq!(c["email"], "ap@renamed.example");
+        assert_eq!(c["tax_id"], "DE123456789");
+        assert_eq!(
+            c["address"],
+            json!({"line1": "Hauptstraße 5", "line2": null, "city": "Berlin", "state": null,
+                   "postal_code": "10115", "country": "DE"})
+        );
+    }
+
+    async fn an_invalid_value_shows_the_form_again_and_changes_nothing(app: Portal) {
+        let p = app.person(&app.a.key, "iv", "owner").await;
+        let before = customer(&app, &p).await;
+        let (cookie, csrf) = enter_with(&app, json!({"customer": p.customer})).await;
+        let mut form = details(&csrf);
+        form[2].1 = "not-an-address".to_owned();
+        let r = post_details(&app, &cookie, &form).await;
+        r.expect(400);
+        assert!(r.text.contains("Please correct the highlighted fields."), "{}", r.text);
+        assert!(r.text.contains("Enter a valid email address."), "{}", r.text);
+        assert!(r.text.contains("name=\"email\" type=\"email\" maxlength=\"254\" autocomplete=\"email\" value=\"not-an-address\" aria-invalid=\"true\""), "{}", r.text);
+        assert!(r.text.contains("value=\"Renamed GmbH\""), "the customer's input is kept: {}", r.text);
+        unchanged(&app, &p, &before).await;
+
+        let mut form = details(&csrf);
+        form[8].1 = "Deutschland".to_owned();
+        let r = post_details(&app, &cookie, &form).await;
+        r.expect(400);
+        assert!(r.text.contains("Enter a two-letter country code"), "{}", r.text);
+        unchanged(&app, &p, &before).await;
+    }
+
+    async fn a_read_only_token_shows_no_action_form_and_its_post_is_refused(app: Portal) {
+        let p = app.person(&app.a.key, "ro", "owner").await;
+        let before = customer(&app, &p).await;
+        let r = app
+            .post(&app.a.key, &format!("/api/v1/customers/{}/portal-token", p.alias), json!({"scopes": ["read"]}))
+            .await;
+        r.expect(200);
+        let cookie = app.enter(r.json["token"].as_str().unwrap()).await;
+        let mut csrf = None;
+        for path in PAGES {
+            let page = app.browse(path, Some(&cookie)).await;
+            page.expect(200);
+            let forms = page.text.matches("<form").count();
+            let logout = page.text.matches("action=\"/portal/logout\"").count();
+            assert_eq!(forms, logout, "{path} has an action form: {}", page.text);
+            csrf = Some(page.csrf());
+        }
+        let account = app.browse("/portal/account", Some(&cookie)).await;
+        assert!(account.text.contains("to change these details"), "{}", account.text);
+        let r = post_details(&app, &cookie, &details(&csrf.unwrap())).await;
+        r.expect(403);
+        assert!(r.text.contains("You do not have permission to do this."), "{}", r.text);
+        unchanged(&app, &p, &before).await;
+    }
+
+    async fn sec23_a_viewer_posting_a_change_gets_403_and_nothing_changes(app: Portal) {
+        let p = app.person(&app.a.key, "vw", "viewer").await;
+        let before = customer(&app, &p).await;
+        let (cookie, csrf) = enter_with(&app, json!({"customer": p.customer, "contact": p.contact})).await;
+        let page = app.browse("/portal/account", Some(&cookie)).await;
+        assert!(!page.text.contains("action=\"/portal/account\""), "a viewer sees a form: {}", page.text);
+        post_details(&app, &cookie, &details(&csrf)).await.expect(403);
+        unchanged(&app, &p, &before).await;
+
+        // An owner demoted to viewer after the session was issued is refused on the next POST.
+        let q = app.person(&app.a.key, "dm", "owner").await;
+        let before = customer(&app, &q).await;
+        let (cookie, csrf) = enter_with(&app, json!({"customer": q.customer, "contact": q.contact})).await;
+        app.patch(&app.a.key, &format!("/api/v1/contacts/{}", q.contact), json!({"role": "viewer"}))
+            .await
+            .expect(200);
+        post_details(&app, &cookie, &details(&csrf)).await.expect(403);
+        unchanged(&app, &q, &before).await;
+    }
+
+    async fn an_action_needs_this_sessions_csrf_token_and_the_feature_switched_on(app: Portal) {
+        let p = app.person(&app.a.key, "cs", "owner").await;
+        let before = customer(&app, &p).await;
+        let (cookie, csrf) = enter_with(&app, json!({"customer": p.customer})).await;
+        let (_, other_csrf) = enter_with(&app, json!({"customer": p.customer})).await;
+        let mut form = details(&csrf);
+        form.remove(0);
+        post_details(&app, &cookie, &form).await.expect(403);
+        post_details(&app, &cookie, &details(&other_csrf)).await.expect(403);
+        // No session at all: the friendly page, 401.
+        app.submit("/portal/account", None, &[("csrf", csrf.as_str()), ("name", "X")])
+            .await
+            .expect(401);
+        unchanged(&app, &p, &before).await;
+
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"features": {"account": false}}))
+            .await
+            .expect(200);
+        post_details(&app, &cookie, &details(&csrf)).await.expect(403);
+        app.browse("/portal/account", Some(&cookie)).await.expect(404);
+        unchanged(&app, &p, &before).await;
+    }
+}
