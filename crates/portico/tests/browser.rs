@@ -8,6 +8,8 @@
 #[path = "browser/support.rs"]
 mod support;
 
+#[path = "browser/clients.rs"]
+mod clients;
 #[path = "browser/embed.rs"]
 mod embed;
 #[path = "browser/locales.rs"]
