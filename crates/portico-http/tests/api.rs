@@ -21,6 +21,8 @@ mod openapi;
 mod portal_actions;
 #[path = "api/portal_api.rs"]
 mod portal_api;
+#[path = "api/portal_links.rs"]
+mod portal_links;
 #[path = "api/portal_security.rs"]
 mod portal_security;
 #[path = "api/resources.rs"]

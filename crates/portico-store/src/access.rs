@@ -22,6 +22,15 @@ pub struct SigningKeyRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// A stored redirect token, used or not (its hash is the key; the token itself is never kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectTokenState {
+    pub account: AccountId,
+    pub portal_session: PortalSessionId,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
 /// Everything a portal request needs to decide whether its browser session still works, read in
 /// one query: the browser session, its portal session, and the state of customer and contact.
 #[derive(Debug, Clone)]

@@ -391,6 +391,15 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<u64>;
 
+    /// Marks the session entered by a portal link; `false` when a link had entered it before,
+    /// so that a one-entry link opens one browser session, however many ask at once.
+    async fn enter_portal_session(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
     async fn create_redirect_token(
         &self,
         account: &AccountId,
@@ -405,6 +414,11 @@ pub trait Store: Send + Sync + 'static {
         sha256: &[u8; 32],
         now: Timestamp,
     ) -> StoreResult<Option<(AccountId, PortalSessionId)>>;
+
+    /// A redirect token as stored, used or not, without using it up: for telling why a link
+    /// does not work, and for checking the host before a one-time link is spent. Unscoped: the
+    /// token is the credential.
+    async fn redirect_token(&self, sha256: &[u8; 32]) -> StoreResult<Option<RedirectTokenState>>;
 
     async fn create_browser_session(&self, new: &NewBrowserSession) -> StoreResult<()>;
     /// The browser session with this cookie hash and the state of everything it depends on.

@@ -414,7 +414,7 @@ backend_tests! {
             .fetch_one(&mut raw)
             .await
             .unwrap();
-        assert_eq!(applied, 4, "0001 to 0004");
+        assert_eq!(applied, 5, "0001 to 0005");
         let checksum: Vec<u8> = sqlx::query_scalar("SELECT checksum FROM _sqlx_migrations WHERE version = 1")
             .fetch_one(&mut raw)
             .await
@@ -475,6 +475,7 @@ backend_tests! {
             default_locale: "de".into(),
             allowed_origins: vec!["https://app.acme.example".into()],
             default_return_url: Some("https://app.acme.example/billing".into()),
+            link_reentry: true,
         };
         let updated = db
             .store
@@ -1916,6 +1917,72 @@ backend_tests! {
         assert_eq!(db.store.consume_redirect_token(&edge, just_before).await.unwrap(), Some((a.id.clone(), session.id.clone())));
         // A failed attempt on an expired token did not mark it used either way.
         assert_eq!(db.store.consume_redirect_token(&late, now).await.unwrap(), Some((a.id.clone(), session.id)));
+    }
+
+    async fn a_redirect_token_is_read_without_being_spent(db: Db) {
+        let a = db.account("acme").await;
+        let customer = db.customer(&a, None).await;
+        let session = db.portal_session(&a, &customer, None, false).await;
+        let now = db.now();
+        let token = sha256("peeked token");
+        assert_eq!(db.store.redirect_token(&token).await.unwrap(), None);
+        db.store.create_redirect_token(&a.id, &session.id, &token, now.plus_secs(30)).await.unwrap();
+        let fresh = RedirectTokenState {
+            account: a.id.clone(),
+            portal_session: session.id.clone(),
+            expires_at: now.plus_secs(30),
+            used_at: None,
+        };
+        assert_eq!(db.store.redirect_token(&token).await.unwrap(), Some(fresh.clone()));
+        assert_eq!(db.store.redirect_token(&token).await.unwrap(), Some(fresh.clone()), "reading spends nothing");
+        assert!(db.store.consume_redirect_token(&token, now).await.unwrap().is_some());
+        let used = db.store.redirect_token(&token).await.unwrap().unwrap();
+        assert_eq!(used.used_at, Some(now));
+    }
+
+    async fn a_portal_session_is_entered_once_even_when_many_ask_at_once(db: Db) {
+        let a = db.account("acme").await;
+        let b = db.account("bravo").await;
+        let customer = db.customer(&a, None).await;
+        let session = db.portal_session(&a, &customer, None, false).await;
+        let now = db.now();
+        assert!(!db.store.enter_portal_session(&b.id, &session.id, now).await.unwrap(), "another account's session");
+        let tries = (0..20).map(|_| {
+            let store = db.store.clone();
+            let (account, id) = (a.id.clone(), session.id.clone());
+            tokio::spawn(async move { store.enter_portal_session(&account, &id, now).await.unwrap() })
+        });
+        let mut entered = 0;
+        for t in tries.collect::<Vec<_>>() {
+            entered += usize::from(t.await.unwrap());
+        }
+        assert_eq!(entered, 1);
+        assert!(!db.store.enter_portal_session(&a.id, &session.id, now).await.unwrap());
+    }
+
+    async fn switching_portal_access_off_revokes_the_live_sessions_for_good(db: Db) {
+        let a = db.account("acme").await;
+        let customer = db.customer(&a, None).await;
+        let ana = db.contact(&a, &customer, Role::Owner).await;
+        let bob = db.contact(&a, &customer, Role::Billing).await;
+        let anas = db.portal_session(&a, &customer, Some(&ana), false).await;
+        let bobs = db.portal_session(&a, &customer, Some(&bob), false).await;
+        let now = db.now();
+        let switch = |on: bool| ContactPatch { portal_access: Some(on), ..ContactPatch::default() };
+        db.store.update_contact(&a.id, &ContactRef::Id(ana.id.clone()), switch(false), now).await.unwrap();
+        db.store.update_contact(&a.id, &ContactRef::Id(ana.id.clone()), switch(true), now).await.unwrap();
+        let revoked = |s: PortalSession| s.revoked_at;
+        assert_eq!(revoked(db.store.portal_session(&a.id, &anas.id).await.unwrap()), Some(now));
+        assert_eq!(revoked(db.store.portal_session(&a.id, &bobs.id).await.unwrap()), None, "only that contact's");
+        // A patch that leaves access on revokes nothing.
+        db.store.update_contact(&a.id, &ContactRef::Id(bob.id.clone()), switch(true), now).await.unwrap();
+        assert_eq!(revoked(db.store.portal_session(&a.id, &bobs.id).await.unwrap()), None);
+
+        let later = now.plus_secs(5);
+        let off = CustomerPatch { portal_enabled: Some(false), ..CustomerPatch::default() };
+        db.store.update_customer(&a.id, &CustomerRef::Id(customer.id.clone()), off, later).await.unwrap();
+        assert_eq!(revoked(db.store.portal_session(&a.id, &bobs.id).await.unwrap()), Some(later));
+        assert_eq!(revoked(db.store.portal_session(&a.id, &anas.id).await.unwrap()), Some(now), "the first revocation stays");
     }
 
     async fn fifty_concurrent_exchanges_of_one_redirect_token_let_exactly_one_win(db: Db) {

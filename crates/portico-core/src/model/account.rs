@@ -49,6 +49,9 @@ pub struct PortalSettings {
     pub allowed_origins: Vec<String>,
     /// Where "back to vendor" leads when a session names no return URL.
     pub default_return_url: Option<String>,
+    /// Whether a portal link may open the portal again until it expires (for links sent by
+    /// e-mail); by default a link opens one browser session.
+    pub link_reentry: bool,
 }
 
 impl Default for PortalSettings {
@@ -59,6 +62,7 @@ impl Default for PortalSettings {
             default_locale: "en".to_owned(),
             allowed_origins: Vec::new(),
             default_return_url: None,
+            link_reentry: false,
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct PortalSettingsPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub default_return_url: Option<Option<String>>,
+    /// Let a portal link open the portal again until it expires (for links sent by e-mail);
+    /// by default a link opens one browser session and a second opening says it was used.
+    pub link_reentry: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -95,6 +98,7 @@ impl PortalSettingsPatch {
         set(&mut s.default_locale, self.default_locale);
         set(&mut s.allowed_origins, self.allowed_origins);
         set(&mut s.default_return_url, self.default_return_url);
+        set(&mut s.link_reentry, self.link_reentry);
         s
     }
 }

@@ -57,10 +57,15 @@ fn api_error(d: Denied) -> ApiError {
     match d {
         Denied::LinkExpired(_) => ApiError::TokenExpired,
         Denied::LinkRevoked(_) => ApiError::Unauthorized("the portal session was revoked".into()),
-        Denied::BadLink(_) => ApiError::Unauthorized("the portal token is not valid".into()),
+        Denied::BadLink(_) | Denied::LinkUsed(_) => {
+            ApiError::Unauthorized("the portal token is not valid".into())
+        }
         Denied::NoSession(_) => ApiError::Unauthorized(
             "send a portal token as `Authorization: Bearer`, or the portal session cookie".into(),
         ),
+        Denied::SessionTimedOut(_) | Denied::LoggedOut(_) | Denied::SessionEnded(_) => {
+            ApiError::Unauthorized("the portal session cookie no longer works".into())
+        }
         Denied::TooManyRequests(secs) => ApiError::TooManyRequests(secs),
         Denied::Failed(e) => e,
     }

@@ -25,7 +25,7 @@ use portico_render::{Locale, Msg, negotiate};
 use serde::Deserialize;
 
 use self::page::ErrorPage;
-use self::session::{Denied, Visit, cookie_spec, start, verify_portal_token, visit};
+use self::session::{Denied, Entry, Visit, cookie_spec, start, verify_portal_token, visit};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -228,7 +228,7 @@ async fn exchange_portal_token(
 ) -> Result<Response, Denied> {
     check_exchange_rate(s, peer)?;
     let (account, session) = verify_portal_token(s, headers, token).await?;
-    start(s, &account, &session, page.path()).await
+    start(s, &account, &session, page.path(), Entry::Link).await
 }
 
 async fn redirect_exchange(
@@ -241,24 +241,71 @@ async fn redirect_exchange(
         check_exchange_rate(&s, &peer)?;
         let hash = redirect::hash_presented(&token).ok_or(Denied::BadLink(None))?;
         s.catch_up().await?;
-        let (account_id, session_id) = s
-            .store
-            .consume_redirect_token(&hash, s.clock.now())
-            .await?
-            .ok_or(Denied::BadLink(None))?;
+        let now = s.clock.now();
+        // With an account per host, the host is checked before the one-time token is spent, so
+        // that a link opened on the wrong host still works on the right one.
+        if s.public_url.contains("{subdomain}") {
+            let found = s
+                .store
+                .redirect_token(&hash)
+                .await?
+                .ok_or(Denied::BadLink(None))?;
+            let account = s.store.account(&found.account).await?;
+            if !session::host_matches(&s, &account, &headers) {
+                return Err(Denied::BadLink(None));
+            }
+        }
+        let Some((account_id, session_id)) = s.store.consume_redirect_token(&hash, now).await?
+        else {
+            return Err(why_redirect_failed(&s, &hash, now).await);
+        };
         let account = s.store.account(&account_id).await?;
-        if !session::host_matches(&s, &account, &headers) {
-            return Err(Denied::BadLink(None));
-        }
         let portal_session = s.store.portal_session(&account.id, &session_id).await?;
-        if !portal_session.is_live(s.clock.now()) {
-            let return_url = portal_session.return_url.clone();
-            return Err(Denied::LinkExpired(Box::new((account, return_url))));
+        if !portal_session.is_live(now) {
+            let context = Box::new((account, portal_session.return_url.clone()));
+            return Err(match portal_session.revoked_at {
+                Some(_) => Denied::LinkRevoked(context),
+                None => Denied::LinkExpired(context),
+            });
         }
-        start(&s, &account, &portal_session, portal_session.page.path()).await
+        start(
+            &s,
+            &account,
+            &portal_session,
+            portal_session.page.path(),
+            Entry::Redirect,
+        )
+        .await
     }
     .await;
     result.unwrap_or_else(|d| denied(&headers, d))
+}
+
+/// Why a redirect token could not be spent: used before, expired, or never issued.
+async fn why_redirect_failed(
+    s: &AppState,
+    hash: &[u8; 32],
+    now: portico_core::Timestamp,
+) -> Denied {
+    let found = match s.store.redirect_token(hash).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Denied::BadLink(None),
+        Err(e) => return e.into(),
+    };
+    let context = async {
+        let account = s.store.account(&found.account).await?;
+        let session = s
+            .store
+            .portal_session(&account.id, &found.portal_session)
+            .await?;
+        Ok::<_, portico_store::StoreError>(Box::new((account, session.return_url)))
+    };
+    match context.await {
+        Ok(ctx) if found.used_at.is_some() => Denied::LinkUsed(ctx),
+        Ok(ctx) if found.expires_at <= now => Denied::LinkExpired(ctx),
+        Ok(ctx) => Denied::BadLink(Some(Box::new(ctx.0))),
+        Err(e) => e.into(),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,11 +329,16 @@ async fn logout(
     if !valid {
         return forbidden(locale, &v);
     }
-    if let Err(e) = s
-        .store
-        .end_browser_session(&v.cookie_sha256, s.clock.now())
-        .await
-    {
+    // Logging out ends the portal session too, so that the link that opened it does not open
+    // the portal again.
+    let now = s.clock.now();
+    let ended = async {
+        s.store.end_browser_session(&v.cookie_sha256, now).await?;
+        s.store
+            .revoke_portal_session(&v.account.id, &v.session.id, now)
+            .await
+    };
+    if let Err(e) = ended.await {
         return denied(&headers, e.into());
     }
     tracing::info!(portal_session = %v.session.id, "logged out");

@@ -16,18 +16,32 @@ use crate::AppState;
 use crate::access::portal_origin;
 use crate::error::ApiError;
 
-/// How a portal request failed; each becomes a friendly page, never a stack trace.
+/// The account a refusal concerns and the session's way back, when they are known.
+pub type Context = Box<(Account, Option<String>)>;
+
+/// How a portal request failed; each becomes a friendly page that says the true reason, never a
+/// stack trace.
 #[derive(Debug)]
 pub enum Denied {
-    /// The link is malformed, forged, expired, revoked or used.
+    /// The link is malformed or forged, or names nothing.
     BadLink(Option<Box<Account>>),
-    /// No session, or it is over.
-    NoSession(Option<Box<(Account, Option<String>)>>),
-    /// The link was good but has expired, or the vendor revoked its session; with the
-    /// session's own return link when it is known.
-    LinkExpired(Box<(Account, Option<String>)>),
-    /// The vendor revoked the link's portal session (or access to it was switched off).
-    LinkRevoked(Box<(Account, Option<String>)>),
+    /// The link was good but has expired.
+    LinkExpired(Context),
+    /// The link's portal session was ended: revoked by the vendor, ended by logging out, or
+    /// access was switched off.
+    LinkRevoked(Context),
+    /// A one-time link, or a link that opens one browser session, was opened before.
+    LinkUsed(Context),
+    /// No session cookie, or one this server never issued; branded when the host names the
+    /// account.
+    NoSession(Option<Box<Account>>),
+    /// The browser session timed out (idle or absolute), or its portal session expired.
+    SessionTimedOut(Context),
+    /// The person logged out of this browser session.
+    LoggedOut(Context),
+    /// The portal session behind the cookie was ended (revoked, access switched off, customer
+    /// deleted).
+    SessionEnded(Context),
     TooManyRequests(u64),
     Failed(ApiError),
 }
@@ -57,6 +71,15 @@ impl Denied {
             }
             .render(locale)
         };
+        let with = |ctx: &Context, title, body| {
+            page(
+                StatusCode::UNAUTHORIZED,
+                title,
+                body,
+                Some(&ctx.0),
+                ctx.1.as_deref(),
+            )
+        };
         match self {
             Denied::BadLink(account) => page(
                 StatusCode::UNAUTHORIZED,
@@ -65,19 +88,21 @@ impl Denied {
                 account.as_deref(),
                 None,
             ),
-            Denied::LinkExpired(ctx) | Denied::LinkRevoked(ctx) => page(
+            Denied::LinkExpired(ctx) => with(&ctx, Msg::LinkExpiredTitle, Msg::LinkExpiredBody),
+            Denied::LinkRevoked(ctx) | Denied::SessionEnded(ctx) => {
+                with(&ctx, Msg::SessionEndedTitle, Msg::SessionEndedBody)
+            }
+            Denied::LinkUsed(ctx) => with(&ctx, Msg::LinkUsedTitle, Msg::LinkUsedBody),
+            Denied::SessionTimedOut(ctx) => {
+                with(&ctx, Msg::SessionExpiredTitle, Msg::SessionExpiredBody)
+            }
+            Denied::LoggedOut(ctx) => with(&ctx, Msg::LoggedOutTitle, Msg::LoggedOutBody),
+            Denied::NoSession(account) => page(
                 StatusCode::UNAUTHORIZED,
-                Msg::LinkExpiredTitle,
-                Msg::LinkExpiredBody,
-                Some(&ctx.0),
-                ctx.1.as_deref(),
-            ),
-            Denied::NoSession(ctx) => page(
-                StatusCode::UNAUTHORIZED,
-                Msg::SessionExpiredTitle,
-                Msg::SessionExpiredBody,
-                ctx.as_deref().map(|(a, _)| a),
-                ctx.as_deref().and_then(|(_, r)| r.as_deref()),
+                Msg::NotSignedInTitle,
+                Msg::NotSignedInBody,
+                account.as_deref(),
+                None,
             ),
             Denied::TooManyRequests(secs) => {
                 let mut r = page(
@@ -110,10 +135,14 @@ impl Denied {
     /// The account the failure concerns, when known, for choosing the page's language.
     pub fn account(&self) -> Option<&Account> {
         match self {
-            Denied::BadLink(a) => a.as_deref(),
-            Denied::NoSession(ctx) => ctx.as_deref().map(|(a, _)| a),
-            Denied::LinkExpired(ctx) | Denied::LinkRevoked(ctx) => Some(&ctx.0),
-            _ => None,
+            Denied::BadLink(a) | Denied::NoSession(a) => a.as_deref(),
+            Denied::LinkExpired(ctx)
+            | Denied::LinkRevoked(ctx)
+            | Denied::LinkUsed(ctx)
+            | Denied::SessionTimedOut(ctx)
+            | Denied::LoggedOut(ctx)
+            | Denied::SessionEnded(ctx) => Some(&ctx.0),
+            Denied::TooManyRequests(_) | Denied::Failed(_) => None,
         }
     }
 }
@@ -185,18 +214,41 @@ pub async fn verify_portal_token(
     Ok((account, session))
 }
 
+/// How a browser came to ask for a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// A portal link with `?token=`.
+    Link,
+    /// A one-time redirect link, already spent by this request.
+    Redirect,
+}
+
 /// Starts a fresh browser session for a live portal session and answers 303 to `location`
 /// (a URL without any token), with the new cookie. A cookie the browser already had is
 /// replaced, never reused, so a session id cannot be fixed in advance.
+///
+/// A portal link (`entry` = [`Entry::Link`]) opens one browser session unless the account allows
+/// re-entry; a second opening is [`Denied::LinkUsed`]. A redirect token is single-use itself.
 pub async fn start(
     state: &AppState,
     account: &Account,
     session: &PortalSession,
     location: &str,
+    entry: Entry,
 ) -> Result<Response, Denied> {
     let now = state.clock.now();
+    let context = || Box::new((account.clone(), session.return_url.clone()));
     if !customer_may_enter(state, account, session).await? {
-        return Err(Denied::BadLink(Some(Box::new(account.clone()))));
+        return Err(Denied::LinkRevoked(context()));
+    }
+    if entry == Entry::Link
+        && !account.settings.link_reentry
+        && !state
+            .store
+            .enter_portal_session(&account.id, &session.id, now)
+            .await?
+    {
+        return Err(Denied::LinkUsed(context()));
     }
     let (cookie, cookie_sha256) = session::new_session_secret();
     let csrf = CsrfSecret::generate(&mut rand::rngs::OsRng);
@@ -305,26 +357,49 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn is_live(view: &BrowserSessionView, state: &AppState, now: Timestamp) -> bool {
+/// Why a browser session no longer works, if it does not.
+fn why_over(
+    view: &BrowserSessionView,
+    state: &AppState,
+    now: Timestamp,
+) -> Option<fn(Context) -> Denied> {
     let times = SessionTimes {
         created_at: view.created_at,
         last_seen_at: view.last_seen_at,
         portal_session_expires_at: view.session.expires_at,
     };
-    view.ended_at.is_none()
-        && view.session.revoked_at.is_none()
-        && view.customer_active
-        && view.contact_active
-        && times.is_live(
-            now,
-            state.sessions.idle_timeout_secs,
-            state.sessions.absolute_timeout_secs,
-        )
+    if view.ended_at.is_some() {
+        Some(Denied::LoggedOut)
+    } else if view.session.revoked_at.is_some() || !view.customer_active || !view.contact_active {
+        Some(Denied::SessionEnded)
+    } else if !times.is_live(
+        now,
+        state.sessions.idle_timeout_secs,
+        state.sessions.absolute_timeout_secs,
+    ) {
+        Some(Denied::SessionTimedOut)
+    } else {
+        None
+    }
 }
 
-/// Finds and checks the browser session of a request. Anything not quite right (no cookie, a
-/// cookie never issued, an ended, idle, expired or revoked session, a deleted customer or a
-/// contact without access, another account's host) is `NoSession`.
+/// The account whose host this request came to, in a `{subdomain}` deployment; `None` elsewhere.
+pub async fn host_account(state: &AppState, headers: &HeaderMap) -> Option<Box<Account>> {
+    let template = state.public_url.split("://").nth(1)?;
+    let (prefix, suffix) = template.split_once("{subdomain}")?;
+    let host = headers
+        .get(header::HOST)?
+        .to_str()
+        .ok()?
+        .to_ascii_lowercase();
+    let subdomain = host.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    let account = state.store.account_by_subdomain(subdomain).await.ok()?;
+    Some(Box::new(account))
+}
+
+/// Finds and checks the browser session of a request. Each way it can fail says why: no cookie
+/// or one never issued (or another account's host), logged out, ended by the vendor or by
+/// access switched off, or timed out.
 pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denied> {
     state.catch_up().await?;
     let now = state.clock.now();
@@ -335,16 +410,20 @@ pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denie
         .into_iter()
         .filter(|secure| *secure || plain_allowed)
         .find_map(|secure| cookie_value(headers, CookieSpec::portal(secure, false).name));
-    let Some(hash) = presented.and_then(session::hash_cookie_value) else {
-        return Err(Denied::NoSession(None));
+    let view = match presented.and_then(session::hash_cookie_value) {
+        Some(hash) => state.store.browser_session(&hash).await?.map(|v| (hash, v)),
+        None => None,
     };
-    let Some(view) = state.store.browser_session(&hash).await? else {
-        return Err(Denied::NoSession(None));
+    let Some((hash, view)) = view else {
+        return Err(Denied::NoSession(host_account(state, headers).await));
     };
     let account = state.store.account(&view.account).await?;
-    let context = || Some(Box::new((account.clone(), view.session.return_url.clone())));
-    if !is_live(&view, state, now) || !host_matches(state, &account, headers) {
-        return Err(Denied::NoSession(context()));
+    if !host_matches(state, &account, headers) {
+        return Err(Denied::NoSession(host_account(state, headers).await));
+    }
+    let context = || Box::new((account.clone(), view.session.return_url.clone()));
+    if let Some(reason) = why_over(&view, state, now) {
+        return Err(reason(context()));
     }
     let customer = match state
         .store
@@ -352,7 +431,7 @@ pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denie
         .await
     {
         Ok(c) => c,
-        Err(StoreError::NotFound { .. }) => return Err(Denied::NoSession(context())),
+        Err(StoreError::NotFound { .. }) => return Err(Denied::SessionEnded(context())),
         Err(e) => return Err(e.into()),
     };
     if now.as_millis() - view.last_seen_at.as_millis() >= TOUCH_INTERVAL_MS {

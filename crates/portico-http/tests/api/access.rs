@@ -7,9 +7,7 @@ use portico_http::Clock;
 use serde_json::{Value, json};
 
 use crate::security::{dump_database, hex};
-use crate::support::{
-    GENEROUS, On, Options, Person, Portal, TestApp, jwt_claims, jwt_header, new_key,
-};
+use crate::support::{On, Person, Portal, TestApp, jwt_claims, jwt_header, new_key, on_subdomains};
 
 const VENDOR: &str = "Acme Billing";
 
@@ -217,10 +215,10 @@ portico_testkit::backend_tests! {
         let url = format!("{}?token={token}", body["portal_url"].as_str().unwrap());
         follow_into_portal(&app, &url, "/portal", &p).await;
         // By id too, and the documented deep links.
-        let r = app.post(&app.a.key, &format!("/api/v1/customers/{}/portal-token", p.customer), json!({"expires_in_seconds": 600})).await;
-        r.expect(200);
-        let token = r.json["token"].as_str().unwrap();
         for page in ["/portal/subscriptions", "/portal/transactions", "/portal/payment-method"] {
+            let r = app.post(&app.a.key, &format!("/api/v1/customers/{}/portal-token", p.customer), json!({"expires_in_seconds": 600})).await;
+            r.expect(200);
+            let token = r.json["token"].as_str().unwrap();
             let r = app.browse(&format!("{page}?token={token}"), None).await;
             r.expect_entered();
             assert_eq!(r.header("location"), Some(page));
@@ -343,18 +341,7 @@ portico_testkit::backend_tests! {
     }
 
     async fn subdomain_hosts_refuse_another_accounts_tokens_and_cookies(on: On) {
-        let app = TestApp::start_with(
-            on.0,
-            Options {
-                public_url: Some("http://{subdomain}.localhost:{port}".into()),
-                exchange_quota: Some(GENEROUS),
-                ..Options::default()
-            },
-        )
-        .await;
-        let port = app.base.rsplit(':').next().unwrap().to_owned();
-        let alpha = format!("http://alpha.localhost:{port}");
-        let bravo = format!("http://bravo.localhost:{port}");
+        let (app, alpha, bravo) = on_subdomains(on.0).await;
         let p = app.person(&app.a.key, "host", "owner").await;
         let r = app.portal_session(&app.a.key, json!({"customer": p.customer})).await;
         let url = r.json["url"].as_str().unwrap().to_owned();
@@ -374,7 +361,7 @@ portico_testkit::backend_tests! {
         let c = app.browse_host(&url, None).await.expect_entered();
         app.browse_host(&format!("{alpha}/portal"), Some(&c)).await.expect(200);
         app.browse_host(&format!("{bravo}/portal"), Some(&c)).await.expect(401);
-        app.browse_host(&format!("http://127.0.0.1:{port}/portal"), Some(&c)).await.expect(401);
+        app.browse_host(&format!("{}/portal", app.base), Some(&c)).await.expect(401);
     }
 
     async fn issued_tokens_links_and_cookies_never_reach_the_database(app: Portal) {

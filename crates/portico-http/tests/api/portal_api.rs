@@ -168,6 +168,6 @@ portico_testkit::backend_tests! {
             .expect(200);
         summary(&app, &format!("Bearer {token}"), None)
             .await
-            .expect_error(401, "UNAUTHORIZED", "disabled");
+            .expect_error(401, "UNAUTHORIZED", "revoked");
     }
 }

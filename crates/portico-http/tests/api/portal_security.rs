@@ -453,6 +453,8 @@ portico_testkit::backend_tests! {
 
     async fn sec13_unknown_cookies_are_ignored_and_exchange_issues_a_fresh_session(app: Portal) {
         let p = app.person(&app.a.key, "fix", "owner").await;
+        // The same link is opened again below: the account lets links re-enter.
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"link_reentry": true})).await.expect(200);
         let (_, token) = app.issue(&app.a.key, &p.customer).await;
         let real = app.enter(&token).await;
         assert!(app.logged_in(&real).await);
@@ -710,7 +712,8 @@ portico_testkit::backend_tests! {
             .unwrap()
             .to_owned();
         let mine = app.enter(&token).await;
-        let theirs = app.enter(&token).await;
+        let (_, other_token) = app.issue(&app.a.key, &seeded.customer).await;
+        let theirs = app.enter(&other_token).await;
         let their_csrf = app.browse("/portal", Some(&theirs)).await.csrf();
         let mut forms = Vec::new();
         for page in PAGES {
@@ -763,10 +766,10 @@ portico_testkit::backend_tests! {
         r.expect(401);
         assert!(r.text.contains("https://app.vendor.example/billing?from=portal")
             || r.text.contains("https://app.vendor.example/billing?from&#61;portal"), "{}", r.text);
-        // The revoked link itself says it has expired and leads back by the session's link.
+        // The revoked link itself says its session has ended and leads back by the session's link.
         let r = open(&app, &token).await;
         r.expect_refused();
-        assert!(r.text.contains("This link has expired"), "{}", r.text);
+        assert!(r.text.contains("This session has ended"), "{}", r.text);
         assert!(r.text.contains("billing?from"), "{}", r.text);
         // The account's return link on a link whose token has expired.
         app.clock.advance_secs(61);

@@ -882,6 +882,24 @@ pub mod logs {
     }
 }
 
+/// The app with an account per host (`http://{subdomain}.localhost:{port}`), and the origins of
+/// its accounts A (`alpha`) and B (`bravo`).
+pub async fn on_subdomains(backend: Backend) -> (TestApp, String, String) {
+    let app = TestApp::start_with(
+        backend,
+        Options {
+            public_url: Some("http://{subdomain}.localhost:{port}".into()),
+            exchange_quota: Some(GENEROUS),
+            ..Options::default()
+        },
+    )
+    .await;
+    let port = app.base.rsplit(':').next().unwrap().to_owned();
+    let alpha = format!("http://alpha.localhost:{port}");
+    let bravo = format!("http://bravo.localhost:{port}");
+    (app, alpha, bravo)
+}
+
 /// The app as the portal tests want it: exchanges per address are not limited in practice, so
 /// that tests may open many links quickly (the limit itself has its own test).
 pub struct Portal(pub TestApp);

@@ -73,6 +73,11 @@ impl Backend {
                     "changes",
                     include_str!("../../migrations/sqlite/0004_changes.sql"),
                 ),
+                (
+                    5,
+                    "portal entry",
+                    include_str!("../../migrations/sqlite/0005_portal_entry.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -94,6 +99,11 @@ impl Backend {
                     4,
                     "changes",
                     include_str!("../../migrations/postgres/0004_changes.sql"),
+                ),
+                (
+                    5,
+                    "portal entry",
+                    include_str!("../../migrations/postgres/0005_portal_entry.sql"),
                 ),
             ],
         }

@@ -26,8 +26,8 @@ use super::{Backend, SqlStore, entropy, write_error};
 use crate::cache::{Change, Key};
 use crate::{
     ApiKeyCredential, BrowserSessionView, IdempotencyBegin, InvoiceFilter, NewBrowserSession,
-    OAuthClientCredential, OAuthTokenRecord, PortalSessionFilter, PurgeCounts, SigningKeyRecord,
-    Store, StoreError, StoreResult, SubscriptionFilter, TransactionFilter,
+    OAuthClientCredential, OAuthTokenRecord, PortalSessionFilter, PurgeCounts, RedirectTokenState,
+    SigningKeyRecord, Store, StoreError, StoreResult, SubscriptionFilter, TransactionFilter,
 };
 
 type Decode<T> = fn(&AnyRow) -> StoreResult<T>;
@@ -781,6 +781,7 @@ impl Store for SqlStore {
         let current = find_customer(&mut tx, account, customer, self.for_update())
             .await?
             .ok_or_else(|| StoreError::not_found("customer", customer))?;
+        let was_enabled = current.portal_enabled;
         let updated = patch.apply(current, now)?;
         save(
             &mut tx,
@@ -790,6 +791,11 @@ impl Store for SqlStore {
         )
         .await
         .map_err(|e| write_error(e, || alias_exists(&updated), no_account(account)))?;
+        // Switching access off ends the customer's portal sessions for good: switching it on
+        // again does not bring old links and cookies back.
+        if was_enabled && !updated.portal_enabled {
+            revoke_live_sessions(&mut tx, account, "customer_id", updated.id.as_str(), now).await?;
+        }
         tx.customer_changed(account, &updated.id);
         tx.commit().await?;
         Ok(updated)
@@ -934,10 +940,14 @@ impl Store for SqlStore {
                 rows::contact,
             )
             .await?;
+        let had_access = current.portal_access;
         let updated = patch.apply(current, now)?;
         save(&mut tx, &CONTACTS, account, rows::contact_values(&updated))
             .await
             .map_err(|e| write_error(e, || external_id_exists(&updated), no_account(account)))?;
+        if had_access && !updated.portal_access {
+            revoke_live_sessions(&mut tx, account, "contact_id", updated.id.as_str(), now).await?;
+        }
         tx.customer_changed(account, &updated.customer);
         tx.commit().await?;
         Ok(updated)
@@ -2167,6 +2177,24 @@ impl Store for SqlStore {
         Ok(session)
     }
 
+    async fn enter_portal_session(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let done = query(
+            "UPDATE portal_sessions SET entered_at = $3 \
+             WHERE account_id = $1 AND id = $2 AND entered_at IS NULL",
+            params![account, id, now],
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn revoke_customer_portal_sessions(
         &self,
         account: &AccountId,
@@ -2178,17 +2206,11 @@ impl Store for SqlStore {
         if !exists(&mut tx, "customers", account, "id", customer.into()).await? {
             return Err(StoreError::not_found("customer", customer));
         }
-        let done = query(
-            "UPDATE portal_sessions SET revoked_at = $3 \
-             WHERE account_id = $1 AND customer_id = $2 \
-             AND revoked_at IS NULL AND expires_at > $3",
-            params![account, customer, now],
-        )
-        .execute(&mut *tx)
-        .await?;
+        let done =
+            revoke_live_sessions(&mut tx, account, "customer_id", customer.as_str(), now).await?;
         tx.customer_changed(account, customer);
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(done)
     }
 
     async fn create_redirect_token(
@@ -2231,6 +2253,25 @@ impl Store for SqlStore {
                 "the writer answered a consumption without its result".to_owned(),
             )),
         }
+    }
+
+    async fn redirect_token(&self, sha256: &[u8; 32]) -> StoreResult<Option<RedirectTokenState>> {
+        let row = query(
+            "SELECT account_id, portal_session_id, expires_at, used_at FROM redirect_tokens \
+             WHERE token_sha256 = $1",
+            params![rows::hash_text(sha256)],
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(RedirectTokenState {
+                account: r.parsed("account_id")?,
+                portal_session: r.parsed("portal_session_id")?,
+                expires_at: r.ts("expires_at")?,
+                used_at: r.opt_ts("used_at")?,
+            })
+        })
+        .transpose()
     }
 
     async fn create_browser_session(&self, new: &NewBrowserSession) -> StoreResult<()> {
@@ -2806,4 +2847,23 @@ fn external_id_exists(contact: &Contact) -> String {
         Some(x) => format!("a contact with external_id '{x}'"),
         None => format!("contact {}", contact.id),
     }
+}
+
+/// Revokes the live portal sessions whose `column` (`customer_id` or `contact_id`) is `id`;
+/// returns how many.
+async fn revoke_live_sessions(
+    tx: &mut WriteTx,
+    account: &AccountId,
+    column: &'static str,
+    id: &str,
+    now: Timestamp,
+) -> StoreResult<u64> {
+    let sql = format!(
+        "UPDATE portal_sessions SET revoked_at = $3 \
+         WHERE account_id = $1 AND {column} = $2 AND revoked_at IS NULL AND expires_at > $3"
+    );
+    let done = query(&sql, params![account, id, now])
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
 }

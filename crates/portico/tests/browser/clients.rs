@@ -154,9 +154,16 @@ async fn meteroids_python_sdk_gets_tokens_that_open_the_portal() {
         .await;
     assert_eq!(forms, json!(["/portal/logout"]));
     b.screenshot("compat-read-only-account-1280").await;
+    // The link opens one browser session: the POST below goes out with this browser's cookie.
+    let cookie = b
+        .cookies()
+        .await
+        .iter()
+        .find(|c| c["name"] == "portico_session")
+        .map(|c| format!("portico_session={}", c["value"].as_str().unwrap()))
+        .expect("the portal's session cookie");
     b.quit().await;
 
-    let cookie = session_cookie(read_only).await;
     let http = reqwest::Client::new();
     let page = http
         .get(format!("{}/portal/account", portal.base))
