@@ -50,7 +50,7 @@ portico_testkit::backend_tests! {
         assert!(app.get(k, "/api/v1/customers").await.list_ids().is_empty(), "nothing was created");
     }
 
-    async fn malformed_bodies_are_4xx_never_5xx(app: TestApp) {
+    async fn sec28_malformed_bodies_are_4xx_never_5xx(app: TestApp) {
         let k = &app.a.key;
         let raw = |ct: Option<&str>, body: Vec<u8>| {
             let mut r = app.request(Method::POST, "/api/v1/customers", k).body(body);
@@ -91,7 +91,7 @@ portico_testkit::backend_tests! {
         assert_eq!(app.get(k, "/api/v1/customers").await.list_ids().len(), 1);
     }
 
-    async fn oversized_bodies_are_413_everywhere(app: TestApp) {
+    async fn sec28_oversized_bodies_are_413_everywhere(app: TestApp) {
         let k = &app.a.key;
         let big = format!("{{\"name\": \"{}\", \"currency\": \"EUR\"}}", "a".repeat(1024 * 1024));
         let customer = app.post(k, "/api/v1/customers", json!({"name": "A", "currency": "EUR"})).await.expect(201).id();
@@ -152,7 +152,7 @@ portico_testkit::backend_tests! {
         }
     }
 
-    async fn database_failures_are_generic_500s_and_release_idempotency_keys(app: TestApp) {
+    async fn sec26_database_failures_are_generic_500s_and_release_idempotency_keys(app: TestApp) {
         let k = &app.a.key;
         let body = json!({"name": "Before", "currency": "EUR"});
         app.post(k, "/api/v1/customers", body.clone()).await.expect(201);

@@ -1,4 +1,4 @@
-//! SECURITY.md lines 1–19, 25 and 27 over HTTP, each a test named after its line: forged and
+//! SECURITY.md lines 1–19, 21, 25, 26 and 27 over HTTP, each a test named after its line: forged and
 //! expired portal tokens, key rotation, redirect links, browser sessions, CSRF, rate limits and
 //! framing. Time moves by the test clock, never by sleeping.
 
@@ -791,6 +791,34 @@ portico_testkit::backend_tests! {
         }
     }
 
+    async fn sec21_another_customers_records_are_404_in_the_same_account(app: Portal) {
+        let mine = app.seed(&app.a.key, "mine").await;
+        let theirs = app.seed(&app.a.key, "theirs").await;
+        let (_, token) = app.issue(&app.a.key, &mine.customer).await;
+        let c = app.enter(&token).await;
+        app.browse(&format!("/portal/invoices/{}", mine.invoice), Some(&c)).await.expect(200);
+        app.browse(&format!("/portal/invoices/{}/pdf", mine.invoice), Some(&c)).await.expect(200);
+        app.browse(&format!("/portal/invoices/{}", theirs.invoice), Some(&c)).await.expect(404);
+        app.browse(&format!("/portal/invoices/{}/pdf", theirs.invoice), Some(&c)).await.expect(404);
+        let summary = app
+            .send(app.client.get(app.url("/portal/api/v1/summary")).header("cookie", c.header()))
+            .await;
+        summary.expect(200);
+        let mut shown = vec![summary.text];
+        for page in PAGES {
+            let r = app.browse(page, Some(&c)).await;
+            r.expect(200);
+            shown.push(r.text);
+        }
+        for text in &shown {
+            assert!(text.contains(&mine.subscription) || text.contains("mine GmbH"), "{text}");
+            for id in [&theirs.customer, &theirs.subscription, &theirs.invoice, &theirs.payment_method] {
+                assert!(!text.contains(id.as_str()), "another customer's {id} shows: {text}");
+            }
+            assert!(!text.contains("theirs GmbH"), "{text}");
+        }
+    }
+
     async fn sec25_over_the_rate_limit_is_429_and_other_keys_are_unaffected(on: On) {
         let quota = Quota { per_second: 1, burst: 3 };
         let app = TestApp::start_with(
@@ -860,7 +888,7 @@ portico_testkit::backend_tests! {
         }
     }
 
-    async fn logs_hold_no_secret_and_carry_request_ids(app: Portal) {
+    async fn sec26_logs_hold_no_secret_and_carry_request_ids(app: Portal) {
         logs::capture();
         let k = &app.a.key;
         let p = app.person(k, "logs", "owner").await;

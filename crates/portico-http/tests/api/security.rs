@@ -17,7 +17,7 @@ fn body_for(method: &Method) -> Option<Value> {
 }
 
 portico_testkit::backend_tests! {
-    async fn another_accounts_ids_are_404_on_every_route(app: TestApp) {
+    async fn sec20_another_accounts_ids_are_404_on_every_route(app: TestApp) {
         let theirs = app.seed(&app.b.key, "bee").await;
         let ours = app.seed(&app.a.key, "ay").await;
         let k = &app.a.key;
@@ -133,7 +133,7 @@ portico_testkit::backend_tests! {
         assert_eq!(seeded["revoked_at"], Value::Null, "A could not revoke B's key");
     }
 
-    async fn every_operation_demands_its_documented_scope(app: TestApp) {
+    async fn sec22_every_operation_demands_its_documented_scope(app: TestApp) {
         let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
         let seed = app.seed(&app.a.key, "scope").await;
         let now = app.clock.now();
@@ -191,7 +191,7 @@ portico_testkit::backend_tests! {
         assert_eq!(before, after, "a denied write wrote nothing");
     }
 
-    async fn revoked_expired_and_wrong_secret_keys_are_401(app: TestApp) {
+    async fn sec22_revoked_expired_and_wrong_secret_keys_are_401(app: TestApp) {
         let now = app.clock.now();
         let (key, id) = new_key(app.store.as_ref(), &app.a.account, ApiScopes::all(), Some(now.plus_secs(60)), now).await;
         let wrong = api_key::format_key(&id, &api_key::new_secret().secret);
@@ -245,7 +245,7 @@ portico_testkit::backend_tests! {
         app.get(&app.a.key, "/api/v1/customers").await.expect(200);
     }
 
-    async fn the_database_holds_no_key_or_secret(app: TestApp) {
+    async fn sec24_the_database_holds_no_key_or_secret(app: TestApp) {
         let mut keys = vec![app.a.key.clone(), app.b.key.clone()];
         app.seed(&app.a.key, "scan").await;
         for (i, idem) in [None, Some("key-create-1")].into_iter().enumerate() {
