@@ -59,7 +59,23 @@ fn bounded_text(field: &str, value: &str, max: usize) -> ValidationResult<String
     if value.chars().any(|c| c.is_control()) {
         return Err(Invalid::new(field, "must not contain control characters"));
     }
+    if value.chars().any(is_deceptive) {
+        return Err(Invalid::new(
+            field,
+            "must not contain bidirectional controls or invisible characters",
+        ));
+    }
     Ok(value.to_owned())
+}
+
+/// Characters that change how text around them reads without showing themselves: bidirectional
+/// overrides and marks (which can make an invoice line or a name read backwards) and invisible
+/// spaces and joiners. The zero-width (non-)joiner stays allowed: Persian, Indic scripts and
+/// emoji need it to spell words.
+fn is_deceptive(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        | '\u{00AD}' | '\u{180E}' | '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 /// A deliberately small e-mail check: one `@`, something on each side, a dot in the domain.
@@ -104,6 +120,34 @@ pub fn url(field: &str, value: &str) -> ValidationResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_controls_and_invisible_characters_are_refused() {
+        for bad in [
+            "Acme\u{202E}gnp.exe",
+            "Acme\u{2066}Ltd",
+            "Ac\u{200B}me",
+            "\u{FEFF}Acme",
+            "Acme\u{200F}",
+            "Acme\u{00AD}Corp",
+        ] {
+            let e = required_text("name", bad, 100).unwrap_err();
+            assert_eq!(e.field, "name", "{bad:?}");
+            assert!(e.message.contains("invisible"), "{bad:?}");
+            assert!(
+                optional_text("address.line1", Some(bad), 100).is_err(),
+                "{bad:?}"
+            );
+        }
+        for good in [
+            "Müller & Söhne",
+            "شرکت\u{200C}ها",
+            "Family 👨\u{200D}👩\u{200D}👧",
+            "株式会社",
+        ] {
+            assert_eq!(required_text("name", good, 100).unwrap(), good);
+        }
+    }
 
     #[test]
     fn emails() {

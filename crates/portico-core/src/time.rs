@@ -61,15 +61,21 @@ impl Timestamp {
     /// The same wall-clock time `months` calendar months later, clamped to the end of a
     /// shorter month (Jan 31 + 1 month = Feb 28/29), as billing periods are counted.
     pub fn plus_months(self, months: i32) -> Self {
+        self.checked_plus_months(months).unwrap_or(self)
+    }
+
+    /// `months` calendar months later, the day clamped to the month's length; `None` past the
+    /// calendar's range (year 9999).
+    pub fn checked_plus_months(self, months: i32) -> Option<Self> {
         let dt = self.to_datetime();
-        let total = dt.year() * 12 + (i32::from(u8::from(dt.month())) - 1) + months;
+        let total = (dt.year() * 12 + (i32::from(u8::from(dt.month())) - 1)).checked_add(months)?;
         let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
-        let month = Month::try_from((month0 + 1) as u8).unwrap_or(Month::January);
+        let month = Month::try_from((month0 + 1) as u8).ok()?;
         let day = dt.day().min(time::util::days_in_month(month, year));
-        match Date::from_calendar_date(year, month, day) {
-            Ok(date) => Self::from_datetime(dt.replace_date(date)),
-            Err(_) => self,
-        }
+        let date = Date::from_calendar_date(year, month, day).ok()?;
+        let later = Self::from_datetime(dt.replace_date(date));
+        // Past the range that RFC 3339 (and so the API) can write, a time is no use either.
+        (year <= 9999).then_some(later)
     }
 
     pub fn rfc3339(self) -> String {
@@ -146,6 +152,13 @@ mod tests {
     fn months_clamp_to_month_end() {
         let jan31 = Timestamp::parse_rfc3339("t", "2025-01-31T10:00:00Z").unwrap();
         assert_eq!(jan31.plus_months(1).rfc3339(), "2025-02-28T10:00:00Z");
+        let end_of_time = Timestamp::parse_rfc3339("t", "9999-12-15T00:00:00Z").unwrap();
+        assert_eq!(end_of_time.checked_plus_months(1), None);
+        assert_eq!(end_of_time.checked_plus_months(i32::MAX), None);
+        assert_eq!(
+            end_of_time.checked_plus_months(-1).map(Timestamp::rfc3339),
+            Some("9999-11-15T00:00:00Z".to_owned())
+        );
         assert_eq!(jan31.plus_months(13).rfc3339(), "2026-02-28T10:00:00Z");
         assert_eq!(jan31.plus_months(-2).rfc3339(), "2024-11-30T10:00:00Z");
         let leap = Timestamp::parse_rfc3339("t", "2024-01-31T00:00:00Z").unwrap();

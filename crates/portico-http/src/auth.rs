@@ -102,8 +102,21 @@ pub async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let token = bearer_token(req.headers())?;
-    let auth = authenticate_bearer(&state, token).await?;
+    let client = client_address(&req);
+    let now = state.clock.now();
+    state
+        .failure_limiter
+        .would_allow(&client, now)
+        .map_err(ApiError::TooManyRequests)?;
+    let auth = match authenticate_request(&state, req.headers()).await {
+        Ok(auth) => auth,
+        Err(e) => {
+            if matches!(e, ApiError::Unauthorized(_)) {
+                let _ = state.failure_limiter.check(&client, now);
+            }
+            return Err(e);
+        }
+    };
     state
         .api_limiter
         .check(&auth.issuer(), state.clock.now())
@@ -111,6 +124,17 @@ pub async fn authenticate(
     tracing::Span::current().record("account", tracing::field::display(&auth.account));
     req.extensions_mut().insert(auth);
     Ok(next.run(req).await)
+}
+
+async fn authenticate_request(state: &AppState, headers: &HeaderMap) -> ApiResult<VendorAuth> {
+    authenticate_bearer(state, bearer_token(headers)?).await
+}
+
+/// The peer's address, the key that failed authentications are counted under.
+pub fn client_address(req: &Request) -> String {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
 fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {

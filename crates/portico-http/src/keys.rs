@@ -158,8 +158,11 @@ impl SigningKeys {
 const LONGEST_TOKEN_SECS: i64 = portico_auth::portal_token::MAX_LIFETIME_SECS;
 
 /// `GET /.well-known/jwks.json`: every public key that may still verify a live portal token.
+/// With an account per host (`{subdomain}` in the public URL), a host publishes its own
+/// account's keys only, and a host of no account none.
 pub async fn jwks(
     axum::extract::State(s): axum::extract::State<crate::AppState>,
+    headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let now = s.clock.now();
@@ -167,7 +170,18 @@ pub async fn jwks(
         Ok(r) => r,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let infos: Vec<VerifyingKeyInfo> = records.iter().filter_map(verifying_info).collect();
+    let host_account = match s.public_url.contains("{subdomain}") {
+        true => Some(crate::portal::session::host_account(&s, &headers).await),
+        false => None,
+    };
+    let infos: Vec<VerifyingKeyInfo> = records
+        .iter()
+        .filter(|r| match &host_account {
+            None => true,
+            Some(account) => account.as_ref().is_some_and(|a| a.id == r.account),
+        })
+        .filter_map(verifying_info)
+        .collect();
     let doc = portico_auth::signing::jwks(&infos, now, LONGEST_TOKEN_SECS);
     let mut response = axum::Json(doc).into_response();
     response.headers_mut().insert(

@@ -49,6 +49,9 @@ pub struct AppState {
     pub api_limiter: Arc<RateLimiter>,
     /// Portal-link and redirect exchanges per client address.
     pub exchange_limiter: Arc<RateLimiter>,
+    /// Failed authentications per client address: past it, a client's credentials are not even
+    /// checked (no hashing for a guesser) until the rate allows again.
+    pub failure_limiter: Arc<RateLimiter>,
 }
 
 /// The oldest a change committed on another node may be and still be missed by a request: each
@@ -85,6 +88,13 @@ pub const DEFAULT_API_QUOTA: Quota = Quota {
     burst: 200,
 };
 /// Default exchange rate: 10 a second per client address, bursts of 30.
+/// Failed authentications per second per client address, with a burst for a client whose key
+/// just expired and retries a few times.
+pub const DEFAULT_FAILURE_QUOTA: Quota = Quota {
+    per_second: 2,
+    burst: 50,
+};
+
 pub const DEFAULT_EXCHANGE_QUOTA: Quota = Quota {
     per_second: 10,
     burst: 30,
@@ -107,6 +117,7 @@ impl AppState {
             sessions: SessionPolicy::default(),
             api_limiter: Arc::new(RateLimiter::new(DEFAULT_API_QUOTA)),
             exchange_limiter: Arc::new(RateLimiter::new(DEFAULT_EXCHANGE_QUOTA)),
+            failure_limiter: Arc::new(RateLimiter::new(DEFAULT_FAILURE_QUOTA)),
         }
     }
 

@@ -39,6 +39,15 @@ impl RateLimiter {
     /// `Ok` if a request of `key` at `now` is within the quota; else how many whole seconds
     /// to wait (for `Retry-After`, at least 1).
     pub fn check(&self, key: &str, now: Timestamp) -> Result<(), u64> {
+        self.decide(key, now, true)
+    }
+
+    /// Like [`RateLimiter::check`], but without counting a request: whether one more would fit.
+    pub fn would_allow(&self, key: &str, now: Timestamp) -> Result<(), u64> {
+        self.decide(key, now, false)
+    }
+
+    fn decide(&self, key: &str, now: Timestamp, count: bool) -> Result<(), u64> {
         let interval = self.interval_ms().max(1);
         let tolerance = interval * i64::from(self.quota.burst.max(1) - 1);
         let now = now.as_millis();
@@ -54,7 +63,9 @@ impl RateLimiter {
             let wait_ms = allowed_at - now;
             return Err(((wait_ms + 999) / 1000).max(1) as u64);
         }
-        tat.insert(key.to_owned(), current + interval);
+        if count {
+            tat.insert(key.to_owned(), current + interval);
+        }
         Ok(())
     }
 }
@@ -74,6 +85,13 @@ mod tests {
             assert!(limiter.check("a", t).is_ok());
         }
         assert_eq!(limiter.check("a", t), Err(1));
+        assert_eq!(limiter.would_allow("a", t), Err(1));
+        assert_eq!(limiter.would_allow("fresh", t), Ok(()));
+        assert_eq!(
+            limiter.would_allow("fresh", t),
+            Ok(()),
+            "asking counts nothing"
+        );
         // Another key has its own allowance.
         assert!(limiter.check("b", t).is_ok());
         // 100 ms later one more request fits.

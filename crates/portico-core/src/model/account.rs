@@ -169,6 +169,8 @@ impl PortalSettings {
 }
 
 /// An origin: scheme, host and optional port, nothing else (`https://app.example.com:8443`).
+/// Only `https`: a page on plain http could be changed on the way and then frame the portal.
+/// Loopback hosts may use `http`, for development.
 pub fn origin(value: &str) -> ValidationResult<String> {
     let invalid = || {
         Invalid::new(
@@ -176,19 +178,41 @@ pub fn origin(value: &str) -> ValidationResult<String> {
             format!("`{value}` is not an origin such as https://app.example.com"),
         )
     };
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"))
-        .ok_or_else(invalid)?;
+    let lower = value.to_ascii_lowercase();
+    let (secure, rest) = match (
+        lower.strip_prefix("https://"),
+        lower.strip_prefix("http://"),
+    ) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => return Err(invalid()),
+    };
     let host_ok = !rest.is_empty()
         && rest
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    if host_ok {
-        Ok(value.to_ascii_lowercase())
-    } else {
-        Err(invalid())
+    if !host_ok {
+        return Err(invalid());
     }
+    if !secure && !is_loopback(rest) {
+        return Err(Invalid::new(
+            "allowed_origins",
+            format!("`{value}` must use https (plain http only for localhost and 127.0.0.1)"),
+        ));
+    }
+    Ok(lower)
+}
+
+/// Whether `host[:port]` names this machine.
+fn is_loopback(host_port: &str) -> bool {
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// An API key as listed; its secret exists only in the answer that created it.
@@ -254,6 +278,17 @@ mod tests {
             ..PortalSettings::default()
         };
         assert_eq!(bad.validate().unwrap_err().field, "allowed_origins");
+        for (value, ok) in [
+            ("https://app.example.com", true),
+            ("http://app.example.com", false),
+            ("http://localhost:3000", true),
+            ("http://127.0.0.1:8080", true),
+            ("http://[::1]:8080", true),
+            ("http://127.evil.example", false),
+            ("http://localhost.evil.example", false),
+        ] {
+            assert_eq!(origin(value).is_ok(), ok, "{value}");
+        }
         let bad = PortalSettings {
             default_locale: "it".into(),
             ..PortalSettings::default()

@@ -114,7 +114,21 @@ impl Subscription {
             SubscriptionStatus::Active
         });
         let trial_end = trial_end.filter(|_| status == SubscriptionStatus::Trialing);
-        let end = trial_end.unwrap_or_else(|| plan.period_end(start));
+        let end = match trial_end {
+            Some(end) => end,
+            None => plan.period_end(start).ok_or_else(|| {
+                Invalid::new(
+                    "current_period_start",
+                    "is too far in the future for a billing period to end",
+                )
+            })?,
+        };
+        if end <= start {
+            return Err(Invalid::new(
+                "current_period_start",
+                "leaves no room for a billing period",
+            ));
+        }
         Ok(Subscription {
             id,
             customer: customer.id.clone(),

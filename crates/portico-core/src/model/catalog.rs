@@ -97,13 +97,14 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The end of a billing period that starts at `start`.
-    pub fn period_end(&self, start: Timestamp) -> Timestamp {
+    /// The end of a billing period that starts at `start`; `None` when it would fall past the
+    /// calendar's range.
+    pub fn period_end(&self, start: Timestamp) -> Option<Timestamp> {
         let months = match self.interval {
             Interval::Month => self.interval_count,
-            Interval::Year => self.interval_count * 12,
+            Interval::Year => self.interval_count.checked_mul(12)?,
         };
-        start.plus_months(months)
+        start.checked_plus_months(months)
     }
 }
 

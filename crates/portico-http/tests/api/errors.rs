@@ -20,6 +20,9 @@ portico_testkit::backend_tests! {
             (json!({"name": "A", "currency": "EUR", "address": {"country": "Germany"}}), "address.country"),
             (json!({"name": "A", "currency": "EUR", "address": {"zip": "1"}}), "zip"),
             (json!({"name": "A", "currency": "EUR", "portal_enabled": "yes"}), "portal_enabled"),
+            // Invoice spoofing: text that reads other than it is stored.
+            (json!({"name": "Acme \u{202E}gnp.exe", "currency": "EUR"}), "name: must not contain bidirectional"),
+            (json!({"name": "A", "currency": "EUR", "address": {"line1": "Main\u{200B}Street"}}), "address.line1: must not contain"),
             (json!(null), "invalid type: null"),
             (json!([]), "expected struct NewCustomer"),
         ];
@@ -48,6 +51,29 @@ portico_testkit::backend_tests! {
         .await
         .expect_error(400, "BAD_REQUEST", "unit_amount");
         assert!(app.get(k, "/api/v1/customers").await.list_ids().is_empty(), "nothing was created");
+    }
+
+    async fn a_billing_period_that_cannot_end_is_400(app: TestApp) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "far").await;
+        let yearly = app
+            .post(k, "/api/v1/plans", json!({
+                "product": seed.product, "name": "Three years", "interval": "year", "interval_count": 3,
+                "unit_amount": 1, "currency": "EUR",
+            }))
+            .await
+            .expect(201)
+            .id();
+        for (plan, start) in [(&seed.plan, "9999-12-15T00:00:00Z"), (&yearly, "9998-01-01T00:00:00Z")] {
+            app.post(k, "/api/v1/subscriptions", json!({"customer": seed.customer, "plan": plan, "current_period_start": start}))
+                .await
+                .expect_error(400, "BAD_REQUEST", "current_period_start");
+        }
+        let ok = app
+            .post(k, "/api/v1/subscriptions", json!({"customer": seed.customer, "plan": yearly, "current_period_start": "9996-01-01T00:00:00Z"}))
+            .await;
+        ok.expect(201);
+        assert_eq!(ok.json["current_period_end"], "9999-01-01T00:00:00Z");
     }
 
     async fn sec28_malformed_bodies_are_4xx_never_5xx(app: TestApp) {

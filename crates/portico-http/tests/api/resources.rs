@@ -465,6 +465,9 @@ portico_testkit::backend_tests! {
 
         for (body, field) in [
             (json!({"allowed_origins": ["https://x.example/path"]}), "allowed_origins"),
+            (json!({"allowed_origins": ["http://app.acme.example"]}), "must use https"),
+            (json!({"allowed_origins": ["http://127.evil.example"]}), "must use https"),
+            (json!({"branding": {"display_name": "Acme\u{202E}gnp.exe"}}), "branding.display_name: must not contain bidirectional"),
             (json!({"default_locale": "it"}), "default_locale"),
             (json!({"branding": {"primary_color": "blue"}}), "branding.primary_color"),
             (json!({"branding": {"logo": "x"}}), "logo"),
@@ -473,6 +476,10 @@ portico_testkit::backend_tests! {
             app.patch(k, "/api/v1/portal-settings", body).await.expect_error(400, "BAD_REQUEST", field);
         }
         assert_eq!(app.get(k, "/api/v1/portal-settings").await.json, p.json, "rejected patches changed nothing");
+        // Plain http only for a page on this machine, for development.
+        let dev = json!({"allowed_origins": ["http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]:8000"]});
+        app.patch(k, "/api/v1/portal-settings", dev.clone()).await.expect(200);
+        assert_eq!(app.get(k, "/api/v1/portal-settings").await.json["allowed_origins"], dev["allowed_origins"]);
     }
 
     async fn lists_page_through_every_row_once(app: TestApp) {

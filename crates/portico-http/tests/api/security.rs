@@ -245,6 +245,25 @@ portico_testkit::backend_tests! {
         app.get(&app.a.key, "/api/v1/customers").await.expect(200);
     }
 
+    async fn failed_authentications_are_limited_per_client_address(app: TestApp) {
+        let burst = portico_http::DEFAULT_FAILURE_QUOTA.burst;
+        let wrong = format!("{}x", &app.a.key[..app.a.key.len() - 1]);
+        for _ in 0..burst {
+            app.get(&wrong, "/api/v1/customers").await.expect_error(401, "UNAUTHORIZED", "");
+        }
+        // Past the burst the address is not even checked, whatever it sends, until time passes.
+        let r = app.get(&wrong, "/api/v1/customers").await;
+        r.expect_error(429, "TOO_MANY_REQUESTS", "");
+        assert!(r.header("retry-after").is_some());
+        app.get(&app.a.key, "/api/v1/customers").await.expect(429);
+        app.clock.advance_secs(1);
+        app.get(&app.a.key, "/api/v1/customers").await.expect(200);
+        // Successes count nothing.
+        for _ in 0..(2 * burst) {
+            app.get(&app.b.key, "/api/v1/customers").await.expect(200);
+        }
+    }
+
     async fn sec24_the_database_holds_no_key_or_secret(app: TestApp) {
         let mut keys = vec![app.a.key.clone(), app.b.key.clone()];
         app.seed(&app.a.key, "scan").await;
