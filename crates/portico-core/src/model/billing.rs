@@ -21,7 +21,7 @@ text_enum!(SubscriptionStatus {
     Canceled = "canceled",
 });
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Subscription {
     pub id: SubscriptionId,
@@ -70,7 +70,7 @@ fn check_plan_fits(customer: &Customer, plan: &Plan) -> ValidationResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSubscription {
@@ -152,7 +152,7 @@ impl Subscription {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionPatch {
@@ -161,7 +161,11 @@ pub struct SubscriptionPatch {
     /// `trialing`, `active` or `past_due`; cancel with DELETE.
     pub status: Option<SubscriptionStatus>,
     pub cancel_at_period_end: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub cancel_reason: Option<Option<String>>,
     pub metadata: Option<Metadata>,
@@ -236,7 +240,7 @@ pub struct InvoiceLine {
     pub period_end: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invoice {
     pub id: InvoiceId,
@@ -262,7 +266,7 @@ pub struct Invoice {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvoiceLine {
@@ -275,7 +279,7 @@ pub struct NewInvoiceLine {
     pub period_end: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvoice {
@@ -439,7 +443,7 @@ impl Invoice {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InvoicePatch {
@@ -449,7 +453,11 @@ pub struct InvoicePatch {
     pub lines: Option<Vec<NewInvoiceLine>>,
     /// Only while draft.
     pub tax_rate_bps: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Timestamp>))]
     pub due_at: Option<Option<Timestamp>>,
     pub metadata: Option<Metadata>,
@@ -518,7 +526,7 @@ impl InvoicePatch {
 text_enum!(TransactionKind { Payment = "payment", Refund = "refund", Credit = "credit" });
 text_enum!(TransactionStatus { Pending = "pending", Succeeded = "succeeded", Failed = "failed" });
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transaction {
     pub id: TransactionId,
@@ -535,7 +543,7 @@ pub struct Transaction {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTransaction {
@@ -607,13 +615,17 @@ impl Transaction {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TransactionPatch {
     /// A pending transaction may become `succeeded` or `failed`.
     pub status: Option<TransactionStatus>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
 }
@@ -652,7 +664,7 @@ pub const CARD_BRANDS: &[&str] = &[
     "unknown",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentMethod {
     pub id: PaymentMethodId,
@@ -670,7 +682,7 @@ pub struct PaymentMethod {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPaymentMethod {
@@ -753,7 +765,7 @@ impl PaymentMethod {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PaymentMethodPatch {
@@ -761,7 +773,11 @@ pub struct PaymentMethodPatch {
     pub exp_year: Option<i32>,
     /// `true` makes this the customer's default; to change the default, set it on another one.
     pub is_default: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub provider_ref: Option<Option<String>>,
 }
