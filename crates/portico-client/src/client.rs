@@ -443,3 +443,64 @@ pub(crate) fn api_error(status: StatusCode, body: &[u8]) -> Error {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::operations::{CUSTOMERS_GET, OAUTH_TOKEN, PORTAL_TOKEN};
+
+    fn client(base: &str) -> Client {
+        Client::new(base, "portico_sk_test").unwrap()
+    }
+
+    #[test]
+    fn path_parameters_are_one_escaped_segment_each() {
+        let c = client("http://127.0.0.1:8080");
+        let url = c.url(PORTAL_TOKEN, &["org:42@eu"]).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:8080/api/v1/customers/org:42@eu/portal-token"
+        );
+        let url = c.url(CUSTOMERS_GET, &["a/../b?c#d e"]).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:8080/api/v1/customers/a%2F..%2Fb%3Fc%23d%20e"
+        );
+        for bad in ["", ".", ".."] {
+            assert!(matches!(
+                c.url(CUSTOMERS_GET, &[bad]),
+                Err(Error::Config(_))
+            ));
+        }
+        assert!(matches!(c.url(CUSTOMERS_GET, &[]), Err(Error::Config(_))));
+        assert!(matches!(c.url(OAUTH_TOKEN, &["x"]), Err(Error::Config(_))));
+    }
+
+    #[test]
+    fn a_base_url_may_have_a_path() {
+        for base in [
+            "https://example.com/billing",
+            "https://example.com/billing/",
+        ] {
+            let url = client(base).url(OAUTH_TOKEN, &[]).unwrap();
+            assert_eq!(url.as_str(), "https://example.com/billing/oauth/token");
+        }
+        assert!(matches!(
+            Client::new("mailto:x@example.com", "k"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            Client::builder("http://127.0.0.1").build(),
+            Err(Error::Config(_))
+        ));
+    }
+
+    #[test]
+    fn idempotency_keys_are_fresh_for_each_call() {
+        let (a, b) = (new_idempotency_key(), new_idempotency_key());
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+    }
+}

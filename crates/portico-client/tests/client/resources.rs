@@ -131,6 +131,13 @@ portico_testkit::backend_tests! {
         );
 
         customers.create(&new_customer("globex")).await.unwrap();
+        // An alias may hold characters that mean something in a URL.
+        let org = NewCustomer {
+            email: None,
+            ..new_customer("org:42@eu")
+        };
+        let org = customers.create(&org).await.unwrap();
+        assert_eq!(customers.get("org:42@eu").await.unwrap(), org);
         let filter = CustomerFilter {
             email: Some("billing@globex.example".into()),
         };
