@@ -148,11 +148,12 @@ pub struct Revoked {
     pub revoked: u64,
 }
 
-/// What a portal token may do: `read` shows billing state, `manage` also acts on it.
+/// What a portal token may do: `read` shows billing state only, `manage` also allows the
+/// portal's actions (as the account's settings and the contact's role allow).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
-pub enum PortalTokenScope {
+pub enum CustomerPortalScope {
     Read,
     Manage,
 }
@@ -164,12 +165,15 @@ pub struct CustomerPortalTokenRequest {
     /// Token lifetime in seconds, 60 to 2592000 (30 days); default 86400.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in_seconds: Option<i64>,
-    /// Default both.
+    /// Default both; `read` alone gives a token that only reads billing state.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<PortalTokenScope>>,
+    pub scopes: Option<Vec<CustomerPortalScope>>,
 }
 
 /// A portal token in the REST dialect.
+///
+/// `portal_link`, `api_url` and `expires_at` are `None` from servers that answer only
+/// `{token, portal_url}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerPortalTokenResponse {
@@ -178,13 +182,18 @@ pub struct CustomerPortalTokenResponse {
     pub token: Option<String>,
     /// The portal's base URL; `{portal_url}?token={token}` opens it.
     pub portal_url: String,
-    /// The portal URL with the token.
+    /// The portal URL with the token, where to send the customer's browser (`None` in a
+    /// replay, like `token`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub portal_link: Option<String>,
-    /// The REST API's base URL.
+    /// The base URL of the portal read API, which takes this token as a bearer credential.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub api_url: Option<String>,
+    /// When the token expires.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub expires_at: Option<Timestamp>,
 }
 
