@@ -80,6 +80,10 @@ pub struct PortalSettingsPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub default_return_url: Option<Option<String>>,
+    /// Lets a portal link open the portal again until it expires (for links sent by e-mail),
+    /// where servers have this setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_reentry: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

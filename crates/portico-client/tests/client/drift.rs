@@ -18,6 +18,7 @@ use crate::support::App;
 /// Once the server documents one, the check fails until its entry here is removed; the client's
 /// schema already requires what the server will require.
 const AHEAD_OF_SERVER: &[(&str, &str)] = &[
+    ("PortalSettingsPatch", "link_reentry"),
     ("CustomerPortalTokenRequest", "scopes"),
     ("CustomerPortalTokenResponse", "portal_link"),
     ("CustomerPortalTokenResponse", "api_url"),
@@ -249,6 +250,10 @@ fn client_types() -> Vec<(&'static str, Value)> {
 
 /// Every way the client's body types and the document's components disagree.
 fn schema_disagreements(doc: &Value) -> Vec<String> {
+    schema_disagreements_with(doc, AHEAD_OF_SERVER)
+}
+
+fn schema_disagreements_with(doc: &Value, ahead: &[(&str, &str)]) -> Vec<String> {
     let components = &doc["components"]["schemas"];
     let mut out = Vec::new();
     for (name, schema) in client_types() {
@@ -258,7 +263,7 @@ fn schema_disagreements(doc: &Value) -> Vec<String> {
         }
         let (server_props, server_required) = shape(&components[name], components);
         let (mut client_props, mut client_required) = shape(&schema, components);
-        for (ahead_type, field) in AHEAD_OF_SERVER.iter().filter(|(t, _)| *t == name) {
+        for (ahead_type, field) in ahead.iter().filter(|(t, _)| *t == name) {
             if server_props.contains(*field) {
                 out.push(format!(
                     "the server now documents {ahead_type}.{field}: remove it from AHEAD_OF_SERVER \
@@ -332,52 +337,69 @@ async fn a_missing_or_extra_operation_is_found_and_portal_ones_are_left_out() {
     );
 }
 
+/// What `change` makes the checks report beyond what they report of the live document.
+fn reported_after(doc: &Value, change: impl FnOnce(&mut Value)) -> (Vec<String>, Vec<String>) {
+    let mut changed = doc.clone();
+    change(&mut changed);
+    let (operations, schemas) = (operation_disagreements(doc), schema_disagreements(doc));
+    (
+        operation_disagreements(&changed)
+            .into_iter()
+            .filter(|m| !operations.contains(m))
+            .collect(),
+        schema_disagreements(&changed)
+            .into_iter()
+            .filter(|m| !schemas.contains(m))
+            .collect(),
+    )
+}
+
 #[tokio::test]
 async fn a_changed_answer_query_or_field_is_found() {
-    let mut doc = live_document().await;
-    let op = &mut doc["paths"]["/api/v1/plans"]["get"];
-    op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] =
-        "#/components/schemas/List_Product".into();
-    op["parameters"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({"name": "active", "in": "query"}));
-    let access = &mut doc["components"]["schemas"]["PortalAccess"];
-    let properties = access["properties"].as_object_mut().unwrap();
-    let reason = properties.remove("reason").unwrap();
-    properties.insert("why".into(), reason);
-    doc["components"]["schemas"]["ErrorCode"]["enum"]
-        .as_array_mut()
-        .unwrap()
-        .push("PAYMENT_REQUIRED".into());
-    // The server gains a field the client already knows.
-    let token = &mut doc["components"]["schemas"]["CustomerPortalTokenResponse"];
-    token["properties"]["api_url"] = serde_json::json!({"type": "string"});
-    token["required"]
-        .as_array_mut()
-        .unwrap()
-        .push("api_url".into());
-
-    let operations = operation_disagreements(&doc);
+    let doc = live_document().await;
+    let (operations, schemas) = reported_after(&doc, |doc| {
+        let op = &mut doc["paths"]["/api/v1/plans"]["get"];
+        op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] =
+            "#/components/schemas/List_Product".into();
+        op["parameters"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"name": "active", "in": "query"}));
+        let access = &mut doc["components"]["schemas"]["PortalAccess"];
+        let properties = access["properties"].as_object_mut().unwrap();
+        let reason = properties.remove("reason").unwrap();
+        properties.insert("why".into(), reason);
+        doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array_mut()
+            .unwrap()
+            .push("PAYMENT_REQUIRED".into());
+    });
     assert_eq!(operations.len(), 2, "{operations:#?}");
     assert!(operations[0].contains("List_Product"), "{operations:#?}");
     assert!(operations[1].contains("\"active\""), "{operations:#?}");
-    let schemas = schema_disagreements(&doc);
-    assert_eq!(schemas.len(), 3, "{schemas:#?}");
+    assert_eq!(schemas.len(), 2, "{schemas:#?}");
     assert!(
-        schemas
-            .iter()
-            .any(|s| s.contains("CustomerPortalTokenResponse.api_url")),
+        schemas[0].starts_with("PortalAccess") && schemas[0].contains("\"why\""),
         "{schemas:#?}"
     );
-    assert!(
-        schemas
-            .iter()
-            .any(|s| s.starts_with("PortalAccess") && s.contains("\"why\"")),
-        "{schemas:#?}"
-    );
-    assert!(
-        schemas.iter().any(|s| s.contains("PAYMENT_REQUIRED")),
-        "{schemas:#?}"
-    );
+    assert!(schemas[1].contains("PAYMENT_REQUIRED"), "{schemas:#?}");
+}
+
+#[tokio::test]
+async fn a_field_ahead_of_the_server_is_tolerated_only_while_the_server_lacks_it() {
+    let doc = live_document().await;
+    let ahead = [AHEAD_OF_SERVER, &[("PortalAccess", "reason")]].concat();
+    let baseline = schema_disagreements(&doc);
+    let mut reported = schema_disagreements_with(&doc, &ahead);
+    reported.retain(|m| !baseline.contains(m));
+    assert_eq!(reported.len(), 1, "{reported:#?}");
+    assert!(reported[0].starts_with("the server now documents PortalAccess.reason"));
+
+    let mut lacking = doc.clone();
+    let access = &mut lacking["components"]["schemas"]["PortalAccess"];
+    access["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("reason");
+    assert_eq!(schema_disagreements_with(&lacking, &ahead), baseline);
 }

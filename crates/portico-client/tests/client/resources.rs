@@ -598,6 +598,7 @@ portico_testkit::backend_tests! {
             default_locale: Some("de".into()),
             allowed_origins: Some(vec!["https://app.alpha.example".into()]),
             default_return_url: Some(Some("https://app.alpha.example/billing".into())),
+            ..Default::default()
         };
         let after = client.portal_settings().update(&patch).await.unwrap();
         assert_eq!(after.branding.primary_color.as_deref(), Some("#1a73e8"));
