@@ -155,6 +155,24 @@ portico_testkit::backend_tests! {
             .await
             .unwrap_err();
         assert!(matches!(unknown, Error::GraphQl(_)), "{unknown}");
+        // A key without security:write gets the mutation's error; no key at all gets a 401.
+        let reader = app.client_with_scopes("customers:read").await;
+        let refused = reader
+            .portal_sessions()
+            .portal_session_create("acme", None, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, Error::GraphQl(e) if e[0].contains("security:write")),
+            "{refused}"
+        );
+        let stranger = Client::new(&app.base, "portico_sk_nope").unwrap();
+        let refused = stranger
+            .portal_sessions()
+            .portal_session_create("acme", None, None)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Some(ErrorCode::Unauthorized));
     }
 
     async fn signed_links_for_contacts(app: App) {
