@@ -1,6 +1,6 @@
 //! Cursor pagination: newest first, `limit` ≤ 100, `starting_after` an id of the same kind.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Invalid, ValidationResult};
 
@@ -41,7 +41,7 @@ impl<I> Default for PageRequest<I> {
 }
 
 /// A page of results, newest first. `has_more` says whether another page follows the last item.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct List<T> {
     pub data: Vec<T>,

@@ -65,14 +65,17 @@ text_enum!(
 
 /// A grant of portal access to one customer (or one contact of it), until `expires_at` or
 /// until revoked. Its id is the `jti` of the portal token that carries it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalSession {
     pub id: PortalSessionId,
     pub customer: CustomerId,
     pub contact: Option<ContactId>,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
-    #[serde(serialize_with = "serialize_portal_scopes")]
+    #[serde(
+        serialize_with = "serialize_portal_scopes",
+        deserialize_with = "deserialize_portal_scopes"
+    )]
     pub scopes: PortalScopes,
     pub return_url: Option<String>,
     pub locale: Option<String>,
@@ -95,6 +98,13 @@ fn serialize_portal_scopes<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     s.collect_seq(scopes.iter().map(|x| x.as_str()))
+}
+
+fn deserialize_portal_scopes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<PortalScopes, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    PortalScopes::parse_list("scopes", &names).map_err(serde::de::Error::custom)
 }
 
 /// The scopes the account's portal settings allow at all.
@@ -165,7 +175,7 @@ pub fn access_refusal(customer: &Customer, contact: Option<&Contact>) -> Option<
 }
 
 /// A native API request for a portal session.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPortalSession {
@@ -237,13 +247,16 @@ impl NewPortalSession {
 }
 
 /// An OAuth client of a vendor account: client-credentials grants give it 1-hour bearer tokens.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthClient {
     pub id: OAuthClientId,
     pub name: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
-    #[serde(serialize_with = "super::account::serialize_api_scopes")]
+    #[serde(
+        serialize_with = "super::account::serialize_api_scopes",
+        deserialize_with = "super::account::deserialize_api_scopes"
+    )]
     pub scopes: ApiScopes,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,

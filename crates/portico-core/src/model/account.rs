@@ -216,13 +216,16 @@ fn is_loopback(host_port: &str) -> bool {
 }
 
 /// An API key as listed; its secret exists only in the answer that created it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub name: String,
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
-    #[serde(serialize_with = "serialize_api_scopes")]
+    #[serde(
+        serialize_with = "serialize_api_scopes",
+        deserialize_with = "deserialize_api_scopes"
+    )]
     pub scopes: ApiScopes,
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
@@ -241,6 +244,14 @@ pub(crate) fn serialize_api_scopes<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     s.collect_seq(scopes.iter().map(|x| x.as_str()))
+}
+
+/// Reads the scope names [`serialize_api_scopes`] writes; an unknown name is an error.
+pub(crate) fn deserialize_api_scopes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<ApiScopes, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    ApiScopes::parse_list("scopes", &names).map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]
@@ -294,6 +305,28 @@ mod tests {
             ..PortalSettings::default()
         };
         assert_eq!(bad.validate().unwrap_err().field, "default_locale");
+    }
+
+    #[test]
+    fn api_keys_read_back_with_their_scopes() {
+        let key = ApiKey {
+            id: "key_01jd0v4m3g6k2x8r9t7w5y1q3z".parse().unwrap(),
+            name: "ci".into(),
+            scopes: ApiScopes::parse("scopes", "customers:read billing:write").unwrap(),
+            created_at: Timestamp::from_secs(1_700_000_000),
+            last_used_at: None,
+            expires_at: None,
+            revoked_at: None,
+        };
+        let json = serde_json::to_value(&key).unwrap();
+        assert_eq!(
+            json["scopes"],
+            serde_json::json!(["customers:read", "billing:write"])
+        );
+        assert_eq!(serde_json::from_value::<ApiKey>(json.clone()).unwrap(), key);
+        let mut unknown = json;
+        unknown["scopes"] = serde_json::json!(["customers:delete"]);
+        assert!(serde_json::from_value::<ApiKey>(unknown).is_err());
     }
 
     #[test]

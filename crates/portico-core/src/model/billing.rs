@@ -21,7 +21,7 @@ text_enum!(SubscriptionStatus {
     Canceled = "canceled",
 });
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Subscription {
     pub id: SubscriptionId,
@@ -70,7 +70,7 @@ fn check_plan_fits(customer: &Customer, plan: &Plan) -> ValidationResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSubscription {
@@ -166,7 +166,7 @@ impl Subscription {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionPatch {
@@ -175,7 +175,11 @@ pub struct SubscriptionPatch {
     /// `trialing`, `active` or `past_due`; cancel with DELETE.
     pub status: Option<SubscriptionStatus>,
     pub cancel_at_period_end: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub cancel_reason: Option<Option<String>>,
     pub metadata: Option<Metadata>,
@@ -250,7 +254,7 @@ pub struct InvoiceLine {
     pub period_end: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invoice {
     pub id: InvoiceId,
@@ -276,7 +280,7 @@ pub struct Invoice {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvoiceLine {
@@ -289,7 +293,7 @@ pub struct NewInvoiceLine {
     pub period_end: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvoice {
@@ -453,7 +457,7 @@ impl Invoice {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InvoicePatch {
@@ -463,7 +467,11 @@ pub struct InvoicePatch {
     pub lines: Option<Vec<NewInvoiceLine>>,
     /// Only while draft.
     pub tax_rate_bps: Option<i64>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Timestamp>))]
     pub due_at: Option<Option<Timestamp>>,
     pub metadata: Option<Metadata>,
@@ -532,7 +540,7 @@ impl InvoicePatch {
 text_enum!(TransactionKind { Payment = "payment", Refund = "refund", Credit = "credit" });
 text_enum!(TransactionStatus { Pending = "pending", Succeeded = "succeeded", Failed = "failed" });
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transaction {
     pub id: TransactionId,
@@ -549,7 +557,7 @@ pub struct Transaction {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTransaction {
@@ -621,13 +629,17 @@ impl Transaction {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TransactionPatch {
     /// A pending transaction may become `succeeded` or `failed`.
     pub status: Option<TransactionStatus>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
 }
@@ -666,7 +678,7 @@ pub const CARD_BRANDS: &[&str] = &[
     "unknown",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentMethod {
     pub id: PaymentMethodId,
@@ -684,7 +696,7 @@ pub struct PaymentMethod {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPaymentMethod {
@@ -778,7 +790,7 @@ impl PaymentMethod {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PaymentMethodPatch {
@@ -786,7 +798,11 @@ pub struct PaymentMethodPatch {
     pub exp_year: Option<i32>,
     /// `true` makes this the customer's default; to change the default, set it on another one.
     pub is_default: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub provider_ref: Option<Option<String>>,
 }

@@ -6,7 +6,7 @@ use super::{Metadata, nullable, text_enum, validate_metadata};
 use crate::error::{self, Invalid, ValidationResult};
 use crate::{ContactId, Currency, CustomerId, Timestamp};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     pub id: CustomerId,
@@ -83,7 +83,7 @@ pub fn alias(field: &str, value: &str) -> ValidationResult<String> {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
@@ -129,20 +129,32 @@ impl NewCustomer {
 }
 
 /// A partial update: absent fields stay, `null` clears a nullable field.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CustomerPatch {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub alias: Option<Option<String>>,
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub email: Option<Option<String>>,
     pub currency: Option<Currency>,
     pub address: Option<Address>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub tax_id: Option<Option<String>>,
     pub portal_enabled: Option<bool>,
@@ -190,7 +202,7 @@ text_enum!(
     Role { Owner = "owner", Billing = "billing", Viewer = "viewer" }
 );
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub id: ContactId,
@@ -205,7 +217,7 @@ pub struct Contact {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
@@ -241,15 +253,23 @@ impl NewContact {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub external_id: Option<Option<String>>,
     pub email: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub name: Option<Option<String>>,
     pub portal_access: Option<bool>,
@@ -297,6 +317,24 @@ mod tests {
         assert_eq!(p.email, Some(None));
         assert_eq!(p.alias, None);
         assert!(serde_json::from_str::<CustomerPatch>(r#"{"nmae": "x"}"#).is_err());
+    }
+
+    #[test]
+    fn a_serialized_patch_holds_only_what_it_sets() {
+        let patch = CustomerPatch {
+            email: Some(None),
+            name: Some("Acme".into()),
+            ..CustomerPatch::default()
+        };
+        let json = serde_json::to_value(&patch).unwrap();
+        assert_eq!(json["email"], serde_json::Value::Null);
+        assert!(json.get("alias").is_none(), "{json}");
+        let back: CustomerPatch = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            (back.email, back.alias, back.tax_id),
+            (Some(None), None, None)
+        );
+        assert_eq!(back.name.as_deref(), Some("Acme"));
     }
 
     #[test]

@@ -1,0 +1,220 @@
+//! Request and answer bodies that the server defines in its HTTP layer rather than in
+//! `portico-core`. Each has the name and the fields of the OpenAPI component it stands for; the
+//! tests compare the two.
+
+use portico_core::model::{ApiKey, OAuthClient, PortalPage};
+use portico_core::{ContactId, CustomerId, PortalSessionId, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// `GET /healthz` and `GET /readyz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// A new API key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewApiKey {
+    pub name: String,
+    /// Scope names such as `customers:read`; a key cannot get a scope its creator lacks.
+    pub scopes: Vec<String>,
+    /// When the key stops working; none means never.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A new API key with its secret, which exists only in this answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub api_key: ApiKey,
+    /// `portico_sk_…`; `None` when the answer is a replay of an earlier request under the same
+    /// `Idempotency-Key`.
+    pub key: Option<String>,
+}
+
+/// A new OAuth client for the client-credentials grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewOAuthClient {
+    pub name: String,
+    /// Scope names such as `customers:read`; its tokens get these or the subset they ask for.
+    pub scopes: Vec<String>,
+}
+
+/// A new OAuth client with its secret, which exists only in this answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedOAuthClient {
+    #[serde(flatten)]
+    pub client: OAuthClient,
+    /// `portico_cs_…`; `None` in a replay.
+    pub client_secret: Option<String>,
+}
+
+/// Why a subscription is canceled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CancelSubscription {
+    pub reason: Option<String>,
+}
+
+/// The portal settings to change; fields left `None` stay as they are. A nullable setting is
+/// `Option<Option<_>>`: `Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortalSettingsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branding: Option<BrandingPatch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<FeaturesPatch>,
+    /// `en`, `de`, `fr` or `es`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_locale: Option<String>,
+    /// Replaces the origins allowed to frame the portal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub default_return_url: Option<Option<String>>,
+    /// Lets a portal link open the portal again until it expires (for links sent by e-mail),
+    /// where servers have this setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_reentry: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BrandingPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub display_name: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub logo_url: Option<Option<String>>,
+    /// `#rrggbb`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub primary_color: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub support_email: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub support_url: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FeaturesPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoices: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_methods: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_change: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity_change: Option<bool>,
+}
+
+/// A new portal session: its token and the link that opens the portal with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortalSessionCreated {
+    pub id: PortalSessionId,
+    /// The portal token (a JWT); `None` in a replay, which never repeats it.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub token: Option<String>,
+    /// The portal link, deep-linked to `page`, carrying the token (without it in a replay).
+    pub url: String,
+    pub expires_at: Timestamp,
+    pub customer: CustomerId,
+    pub contact: Option<ContactId>,
+    pub page: PortalPage,
+    pub scopes: Vec<String>,
+}
+
+/// How many portal sessions a revoke-all ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Revoked {
+    pub revoked: u64,
+}
+
+/// What a portal token may do: `read` shows billing state only, `manage` also allows the
+/// portal's actions (as the account's settings and the contact's role allow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum CustomerPortalScope {
+    Read,
+    Manage,
+}
+
+/// The body of `POST /api/v1/customers/{id_or_alias}/portal-token`; both fields may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerPortalTokenRequest {
+    /// Token lifetime in seconds, 60 to 2592000 (30 days); default 86400.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in_seconds: Option<i64>,
+    /// Default both; `read` alone gives a token that only reads billing state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<CustomerPortalScope>>,
+}
+
+/// A portal token in the REST dialect.
+///
+/// `portal_link`, `api_url` and `expires_at` are `None` from servers that answer only
+/// `{token, portal_url}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerPortalTokenResponse {
+    /// The portal token (a JWT); `None` in a replay, which never repeats it.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub token: Option<String>,
+    /// The portal's base URL; `{portal_url}?token={token}` opens it.
+    pub portal_url: String,
+    /// The portal URL with the token, where to send the customer's browser (`None` in a
+    /// replay, like `token`).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub portal_link: Option<String>,
+    /// The base URL of the portal read API, which takes this token as a bearer credential.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub api_url: Option<String>,
+    /// When the token expires.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Whether a contact may open the portal now, and if not why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortalAccess {
+    pub access: bool,
+    pub reason: Option<String>,
+    pub enduser_id: ContactId,
+    pub customer: CustomerId,
+}
+
+/// A single-use link `{portal_url}/redirect/{token}` that logs a contact in within 30 seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignedLink {
+    pub url: String,
+    pub expires_at: Timestamp,
+}
