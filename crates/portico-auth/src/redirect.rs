@@ -34,7 +34,20 @@ pub fn is_usable(expires_at: Timestamp, used_at: Option<Timestamp>, now: Timesta
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        // A redirect token in a URL path is whatever the stranger typed.
+        #[test]
+        fn any_presented_redirect_token_is_checked_without_panic(token in "[A-Za-z0-9_=+/-]{40,46}|.{0,300}") {
+            if hash_presented(&token).is_some() {
+                prop_assert_eq!(token.len(), 43);
+                prop_assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            }
+        }
+    }
 
     const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
 

@@ -255,10 +255,27 @@ pub fn cookie_must_be_secure(public_url: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
     use super::*;
+
+    proptest! {
+        // What a stranger sends as a cookie or a form's CSRF field: any text is refused or
+        // accepted without a panic, and only a value of the issued shape is ever accepted.
+        #[test]
+        fn any_cookie_value_or_csrf_token_is_parsed_safely(presented in ".{0,200}", bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let secret = CsrfSecret::from_bytes([7; 32]);
+            let lossy = String::from_utf8_lossy(&bytes);
+            for text in [presented.as_str(), lossy.as_ref()] {
+                if hash_cookie_value(text).is_some() {
+                    prop_assert_eq!(text.len(), 43);
+                }
+                prop_assert!(!verify_csrf(text, &secret));
+            }
+        }
+    }
 
     const T0: Timestamp = Timestamp::from_secs(1_700_000_000);
 

@@ -175,9 +175,6 @@ pub struct CustomerPortalTokenRequest {
 }
 
 /// A portal token in the REST dialect.
-///
-/// `portal_link`, `api_url` and `expires_at` are `None` from servers that answer only
-/// `{token, portal_url}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerPortalTokenResponse {
@@ -188,17 +185,12 @@ pub struct CustomerPortalTokenResponse {
     pub portal_url: String,
     /// The portal URL with the token, where to send the customer's browser (`None` in a
     /// replay, like `token`).
-    #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub portal_link: Option<String>,
     /// The base URL of the portal read API, which takes this token as a bearer credential.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub api_url: Option<String>,
+    pub api_url: String,
     /// When the token expires.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub expires_at: Option<Timestamp>,
+    pub expires_at: Timestamp,
 }
 
 /// Whether a contact may open the portal now, and if not why.

@@ -12,6 +12,16 @@ use crate::support::App;
 mod quickstart;
 
 /// Opens a portal link as a browser would, without following the redirect: the status.
+/// The claims of a JWT, unverified.
+fn token_claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
 async fn open(url: &str) -> u16 {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -104,11 +114,29 @@ portico_testkit::backend_tests! {
             .await
             .unwrap();
         assert_eq!(default.portal_url, format!("{}/portal", app.base));
+        assert_eq!(default.api_url, format!("{}/portal/api/v1", app.base));
         let token = default.token.unwrap();
         assert_eq!(
-            open(&format!("{}?token={token}", default.portal_url)).await,
-            303
+            default.portal_link.as_deref(),
+            Some(format!("{}?token={token}", default.portal_url).as_str())
         );
+        assert!(default.expires_at > Timestamp::from_secs(0));
+        assert_eq!(open(default.portal_link.as_deref().unwrap()).await, 303);
+
+        let read_only = CustomerPortalTokenRequest {
+            scopes: Some(vec![CustomerPortalScope::Read]),
+            ..Default::default()
+        };
+        let reader = sessions.portal_token("acme", &read_only).await.unwrap();
+        let summary = reqwest::Client::new()
+            .get(format!("{}/summary", reader.api_url))
+            .bearer_auth(reader.token.unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(summary.status(), 200);
+        let summary: serde_json::Value = summary.json().await.unwrap();
+        assert_eq!(summary["can_manage"], false);
 
         let short = CustomerPortalTokenRequest {
             expires_in_seconds: Some(600),
@@ -137,11 +165,14 @@ portico_testkit::backend_tests! {
             open(&format!("{}/portal/subscriptions?token={token}", app.base)).await,
             303
         );
+        let back = "https://app.alpha.example/settings";
         let token = sessions
-            .portal_session_create("acme", None, None)
+            .portal_session_create("acme", None, Some(back))
             .await
             .unwrap();
-        assert!(!token.is_empty());
+        let jti = token_claims(&token)["jti"].as_str().unwrap().to_owned();
+        let stored = sessions.get(jti.as_str()).await.unwrap();
+        assert_eq!(stored.return_url.as_deref(), Some(back));
         let refused = sessions
             .portal_session_create("acme", Some(10_000), None)
             .await
