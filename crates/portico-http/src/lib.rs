@@ -126,6 +126,11 @@ impl AppState {
         self
     }
 
+    pub fn with_failure_limit(mut self, failures: Quota) -> Self {
+        self.failure_limiter = Arc::new(RateLimiter::new(failures));
+        self
+    }
+
     pub fn with_rate_limits(mut self, api: Quota, exchange: Quota) -> Self {
         self.api_limiter = Arc::new(RateLimiter::new(api));
         self.exchange_limiter = Arc::new(RateLimiter::new(exchange));

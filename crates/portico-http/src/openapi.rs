@@ -183,25 +183,33 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
         ("404", "No such record in this account."),
         ("409", "The record's state or a uniqueness rule forbids the change, or the Idempotency-Key was used differently."),
         ("413", "The request body is larger than 1 MiB (code BAD_REQUEST)."),
+        ("429", "Too many requests for this credential, or too many failed authentications \
+                 from this address (code TOO_MANY_REQUESTS)."),
         ("500", "Internal error; the body says nothing more."),
     ]
     .into_iter()
     .collect();
     for (status, description) in &error_responses {
-        components.responses.insert(
-            format!("Error{status}"),
-            RefOr::T(
-                ResponseBuilder::new()
-                    .description(*description)
-                    .content(
-                        "application/json",
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("ErrorBody")))
-                            .build(),
-                    )
-                    .build(),
-            ),
+        let mut response = ResponseBuilder::new().description(*description).content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
         );
+        response = match *status {
+            "401" => response.header(
+                "WWW-Authenticate",
+                header(Type::String, "`Bearer realm=\"portico\"`"),
+            ),
+            "429" => response.header(
+                "Retry-After",
+                header(Type::Integer, "Seconds to wait before the next request"),
+            ),
+            _ => response,
+        };
+        components
+            .responses
+            .insert(format!("Error{status}"), RefOr::T(response.build()));
     }
 
     for path in vendor_paths {
@@ -219,14 +227,21 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
                 .as_ref()
                 .is_some_and(|ps| ps.iter().any(|p| p.parameter_in == ParameterIn::Query));
             let has_body = op.request_body.is_some();
-            let mut statuses = vec!["401", "500"];
+            // A filter or a body that names another record (a customer, a plan…) answers 404
+            // when there is no such record in the account.
+            let names_a_record = has_body
+                || op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| matches!(p.name.as_str(), "customer" | "subscription"))
+                });
+            let mut statuses = vec!["401", "429", "500"];
             if scoped {
                 statuses.push("403");
             }
             if has_query || has_body {
                 statuses.push("400");
             }
-            if has_path_param {
+            if has_path_param || names_a_record {
                 statuses.push("404");
             }
             if has_body {
@@ -237,6 +252,18 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
                 op.parameters
                     .get_or_insert_with(Vec::new)
                     .push(idempotency_key_parameter());
+                for (status, answer) in op.responses.responses.iter_mut() {
+                    if let (true, RefOr::T(answer)) = (status.starts_with('2'), answer) {
+                        answer.headers.insert(
+                            "Idempotent-Replayed".to_owned(),
+                            header(
+                                Type::String,
+                                "`true` when this is the stored answer to an earlier request \
+                                 with the same `Idempotency-Key`",
+                            ),
+                        );
+                    }
+                }
             }
             for status in statuses {
                 op.responses
@@ -268,6 +295,13 @@ fn document_portal_credential(doc: &mut utoipa::openapi::OpenApi) {
                     .build(),
             ),
         );
+}
+
+fn header(kind: Type, description: &str) -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(kind))
+        .description(Some(description))
+        .build()
 }
 
 /// Handlers are named `create`, `list`, … in every module; the operation id adds the tag so

@@ -24,6 +24,7 @@ struct FileConfig {
     session_absolute_timeout: Option<i64>,
     api_rate_limit: Option<u32>,
     exchange_rate_limit: Option<u32>,
+    auth_failure_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,8 @@ pub struct Config {
     pub api_rate_limit: u32,
     /// Portal-link exchanges per second per client address (bursts of three times that).
     pub exchange_rate_limit: u32,
+    /// Failed authentications a client address may make at once; then one every half second.
+    pub auth_failure_limit: u32,
 }
 
 /// Where the values come from; separate from the process so that tests can supply their own.
@@ -156,6 +159,13 @@ impl Config {
             10,
             1..=1_000_000,
         )? as u32;
+        let auth_failure_limit = number(
+            "auth_failure_limit",
+            env("PORTICO_AUTH_FAILURE_LIMIT"),
+            file.auth_failure_limit.map(i64::from),
+            i64::from(portico_http::DEFAULT_FAILURE_QUOTA.burst),
+            1..=1_000_000,
+        )? as u32;
         let master_key = env("PORTICO_MASTER_KEY")
             .map(SecretString::from)
             .or(file.master_key);
@@ -175,6 +185,7 @@ impl Config {
             session_absolute_timeout_secs,
             api_rate_limit,
             exchange_rate_limit,
+            auth_failure_limit,
         })
     }
 

@@ -33,6 +33,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last client id of the previous page.
+    #[param(value_type = Option<portico_core::OAuthClientId>)]
     starting_after: Option<String>,
 }
 
