@@ -138,6 +138,7 @@ pub(crate) fn build() -> Parts {
     doc.merge(vendor_doc);
     document_vendor_operations(&mut doc, &vendor_paths);
     document_portal_credential(&mut doc);
+    document_text_rules(&mut doc);
     name_operations(&mut doc);
     Parts {
         public,
@@ -295,6 +296,41 @@ fn document_portal_credential(doc: &mut utoipa::openapi::OpenApi) {
                     .build(),
             ),
         );
+}
+
+/// What no validated text may hold (`portico_core::error`): control characters, bidirectional
+/// controls and invisible characters, as one ECMA-262 character class.
+const REFUSED_CHARS: &str = r"\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF";
+
+/// Every free text the API validates declares a `maxLength` in its schema; this adds the rule
+/// that all of them share, as a `pattern`: none of [`REFUSED_CHARS`], and for a required text
+/// (`minLength` 1) at least one character that is not white space.
+fn document_text_rules(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{Schema, SchemaType};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let free_text = format!("^[^{REFUSED_CHARS}]*$");
+    let required_text = format!("^[^{REFUSED_CHARS}]*[^\\s{REFUSED_CHARS}][^{REFUSED_CHARS}]*$");
+    for schema in components.schemas.values_mut() {
+        let RefOr::T(Schema::Object(object)) = schema else {
+            continue;
+        };
+        for property in object.properties.values_mut() {
+            let RefOr::T(Schema::Object(p)) = property else {
+                continue;
+            };
+            let is_string = match &p.schema_type {
+                SchemaType::Type(t) => *t == Type::String,
+                SchemaType::Array(ts) => ts.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            if is_string && p.max_length.is_some() && p.pattern.is_none() && p.format.is_none() {
+                let required = p.min_length.is_some_and(|n| n >= 1);
+                p.pattern = Some(if required { &required_text } else { &free_text }.clone());
+            }
+        }
+    }
 }
 
 fn header(kind: Type, description: &str) -> utoipa::openapi::header::Header {

@@ -180,12 +180,19 @@ pub fn access_refusal(customer: &Customer, contact: Option<&Contact>) -> Option<
 #[serde(deny_unknown_fields)]
 pub struct NewPortalSession {
     /// Customer id or alias.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
     pub customer: String,
     /// Contact id or external id; the session then acts as that contact, within its role.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
     pub contact: Option<String>,
     /// 60 to 2592000; default 86400.
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2592000))]
     pub expires_in_seconds: Option<i64>,
     /// Where "back to vendor" leads.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2048, pattern = r"^https?://[^/\s]\S*$")
+    )]
     pub return_url: Option<String>,
     /// `en`, `de`, `fr` or `es`; default: the browser's language, else the account's.
     pub locale: Option<String>,

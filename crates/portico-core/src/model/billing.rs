@@ -75,9 +75,11 @@ fn check_plan_fits(customer: &Customer, plan: &Plan) -> ValidationResult<()> {
 #[serde(deny_unknown_fields)]
 pub struct NewSubscription {
     /// Customer id or alias.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
     pub customer: String,
     pub plan: PlanId,
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
     pub quantity: i64,
     /// For importing existing subscriptions; new ones start `trialing` or `active` by the plan.
     pub status: Option<SubscriptionStatus>,
@@ -284,8 +286,10 @@ pub struct Invoice {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvoiceLine {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub description: String,
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
     pub quantity: i64,
     /// May be negative for a discount or credit line.
     pub unit_amount: i64,
@@ -298,14 +302,17 @@ pub struct NewInvoiceLine {
 #[serde(deny_unknown_fields)]
 pub struct NewInvoice {
     /// Customer id or alias.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
     pub customer: String,
     pub subscription: Option<SubscriptionId>,
     /// Defaults to the customer's currency.
     pub currency: Option<Currency>,
     /// Defaults to `open`; `draft` can still be edited; the others import history.
     pub status: Option<InvoiceStatus>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub lines: Vec<NewInvoiceLine>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10000))]
     pub tax_rate_bps: i64,
     /// Defaults to now unless the invoice is a draft.
     pub issued_at: Option<Timestamp>,
@@ -562,6 +569,7 @@ pub struct Transaction {
 #[serde(deny_unknown_fields)]
 pub struct NewTransaction {
     /// Customer id or alias.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
     pub customer: String,
     pub kind: TransactionKind,
     #[serde(default = "succeeded")]
@@ -571,6 +579,7 @@ pub struct NewTransaction {
     pub currency: Option<Currency>,
     pub invoice: Option<InvoiceId>,
     pub payment_method: Option<PaymentMethodId>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub description: Option<String>,
     /// When it happened; defaults to now, set it to import history.
     pub created_at: Option<Timestamp>,
@@ -701,14 +710,19 @@ pub struct PaymentMethod {
 #[serde(deny_unknown_fields)]
 pub struct NewPaymentMethod {
     /// Customer id or alias.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
     pub customer: String,
     pub kind: PaymentMethodKind,
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
     pub brand: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9]{4}$"))]
     pub last4: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 12))]
     pub exp_month: Option<i32>,
     pub exp_year: Option<i32>,
     /// Defaults to true for a customer's first payment method.
     pub is_default: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub provider_ref: Option<String>,
 }
 

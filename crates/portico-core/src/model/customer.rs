@@ -27,12 +27,18 @@ pub struct Customer {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Address {
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub line1: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub line2: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub city: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub state: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 20))]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z]{2}$"))]
     pub country: Option<String>,
 }
 
@@ -87,12 +93,16 @@ pub fn alias(field: &str, value: &str) -> ValidationResult<String> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
     pub alias: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: Option<String>,
     pub currency: Currency,
     #[serde(default)]
     pub address: Address,
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
     pub tax_id: Option<String>,
     #[serde(default = "yes")]
     pub portal_enabled: bool,
@@ -140,6 +150,7 @@ pub struct CustomerPatch {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub alias: Option<Option<String>>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: Option<String>,
     #[serde(
         default,
@@ -222,9 +233,13 @@ pub struct Contact {
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
     /// Customer id or alias.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
     pub customer: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
     pub external_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(format = Email, max_length = 254))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub name: Option<String>,
     #[serde(default = "yes")]
     pub portal_access: bool,

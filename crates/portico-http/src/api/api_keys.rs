@@ -40,6 +40,7 @@ pub struct ListQuery {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Scope names such as `customers:read`; a key cannot get a scope its creator lacks.
     pub scopes: Vec<String>,

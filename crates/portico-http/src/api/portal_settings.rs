@@ -39,14 +39,14 @@ pub struct PortalSettingsPatch {
 #[serde(deny_unknown_fields)]
 pub struct BrandingPatch {
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     pub display_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub logo_url: Option<Option<String>>,
     /// `#rrggbb`.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^#[0-9A-Fa-f]{6}$")]
     pub primary_color: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
