@@ -119,9 +119,13 @@ portico_testkit::backend_tests! {
         // Without a declared length (chunked), the limit holds once the body crosses it: the
         // client sends exactly one byte more than the limit, then waits for the answer.
         let over = vec![b'a'; portico_http::BODY_LIMIT + 1];
-        assert_eq!(post_chunked(&app, "/api/v1/customers", k, &over).await, 413);
+        for path in ["/api/v1/customers", "/oauth/token"] {
+            let (status, body) = post_chunked(&app, path, k, &over).await;
+            assert_eq!(status, 413, "{path}: {body}");
+            assert!(body.contains("BAD_REQUEST") && body.contains("1 MiB"), "{path}: {body}");
+        }
         let small = br#"{"name": "Chunked", "currency": "EUR"}"#;
-        assert_eq!(post_chunked(&app, "/api/v1/customers", k, small).await, 201);
+        assert_eq!(post_chunked(&app, "/api/v1/customers", k, small).await.0, 201);
         // Just under the limit is accepted by the limit (and then judged on its merits).
         let fits = format!("{{\"name\": \"A\", \"currency\": \"EUR\", \"tax_id\": \"{}\"}}", "a".repeat(1000 * 1000));
         app.send(
@@ -229,8 +233,8 @@ portico_testkit::backend_tests! {
 }
 
 /// Sends `body` with `Transfer-Encoding: chunked` (no declared length) over a raw socket and
-/// returns the status code of the answer.
-async fn post_chunked(app: &TestApp, path: &str, key: &str, body: &[u8]) -> u16 {
+/// returns the answer's status and body.
+async fn post_chunked(app: &TestApp, path: &str, key: &str, body: &[u8]) -> (u16, String) {
     let head = format!(
         "POST {path} HTTP/1.1\r\nAuthorization: Bearer {key}\r\n\
          Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
@@ -246,7 +250,7 @@ async fn post_chunked(app: &TestApp, path: &str, key: &str, body: &[u8]) -> u16 
     if body.len() <= portico_http::BODY_LIMIT {
         out.extend(b"0\r\n\r\n");
     }
-    raw_exchange(app, &head, &out).await.0
+    raw_exchange(app, &head, &out).await
 }
 
 /// Sends `head` (request line and headers, without the blank line) and `body` over a fresh
