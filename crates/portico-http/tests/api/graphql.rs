@@ -368,8 +368,10 @@ portico_testkit::backend_tests! {
         // Complexity: 100 customers × 100 invoices, and aliases of one expensive field.
         let wide = "{ customers(first: 100) { nodes { invoices(first: 100) { id total } } } }";
         limited(&gql(&app, k, wide, json!({})).await, "too complex");
-        let aliases: String = (0..200).map(|i| format!("a{i}: customers(first: 100) {{ hasMore }} ")).collect();
+        let aliases: String = (0..50).map(|i| format!("a{i}: customers(first: 100) {{ hasMore }} ")).collect();
         limited(&gql(&app, k, &format!("{{ {aliases} }}"), json!({})).await, "too complex");
+        let aliases: String = (0..200).map(|i| format!("a{i}: customers(first: 100) {{ hasMore }} ")).collect();
+        limited(&gql(&app, k, &format!("{{ {aliases} }}"), json!({})).await, "at most 100 aliases");
         // Parser recursion: deep nesting just under the size limit.
         let nested = format!("{}{}", "{a".repeat(20_000), "}".repeat(20_000));
         let r = gql(&app, k, &nested, json!({})).await;
@@ -390,6 +392,30 @@ portico_testkit::backend_tests! {
         assert_eq!(r.json["data"]["__schema"]["mutationType"]["name"], "MutationRoot");
         // And the server is still up.
         bunny_token(&app, k, &app.seed(k, "ay").await.customer_alias, None).await;
+    }
+
+    async fn sec29_one_portal_session_create_per_request(app: TestApp) {
+        let k = &app.a.key;
+        let p = app.seed(k, "alias").await;
+        let one = format!("portalSessionCreate(tenantCode: \"{}\") {{ token }}", p.customer_alias);
+        let list = format!("/api/v1/portal-sessions?customer={}", p.customer);
+        let sessions = || app.get(k, &list);
+        let before = sessions().await.list_ids().len();
+        for query in [
+            format!("mutation {{ a: {one} b: {one} }}"),
+            format!("mutation {{ ...S ...S }} fragment S on MutationRoot {{ {one} }}"),
+            format!("mutation {{ {one} ... on MutationRoot {{ again: {one} }} }}"),
+        ] {
+            let (message, code) = gql_error(&gql(&app, k, &query, json!({})).await);
+            assert!(message.contains("at most 1 time"), "{query}: {message}");
+            assert_eq!(code, "BAD_REQUEST");
+        }
+        assert_eq!(sessions().await.list_ids().len(), before, "no session was issued");
+        // One is still fine.
+        let r = gql(&app, k, &format!("mutation {{ {one} }}"), json!({})).await;
+        r.expect(200);
+        assert!(r.json["data"]["portalSessionCreate"]["token"].is_string(), "{}", r.text);
+        assert_eq!(sessions().await.list_ids().len(), before + 1);
     }
 
     async fn transport_errors_are_the_apis(app: TestApp) {
