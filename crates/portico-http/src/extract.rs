@@ -13,6 +13,7 @@ use portico_core::{Invalid, PageRequest};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
+use crate::serve::BodyTimedOut;
 
 /// A JSON body. Wrong content type, bad syntax, invalid UTF-8, too deep nesting, a wrong type,
 /// a missing or unknown field: all 400 with a message naming the field; over 1 MiB: 413.
@@ -103,10 +104,16 @@ fn require_json(headers: &HeaderMap) -> ApiResult<()> {
 
 pub(crate) fn body_error(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge
-    } else {
-        ApiError::bad_request("the request body could not be read")
+        return ApiError::PayloadTooLarge;
     }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+    while let Some(e) = cause {
+        if let Some(timeout) = e.downcast_ref::<BodyTimedOut>() {
+            return ApiError::BodyTimeout(timeout.to_string());
+        }
+        cause = e.source();
+    }
+    ApiError::bad_request("the request body could not be read")
 }
 
 /// Parses JSON so that an error names the path of the field it is about (`lines[0].quantity`).

@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod portal;
 pub mod ratelimit;
+pub mod serve;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub use auth::VendorAuth;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, ErrorCode};
 pub use openapi::{RouteEntry, Routes, api_document, route_table};
+pub use serve::{ServerLimits, serve};
 
 /// Largest request body accepted anywhere: 1 MiB.
 pub const BODY_LIMIT: usize = 1024 * 1024;

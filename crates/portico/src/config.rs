@@ -2,8 +2,10 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use portico_http::ServerLimits;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -24,6 +26,11 @@ struct FileConfig {
     session_absolute_timeout: Option<i64>,
     api_rate_limit: Option<u32>,
     exchange_rate_limit: Option<u32>,
+    header_read_timeout: Option<i64>,
+    body_read_timeout: Option<i64>,
+    idle_timeout: Option<i64>,
+    request_timeout: Option<i64>,
+    max_connections: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +57,8 @@ pub struct Config {
     pub api_rate_limit: u32,
     /// Portal-link exchanges per second per client address (bursts of three times that).
     pub exchange_rate_limit: u32,
+    /// Timeouts for slow and idle clients, and the cap on open connections.
+    pub server_limits: ServerLimits,
 }
 
 /// Where the values come from; separate from the process so that tests can supply their own.
@@ -156,6 +165,46 @@ impl Config {
             10,
             1..=1_000_000,
         )? as u32;
+        let defaults = ServerLimits::default();
+        let seconds = |key: &str, env_key: &str, file_value: Option<i64>, default: Duration| {
+            let default = i64::try_from(default.as_secs()).unwrap_or(i64::MAX);
+            number(key, env(env_key), file_value, default, 1..=3600)
+                .map(|secs| Duration::from_secs(secs.unsigned_abs()))
+        };
+        let server_limits = ServerLimits {
+            header_read_timeout: seconds(
+                "header_read_timeout",
+                "PORTICO_HEADER_READ_TIMEOUT",
+                file.header_read_timeout,
+                defaults.header_read_timeout,
+            )?,
+            body_read_timeout: seconds(
+                "body_read_timeout",
+                "PORTICO_BODY_READ_TIMEOUT",
+                file.body_read_timeout,
+                defaults.body_read_timeout,
+            )?,
+            idle_timeout: seconds(
+                "idle_timeout",
+                "PORTICO_IDLE_TIMEOUT",
+                file.idle_timeout,
+                defaults.idle_timeout,
+            )?,
+            request_timeout: seconds(
+                "request_timeout",
+                "PORTICO_REQUEST_TIMEOUT",
+                file.request_timeout,
+                defaults.request_timeout,
+            )?,
+            max_connections: number(
+                "max_connections",
+                env("PORTICO_MAX_CONNECTIONS"),
+                file.max_connections,
+                i64::try_from(defaults.max_connections).unwrap_or(i64::MAX),
+                1..=1_000_000,
+            )?
+            .unsigned_abs() as usize,
+        };
         let master_key = env("PORTICO_MASTER_KEY")
             .map(SecretString::from)
             .or(file.master_key);
@@ -175,6 +224,7 @@ impl Config {
             session_absolute_timeout_secs,
             api_rate_limit,
             exchange_rate_limit,
+            server_limits,
         })
     }
 
@@ -261,6 +311,29 @@ mod tests {
         assert_eq!(c.public_url, "https://billing.example.com");
         let c = load(Some(file), &[("PORTICO_LISTEN", "0.0.0.0:7000")]).unwrap();
         assert_eq!(c.listen.to_string(), "0.0.0.0:7000");
+    }
+
+    #[test]
+    fn server_limits() {
+        let c = load(None, &[]).unwrap();
+        assert_eq!(c.server_limits, ServerLimits::default());
+        let file = "header_read_timeout = 5\nidle_timeout = 20\nmax_connections = 50\n";
+        let c = load(Some(file), &[("PORTICO_IDLE_TIMEOUT", "7")]).unwrap();
+        assert_eq!(c.server_limits.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(c.server_limits.idle_timeout, Duration::from_secs(7));
+        assert_eq!(c.server_limits.max_connections, 50);
+        assert_eq!(
+            c.server_limits.request_timeout,
+            ServerLimits::default().request_timeout
+        );
+        for (key, value) in [
+            ("PORTICO_HEADER_READ_TIMEOUT", "0"),
+            ("PORTICO_BODY_READ_TIMEOUT", "3601"),
+            ("PORTICO_REQUEST_TIMEOUT", "ten"),
+            ("PORTICO_MAX_CONNECTIONS", "0"),
+        ] {
+            assert!(load(None, &[(key, value)]).is_err(), "{key}={value}");
+        }
     }
 
     #[test]

@@ -117,13 +117,15 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
     tracing::info!(listen = %config.listen, public_url = %config.public_url, backend = store.backend(), "serving");
     let janitor = tokio::spawn(purge_expired_forever(store.clone()));
     let state = app_state(&config, store)?;
-    let app =
-        portico_http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    portico_http::serve(
+        listener,
+        portico_http::router(state),
+        config.server_limits,
+        shutdown_signal(),
+    )
+    .await;
     janitor.abort();
-    served.context("server failed")
+    Ok(())
 }
 
 /// How often expired tokens, sessions and idempotency keys are deleted.

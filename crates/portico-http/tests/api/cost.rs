@@ -7,7 +7,11 @@ use portico_core::scope::{ApiScope, ApiScopes};
 use portico_http::Clock;
 use serde_json::json;
 
-use crate::support::{Resp, TestApp, new_key};
+use portico_http::ServerLimits;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::{On, Options, Resp, TestApp, logs, new_key};
 
 /// Far longer than any of these answers takes when the work is linear, far shorter than the
 /// minutes the super-linear shapes took before they were refused.
@@ -73,6 +77,43 @@ fn doubled_fragments(n: usize) -> String {
     q
 }
 
+/// The app with these timeouts and this connection cap.
+async fn limited(on: On, limits: ServerLimits) -> TestApp {
+    TestApp::start_with(
+        on.0,
+        Options {
+            limits: Some(limits),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+/// A connection that has sent `bytes` and nothing more.
+async fn sent(app: &TestApp, bytes: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(bytes.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Everything the server sends until it closes the connection, which must happen within
+/// `within`.
+async fn until_closed(stream: &mut TcpStream, within: Duration) -> String {
+    let mut answer = Vec::new();
+    tokio::time::timeout(within, stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closed the connection in time")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+/// Generous room for a one-second timeout to fire on a loaded machine.
+const SOON: Duration = Duration::from_secs(10);
+const LONG: Duration = Duration::from_secs(300);
+
 portico_testkit::backend_tests! {
     async fn sec29_doubled_graphql_fragments_are_refused_promptly(app: TestApp) {
         // The least credential that reaches the schema.
@@ -116,5 +157,58 @@ portico_testkit::backend_tests! {
             let description = r.json["error_description"].as_str().unwrap_or_default();
             assert!(description.contains("at most"), "{description}");
         }
+    }
+
+    async fn sec30_a_half_sent_request_is_closed_after_the_header_timeout(on: On) {
+        let limits = ServerLimits { header_read_timeout: SECOND, idle_timeout: LONG, ..ServerLimits::default() };
+        let app = limited(on, limits).await;
+        let mut stream = sent(&app, "GET /healthz HTTP/1.1\r\nHost: portico\r\n").await;
+        until_closed(&mut stream, SOON).await;
+        // A whole request on a fresh connection is still answered.
+        app.send(app.client.get(app.url("/healthz"))).await.expect(200);
+    }
+
+    async fn sec30_a_connection_that_sends_nothing_is_closed_after_the_idle_timeout(on: On) {
+        let limits = ServerLimits { header_read_timeout: LONG, idle_timeout: SECOND, ..ServerLimits::default() };
+        let app = limited(on, limits).await;
+        let mut stream = sent(&app, "").await;
+        until_closed(&mut stream, SOON).await;
+    }
+
+    async fn sec30_a_body_sent_too_slowly_is_408(on: On) {
+        let limits = ServerLimits { body_read_timeout: SECOND, ..ServerLimits::default() };
+        let app = limited(on, limits).await;
+        let head = format!(
+            "POST /api/v1/customers HTTP/1.1\r\nHost: portico\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"name\": ",
+            app.a.key
+        );
+        let mut stream = sent(&app, &head).await;
+        let answer = until_closed(&mut stream, SOON).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("\"code\":\"BAD_REQUEST\""), "{answer}");
+        assert!(answer.contains("not received within 1 s"), "{answer}");
+    }
+
+    async fn sec30_at_the_connection_cap_new_clients_are_served_once_others_go(on: On) {
+        logs::capture();
+        let limits = ServerLimits { max_connections: 2, header_read_timeout: LONG, idle_timeout: LONG, ..ServerLimits::default() };
+        let mut app = limited(on, limits).await;
+        // The fixture's client keeps its connection from start-up; a fresh client has none.
+        app.client = reqwest::Client::new();
+        let held = [sent(&app, "GET /healthz HTTP/1.1\r\n").await, sent(&app, "GET /healthz HTTP/1.1\r\n").await];
+        let deadline = tokio::time::Instant::now() + SOON;
+        while !logs::text().contains("connection limit reached") {
+            assert!(tokio::time::Instant::now() < deadline, "the cap was never reported");
+            tokio::task::yield_now().await;
+        }
+        let fresh = reqwest::Client::new();
+        let url = app.url("/healthz");
+        let third = tokio::spawn(async move { fresh.get(url).send().await.map(|r| r.status().as_u16()) });
+        tokio::task::yield_now().await;
+        assert!(!third.is_finished(), "a connection past the cap was answered while both others were open");
+        drop(held);
+        let status = tokio::time::timeout(SOON, third).await.expect("served once others closed").unwrap().unwrap();
+        assert_eq!(status, 200);
     }
 }

@@ -45,6 +45,8 @@ pub struct Options {
     pub sessions: Option<portico_http::SessionPolicy>,
     pub api_quota: Option<portico_http::ratelimit::Quota>,
     pub exchange_quota: Option<portico_http::ratelimit::Quota>,
+    /// Timeouts and the connection cap; default the server's defaults.
+    pub limits: Option<portico_http::ServerLimits>,
 }
 
 /// A fixture that is only the backend, for tests that start the app themselves with [`Options`].
@@ -96,11 +98,14 @@ impl TestApp {
                     .unwrap_or(portico_http::DEFAULT_EXCHANGE_QUOTA),
             );
         }
-        let app = portico_http::router(state.clone())
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        let app = portico_http::router(state.clone());
+        let limits = options.limits.unwrap_or_default();
+        let server = tokio::spawn(portico_http::serve(
+            listener,
+            app,
+            limits,
+            std::future::pending(),
+        ));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
