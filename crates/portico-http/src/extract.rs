@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
 use crate::serve::BodyTimedOut;
+use crate::strict::{Strict, plain_message};
 
 /// A JSON body. Wrong content type, bad syntax, invalid UTF-8, too deep nesting, a wrong type,
 /// a missing or unknown field: all 400 with a message naming the field; over 1 MiB: 413.
@@ -119,7 +120,7 @@ pub(crate) fn body_error(rejection: BytesRejection) -> ApiError {
 /// Parses JSON so that an error names the path of the field it is about (`lines[0].quantity`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(Strict(&mut de)).map_err(|e| {
         let path = e.path().to_string();
         json_error(Some(path), e.into_inner())
     })?;
@@ -130,13 +131,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 fn json_error(path: Option<String>, e: serde_json::Error) -> ApiError {
     let text = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let detail = text.strip_suffix(&suffix).unwrap_or(&text);
+    let detail = plain_message(text.strip_suffix(&suffix).unwrap_or(&text));
     let message = match e.classify() {
         serde_json::error::Category::Data => match path.as_deref() {
             Some(p) if p != "." && !p.is_empty() => format!("{p}: {detail}"),
-            _ => detail.to_owned(),
+            _ => detail,
         },
-        _ => format!("invalid JSON: {text}"),
+        _ => format!("invalid JSON: {}", plain_message(&text)),
     };
     ApiError::BadRequest(message)
 }
@@ -273,6 +274,19 @@ mod tests {
         assert!(m.starts_with("invalid JSON"), "{m}");
         let m = message::<Body>(b"{\"expires_in_seconds\": 1, \"inner\": \"\xff\"}");
         assert!(m.contains("inner") || m.starts_with("invalid JSON"), "{m}");
+        // Arrays are not objects, at the top or nested, and no message names a Rust type.
+        let m = message::<Body>(br#"[1, null]"#);
+        assert_eq!(m, "invalid type: sequence, expected an object");
+        let m = message::<Body>(br#"{"expires_in_seconds": 1, "inner": [[1]]}"#);
+        assert_eq!(m, "inner: invalid type: sequence, expected an object");
+        let m = message::<Body>(br#"{"expires_in_seconds": 1, "inner": "x"}"#);
+        assert_eq!(m, "inner: invalid type: string \"x\", expected an object");
+        let m = message::<Vec<Inner>>(br#"[{"lines": []}, ["x"]]"#);
+        assert_eq!(m, "[1]: invalid type: sequence, expected an object");
+        assert_eq!(
+            parse_json::<Vec<Inner>>(br#"[{"lines": [1, 2]}]"#).unwrap()[0].lines,
+            [1, 2]
+        );
         let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
         let m = message::<serde_json::Value>(deep.as_bytes());
         assert!(m.contains("recursion limit"), "{m}");

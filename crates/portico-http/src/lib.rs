@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod portal;
 pub mod ratelimit;
 pub mod serve;
+mod strict;
 
 use std::sync::Arc;
 

@@ -21,7 +21,7 @@ portico_testkit::backend_tests! {
             (json!({"name": "A", "currency": "EUR", "address": {"zip": "1"}}), "zip"),
             (json!({"name": "A", "currency": "EUR", "portal_enabled": "yes"}), "portal_enabled"),
             (json!(null), "invalid type: null"),
-            (json!([]), "expected struct NewCustomer"),
+            (json!([]), "invalid type: sequence, expected an object"),
         ];
         for (body, needle) in cases {
             app.post(k, "/api/v1/customers", body.clone())
@@ -89,6 +89,43 @@ portico_testkit::backend_tests! {
         .await
         .expect_error(400, "BAD_REQUEST", "");
         assert_eq!(app.get(k, "/api/v1/customers").await.list_ids().len(), 1);
+    }
+
+    async fn sec39_arrays_are_not_objects_anywhere(app: TestApp) {
+        let k = &app.a.key;
+        let before = app.get(k, "/api/v1/portal-settings").await;
+        before.expect(200);
+        let r = app.patch(k, "/api/v1/portal-settings", json!({"branding": ["Evil Corp", "https://evil.example/logo.png"]})).await;
+        r.expect_error(400, "BAD_REQUEST", "branding: invalid type: sequence, expected an object");
+        let after = app.get(k, "/api/v1/portal-settings").await;
+        assert_eq!(after.json["branding"], before.json["branding"], "the branding is unchanged");
+
+        let r = app.post(k, "/api/v1/products", json!(["x", null, true, true])).await;
+        r.expect_error(400, "BAD_REQUEST", "invalid type: sequence, expected an object");
+        assert_eq!(app.get(k, "/api/v1/products").await.list_ids().len(), 0, "no product was made");
+        // Nested in a list of objects, the path names the item.
+        let customer = app.post(k, "/api/v1/customers", json!({"name": "A", "currency": "EUR"})).await.expect(201).id();
+        let r = app.post(k, "/api/v1/invoices", json!({"customer": customer, "lines": [["Pro", 1, 2900]]})).await;
+        r.expect_error(400, "BAD_REQUEST", "lines[0]: invalid type: sequence, expected an object");
+    }
+
+    async fn sec39_no_error_message_names_an_internal_type(app: TestApp) {
+        let k = &app.a.key;
+        for (path, body) in [
+            ("/api/v1/products", json!("Portico Pro")),
+            ("/api/v1/products", json!(42)),
+            ("/api/v1/customers", json!(true)),
+            ("/api/v1/plans", json!({"product": "prod_x", "name": "P", "interval": 5, "unit_amount": 1, "currency": "EUR"})),
+            ("/api/v1/portal-settings", json!({"branding": "Evil Corp"})),
+        ] {
+            let method = if path.ends_with("settings") { Method::PATCH } else { Method::POST };
+            let r = app.call(method, path, k, Some(&body)).await;
+            r.expect(400);
+            let message = r.json["message"].as_str().unwrap_or_default();
+            for word in ["struct", "enum ", "New", "Patch"] {
+                assert!(!message.contains(word), "{path} {body}: {message}");
+            }
+        }
     }
 
     async fn oversized_bodies_are_413_everywhere(app: TestApp) {
