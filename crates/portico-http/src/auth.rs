@@ -76,6 +76,18 @@ impl VendorAuth {
             )))
         }
     }
+
+    /// 403 unless this credential holds every scope of a credential it creates or revokes;
+    /// `what` says which it does, e.g. "a key cannot grant".
+    pub fn require_all(&self, scopes: ApiScopes, what: &str) -> ApiResult<()> {
+        match self.scopes.first_missing(scopes) {
+            None => Ok(()),
+            Some(missing) => Err(ApiError::Forbidden(format!(
+                "scopes: {what} `{}`, which this credential lacks",
+                missing.as_str()
+            ))),
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for VendorAuth {

@@ -187,6 +187,32 @@ portico_testkit::backend_tests! {
         assert_eq!(before, after, "a denied write wrote nothing");
     }
 
+    async fn a_key_revokes_only_keys_and_clients_within_its_scopes(app: TestApp) {
+        let now = app.clock.now();
+        let settings = ApiScopes::empty().with(ApiScope::SettingsWrite);
+        let (admin, _) = new_key(app.store.as_ref(), &app.a.account, settings, None, now).await;
+        let (_, full_id) = new_key(app.store.as_ref(), &app.a.account, ApiScopes::all(), None, now).await;
+        let (_, peer_id) = new_key(app.store.as_ref(), &app.a.account, settings, None, now).await;
+        let broad_client = app.post(&app.a.key, "/api/v1/oauth-clients", json!({"name": "broad", "scopes": ["billing:write"]})).await.expect(201).id();
+        let narrow_client = app.post(&app.a.key, "/api/v1/oauth-clients", json!({"name": "narrow", "scopes": ["settings:write"]})).await.expect(201).id();
+
+        // Broader than the revoker: refused, and the key still works.
+        app.delete(&admin, &format!("/api/v1/api-keys/{full_id}")).await
+            .expect_error(403, "FORBIDDEN", "cannot revoke a key with");
+        app.delete(&admin, &format!("/api/v1/oauth-clients/{broad_client}")).await
+            .expect_error(403, "FORBIDDEN", "cannot revoke a client with");
+        let keys = app.get(&app.a.key, "/api/v1/api-keys?limit=100").await;
+        let full = keys.json["data"].as_array().unwrap().iter().find(|k| k["id"] == full_id.to_string()).unwrap().clone();
+        assert_eq!(full["revoked_at"], Value::Null, "{full}");
+        // Within its scopes: revoked. A key with every scope revokes anything.
+        app.delete(&admin, &format!("/api/v1/api-keys/{peer_id}")).await.expect(200);
+        app.delete(&admin, &format!("/api/v1/oauth-clients/{narrow_client}")).await.expect(200);
+        app.delete(&app.a.key, &format!("/api/v1/api-keys/{full_id}")).await.expect(200);
+        app.delete(&app.a.key, &format!("/api/v1/oauth-clients/{broad_client}")).await.expect(200);
+        // Another account's key is still just not found.
+        app.delete(&admin, &format!("/api/v1/api-keys/{}", app.b.key_id)).await.expect_error(404, "NOT_FOUND", "");
+    }
+
     async fn revoked_expired_and_wrong_secret_keys_are_401(app: TestApp) {
         let now = app.clock.now();
         let (key, id) = new_key(app.store.as_ref(), &app.a.account, ApiScopes::all(), Some(now.plus_secs(60)), now).await;

@@ -421,7 +421,8 @@ impl TestApp {
             .post(
                 key,
                 "/api/v1/api-keys",
-                json!({"name": format!("{tag} ci"), "scopes": ["billing:read"]}),
+                // Within `settings:write`, so that a key with only that scope may revoke it.
+                json!({"name": format!("{tag} ci"), "scopes": ["settings:write"]}),
             )
             .await
             .expect(201)
@@ -430,7 +431,7 @@ impl TestApp {
             .post(
                 key,
                 "/api/v1/oauth-clients",
-                json!({"name": format!("{tag} backend"), "scopes": ["customers:read"]}),
+                json!({"name": format!("{tag} backend"), "scopes": ["settings:write"]}),
             )
             .await
             .expect(201)
