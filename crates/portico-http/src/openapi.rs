@@ -282,7 +282,9 @@ fn idempotency_key_parameter() -> Parameter {
         .description(Some(
             "1 to 255 printable ASCII characters. A retry with the same key and request gets the \
              first answer again, with `Idempotent-Replayed: true`; the same key with another \
-             request is 409 CONFLICT.",
+             request is 409 CONFLICT. Keys belong to the credential that sends them: another \
+             credential's request under the same key is a request of its own. 401 and 403 \
+             answers are never stored.",
         ))
         .schema(Some(
             ObjectBuilder::new()

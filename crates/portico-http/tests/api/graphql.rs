@@ -2,14 +2,13 @@
 //! documentation prints it, followed into the portal; read queries, scopes, tenancy
 //! (SECURITY.md line 20 for GraphQL), limits, authentication and the explorer page.
 
-use portico_core::scope::{ApiScope, ApiScopes};
-use portico_http::Clock;
+use portico_core::scope::ApiScope;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use portico_http::ratelimit::Quota;
 
-use crate::support::{On, Options, Resp, TestApp, new_key};
+use crate::support::{On, Options, Resp, TestApp, key_with};
 
 /// The mutation from Bunny's "Standalone customer portal" guide, byte for byte.
 const BUNNY_MUTATION: &str = "mutation portalSessionCreate ($tenantCode: String!, $expiry: Int!) {
@@ -138,21 +137,6 @@ fn gql_error(r: &Resp) -> (String, String) {
             .unwrap_or_default()
             .to_owned(),
     )
-}
-
-async fn key_with(app: &TestApp, scopes: &[ApiScope]) -> String {
-    let scopes = scopes
-        .iter()
-        .fold(ApiScopes::empty(), |set, s| set.with(*s));
-    new_key(
-        app.store.as_ref(),
-        &app.a.account,
-        scopes,
-        None,
-        app.clock.now(),
-    )
-    .await
-    .0
 }
 
 portico_testkit::backend_tests! {

@@ -192,6 +192,22 @@ pub async fn new_key(
     (api_key::format_key(&key.id, &secret.secret), key.id)
 }
 
+/// A new key of account A with exactly `scopes`.
+pub async fn key_with(app: &TestApp, scopes: &[portico_core::scope::ApiScope]) -> String {
+    let scopes = scopes
+        .iter()
+        .fold(ApiScopes::empty(), |set, s| set.with(*s));
+    new_key(
+        app.store.as_ref(),
+        &app.a.account,
+        scopes,
+        None,
+        app.clock.now(),
+    )
+    .await
+    .0
+}
+
 /// An answer, read whole.
 #[derive(Debug)]
 pub struct Resp {
