@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Customer, Metadata, Plan, nullable, text_enum, validate_metadata};
 use crate::error::{self, Invalid, Refused, ValidationResult, conflict};
-use crate::money::{line_amount, tax_amount};
+use crate::money::{MAX_TOTAL, line_amount, tax_amount};
 use crate::{
     Currency, CustomerId, InvoiceId, PaymentMethodId, PlanId, SubscriptionId, Timestamp,
     TransactionId,
@@ -405,15 +405,24 @@ impl Invoice {
     }
 
     fn recompute(&mut self) -> ValidationResult<()> {
-        self.tax = tax_amount(self.subtotal, self.tax_rate_bps);
-        self.total = self.subtotal + self.tax;
+        let too_large = || {
+            Invalid::new(
+                "lines",
+                format!("the invoice total must be at most {MAX_TOTAL} minor units"),
+            )
+        };
+        self.tax = tax_amount(self.subtotal, self.tax_rate_bps).ok_or_else(too_large)?;
+        self.total = self.subtotal.checked_add(self.tax).ok_or_else(too_large)?;
         if self.total < 0 {
             return Err(Invalid::new(
                 "lines",
                 "the invoice total must not be negative",
             ));
         }
-        self.amount_due = (self.total - self.amount_paid).max(0);
+        if self.total > MAX_TOTAL {
+            return Err(too_large());
+        }
+        self.amount_due = self.total.saturating_sub(self.amount_paid).max(0);
         Ok(())
     }
 
@@ -429,7 +438,7 @@ impl Invoice {
             ));
         }
         self.amount_paid = self.amount_paid.saturating_add(amount);
-        self.amount_due = (self.total - self.amount_paid).max(0);
+        self.amount_due = self.total.saturating_sub(self.amount_paid).max(0);
         if self.amount_due == 0 {
             self.status = InvoiceStatus::Paid;
             self.paid_at = Some(now);

@@ -1,5 +1,6 @@
-//! The error model over HTTP: field-named 400s, body limits, malformed input, bad ids, unknown
-//! routes and methods, and the headers every answer carries.
+//! The error model over HTTP: field-named 400s, body limits, malformed input (SECURITY.md line
+//! 39: arrays are not objects, no message names a Rust type), bad ids, unknown routes and
+//! methods, and the headers every answer carries.
 
 use reqwest::Method;
 use serde_json::json;

@@ -1,6 +1,6 @@
-//! SECURITY.md lines 1–19, 25 and 27 over HTTP, each a test named after its line: forged and
-//! expired portal tokens, key rotation, redirect links, browser sessions, CSRF, rate limits and
-//! framing. Time moves by the test clock, never by sleeping.
+//! SECURITY.md lines 1–19, 25, 27 and 33 over HTTP, each a test named after its line: forged and
+//! expired portal tokens, key rotation, redirect links, browser sessions, CSRF, rate limits,
+//! framing and money. Time moves by the test clock, never by sleeping.
 
 use hmac::{Hmac, Mac};
 use portico_core::{SigningKeyId, Timestamp};
@@ -13,7 +13,7 @@ use sha2::Sha256;
 
 use crate::support::{
     Cookie, Forger, GENEROUS, On, Options, Portal, Resp, TestApp, b64, jwt_claims, jwt_header,
-    logs, new_key,
+    logs, new_key, raw_execute,
 };
 
 /// `GET /portal?token=…`.
@@ -786,6 +786,58 @@ portico_testkit::backend_tests! {
             app.browse(&format!("/portal?{query}"), None).await.expect_refused();
             app.browse(&format!("/portal/invoices?{query}"), None).await.expect_refused();
         }
+    }
+
+    async fn sec33_money_never_wraps(app: Portal) {
+        let k = &app.a.key;
+        let p = app.person(k, "rich", "owner").await;
+        let invoice = |unit_amount: i64, quantity: i64, tax_rate_bps: i64| json!({
+            "customer": p.customer, "tax_rate_bps": tax_rate_bps,
+            "lines": [{"description": "Everything", "quantity": quantity, "unit_amount": unit_amount}],
+        });
+        // Inputs are bounded so that no total can overflow.
+        app.post(k, "/api/v1/invoices", invoice(10_000_000_000, 1_000_000, 0)).await
+            .expect_error(400, "BAD_REQUEST", "at most");
+        app.post(k, "/api/v1/invoices", invoice(1_000_000_000, 1_000_000, 10_000)).await
+            .expect_error(400, "BAD_REQUEST", "at most");
+        // Twelve invoices at the largest total: the open balance is their exact sum.
+        for _ in 0..12 {
+            app.post(k, "/api/v1/invoices", invoice(1_000_000_000, 1_000_000, 0)).await.expect(201);
+        }
+        // The next invoice of the largest subscription, with 100 % tax, is exact too.
+        let product = app.post(k, "/api/v1/products", json!({"name": "Big"})).await.expect(201).id();
+        let plan = app.post(k, "/api/v1/plans", json!({
+            "product": product, "name": "Big", "interval": "month", "unit_amount": 10_000_000_000_i64, "currency": "EUR",
+        })).await.expect(201).id();
+        let sub = app.post(k, "/api/v1/subscriptions", json!({"customer": p.customer, "plan": plan, "quantity": 1_000_000})).await.expect(201).id();
+        let mut taxed = invoice(1, 1, 10_000);
+        taxed["subscription"] = json!(sub);
+        taxed["status"] = json!("paid");
+        app.post(k, "/api/v1/invoices", taxed).await.expect(201);
+
+        let c = app.enter(&token_for(&app, &p.customer).await).await;
+        let page = app.browse("/portal", Some(&c)).await;
+        page.expect(200);
+        // 12 × 10^15 cents, and 2 × 10^16 cents.
+        assert!(page.text.contains("120,000,000,000,000.00"), "open balance: {}", page.text);
+        assert!(page.text.contains("200,000,000,000,000.00"), "next invoice: {}", page.text);
+
+        // Rows stored before the bounds, whose sum does not fit (written behind the server's
+        // back before the portal first reads them): an error page, never a wrapped amount.
+        let old = app.person(k, "legacy", "owner").await;
+        for _ in 0..3 {
+            let mut body = invoice(1, 1, 0);
+            body["customer"] = json!(old.customer);
+            app.post(k, "/api/v1/invoices", body).await.expect(201);
+        }
+        raw_execute(&app, &format!(
+            "UPDATE invoices SET amount_due = 4000000000000000000 WHERE customer_id = '{}'",
+            old.customer
+        )).await;
+        let c = app.enter(&token_for(&app, &old.customer).await).await;
+        let page = app.browse("/portal", Some(&c)).await;
+        page.expect(500);
+        assert!(!page.text.contains("-€"), "{}", page.text);
     }
 
     async fn sec25_over_the_rate_limit_is_429_and_other_keys_are_unaffected(on: On) {
