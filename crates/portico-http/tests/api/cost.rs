@@ -212,3 +212,33 @@ portico_testkit::backend_tests! {
         assert_eq!(status, 200);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sec30_a_request_past_its_deadline_is_503() {
+    // The real serving loop around a route that never answers.
+    let router =
+        axum::Router::new().route("/stuck", axum::routing::get(std::future::pending::<()>));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/stuck", listener.local_addr().unwrap());
+    let limits = ServerLimits {
+        request_timeout: SECOND,
+        ..ServerLimits::default()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(portico_http::serve(listener, router, limits, async {
+        let _ = stopped.await;
+    }));
+    let r = tokio::time::timeout(SOON, reqwest::get(&url))
+        .await
+        .expect("answered in time")
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "INTERNAL_SERVER_ERROR", "{body}");
+    // Shutting down ends the loop once its connections are done.
+    stop.send(()).unwrap();
+    tokio::time::timeout(SOON, server)
+        .await
+        .expect("the server stopped")
+        .unwrap();
+}
