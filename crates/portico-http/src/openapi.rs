@@ -176,8 +176,10 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
         ("403", "The credential lacks the scope the operation needs."),
         ("404", "No such record in this account."),
         ("409", "The record's state or a uniqueness rule forbids the change, or the Idempotency-Key was used differently."),
+        ("408", "The request body was not received within the server's body read timeout (code BAD_REQUEST)."),
         ("413", "The request body is larger than 1 MiB (code BAD_REQUEST)."),
         ("500", "Internal error; the body says nothing more."),
+        ("503", "The answer was not ready within the server's request timeout, or the database is unavailable (code INTERNAL_SERVER_ERROR)."),
     ]
     .into_iter()
     .collect();
@@ -213,7 +215,7 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
                 .as_ref()
                 .is_some_and(|ps| ps.iter().any(|p| p.parameter_in == ParameterIn::Query));
             let has_body = op.request_body.is_some();
-            let mut statuses = vec!["401", "500"];
+            let mut statuses = vec!["401", "500", "503"];
             if scoped {
                 statuses.push("403");
             }
@@ -224,7 +226,7 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
                 statuses.push("404");
             }
             if has_body {
-                statuses.extend(["409", "413"]);
+                statuses.extend(["408", "409", "413"]);
             }
             if method == HttpMethod::Post {
                 statuses.extend(["400", "409"]);
