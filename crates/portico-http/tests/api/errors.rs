@@ -110,6 +110,24 @@ portico_testkit::backend_tests! {
         r.expect_error(400, "BAD_REQUEST", "lines[0]: invalid type: sequence, expected an object");
     }
 
+    async fn names_and_addresses_refuse_bidi_controls_and_invisible_characters(app: TestApp) {
+        let k = &app.a.key;
+        // "Acme" + RIGHT-TO-LEFT OVERRIDE renders the rest backwards: a name that reads as another.
+        let spoof = "Acme \u{202E}GmbH";
+        app.post(k, "/api/v1/customers", json!({"name": spoof, "currency": "EUR"})).await
+            .expect_error(400, "BAD_REQUEST", "name: must not contain bidirectional controls");
+        app.post(k, "/api/v1/customers", json!({"name": "Acme", "currency": "EUR", "address": {"line1": "Main\u{200B}street 1"}})).await
+            .expect_error(400, "BAD_REQUEST", "address.line1");
+        app.post(k, "/api/v1/products", json!({"name": "\u{2067}Pro"})).await
+            .expect_error(400, "BAD_REQUEST", "name");
+        assert!(app.get(k, "/api/v1/customers").await.list_ids().is_empty(), "nothing was made");
+        // Joiners that scripts need are names like any other.
+        let persian = "\u{0645}\u{06CC}\u{200C}\u{0634}\u{0648}\u{062F}";
+        let r = app.post(k, "/api/v1/customers", json!({"name": persian, "currency": "EUR"})).await;
+        r.expect(201);
+        assert_eq!(r.json["name"], persian);
+    }
+
     async fn sec39_no_error_message_names_an_internal_type(app: TestApp) {
         let k = &app.a.key;
         for (path, body) in [
