@@ -465,6 +465,7 @@ portico_testkit::backend_tests! {
 
         for (body, field) in [
             (json!({"allowed_origins": ["https://x.example/path"]}), "allowed_origins"),
+            (json!({"allowed_origins": ["http://app.acme.example"]}), "allowed_origins: `http://app.acme.example` must use https"),
             (json!({"default_locale": "it"}), "default_locale"),
             (json!({"branding": {"primary_color": "blue"}}), "branding.primary_color"),
             (json!({"branding": {"logo": "x"}}), "logo"),
@@ -473,6 +474,9 @@ portico_testkit::backend_tests! {
             app.patch(k, "/api/v1/portal-settings", body).await.expect_error(400, "BAD_REQUEST", field);
         }
         assert_eq!(app.get(k, "/api/v1/portal-settings").await.json, p.json, "rejected patches changed nothing");
+        // Plain http for a vendor's app in development on this machine.
+        let dev = app.patch(k, "/api/v1/portal-settings", json!({"allowed_origins": ["http://localhost:3000"]})).await;
+        assert_eq!(dev.expect(200).json["allowed_origins"], json!(["http://localhost:3000"]));
     }
 
     async fn lists_page_through_every_row_once(app: TestApp) {
