@@ -115,6 +115,14 @@ impl Subscription {
         });
         let trial_end = trial_end.filter(|_| status == SubscriptionStatus::Trialing);
         let end = trial_end.unwrap_or_else(|| plan.period_end(start));
+        // Far enough ahead, the end cannot be written (after year 9999) and the calendar
+        // arithmetic gives up: a zero-length period would bill at once, forever.
+        if end <= start || end > Timestamp::MAX {
+            return Err(Invalid::new(
+                "current_period_start",
+                "is too far in the future: its billing period would end after 9999-12-31",
+            ));
+        }
         Ok(Subscription {
             id,
             customer: customer.id.clone(),
@@ -921,6 +929,29 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.field, "quantity");
+    }
+
+    #[test]
+    fn a_period_that_cannot_be_computed_is_refused() {
+        let now = t("2026-01-31T09:00:00Z");
+        let start = |p: &Plan, at: &str| {
+            let mut input = new_sub(p);
+            input.current_period_start = Some(t(at));
+            Subscription::start(
+                SubscriptionId::new(now, [4; 10]),
+                &customer(),
+                p,
+                input,
+                now,
+            )
+        };
+        let monthly = plan(0);
+        let last = start(&monthly, "9999-11-15T00:00:00Z").unwrap();
+        assert_eq!(last.current_period_end, t("9999-12-15T00:00:00Z"));
+        let err = start(&monthly, "9999-12-15T00:00:00Z").unwrap_err();
+        assert_eq!(err.field, "current_period_start");
+        let err = start(&plan(14), "9999-12-31T00:00:00Z").unwrap_err();
+        assert_eq!(err.field, "current_period_start");
     }
 
     fn invoice(status: Option<InvoiceStatus>) -> Invoice {
