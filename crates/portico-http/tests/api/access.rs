@@ -364,6 +364,33 @@ portico_testkit::backend_tests! {
         app.post(k, "/api/v1/portal-sessions", json!({"customer": v.customer})).await.expect(201);
     }
 
+    async fn jwks_on_an_account_host_lists_only_that_accounts_keys(on: On) {
+        let app = TestApp::start_with(
+            on.0,
+            Options { public_url: Some("http://{subdomain}.localhost:{port}".into()), ..Options::default() },
+        )
+        .await;
+        let port = app.base.rsplit(':').next().unwrap().to_owned();
+        let mut kids = Vec::new();
+        for key in [&app.a.key, &app.b.key] {
+            let p = app.person(key, "jwks", "owner").await;
+            let token = app.issue(key, &p.customer).await.1;
+            kids.push(jwt_header(&token)["kid"].as_str().unwrap().to_owned());
+        }
+        let listed = |host: String| {
+            let app = &app;
+            async move {
+                let r = app.browse_host(&format!("http://{host}/.well-known/jwks.json"), None).await;
+                r.expect(200);
+                r.json["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(listed(format!("alpha.localhost:{port}")).await, vec![kids[0].clone()]);
+        assert_eq!(listed(format!("bravo.localhost:{port}")).await, vec![kids[1].clone()]);
+        assert!(listed(format!("nobody.localhost:{port}")).await.is_empty());
+        assert!(listed(format!("127.0.0.1:{port}")).await.is_empty());
+    }
+
     async fn subdomain_hosts_refuse_another_accounts_tokens_and_cookies(on: On) {
         let app = TestApp::start_with(
             on.0,
