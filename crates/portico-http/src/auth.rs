@@ -114,8 +114,22 @@ pub async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let token = bearer_token(req.headers())?;
-    let auth = authenticate_bearer(&state, token).await?;
+    let addr =
+        crate::client_addr::of_request(&state.trusted_proxies, req.extensions(), req.headers());
+    state.refuse_failing(addr)?;
+    let authenticated = match bearer_token(req.headers()) {
+        Ok(token) => authenticate_bearer(&state, token).await,
+        Err(e) => Err(e),
+    };
+    let auth = match authenticated {
+        Ok(auth) => auth,
+        Err(e) => {
+            if matches!(e, ApiError::Unauthorized(_)) {
+                state.count_failure(addr);
+            }
+            return Err(e);
+        }
+    };
     state
         .api_limiter
         .check(&auth.issuer(), state.clock.now())

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod clock;
 pub mod error;
 pub mod extract;
@@ -31,7 +32,7 @@ use crate::ratelimit::{Quota, RateLimiter};
 
 pub use auth::VendorAuth;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{ApiError, ErrorCode};
+pub use error::{ApiError, ApiResult, ErrorCode};
 pub use openapi::{RouteEntry, Routes, api_document, route_table};
 pub use serve::{ServerLimits, serve};
 
@@ -52,6 +53,10 @@ pub struct AppState {
     pub api_limiter: Arc<RateLimiter>,
     /// Portal-link and redirect exchanges per client address.
     pub exchange_limiter: Arc<RateLimiter>,
+    /// Failed authentications (API and OAuth clients) per client address.
+    pub failure_limiter: Arc<RateLimiter>,
+    /// Proxies whose `X-Forwarded-For` names the client; see [`client_addr`].
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 /// The oldest a change committed on another node may be and still be missed by a request: each
@@ -87,6 +92,11 @@ pub const DEFAULT_API_QUOTA: Quota = Quota {
     per_second: 100,
     burst: 200,
 };
+/// Default rate of failed authentications: 10 a second per client address, bursts of 100.
+pub const DEFAULT_FAILURE_QUOTA: Quota = Quota {
+    per_second: 10,
+    burst: 100,
+};
 /// Default exchange rate: 10 a second per client address, bursts of 30.
 pub const DEFAULT_EXCHANGE_QUOTA: Quota = Quota {
     per_second: 10,
@@ -110,6 +120,8 @@ impl AppState {
             sessions: SessionPolicy::default(),
             api_limiter: Arc::new(RateLimiter::new(DEFAULT_API_QUOTA)),
             exchange_limiter: Arc::new(RateLimiter::new(DEFAULT_EXCHANGE_QUOTA)),
+            failure_limiter: Arc::new(RateLimiter::new(DEFAULT_FAILURE_QUOTA)),
+            trusted_proxies: Arc::new(Vec::new()),
         }
     }
 
@@ -122,6 +134,39 @@ impl AppState {
         self.api_limiter = Arc::new(RateLimiter::new(api));
         self.exchange_limiter = Arc::new(RateLimiter::new(exchange));
         self
+    }
+
+    /// The limit on failed authentications per client address, and the proxies trusted to
+    /// name the client.
+    pub fn with_failure_limit(
+        mut self,
+        failures: Quota,
+        trusted_proxies: Vec<std::net::IpAddr>,
+    ) -> Self {
+        self.failure_limiter = Arc::new(RateLimiter::new(failures));
+        self.trusted_proxies = Arc::new(trusted_proxies);
+        self
+    }
+
+    /// 429 for a client address that has failed authentication too often lately; nothing is
+    /// checked for it until its allowance is back.
+    pub fn refuse_failing(&self, addr: Option<std::net::IpAddr>) -> ApiResult<()> {
+        match addr {
+            Some(addr) => self
+                .failure_limiter
+                .peek(&addr.to_string(), self.clock.now())
+                .map_err(ApiError::TooManyRequests),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts one failed authentication against the client address.
+    pub fn count_failure(&self, addr: Option<std::net::IpAddr>) {
+        if let Some(addr) = addr {
+            let _ = self
+                .failure_limiter
+                .check(&addr.to_string(), self.clock.now());
+        }
     }
 }
 

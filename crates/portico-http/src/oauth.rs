@@ -163,14 +163,25 @@ fn no_store(headers: &mut HeaderMap) {
     ))]
 async fn token(
     State(s): State<AppState>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // Guessing secrets, or flooding the endpoint with clients that do not parse, is limited
+    // per client address like failed API authentications.
+    let addr = crate::client_addr::of_request(&s.trusted_proxies, &extensions, &headers);
+    if let Err(e) = s.refuse_failing(addr) {
+        return TokenError::Api(e).into_response();
+    }
     let body = match body {
         Ok(body) => body,
         Err(rejection) => return TokenError::Api(body_error(rejection)).into_response(),
     };
-    match issue(&s, &headers, &body).await {
+    let answer = issue(&s, &headers, &body).await;
+    if let Err(TokenError::OAuth(OAuthErrorCode::InvalidClient, _)) = &answer {
+        s.count_failure(addr);
+    }
+    match answer {
         Ok(answer) => {
             let mut response = axum::Json(answer).into_response();
             no_store(response.headers_mut());

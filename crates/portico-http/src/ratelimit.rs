@@ -39,6 +39,16 @@ impl RateLimiter {
     /// `Ok` if a request of `key` at `now` is within the quota; else how many whole seconds
     /// to wait (for `Retry-After`, at least 1).
     pub fn check(&self, key: &str, now: Timestamp) -> Result<(), u64> {
+        self.admit(key, now, true)
+    }
+
+    /// Like [`RateLimiter::check`], but uses up nothing: for limits on failures, which are
+    /// counted only once a request has failed.
+    pub fn peek(&self, key: &str, now: Timestamp) -> Result<(), u64> {
+        self.admit(key, now, false)
+    }
+
+    fn admit(&self, key: &str, now: Timestamp, take: bool) -> Result<(), u64> {
         let interval = self.interval_ms().max(1);
         let tolerance = interval * i64::from(self.quota.burst.max(1) - 1);
         let now = now.as_millis();
@@ -54,7 +64,9 @@ impl RateLimiter {
             let wait_ms = allowed_at - now;
             return Err(((wait_ms + 999) / 1000).max(1) as u64);
         }
-        tat.insert(key.to_owned(), current + interval);
+        if take {
+            tat.insert(key.to_owned(), current + interval);
+        }
         Ok(())
     }
 }
@@ -80,6 +92,21 @@ mod tests {
         let later = Timestamp::from_millis(t.as_millis() + 100);
         assert!(limiter.check("a", later).is_ok());
         assert!(limiter.check("a", later).is_err());
+    }
+
+    #[test]
+    fn peeking_uses_up_nothing() {
+        let limiter = RateLimiter::new(Quota {
+            per_second: 1,
+            burst: 2,
+        });
+        let t = Timestamp::from_secs(70);
+        for _ in 0..5 {
+            assert!(limiter.peek("k", t).is_ok());
+        }
+        assert!(limiter.check("k", t).is_ok());
+        assert!(limiter.check("k", t).is_ok());
+        assert_eq!(limiter.peek("k", t), Err(1));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Server configuration: defaults < `portico.toml` < `PORTICO_*` environment variables.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -31,6 +31,8 @@ struct FileConfig {
     idle_timeout: Option<i64>,
     request_timeout: Option<i64>,
     max_connections: Option<i64>,
+    auth_failure_rate_limit: Option<u32>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,10 @@ pub struct Config {
     pub exchange_rate_limit: u32,
     /// Timeouts for slow and idle clients, and the cap on open connections.
     pub server_limits: ServerLimits,
+    /// Failed authentications per second per client address (bursts of ten times that).
+    pub auth_failure_rate_limit: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Where the values come from; separate from the process so that tests can supply their own.
@@ -151,20 +157,29 @@ impl Config {
             43_200,
             60..=2_592_000,
         )?;
-        let api_rate_limit = number(
+        // Requests a second, per credential or client address.
+        let rate = |key: &str, env_key: &str, file_value: Option<u32>, default: i64| {
+            number(
+                key,
+                env(env_key),
+                file_value.map(i64::from),
+                default,
+                1..=1_000_000,
+            )
+            .map(|v| v as u32)
+        };
+        let api_rate_limit = rate(
             "api_rate_limit",
-            env("PORTICO_API_RATE_LIMIT"),
-            file.api_rate_limit.map(i64::from),
+            "PORTICO_API_RATE_LIMIT",
+            file.api_rate_limit,
             100,
-            1..=1_000_000,
-        )? as u32;
-        let exchange_rate_limit = number(
+        )?;
+        let exchange_rate_limit = rate(
             "exchange_rate_limit",
-            env("PORTICO_EXCHANGE_RATE_LIMIT"),
-            file.exchange_rate_limit.map(i64::from),
+            "PORTICO_EXCHANGE_RATE_LIMIT",
+            file.exchange_rate_limit,
             10,
-            1..=1_000_000,
-        )? as u32;
+        )?;
         let defaults = ServerLimits::default();
         let seconds = |key: &str, env_key: &str, file_value: Option<i64>, default: Duration| {
             let default = i64::try_from(default.as_secs()).unwrap_or(i64::MAX);
@@ -205,6 +220,25 @@ impl Config {
             )?
             .unsigned_abs() as usize,
         };
+        let auth_failure_rate_limit = rate(
+            "auth_failure_rate_limit",
+            "PORTICO_AUTH_FAILURE_RATE_LIMIT",
+            file.auth_failure_rate_limit,
+            10,
+        )?;
+        let proxies: Vec<String> = match env("PORTICO_TRUSTED_PROXIES") {
+            Some(list) => list.split(',').map(|p| p.trim().to_owned()).collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<IpAddr>().with_context(|| {
+                    format!("trusted_proxies: `{p}` is not an IP address such as 10.0.0.1")
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let master_key = env("PORTICO_MASTER_KEY")
             .map(SecretString::from)
             .or(file.master_key);
@@ -225,6 +259,8 @@ impl Config {
             api_rate_limit,
             exchange_rate_limit,
             server_limits,
+            auth_failure_rate_limit,
+            trusted_proxies,
         })
     }
 
@@ -334,6 +370,31 @@ mod tests {
         ] {
             assert!(load(None, &[(key, value)]).is_err(), "{key}={value}");
         }
+    }
+
+    #[test]
+    fn failure_limits_and_trusted_proxies() {
+        let c = load(None, &[]).unwrap();
+        assert_eq!(c.auth_failure_rate_limit, 10);
+        assert!(c.trusted_proxies.is_empty());
+        let file = "trusted_proxies = [\"10.0.0.1\", \"::1\"]\nauth_failure_rate_limit = 5\n";
+        let c = load(Some(file), &[]).unwrap();
+        assert_eq!(c.auth_failure_rate_limit, 5);
+        assert_eq!(
+            c.trusted_proxies,
+            [
+                "10.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        let c = load(
+            Some(file),
+            &[("PORTICO_TRUSTED_PROXIES", "10.0.0.9, 10.0.0.8")],
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let err = load(None, &[("PORTICO_TRUSTED_PROXIES", "proxy.internal")]).unwrap_err();
+        assert!(format!("{err:#}").contains("trusted_proxies"), "{err:#}");
     }
 
     #[test]

@@ -106,7 +106,14 @@ pub fn app_state(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<AppSt
         idle_timeout_secs: config.session_idle_timeout_secs,
         absolute_timeout_secs: config.session_absolute_timeout_secs,
     })
-    .with_rate_limits(api, exchange))
+    .with_rate_limits(api, exchange)
+    .with_failure_limit(
+        Quota {
+            per_second: config.auth_failure_rate_limit,
+            burst: config.auth_failure_rate_limit.saturating_mul(10),
+        },
+        config.trusted_proxies.clone(),
+    ))
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.

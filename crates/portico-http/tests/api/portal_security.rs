@@ -874,6 +874,39 @@ portico_testkit::backend_tests! {
         app.get(&second, "/api/v1/customers").await.expect(200);
     }
 
+    async fn sec25_failed_authentications_are_limited_per_client_address(on: On) {
+        let quota = Quota { per_second: 1, burst: 3 };
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let app = TestApp::start_with(on.0, Options { failures: Some((quota, vec![proxy])), ..Options::default() }).await;
+        let from = |addr: &str, key: &str| {
+            app.request(Method::GET, "/api/v1/customers", key).header("x-forwarded-for", addr.to_owned())
+        };
+        let wrong = format!("{}x", app.a.key);
+        // Three failures from one client address, then that address waits, even with a good key.
+        for _ in 0..3 {
+            app.send(from("203.0.113.7", &wrong)).await.expect_error(401, "UNAUTHORIZED", "");
+        }
+        let r = app.send(from("203.0.113.7", &wrong)).await;
+        r.expect_error(429, "TOO_MANY_REQUESTS", "");
+        assert!(r.header("retry-after").is_some());
+        app.send(from("203.0.113.7", &app.a.key)).await.expect(429);
+        // OAuth clients that do not parse or do not exist count the same.
+        let oauth = app.client.post(app.url("/oauth/token")).header("x-forwarded-for", "203.0.113.7")
+            .basic_auth("cli_nonsense", Some("secret")).form(&[("grant_type", "client_credentials")]);
+        app.send(oauth).await.expect_error(429, "TOO_MANY_REQUESTS", "");
+        // Another address behind the same trusted proxy is not affected.
+        app.send(from("203.0.113.8", &app.a.key)).await.expect(200);
+        for _ in 0..3 {
+            let oauth = app.client.post(app.url("/oauth/token")).header("x-forwarded-for", "203.0.113.9")
+                .basic_auth("cli_nonsense", Some("secret")).form(&[("grant_type", "client_credentials")]);
+            app.send(oauth).await.expect(401);
+        }
+        app.send(from("203.0.113.9", &app.a.key)).await.expect(429);
+        // Once the allowance is back, the address is served again.
+        app.clock.advance_secs(3);
+        app.send(from("203.0.113.7", &app.a.key)).await.expect(200);
+    }
+
     async fn sec27_csp_frame_ancestors_follow_the_allowed_origins(app: Portal) {
         let p = app.person(&app.a.key, "frame", "owner").await;
         let c = app.enter(&token_for(&app, &p.customer).await).await;

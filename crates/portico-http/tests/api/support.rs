@@ -47,6 +47,8 @@ pub struct Options {
     pub exchange_quota: Option<portico_http::ratelimit::Quota>,
     /// Timeouts and the connection cap; default the server's defaults.
     pub limits: Option<portico_http::ServerLimits>,
+    /// Failed authentications per client address, and the proxies trusted to name the client.
+    pub failures: Option<(portico_http::ratelimit::Quota, Vec<std::net::IpAddr>)>,
 }
 
 /// A fixture that is only the backend, for tests that start the app themselves with [`Options`].
@@ -97,6 +99,9 @@ impl TestApp {
                     .exchange_quota
                     .unwrap_or(portico_http::DEFAULT_EXCHANGE_QUOTA),
             );
+        }
+        if let Some((quota, proxies)) = options.failures.clone() {
+            state = state.with_failure_limit(quota, proxies);
         }
         let app = portico_http::router(state.clone());
         let limits = options.limits.unwrap_or_default();
