@@ -8,6 +8,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
+use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{
     HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn, PathItem,
 };
@@ -176,6 +177,7 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
         ("403", "The credential lacks the scope the operation needs."),
         ("404", "No such record in this account."),
         ("409", "The record's state or a uniqueness rule forbids the change, or the Idempotency-Key was used differently."),
+        ("429", "Over the rate limit of the credential, or of the client address after failed authentications."),
         ("408", "The request body was not received within the server's body read timeout (code BAD_REQUEST)."),
         ("413", "The request body is larger than 1 MiB (code BAD_REQUEST)."),
         ("500", "Internal error; the body says nothing more."),
@@ -184,20 +186,30 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
     .into_iter()
     .collect();
     for (status, description) in &error_responses {
-        components.responses.insert(
-            format!("Error{status}"),
-            RefOr::T(
-                ResponseBuilder::new()
-                    .description(*description)
-                    .content(
-                        "application/json",
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("ErrorBody")))
-                            .build(),
-                    )
-                    .build(),
-            ),
+        let mut response = ResponseBuilder::new().description(*description).content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
         );
+        match *status {
+            "401" => {
+                response = response.header(
+                    "WWW-Authenticate",
+                    header_of(Type::String, "`Bearer realm=\"portico\"`"),
+                );
+            }
+            "429" => {
+                response = response.header(
+                    "Retry-After",
+                    header_of(Type::Integer, "Seconds to wait before trying again"),
+                );
+            }
+            _ => {}
+        }
+        components
+            .responses
+            .insert(format!("Error{status}"), RefOr::T(response.build()));
     }
 
     for path in vendor_paths {
@@ -215,7 +227,7 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
                 .as_ref()
                 .is_some_and(|ps| ps.iter().any(|p| p.parameter_in == ParameterIn::Query));
             let has_body = op.request_body.is_some();
-            let mut statuses = vec!["401", "500", "503"];
+            let mut statuses = vec!["401", "429", "500", "503"];
             if scoped {
                 statuses.push("403");
             }
@@ -230,6 +242,7 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
             }
             if method == HttpMethod::Post {
                 statuses.extend(["400", "409"]);
+                mark_replays(op);
                 op.parameters
                     .get_or_insert_with(Vec::new)
                     .push(idempotency_key_parameter());
@@ -242,6 +255,32 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
                         RefOr::Ref(Ref::new(format!("#/components/responses/Error{status}")))
                     });
             }
+        }
+    }
+}
+
+fn header_of(kind: Type, description: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(kind))
+        .description(Some(description))
+        .build()
+}
+
+/// A POST's answers may be the stored answer of an earlier request with the same
+/// `Idempotency-Key`, which says so in a header.
+fn mark_replays(op: &mut Operation) {
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response
+            && !status.starts_with('5')
+        {
+            response.headers.insert(
+                "Idempotent-Replayed".to_owned(),
+                header_of(
+                    Type::String,
+                    "`true` when this is the stored answer of an earlier request with the same \
+                     Idempotency-Key",
+                ),
+            );
         }
     }
 }

@@ -94,6 +94,27 @@ portico_testkit::backend_tests! {
         assert_eq!(documented, expected);
     }
 
+    async fn shared_answers_document_their_status_and_headers(app: TestApp) {
+        let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+        let responses = &doc.expect(200).json["components"]["responses"];
+        assert!(responses["Error401"]["headers"]["WWW-Authenticate"].is_object(), "{responses}");
+        assert!(responses["Error429"]["headers"]["Retry-After"].is_object(), "{responses}");
+        for (method, path) in documented_operations(&app).await {
+            if !path.starts_with("/api/v1/") || path == "/api/v1/openapi.json" {
+                continue;
+            }
+            let op = &doc.json["paths"][&path][method.as_str().to_ascii_lowercase()];
+            for status in ["429", "503"] {
+                assert!(op["responses"][status].is_object(), "{method} {path} lacks {status}");
+            }
+            if method == Method::POST {
+                let created = op["responses"].as_object().unwrap().iter().find(|(s, _)| s.starts_with('2'));
+                let (status, created) = created.unwrap_or_else(|| panic!("{method} {path}: no 2xx"));
+                assert!(created["headers"]["Idempotent-Replayed"].is_object(), "{method} {path} {status}");
+            }
+        }
+    }
+
     async fn every_documented_operation_is_served_as_documented(app: TestApp) {
         let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
         doc.expect(200);
