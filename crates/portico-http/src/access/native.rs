@@ -33,6 +33,9 @@ pub struct PortalSessionCreated {
     pub id: PortalSessionId,
     /// The portal token (a JWT); it is shown only in this answer (a replay of the request under
     /// the same `Idempotency-Key` answers `null`).
+    // Nullable in the document only: the first answer always has it, a replay never (only a
+    // hash of a token is ever stored).
+    #[schema(nullable)]
     pub token: String,
     /// The portal link, deep-linked to `page`, carrying the token (without it in a replay).
     pub url: String,

@@ -32,6 +32,9 @@ pub struct CustomerPortalTokenRequest {
 pub struct CustomerPortalTokenResponse {
     /// JWT token for portal access; shown only in this answer (a replay of the request under the
     /// same `Idempotency-Key` answers `null`).
+    // Nullable in the document only: the first answer always has it, a replay never (only a
+    // hash of a token is ever stored).
+    #[schema(nullable)]
     pub token: String,
     /// Base URL of the customer portal; open `{portal_url}?token={token}`.
     pub portal_url: String,
