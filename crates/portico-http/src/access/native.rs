@@ -100,6 +100,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last portal session id of the previous page.
+    #[param(value_type = Option<PortalSessionId>)]
     starting_after: Option<String>,
     /// Only sessions of this customer (id or alias).
     customer: Option<String>,

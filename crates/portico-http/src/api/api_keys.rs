@@ -34,6 +34,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last key id of the previous page.
+    #[param(value_type = Option<ApiKeyId>)]
     starting_after: Option<String>,
 }
 

@@ -111,6 +111,14 @@ portico_testkit::backend_tests! {
                 continue;
             }
             let op = &doc.json["paths"][&path][method.as_str().to_ascii_lowercase()];
+            // A page cursor is an id of the listed kind, with the pattern the server checks.
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                if param["name"] == "starting_after" {
+                    let target = param["schema"]["$ref"].as_str().unwrap_or_default();
+                    let name = target.rsplit('/').next().unwrap_or_default();
+                    assert!(schemas[name]["pattern"].is_string(), "{method} {path}: {param}");
+                }
+            }
             for status in ["429", "503"] {
                 assert!(op["responses"][status].is_object(), "{method} {path} lacks {status}");
             }
