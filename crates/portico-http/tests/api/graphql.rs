@@ -196,13 +196,20 @@ portico_testkit::backend_tests! {
         assert_eq!(lifetime(&token), 3600, "a cus_ id works as tenantCode too");
         let token = bunny_token(&app, &app.a.key, alias, Some(720)).await;
         assert_eq!(lifetime(&token), 720 * 3600);
-        for bad in [0, 721, -1, 1_000_000_000_000] {
+        for bad in [0, 721, -1, i64::from(i32::MAX)] {
             let payload = bunny(&app, &app.a.key, alias, Some(bad)).await;
             assert_eq!(
                 payload,
                 json!({"errors": ["expiry must be between 1 and 720 hours"], "token": null}),
                 "expiry {bad}"
             );
+        }
+        // Past 32 bits it is not an Int at all, as the schema says.
+        for wide in [i64::from(i32::MAX) + 1, 1_000_000_000_000] {
+            let r = gql(&app, &app.a.key, BUNNY_MUTATION, json!({"tenantCode": alias, "expiry": wide})).await;
+            let (message, _) = gql_error(&r);
+            assert!(message.contains("Int"), "expiry {wide}: {message}");
+            assert_eq!(r.json["data"], Value::Null, "expiry {wide}: {}", r.text);
         }
     }
 
