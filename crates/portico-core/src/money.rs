@@ -110,7 +110,10 @@ impl utoipa::PartialSchema for Currency {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("ISO 4217 currency code"))
+            .description(Some(
+                "ISO 4217 currency code, in any letter case; answers use upper case",
+            ))
+            .enum_values(Some(CURRENCIES.iter().map(|(code, _)| *code)))
             .examples(["EUR"])
             .into()
     }

@@ -78,6 +78,7 @@ pub struct NewSubscription {
     pub customer: String,
     pub plan: PlanId,
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
     pub quantity: i64,
     /// For importing existing subscriptions; new ones start `trialing` or `active` by the plan.
     pub status: Option<SubscriptionStatus>,
@@ -165,6 +166,7 @@ impl Subscription {
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionPatch {
     pub plan: Option<PlanId>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
     pub quantity: Option<i64>,
     /// `trialing`, `active` or `past_due`; cancel with DELETE.
     pub status: Option<SubscriptionStatus>,
@@ -274,10 +276,13 @@ pub struct Invoice {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewInvoiceLine {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub description: String,
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
     pub quantity: i64,
     /// May be negative for a discount or credit line.
+    #[cfg_attr(feature = "openapi", schema(minimum = -10000000000i64, maximum = 10000000000i64))]
     pub unit_amount: i64,
     pub period_start: Option<Timestamp>,
     pub period_end: Option<Timestamp>,
@@ -294,8 +299,10 @@ pub struct NewInvoice {
     pub currency: Option<Currency>,
     /// Defaults to `open`; `draft` can still be edited; the others import history.
     pub status: Option<InvoiceStatus>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 100))]
     pub lines: Vec<NewInvoiceLine>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10000))]
     pub tax_rate_bps: i64,
     /// Defaults to now unless the invoice is a draft.
     pub issued_at: Option<Timestamp>,
@@ -561,6 +568,7 @@ pub struct NewTransaction {
     pub kind: TransactionKind,
     #[serde(default = "succeeded")]
     pub status: TransactionStatus,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000000000i64))]
     pub amount: i64,
     /// Defaults to the invoice's currency, else the customer's.
     pub currency: Option<Currency>,

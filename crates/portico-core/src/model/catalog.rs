@@ -23,7 +23,9 @@ pub struct Product {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub description: Option<String>,
     #[serde(default)]
     pub self_service: bool,
@@ -112,15 +114,19 @@ impl Plan {
 #[serde(deny_unknown_fields)]
 pub struct NewPlan {
     pub product: ProductId,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: String,
     pub interval: Interval,
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 36))]
     pub interval_count: i32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10000000000i64))]
     pub unit_amount: i64,
     pub currency: Currency,
     #[serde(default = "yes")]
     pub self_service: bool,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 730))]
     pub trial_days: i32,
     #[serde(default = "yes")]
     pub active: bool,
@@ -172,6 +178,7 @@ fn check_trial_days(days: i32) -> ValidationResult<()> {
 pub struct PlanPatch {
     pub name: Option<String>,
     pub self_service: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 730))]
     pub trial_days: Option<i32>,
     pub active: Option<bool>,
 }

@@ -88,12 +88,18 @@ pub fn alias(field: &str, value: &str) -> ValidationResult<String> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = "^[A-Za-z0-9_.@:-]+$")
+    )]
     pub alias: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: String,
     pub email: Option<String>,
     pub currency: Currency,
     #[serde(default)]
     pub address: Address,
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
     pub tax_id: Option<String>,
     #[serde(default = "yes")]
     pub portal_enabled: bool,

@@ -130,6 +130,45 @@ portico_testkit::backend_tests! {
         }
     }
 
+    async fn request_bounds_in_the_document_are_the_servers(app: TestApp) {
+        let k = &app.a.key;
+        let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+        let schemas = doc.expect(200).json["components"]["schemas"].clone();
+        let seed = app.seed(k, "bounds").await;
+        let plan = json!({"product": seed.product, "name": "P", "interval": "month", "unit_amount": 1, "currency": "EUR"});
+        let line = json!({"description": "L", "quantity": 1, "unit_amount": 1});
+        let cases = [
+            ("/api/v1/plans", "NewPlan", "unit_amount", plan.clone()),
+            ("/api/v1/plans", "NewPlan", "trial_days", plan.clone()),
+            ("/api/v1/plans", "NewPlan", "interval_count", plan),
+            ("/api/v1/subscriptions", "NewSubscription", "quantity", json!({"customer": seed.customer, "plan": seed.plan})),
+            ("/api/v1/invoices", "NewInvoice", "tax_rate_bps", json!({"customer": seed.customer, "lines": [line]})),
+            ("/api/v1/transactions", "NewTransaction", "amount", json!({"customer": seed.customer, "kind": "credit"})),
+        ];
+        for (path, schema, field, base) in cases {
+            let property = &schemas[schema]["properties"][field];
+            for (bound, step) in [("minimum", -1), ("maximum", 1)] {
+                let at = property[bound].as_i64().unwrap_or_else(|| panic!("{schema}.{field} has no {bound}"));
+                let mut body = base.clone();
+                body[field] = json!(at);
+                app.post(k, path, body.clone()).await.expect(201);
+                body[field] = json!(at + step);
+                app.post(k, path, body).await.expect_error(400, "BAD_REQUEST", field);
+            }
+        }
+        // Lengths and counts.
+        let max = schemas["NewCustomer"]["properties"]["name"]["maxLength"].as_u64().unwrap() as usize;
+        let customer = |name: String| json!({"name": name, "currency": "EUR"});
+        app.post(k, "/api/v1/customers", customer("n".repeat(max))).await.expect(201);
+        app.post(k, "/api/v1/customers", customer("n".repeat(max + 1))).await.expect_error(400, "BAD_REQUEST", "name");
+        let max = schemas["NewInvoice"]["properties"]["lines"]["maxItems"].as_u64().unwrap() as usize;
+        let lines = |n: usize| json!({"customer": seed.customer, "lines": vec![line.clone(); n]});
+        app.post(k, "/api/v1/invoices", lines(max)).await.expect(201);
+        app.post(k, "/api/v1/invoices", lines(max + 1)).await.expect_error(400, "BAD_REQUEST", "lines");
+        let codes = schemas["Currency"]["enum"].as_array().unwrap();
+        assert!(codes.contains(&json!("EUR")) && codes.contains(&json!("JPY")), "{codes:?}");
+    }
+
     async fn every_documented_operation_is_served_as_documented(app: TestApp) {
         let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
         doc.expect(200);
