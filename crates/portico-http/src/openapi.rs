@@ -234,7 +234,12 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
             if has_query || has_body {
                 statuses.push("400");
             }
-            if has_path_param {
+            // A filter naming a customer that does not exist is a 404, like a path id.
+            let filters_by_record = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p.parameter_in == ParameterIn::Query && p.name == "customer")
+            });
+            if has_path_param || filters_by_record {
                 statuses.push("404");
             }
             if has_body {

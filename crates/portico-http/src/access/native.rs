@@ -49,7 +49,10 @@ pub struct PortalSessionCreated {
 /// Issues a portal session for a customer, or for one contact of it.
 #[utoipa::path(post, path = "/api/v1/portal-sessions", tag = "portal-sessions",
     request_body = NewPortalSession,
-    responses((status = 201, description = "The new portal session", body = PortalSessionCreated)),
+    responses(
+        (status = 201, description = "The new portal session", body = PortalSessionCreated),
+        (status = 404, description = "No such customer, or no such contact of it", body = crate::error::ErrorBody),
+    ),
     security(("bearer" = ["security:write"])))]
 async fn create(
     State(s): State<AppState>,

@@ -122,6 +122,17 @@ portico_testkit::backend_tests! {
             for status in ["429", "503"] {
                 assert!(op["responses"][status].is_object(), "{method} {path} lacks {status}");
             }
+            // A customer filter or body field naming nobody: the answer is documented.
+            let filters = op["parameters"].as_array().into_iter().flatten().any(|p| p["name"] == "customer");
+            if filters || (method == Method::POST && path == "/api/v1/portal-sessions") {
+                let r = if filters {
+                    app.get(&app.a.key, &format!("{path}?customer=nobody")).await
+                } else {
+                    app.post(&app.a.key, &path, json!({"customer": "nobody"})).await
+                };
+                let status = r.status.to_string();
+                assert!(op["responses"][&status].is_object(), "{method} {path} answered {status}: {}", r.text);
+            }
             if method == Method::POST {
                 let created = op["responses"].as_object().unwrap().iter().find(|(s, _)| s.starts_with('2'));
                 let (status, created) = created.unwrap_or_else(|| panic!("{method} {path}: no 2xx"));
