@@ -155,10 +155,12 @@ pub struct NewPortalSession {
     /// Contact id or external id; the session then acts as that contact, within its role.
     pub contact: Option<String>,
     /// 60 to 2592000; default 86400.
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2592000))]
     pub expires_in_seconds: Option<i64>,
     /// Where "back to vendor" leads.
     pub return_url: Option<String>,
     /// `en`, `de`, `fr` or `es`; default: the browser's language, else the account's.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(en|de|fr|es)$"))]
     pub locale: Option<String>,
     pub page: Option<PortalPage>,
     /// A subset of the portal scopes; default all that the account and role allow.

@@ -176,6 +176,14 @@ portico_testkit::backend_tests! {
         let lines = |n: usize| json!({"customer": seed.customer, "lines": vec![line.clone(); n]});
         app.post(k, "/api/v1/invoices", lines(max)).await.expect(201);
         app.post(k, "/api/v1/invoices", lines(max + 1)).await.expect_error(400, "BAD_REQUEST", "lines");
+        // Locales: the pattern admits exactly the ones the server takes.
+        let pattern = schemas["PortalSettingsPatch"]["properties"]["default_locale"]["pattern"].as_str().unwrap();
+        assert_eq!(schemas["NewPortalSession"]["properties"]["locale"]["pattern"], pattern);
+        for locale in ["en", "de", "fr", "es", "it"] {
+            let r = app.patch(k, "/api/v1/portal-settings", json!({"default_locale": locale})).await;
+            let admitted = pattern.trim_start_matches("^(").trim_end_matches(")$").split('|').any(|l| l == locale);
+            assert_eq!(r.status == 200, admitted, "{locale}: {}", r.text);
+        }
         let codes = schemas["Currency"]["enum"].as_array().unwrap();
         assert!(codes.contains(&json!("EUR")) && codes.contains(&json!("JPY")), "{codes:?}");
     }
