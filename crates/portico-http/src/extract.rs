@@ -292,6 +292,55 @@ mod tests {
         assert!(m.contains("recursion limit"), "{m}");
     }
 
+    /// Any JSON value of a few levels, with the field names of [`Body`] among its keys.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            let key = prop_oneof![
+                Just("expires_in_seconds".to_owned()),
+                Just("inner".to_owned()),
+                Just("lines".to_owned()),
+                "[a-z]{1,4}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::btree_map(key, inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_an_answer_never_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let _ = parse_json::<Body>(&bytes);
+        }
+
+        #[test]
+        fn objects_only_where_objects_are_expected(value in json_value()) {
+            let bytes = serde_json::to_vec(&value).unwrap();
+            match parse_json::<Body>(&bytes) {
+                Ok(body) => {
+                    proptest::prop_assert!(value.is_object());
+                    if body.inner.is_some() {
+                        proptest::prop_assert!(value["inner"].is_object());
+                    }
+                }
+                Err(e) => {
+                    let m = e.to_string();
+                    proptest::prop_assert!(!m.contains("struct") && !m.contains("enum "), "{}", m);
+                }
+            }
+        }
+    }
+
     #[test]
     fn pages_check_limit_and_cursor() {
         assert_eq!(page::<CustomerId>(None, None).unwrap().limit, 10);
