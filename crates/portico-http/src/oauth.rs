@@ -476,6 +476,21 @@ mod tests {
         assert_eq!(code(e), OAuthErrorCode::InvalidRequest);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_body_is_an_answer_never_a_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            json in proptest::prelude::any::<bool>(),
+        ) {
+            let mut h = HeaderMap::new();
+            let kind = if json { "application/json" } else { "application/x-www-form-urlencoded" };
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+            if let Ok(p) = Params::parse(&h, &bytes) {
+                proptest::prop_assert!(p.0.len() <= MAX_PARAMS);
+            }
+        }
+    }
+
     #[test]
     fn body_kinds() {
         let mut h = HeaderMap::new();

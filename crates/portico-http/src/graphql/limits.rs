@@ -215,6 +215,24 @@ mod tests {
         assert!(m.contains("fields once"), "{m}");
     }
 
+    proptest::proptest! {
+        /// Documents made of fragments spreading each other in any pattern, cycles included:
+        /// the check always answers.
+        #[test]
+        fn any_fragment_graph_is_an_answer(edges in proptest::collection::vec((0usize..12, 0usize..12), 0..40)) {
+            let mut q = String::from("query { ...F0 }\n");
+            for f in 0..12 {
+                let spreads: String = edges
+                    .iter()
+                    .filter(|(from, _)| *from == f)
+                    .map(|(_, to)| format!(" ...F{to}"))
+                    .collect();
+                q.push_str(&format!("fragment F{f} on QueryRoot {{ __typename{spreads} }}\n"));
+            }
+            let _ = check(&parse_query(&q).unwrap());
+        }
+    }
+
     #[test]
     fn spreads_aliases_and_cycles() {
         let spreads = format!(
