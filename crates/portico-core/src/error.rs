@@ -59,23 +59,34 @@ fn bounded_text(field: &str, value: &str, max: usize) -> ValidationResult<String
     if value.chars().any(|c| c.is_control()) {
         return Err(Invalid::new(field, "must not contain control characters"));
     }
-    if value.chars().any(is_deceptive) {
+    if value.chars().any(is_invisible_format) {
         return Err(Invalid::new(
             field,
-            "must not contain bidirectional controls or invisible characters",
+            "must not contain bidirectional controls or invisible formatting characters",
         ));
     }
     Ok(value.to_owned())
 }
 
 /// Characters that change how text around them reads without showing themselves: bidirectional
-/// overrides and marks (which can make an invoice line or a name read backwards) and invisible
-/// spaces and joiners. The zero-width (non-)joiner stays allowed: Persian, Indic scripts and
-/// emoji need it to spell words.
-fn is_deceptive(c: char) -> bool {
-    matches!(c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        | '\u{00AD}' | '\u{180E}' | '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+/// overrides and isolates (a name that renders as another, "invoice spoofing"), zero-width
+/// spaces and joiners of words, the byte-order mark and the soft hyphen. The zero-width
+/// (non-)joiners U+200C and U+200D stay allowed: Persian, Indic scripts and emoji need them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 /// A deliberately small e-mail check: one `@`, something on each side, a dot in the domain.
@@ -186,6 +197,25 @@ mod tests {
         assert!(required_text("name", "   ", 10).is_err());
         assert!(required_text("name", "abcdefghijk", 10).is_err());
         assert!(required_text("name", "a\u{0}b", 10).is_err());
+        for spoof in [
+            "Acme\u{202E}fdp.exe",
+            "Ac\u{200B}me",
+            "\u{2067}Acme",
+            "Acme\u{FEFF}",
+        ] {
+            let e = required_text("name", spoof, 20).unwrap_err();
+            assert!(e.message.contains("bidirectional"), "{spoof:?}: {e:?}");
+        }
+        // Scripts that need joiners keep them.
+        assert!(
+            required_text(
+                "name",
+                "\u{0645}\u{06CC}\u{200C}\u{0634}\u{0648}\u{062F}",
+                20
+            )
+            .is_ok()
+        );
+        assert!(optional_text("x", Some("Zeile\u{00AD}1"), 20).is_err());
         assert_eq!(optional_text("x", Some(" "), 5).unwrap(), None);
     }
 }

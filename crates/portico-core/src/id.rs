@@ -33,6 +33,17 @@ fn body_is_valid(body: &str) -> bool {
         && body.bytes().all(|b| ALPHABET.contains(&b))
 }
 
+/// Whether `s` has the form of a Portico id of any kind, present or future: a short lowercase
+/// prefix, `_`, and a valid body. Identifiers a vendor chooses may not, so that a lookup by
+/// "id or vendor's id" can never take one for the other.
+pub fn has_id_form(s: &str) -> bool {
+    s.split_once('_').is_some_and(|(prefix, body)| {
+        (1..=8).contains(&prefix.len())
+            && prefix.bytes().all(|b| b.is_ascii_lowercase())
+            && body_is_valid(body)
+    })
+}
+
 /// An id string that does not parse as the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid {kind} id")]
@@ -156,6 +167,40 @@ mod tests {
             "CUS_01jd0v4m3g6k2x8r9t7w5y1q3z",
         ] {
             assert!(bad.parse::<CustomerId>().is_err(), "{bad} parsed");
+        }
+    }
+
+    #[test]
+    fn every_kind_has_the_id_form() {
+        let now = Timestamp::from_secs(1_700_000_000);
+        for id in [
+            AccountId::new(now, [1; 10]).to_string(),
+            ApiKeyId::new(now, [1; 10]).to_string(),
+            CustomerId::new(now, [1; 10]).to_string(),
+            ContactId::new(now, [1; 10]).to_string(),
+            ProductId::new(now, [1; 10]).to_string(),
+            PlanId::new(now, [1; 10]).to_string(),
+            SubscriptionId::new(now, [1; 10]).to_string(),
+            InvoiceId::new(now, [1; 10]).to_string(),
+            TransactionId::new(now, [1; 10]).to_string(),
+            PaymentMethodId::new(now, [1; 10]).to_string(),
+            PortalSessionId::new(now, [1; 10]).to_string(),
+            OAuthClientId::new(now, [1; 10]).to_string(),
+            SigningKeyId::new(now, [1; 10]).to_string(),
+            WebhookEndpointId::new(now, [1; 10]).to_string(),
+            EventId::new(now, [1; 10]).to_string(),
+        ] {
+            assert!(has_id_form(&id), "{id}");
+        }
+        for other in [
+            "superdesk-123",
+            "ctc_123",
+            "ctc-01jd0v4m3g6k2x8r9t7w5y1q3z",
+            "CTC_01jd0v4m3g6k2x8r9t7w5y1q3z",
+            "_01jd0v4m3g6k2x8r9t7w5y1q3z",
+            "ctc_01jd0v4m3g6k2x8r9t7w5y1q3zz",
+        ] {
+            assert!(!has_id_form(other), "{other}");
         }
     }
 

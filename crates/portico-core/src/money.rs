@@ -110,7 +110,10 @@ impl utoipa::PartialSchema for Currency {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("ISO 4217 currency code"))
+            .description(Some(
+                "ISO 4217 currency code, in any letter case; answers use upper case",
+            ))
+            .enum_values(Some(CURRENCIES.iter().map(|(code, _)| *code)))
             .examples(["EUR"])
             .into()
     }
@@ -157,24 +160,45 @@ pub fn line_amount(field: &str, quantity: i64, unit_amount: i64) -> ValidationRe
         .ok_or_else(|| Invalid::new(field, "amount is too large"))
 }
 
-/// Tax on `subtotal` at `rate_bps` basis points, rounded half away from zero.
-pub fn tax_amount(subtotal: i64, rate_bps: i64) -> i64 {
+/// The largest total one invoice may have, in minor units: 10^15, ten trillion euros. Line
+/// amounts, quantities and line counts are bounded too, so that nothing computed on the way to
+/// it overflows; sums over many invoices are computed by [`sum`].
+pub const MAX_TOTAL: i64 = 1_000_000_000_000_000;
+
+/// Tax on `subtotal` at `rate_bps` basis points, rounded half away from zero; `None` if it does
+/// not fit in i64.
+pub fn tax_amount(subtotal: i64, rate_bps: i64) -> Option<i64> {
     let product = i128::from(subtotal) * i128::from(rate_bps);
     let rounded = (product.abs() + 5_000) / 10_000 * product.signum();
-    i64::try_from(rounded).unwrap_or(i64::MAX)
+    i64::try_from(rounded).ok()
 }
 
-/// Sums amounts per currency, in the order each currency first appears; `None` when a sum
-/// would overflow.
-pub fn sum_by_currency(amounts: impl IntoIterator<Item = Money>) -> Option<Vec<Money>> {
-    let mut totals: Vec<Money> = Vec::new();
+/// `subtotal` plus its tax at `rate_bps`; `None` if that does not fit in i64.
+pub fn with_tax(subtotal: i64, rate_bps: i64) -> Option<i64> {
+    subtotal.checked_add(tax_amount(subtotal, rate_bps)?)
+}
+
+/// The sum of `amounts`; `None` if it does not fit in i64. Added up in i128, which no number of
+/// i64 amounts a store can hold overflows.
+pub fn sum(amounts: impl IntoIterator<Item = i64>) -> Option<i64> {
+    let total: i128 = amounts.into_iter().map(i128::from).sum();
+    i64::try_from(total).ok()
+}
+
+/// One total per currency, in the order the currencies first appear; `None` if a total does
+/// not fit in i64.
+pub fn totals_by_currency(amounts: impl IntoIterator<Item = Money>) -> Option<Vec<Money>> {
+    let mut totals: Vec<(Currency, i128)> = Vec::new();
     for m in amounts {
-        match totals.iter_mut().find(|t| t.currency == m.currency) {
-            Some(t) => t.amount = t.amount.checked_add(m.amount)?,
-            None => totals.push(m),
+        match totals.iter_mut().find(|(c, _)| *c == m.currency) {
+            Some((_, total)) => *total += i128::from(m.amount),
+            None => totals.push((m.currency, i128::from(m.amount))),
         }
     }
-    Some(totals)
+    totals
+        .into_iter()
+        .map(|(currency, total)| Some(Money::new(i64::try_from(total).ok()?, currency)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -187,11 +211,11 @@ mod tests {
         let eur = |a| Money::new(a, Currency::EUR);
         let usd = Money::new(5, Currency::parse("c", "USD").unwrap());
         assert_eq!(
-            sum_by_currency([eur(1), usd, eur(2)]),
+            totals_by_currency([eur(1), usd, eur(2)]),
             Some(vec![eur(3), usd])
         );
-        assert_eq!(sum_by_currency([eur(i64::MAX), eur(1)]), None);
-        assert_eq!(sum_by_currency([]), Some(vec![]));
+        assert_eq!(totals_by_currency([eur(i64::MAX), eur(1)]), None);
+        assert_eq!(totals_by_currency([]), Some(vec![]));
     }
 
     #[test]
@@ -214,17 +238,40 @@ mod tests {
 
     #[test]
     fn tax_rounds_half_away_from_zero() {
-        assert_eq!(tax_amount(1000, 1900), 190);
-        assert_eq!(tax_amount(105, 1000), 11); // 10.5 -> 11
-        assert_eq!(tax_amount(-105, 1000), -11);
-        assert_eq!(tax_amount(0, 2000), 0);
+        assert_eq!(tax_amount(1000, 1900), Some(190));
+        assert_eq!(tax_amount(105, 1000), Some(11)); // 10.5 -> 11
+        assert_eq!(tax_amount(-105, 1000), Some(-11));
+        assert_eq!(tax_amount(0, 2000), Some(0));
+    }
+
+    #[test]
+    fn sums_never_wrap() {
+        assert_eq!(with_tax(i64::MAX / 2 + 1, 10_000), None);
+        assert_eq!(with_tax(1000, 1900), Some(1190));
+        assert_eq!(sum([i64::MAX, 1]), None);
+        assert_eq!(sum([i64::MAX, 1, -1]), Some(i64::MAX));
+        assert_eq!(
+            sum(std::iter::repeat_n(MAX_TOTAL, 9000)),
+            Some(9000 * MAX_TOTAL)
+        );
+        let jpy = Currency::parse("c", "JPY").unwrap();
+        assert_eq!(
+            totals_by_currency([
+                Money::new(5, Currency::EUR),
+                Money::new(7, jpy),
+                Money::new(6, Currency::EUR),
+            ]),
+            Some(vec![Money::new(11, Currency::EUR), Money::new(7, jpy)])
+        );
+        let huge = std::iter::repeat_n(Money::new(i64::MAX / 4, Currency::EUR), 5);
+        assert_eq!(totals_by_currency(huge), None);
     }
 
     proptest! {
         #[test]
         fn tax_is_within_half_a_cent(subtotal in -1_000_000_000i64..1_000_000_000, rate in 0i64..=10_000) {
             let exact = subtotal as f64 * rate as f64 / 10_000.0;
-            prop_assert!((tax_amount(subtotal, rate) as f64 - exact).abs() <= 0.5 + 1e-6);
+            prop_assert!((tax_amount(subtotal, rate).unwrap() as f64 - exact).abs() <= 0.5 + 1e-6);
         }
     }
 }

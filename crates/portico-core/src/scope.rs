@@ -143,6 +143,13 @@ impl ApiScopes {
         };
         self.contains(needed) || implied.is_some_and(|w| self.contains(w))
     }
+
+    /// The first scope of `other` that these do not allow. A credential may create, or revoke,
+    /// only credentials whose scopes it holds itself; otherwise a `settings:write` key could
+    /// mint every other power, or take it away from the keys that hold it.
+    pub fn first_missing(self, other: ApiScopes) -> Option<ApiScope> {
+        other.iter().find(|s| !self.allows(*s))
+    }
 }
 
 impl PortalScopes {
@@ -173,6 +180,16 @@ impl PortalScopes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_missing_follows_implied_reads() {
+        let writer = ApiScopes::empty().with(ApiScope::CustomersWrite);
+        let reader = ApiScopes::empty().with(ApiScope::CustomersRead);
+        assert_eq!(writer.first_missing(reader), None);
+        assert_eq!(reader.first_missing(writer), Some(ApiScope::CustomersWrite));
+        assert_eq!(ApiScopes::all().first_missing(ApiScopes::all()), None);
+        assert_eq!(writer.first_missing(ApiScopes::empty()), None);
+    }
 
     #[test]
     fn parse_and_print() {

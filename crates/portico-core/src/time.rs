@@ -15,6 +15,9 @@ use crate::error::{Invalid, ValidationResult};
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// The last instant RFC 3339 can write: 9999-12-31T23:59:59Z.
+    pub const MAX: Timestamp = Timestamp::from_secs(253_402_300_799);
+
     pub const fn from_millis(millis: i64) -> Self {
         Self(millis)
     }

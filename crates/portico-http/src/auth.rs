@@ -76,6 +76,18 @@ impl VendorAuth {
             )))
         }
     }
+
+    /// 403 unless this credential holds every scope of a credential it creates or revokes;
+    /// `what` says which it does, e.g. "a key cannot grant".
+    pub fn require_all(&self, scopes: ApiScopes, what: &str) -> ApiResult<()> {
+        match self.scopes.first_missing(scopes) {
+            None => Ok(()),
+            Some(missing) => Err(ApiError::Forbidden(format!(
+                "scopes: {what} `{}`, which this credential lacks",
+                missing.as_str()
+            ))),
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for VendorAuth {
@@ -102,17 +114,18 @@ pub async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let client = client_address(&req);
-    let now = state.clock.now();
-    state
-        .failure_limiter
-        .would_allow(&client, now)
-        .map_err(ApiError::TooManyRequests)?;
-    let auth = match authenticate_request(&state, req.headers()).await {
+    let addr =
+        crate::client_addr::of_request(&state.trusted_proxies, req.extensions(), req.headers());
+    state.refuse_failing(addr)?;
+    let authenticated = match bearer_token(req.headers()) {
+        Ok(token) => authenticate_bearer(&state, token).await,
+        Err(e) => Err(e),
+    };
+    let auth = match authenticated {
         Ok(auth) => auth,
         Err(e) => {
             if matches!(e, ApiError::Unauthorized(_)) {
-                let _ = state.failure_limiter.check(&client, now);
+                state.count_failure(addr);
             }
             return Err(e);
         }
@@ -124,17 +137,6 @@ pub async fn authenticate(
     tracing::Span::current().record("account", tracing::field::display(&auth.account));
     req.extensions_mut().insert(auth);
     Ok(next.run(req).await)
-}
-
-async fn authenticate_request(state: &AppState, headers: &HeaderMap) -> ApiResult<VendorAuth> {
-    authenticate_bearer(state, bearer_token(headers)?).await
-}
-
-/// The peer's address, the key that failed authentications are counted under.
-pub fn client_address(req: &Request) -> String {
-    req.extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
 fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {

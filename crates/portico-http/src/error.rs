@@ -52,6 +52,13 @@ pub enum ApiError {
     /// 429 with `Retry-After` in seconds.
     #[error("too many requests; retry after {0} s")]
     TooManyRequests(u64),
+    /// 408 with code `BAD_REQUEST`: the client did not send the body in time.
+    #[error("{0}")]
+    BodyTimeout(String),
+    /// 503 with code `INTERNAL_SERVER_ERROR`: the answer was not ready within the request
+    /// deadline.
+    #[error("the request took too long to answer; try again")]
+    TooSlow,
     /// 503 with code `INTERNAL_SERVER_ERROR`: a dependency (the database) is down.
     #[error("service unavailable")]
     Unavailable,
@@ -79,24 +86,28 @@ impl ApiError {
             ApiError::Unauthorized(_) | ApiError::TokenExpired => StatusCode::UNAUTHORIZED,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable | ApiError::TooSlow => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            // 405 and 413 have no code of their own in the contract; both are a bad request.
-            ApiError::BadRequest(_) | ApiError::PayloadTooLarge | ApiError::MethodNotAllowed(_) => {
-                ErrorCode::BadRequest
-            }
+            // 405, 408 and 413 have no code of their own in the contract; each is a bad request.
+            ApiError::BadRequest(_)
+            | ApiError::PayloadTooLarge
+            | ApiError::MethodNotAllowed(_)
+            | ApiError::BodyTimeout(_) => ErrorCode::BadRequest,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
             ApiError::TokenExpired => ErrorCode::TokenExpired,
             ApiError::TooManyRequests(_) => ErrorCode::TooManyRequests,
-            ApiError::Unavailable | ApiError::Internal(_) => ErrorCode::InternalServerError,
+            ApiError::Unavailable | ApiError::TooSlow | ApiError::Internal(_) => {
+                ErrorCode::InternalServerError
+            }
         }
     }
 }

@@ -13,6 +13,8 @@ use portico_core::{Invalid, PageRequest};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
+use crate::serve::BodyTimedOut;
+use crate::strict::{Strict, plain_message};
 
 /// A JSON body. Wrong content type, bad syntax, invalid UTF-8, too deep nesting, a wrong type,
 /// a missing or unknown field: all 400 with a message naming the field; over 1 MiB: 413.
@@ -101,18 +103,24 @@ fn require_json(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-fn body_error(rejection: BytesRejection) -> ApiError {
+pub(crate) fn body_error(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge
-    } else {
-        ApiError::bad_request("the request body could not be read")
+        return ApiError::PayloadTooLarge;
     }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+    while let Some(e) = cause {
+        if let Some(timeout) = e.downcast_ref::<BodyTimedOut>() {
+            return ApiError::BodyTimeout(timeout.to_string());
+        }
+        cause = e.source();
+    }
+    ApiError::bad_request("the request body could not be read")
 }
 
 /// Parses JSON so that an error names the path of the field it is about (`lines[0].quantity`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(Strict(&mut de)).map_err(|e| {
         let path = e.path().to_string();
         json_error(Some(path), e.into_inner())
     })?;
@@ -123,13 +131,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 fn json_error(path: Option<String>, e: serde_json::Error) -> ApiError {
     let text = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let detail = text.strip_suffix(&suffix).unwrap_or(&text);
+    let detail = plain_message(text.strip_suffix(&suffix).unwrap_or(&text));
     let message = match e.classify() {
         serde_json::error::Category::Data => match path.as_deref() {
             Some(p) if p != "." && !p.is_empty() => format!("{p}: {detail}"),
-            _ => detail.to_owned(),
+            _ => detail,
         },
-        _ => format!("invalid JSON: {text}"),
+        _ => format!("invalid JSON: {}", plain_message(&text)),
     };
     ApiError::BadRequest(message)
 }
@@ -266,9 +274,71 @@ mod tests {
         assert!(m.starts_with("invalid JSON"), "{m}");
         let m = message::<Body>(b"{\"expires_in_seconds\": 1, \"inner\": \"\xff\"}");
         assert!(m.contains("inner") || m.starts_with("invalid JSON"), "{m}");
+        // Arrays are not objects, at the top or nested, and no message names a Rust type.
+        let m = message::<Body>(br#"[1, null]"#);
+        assert_eq!(m, "invalid type: sequence, expected an object");
+        let m = message::<Body>(br#"{"expires_in_seconds": 1, "inner": [[1]]}"#);
+        assert_eq!(m, "inner: invalid type: sequence, expected an object");
+        let m = message::<Body>(br#"{"expires_in_seconds": 1, "inner": "x"}"#);
+        assert_eq!(m, "inner: invalid type: string \"x\", expected an object");
+        let m = message::<Vec<Inner>>(br#"[{"lines": []}, ["x"]]"#);
+        assert_eq!(m, "[1]: invalid type: sequence, expected an object");
+        assert_eq!(
+            parse_json::<Vec<Inner>>(br#"[{"lines": [1, 2]}]"#).unwrap()[0].lines,
+            [1, 2]
+        );
         let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
         let m = message::<serde_json::Value>(deep.as_bytes());
         assert!(m.contains("recursion limit"), "{m}");
+    }
+
+    /// Any JSON value of a few levels, with the field names of [`Body`] among its keys.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            let key = prop_oneof![
+                Just("expires_in_seconds".to_owned()),
+                Just("inner".to_owned()),
+                Just("lines".to_owned()),
+                "[a-z]{1,4}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::btree_map(key, inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_an_answer_never_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let _ = parse_json::<Body>(&bytes);
+        }
+
+        #[test]
+        fn objects_only_where_objects_are_expected(value in json_value()) {
+            let bytes = serde_json::to_vec(&value).unwrap();
+            match parse_json::<Body>(&bytes) {
+                Ok(body) => {
+                    proptest::prop_assert!(value.is_object());
+                    if body.inner.is_some() {
+                        proptest::prop_assert!(value["inner"].is_object());
+                    }
+                }
+                Err(e) => {
+                    let m = e.to_string();
+                    proptest::prop_assert!(!m.contains("struct") && !m.contains("enum "), "{}", m);
+                }
+            }
+        }
     }
 
     #[test]

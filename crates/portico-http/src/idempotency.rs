@@ -1,5 +1,8 @@
-//! `Idempotency-Key` on vendor POSTs: the first answer is stored per account and key, a retry of
-//! the same request gets it again, the same key on another request is a conflict.
+//! `Idempotency-Key` on vendor POSTs: the first answer is stored per account, credential and
+//! key, a retry of the same request gets it again, the same key on another request is a
+//! conflict. Keys are per credential (and its scopes), so that an answer is only ever replayed
+//! to the credential it was made for, which passed the same scope checks; answers that depend
+//! on the credential alone (401, 403) are never stored.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -35,10 +38,10 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         )
         .into_response();
     };
-    let Some(account) = req
+    let Some((account, key)) = req
         .extensions()
         .get::<VendorAuth>()
-        .map(|a| a.account.clone())
+        .map(|auth| (auth.account.clone(), stored_key(auth, &key)))
     else {
         return next.run(req).await;
     };
@@ -101,8 +104,9 @@ async fn first_run(
             return ApiError::internal(e).into_response();
         }
     };
-    let saved = if parts.status.is_server_error() {
-        // A server failure is not an answer: let the client retry with the same key.
+    let saved = if parts.status.is_server_error() || is_about_the_credential(parts.status) {
+        // A server failure is not an answer: let the client retry with the same key. Nor is a
+        // refusal of the credential an answer to the request.
         store.idempotency_abandon(&account, &key).await
     } else {
         let stored = parts
@@ -120,6 +124,16 @@ async fn first_run(
         );
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+fn is_about_the_credential(status: StatusCode) -> bool {
+    status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN
+}
+
+/// The key as stored: the client's key in the namespace of the credential and its scopes (an
+/// OAuth client's tokens may each have fewer scopes than the client).
+pub fn stored_key(auth: &VendorAuth, key: &str) -> String {
+    format!("{}/{}/{key}", auth.issuer(), auth.scopes.to_text())
 }
 
 fn replay(status: u16, body: Vec<u8>) -> Response {

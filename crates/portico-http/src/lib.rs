@@ -6,6 +6,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod clock;
 pub mod error;
 pub mod extract;
@@ -18,6 +19,8 @@ pub mod oauth;
 pub mod openapi;
 pub mod portal;
 pub mod ratelimit;
+pub mod serve;
+mod strict;
 
 use std::sync::Arc;
 
@@ -29,8 +32,9 @@ use crate::ratelimit::{Quota, RateLimiter};
 
 pub use auth::VendorAuth;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{ApiError, ErrorCode};
+pub use error::{ApiError, ApiResult, ErrorCode};
 pub use openapi::{RouteEntry, Routes, api_document, route_table};
+pub use serve::{ServerLimits, serve};
 
 /// Largest request body accepted anywhere: 1 MiB.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -49,9 +53,10 @@ pub struct AppState {
     pub api_limiter: Arc<RateLimiter>,
     /// Portal-link and redirect exchanges per client address.
     pub exchange_limiter: Arc<RateLimiter>,
-    /// Failed authentications per client address: past it, a client's credentials are not even
-    /// checked (no hashing for a guesser) until the rate allows again.
+    /// Failed authentications (API and OAuth clients) per client address.
     pub failure_limiter: Arc<RateLimiter>,
+    /// Proxies whose `X-Forwarded-For` names the client; see [`client_addr`].
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 /// The oldest a change committed on another node may be and still be missed by a request: each
@@ -87,14 +92,12 @@ pub const DEFAULT_API_QUOTA: Quota = Quota {
     per_second: 100,
     burst: 200,
 };
-/// Default exchange rate: 10 a second per client address, bursts of 30.
-/// Failed authentications per second per client address, with a burst for a client whose key
-/// just expired and retries a few times.
+/// Default rate of failed authentications: 10 a second per client address, bursts of 100.
 pub const DEFAULT_FAILURE_QUOTA: Quota = Quota {
-    per_second: 2,
-    burst: 50,
+    per_second: 10,
+    burst: 100,
 };
-
+/// Default exchange rate: 10 a second per client address, bursts of 30.
 pub const DEFAULT_EXCHANGE_QUOTA: Quota = Quota {
     per_second: 10,
     burst: 30,
@@ -118,6 +121,7 @@ impl AppState {
             api_limiter: Arc::new(RateLimiter::new(DEFAULT_API_QUOTA)),
             exchange_limiter: Arc::new(RateLimiter::new(DEFAULT_EXCHANGE_QUOTA)),
             failure_limiter: Arc::new(RateLimiter::new(DEFAULT_FAILURE_QUOTA)),
+            trusted_proxies: Arc::new(Vec::new()),
         }
     }
 
@@ -126,15 +130,43 @@ impl AppState {
         self
     }
 
-    pub fn with_failure_limit(mut self, failures: Quota) -> Self {
-        self.failure_limiter = Arc::new(RateLimiter::new(failures));
-        self
-    }
-
     pub fn with_rate_limits(mut self, api: Quota, exchange: Quota) -> Self {
         self.api_limiter = Arc::new(RateLimiter::new(api));
         self.exchange_limiter = Arc::new(RateLimiter::new(exchange));
         self
+    }
+
+    /// The limit on failed authentications per client address, and the proxies trusted to
+    /// name the client.
+    pub fn with_failure_limit(
+        mut self,
+        failures: Quota,
+        trusted_proxies: Vec<std::net::IpAddr>,
+    ) -> Self {
+        self.failure_limiter = Arc::new(RateLimiter::new(failures));
+        self.trusted_proxies = Arc::new(trusted_proxies);
+        self
+    }
+
+    /// 429 for a client address that has failed authentication too often lately; nothing is
+    /// checked for it until its allowance is back.
+    pub fn refuse_failing(&self, addr: Option<std::net::IpAddr>) -> ApiResult<()> {
+        match addr {
+            Some(addr) => self
+                .failure_limiter
+                .peek(&addr.to_string(), self.clock.now())
+                .map_err(ApiError::TooManyRequests),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts one failed authentication against the client address.
+    pub fn count_failure(&self, addr: Option<std::net::IpAddr>) {
+        if let Some(addr) = addr {
+            let _ = self
+                .failure_limiter
+                .check(&addr.to_string(), self.clock.now());
+        }
     }
 }
 

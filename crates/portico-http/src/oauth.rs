@@ -5,8 +5,11 @@
 //! [`ApiError`]'s, because OAuth client libraries read exactly those; only 429 and 5xx, which
 //! the RFC does not define here, are [`ApiError`] answers.
 
+use std::collections::HashSet;
+
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_auth::oauth;
@@ -19,6 +22,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::body_error;
 use crate::openapi::Routes;
 
 pub fn router() -> Routes {
@@ -157,8 +161,27 @@ fn no_store(headers: &mut HeaderMap) {
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "Internal error; the body says nothing more", body = ErrorBody),
     ))]
-async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match issue(&s, &headers, &body).await {
+async fn token(
+    State(s): State<AppState>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // Guessing secrets, or flooding the endpoint with clients that do not parse, is limited
+    // per client address like failed API authentications.
+    let addr = crate::client_addr::of_request(&s.trusted_proxies, &extensions, &headers);
+    if let Err(e) = s.refuse_failing(addr) {
+        return TokenError::Api(e).into_response();
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return TokenError::Api(body_error(rejection)).into_response(),
+    };
+    let answer = issue(&s, &headers, &body).await;
+    if let Err(TokenError::OAuth(OAuthErrorCode::InvalidClient, _)) = &answer {
+        s.count_failure(addr);
+    }
+    match answer {
         Ok(answer) => {
             let mut response = axum::Json(answer).into_response();
             no_store(response.headers_mut());
@@ -238,6 +261,17 @@ async fn issue(
     })
 }
 
+/// The most parameters a token request may have. The grant needs at most four; the cap is
+/// checked before a parameter is decoded, so that a large body of many parameters costs no more
+/// than reading it.
+const MAX_PARAMS: usize = 16;
+
+fn too_many_params() -> TokenError {
+    invalid_request(format!(
+        "a token request has at most {MAX_PARAMS} parameters"
+    ))
+}
+
 /// The request's parameters, each at most once (RFC 6749 §3.2); empty ones count as absent.
 struct Params(Vec<(String, String)>);
 
@@ -255,8 +289,14 @@ impl Params {
             });
         let pairs = match media_type.as_deref() {
             None if body.is_empty() => Vec::new(),
-            Some("application/x-www-form-urlencoded") => oauth::parse_form(body)
-                .ok_or_else(|| invalid_request("the body is not valid form-urlencoded UTF-8"))?,
+            Some("application/x-www-form-urlencoded") => {
+                let count = body.split(|b| *b == b'&').filter(|p| !p.is_empty()).count();
+                if count > MAX_PARAMS {
+                    return Err(too_many_params());
+                }
+                oauth::parse_form(body)
+                    .ok_or_else(|| invalid_request("the body is not valid form-urlencoded UTF-8"))?
+            }
             Some("application/json") => json_pairs(body)?,
             _ => {
                 return Err(invalid_request(
@@ -266,8 +306,9 @@ impl Params {
         };
         let pairs: Vec<(String, String)> =
             pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
-        for (i, (name, _)) in pairs.iter().enumerate() {
-            if pairs[..i].iter().any(|(n, _)| n == name) {
+        let mut seen = HashSet::with_capacity(pairs.len());
+        for (name, _) in &pairs {
+            if !seen.insert(name.as_str()) {
                 return Err(invalid_request(format!("{name} is given more than once")));
             }
         }
@@ -282,12 +323,49 @@ impl Params {
     }
 }
 
+/// The members of a JSON object body in order, repeats kept, `null` ones left out; parsing stops
+/// at the first member past [`MAX_PARAMS`].
 fn json_pairs(body: &[u8]) -> Result<Vec<(String, String)>, TokenError> {
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
-        .map_err(|_| invalid_request("the body is not a JSON object"))?;
-    object
+    struct Members(Vec<(String, Option<serde_json::Value>)>);
+
+    impl<'de> Deserialize<'de> for Members {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_map(MembersVisitor)
+        }
+    }
+
+    struct MembersVisitor;
+
+    impl<'de> serde::de::Visitor<'de> for MembersVisitor {
+        type Value = Members;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+            let mut members = Vec::new();
+            while let Some(member) = map.next_entry()? {
+                if members.len() == MAX_PARAMS {
+                    return Err(serde::de::Error::custom(TOO_MANY));
+                }
+                members.push(member);
+            }
+            Ok(Members(members))
+        }
+    }
+
+    const TOO_MANY: &str = "too many parameters";
+    let Members(members) = serde_json::from_slice(body).map_err(|e| {
+        if e.to_string().starts_with(TOO_MANY) {
+            too_many_params()
+        } else {
+            invalid_request("the body is not a JSON object")
+        }
+    })?;
+    members
         .into_iter()
-        .filter(|(_, v)| !v.is_null())
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
         .map(|(name, value)| match value {
             serde_json::Value::String(v) => Ok((name, v)),
             _ => Err(invalid_request(format!("{name} must be a string"))),
@@ -355,6 +433,62 @@ mod tests {
         let e = form("scope=a&scope=b").err().unwrap();
         assert_eq!(code(e), OAuthErrorCode::InvalidRequest);
         assert!(form("a=%zz").is_err());
+        assert!(form("scope=&scope=b").is_ok());
+    }
+
+    #[test]
+    fn parameter_counts_are_capped_before_decoding() {
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| format!("p{i}=1"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        assert!(form(&many(MAX_PARAMS)).is_ok());
+        // Over the cap even when a parameter would not decode.
+        let over = format!("{}&bad=%zz", many(MAX_PARAMS));
+        let e = form(&over).err().unwrap();
+        assert!(
+            matches!(&e, TokenError::OAuth(_, m) if m.contains("at most")),
+            "{e:?}"
+        );
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let object = |n: usize| {
+            let members: Vec<String> = (0..n).map(|i| format!("\"p{i}\": \"1\"")).collect();
+            format!("{{{}}}", members.join(","))
+        };
+        assert!(Params::parse(&h, object(MAX_PARAMS).as_bytes()).is_ok());
+        let e = Params::parse(&h, object(MAX_PARAMS + 1).as_bytes())
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&e, TokenError::OAuth(_, m) if m.contains("at most")),
+            "{e:?}"
+        );
+        // JSON repeats are refused like form repeats, not silently collapsed.
+        let e = Params::parse(&h, br#"{"scope": "a", "scope": "b"}"#)
+            .err()
+            .unwrap();
+        assert_eq!(code(e), OAuthErrorCode::InvalidRequest);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_is_an_answer_never_a_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            json in proptest::prelude::any::<bool>(),
+        ) {
+            let mut h = HeaderMap::new();
+            let kind = if json { "application/json" } else { "application/x-www-form-urlencoded" };
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+            if let Ok(p) = Params::parse(&h, &bytes) {
+                proptest::prop_assert!(p.0.len() <= MAX_PARAMS);
+            }
+        }
     }
 
     #[test]

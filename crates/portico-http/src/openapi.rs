@@ -8,6 +8,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
+use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{
     HttpMethod, Operation, Parameter, ParameterBuilder, ParameterIn, PathItem,
 };
@@ -183,10 +184,13 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
         ("403", "The credential lacks the scope the operation needs."),
         ("404", "No such record in this account."),
         ("409", "The record's state or a uniqueness rule forbids the change, or the Idempotency-Key was used differently."),
+        ("429", "Over the rate limit of the credential, or of the client address after failed authentications."),
+        ("408", "The request body was not received within the server's body read timeout (code BAD_REQUEST)."),
         ("413", "The request body is larger than 1 MiB (code BAD_REQUEST)."),
         ("429", "Too many requests for this credential, or too many failed authentications \
                  from this address (code TOO_MANY_REQUESTS)."),
         ("500", "Internal error; the body says nothing more."),
+        ("503", "The answer was not ready within the server's request timeout, or the database is unavailable (code INTERNAL_SERVER_ERROR)."),
     ]
     .into_iter()
     .collect();
@@ -197,17 +201,21 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
                 .schema(Some(Ref::from_schema_name("ErrorBody")))
                 .build(),
         );
-        response = match *status {
-            "401" => response.header(
-                "WWW-Authenticate",
-                header(Type::String, "`Bearer realm=\"portico\"`"),
-            ),
-            "429" => response.header(
-                "Retry-After",
-                header(Type::Integer, "Seconds to wait before the next request"),
-            ),
-            _ => response,
-        };
+        match *status {
+            "401" => {
+                response = response.header(
+                    "WWW-Authenticate",
+                    header_of(Type::String, "`Bearer realm=\"portico\"`"),
+                );
+            }
+            "429" => {
+                response = response.header(
+                    "Retry-After",
+                    header_of(Type::Integer, "Seconds to wait before trying again"),
+                );
+            }
+            _ => {}
+        }
         components
             .responses
             .insert(format!("Error{status}"), RefOr::T(response.build()));
@@ -228,43 +236,30 @@ fn document_vendor_operations(doc: &mut utoipa::openapi::OpenApi, vendor_paths: 
                 .as_ref()
                 .is_some_and(|ps| ps.iter().any(|p| p.parameter_in == ParameterIn::Query));
             let has_body = op.request_body.is_some();
-            // A filter or a body that names another record (a customer, a plan…) answers 404
-            // when there is no such record in the account.
-            let names_a_record = has_body
-                || op.parameters.as_ref().is_some_and(|ps| {
-                    ps.iter()
-                        .any(|p| matches!(p.name.as_str(), "customer" | "subscription"))
-                });
-            let mut statuses = vec!["401", "429", "500"];
+            let mut statuses = vec!["401", "429", "500", "503"];
             if scoped {
                 statuses.push("403");
             }
             if has_query || has_body {
                 statuses.push("400");
             }
-            if has_path_param || names_a_record {
+            // A filter naming a customer that does not exist is a 404, like a path id.
+            let filters_by_record = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p.parameter_in == ParameterIn::Query && p.name == "customer")
+            });
+            if has_path_param || filters_by_record {
                 statuses.push("404");
             }
             if has_body {
-                statuses.extend(["409", "413"]);
+                statuses.extend(["408", "409", "413"]);
             }
             if method == HttpMethod::Post {
                 statuses.extend(["400", "409"]);
+                mark_replays(op);
                 op.parameters
                     .get_or_insert_with(Vec::new)
                     .push(idempotency_key_parameter());
-                for (status, answer) in op.responses.responses.iter_mut() {
-                    if let (true, RefOr::T(answer)) = (status.starts_with('2'), answer) {
-                        answer.headers.insert(
-                            "Idempotent-Replayed".to_owned(),
-                            header(
-                                Type::String,
-                                "`true` when this is the stored answer to an earlier request \
-                                 with the same `Idempotency-Key`",
-                            ),
-                        );
-                    }
-                }
             }
             for status in statuses {
                 op.responses
@@ -333,11 +328,30 @@ fn document_text_rules(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-fn header(kind: Type, description: &str) -> utoipa::openapi::header::Header {
-    utoipa::openapi::header::HeaderBuilder::new()
+fn header_of(kind: Type, description: &str) -> Header {
+    HeaderBuilder::new()
         .schema(ObjectBuilder::new().schema_type(kind))
         .description(Some(description))
         .build()
+}
+
+/// A POST's answers may be the stored answer of an earlier request with the same
+/// `Idempotency-Key`, which says so in a header.
+fn mark_replays(op: &mut Operation) {
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response
+            && !status.starts_with('5')
+        {
+            response.headers.insert(
+                "Idempotent-Replayed".to_owned(),
+                header_of(
+                    Type::String,
+                    "`true` when this is the stored answer of an earlier request with the same \
+                     Idempotency-Key",
+                ),
+            );
+        }
+    }
 }
 
 /// Handlers are named `create`, `list`, … in every module; the operation id adds the tag so
@@ -378,7 +392,9 @@ fn idempotency_key_parameter() -> Parameter {
         .description(Some(
             "1 to 255 printable ASCII characters. A retry with the same key and request gets the \
              first answer again, with `Idempotent-Replayed: true`; the same key with another \
-             request is 409 CONFLICT.",
+             request is 409 CONFLICT. Keys belong to the credential that sends them: another \
+             credential's request under the same key is a request of its own. 401 and 403 \
+             answers are never stored.",
         ))
         .schema(Some(
             ObjectBuilder::new()

@@ -39,15 +39,16 @@ impl RateLimiter {
     /// `Ok` if a request of `key` at `now` is within the quota; else how many whole seconds
     /// to wait (for `Retry-After`, at least 1).
     pub fn check(&self, key: &str, now: Timestamp) -> Result<(), u64> {
-        self.decide(key, now, true)
+        self.admit(key, now, true)
     }
 
-    /// Like [`RateLimiter::check`], but without counting a request: whether one more would fit.
-    pub fn would_allow(&self, key: &str, now: Timestamp) -> Result<(), u64> {
-        self.decide(key, now, false)
+    /// Like [`RateLimiter::check`], but uses up nothing: for limits on failures, which are
+    /// counted only once a request has failed.
+    pub fn peek(&self, key: &str, now: Timestamp) -> Result<(), u64> {
+        self.admit(key, now, false)
     }
 
-    fn decide(&self, key: &str, now: Timestamp, count: bool) -> Result<(), u64> {
+    fn admit(&self, key: &str, now: Timestamp, take: bool) -> Result<(), u64> {
         let interval = self.interval_ms().max(1);
         let tolerance = interval * i64::from(self.quota.burst.max(1) - 1);
         let now = now.as_millis();
@@ -63,7 +64,7 @@ impl RateLimiter {
             let wait_ms = allowed_at - now;
             return Err(((wait_ms + 999) / 1000).max(1) as u64);
         }
-        if count {
+        if take {
             tat.insert(key.to_owned(), current + interval);
         }
         Ok(())
@@ -85,19 +86,30 @@ mod tests {
             assert!(limiter.check("a", t).is_ok());
         }
         assert_eq!(limiter.check("a", t), Err(1));
-        assert_eq!(limiter.would_allow("a", t), Err(1));
-        assert_eq!(limiter.would_allow("fresh", t), Ok(()));
-        assert_eq!(
-            limiter.would_allow("fresh", t),
-            Ok(()),
-            "asking counts nothing"
-        );
+        assert_eq!(limiter.peek("a", t), Err(1));
+        assert_eq!(limiter.peek("fresh", t), Ok(()));
+        assert_eq!(limiter.peek("fresh", t), Ok(()), "asking counts nothing");
         // Another key has its own allowance.
         assert!(limiter.check("b", t).is_ok());
         // 100 ms later one more request fits.
         let later = Timestamp::from_millis(t.as_millis() + 100);
         assert!(limiter.check("a", later).is_ok());
         assert!(limiter.check("a", later).is_err());
+    }
+
+    #[test]
+    fn peeking_uses_up_nothing() {
+        let limiter = RateLimiter::new(Quota {
+            per_second: 1,
+            burst: 2,
+        });
+        let t = Timestamp::from_secs(70);
+        for _ in 0..5 {
+            assert!(limiter.peek("k", t).is_ok());
+        }
+        assert!(limiter.check("k", t).is_ok());
+        assert!(limiter.check("k", t).is_ok());
+        assert_eq!(limiter.peek("k", t), Err(1));
     }
 
     #[test]

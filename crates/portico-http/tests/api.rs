@@ -7,6 +7,8 @@ mod support;
 
 #[path = "api/access.rs"]
 mod access;
+#[path = "api/cost.rs"]
+mod cost;
 #[path = "api/errors.rs"]
 mod errors;
 #[path = "api/graphql.rs"]

@@ -51,7 +51,7 @@ fn line(description: &str, quantity: i64, unit_amount: i64) -> InvoiceLine {
 fn invoice(customer: &Customer, lines: Vec<InvoiceLine>) -> Invoice {
     let issued = at("2026-03-05");
     let subtotal: i64 = lines.iter().map(|l| l.amount).sum();
-    let tax = portico_core::money::tax_amount(subtotal, 2000);
+    let tax = portico_core::money::tax_amount(subtotal, 2000).unwrap();
     Invoice {
         id: InvoiceId::new(issued, [3; 10]),
         number: "ACME-0042".into(),

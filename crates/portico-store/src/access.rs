@@ -97,3 +97,17 @@ impl PurgeCounts {
         self.redirect_tokens + self.browser_sessions + self.oauth_tokens + self.idempotency_keys
     }
 }
+
+/// A vendor's own identifier that has the form of a Portico id: refused since, but stored
+/// before that. A lookup by it may find another record; `portico migrate` reports each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdFormVendorId {
+    /// The account's subdomain.
+    pub account: String,
+    /// The record holding it: a customer (`cus_…`, its alias) or a contact (`ctc_…`, its
+    /// external id).
+    pub record: String,
+    /// `alias` or `external_id`.
+    pub field: &'static str,
+    pub value: String,
+}

@@ -506,4 +506,7 @@ pub trait Store: Send + Sync + 'static {
     /// `now`; idempotency keys created more than 24 hours before `now`. A record exactly at a
     /// threshold stays. Portal sessions themselves are kept: they are the vendor's audit trail.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<PurgeCounts>;
+    /// Customer aliases and contact external ids, across every account, that have the form of a
+    /// Portico id, by account and record. Reported to the operator; never rewritten.
+    async fn id_form_vendor_ids(&self) -> StoreResult<Vec<IdFormVendorId>>;
 }

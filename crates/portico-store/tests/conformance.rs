@@ -228,6 +228,16 @@ impl Db {
     }
 }
 
+/// Runs `sql` with `value` and `id` as `$1` and `$2` on a raw connection.
+async fn set(raw: &mut sqlx::AnyConnection, sql: &str, value: &str, id: &str) {
+    sqlx::query(sql)
+        .bind(value.to_owned())
+        .bind(id.to_owned())
+        .execute(raw)
+        .await
+        .unwrap();
+}
+
 fn new_customer(alias: Option<&str>) -> NewCustomer {
     NewCustomer {
         alias: alias.map(Into::into),
@@ -1765,6 +1775,42 @@ backend_tests! {
         assert_eq!(all.data.len(), 20);
         let live: Vec<_> = all.data.iter().filter(|s| s.revoked_at.is_none()).collect();
         assert_eq!(live.len(), 1, "each creation revokes the ones before it: {live:?}");
+    }
+
+    async fn vendor_ids_of_the_form_of_a_portico_id_are_reported_in_every_account(db: Db) {
+        let a = db.account("acme").await;
+        let b = db.account("bravo").await;
+        // Underscores alone are fine.
+        let plain = db.customer(&a, Some("north_branch")).await;
+        let aliased = db.customer(&a, Some("to-be-confused")).await;
+        let other = db.customer(&b, None).await;
+        let contact = db.contact(&b, &other, Role::Owner).await;
+        db.contact(&a, &plain, Role::Owner).await;
+        // Written behind the store's back, as rows stored before the rule.
+        let mut raw = db.raw().await;
+        set(&mut raw, "UPDATE customers SET alias = $1 WHERE id = $2", &contact.id.to_string(), &aliased.id.to_string()).await;
+        set(&mut raw, "UPDATE contacts SET external_id = $1 WHERE id = $2", &plain.id.to_string(), &contact.id.to_string()).await;
+        // A deleted customer's alias is no longer looked up.
+        let gone = db.customer(&a, Some("gone")).await;
+        set(&mut raw, "UPDATE customers SET alias = $1, deleted_at = 1 WHERE id = $2", &contact.id.to_string(), &gone.id.to_string()).await;
+        let found = db.store.id_form_vendor_ids().await.unwrap();
+        assert_eq!(
+            found,
+            vec![
+                IdFormVendorId {
+                    account: "acme".into(),
+                    record: aliased.id.to_string(),
+                    field: "alias",
+                    value: contact.id.to_string(),
+                },
+                IdFormVendorId {
+                    account: "bravo".into(),
+                    record: contact.id.to_string(),
+                    field: "external_id",
+                    value: plain.id.to_string(),
+                },
+            ]
+        );
     }
 
     async fn purge_expired_deletes_what_is_past_each_threshold_and_nothing_else(db: Db) {

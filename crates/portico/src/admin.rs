@@ -4,7 +4,7 @@ use anyhow::Context;
 use portico_core::model::Account;
 use portico_core::scope::ApiScopes;
 use portico_core::{ApiKeyId, Timestamp};
-use portico_store::Store;
+use portico_store::{IdFormVendorId, Store};
 
 /// Creates an API key and returns the full key, the only time it exists outside the caller.
 pub async fn create_api_key(
@@ -28,4 +28,59 @@ pub async fn account_by_subdomain(store: &dyn Store, subdomain: &str) -> anyhow:
         .account_by_subdomain(subdomain)
         .await
         .with_context(|| format!("no account with subdomain `{subdomain}`"))
+}
+
+/// What `portico migrate` says about vendor ids of the form of a Portico id: nothing when there
+/// are none, else why they matter and, for each, the API call that gives it a new value.
+pub fn id_form_report(found: &[IdFormVendorId]) -> Vec<String> {
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![format!(
+        "{} vendor id(s) have the form of a Portico id, stored before such ids were refused; a \
+         lookup by one may find another record. Give each a new value with the account's API key:",
+        found.len()
+    )];
+    for f in found {
+        let collection = if f.field == "alias" {
+            "customers"
+        } else {
+            "contacts"
+        };
+        lines.push(format!(
+            "  account {}, {} {} is `{}`:\n    curl -X PATCH \"$PORTICO/api/v1/{collection}/{}\" \
+             -H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json' \
+             -d '{{\"{}\": \"NEW-VALUE\"}}'",
+            f.account, f.record, f.field, f.value, f.record, f.field
+        ));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_form_report_names_each_record_and_its_fix() {
+        assert!(id_form_report(&[]).is_empty());
+        let lines = id_form_report(&[IdFormVendorId {
+            account: "acme".into(),
+            record: "ctc_01jd0v4m3g6k2x8r9t7w5y1q3a".into(),
+            field: "external_id",
+            value: "ctc_01jd0v4m3g6k2x8r9t7w5y1q3z".into(),
+        }]);
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("1 vendor id(s)"), "{}", lines[0]);
+        assert!(
+            lines[1].contains("/api/v1/contacts/ctc_01jd0v4m3g6k2x8r9t7w5y1q3a"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[1].contains(r#"{"external_id": "NEW-VALUE"}"#),
+            "{}",
+            lines[1]
+        );
+    }
 }

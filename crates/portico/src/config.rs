@@ -1,9 +1,11 @@
 //! Server configuration: defaults < `portico.toml` < `PORTICO_*` environment variables.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use portico_http::ServerLimits;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -24,7 +26,13 @@ struct FileConfig {
     session_absolute_timeout: Option<i64>,
     api_rate_limit: Option<u32>,
     exchange_rate_limit: Option<u32>,
-    auth_failure_limit: Option<u32>,
+    header_read_timeout: Option<i64>,
+    body_read_timeout: Option<i64>,
+    idle_timeout: Option<i64>,
+    request_timeout: Option<i64>,
+    max_connections: Option<i64>,
+    auth_failure_rate_limit: Option<u32>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,8 +59,12 @@ pub struct Config {
     pub api_rate_limit: u32,
     /// Portal-link exchanges per second per client address (bursts of three times that).
     pub exchange_rate_limit: u32,
-    /// Failed authentications a client address may make at once; then one every half second.
-    pub auth_failure_limit: u32,
+    /// Timeouts for slow and idle clients, and the cap on open connections.
+    pub server_limits: ServerLimits,
+    /// Failed authentications per second per client address (bursts of ten times that).
+    pub auth_failure_rate_limit: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Where the values come from; separate from the process so that tests can supply their own.
@@ -145,27 +157,88 @@ impl Config {
             43_200,
             60..=2_592_000,
         )?;
-        let api_rate_limit = number(
+        // Requests a second, per credential or client address.
+        let rate = |key: &str, env_key: &str, file_value: Option<u32>, default: i64| {
+            number(
+                key,
+                env(env_key),
+                file_value.map(i64::from),
+                default,
+                1..=1_000_000,
+            )
+            .map(|v| v as u32)
+        };
+        let api_rate_limit = rate(
             "api_rate_limit",
-            env("PORTICO_API_RATE_LIMIT"),
-            file.api_rate_limit.map(i64::from),
+            "PORTICO_API_RATE_LIMIT",
+            file.api_rate_limit,
             100,
-            1..=1_000_000,
-        )? as u32;
-        let exchange_rate_limit = number(
+        )?;
+        let exchange_rate_limit = rate(
             "exchange_rate_limit",
-            env("PORTICO_EXCHANGE_RATE_LIMIT"),
-            file.exchange_rate_limit.map(i64::from),
+            "PORTICO_EXCHANGE_RATE_LIMIT",
+            file.exchange_rate_limit,
             10,
-            1..=1_000_000,
-        )? as u32;
-        let auth_failure_limit = number(
-            "auth_failure_limit",
-            env("PORTICO_AUTH_FAILURE_LIMIT"),
-            file.auth_failure_limit.map(i64::from),
-            i64::from(portico_http::DEFAULT_FAILURE_QUOTA.burst),
-            1..=1_000_000,
-        )? as u32;
+        )?;
+        let defaults = ServerLimits::default();
+        let seconds = |key: &str, env_key: &str, file_value: Option<i64>, default: Duration| {
+            let default = i64::try_from(default.as_secs()).unwrap_or(i64::MAX);
+            number(key, env(env_key), file_value, default, 1..=3600)
+                .map(|secs| Duration::from_secs(secs.unsigned_abs()))
+        };
+        let server_limits = ServerLimits {
+            header_read_timeout: seconds(
+                "header_read_timeout",
+                "PORTICO_HEADER_READ_TIMEOUT",
+                file.header_read_timeout,
+                defaults.header_read_timeout,
+            )?,
+            body_read_timeout: seconds(
+                "body_read_timeout",
+                "PORTICO_BODY_READ_TIMEOUT",
+                file.body_read_timeout,
+                defaults.body_read_timeout,
+            )?,
+            idle_timeout: seconds(
+                "idle_timeout",
+                "PORTICO_IDLE_TIMEOUT",
+                file.idle_timeout,
+                defaults.idle_timeout,
+            )?,
+            request_timeout: seconds(
+                "request_timeout",
+                "PORTICO_REQUEST_TIMEOUT",
+                file.request_timeout,
+                defaults.request_timeout,
+            )?,
+            max_connections: number(
+                "max_connections",
+                env("PORTICO_MAX_CONNECTIONS"),
+                file.max_connections,
+                i64::try_from(defaults.max_connections).unwrap_or(i64::MAX),
+                1..=1_000_000,
+            )?
+            .unsigned_abs() as usize,
+        };
+        let auth_failure_rate_limit = rate(
+            "auth_failure_rate_limit",
+            "PORTICO_AUTH_FAILURE_RATE_LIMIT",
+            file.auth_failure_rate_limit,
+            10,
+        )?;
+        let proxies: Vec<String> = match env("PORTICO_TRUSTED_PROXIES") {
+            Some(list) => list.split(',').map(|p| p.trim().to_owned()).collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<IpAddr>().with_context(|| {
+                    format!("trusted_proxies: `{p}` is not an IP address such as 10.0.0.1")
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let master_key = env("PORTICO_MASTER_KEY")
             .map(SecretString::from)
             .or(file.master_key);
@@ -185,7 +258,9 @@ impl Config {
             session_absolute_timeout_secs,
             api_rate_limit,
             exchange_rate_limit,
-            auth_failure_limit,
+            server_limits,
+            auth_failure_rate_limit,
+            trusted_proxies,
         })
     }
 
@@ -272,6 +347,54 @@ mod tests {
         assert_eq!(c.public_url, "https://billing.example.com");
         let c = load(Some(file), &[("PORTICO_LISTEN", "0.0.0.0:7000")]).unwrap();
         assert_eq!(c.listen.to_string(), "0.0.0.0:7000");
+    }
+
+    #[test]
+    fn server_limits() {
+        let c = load(None, &[]).unwrap();
+        assert_eq!(c.server_limits, ServerLimits::default());
+        let file = "header_read_timeout = 5\nidle_timeout = 20\nmax_connections = 50\n";
+        let c = load(Some(file), &[("PORTICO_IDLE_TIMEOUT", "7")]).unwrap();
+        assert_eq!(c.server_limits.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(c.server_limits.idle_timeout, Duration::from_secs(7));
+        assert_eq!(c.server_limits.max_connections, 50);
+        assert_eq!(
+            c.server_limits.request_timeout,
+            ServerLimits::default().request_timeout
+        );
+        for (key, value) in [
+            ("PORTICO_HEADER_READ_TIMEOUT", "0"),
+            ("PORTICO_BODY_READ_TIMEOUT", "3601"),
+            ("PORTICO_REQUEST_TIMEOUT", "ten"),
+            ("PORTICO_MAX_CONNECTIONS", "0"),
+        ] {
+            assert!(load(None, &[(key, value)]).is_err(), "{key}={value}");
+        }
+    }
+
+    #[test]
+    fn failure_limits_and_trusted_proxies() {
+        let c = load(None, &[]).unwrap();
+        assert_eq!(c.auth_failure_rate_limit, 10);
+        assert!(c.trusted_proxies.is_empty());
+        let file = "trusted_proxies = [\"10.0.0.1\", \"::1\"]\nauth_failure_rate_limit = 5\n";
+        let c = load(Some(file), &[]).unwrap();
+        assert_eq!(c.auth_failure_rate_limit, 5);
+        assert_eq!(
+            c.trusted_proxies,
+            [
+                "10.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        let c = load(
+            Some(file),
+            &[("PORTICO_TRUSTED_PROXIES", "10.0.0.9, 10.0.0.8")],
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let err = load(None, &[("PORTICO_TRUSTED_PROXIES", "proxy.internal")]).unwrap_err();
+        assert!(format!("{err:#}").contains("trusted_proxies"), "{err:#}");
     }
 
     #[test]

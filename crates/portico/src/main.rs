@@ -160,6 +160,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let store = server::open_store(config.database_url.expose_secret()).await?;
             println!("migrations applied ({})", store.backend());
+            let found = store
+                .id_form_vendor_ids()
+                .await
+                .context("cannot check the stored vendor ids")?;
+            for line in admin::id_form_report(&found) {
+                println!("{line}");
+            }
             Ok(())
         }
         Command::Account {

@@ -107,10 +107,13 @@ pub fn app_state(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<AppSt
         absolute_timeout_secs: config.session_absolute_timeout_secs,
     })
     .with_rate_limits(api, exchange)
-    .with_failure_limit(Quota {
-        per_second: portico_http::DEFAULT_FAILURE_QUOTA.per_second,
-        burst: config.auth_failure_limit,
-    }))
+    .with_failure_limit(
+        Quota {
+            per_second: config.auth_failure_rate_limit,
+            burst: config.auth_failure_rate_limit.saturating_mul(10),
+        },
+        config.trusted_proxies.clone(),
+    ))
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
@@ -121,13 +124,15 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
     tracing::info!(listen = %config.listen, public_url = %config.public_url, backend = store.backend(), "serving");
     let janitor = tokio::spawn(purge_expired_forever(store.clone()));
     let state = app_state(&config, store)?;
-    let app =
-        portico_http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    portico_http::serve(
+        listener,
+        portico_http::router(state),
+        config.server_limits,
+        shutdown_signal(),
+    )
+    .await;
     janitor.abort();
-    served.context("server failed")
+    Ok(())
 }
 
 /// How often expired tokens, sessions and idempotency keys are deleted.

@@ -195,6 +195,7 @@ pub struct NewPortalSession {
     )]
     pub return_url: Option<String>,
     /// `en`, `de`, `fr` or `es`; default: the browser's language, else the account's.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(en|de|fr|es)$"))]
     pub locale: Option<String>,
     pub page: Option<PortalPage>,
     /// A subset of the portal scopes; default all that the account and role allow.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Customer, Metadata, Plan, nullable, text_enum, validate_metadata};
 use crate::error::{self, Invalid, Refused, ValidationResult, conflict};
-use crate::money::{line_amount, tax_amount};
+use crate::money::{MAX_TOTAL, line_amount, tax_amount};
 use crate::{
     Currency, CustomerId, InvoiceId, PaymentMethodId, PlanId, SubscriptionId, Timestamp,
     TransactionId,
@@ -121,14 +121,16 @@ impl Subscription {
             None => plan.period_end(start).ok_or_else(|| {
                 Invalid::new(
                     "current_period_start",
-                    "is too far in the future for a billing period to end",
+                    "is too far in the future: its billing period would end after 9999-12-31",
                 )
             })?,
         };
-        if end <= start {
+        // Past year 9999 a time cannot be written (RFC 3339) and the calendar gives up: a
+        // zero-length or unwritable period would bill at once, forever.
+        if end <= start || end > Timestamp::MAX {
             return Err(Invalid::new(
                 "current_period_start",
-                "leaves no room for a billing period",
+                "is too far in the future: its billing period would end after 9999-12-31",
             ));
         }
         Ok(Subscription {
@@ -173,6 +175,7 @@ impl Subscription {
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionPatch {
     pub plan: Option<PlanId>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
     pub quantity: Option<i64>,
     /// `trialing`, `active` or `past_due`; cancel with DELETE.
     pub status: Option<SubscriptionStatus>,
@@ -292,6 +295,7 @@ pub struct NewInvoiceLine {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
     pub quantity: i64,
     /// May be negative for a discount or credit line.
+    #[cfg_attr(feature = "openapi", schema(minimum = -10000000000i64, maximum = 10000000000i64))]
     pub unit_amount: i64,
     pub period_start: Option<Timestamp>,
     pub period_end: Option<Timestamp>,
@@ -430,15 +434,24 @@ impl Invoice {
     }
 
     fn recompute(&mut self) -> ValidationResult<()> {
-        self.tax = tax_amount(self.subtotal, self.tax_rate_bps);
-        self.total = self.subtotal + self.tax;
+        let too_large = || {
+            Invalid::new(
+                "lines",
+                format!("the invoice total must be at most {MAX_TOTAL} minor units"),
+            )
+        };
+        self.tax = tax_amount(self.subtotal, self.tax_rate_bps).ok_or_else(too_large)?;
+        self.total = self.subtotal.checked_add(self.tax).ok_or_else(too_large)?;
         if self.total < 0 {
             return Err(Invalid::new(
                 "lines",
                 "the invoice total must not be negative",
             ));
         }
-        self.amount_due = (self.total - self.amount_paid).max(0);
+        if self.total > MAX_TOTAL {
+            return Err(too_large());
+        }
+        self.amount_due = self.total.saturating_sub(self.amount_paid).max(0);
         Ok(())
     }
 
@@ -454,7 +467,7 @@ impl Invoice {
             ));
         }
         self.amount_paid = self.amount_paid.saturating_add(amount);
-        self.amount_due = (self.total - self.amount_paid).max(0);
+        self.amount_due = self.total.saturating_sub(self.amount_paid).max(0);
         if self.amount_due == 0 {
             self.status = InvoiceStatus::Paid;
             self.paid_at = Some(now);
@@ -574,6 +587,7 @@ pub struct NewTransaction {
     pub kind: TransactionKind,
     #[serde(default = "succeeded")]
     pub status: TransactionStatus,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000000000i64))]
     pub amount: i64,
     /// Defaults to the invoice's currency, else the customer's.
     pub currency: Option<Currency>,
@@ -967,6 +981,29 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.field, "quantity");
+    }
+
+    #[test]
+    fn a_period_that_cannot_be_computed_is_refused() {
+        let now = t("2026-01-31T09:00:00Z");
+        let start = |p: &Plan, at: &str| {
+            let mut input = new_sub(p);
+            input.current_period_start = Some(t(at));
+            Subscription::start(
+                SubscriptionId::new(now, [4; 10]),
+                &customer(),
+                p,
+                input,
+                now,
+            )
+        };
+        let monthly = plan(0);
+        let last = start(&monthly, "9999-11-15T00:00:00Z").unwrap();
+        assert_eq!(last.current_period_end, t("9999-12-15T00:00:00Z"));
+        let err = start(&monthly, "9999-12-15T00:00:00Z").unwrap_err();
+        assert_eq!(err.field, "current_period_start");
+        let err = start(&plan(14), "9999-12-31T00:00:00Z").unwrap_err();
+        assert_eq!(err.field, "current_period_start");
     }
 
     fn invoice(status: Option<InvoiceStatus>) -> Invoice {

@@ -126,6 +126,7 @@ pub struct NewPlan {
     #[serde(default = "one")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 36))]
     pub interval_count: i32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10000000000i64))]
     pub unit_amount: i64,
     pub currency: Currency,
     #[serde(default = "yes")]
@@ -184,6 +185,7 @@ pub struct PlanPatch {
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: Option<String>,
     pub self_service: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 730))]
     pub trial_days: Option<i32>,
     pub active: Option<bool>,
 }

@@ -70,21 +70,22 @@ impl Address {
     }
 }
 
-/// A customer alias: the vendor's external id. Its charset keeps it usable in a URL path and
-/// never confusable with a Portico id.
+/// A customer alias or a contact's external id: the vendor's own id. Its charset keeps it
+/// usable in a URL path, and it may not have the form of a Portico id of any kind, since
+/// lookups that take either read the id form as an id.
 pub fn alias(field: &str, value: &str) -> ValidationResult<String> {
     let valid = !value.is_empty()
         && value.len() <= 100
         && value
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | ':'))
-        && value.parse::<CustomerId>().is_err();
+        && !crate::id::has_id_form(value);
     if valid {
         Ok(value.to_owned())
     } else {
         Err(Invalid::new(
             field,
-            "must be 1 to 100 characters of letters, digits and - _ . @ :, and not look like a customer id",
+            "must be 1 to 100 characters of letters, digits and - _ . @ :, and not look like a Portico id",
         ))
     }
 }
@@ -93,7 +94,10 @@ pub fn alias(field: &str, value: &str) -> ValidationResult<String> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9._@:-]{1,100}$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 100, pattern = "^[A-Za-z0-9_.@:-]+$")
+    )]
     pub alias: Option<String>,
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub name: String,
@@ -321,7 +325,16 @@ mod tests {
     fn aliases() {
         assert!(alias("alias", "superdesk-123").is_ok());
         assert!(alias("alias", "org:42@eu").is_ok());
-        for bad in ["", "a b", "a/b", "../x", "cus_01jd0v4m3g6k2x8r9t7w5y1q3z"] {
+        for bad in [
+            "",
+            "a b",
+            "a/b",
+            "../x",
+            "cus_01jd0v4m3g6k2x8r9t7w5y1q3z",
+            "ctc_01jd0v4m3g6k2x8r9t7w5y1q3z",
+            "ps_01jd0v4m3g6k2x8r9t7w5y1q3z",
+            "acct_01jd0v4m3g6k2x8r9t7w5y1q3z",
+        ] {
             assert!(alias("alias", bad).is_err(), "{bad} accepted");
         }
     }

@@ -33,6 +33,9 @@ pub struct PortalSessionCreated {
     pub id: PortalSessionId,
     /// The portal token (a JWT); it is shown only in this answer (a replay of the request under
     /// the same `Idempotency-Key` answers `null`).
+    // Nullable in the document only: the first answer always has it, a replay never (only a
+    // hash of a token is ever stored).
+    #[schema(nullable)]
     pub token: String,
     /// The portal link, deep-linked to `page`, carrying the token (without it in a replay).
     pub url: String,
@@ -46,7 +49,10 @@ pub struct PortalSessionCreated {
 /// Issues a portal session for a customer, or for one contact of it.
 #[utoipa::path(post, path = "/api/v1/portal-sessions", tag = "portal-sessions",
     request_body = NewPortalSession,
-    responses((status = 201, description = "The new portal session", body = PortalSessionCreated)),
+    responses(
+        (status = 201, description = "The new portal session", body = PortalSessionCreated),
+        (status = 404, description = "No such customer, or no such contact of it", body = crate::error::ErrorBody),
+    ),
     security(("bearer" = ["security:write"])))]
 async fn create(
     State(s): State<AppState>,
@@ -97,7 +103,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last portal session id of the previous page.
-    #[param(value_type = Option<portico_core::PortalSessionId>)]
+    #[param(value_type = Option<PortalSessionId>)]
     starting_after: Option<String>,
     /// Only sessions of this customer (id or alias).
     customer: Option<String>,

@@ -29,7 +29,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last contact id of the previous page.
-    #[param(value_type = Option<portico_core::ContactId>)]
+    #[param(value_type = Option<ContactId>)]
     starting_after: Option<String>,
     /// Only contacts of this customer (id or alias).
     customer: Option<String>,

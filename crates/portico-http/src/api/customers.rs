@@ -29,7 +29,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last customer id of the previous page.
-    #[param(value_type = Option<portico_core::CustomerId>)]
+    #[param(value_type = Option<CustomerId>)]
     starting_after: Option<String>,
     /// Only customers with this e-mail address.
     email: Option<String>,

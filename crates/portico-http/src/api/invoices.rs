@@ -30,7 +30,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last invoice id of the previous page.
-    #[param(value_type = Option<portico_core::InvoiceId>)]
+    #[param(value_type = Option<InvoiceId>)]
     starting_after: Option<String>,
     /// Only invoices of this customer (id or alias).
     customer: Option<String>,

@@ -29,7 +29,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last payment method id of the previous page.
-    #[param(value_type = Option<portico_core::PaymentMethodId>)]
+    #[param(value_type = Option<PaymentMethodId>)]
     starting_after: Option<String>,
     /// Only payment methods of this customer (id or alias).
     customer: Option<String>,

@@ -29,7 +29,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last plan id of the previous page.
-    #[param(value_type = Option<portico_core::PlanId>)]
+    #[param(value_type = Option<PlanId>)]
     starting_after: Option<String>,
     /// Only plans of this product.
     #[param(value_type = Option<ProductId>)]

@@ -24,6 +24,7 @@ pub struct PortalSettingsPatch {
     pub branding: Option<BrandingPatch>,
     pub features: Option<FeaturesPatch>,
     /// `en`, `de`, `fr` or `es`.
+    #[schema(pattern = "^(en|de|fr|es)$")]
     pub default_locale: Option<String>,
     /// Replaces the list of origins allowed to frame the portal.
     pub allowed_origins: Option<Vec<String>>,

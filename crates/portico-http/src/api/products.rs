@@ -29,7 +29,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last product id of the previous page.
-    #[param(value_type = Option<portico_core::ProductId>)]
+    #[param(value_type = Option<ProductId>)]
     starting_after: Option<String>,
 }
 

@@ -32,7 +32,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last subscription id of the previous page.
-    #[param(value_type = Option<portico_core::SubscriptionId>)]
+    #[param(value_type = Option<SubscriptionId>)]
     starting_after: Option<String>,
     /// Only subscriptions of this customer (id or alias).
     customer: Option<String>,

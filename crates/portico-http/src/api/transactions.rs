@@ -30,7 +30,7 @@ pub struct ListQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The last transaction id of the previous page.
-    #[param(value_type = Option<portico_core::TransactionId>)]
+    #[param(value_type = Option<TransactionId>)]
     starting_after: Option<String>,
     /// Only transactions of this customer (id or alias).
     customer: Option<String>,

@@ -2,11 +2,13 @@
 //! credentials, scopes and rate limit as `/api/v1`; `GET` serves a small explorer page.
 
 mod explorer;
+pub mod limits;
 mod schema;
 
 use std::sync::OnceLock;
 
-use async_graphql::{Request, Variables};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ErrorExtensionValues, Request, ServerError, Variables};
 use axum::Router;
 use axum::handler::Handler;
 use axum::response::{IntoResponse, Response};
@@ -62,7 +64,15 @@ async fn execute(
             "query: must be at most {MAX_QUERY_BYTES} bytes"
         )));
     }
+    let document = match parsed_within_limits(&input.query) {
+        Ok(document) => document,
+        Err(error) => {
+            let answer = async_graphql::Response::from_errors(vec![error]);
+            return Ok(axum::Json(answer).into_response());
+        }
+    };
     let mut request = Request::new(input.query).data(schema::Caller { state, auth });
+    request.set_parsed_query(document);
     if let Some(variables) = input.variables {
         request = request.variables(Variables::from_json(serde_json::Value::Object(variables)));
     }
@@ -71,4 +81,18 @@ async fn execute(
     }
     let response = schema().execute(request).await;
     Ok(axum::Json(response).into_response())
+}
+
+/// The query parsed and checked against [`limits`] before the schema validates it (validation
+/// expands fragments; the checks do not); the schema then uses this parse instead of its own.
+fn parsed_within_limits(query: &str) -> Result<ExecutableDocument, ServerError> {
+    let document = async_graphql::parser::parse_query(query)?;
+    limits::check(&document).map_err(|refusal| {
+        let mut error = ServerError::new(refusal.message, Some(refusal.pos));
+        let mut extensions = ErrorExtensionValues::default();
+        extensions.set("code", "BAD_REQUEST");
+        error.extensions = Some(extensions);
+        error
+    })?;
+    Ok(document)
 }

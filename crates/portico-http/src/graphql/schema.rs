@@ -208,12 +208,13 @@ impl MutationRoot {
         &self,
         ctx: &Context<'_>,
         tenant_code: String,
-        expiry: Option<i64>,
+        // GraphQL's Int is 32 bits; a wider value is refused as the schema says, not read.
+        expiry: Option<i32>,
         return_url: Option<String>,
     ) -> Result<Option<PortalSessionCreatePayload>> {
         let c = caller(ctx)?;
         require(&c.auth, ApiScope::SecurityWrite)?;
-        let hours = expiry.unwrap_or(DEFAULT_EXPIRY_HOURS);
+        let hours = expiry.map_or(DEFAULT_EXPIRY_HOURS, i64::from);
         if !(1..=MAX_EXPIRY_HOURS).contains(&hours) {
             return Ok(Some(PortalSessionCreatePayload::error(format!(
                 "expiry must be between 1 and {MAX_EXPIRY_HOURS} hours"

@@ -2,7 +2,7 @@
 //! both say the same thing: subscriptions with their plans, payment methods, the open balance.
 
 use portico_core::model::{CustomerRef, InvoiceStatus, PaymentMethod, Plan, Subscription};
-use portico_core::money::sum_by_currency;
+use portico_core::money::totals_by_currency;
 use portico_core::page::PageRequest;
 use portico_core::{AccountId, CustomerId, Money};
 use portico_store::{InvoiceFilter, SubscriptionFilter};
@@ -77,7 +77,7 @@ pub async fn open_balance(
         .iter()
         .filter(|i| i.amount_due > 0)
         .map(|i| Money::new(i.amount_due, i.currency));
-    sum_by_currency(due).ok_or_else(|| {
+    totals_by_currency(due).ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!(
             "the open balance of customer {customer} overflows"
         ))

@@ -385,15 +385,9 @@ fn why_over(
 
 /// The account whose host this request came to, in a `{subdomain}` deployment; `None` elsewhere.
 pub async fn host_account(state: &AppState, headers: &HeaderMap) -> Option<Box<Account>> {
-    let template = state.public_url.split("://").nth(1)?;
-    let (prefix, suffix) = template.split_once("{subdomain}")?;
-    let host = headers
-        .get(header::HOST)?
-        .to_str()
-        .ok()?
-        .to_ascii_lowercase();
-    let subdomain = host.strip_prefix(prefix)?.strip_suffix(suffix)?;
-    let account = state.store.account_by_subdomain(subdomain).await.ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let subdomain = crate::keys::host_subdomain(&state.public_url, host)?;
+    let account = state.store.account_by_subdomain(&subdomain).await.ok()?;
     Some(Box::new(account))
 }
 

@@ -16,7 +16,7 @@ use portico_core::model::{
 };
 use portico_core::page::PageRequest;
 use portico_core::scope::PortalScope;
-use portico_core::{Currency, InvoiceId, Money, Timestamp};
+use portico_core::{Currency, InvoiceId, Money, Timestamp, money};
 use portico_render::format::{
     format_address, format_card_expiry, format_date_range, format_integer, format_percent_bps,
 };
@@ -27,6 +27,7 @@ use super::load;
 use super::page::{ErrorPage, Layout, esc, html, layout};
 use super::session::{Denied, Visit};
 use crate::AppState;
+use crate::error::ApiError;
 
 /// Rows per page of the invoice and transaction lists.
 pub const PAGE_SIZE: u32 = 10;
@@ -176,6 +177,14 @@ impl Ctx<'_> {
 
 fn failed(e: StoreError) -> Denied {
     Denied::from(e)
+}
+
+/// A total that does not fit: stored amounts beyond the bounds input has now. An error page
+/// rather than a wrapped amount.
+fn too_large() -> Denied {
+    Denied::Failed(ApiError::internal(anyhow::anyhow!(
+        "an amount shown on the page does not fit in 64 bits"
+    )))
 }
 
 /// Renders a portal page of the session, or its 404 when the session may not see it.
@@ -345,9 +354,11 @@ async fn overview(cx: &Ctx<'_>) -> Result<String, Denied> {
             .filter(|(s, _)| !s.cancel_at_period_end && s.status != SubscriptionStatus::Canceled);
         let body = match next {
             Some((sub, plan)) => {
-                let subtotal = plan.unit_amount.saturating_mul(sub.quantity);
                 let tax_bps = last_tax_rate(cx, sub).await?;
-                let amount = subtotal + (subtotal * tax_bps + 5_000) / 10_000;
+                let amount = money::line_amount("quantity", sub.quantity, plan.unit_amount)
+                    .ok()
+                    .and_then(|subtotal| money::with_tax(subtotal, tax_bps))
+                    .ok_or_else(too_large)?;
                 let amount = format_money(Money::new(amount, plan.currency), cx.locale);
                 let date = format_date(sub.current_period_end, cx.locale);
                 format!(

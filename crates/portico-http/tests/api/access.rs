@@ -288,6 +288,36 @@ portico_testkit::backend_tests! {
         assert!(r.status == 404 || r.json["access"] == false, "{}", r.text);
     }
 
+    async fn sec31_vendor_ids_cannot_take_the_form_of_a_portico_id(app: Portal) {
+        brand(&app).await;
+        let k = &app.a.key;
+        let victim = app.person(k, "victim", "owner").await;
+        let other = app.person(k, "other", "owner").await;
+        // Another contact's id as this contact's external id: refused when made and when changed.
+        let new_contact = |external_id: &str| json!({
+            "customer": other.customer, "email": "bo@other.example", "external_id": external_id, "role": "owner",
+        });
+        app.post(k, "/api/v1/contacts", new_contact(&victim.contact)).await
+            .expect_error(400, "BAD_REQUEST", "external_id");
+        app.patch(k, &format!("/api/v1/contacts/{}", other.contact), json!({"external_id": victim.contact})).await
+            .expect_error(400, "BAD_REQUEST", "external_id");
+        // Nor an id of any other kind, as an external id or as a customer alias.
+        let (session, _) = app.issue(k, &victim.customer).await;
+        for id in [&victim.customer, &session, &app.a.account.to_string(), &app.a.key_id.to_string()] {
+            app.post(k, "/api/v1/contacts", new_contact(id)).await
+                .expect_error(400, "BAD_REQUEST", "external_id");
+            app.patch(k, &format!("/api/v1/customers/{}", other.customer), json!({"alias": id})).await
+                .expect_error(400, "BAD_REQUEST", "alias");
+        }
+        // So the victim's id leads to the victim's portal and nowhere else.
+        let r = app.get(k, &format!("/api/v1/shareabletokens/{}", victim.contact)).await;
+        r.expect(200);
+        follow_into_portal(&app, r.json["url"].as_str().unwrap(), "/portal", &victim).await;
+        let r = app.get(k, &format!("/api/v1/shareabletokens/{}", other.external_id)).await;
+        r.expect(200);
+        follow_into_portal(&app, r.json["url"].as_str().unwrap(), "/portal", &other).await;
+    }
+
     async fn scopes_and_refusals_in_every_dialect(app: Portal) {
         let k = &app.a.key;
         // A viewer's session never gets a write scope, whatever is asked.
@@ -338,6 +368,29 @@ portico_testkit::backend_tests! {
         app.patch(k, &format!("/api/v1/contacts/{}", v.contact), json!({"portal_access": false})).await.expect(200);
         app.post(k, "/api/v1/portal-sessions", json!({"customer": v.customer, "contact": v.contact})).await.expect_error(403, "FORBIDDEN", "portal");
         app.post(k, "/api/v1/portal-sessions", json!({"customer": v.customer})).await.expect(201);
+    }
+
+    async fn jwks_on_an_account_host_lists_only_that_accounts_keys(on: On) {
+        let (app, _, _) = on_subdomains(on.0).await;
+        let port = app.base.rsplit(':').next().unwrap().to_owned();
+        let mut kids = Vec::new();
+        for key in [&app.a.key, &app.b.key] {
+            let p = app.person(key, "jwks", "owner").await;
+            let token = app.issue(key, &p.customer).await.1;
+            kids.push(jwt_header(&token)["kid"].as_str().unwrap().to_owned());
+        }
+        let listed = |host: String| {
+            let app = &app;
+            async move {
+                let r = app.browse_host(&format!("http://{host}/.well-known/jwks.json"), None).await;
+                r.expect(200);
+                r.json["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(listed(format!("alpha.localhost:{port}")).await, vec![kids[0].clone()]);
+        assert_eq!(listed(format!("bravo.localhost:{port}")).await, vec![kids[1].clone()]);
+        assert!(listed(format!("nobody.localhost:{port}")).await.is_empty());
+        assert!(listed(format!("127.0.0.1:{port}")).await.is_empty());
     }
 
     async fn subdomain_hosts_refuse_another_accounts_tokens_and_cookies(on: On) {

@@ -1,5 +1,6 @@
-//! The error model over HTTP: field-named 400s, body limits, malformed input, bad ids, unknown
-//! routes and methods, and the headers every answer carries.
+//! The error model over HTTP: field-named 400s, body limits, malformed input (SECURITY.md line
+//! 39: arrays are not objects, no message names a Rust type), bad ids, unknown routes and
+//! methods, and the headers every answer carries.
 
 use reqwest::Method;
 use serde_json::json;
@@ -24,7 +25,7 @@ portico_testkit::backend_tests! {
             (json!({"name": "Acme \u{202E}gnp.exe", "currency": "EUR"}), "name: must not contain bidirectional"),
             (json!({"name": "A", "currency": "EUR", "address": {"line1": "Main\u{200B}Street"}}), "address.line1: must not contain"),
             (json!(null), "invalid type: null"),
-            (json!([]), "expected struct NewCustomer"),
+            (json!([]), "invalid type: sequence, expected an object"),
         ];
         for (body, needle) in cases {
             app.post(k, "/api/v1/customers", body.clone())
@@ -117,6 +118,61 @@ portico_testkit::backend_tests! {
         assert_eq!(app.get(k, "/api/v1/customers").await.list_ids().len(), 1);
     }
 
+    async fn sec39_arrays_are_not_objects_anywhere(app: TestApp) {
+        let k = &app.a.key;
+        let before = app.get(k, "/api/v1/portal-settings").await;
+        before.expect(200);
+        let r = app.patch(k, "/api/v1/portal-settings", json!({"branding": ["Evil Corp", "https://evil.example/logo.png"]})).await;
+        r.expect_error(400, "BAD_REQUEST", "branding: invalid type: sequence, expected an object");
+        let after = app.get(k, "/api/v1/portal-settings").await;
+        assert_eq!(after.json["branding"], before.json["branding"], "the branding is unchanged");
+
+        let r = app.post(k, "/api/v1/products", json!(["x", null, true, true])).await;
+        r.expect_error(400, "BAD_REQUEST", "invalid type: sequence, expected an object");
+        assert_eq!(app.get(k, "/api/v1/products").await.list_ids().len(), 0, "no product was made");
+        // Nested in a list of objects, the path names the item.
+        let customer = app.post(k, "/api/v1/customers", json!({"name": "A", "currency": "EUR"})).await.expect(201).id();
+        let r = app.post(k, "/api/v1/invoices", json!({"customer": customer, "lines": [["Pro", 1, 2900]]})).await;
+        r.expect_error(400, "BAD_REQUEST", "lines[0]: invalid type: sequence, expected an object");
+    }
+
+    async fn names_and_addresses_refuse_bidi_controls_and_invisible_characters(app: TestApp) {
+        let k = &app.a.key;
+        // "Acme" + RIGHT-TO-LEFT OVERRIDE renders the rest backwards: a name that reads as another.
+        let spoof = "Acme \u{202E}GmbH";
+        app.post(k, "/api/v1/customers", json!({"name": spoof, "currency": "EUR"})).await
+            .expect_error(400, "BAD_REQUEST", "name: must not contain bidirectional controls");
+        app.post(k, "/api/v1/customers", json!({"name": "Acme", "currency": "EUR", "address": {"line1": "Main\u{200B}street 1"}})).await
+            .expect_error(400, "BAD_REQUEST", "address.line1");
+        app.post(k, "/api/v1/products", json!({"name": "\u{2067}Pro"})).await
+            .expect_error(400, "BAD_REQUEST", "name");
+        assert!(app.get(k, "/api/v1/customers").await.list_ids().is_empty(), "nothing was made");
+        // Joiners that scripts need are names like any other.
+        let persian = "\u{0645}\u{06CC}\u{200C}\u{0634}\u{0648}\u{062F}";
+        let r = app.post(k, "/api/v1/customers", json!({"name": persian, "currency": "EUR"})).await;
+        r.expect(201);
+        assert_eq!(r.json["name"], persian);
+    }
+
+    async fn sec39_no_error_message_names_an_internal_type(app: TestApp) {
+        let k = &app.a.key;
+        for (path, body) in [
+            ("/api/v1/products", json!("Portico Pro")),
+            ("/api/v1/products", json!(42)),
+            ("/api/v1/customers", json!(true)),
+            ("/api/v1/plans", json!({"product": "prod_x", "name": "P", "interval": 5, "unit_amount": 1, "currency": "EUR"})),
+            ("/api/v1/portal-settings", json!({"branding": "Evil Corp"})),
+        ] {
+            let method = if path.ends_with("settings") { Method::PATCH } else { Method::POST };
+            let r = app.call(method, path, k, Some(&body)).await;
+            r.expect(400);
+            let message = r.json["message"].as_str().unwrap_or_default();
+            for word in ["struct", "enum ", "New", "Patch"] {
+                assert!(!message.contains(word), "{path} {body}: {message}");
+            }
+        }
+    }
+
     async fn sec28_oversized_bodies_are_413_everywhere(app: TestApp) {
         let k = &app.a.key;
         let big = format!("{{\"name\": \"{}\", \"currency\": \"EUR\"}}", "a".repeat(1024 * 1024));
@@ -145,9 +201,13 @@ portico_testkit::backend_tests! {
         // Without a declared length (chunked), the limit holds once the body crosses it: the
         // client sends exactly one byte more than the limit, then waits for the answer.
         let over = vec![b'a'; portico_http::BODY_LIMIT + 1];
-        assert_eq!(post_chunked(&app, "/api/v1/customers", k, &over).await, 413);
+        for path in ["/api/v1/customers", "/oauth/token"] {
+            let (status, body) = post_chunked(&app, path, k, &over).await;
+            assert_eq!(status, 413, "{path}: {body}");
+            assert!(body.contains("BAD_REQUEST") && body.contains("1 MiB"), "{path}: {body}");
+        }
         let small = br#"{"name": "Chunked", "currency": "EUR"}"#;
-        assert_eq!(post_chunked(&app, "/api/v1/customers", k, small).await, 201);
+        assert_eq!(post_chunked(&app, "/api/v1/customers", k, small).await.0, 201);
         // Just under the limit is accepted by the limit (and then judged on its merits).
         let fits = format!("{{\"name\": \"A\", \"currency\": \"EUR\", \"tax_id\": \"{}\"}}", "a".repeat(1000 * 1000));
         app.send(
@@ -255,8 +315,8 @@ portico_testkit::backend_tests! {
 }
 
 /// Sends `body` with `Transfer-Encoding: chunked` (no declared length) over a raw socket and
-/// returns the status code of the answer.
-async fn post_chunked(app: &TestApp, path: &str, key: &str, body: &[u8]) -> u16 {
+/// returns the answer's status and body.
+async fn post_chunked(app: &TestApp, path: &str, key: &str, body: &[u8]) -> (u16, String) {
     let head = format!(
         "POST {path} HTTP/1.1\r\nAuthorization: Bearer {key}\r\n\
          Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
@@ -272,7 +332,7 @@ async fn post_chunked(app: &TestApp, path: &str, key: &str, body: &[u8]) -> u16 
     if body.len() <= portico_http::BODY_LIMIT {
         out.extend(b"0\r\n\r\n");
     }
-    raw_exchange(app, &head, &out).await.0
+    raw_exchange(app, &head, &out).await
 }
 
 /// Sends `head` (request line and headers, without the blank line) and `body` over a fresh

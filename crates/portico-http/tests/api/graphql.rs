@@ -2,14 +2,13 @@
 //! documentation prints it, followed into the portal; read queries, scopes, tenancy
 //! (SECURITY.md line 20 for GraphQL), limits, authentication and the explorer page.
 
-use portico_core::scope::{ApiScope, ApiScopes};
-use portico_http::Clock;
+use portico_core::scope::ApiScope;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use portico_http::ratelimit::Quota;
 
-use crate::support::{On, Options, Resp, TestApp, new_key};
+use crate::support::{On, Options, Resp, TestApp, key_with};
 
 /// The mutation from Bunny's "Standalone customer portal" guide, byte for byte.
 const BUNNY_MUTATION: &str = "mutation portalSessionCreate ($tenantCode: String!, $expiry: Int!) {
@@ -150,21 +149,6 @@ fn gql_error(r: &Resp) -> (String, String) {
     )
 }
 
-async fn key_with(app: &TestApp, scopes: &[ApiScope]) -> String {
-    let scopes = scopes
-        .iter()
-        .fold(ApiScopes::empty(), |set, s| set.with(*s));
-    new_key(
-        app.store.as_ref(),
-        &app.a.account,
-        scopes,
-        None,
-        app.clock.now(),
-    )
-    .await
-    .0
-}
-
 portico_testkit::backend_tests! {
     async fn return_url_given_omitted_or_null_as_bunnys_client_sends_it(app: TestApp) {
         let ours = app.seed(&app.a.key, "ay").await;
@@ -268,13 +252,20 @@ portico_testkit::backend_tests! {
         assert_eq!(lifetime(&token), 3600, "a cus_ id works as tenantCode too");
         let token = bunny_token(&app, &app.a.key, alias, Some(720)).await;
         assert_eq!(lifetime(&token), 720 * 3600);
-        for bad in [0, 721, -1, 1_000_000_000_000] {
+        for bad in [0, 721, -1, i64::from(i32::MAX)] {
             let payload = bunny(&app, &app.a.key, alias, Some(bad)).await;
             assert_eq!(
                 payload,
                 json!({"errors": ["expiry must be between 1 and 720 hours"], "token": null}),
                 "expiry {bad}"
             );
+        }
+        // Past 32 bits it is not an Int at all, as the schema says.
+        for wide in [i64::from(i32::MAX) + 1, 1_000_000_000_000] {
+            let r = gql(&app, &app.a.key, BUNNY_MUTATION, json!({"tenantCode": alias, "expiry": wide})).await;
+            let (message, _) = gql_error(&r);
+            assert!(message.contains("Int"), "expiry {wide}: {message}");
+            assert_eq!(r.json["data"], Value::Null, "expiry {wide}: {}", r.text);
         }
     }
 
@@ -424,8 +415,10 @@ portico_testkit::backend_tests! {
         // Complexity: 100 customers × 100 invoices, and aliases of one expensive field.
         let wide = "{ customers(first: 100) { nodes { invoices(first: 100) { id total } } } }";
         limited(&gql(&app, k, wide, json!({})).await, "too complex");
-        let aliases: String = (0..200).map(|i| format!("a{i}: customers(first: 100) {{ hasMore }} ")).collect();
+        let aliases: String = (0..50).map(|i| format!("a{i}: customers(first: 100) {{ hasMore }} ")).collect();
         limited(&gql(&app, k, &format!("{{ {aliases} }}"), json!({})).await, "too complex");
+        let aliases: String = (0..200).map(|i| format!("a{i}: customers(first: 100) {{ hasMore }} ")).collect();
+        limited(&gql(&app, k, &format!("{{ {aliases} }}"), json!({})).await, "at most 100 aliases");
         // Parser recursion: deep nesting just under the size limit.
         let nested = format!("{}{}", "{a".repeat(20_000), "}".repeat(20_000));
         let r = gql(&app, k, &nested, json!({})).await;
@@ -446,6 +439,30 @@ portico_testkit::backend_tests! {
         assert_eq!(r.json["data"]["__schema"]["mutationType"]["name"], "MutationRoot");
         // And the server is still up.
         bunny_token(&app, k, &app.seed(k, "ay").await.customer_alias, None).await;
+    }
+
+    async fn sec29_one_portal_session_create_per_request(app: TestApp) {
+        let k = &app.a.key;
+        let p = app.seed(k, "alias").await;
+        let one = format!("portalSessionCreate(tenantCode: \"{}\") {{ token }}", p.customer_alias);
+        let list = format!("/api/v1/portal-sessions?customer={}", p.customer);
+        let sessions = || app.get(k, &list);
+        let before = sessions().await.list_ids().len();
+        for query in [
+            format!("mutation {{ a: {one} b: {one} }}"),
+            format!("mutation {{ ...S ...S }} fragment S on MutationRoot {{ {one} }}"),
+            format!("mutation {{ {one} ... on MutationRoot {{ again: {one} }} }}"),
+        ] {
+            let (message, code) = gql_error(&gql(&app, k, &query, json!({})).await);
+            assert!(message.contains("at most 1 time"), "{query}: {message}");
+            assert_eq!(code, "BAD_REQUEST");
+        }
+        assert_eq!(sessions().await.list_ids().len(), before, "no session was issued");
+        // One is still fine.
+        let r = gql(&app, k, &format!("mutation {{ {one} }}"), json!({})).await;
+        r.expect(200);
+        assert!(r.json["data"]["portalSessionCreate"]["token"].is_string(), "{}", r.text);
+        assert_eq!(sessions().await.list_ids().len(), before + 1);
     }
 
     async fn transport_errors_are_the_apis(app: TestApp) {

@@ -1,9 +1,11 @@
-//! `Idempotency-Key` on POSTs: replays, conflicts, per-account keys, bad keys.
+//! `Idempotency-Key` on POSTs: replays, conflicts, per-account and per-credential keys, bad
+//! keys, and SECURITY.md line 38.
 
+use portico_core::scope::{ApiScope, ApiScopes};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Resp, TestApp};
+use crate::support::{Resp, TestApp, key_with};
 
 async fn post_with_key(app: &TestApp, key: &str, path: &str, idem: &str, body: &Value) -> Resp {
     app.send(
@@ -58,6 +60,43 @@ portico_testkit::backend_tests! {
         // B's different body under the same key is not a conflict with A's.
         post_with_key(&app, &app.b.key, "/api/v1/products", "k-2", &json!({"name": "B"})).await.expect(201);
         post_with_key(&app, &app.a.key, "/api/v1/products", "k-2", &json!({"name": "A"})).await.expect(201);
+    }
+
+    async fn sec38_a_replay_is_served_only_to_the_credential_that_made_it(app: TestApp) {
+        let full = &app.a.key;
+        let reader = key_with(&app, &[ApiScope::CustomersRead]).await;
+        let twin = key_with(&app, ApiScope::ALL).await;
+        let body = json!({"name": "deploy", "scopes": ["billing:read"]});
+        let first = post_with_key(&app, full, "/api/v1/api-keys", "mint-1", &body).await;
+        first.expect(201);
+        // A key without the scope gets its own refusal, not the stored answer.
+        let stolen = post_with_key(&app, &reader, "/api/v1/api-keys", "mint-1", &body).await;
+        stolen.expect_error(403, "FORBIDDEN", "settings:write");
+        assert_eq!(stolen.header("idempotent-replayed"), None);
+        assert!(!stolen.text.contains(&first.id()), "{}", stolen.text);
+        // Another key, even with the same scopes, makes its own request.
+        let other = post_with_key(&app, &twin, "/api/v1/api-keys", "mint-1", &body).await;
+        other.expect(201);
+        assert_eq!(other.header("idempotent-replayed"), None);
+        assert_ne!(other.id(), first.id());
+        // The first key still gets its replay.
+        let again = post_with_key(&app, full, "/api/v1/api-keys", "mint-1", &body).await;
+        again.expect(201);
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        assert_eq!(again.id(), first.id());
+    }
+
+    async fn sec38_a_refusal_of_the_credential_is_never_stored(app: TestApp) {
+        let reader = key_with(&app, &[ApiScope::CustomersRead]).await;
+        let body = json!({"name": "Later", "currency": "EUR"});
+        post_with_key(&app, &reader, "/api/v1/customers", "c-1", &body).await
+            .expect_error(403, "FORBIDDEN", "customers:write");
+        let again = post_with_key(&app, &reader, "/api/v1/customers", "c-1", &body).await;
+        again.expect(403);
+        assert_eq!(again.header("idempotent-replayed"), None, "a 403 is not replayed");
+        // Once the request is allowed, the same key works for it.
+        let writer = key_with(&app, &[ApiScope::CustomersWrite]).await;
+        post_with_key(&app, &writer, "/api/v1/customers", "c-1", &body).await.expect(201);
     }
 
     async fn client_errors_are_replayed_too(app: TestApp) {
@@ -117,9 +156,15 @@ portico_testkit::backend_tests! {
         );
         // Another node claimed the key for this very request and has not finished yet.
         let now = portico_http::Clock::now(app.clock.as_ref());
+        let auth = portico_http::VendorAuth {
+            account: app.a.account.clone(),
+            credential: portico_http::auth::Credential::ApiKey(app.a.key_id.clone()),
+            scopes: ApiScopes::all(),
+        };
+        let stored = portico_http::idempotency::stored_key(&auth, "slow-1");
         let begun = app
             .store
-            .idempotency_begin(&app.a.account, "slow-1", &fingerprint, now)
+            .idempotency_begin(&app.a.account, &stored, &fingerprint, now)
             .await
             .unwrap();
         assert_eq!(begun, portico_store::IdempotencyBegin::Started);
@@ -132,7 +177,7 @@ portico_testkit::backend_tests! {
         app.send(send()).await.expect_error(409, "CONFLICT", "still being processed");
         assert!(app.get(k, "/api/v1/customers").await.list_ids().is_empty());
         app.store
-            .idempotency_finish(&app.a.account, "slow-1", 201, br#"{"id": "from-the-other-node"}"#)
+            .idempotency_finish(&app.a.account, &stored, 201, br#"{"id": "from-the-other-node"}"#)
             .await
             .unwrap();
         let r = app.send(send()).await;

@@ -96,6 +96,100 @@ portico_testkit::backend_tests! {
         assert_eq!(documented, expected);
     }
 
+    async fn shared_answers_document_their_status_and_headers(app: TestApp) {
+        let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+        let responses = &doc.expect(200).json["components"]["responses"];
+        assert!(responses["Error401"]["headers"]["WWW-Authenticate"].is_object(), "{responses}");
+        assert!(responses["Error429"]["headers"]["Retry-After"].is_object(), "{responses}");
+        // A replay answers the token as null (it is never stored): the schemas allow it.
+        let schemas = &doc.json["components"]["schemas"];
+        for schema in ["PortalSessionCreated", "CustomerPortalTokenResponse"] {
+            let token = &schemas[schema]["properties"]["token"];
+            assert!(token["type"].as_array().is_some_and(|t| t.contains(&json!("null"))), "{schema}: {token}");
+            assert!(schemas[schema]["required"].as_array().unwrap().contains(&json!("token")), "{schema}");
+        }
+        for (method, path) in documented_operations(&app).await {
+            if !path.starts_with("/api/v1/") || path == "/api/v1/openapi.json" {
+                continue;
+            }
+            let op = &doc.json["paths"][&path][method.as_str().to_ascii_lowercase()];
+            // A page cursor is an id of the listed kind, with the pattern the server checks.
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                if param["name"] == "starting_after" {
+                    let target = param["schema"]["$ref"].as_str().unwrap_or_default();
+                    let name = target.rsplit('/').next().unwrap_or_default();
+                    assert!(schemas[name]["pattern"].is_string(), "{method} {path}: {param}");
+                }
+            }
+            for status in ["429", "503"] {
+                assert!(op["responses"][status].is_object(), "{method} {path} lacks {status}");
+            }
+            // A customer filter or body field naming nobody: the answer is documented.
+            let filters = op["parameters"].as_array().into_iter().flatten().any(|p| p["name"] == "customer");
+            if filters || (method == Method::POST && path == "/api/v1/portal-sessions") {
+                let r = if filters {
+                    app.get(&app.a.key, &format!("{path}?customer=nobody")).await
+                } else {
+                    app.post(&app.a.key, &path, json!({"customer": "nobody"})).await
+                };
+                let status = r.status.to_string();
+                assert!(op["responses"][&status].is_object(), "{method} {path} answered {status}: {}", r.text);
+            }
+            if method == Method::POST {
+                let created = op["responses"].as_object().unwrap().iter().find(|(s, _)| s.starts_with('2'));
+                let (status, created) = created.unwrap_or_else(|| panic!("{method} {path}: no 2xx"));
+                assert!(created["headers"]["Idempotent-Replayed"].is_object(), "{method} {path} {status}");
+            }
+        }
+    }
+
+    async fn request_bounds_in_the_document_are_the_servers(app: TestApp) {
+        let k = &app.a.key;
+        let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+        let schemas = doc.expect(200).json["components"]["schemas"].clone();
+        let seed = app.seed(k, "bounds").await;
+        let plan = json!({"product": seed.product, "name": "P", "interval": "month", "unit_amount": 1, "currency": "EUR"});
+        let line = json!({"description": "L", "quantity": 1, "unit_amount": 1});
+        let cases = [
+            ("/api/v1/plans", "NewPlan", "unit_amount", plan.clone()),
+            ("/api/v1/plans", "NewPlan", "trial_days", plan.clone()),
+            ("/api/v1/plans", "NewPlan", "interval_count", plan),
+            ("/api/v1/subscriptions", "NewSubscription", "quantity", json!({"customer": seed.customer, "plan": seed.plan})),
+            ("/api/v1/invoices", "NewInvoice", "tax_rate_bps", json!({"customer": seed.customer, "lines": [line]})),
+            ("/api/v1/transactions", "NewTransaction", "amount", json!({"customer": seed.customer, "kind": "credit"})),
+        ];
+        for (path, schema, field, base) in cases {
+            let property = &schemas[schema]["properties"][field];
+            for (bound, step) in [("minimum", -1), ("maximum", 1)] {
+                let at = property[bound].as_i64().unwrap_or_else(|| panic!("{schema}.{field} has no {bound}"));
+                let mut body = base.clone();
+                body[field] = json!(at);
+                app.post(k, path, body.clone()).await.expect(201);
+                body[field] = json!(at + step);
+                app.post(k, path, body).await.expect_error(400, "BAD_REQUEST", field);
+            }
+        }
+        // Lengths and counts.
+        let max = schemas["NewCustomer"]["properties"]["name"]["maxLength"].as_u64().unwrap() as usize;
+        let customer = |name: String| json!({"name": name, "currency": "EUR"});
+        app.post(k, "/api/v1/customers", customer("n".repeat(max))).await.expect(201);
+        app.post(k, "/api/v1/customers", customer("n".repeat(max + 1))).await.expect_error(400, "BAD_REQUEST", "name");
+        let max = schemas["NewInvoice"]["properties"]["lines"]["maxItems"].as_u64().unwrap() as usize;
+        let lines = |n: usize| json!({"customer": seed.customer, "lines": vec![line.clone(); n]});
+        app.post(k, "/api/v1/invoices", lines(max)).await.expect(201);
+        app.post(k, "/api/v1/invoices", lines(max + 1)).await.expect_error(400, "BAD_REQUEST", "lines");
+        // Locales: the pattern admits exactly the ones the server takes.
+        let pattern = schemas["PortalSettingsPatch"]["properties"]["default_locale"]["pattern"].as_str().unwrap();
+        assert_eq!(schemas["NewPortalSession"]["properties"]["locale"]["pattern"], pattern);
+        for locale in ["en", "de", "fr", "es", "it"] {
+            let r = app.patch(k, "/api/v1/portal-settings", json!({"default_locale": locale})).await;
+            let admitted = pattern.trim_start_matches("^(").trim_end_matches(")$").split('|').any(|l| l == locale);
+            assert_eq!(r.status == 200, admitted, "{locale}: {}", r.text);
+        }
+        let codes = schemas["Currency"]["enum"].as_array().unwrap();
+        assert!(codes.contains(&json!("EUR")) && codes.contains(&json!("JPY")), "{codes:?}");
+    }
+
     async fn every_documented_operation_is_served_as_documented(app: TestApp) {
         let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
         doc.expect(200);

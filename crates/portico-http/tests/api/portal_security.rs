@@ -1,6 +1,6 @@
-//! SECURITY.md lines 1–19, 21, 25, 26 and 27 over HTTP, each a test named after its line: forged and
-//! expired portal tokens, key rotation, redirect links, browser sessions, CSRF, rate limits and
-//! framing. Time moves by the test clock, never by sleeping.
+//! SECURITY.md lines 1–19, 21, 25–27 and 33 over HTTP, each a test named after its line: forged and
+//! expired portal tokens, key rotation, redirect links, browser sessions, CSRF, rate limits,
+//! framing and money. Time moves by the test clock, never by sleeping.
 
 use hmac::{Hmac, Mac};
 use portico_core::{SigningKeyId, Timestamp};
@@ -13,7 +13,7 @@ use sha2::Sha256;
 
 use crate::support::{
     Cookie, Forger, GENEROUS, On, Options, Portal, Resp, TestApp, b64, jwt_claims, jwt_header,
-    logs, new_key,
+    logs, new_key, raw_execute,
 };
 
 /// `GET /portal?token=…`.
@@ -819,6 +819,58 @@ portico_testkit::backend_tests! {
         }
     }
 
+    async fn sec33_money_never_wraps(app: Portal) {
+        let k = &app.a.key;
+        let p = app.person(k, "rich", "owner").await;
+        let invoice = |unit_amount: i64, quantity: i64, tax_rate_bps: i64| json!({
+            "customer": p.customer, "tax_rate_bps": tax_rate_bps,
+            "lines": [{"description": "Everything", "quantity": quantity, "unit_amount": unit_amount}],
+        });
+        // Inputs are bounded so that no total can overflow.
+        app.post(k, "/api/v1/invoices", invoice(10_000_000_000, 1_000_000, 0)).await
+            .expect_error(400, "BAD_REQUEST", "at most");
+        app.post(k, "/api/v1/invoices", invoice(1_000_000_000, 1_000_000, 10_000)).await
+            .expect_error(400, "BAD_REQUEST", "at most");
+        // Twelve invoices at the largest total: the open balance is their exact sum.
+        for _ in 0..12 {
+            app.post(k, "/api/v1/invoices", invoice(1_000_000_000, 1_000_000, 0)).await.expect(201);
+        }
+        // The next invoice of the largest subscription, with 100 % tax, is exact too.
+        let product = app.post(k, "/api/v1/products", json!({"name": "Big"})).await.expect(201).id();
+        let plan = app.post(k, "/api/v1/plans", json!({
+            "product": product, "name": "Big", "interval": "month", "unit_amount": 10_000_000_000_i64, "currency": "EUR",
+        })).await.expect(201).id();
+        let sub = app.post(k, "/api/v1/subscriptions", json!({"customer": p.customer, "plan": plan, "quantity": 1_000_000})).await.expect(201).id();
+        let mut taxed = invoice(1, 1, 10_000);
+        taxed["subscription"] = json!(sub);
+        taxed["status"] = json!("paid");
+        app.post(k, "/api/v1/invoices", taxed).await.expect(201);
+
+        let c = app.enter(&token_for(&app, &p.customer).await).await;
+        let page = app.browse("/portal", Some(&c)).await;
+        page.expect(200);
+        // 12 × 10^15 cents, and 2 × 10^16 cents.
+        assert!(page.text.contains("120,000,000,000,000.00"), "open balance: {}", page.text);
+        assert!(page.text.contains("200,000,000,000,000.00"), "next invoice: {}", page.text);
+
+        // Rows stored before the bounds, whose sum does not fit (written behind the server's
+        // back before the portal first reads them): an error page, never a wrapped amount.
+        let old = app.person(k, "legacy", "owner").await;
+        for _ in 0..3 {
+            let mut body = invoice(1, 1, 0);
+            body["customer"] = json!(old.customer);
+            app.post(k, "/api/v1/invoices", body).await.expect(201);
+        }
+        raw_execute(&app, &format!(
+            "UPDATE invoices SET amount_due = 4000000000000000000 WHERE customer_id = '{}'",
+            old.customer
+        )).await;
+        let c = app.enter(&token_for(&app, &old.customer).await).await;
+        let page = app.browse("/portal", Some(&c)).await;
+        page.expect(500);
+        assert!(!page.text.contains("-€"), "{}", page.text);
+    }
+
     async fn sec25_over_the_rate_limit_is_429_and_other_keys_are_unaffected(on: On) {
         let quota = Quota { per_second: 1, burst: 3 };
         let app = TestApp::start_with(
@@ -851,6 +903,39 @@ portico_testkit::backend_tests! {
         r.expect(429);
         // The API is another budget.
         app.get(&second, "/api/v1/customers").await.expect(200);
+    }
+
+    async fn sec25_failed_authentications_are_limited_per_client_address(on: On) {
+        let quota = Quota { per_second: 1, burst: 3 };
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let app = TestApp::start_with(on.0, Options { failures: Some((quota, vec![proxy])), ..Options::default() }).await;
+        let from = |addr: &str, key: &str| {
+            app.request(Method::GET, "/api/v1/customers", key).header("x-forwarded-for", addr.to_owned())
+        };
+        let wrong = format!("{}x", app.a.key);
+        // Three failures from one client address, then that address waits, even with a good key.
+        for _ in 0..3 {
+            app.send(from("203.0.113.7", &wrong)).await.expect_error(401, "UNAUTHORIZED", "");
+        }
+        let r = app.send(from("203.0.113.7", &wrong)).await;
+        r.expect_error(429, "TOO_MANY_REQUESTS", "");
+        assert!(r.header("retry-after").is_some());
+        app.send(from("203.0.113.7", &app.a.key)).await.expect(429);
+        // OAuth clients that do not parse or do not exist count the same.
+        let oauth = app.client.post(app.url("/oauth/token")).header("x-forwarded-for", "203.0.113.7")
+            .basic_auth("cli_nonsense", Some("secret")).form(&[("grant_type", "client_credentials")]);
+        app.send(oauth).await.expect_error(429, "TOO_MANY_REQUESTS", "");
+        // Another address behind the same trusted proxy is not affected.
+        app.send(from("203.0.113.8", &app.a.key)).await.expect(200);
+        for _ in 0..3 {
+            let oauth = app.client.post(app.url("/oauth/token")).header("x-forwarded-for", "203.0.113.9")
+                .basic_auth("cli_nonsense", Some("secret")).form(&[("grant_type", "client_credentials")]);
+            app.send(oauth).await.expect(401);
+        }
+        app.send(from("203.0.113.9", &app.a.key)).await.expect(429);
+        // Once the allowance is back, the address is served again.
+        app.clock.advance_secs(3);
+        app.send(from("203.0.113.7", &app.a.key)).await.expect(200);
     }
 
     async fn sec27_csp_frame_ancestors_follow_the_allowed_origins(app: Portal) {

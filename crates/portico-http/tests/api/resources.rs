@@ -247,6 +247,17 @@ portico_testkit::backend_tests! {
         .expect_error(400, "BAD_REQUEST", "why");
     }
 
+    async fn a_billing_period_that_cannot_be_computed_is_400(app: TestApp) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "far").await;
+        let start = |at: &str| json!({"customer": seed.customer, "plan": seed.plan, "current_period_start": at});
+        // A month after this start is past the last date the document can hold.
+        app.post(k, "/api/v1/subscriptions", start("9999-12-20T00:00:00Z")).await
+            .expect_error(400, "BAD_REQUEST", "current_period_start: is too far in the future");
+        let r = app.post(k, "/api/v1/subscriptions", start("9999-11-20T00:00:00Z")).await;
+        assert_eq!(r.expect(201).json["current_period_end"], "9999-12-20T00:00:00Z");
+    }
+
     async fn invoices_lifecycle(app: TestApp) {
         let k = &app.a.key;
         let seed = app.seed(k, "inv").await;

@@ -45,6 +45,10 @@ pub struct Options {
     pub sessions: Option<portico_http::SessionPolicy>,
     pub api_quota: Option<portico_http::ratelimit::Quota>,
     pub exchange_quota: Option<portico_http::ratelimit::Quota>,
+    /// Timeouts and the connection cap; default the server's defaults.
+    pub limits: Option<portico_http::ServerLimits>,
+    /// Failed authentications per client address, and the proxies trusted to name the client.
+    pub failures: Option<(portico_http::ratelimit::Quota, Vec<std::net::IpAddr>)>,
 }
 
 /// A fixture that is only the backend, for tests that start the app themselves with [`Options`].
@@ -96,11 +100,17 @@ impl TestApp {
                     .unwrap_or(portico_http::DEFAULT_EXCHANGE_QUOTA),
             );
         }
-        let app = portico_http::router(state.clone())
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+        if let Some((quota, proxies)) = options.failures.clone() {
+            state = state.with_failure_limit(quota, proxies);
+        }
+        let app = portico_http::router(state.clone());
+        let limits = options.limits.unwrap_or_default();
+        let server = tokio::spawn(portico_http::serve(
+            listener,
+            app,
+            limits,
+            std::future::pending(),
+        ));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -185,6 +195,22 @@ pub async fn new_key(
         .await
         .unwrap();
     (api_key::format_key(&key.id, &secret.secret), key.id)
+}
+
+/// A new key of account A with exactly `scopes`.
+pub async fn key_with(app: &TestApp, scopes: &[portico_core::scope::ApiScope]) -> String {
+    let scopes = scopes
+        .iter()
+        .fold(ApiScopes::empty(), |set, s| set.with(*s));
+    new_key(
+        app.store.as_ref(),
+        &app.a.account,
+        scopes,
+        None,
+        app.clock.now(),
+    )
+    .await
+    .0
 }
 
 /// An answer, read whole.
@@ -416,7 +442,8 @@ impl TestApp {
             .post(
                 key,
                 "/api/v1/api-keys",
-                json!({"name": format!("{tag} ci"), "scopes": ["billing:read"]}),
+                // Within `settings:write`, so that a key with only that scope may revoke it.
+                json!({"name": format!("{tag} ci"), "scopes": ["settings:write"]}),
             )
             .await
             .expect(201)
@@ -425,7 +452,7 @@ impl TestApp {
             .post(
                 key,
                 "/api/v1/oauth-clients",
-                json!({"name": format!("{tag} backend"), "scopes": ["customers:read"]}),
+                json!({"name": format!("{tag} backend"), "scopes": ["settings:write"]}),
             )
             .await
             .expect(201)

@@ -4,6 +4,7 @@
 mod changes;
 mod rows;
 mod store;
+mod vendor_ids;
 mod writer;
 
 use std::borrow::Cow;

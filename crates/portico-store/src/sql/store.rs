@@ -2590,6 +2590,10 @@ impl Store for SqlStore {
 
     // --- housekeeping ---
 
+    async fn id_form_vendor_ids(&self) -> StoreResult<Vec<crate::IdFormVendorId>> {
+        super::vendor_ids::id_form_vendor_ids(&self.pool).await
+    }
+
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<PurgeCounts> {
         const DAY_SECS: i64 = 24 * 60 * 60;
         let grace = now.minus_secs(DAY_SECS);
