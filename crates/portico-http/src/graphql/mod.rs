@@ -79,7 +79,8 @@ async fn execute(
     if let Some(name) = input.operation_name {
         request = request.operation_name(name);
     }
-    let response = schema().execute(request).await;
+    let mut response = schema().execute(request).await;
+    label_client_errors(&mut response);
     Ok(axum::Json(response).into_response())
 }
 
@@ -95,4 +96,16 @@ fn parsed_within_limits(query: &str) -> Result<ExecutableDocument, ServerError> 
         error
     })?;
     Ok(document)
+}
+
+/// Errors that our resolvers raise carry the REST API's `code`; the others come from the GraphQL
+/// engine itself, before any resolver ran or while it read the arguments (a value out of range,
+/// a missing variable): they are the client's, and say so as `BAD_REQUEST`.
+fn label_client_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_REQUEST");
+        }
+    }
 }

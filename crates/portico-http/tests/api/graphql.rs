@@ -196,6 +196,20 @@ portico_testkit::backend_tests! {
         assert_eq!(r.json["data"], Value::Null, "{}", r.text);
     }
 
+    async fn the_engines_own_refusals_are_labelled_client_errors(app: TestApp) {
+        // Refused while reading the arguments (a resolver's path is set) or while validating
+        // (none): either way the client's, with the API's code.
+        for query in [
+            "mutation { portalSessionCreate(tenantCode: \"x\", expiry: 381133517236) { errors } }",
+            "{ nothing }",
+            "mutation ($t: String!) { portalSessionCreate(tenantCode: $t) { token } }",
+        ] {
+            let r = gql(&app, &app.a.key, query, json!({})).await;
+            r.expect(200);
+            assert_eq!(r.json["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{query}: {}", r.text);
+        }
+    }
+
     async fn bunny_request_opens_a_logged_in_portal_page(app: TestApp) {
         let ours = app.seed(&app.a.key, "ay").await;
         let body = json!({
