@@ -67,7 +67,21 @@ async fn create(
         Some(c) => Target::CustomerContact(customer, ContactRef::parse(c)),
         None => Target::Customer(customer),
     };
-    let issued = issue(&s, &auth, &target, request).await?;
+    // The customer and contact are named in the body: one that does not exist is a bad request
+    // naming the field, as on every other create.
+    let issued = issue(&s, &auth, &target, request)
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound(m) => {
+                let field = if m.contains("contact") {
+                    "contact"
+                } else {
+                    "customer"
+                };
+                ApiError::BadRequest(format!("{field}: {m}"))
+            }
+            e => e,
+        })?;
     let url = issued.url(&s);
     let bare_url = format!(
         "{}{}",

@@ -105,10 +105,12 @@ impl TokenQuery {
 
 /// Caps portal-link and redirect exchanges per client address, so that nobody can guess tokens
 /// at speed.
-fn check_exchange_rate(state: &AppState, peer: &Peer) -> Result<(), Denied> {
-    let ip = peer
-        .0
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+/// The client is the peer, or behind a trusted proxy the address that proxy names.
+fn check_exchange_rate(state: &AppState, peer: &Peer, headers: &HeaderMap) -> Result<(), Denied> {
+    let ip = peer.0.map_or_else(
+        || "unknown".to_owned(),
+        |a| crate::client_addr::client_addr(&state.trusted_proxies, a.ip(), headers).to_string(),
+    );
     state
         .exchange_limiter
         .check(&ip, state.clock.now())
@@ -226,7 +228,7 @@ async fn exchange_portal_token(
     token: &str,
     page: PortalPage,
 ) -> Result<Response, Denied> {
-    check_exchange_rate(s, peer)?;
+    check_exchange_rate(s, peer, headers)?;
     let (account, session) = verify_portal_token(s, headers, token).await?;
     start(s, &account, &session, page.path(), Entry::Link).await
 }
@@ -238,7 +240,7 @@ async fn redirect_exchange(
     Path(token): Path<String>,
 ) -> Response {
     let result = async {
-        check_exchange_rate(&s, &peer)?;
+        check_exchange_rate(&s, &peer, &headers)?;
         let hash = redirect::hash_presented(&token).ok_or(Denied::BadLink(None))?;
         s.catch_up().await?;
         let now = s.clock.now();

@@ -354,9 +354,9 @@ portico_testkit::backend_tests! {
         app.get(&nothing, &format!("/api/v1/shareabletokens/access/{}", owner.contact)).await.expect_error(403, "FORBIDDEN", "security:read");
 
         // Unknown customers and contacts.
-        app.post(k, "/api/v1/portal-sessions", json!({"customer": "nobody"})).await.expect_error(404, "NOT_FOUND", "");
-        app.post(k, "/api/v1/portal-sessions", json!({"customer": owner.customer, "contact": "nobody"})).await.expect_error(404, "NOT_FOUND", "");
-        app.post(k, "/api/v1/portal-sessions", json!({"customer": owner.customer, "contact": v.contact})).await.expect_error(404, "NOT_FOUND", "");
+        app.post(k, "/api/v1/portal-sessions", json!({"customer": "nobody"})).await.expect_error(400, "BAD_REQUEST", "customer: no such customer");
+        app.post(k, "/api/v1/portal-sessions", json!({"customer": owner.customer, "contact": "nobody"})).await.expect_error(400, "BAD_REQUEST", "contact: no such contact");
+        app.post(k, "/api/v1/portal-sessions", json!({"customer": owner.customer, "contact": v.contact})).await.expect_error(400, "BAD_REQUEST", "contact: no such contact");
         app.post(k, "/api/v1/customers/cus_nobody/portal-token", json!({})).await.expect_error(404, "NOT_FOUND", "");
 
         // A customer with the portal disabled: 403 in every dialect.

@@ -938,6 +938,27 @@ portico_testkit::backend_tests! {
         app.send(from("203.0.113.7", &app.a.key)).await.expect(200);
     }
 
+    async fn sec25_link_exchanges_are_limited_per_client_behind_a_trusted_proxy(on: On) {
+        let quota = Quota { per_second: 1, burst: 3 };
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let app = TestApp::start_with(
+            on.0,
+            Options { exchange_quota: Some(quota), failures: Some((GENEROUS, vec![proxy])), ..Options::default() },
+        )
+        .await;
+        let open = |client: &str| {
+            app.client.get(app.url("/redirect/not-a-real-link")).header("x-forwarded-for", client.to_owned())
+        };
+        for _ in 0..3 {
+            app.send(open("203.0.113.7")).await.expect(401);
+        }
+        let r = app.send(open("203.0.113.7")).await;
+        r.expect(429);
+        assert!(r.header("retry-after").is_some());
+        // Another customer behind the same proxy is not held up by the first one's attempts.
+        app.send(open("203.0.113.8")).await.expect(401);
+    }
+
     async fn sec27_csp_frame_ancestors_follow_the_allowed_origins(app: Portal) {
         let p = app.person(&app.a.key, "frame", "owner").await;
         let c = app.enter(&token_for(&app, &p.customer).await).await;
