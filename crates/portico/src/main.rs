@@ -153,7 +153,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 portal_link(&state, &account, "superdesk-123", None, "overview", 86_400).await?;
             println!("Portico demo: account `{}` on {}", account.subdomain, base);
             println!("API key: {key}");
-            println!("Portal link (Superdesk GmbH, 24 hours): {link}");
+            println!("Portal link (Superdesk GmbH, 24 hours, opens one browser session): {link}");
             println!("Try:     curl -H 'Authorization: Bearer {key}' {base}/api/v1/customers");
             server::serve(config, store).await
         }
