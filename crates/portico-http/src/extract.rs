@@ -342,6 +342,24 @@ mod tests {
     }
 
     #[test]
+    fn integral_numbers_are_integers_as_json_schema_counts_them() {
+        let b = parse_json::<Body>(br#"{"expires_in_seconds": 600.0}"#).unwrap();
+        assert_eq!(b.expires_in_seconds, 600);
+        let b = parse_json::<Body>(br#"{"expires_in_seconds": -6e2}"#).unwrap();
+        assert_eq!(b.expires_in_seconds, -600);
+        for bad in [
+            &br#"{"expires_in_seconds": 600.5}"#[..],
+            br#"{"expires_in_seconds": 1e99}"#,
+        ] {
+            let m = message::<Body>(bad);
+            assert!(
+                m.starts_with("expires_in_seconds: invalid type: floating point"),
+                "{m}"
+            );
+        }
+    }
+
+    #[test]
     fn pages_check_limit_and_cursor() {
         assert_eq!(page::<CustomerId>(None, None).unwrap().limit, 10);
         assert_eq!(page::<CustomerId>(Some("100"), None).unwrap().limit, 100);

@@ -25,21 +25,25 @@ macro_rules! forward {
     };
 }
 
+/// Integers as JSON Schema counts them: `600.0` is the integer 600 (a float with a fraction, or
+/// out of range, is still refused by the integer's own visitor).
+macro_rules! integers {
+    ($($method:ident),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+                self.0.$method(Wrap::integer(visitor))
+            }
+        )*
+    };
+}
+
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
     type Error = D::Error;
 
     forward!(
         deserialize_any,
         deserialize_bool,
-        deserialize_i8,
-        deserialize_i16,
-        deserialize_i32,
-        deserialize_i64,
         deserialize_i128,
-        deserialize_u8,
-        deserialize_u16,
-        deserialize_u32,
-        deserialize_u64,
         deserialize_u128,
         deserialize_f32,
         deserialize_f64,
@@ -54,6 +58,17 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
         deserialize_map,
         deserialize_identifier,
         deserialize_ignored_any,
+    );
+
+    integers!(
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
     );
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
@@ -118,6 +133,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Strict<D> {
 struct Wrap<V> {
     inner: V,
     object: bool,
+    integer: bool,
 }
 
 impl<V> Wrap<V> {
@@ -125,13 +141,21 @@ impl<V> Wrap<V> {
         Self {
             inner,
             object: false,
+            integer: false,
         }
     }
 
     fn object(inner: V) -> Self {
         Self {
-            inner,
             object: true,
+            ..Self::any(inner)
+        }
+    }
+
+    fn integer(inner: V) -> Self {
+        Self {
+            integer: true,
+            ..Self::any(inner)
         }
     }
 }
@@ -170,7 +194,6 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         visit_u64(u64),
         visit_u128(u128),
         visit_f32(f32),
-        visit_f64(f64),
         visit_char(char),
         visit_str(&str),
         visit_borrowed_str(&'de str),
@@ -179,6 +202,16 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         visit_borrowed_bytes(&'de [u8]),
         visit_byte_buf(Vec<u8>),
     );
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
+        // 2^63 is the first float past i64; below it an integral float converts exactly.
+        let integral = v.fract() == 0.0 && v.abs() < 9_223_372_036_854_775_808.0;
+        if self.integer && integral {
+            self.inner.visit_i64(v as i64)
+        } else {
+            self.inner.visit_f64(v)
+        }
+    }
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
         self.inner.visit_none()

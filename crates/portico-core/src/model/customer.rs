@@ -38,7 +38,7 @@ pub struct Address {
     #[cfg_attr(feature = "openapi", schema(max_length = 20))]
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z]{2}$"))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^\s*([A-Za-z]{2})?\s*$"))]
     pub country: Option<String>,
 }
 
