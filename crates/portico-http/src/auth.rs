@@ -146,15 +146,20 @@ fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {
     let value = value
         .to_str()
         .map_err(|_| unauthorized("malformed Authorization header"))?;
+    bearer_credential(value)
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <API key>`"))
+}
+
+/// The credential of an `Authorization` value in the bearer scheme, matched without regard to
+/// case (RFC 9110), as published clients send `bearer` in lower case.
+pub(crate) fn bearer_credential(value: &str) -> Option<&str> {
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
-            Ok(token.trim())
+            Some(token.trim())
         }
-        _ => Err(unauthorized(
-            "the Authorization header must be `Bearer <API key>`",
-        )),
+        _ => None,
     }
 }
 

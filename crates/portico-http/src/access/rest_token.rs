@@ -111,12 +111,11 @@ async fn portal_token(
         expires_at: issued.session.expires_at,
         token: Some(issued.token),
     };
-    let response = Json(&answer).into_response();
+    let mut response = Json(&answer).into_response();
     // The token opens the portal: an idempotency record keeps the answer without it.
     answer.token = None;
     answer.portal_link = None;
     let replay = serde_json::to_vec(&answer).map_err(ApiError::internal)?;
-    let mut response = response;
     response.extensions_mut().insert(ReplayBody(replay));
     Ok(response)
 }

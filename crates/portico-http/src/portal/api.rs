@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::load;
-use super::session::{Denied, customer_may_enter, verify_portal_token, visit};
+use super::session::{Denied, entering_customer, verify_portal_token, visit};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::Routes;
@@ -40,12 +40,7 @@ struct Reader {
 /// The bearer token of the request, if it sends one (the scheme is case-insensitive).
 fn bearer(headers: &HeaderMap) -> Option<Result<&str, ApiError>> {
     let value = headers.get(header::AUTHORIZATION)?;
-    let parsed = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
-        .map(|(_, token)| token.trim());
+    let parsed = value.to_str().ok().and_then(crate::auth::bearer_credential);
     Some(parsed.ok_or_else(|| {
         ApiError::Unauthorized("the Authorization header must be `Bearer <portal token>`".into())
     }))
@@ -83,25 +78,18 @@ async fn reader(s: &AppState, headers: &HeaderMap) -> ApiResult<Reader> {
     let (account, session) = verify_portal_token(s, headers, token?)
         .await
         .map_err(api_error)?;
-    if !customer_may_enter(s, &account, &session)
+    let Some(customer) = entering_customer(s, &account, &session)
         .await
         .map_err(api_error)?
-    {
+    else {
         return Err(ApiError::Unauthorized(
             "portal access is disabled for this customer or contact".into(),
         ));
-    }
+    };
     let key = format!("portal:{}", session.id);
     s.api_limiter
         .check(&key, s.clock.now())
         .map_err(ApiError::TooManyRequests)?;
-    let customer = s
-        .store
-        .customer(
-            &account.id,
-            &portico_core::model::CustomerRef::Id(session.customer.clone()),
-        )
-        .await?;
     Ok(Reader {
         account,
         session,
@@ -207,15 +195,10 @@ async fn summary(State(s): State<AppState>, headers: HeaderMap) -> Response {
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
         .map(str::to_owned);
-    let mut response = match load_summary(&s, &headers).await {
-        Ok((account, body)) => {
-            let mut r = Json(body).into_response();
-            r.extensions_mut().insert(account);
-            r
-        }
-        Err(e) => e.into_response(),
+    let (account, mut response) = match load_summary(&s, &headers).await {
+        Ok((account, body)) => (Some(account), Json(body).into_response()),
+        Err(e) => (None, e.into_response()),
     };
-    let account = response.extensions_mut().remove::<Account>();
     cors(&mut response, origin.as_deref(), account.as_ref());
     response
         .headers_mut()

@@ -238,7 +238,7 @@ pub async fn start(
 ) -> Result<Response, Denied> {
     let now = state.clock.now();
     let context = || Box::new((account.clone(), session.return_url.clone()));
-    if !customer_may_enter(state, account, session).await? {
+    if entering_customer(state, account, session).await?.is_none() {
         return Err(Denied::LinkRevoked(context()));
     }
     if entry == Entry::Link
@@ -286,18 +286,20 @@ pub async fn start(
     Ok(response)
 }
 
-pub async fn customer_may_enter(
+/// The session's customer when it (and the session's contact, if any) may use the portal now;
+/// `None` when either is gone or has access switched off.
+pub async fn entering_customer(
     state: &AppState,
     account: &Account,
     session: &PortalSession,
-) -> Result<bool, Denied> {
+) -> Result<Option<Customer>, Denied> {
     let customer = match state
         .store
         .customer(&account.id, &CustomerRef::Id(session.customer.clone()))
         .await
     {
         Ok(c) => c,
-        Err(StoreError::NotFound { .. }) => return Ok(false),
+        Err(StoreError::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     let contact = match &session.contact {
@@ -310,12 +312,13 @@ pub async fn customer_may_enter(
             .await
         {
             Ok(c) => Some(c),
-            Err(StoreError::NotFound { .. }) => return Ok(false),
+            Err(StoreError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e.into()),
         },
         None => None,
     };
-    Ok(portico_core::model::access_refusal(&customer, contact.as_ref()).is_none())
+    let may = portico_core::model::access_refusal(&customer, contact.as_ref()).is_none();
+    Ok(may.then_some(customer))
 }
 
 /// The session a portal request runs in, after every check.
