@@ -1,31 +1,7 @@
 //! The one error type of the client: an error answer of the API, a transport failure, or an
 //! answer the client could not read.
 
-use serde::{Deserialize, Serialize};
-
-/// The machine-readable kind of an API error, as in every error body of Portico.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    BadRequest,
-    NotFound,
-    Conflict,
-    Forbidden,
-    Unauthorized,
-    /// A portal token presented after its expiry.
-    TokenExpired,
-    TooManyRequests,
-    InternalServerError,
-}
-
-/// Every error answer of the API: `{"code": "NOT_FOUND", "message": "no such customer: 'x'"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ErrorBody {
-    pub code: ErrorCode,
-    pub message: String,
-}
+pub use portico_core::answer::{ErrorBody, ErrorCode};
 
 /// What can go wrong with a call.
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 //! Nothing here does I/O or knows about HTTP or SQL; the clock and the random source come in as
 //! arguments, so every rule can be tested exactly.
 
+pub mod answer;
 pub mod error;
 pub mod id;
 pub mod model;

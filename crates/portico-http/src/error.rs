@@ -4,29 +4,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_core::Invalid;
 use portico_store::StoreError;
-use serde::Serialize;
 
-/// The machine-readable kind of an error, the same across every API of Portico.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    BadRequest,
-    NotFound,
-    Conflict,
-    Forbidden,
-    Unauthorized,
-    /// A portal token presented after its expiry (the portal's read API).
-    TokenExpired,
-    TooManyRequests,
-    InternalServerError,
-}
-
-/// Every error answer: `{"code": "NOT_FOUND", "message": "no such customer: 'x'"}`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub code: ErrorCode,
-    pub message: String,
-}
+pub use portico_core::answer::{ErrorBody, ErrorCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
