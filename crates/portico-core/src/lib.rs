@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod error;
+pub mod event;
 pub mod id;
 pub mod model;
 pub mod money;

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use portico_auth::{api_key, oauth};
+use portico_core::event::Actor;
 use portico_core::scope::{ApiScope, ApiScopes};
 use portico_core::{AccountId, ApiKeyId, OAuthClientId, Timestamp};
 use portico_store::StoreError;
@@ -54,6 +55,16 @@ impl VendorAuth {
             Credential::OAuthClient(id) => id.to_string(),
             Credential::Operator => "cli".to_owned(),
         }
+    }
+
+    /// The caller of a use case: this account, and the credential as the actor.
+    pub fn caller(&self) -> portico_app::Caller {
+        let actor = match &self.credential {
+            Credential::ApiKey(id) => Actor::ApiKey(id.clone()),
+            Credential::OAuthClient(id) => Actor::OauthClient(id.clone()),
+            Credential::Operator => Actor::Operator,
+        };
+        portico_app::Caller::new(self.account.clone(), actor)
     }
 
     /// The operator acting on one account with every scope, for the command line.

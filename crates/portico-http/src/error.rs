@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use portico_app::AppError;
 use portico_core::Invalid;
 use portico_store::StoreError;
 
@@ -98,6 +99,19 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(i) => i.into(),
             StoreError::Conflict(m) => ApiError::Conflict(m),
             e @ (StoreError::Database(_) | StoreError::Corrupt(_)) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            AppError::Invalid(i) => i.into(),
+            AppError::Conflict(m) => ApiError::Conflict(m),
+            AppError::Forbidden(m) => ApiError::Forbidden(m),
+            AppError::Unavailable(_) => ApiError::Unavailable,
+            AppError::Internal(cause) => ApiError::Internal(anyhow::Error::from_boxed(cause)),
         }
     }
 }

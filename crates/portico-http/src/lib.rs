@@ -7,7 +7,6 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod client_addr;
-pub mod clock;
 pub mod error;
 pub mod extract;
 pub mod graphql;
@@ -31,9 +30,9 @@ use crate::keys::SigningKeys;
 use crate::ratelimit::{Quota, RateLimiter};
 
 pub use auth::VendorAuth;
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use openapi::{RouteEntry, Routes, api_document, route_table};
+pub use portico_app::{App, Clock, ManualClock, SystemClock};
 pub use serve::{ServerLimits, serve};
 
 /// Largest request body accepted anywhere: 1 MiB.
@@ -42,6 +41,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// What every handler may reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
+    /// The use cases; every write goes through them.
+    pub app: App,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     /// Where this deployment is reached from outside, e.g. `https://billing.example.com`; may
@@ -113,6 +114,7 @@ impl AppState {
         master_key: MasterKey,
     ) -> Self {
         Self {
+            app: App::new(store.clone(), clock.clone()),
             store,
             clock,
             public_url: public_url.into(),

@@ -9,8 +9,10 @@ pub mod sql;
 pub use access::*;
 pub use error::{StoreError, StoreResult};
 pub use sql::SqlStore;
+pub use sql::uow::{self, UnitOfWork};
 
 use async_trait::async_trait;
+use portico_core::event::{Actor, Event};
 use portico_core::model::*;
 use portico_core::scope::ApiScopes;
 use portico_core::*;
@@ -72,6 +74,21 @@ pub trait Store: Send + Sync + 'static {
     /// writes leave its cache as they commit, without waiting for this.
     async fn sync(&self, lag: std::time::Duration) -> StoreResult<()>;
 
+    /// Begins a unit of work: one write transaction of `account`, whose records and events
+    /// say `actor` and `now`. Nothing is stored until [`UnitOfWork::commit`].
+    async fn begin(
+        &self,
+        account: &AccountId,
+        actor: Actor,
+        now: Timestamp,
+    ) -> StoreResult<UnitOfWork>;
+    /// The account's recorded events, newest first.
+    async fn events(
+        &self,
+        account: &AccountId,
+        page: PageRequest<EventId>,
+    ) -> StoreResult<List<Event>>;
+
     // Accounts and API keys.
     async fn create_account(
         &self,
@@ -112,12 +129,6 @@ pub trait Store: Send + Sync + 'static {
     async fn touch_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<()>;
 
     // Customers and contacts.
-    async fn create_customer(
-        &self,
-        account: &AccountId,
-        input: NewCustomer,
-        now: Timestamp,
-    ) -> StoreResult<Customer>;
     async fn customer(&self, account: &AccountId, customer: &CustomerRef) -> StoreResult<Customer>;
     async fn list_customers(
         &self,
@@ -125,28 +136,7 @@ pub trait Store: Send + Sync + 'static {
         email: Option<&str>,
         page: PageRequest<CustomerId>,
     ) -> StoreResult<List<Customer>>;
-    async fn update_customer(
-        &self,
-        account: &AccountId,
-        customer: &CustomerRef,
-        patch: CustomerPatch,
-        now: Timestamp,
-    ) -> StoreResult<Customer>;
-    /// Deletes the customer (it disappears from every lookup and frees its alias) and cancels its
-    /// live subscriptions.
-    async fn delete_customer(
-        &self,
-        account: &AccountId,
-        customer: &CustomerRef,
-        now: Timestamp,
-    ) -> StoreResult<Customer>;
 
-    async fn create_contact(
-        &self,
-        account: &AccountId,
-        input: NewContact,
-        now: Timestamp,
-    ) -> StoreResult<Contact>;
     async fn contact(&self, account: &AccountId, contact: &ContactRef) -> StoreResult<Contact>;
     async fn list_contacts(
         &self,
@@ -154,49 +144,15 @@ pub trait Store: Send + Sync + 'static {
         customer: Option<&CustomerRef>,
         page: PageRequest<ContactId>,
     ) -> StoreResult<List<Contact>>;
-    async fn update_contact(
-        &self,
-        account: &AccountId,
-        contact: &ContactRef,
-        patch: ContactPatch,
-        now: Timestamp,
-    ) -> StoreResult<Contact>;
-    async fn delete_contact(
-        &self,
-        account: &AccountId,
-        contact: &ContactRef,
-        now: Timestamp,
-    ) -> StoreResult<Contact>;
 
     // Catalogue.
-    async fn create_product(
-        &self,
-        account: &AccountId,
-        input: NewProduct,
-        now: Timestamp,
-    ) -> StoreResult<Product>;
     async fn product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product>;
     async fn list_products(
         &self,
         account: &AccountId,
         page: PageRequest<ProductId>,
     ) -> StoreResult<List<Product>>;
-    async fn update_product(
-        &self,
-        account: &AccountId,
-        id: &ProductId,
-        patch: ProductPatch,
-        now: Timestamp,
-    ) -> StoreResult<Product>;
-    /// Refused with `Conflict` while plans refer to it.
-    async fn delete_product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product>;
 
-    async fn create_plan(
-        &self,
-        account: &AccountId,
-        input: NewPlan,
-        now: Timestamp,
-    ) -> StoreResult<Plan>;
     async fn plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan>;
     async fn list_plans(
         &self,
@@ -204,23 +160,8 @@ pub trait Store: Send + Sync + 'static {
         product: Option<&ProductId>,
         page: PageRequest<PlanId>,
     ) -> StoreResult<List<Plan>>;
-    async fn update_plan(
-        &self,
-        account: &AccountId,
-        id: &PlanId,
-        patch: PlanPatch,
-        now: Timestamp,
-    ) -> StoreResult<Plan>;
-    /// Refused with `Conflict` while subscriptions refer to it.
-    async fn delete_plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan>;
 
     // Billing.
-    async fn create_subscription(
-        &self,
-        account: &AccountId,
-        input: NewSubscription,
-        now: Timestamp,
-    ) -> StoreResult<Subscription>;
     async fn subscription(
         &self,
         account: &AccountId,
@@ -232,28 +173,7 @@ pub trait Store: Send + Sync + 'static {
         filter: SubscriptionFilter,
         page: PageRequest<SubscriptionId>,
     ) -> StoreResult<List<Subscription>>;
-    async fn update_subscription(
-        &self,
-        account: &AccountId,
-        id: &SubscriptionId,
-        patch: SubscriptionPatch,
-        now: Timestamp,
-    ) -> StoreResult<Subscription>;
-    async fn cancel_subscription(
-        &self,
-        account: &AccountId,
-        id: &SubscriptionId,
-        reason: Option<String>,
-        now: Timestamp,
-    ) -> StoreResult<Subscription>;
 
-    /// Numbers the invoice from the account's sequence in the same transaction.
-    async fn create_invoice(
-        &self,
-        account: &AccountId,
-        input: NewInvoice,
-        now: Timestamp,
-    ) -> StoreResult<Invoice>;
     async fn invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice>;
     async fn list_invoices(
         &self,
@@ -261,23 +181,7 @@ pub trait Store: Send + Sync + 'static {
         filter: InvoiceFilter,
         page: PageRequest<InvoiceId>,
     ) -> StoreResult<List<Invoice>>;
-    async fn update_invoice(
-        &self,
-        account: &AccountId,
-        id: &InvoiceId,
-        patch: InvoicePatch,
-        now: Timestamp,
-    ) -> StoreResult<Invoice>;
-    /// Only drafts can be deleted; others answer `Conflict` (void them instead).
-    async fn delete_invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice>;
 
-    /// A succeeded payment against an invoice pays it down in the same transaction.
-    async fn create_transaction(
-        &self,
-        account: &AccountId,
-        input: NewTransaction,
-        now: Timestamp,
-    ) -> StoreResult<Transaction>;
     async fn transaction(
         &self,
         account: &AccountId,
@@ -289,27 +193,7 @@ pub trait Store: Send + Sync + 'static {
         filter: TransactionFilter,
         page: PageRequest<TransactionId>,
     ) -> StoreResult<List<Transaction>>;
-    async fn update_transaction(
-        &self,
-        account: &AccountId,
-        id: &TransactionId,
-        patch: TransactionPatch,
-        now: Timestamp,
-    ) -> StoreResult<Transaction>;
-    /// Only pending or failed transactions can be deleted.
-    async fn delete_transaction(
-        &self,
-        account: &AccountId,
-        id: &TransactionId,
-    ) -> StoreResult<Transaction>;
 
-    /// Making one payment method the default clears the flag on the customer's others.
-    async fn create_payment_method(
-        &self,
-        account: &AccountId,
-        input: NewPaymentMethod,
-        now: Timestamp,
-    ) -> StoreResult<PaymentMethod>;
     async fn payment_method(
         &self,
         account: &AccountId,
@@ -321,19 +205,6 @@ pub trait Store: Send + Sync + 'static {
         customer: Option<&CustomerRef>,
         page: PageRequest<PaymentMethodId>,
     ) -> StoreResult<List<PaymentMethod>>;
-    async fn update_payment_method(
-        &self,
-        account: &AccountId,
-        id: &PaymentMethodId,
-        patch: PaymentMethodPatch,
-        now: Timestamp,
-    ) -> StoreResult<PaymentMethod>;
-    async fn delete_payment_method(
-        &self,
-        account: &AccountId,
-        id: &PaymentMethodId,
-        now: Timestamp,
-    ) -> StoreResult<PaymentMethod>;
 
     // Portal access.
     async fn create_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;

@@ -2,9 +2,10 @@
 //! than a year of invoices, payments and payment methods.
 
 use anyhow::Context;
+use portico_app::{App, Caller};
 use portico_core::model::*;
 use portico_core::{Currency, PlanId, Timestamp};
-use portico_store::{Store, StoreError};
+use portico_store::StoreError;
 
 pub const SUBDOMAIN: &str = "acme";
 
@@ -173,7 +174,8 @@ const STORIES: &[Story] = &[
 ];
 
 /// Seeds the demo account unless it exists; returns it either way.
-pub async fn seed(store: &dyn Store, now: Timestamp) -> anyhow::Result<Account> {
+pub async fn seed(app: &App, now: Timestamp) -> anyhow::Result<Account> {
+    let store = app.store.as_ref();
     match store.account_by_subdomain(SUBDOMAIN).await {
         Ok(account) => return Ok(account),
         Err(StoreError::NotFound { .. }) => {}
@@ -192,34 +194,35 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> anyhow::Result<Account> 
     let account = store
         .update_portal_settings(&account.id, settings, now)
         .await?;
+    let by = Caller::operator(account.id.clone());
 
     let history_start = now.plus_months(-26);
-    let product = store
-        .create_product(
-            &account.id,
-            NewProduct {
-                name: "Acme Cloud".into(),
-                description: Some("Hosted workspace for teams".into()),
-                self_service: true,
-                active: true,
-            }
-            .validate()?,
-            history_start,
-        )
-        .await?;
-    let support = store
-        .create_product(
-            &account.id,
-            NewProduct {
-                name: "Priority Support".into(),
-                description: Some("Four-hour response, named engineer".into()),
-                self_service: false,
-                active: true,
-            }
-            .validate()?,
-            history_start,
-        )
-        .await?;
+    let product = portico_app::catalog::create_product(
+        app,
+        &by,
+        NewProduct {
+            name: "Acme Cloud".into(),
+            description: Some("Hosted workspace for teams".into()),
+            self_service: true,
+            active: true,
+        }
+        .validate()?,
+        history_start,
+    )
+    .await?;
+    let support = portico_app::catalog::create_product(
+        app,
+        &by,
+        NewProduct {
+            name: "Priority Support".into(),
+            description: Some("Four-hour response, named engineer".into()),
+            self_service: false,
+            active: true,
+        }
+        .validate()?,
+        history_start,
+    )
+    .await?;
 
     let mut prices = Vec::new();
     for code in ["EUR", "USD", "GBP"] {
@@ -242,30 +245,29 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> anyhow::Result<Account> 
         let mut ids = Vec::new();
         for p in [starter, team, business, team_yearly] {
             ids.push(
-                store
-                    .create_plan(&account.id, p.validate()?, history_start)
+                portico_app::catalog::create_plan(app, &by, p.validate()?, history_start)
                     .await?
                     .id,
             );
         }
-        store
-            .create_plan(
-                &account.id,
-                NewPlan {
-                    product: support.id.clone(),
-                    name: "Priority Support".into(),
-                    interval: Interval::Month,
-                    interval_count: 1,
-                    unit_amount: 29900,
-                    currency,
-                    self_service: false,
-                    trial_days: 0,
-                    active: true,
-                }
-                .validate()?,
-                history_start,
-            )
-            .await?;
+        portico_app::catalog::create_plan(
+            app,
+            &by,
+            NewPlan {
+                product: support.id.clone(),
+                name: "Priority Support".into(),
+                interval: Interval::Month,
+                interval_count: 1,
+                unit_amount: 29900,
+                currency,
+                self_service: false,
+                trial_days: 0,
+                active: true,
+            }
+            .validate()?,
+            history_start,
+        )
+        .await?;
         let [starter, team, business, team_yearly]: [PlanId; 4] = ids
             .try_into()
             .map_err(|_| anyhow::anyhow!("four plans expected"))?;
@@ -287,13 +289,13 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> anyhow::Result<Account> 
             .find(|(c, _)| *c == currency)
             .map(|(_, p)| p)
             .context("demo prices for every currency")?;
-        seed_customer(store, &account, story, currency, prices, now).await?;
+        seed_customer(app, &account, story, currency, prices, now).await?;
     }
     Ok(account)
 }
 
 async fn seed_customer(
-    store: &dyn Store,
+    app: &App,
     account: &Account,
     story: &Story,
     currency: Currency,
@@ -310,87 +312,89 @@ async fn seed_customer(
     // The subscription started `periods` whole periods ago, so the current one contains now.
     let started = now.plus_months(-(periods * step)).minus_secs(3 * 86_400);
     let acct = &account.id;
+    let by = Caller::operator(acct.clone());
+    let store = app.store.as_ref();
 
-    let customer = store
-        .create_customer(
-            acct,
-            NewCustomer {
-                alias: Some(story.alias.into()),
-                name: story.name.into(),
-                email: Some(story.email.into()),
-                currency,
-                address: Address {
-                    line1: Some("1 Example Street".into()),
-                    line2: None,
-                    city: Some(story.city.into()),
-                    state: None,
-                    postal_code: Some("10115".into()),
-                    country: Some(story.country.into()),
-                },
-                tax_id: (story.country != "US").then(|| format!("{}123456789", story.country)),
-                portal_enabled: true,
-                metadata: Metadata::new(),
-            }
-            .validate()?,
-            started.minus_secs(86_400),
-        )
-        .await?;
+    let customer = portico_app::customers::create(
+        app,
+        &by,
+        NewCustomer {
+            alias: Some(story.alias.into()),
+            name: story.name.into(),
+            email: Some(story.email.into()),
+            currency,
+            address: Address {
+                line1: Some("1 Example Street".into()),
+                line2: None,
+                city: Some(story.city.into()),
+                state: None,
+                postal_code: Some("10115".into()),
+                country: Some(story.country.into()),
+            },
+            tax_id: (story.country != "US").then(|| format!("{}123456789", story.country)),
+            portal_enabled: true,
+            metadata: Metadata::new(),
+        }
+        .validate()?,
+        started.minus_secs(86_400),
+    )
+    .await?;
 
     for (email, name, role, access) in story.contacts {
-        store
-            .create_contact(
-                acct,
-                NewContact {
-                    customer: customer.id.to_string(),
-                    external_id: Some(format!("user-{}", email.split('@').next().unwrap_or("x"))),
-                    email: (*email).into(),
-                    name: Some((*name).into()),
-                    portal_access: *access,
-                    role: *role,
-                }
-                .validate()?,
-                started,
-            )
-            .await?;
+        portico_app::contacts::create(
+            app,
+            &by,
+            NewContact {
+                customer: customer.id.to_string(),
+                external_id: Some(format!("user-{}", email.split('@').next().unwrap_or("x"))),
+                email: (*email).into(),
+                name: Some((*name).into()),
+                portal_access: *access,
+                role: *role,
+            }
+            .validate()?,
+            started,
+        )
+        .await?;
     }
 
     let mut default_card = None;
     for (brand, last4, month, year) in story.cards {
-        let pm = store
-            .create_payment_method(
-                acct,
-                NewPaymentMethod {
-                    customer: customer.id.to_string(),
-                    kind: PaymentMethodKind::Card,
-                    brand: Some((*brand).into()),
-                    last4: (*last4).into(),
-                    exp_month: Some(*month),
-                    exp_year: Some(*year),
-                    is_default: None,
-                    provider_ref: Some(format!("card_demo_{last4}")),
-                },
-                started,
-            )
-            .await?;
+        let pm = portico_app::payment_methods::create(
+            app,
+            &by,
+            NewPaymentMethod {
+                customer: customer.id.to_string(),
+                kind: PaymentMethodKind::Card,
+                brand: Some((*brand).into()),
+                last4: (*last4).into(),
+                exp_month: Some(*month),
+                exp_year: Some(*year),
+                is_default: None,
+                provider_ref: Some(format!("card_demo_{last4}")),
+            },
+            started,
+        )
+        .await?;
         default_card.get_or_insert(pm.id);
     }
     if story.cards.is_empty() && story.state != State::Trialing {
-        let pm = store
-            .create_payment_method(
-                acct,
-                NewPaymentMethod {
-                    customer: customer.id.to_string(),
-                    kind: PaymentMethodKind::SepaDebit,
-                    brand: Some("Crédit Lyonnais".into()),
-                    last4: "3000".into(),
-                    exp_month: None,
-                    exp_year: None,
-                    is_default: None,
-                    provider_ref: Some("sepa_demo_3000".into()),
-                },
-                started,
-            )
-            .await?;
+        let pm = portico_app::payment_methods::create(
+            app,
+            &by,
+            NewPaymentMethod {
+                customer: customer.id.to_string(),
+                kind: PaymentMethodKind::SepaDebit,
+                brand: Some("Crédit Lyonnais".into()),
+                last4: "3000".into(),
+                exp_month: None,
+                exp_year: None,
+                is_default: None,
+                provider_ref: Some("sepa_demo_3000".into()),
+            },
+            started,
+        )
+        .await?;
         default_card = Some(pm.id);
     }
 
@@ -405,21 +409,21 @@ async fn seed_customer(
         State::Trialing => now.minus_secs(2 * 86_400),
         _ => started.plus_months(periods * step),
     };
-    let sub = store
-        .create_subscription(
-            acct,
-            NewSubscription {
-                customer: customer.id.to_string(),
-                plan: plan_id,
-                quantity: story.quantity,
-                status,
-                current_period_start: Some(current_start),
-                cancel_at_period_end: story.state == State::CancelAtPeriodEnd,
-                metadata: Metadata::new(),
-            },
-            started,
-        )
-        .await?;
+    let sub = portico_app::subscriptions::create(
+        app,
+        &by,
+        NewSubscription {
+            customer: customer.id.to_string(),
+            plan: plan_id,
+            quantity: story.quantity,
+            status,
+            current_period_start: Some(current_start),
+            cancel_at_period_end: story.state == State::CancelAtPeriodEnd,
+            metadata: Metadata::new(),
+        },
+        started,
+    )
+    .await?;
 
     // One invoice per past period, paid two days after issue; the story's state decides the end.
     let amount = if yearly {
@@ -440,30 +444,30 @@ async fn seed_customer(
         } else {
             InvoiceStatus::Open
         };
-        let invoice = store
-            .create_invoice(
-                acct,
-                NewInvoice {
-                    customer: customer.id.to_string(),
-                    subscription: Some(sub.id.clone()),
-                    currency: None,
-                    status: Some(status),
-                    lines: vec![NewInvoiceLine {
-                        description: format!("{} × {}", plan.name, story.quantity),
-                        quantity: story.quantity,
-                        unit_amount: amount,
-                        period_start: Some(period_start),
-                        period_end: Some(period_end),
-                    }],
-                    tax_rate_bps: story.tax_bps,
-                    issued_at: Some(period_start),
-                    due_at: Some(period_start.plus_secs(14 * 86_400)),
-                    paid_at: None,
-                    metadata: Metadata::new(),
-                },
-                period_start,
-            )
-            .await?;
+        let invoice = portico_app::invoices::create(
+            app,
+            &by,
+            NewInvoice {
+                customer: customer.id.to_string(),
+                subscription: Some(sub.id.clone()),
+                currency: None,
+                status: Some(status),
+                lines: vec![NewInvoiceLine {
+                    description: format!("{} × {}", plan.name, story.quantity),
+                    quantity: story.quantity,
+                    unit_amount: amount,
+                    period_start: Some(period_start),
+                    period_end: Some(period_end),
+                }],
+                tax_rate_bps: story.tax_bps,
+                issued_at: Some(period_start),
+                due_at: Some(period_start.plus_secs(14 * 86_400)),
+                paid_at: None,
+                metadata: Metadata::new(),
+            },
+            period_start,
+        )
+        .await?;
         if status == InvoiceStatus::Void {
             continue;
         }
@@ -483,31 +487,35 @@ async fn seed_customer(
         if unpaid {
             for retry in 0..3 {
                 let at = paid_at.plus_secs(retry * 3 * 86_400);
-                store
-                    .create_transaction(acct, payment(TransactionStatus::Failed, at), at)
-                    .await?;
-            }
-        } else if paid_at < now {
-            store
-                .create_transaction(
-                    acct,
-                    payment(TransactionStatus::Succeeded, paid_at),
-                    paid_at,
+                portico_app::transactions::create(
+                    app,
+                    &by,
+                    payment(TransactionStatus::Failed, at),
+                    at,
                 )
                 .await?;
+            }
+        } else if paid_at < now {
+            portico_app::transactions::create(
+                app,
+                &by,
+                payment(TransactionStatus::Succeeded, paid_at),
+                paid_at,
+            )
+            .await?;
         }
     }
 
     match story.state {
         State::Canceled => {
-            store
-                .cancel_subscription(
-                    acct,
-                    &sub.id,
-                    Some("Moved to an in-house tool".into()),
-                    now.minus_secs(20 * 86_400),
-                )
-                .await?;
+            portico_app::subscriptions::cancel(
+                app,
+                &by,
+                &sub.id,
+                Some("Moved to an in-house tool".into()),
+                now.minus_secs(20 * 86_400),
+            )
+            .await?;
         }
         State::Active if story.months > 6 => {
             // A goodwill credit and a refund, so the transaction list shows every kind.
@@ -524,23 +532,23 @@ async fn seed_customer(
                 ),
             ] {
                 let at = now.minus_secs(40 * 86_400);
-                store
-                    .create_transaction(
-                        acct,
-                        NewTransaction {
-                            customer: customer.id.to_string(),
-                            kind,
-                            status: TransactionStatus::Succeeded,
-                            amount,
-                            currency: None,
-                            invoice: None,
-                            payment_method: default_card.clone(),
-                            description: Some(text.into()),
-                            created_at: Some(at),
-                        },
-                        at,
-                    )
-                    .await?;
+                portico_app::transactions::create(
+                    app,
+                    &by,
+                    NewTransaction {
+                        customer: customer.id.to_string(),
+                        kind,
+                        status: TransactionStatus::Succeeded,
+                        amount,
+                        currency: None,
+                        invoice: None,
+                        payment_method: default_card.clone(),
+                        description: Some(text.into()),
+                        created_at: Some(at),
+                    },
+                    at,
+                )
+                .await?;
             }
         }
         _ => {}

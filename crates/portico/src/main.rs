@@ -143,7 +143,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let url = database_url.unwrap_or_else(|| "sqlite://portico-demo.db".to_owned());
             let config = config.with_overrides(listen, Some(url))?;
             let store = server::open_store(config.database_url.expose_secret()).await?;
-            let account = demo::seed(store.as_ref(), now).await?;
+            let app =
+                portico_app::App::new(store.clone(), std::sync::Arc::new(portico_app::SystemClock));
+            let account = demo::seed(&app, now).await?;
             let (_, key) =
                 admin::create_api_key(store.as_ref(), &account, "demo", ApiScopes::all(), now)
                     .await?;

@@ -47,10 +47,8 @@ async fn create(
 ) -> ApiResult<Created<Contact>> {
     auth.require(ApiScope::CustomersWrite)?;
     let input = body.parse::<NewContact>()?.validate()?;
-    let contact = s
-        .store
-        .create_contact(&auth.account, input, s.clock.now())
-        .await?;
+    let contact =
+        portico_app::contacts::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
     Ok(created(contact))
 }
 
@@ -106,10 +104,14 @@ async fn update(
 ) -> ApiResult<Json<Contact>> {
     auth.require(ApiScope::CustomersWrite)?;
     let patch = body.parse::<ContactPatch>()?;
-    let contact = s
-        .store
-        .update_contact(&auth.account, &ContactRef::parse(&id), patch, s.clock.now())
-        .await?;
+    let contact = portico_app::contacts::update(
+        &s.app,
+        &auth.caller(),
+        &ContactRef::parse(&id),
+        patch,
+        s.clock.now(),
+    )
+    .await?;
     Ok(Json(contact))
 }
 
@@ -124,9 +126,12 @@ async fn delete(
     RefPath(id): RefPath,
 ) -> ApiResult<Json<Contact>> {
     auth.require(ApiScope::CustomersWrite)?;
-    let contact = s
-        .store
-        .delete_contact(&auth.account, &ContactRef::parse(&id), s.clock.now())
-        .await?;
+    let contact = portico_app::contacts::delete(
+        &s.app,
+        &auth.caller(),
+        &ContactRef::parse(&id),
+        s.clock.now(),
+    )
+    .await?;
     Ok(Json(contact))
 }

@@ -47,10 +47,8 @@ async fn create(
 ) -> ApiResult<Created<Customer>> {
     auth.require(ApiScope::CustomersWrite)?;
     let input = body.parse::<NewCustomer>()?.validate()?;
-    let customer = s
-        .store
-        .create_customer(&auth.account, input, s.clock.now())
-        .await?;
+    let customer =
+        portico_app::customers::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
     Ok(created(customer))
 }
 
@@ -105,15 +103,14 @@ async fn update(
 ) -> ApiResult<Json<Customer>> {
     auth.require(ApiScope::CustomersWrite)?;
     let patch = body.parse::<CustomerPatch>()?;
-    let customer = s
-        .store
-        .update_customer(
-            &auth.account,
-            &CustomerRef::parse(&id),
-            patch,
-            s.clock.now(),
-        )
-        .await?;
+    let customer = portico_app::customers::update(
+        &s.app,
+        &auth.caller(),
+        &CustomerRef::parse(&id),
+        patch,
+        s.clock.now(),
+    )
+    .await?;
     Ok(Json(customer))
 }
 
@@ -128,9 +125,12 @@ async fn delete(
     RefPath(id): RefPath,
 ) -> ApiResult<Json<Customer>> {
     auth.require(ApiScope::CustomersWrite)?;
-    let customer = s
-        .store
-        .delete_customer(&auth.account, &CustomerRef::parse(&id), s.clock.now())
-        .await?;
+    let customer = portico_app::customers::delete(
+        &s.app,
+        &auth.caller(),
+        &CustomerRef::parse(&id),
+        s.clock.now(),
+    )
+    .await?;
     Ok(Json(customer))
 }

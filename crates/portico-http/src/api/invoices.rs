@@ -54,10 +54,8 @@ async fn create(
 ) -> ApiResult<Created<Invoice>> {
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewInvoice>()?;
-    let invoice = s
-        .store
-        .create_invoice(&auth.account, input, s.clock.now())
-        .await?;
+    let invoice =
+        portico_app::invoices::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
     Ok(created(invoice))
 }
 
@@ -119,10 +117,8 @@ async fn update(
 ) -> ApiResult<Json<Invoice>> {
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<InvoicePatch>()?;
-    let invoice = s
-        .store
-        .update_invoice(&auth.account, &id, patch, s.clock.now())
-        .await?;
+    let invoice =
+        portico_app::invoices::update(&s.app, &auth.caller(), &id, patch, s.clock.now()).await?;
     Ok(Json(invoice))
 }
 
@@ -138,5 +134,7 @@ async fn delete(
     IdPath(id): IdPath<InvoiceId>,
 ) -> ApiResult<Json<Invoice>> {
     auth.require(ApiScope::BillingWrite)?;
-    Ok(Json(s.store.delete_invoice(&auth.account, &id).await?))
+    Ok(Json(
+        portico_app::invoices::delete(&s.app, &auth.caller(), &id, s.clock.now()).await?,
+    ))
 }

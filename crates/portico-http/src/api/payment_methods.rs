@@ -47,10 +47,8 @@ async fn create(
 ) -> ApiResult<Created<PaymentMethod>> {
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewPaymentMethod>()?;
-    let pm = s
-        .store
-        .create_payment_method(&auth.account, input, s.clock.now())
-        .await?;
+    let pm =
+        portico_app::payment_methods::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
     Ok(created(pm))
 }
 
@@ -102,10 +100,9 @@ async fn update(
 ) -> ApiResult<Json<PaymentMethod>> {
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<PaymentMethodPatch>()?;
-    let pm = s
-        .store
-        .update_payment_method(&auth.account, &id, patch, s.clock.now())
-        .await?;
+    let pm =
+        portico_app::payment_methods::update(&s.app, &auth.caller(), &id, patch, s.clock.now())
+            .await?;
     Ok(Json(pm))
 }
 
@@ -121,8 +118,6 @@ async fn delete(
 ) -> ApiResult<Json<PaymentMethod>> {
     auth.require(ApiScope::BillingWrite)?;
     Ok(Json(
-        s.store
-            .delete_payment_method(&auth.account, &id, s.clock.now())
-            .await?,
+        portico_app::payment_methods::delete(&s.app, &auth.caller(), &id, s.clock.now()).await?,
     ))
 }

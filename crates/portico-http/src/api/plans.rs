@@ -48,10 +48,8 @@ async fn create(
 ) -> ApiResult<Created<Plan>> {
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewPlan>()?.validate()?;
-    let plan = s
-        .store
-        .create_plan(&auth.account, input, s.clock.now())
-        .await?;
+    let plan =
+        portico_app::catalog::create_plan(&s.app, &auth.caller(), input, s.clock.now()).await?;
     Ok(created(plan))
 }
 
@@ -107,9 +105,7 @@ async fn update(
 ) -> ApiResult<Json<Plan>> {
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<PlanPatch>()?;
-    let plan = s
-        .store
-        .update_plan(&auth.account, &id, patch, s.clock.now())
+    let plan = portico_app::catalog::update_plan(&s.app, &auth.caller(), &id, patch, s.clock.now())
         .await?;
     Ok(Json(plan))
 }
@@ -126,5 +122,7 @@ async fn delete(
     IdPath(id): IdPath<PlanId>,
 ) -> ApiResult<Json<Plan>> {
     auth.require(ApiScope::BillingWrite)?;
-    Ok(Json(s.store.delete_plan(&auth.account, &id).await?))
+    Ok(Json(
+        portico_app::catalog::delete_plan(&s.app, &auth.caller(), &id, s.clock.now()).await?,
+    ))
 }

@@ -45,10 +45,8 @@ async fn create(
 ) -> ApiResult<Created<Product>> {
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewProduct>()?.validate()?;
-    let product = s
-        .store
-        .create_product(&auth.account, input, s.clock.now())
-        .await?;
+    let product =
+        portico_app::catalog::create_product(&s.app, &auth.caller(), input, s.clock.now()).await?;
     Ok(created(product))
 }
 
@@ -95,10 +93,9 @@ async fn update(
 ) -> ApiResult<Json<Product>> {
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<ProductPatch>()?;
-    let product = s
-        .store
-        .update_product(&auth.account, &id, patch, s.clock.now())
-        .await?;
+    let product =
+        portico_app::catalog::update_product(&s.app, &auth.caller(), &id, patch, s.clock.now())
+            .await?;
     Ok(Json(product))
 }
 
@@ -114,5 +111,7 @@ async fn delete(
     IdPath(id): IdPath<ProductId>,
 ) -> ApiResult<Json<Product>> {
     auth.require(ApiScope::BillingWrite)?;
-    Ok(Json(s.store.delete_product(&auth.account, &id).await?))
+    Ok(Json(
+        portico_app::catalog::delete_product(&s.app, &auth.caller(), &id, s.clock.now()).await?,
+    ))
 }

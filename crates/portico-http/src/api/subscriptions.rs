@@ -60,10 +60,8 @@ async fn create(
 ) -> ApiResult<Created<Subscription>> {
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewSubscription>()?;
-    let sub = s
-        .store
-        .create_subscription(&auth.account, input, s.clock.now())
-        .await?;
+    let sub =
+        portico_app::subscriptions::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
     Ok(created(sub))
 }
 
@@ -122,9 +120,7 @@ async fn update(
 ) -> ApiResult<Json<Subscription>> {
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<SubscriptionPatch>()?;
-    let sub = s
-        .store
-        .update_subscription(&auth.account, &id, patch, s.clock.now())
+    let sub = portico_app::subscriptions::update(&s.app, &auth.caller(), &id, patch, s.clock.now())
         .await?;
     Ok(Json(sub))
 }
@@ -145,9 +141,8 @@ async fn cancel(
     let reason = body
         .parse_optional::<CancelSubscription>()?
         .and_then(|c| c.reason);
-    let sub = s
-        .store
-        .cancel_subscription(&auth.account, &id, reason, s.clock.now())
-        .await?;
+    let sub =
+        portico_app::subscriptions::cancel(&s.app, &auth.caller(), &id, reason, s.clock.now())
+            .await?;
     Ok(Json(sub))
 }

@@ -51,10 +51,8 @@ async fn create(
 ) -> ApiResult<Created<Transaction>> {
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewTransaction>()?;
-    let txn = s
-        .store
-        .create_transaction(&auth.account, input, s.clock.now())
-        .await?;
+    let txn =
+        portico_app::transactions::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
     Ok(created(txn))
 }
 
@@ -113,9 +111,7 @@ async fn update(
 ) -> ApiResult<Json<Transaction>> {
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<TransactionPatch>()?;
-    let txn = s
-        .store
-        .update_transaction(&auth.account, &id, patch, s.clock.now())
+    let txn = portico_app::transactions::update(&s.app, &auth.caller(), &id, patch, s.clock.now())
         .await?;
     Ok(Json(txn))
 }
@@ -132,5 +128,7 @@ async fn delete(
     IdPath(id): IdPath<TransactionId>,
 ) -> ApiResult<Json<Transaction>> {
     auth.require(ApiScope::BillingWrite)?;
-    Ok(Json(s.store.delete_transaction(&auth.account, &id).await?))
+    Ok(Json(
+        portico_app::transactions::delete(&s.app, &auth.caller(), &id, s.clock.now()).await?,
+    ))
 }

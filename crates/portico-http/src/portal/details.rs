@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portico_core::Invalid;
+use portico_core::event::Actor;
 use portico_core::model::{Address, Customer, CustomerPatch, CustomerRef, PortalPage};
 use portico_core::scope::PortalScope;
 use portico_render::format::format_address;
@@ -241,16 +242,16 @@ pub async fn save(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
     let patch = action.form.patch();
     let customer = CustomerRef::Id(action.visit.customer.id.clone());
     let now = s.clock.now();
-    match s
-        .store
-        .update_customer(&action.visit.account.id, &customer, patch, now)
-        .await
-    {
+    let by = portico_app::Caller::new(
+        action.visit.account.id.clone(),
+        Actor::Portal(action.visit.session.id.clone()),
+    );
+    match portico_app::customers::update(&s.app, &by, &customer, patch, now).await {
         Ok(_) => {
             tracing::info!(portal_session = %action.visit.session.id, "billing details changed");
             redirect_done(PortalPage::Account)
         }
-        Err(portico_store::StoreError::Invalid(e)) => {
+        Err(portico_app::AppError::Invalid(e)) => {
             let main = form(&cx, &action.form, Some(&e));
             let mut r = cx.page(PortalPage::Account, t(cx.locale, Msg::NavAccount), &main);
             *r.status_mut() = StatusCode::BAD_REQUEST;

@@ -58,6 +58,12 @@ impl From<StoreError> for Denied {
     }
 }
 
+impl From<portico_app::AppError> for Denied {
+    fn from(e: portico_app::AppError) -> Self {
+        Denied::Failed(e.into())
+    }
+}
+
 impl Denied {
     /// The friendly page for this failure, in `locale`.
     pub fn render(self, locale: Locale) -> Response {

@@ -3,7 +3,9 @@
 
 mod changes;
 mod rows;
+mod statements;
 mod store;
+pub mod uow;
 mod vendor_ids;
 mod writer;
 
@@ -50,6 +52,11 @@ impl Backend {
         }
     }
 
+    /// The versions of this backend's migrations this build knows, in order.
+    pub fn migration_versions(self) -> Vec<i64> {
+        self.migrations().iter().map(|(v, _, _)| *v).collect()
+    }
+
     /// Each backend's migrations, in order. Append new ones; never edit one that has shipped.
     fn migrations(self) -> &'static [(i64, &'static str, &'static str)] {
         match self {
@@ -79,6 +86,11 @@ impl Backend {
                     "portal entry",
                     include_str!("../../migrations/sqlite/0005_portal_entry.sql"),
                 ),
+                (
+                    6,
+                    "outbox",
+                    include_str!("../../migrations/sqlite/0006_outbox.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -105,6 +117,11 @@ impl Backend {
                     5,
                     "portal entry",
                     include_str!("../../migrations/postgres/0005_portal_entry.sql"),
+                ),
+                (
+                    6,
+                    "outbox",
+                    include_str!("../../migrations/postgres/0006_outbox.sql"),
                 ),
             ],
         }
@@ -211,18 +228,9 @@ impl SqlStore {
     /// between, without waiting; the immediate one waits (busy timeout) and then sees the
     /// latest data, which makes every read-modify-write safe from lost updates.
     /// PostgreSQL: a plain READ COMMITTED transaction; the rows it will change are locked with
-    /// `SELECT … FOR UPDATE` (see [`SqlStore::for_update`]).
+    /// `SELECT … FOR UPDATE` (see `statements::for_update`).
     async fn write_tx(&self) -> StoreResult<WriteTx> {
         begin_write(&self.pool, self.backend, &self.cache).await
-    }
-
-    /// The suffix that locks the rows a `SELECT` reads until the transaction ends. SQLite has no
-    /// row locks (nor the syntax): its write transactions already hold the database write lock.
-    fn for_update(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        }
     }
 }
 

@@ -6,6 +6,7 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
+use portico_core::event::{Actor, Event, EventType};
 use portico_core::model::*;
 use portico_core::scope::{ApiScopes, PortalScopes};
 use portico_core::*;
@@ -116,7 +117,8 @@ id_values!(
     PaymentMethodId,
     PortalSessionId,
     OAuthClientId,
-    SigningKeyId
+    SigningKeyId,
+    EventId
 );
 
 /// Builds a parameter list: `params![account, id, now]`.
@@ -1031,5 +1033,23 @@ pub(super) fn oauth_token(row: &AnyRow) -> StoreResult<OAuthTokenRecord> {
         scopes: ApiScopes::parse("scopes", &row.text("scopes")?)
             .map_err(|e| corrupt("scopes", e))?,
         expires_at: row.ts("expires_at")?,
+    })
+}
+
+/// The outbox's columns, for reading events back.
+pub(super) const OUTBOX_SELECT: &str =
+    "SELECT id, account_id, type, customer_id, actor, data, created_at FROM outbox";
+
+pub(super) fn event(row: &AnyRow) -> StoreResult<Event> {
+    let kind = row.text("type")?;
+    let actor = row.text("actor")?;
+    Ok(Event {
+        id: row.parsed("id")?,
+        account: row.parsed("account_id")?,
+        kind: EventType::parse(&kind).ok_or_else(|| corrupt("type", kind))?,
+        customer: row.opt_parsed("customer_id")?,
+        actor: Actor::parse(&actor).ok_or_else(|| corrupt("actor", actor))?,
+        data: row.json("data")?,
+        created_at: row.ts("created_at")?,
     })
 }

@@ -9,18 +9,20 @@
 
 use async_trait::async_trait;
 use portico_core::error::required_text;
+use portico_core::event::{Actor, Event};
 use portico_core::model::*;
 use portico_core::page::MAX_LIMIT;
 use portico_core::scope::ApiScopes;
 use portico_core::*;
 use sqlx::AnyConnection;
-use sqlx::any::AnyRow;
 
 use std::future::Future;
 use std::time::Duration;
 
 use super::changes::WriteTx;
 use super::rows::{self, CONTACTS, CUSTOMERS, RowExt, Table, Value, params, query};
+use super::statements::*;
+use super::uow::UnitOfWork;
 use super::writer::{WriteOp, Written};
 use super::{Backend, SqlStore, entropy, write_error};
 use crate::cache::{Change, Key};
@@ -29,10 +31,6 @@ use crate::{
     OAuthClientCredential, OAuthTokenRecord, PortalSessionFilter, PurgeCounts, RedirectTokenState,
     SigningKeyRecord, Store, StoreError, StoreResult, SubscriptionFilter, TransactionFilter,
 };
-
-type Decode<T> = fn(&AnyRow) -> StoreResult<T>;
-/// A record's column values in its table's update order.
-type Encode<T> = fn(&T) -> Vec<Value>;
 
 /// Ids as the text they are stored as, for cursors.
 trait AsId {
@@ -61,201 +59,6 @@ as_id!(
     PortalSessionId,
     OAuthClientId
 );
-
-fn no_such(field: &str, kind: &str, value: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(Invalid::new(field, format!("no such {kind}: '{value}'")))
-}
-
-fn other_customer(field: &str, kind: &str, value: impl std::fmt::Display) -> StoreError {
-    StoreError::Invalid(Invalid::new(
-        field,
-        format!("{kind} '{value}' belongs to another customer"),
-    ))
-}
-
-/// One live record of `table` by id in `account`; `lock` is `""` or `SqlStore::for_update`.
-async fn find<T>(
-    conn: &mut AnyConnection,
-    table: &Table,
-    account: &AccountId,
-    id: &str,
-    lock: &str,
-    decode: Decode<T>,
-) -> StoreResult<Option<T>> {
-    let sql = format!(
-        "{} WHERE account_id = $1 AND id = $2{}{lock}",
-        table.select(),
-        table.live()
-    );
-    query(&sql, params![account, id])
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| decode(&row))
-        .transpose()
-}
-
-async fn insert(
-    conn: &mut AnyConnection,
-    table: &Table,
-    account: &AccountId,
-    values: Vec<Value>,
-) -> Result<(), sqlx::Error> {
-    let mut p = params![account];
-    p.extend(values);
-    query(&table.insert(), p).execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// Writes a whole record back over its row.
-async fn save(
-    conn: &mut AnyConnection,
-    table: &Table,
-    account: &AccountId,
-    values: Vec<Value>,
-) -> Result<(), sqlx::Error> {
-    let mut p = params![account];
-    p.extend(values);
-    query(&table.update(), p).execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// A customer that is not deleted, by id or alias.
-async fn find_customer(
-    conn: &mut AnyConnection,
-    account: &AccountId,
-    customer: &CustomerRef,
-    lock: &str,
-) -> StoreResult<Option<Customer>> {
-    let (column, value): (&str, Value) = match customer {
-        CustomerRef::Id(id) => ("id", id.into()),
-        CustomerRef::Alias(alias) => ("alias", alias.as_str().into()),
-    };
-    let sql = format!(
-        "{} WHERE account_id = $1 AND {column} = $2 AND deleted_at IS NULL{lock}",
-        CUSTOMERS.select()
-    );
-    query(&sql, vec![account.into(), value])
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| rows::customer(&row))
-        .transpose()
-}
-
-fn contact_ref_text(contact: &ContactRef) -> &str {
-    match contact {
-        ContactRef::Id(id) => id.as_str(),
-        ContactRef::ExternalId(x) => x,
-    }
-}
-
-async fn find_contact(
-    conn: &mut AnyConnection,
-    account: &AccountId,
-    contact: &ContactRef,
-) -> StoreResult<Contact> {
-    let (column, value): (&str, Value) = match contact {
-        ContactRef::Id(id) => ("id", id.into()),
-        ContactRef::ExternalId(x) => ("external_id", x.as_str().into()),
-    };
-    let sql = format!(
-        "{} WHERE account_id = $1 AND {column} = $2 AND deleted_at IS NULL",
-        CONTACTS.select()
-    );
-    query(&sql, vec![account.into(), value])
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| rows::contact(&row))
-        .transpose()?
-        .ok_or_else(|| StoreError::not_found("contact", contact_ref_text(contact)))
-}
-
-/// Marks a record deleted (it keeps its row for the history that refers to it).
-async fn soft_delete(
-    conn: &mut AnyConnection,
-    table: &Table,
-    account: &AccountId,
-    id: &str,
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "UPDATE {} SET deleted_at = $3, updated_at = $3 WHERE account_id = $1 AND id = $2",
-        table.name
-    );
-    query(&sql, params![account, id, now])
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-async fn soft_delete_keeping_updated_at(
-    conn: &mut AnyConnection,
-    account: &AccountId,
-    id: &PaymentMethodId,
-    removed_at: Timestamp,
-) -> Result<(), sqlx::Error> {
-    query(
-        "UPDATE payment_methods SET deleted_at = $3 WHERE account_id = $1 AND id = $2",
-        params![account, id, removed_at],
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Removes a row for good; a row that others still refer to is refused with `in_use`.
-async fn hard_delete(
-    conn: &mut AnyConnection,
-    table: &Table,
-    account: &AccountId,
-    id: &str,
-    in_use: impl FnOnce() -> String,
-) -> StoreResult<()> {
-    let sql = format!(
-        "DELETE FROM {} WHERE account_id = $1 AND id = $2",
-        table.name
-    );
-    match query(&sql, params![account, id]).execute(&mut *conn).await {
-        Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
-            Err(StoreError::Conflict(in_use()))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Whether any row of `table` in `account` has `column = value`.
-async fn exists(
-    conn: &mut AnyConnection,
-    table: &str,
-    account: &AccountId,
-    column: &str,
-    value: Value,
-) -> StoreResult<bool> {
-    let sql =
-        format!("SELECT 1 AS one FROM {table} WHERE account_id = $1 AND {column} = $2 LIMIT 1");
-    Ok(query(&sql, vec![account.into(), value])
-        .fetch_optional(&mut *conn)
-        .await?
-        .is_some())
-}
-
-/// Clears the default flag on a customer's payment methods, before another one takes it.
-async fn clear_default_payment_method(
-    conn: &mut AnyConnection,
-    account: &AccountId,
-    customer: &CustomerId,
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    query(
-        "UPDATE payment_methods SET is_default = FALSE, updated_at = $3 \
-         WHERE account_id = $1 AND customer_id = $2 AND is_default = TRUE \
-         AND deleted_at IS NULL",
-        params![account, customer, now],
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
 
 /// How long a cached value may serve at most, changes aside: a bound on what a missed change
 /// could cost, not what keeps the cache correct (the change log does that).
@@ -324,19 +127,6 @@ impl SqlStore {
         }
     }
 
-    /// The customer a request body names (`"customer": "cus_…"` or an alias), locked for the
-    /// rest of the transaction; a missing one is the body's fault, hence `Invalid`.
-    async fn body_customer(
-        &self,
-        conn: &mut AnyConnection,
-        account: &AccountId,
-        text: &str,
-    ) -> StoreResult<Customer> {
-        find_customer(conn, account, &CustomerRef::parse(text), self.for_update())
-            .await?
-            .ok_or_else(|| no_such("customer", "customer", text))
-    }
-
     /// The customer a path or query names; a missing one is `NotFound`.
     async fn customer_id_of(
         &self,
@@ -348,98 +138,6 @@ impl SqlStore {
             .await?
             .ok_or_else(|| StoreError::not_found("customer", customer))?
             .id)
-    }
-
-    /// Locks a customer's row (deleted or not) before its records are changed; see the module
-    /// documentation. SQLite's write transactions are already exclusive.
-    async fn lock_customer(
-        &self,
-        conn: &mut AnyConnection,
-        account: &AccountId,
-        customer: &CustomerId,
-    ) -> StoreResult<()> {
-        if self.backend == Backend::Postgres {
-            query(
-                "SELECT id FROM customers WHERE account_id = $1 AND id = $2 FOR UPDATE",
-                params![account, customer],
-            )
-            .fetch_optional(&mut *conn)
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// A customer's record for editing: its customer is locked first, then the row itself.
-    async fn locked_child<T>(
-        &self,
-        conn: &mut AnyConnection,
-        table: &Table,
-        account: &AccountId,
-        id: &str,
-        kind: &'static str,
-        decode: Decode<T>,
-    ) -> StoreResult<T> {
-        if self.backend == Backend::Postgres {
-            // The owner never changes, so reading it before holding any lock is safe.
-            let sql = format!(
-                "SELECT customer_id FROM {} WHERE account_id = $1 AND id = $2{}",
-                table.name,
-                table.live()
-            );
-            let row = query(&sql, params![account, id])
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or_else(|| StoreError::not_found(kind, id))?;
-            let owner: CustomerId = row.parsed("customer_id")?;
-            self.lock_customer(conn, account, &owner).await?;
-        }
-        find(conn, table, account, id, self.for_update(), decode)
-            .await?
-            .ok_or_else(|| StoreError::not_found(kind, id))
-    }
-
-    /// A page of `table` in `account`, newest first, with `column = value` filters.
-    /// Reads a row under the write lock, changes it, and writes it back, in one transaction.
-    async fn update_row<T>(
-        &self,
-        account: &AccountId,
-        id: &str,
-        (table, kind, decode, encode): (&Table, &'static str, Decode<T>, Encode<T>),
-        change: impl FnOnce(T) -> StoreResult<T>,
-    ) -> StoreResult<T> {
-        let mut tx = self.write_tx().await?;
-        let current = find(&mut tx, table, account, id, self.for_update(), decode)
-            .await?
-            .ok_or_else(|| StoreError::not_found(kind, id))?;
-        let updated = change(current)?;
-        save(&mut tx, table, account, encode(&updated)).await?;
-        // Products and plans: the catalogue shows on every customer's pages.
-        tx.account_changed(account);
-        tx.commit().await?;
-        Ok(updated)
-    }
-
-    /// Deletes a row unless rows of `(table, column)` refer to it (`Conflict` with `in_use`).
-    async fn delete_unreferenced<T>(
-        &self,
-        account: &AccountId,
-        id: &str,
-        (table, kind, decode): (&Table, &'static str, Decode<T>),
-        (referrers, column): (&str, &str),
-        in_use: String,
-    ) -> StoreResult<T> {
-        let mut tx = self.write_tx().await?;
-        let row = find(&mut tx, table, account, id, self.for_update(), decode)
-            .await?
-            .ok_or_else(|| StoreError::not_found(kind, id))?;
-        if exists(&mut tx, referrers, account, column, id.into()).await? {
-            return Err(StoreError::Conflict(in_use));
-        }
-        // The foreign key still refuses a referrer that was added in the meantime.
-        hard_delete(&mut tx, table, account, id, || in_use).await?;
-        tx.account_changed(account);
-        tx.commit().await?;
-        Ok(row)
     }
 
     async fn list<T>(
@@ -475,11 +173,6 @@ fn cursor<I: AsId>(page: &PageRequest<I>) -> Option<&str> {
     page.starting_after.as_ref().map(AsId::as_id)
 }
 
-/// For writes whose only foreign key that can miss is the account's.
-fn no_account(account: &AccountId) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
-    move |_| StoreError::not_found("account", account)
-}
-
 #[async_trait]
 impl Store for SqlStore {
     fn backend(&self) -> &'static str {
@@ -497,6 +190,44 @@ impl Store for SqlStore {
 
     async fn sync(&self, lag: Duration) -> StoreResult<()> {
         self.syncer.sync(lag).await
+    }
+
+    async fn begin(
+        &self,
+        account: &AccountId,
+        actor: Actor,
+        now: Timestamp,
+    ) -> StoreResult<UnitOfWork> {
+        let tx = self.write_tx().await?;
+        Ok(UnitOfWork::new(
+            tx,
+            self.backend,
+            account.clone(),
+            actor,
+            now,
+        ))
+    }
+
+    async fn events(
+        &self,
+        account: &AccountId,
+        page: PageRequest<EventId>,
+    ) -> StoreResult<List<Event>> {
+        let mut sql = format!("{} WHERE account_id = $1", rows::OUTBOX_SELECT);
+        let mut p = params![account];
+        if let Some(after) = &page.starting_after {
+            p.push(after.into());
+            sql.push_str(" AND id < $2");
+        }
+        let limit = page.limit.clamp(1, MAX_LIMIT);
+        p.push(Value::from(i64::from(limit) + 1));
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", p.len()));
+        let rows = query(&sql, p).fetch_all(&self.pool).await?;
+        let items = rows
+            .iter()
+            .map(rows::event)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(List::from_overfetch(items, limit))
     }
 
     // --- accounts and API keys ---
@@ -708,38 +439,6 @@ impl Store for SqlStore {
 
     // --- customers ---
 
-    async fn create_customer(
-        &self,
-        account: &AccountId,
-        input: NewCustomer,
-        now: Timestamp,
-    ) -> StoreResult<Customer> {
-        let input = input.validate()?;
-        let customer = Customer {
-            id: CustomerId::new(now, entropy()),
-            alias: input.alias,
-            name: input.name,
-            email: input.email,
-            currency: input.currency,
-            address: input.address,
-            tax_id: input.tax_id,
-            portal_enabled: input.portal_enabled,
-            metadata: input.metadata,
-            created_at: now,
-            updated_at: now,
-        };
-        let mut conn = self.pool.acquire().await?;
-        insert(
-            &mut conn,
-            &CUSTOMERS,
-            account,
-            rows::customer_values(&customer)?,
-        )
-        .await
-        .map_err(|e| write_error(e, || alias_exists(&customer), no_account(account)))?;
-        Ok(customer)
-    }
-
     async fn customer(&self, account: &AccountId, customer: &CustomerRef) -> StoreResult<Customer> {
         let load = async {
             let mut conn = self.pool.acquire().await?;
@@ -770,120 +469,7 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn update_customer(
-        &self,
-        account: &AccountId,
-        customer: &CustomerRef,
-        patch: CustomerPatch,
-        now: Timestamp,
-    ) -> StoreResult<Customer> {
-        let mut tx = self.write_tx().await?;
-        let current = find_customer(&mut tx, account, customer, self.for_update())
-            .await?
-            .ok_or_else(|| StoreError::not_found("customer", customer))?;
-        let was_enabled = current.portal_enabled;
-        let updated = patch.apply(current, now)?;
-        save(
-            &mut tx,
-            &CUSTOMERS,
-            account,
-            rows::customer_values(&updated)?,
-        )
-        .await
-        .map_err(|e| write_error(e, || alias_exists(&updated), no_account(account)))?;
-        // Switching access off ends the customer's portal sessions for good: switching it on
-        // again does not bring old links and cookies back.
-        if was_enabled && !updated.portal_enabled {
-            revoke_live_sessions(&mut tx, account, "customer_id", updated.id.as_str(), now).await?;
-        }
-        tx.customer_changed(account, &updated.id);
-        tx.commit().await?;
-        Ok(updated)
-    }
-
-    async fn delete_customer(
-        &self,
-        account: &AccountId,
-        customer: &CustomerRef,
-        now: Timestamp,
-    ) -> StoreResult<Customer> {
-        let mut tx = self.write_tx().await?;
-        let mut deleted = find_customer(&mut tx, account, customer, self.for_update())
-            .await?
-            .ok_or_else(|| StoreError::not_found("customer", customer))?;
-        soft_delete(&mut tx, &CUSTOMERS, account, deleted.id.as_str(), now).await?;
-        // Its people lose portal access with it, and give their external ids back.
-        query(
-            "UPDATE contacts SET deleted_at = $3, updated_at = $3 \
-             WHERE account_id = $1 AND customer_id = $2 AND deleted_at IS NULL",
-            params![account, &deleted.id, now],
-        )
-        .execute(&mut *tx)
-        .await?;
-        let live = format!(
-            "{} WHERE account_id = $1 AND customer_id = $2 AND status <> $3{}",
-            rows::SUBSCRIPTIONS.select(),
-            self.for_update()
-        );
-        let subscriptions = query(
-            &live,
-            params![account, &deleted.id, SubscriptionStatus::Canceled.as_str()],
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in subscriptions {
-            let canceled = rows::subscription(&row)?.cancel_now(None, now)?;
-            save(
-                &mut tx,
-                &rows::SUBSCRIPTIONS,
-                account,
-                rows::subscription_values(&canceled)?,
-            )
-            .await?;
-        }
-        tx.customer_changed(account, &deleted.id);
-        tx.commit().await?;
-        deleted.updated_at = now;
-        Ok(deleted)
-    }
-
     // --- contacts ---
-
-    async fn create_contact(
-        &self,
-        account: &AccountId,
-        input: NewContact,
-        now: Timestamp,
-    ) -> StoreResult<Contact> {
-        let input = input.validate()?;
-        let mut tx = self.write_tx().await?;
-        let customer = self
-            .body_customer(&mut tx, account, &input.customer)
-            .await?;
-        let contact = Contact {
-            id: ContactId::new(now, entropy()),
-            customer: customer.id,
-            external_id: input.external_id,
-            email: input.email,
-            name: input.name,
-            portal_access: input.portal_access,
-            role: input.role,
-            created_at: now,
-            updated_at: now,
-        };
-        insert(&mut tx, &CONTACTS, account, rows::contact_values(&contact))
-            .await
-            .map_err(|e| {
-                write_error(
-                    e,
-                    || external_id_exists(&contact),
-                    |_| no_such("customer", "customer", &input.customer),
-                )
-            })?;
-        tx.customer_changed(account, &contact.customer);
-        tx.commit().await?;
-        Ok(contact)
-    }
 
     async fn contact(&self, account: &AccountId, contact: &ContactRef) -> StoreResult<Contact> {
         let load = async {
@@ -921,92 +507,7 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn update_contact(
-        &self,
-        account: &AccountId,
-        contact: &ContactRef,
-        patch: ContactPatch,
-        now: Timestamp,
-    ) -> StoreResult<Contact> {
-        let mut tx = self.write_tx().await?;
-        let id = find_contact(&mut tx, account, contact).await?.id;
-        let current = self
-            .locked_child(
-                &mut tx,
-                &CONTACTS,
-                account,
-                id.as_str(),
-                "contact",
-                rows::contact,
-            )
-            .await?;
-        let had_access = current.portal_access;
-        let updated = patch.apply(current, now)?;
-        save(&mut tx, &CONTACTS, account, rows::contact_values(&updated))
-            .await
-            .map_err(|e| write_error(e, || external_id_exists(&updated), no_account(account)))?;
-        if had_access && !updated.portal_access {
-            revoke_live_sessions(&mut tx, account, "contact_id", updated.id.as_str(), now).await?;
-        }
-        tx.customer_changed(account, &updated.customer);
-        tx.commit().await?;
-        Ok(updated)
-    }
-
-    async fn delete_contact(
-        &self,
-        account: &AccountId,
-        contact: &ContactRef,
-        now: Timestamp,
-    ) -> StoreResult<Contact> {
-        let mut tx = self.write_tx().await?;
-        let id = find_contact(&mut tx, account, contact).await?.id;
-        let mut deleted = self
-            .locked_child(
-                &mut tx,
-                &CONTACTS,
-                account,
-                id.as_str(),
-                "contact",
-                rows::contact,
-            )
-            .await?;
-        soft_delete(&mut tx, &CONTACTS, account, id.as_str(), now).await?;
-        tx.customer_changed(account, &deleted.customer);
-        tx.commit().await?;
-        deleted.updated_at = now;
-        Ok(deleted)
-    }
-
     // --- catalogue ---
-
-    async fn create_product(
-        &self,
-        account: &AccountId,
-        input: NewProduct,
-        now: Timestamp,
-    ) -> StoreResult<Product> {
-        let input = input.validate()?;
-        let product = Product {
-            id: ProductId::new(now, entropy()),
-            name: input.name,
-            description: input.description,
-            self_service: input.self_service,
-            active: input.active,
-            created_at: now,
-            updated_at: now,
-        };
-        let mut conn = self.pool.acquire().await?;
-        insert(
-            &mut conn,
-            &rows::PRODUCTS,
-            account,
-            rows::product_values(&product),
-        )
-        .await
-        .map_err(|e| write_error(e, || format!("product {}", product.id), no_account(account)))?;
-        Ok(product)
-    }
 
     async fn product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product> {
         let mut conn = self.pool.acquire().await?;
@@ -1036,80 +537,6 @@ impl Store for SqlStore {
             rows::product,
         )
         .await
-    }
-
-    async fn update_product(
-        &self,
-        account: &AccountId,
-        id: &ProductId,
-        patch: ProductPatch,
-        now: Timestamp,
-    ) -> StoreResult<Product> {
-        let product = (
-            &rows::PRODUCTS,
-            "product",
-            rows::product as Decode<Product>,
-            rows::product_values as Encode<Product>,
-        );
-        self.update_row(account, id.as_str(), product, |p| Ok(patch.apply(p, now)?))
-            .await
-    }
-
-    async fn delete_product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product> {
-        let in_use = format!("product {id} has plans; archive it (active: false) instead");
-        self.delete_unreferenced(
-            account,
-            id.as_str(),
-            (&rows::PRODUCTS, "product", rows::product),
-            ("plans", "product_id"),
-            in_use,
-        )
-        .await
-    }
-
-    async fn create_plan(
-        &self,
-        account: &AccountId,
-        input: NewPlan,
-        now: Timestamp,
-    ) -> StoreResult<Plan> {
-        let input = input.validate()?;
-        let mut conn = self.pool.acquire().await?;
-        let product_id = input.product.clone();
-        let product = find(
-            &mut conn,
-            &rows::PRODUCTS,
-            account,
-            product_id.as_str(),
-            "",
-            rows::product,
-        )
-        .await?
-        .ok_or_else(|| no_such("product", "product", &product_id))?;
-        let plan = Plan {
-            id: PlanId::new(now, entropy()),
-            product: product.id,
-            name: input.name,
-            interval: input.interval,
-            interval_count: input.interval_count,
-            unit_amount: input.unit_amount,
-            currency: input.currency,
-            self_service: input.self_service,
-            trial_days: input.trial_days,
-            active: input.active,
-            created_at: now,
-            updated_at: now,
-        };
-        insert(&mut conn, &rows::PLANS, account, rows::plan_values(&plan))
-            .await
-            .map_err(|e| {
-                write_error(
-                    e,
-                    || format!("plan {}", plan.id),
-                    |_| no_such("product", "product", &product_id),
-                )
-            })?;
-        Ok(plan)
     }
 
     async fn plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan> {
@@ -1152,83 +579,7 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn update_plan(
-        &self,
-        account: &AccountId,
-        id: &PlanId,
-        patch: PlanPatch,
-        now: Timestamp,
-    ) -> StoreResult<Plan> {
-        let plan = (
-            &rows::PLANS,
-            "plan",
-            rows::plan as Decode<Plan>,
-            rows::plan_values as Encode<Plan>,
-        );
-        self.update_row(account, id.as_str(), plan, |p| Ok(patch.apply(p, now)?))
-            .await
-    }
-
-    async fn delete_plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan> {
-        let in_use = format!("plan {id} has subscriptions; archive it (active: false) instead");
-        self.delete_unreferenced(
-            account,
-            id.as_str(),
-            (&rows::PLANS, "plan", rows::plan),
-            ("subscriptions", "plan_id"),
-            in_use,
-        )
-        .await
-    }
-
     // --- subscriptions ---
-
-    async fn create_subscription(
-        &self,
-        account: &AccountId,
-        input: NewSubscription,
-        now: Timestamp,
-    ) -> StoreResult<Subscription> {
-        let mut tx = self.write_tx().await?;
-        let customer = self
-            .body_customer(&mut tx, account, &input.customer)
-            .await?;
-        let plan_id = input.plan.clone();
-        let plan = find(
-            &mut tx,
-            &rows::PLANS,
-            account,
-            plan_id.as_str(),
-            "",
-            rows::plan,
-        )
-        .await?
-        .ok_or_else(|| no_such("plan", "plan", &plan_id))?;
-        let subscription = Subscription::start(
-            SubscriptionId::new(now, entropy()),
-            &customer,
-            &plan,
-            input,
-            now,
-        )?;
-        insert(
-            &mut tx,
-            &rows::SUBSCRIPTIONS,
-            account,
-            rows::subscription_values(&subscription)?,
-        )
-        .await
-        .map_err(|e| {
-            write_error(
-                e,
-                || format!("subscription {}", subscription.id),
-                |_| no_such("plan", "plan", &plan_id),
-            )
-        })?;
-        tx.customer_changed(account, &subscription.customer);
-        tx.commit().await?;
-        Ok(subscription)
-    }
 
     async fn subscription(
         &self,
@@ -1289,169 +640,7 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn update_subscription(
-        &self,
-        account: &AccountId,
-        id: &SubscriptionId,
-        patch: SubscriptionPatch,
-        now: Timestamp,
-    ) -> StoreResult<Subscription> {
-        let mut tx = self.write_tx().await?;
-        let current = self
-            .locked_child(
-                &mut tx,
-                &rows::SUBSCRIPTIONS,
-                account,
-                id.as_str(),
-                "subscription",
-                rows::subscription,
-            )
-            .await?;
-        // Deleted or not: a deleted customer's subscriptions are canceled, and the patch rules
-        // refuse to change a canceled one.
-        let customer = query(
-            &format!("{} WHERE account_id = $1 AND id = $2", CUSTOMERS.select()),
-            params![account, &current.customer],
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .map(|row| rows::customer(&row))
-        .transpose()?
-        .ok_or_else(|| StoreError::Corrupt(format!("subscription {id} has no customer")))?;
-        let new_plan = match &patch.plan {
-            Some(plan_id) => Some(
-                find(
-                    &mut tx,
-                    &rows::PLANS,
-                    account,
-                    plan_id.as_str(),
-                    "",
-                    rows::plan,
-                )
-                .await?
-                .ok_or_else(|| no_such("plan", "plan", plan_id))?,
-            ),
-            None => None,
-        };
-        let updated = patch.apply(current, &customer, new_plan.as_ref(), now)?;
-        save(
-            &mut tx,
-            &rows::SUBSCRIPTIONS,
-            account,
-            rows::subscription_values(&updated)?,
-        )
-        .await
-        .map_err(|e| {
-            write_error(
-                e,
-                || format!("subscription {id}"),
-                |_| no_such("plan", "plan", &updated.plan),
-            )
-        })?;
-        tx.customer_changed(account, &updated.customer);
-        tx.commit().await?;
-        Ok(updated)
-    }
-
-    async fn cancel_subscription(
-        &self,
-        account: &AccountId,
-        id: &SubscriptionId,
-        reason: Option<String>,
-        now: Timestamp,
-    ) -> StoreResult<Subscription> {
-        let mut tx = self.write_tx().await?;
-        let current = self
-            .locked_child(
-                &mut tx,
-                &rows::SUBSCRIPTIONS,
-                account,
-                id.as_str(),
-                "subscription",
-                rows::subscription,
-            )
-            .await?;
-        let canceled = current.cancel_now(reason, now)?;
-        save(
-            &mut tx,
-            &rows::SUBSCRIPTIONS,
-            account,
-            rows::subscription_values(&canceled)?,
-        )
-        .await?;
-        tx.customer_changed(account, &canceled.customer);
-        tx.commit().await?;
-        Ok(canceled)
-    }
-
     // --- invoices ---
-
-    async fn create_invoice(
-        &self,
-        account: &AccountId,
-        input: NewInvoice,
-        now: Timestamp,
-    ) -> StoreResult<Invoice> {
-        let mut tx = self.write_tx().await?;
-        let customer = self
-            .body_customer(&mut tx, account, &input.customer)
-            .await?;
-        if let Some(sub_id) = &input.subscription {
-            let subscription = find(
-                &mut tx,
-                &rows::SUBSCRIPTIONS,
-                account,
-                sub_id.as_str(),
-                "",
-                rows::subscription,
-            )
-            .await?
-            .ok_or_else(|| no_such("subscription", "subscription", sub_id))?;
-            if subscription.customer != customer.id {
-                return Err(other_customer("subscription", "subscription", sub_id));
-            }
-        }
-        // Taking the number locks the account's row until commit, so concurrent invoices get
-        // consecutive numbers, and a failed insert rolls its number back (no gaps).
-        let seq = query(
-            "UPDATE accounts SET invoice_seq = invoice_seq + 1 WHERE id = $1 \
-             RETURNING invoice_seq, subdomain",
-            params![account],
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::not_found("account", account))?;
-        let number = format!(
-            "{}-{:04}",
-            seq.text("subdomain")?.to_ascii_uppercase(),
-            seq.int("invoice_seq")?
-        );
-        let invoice = Invoice::create(
-            InvoiceId::new(now, entropy()),
-            number,
-            &customer,
-            input,
-            now,
-        )?;
-        insert(
-            &mut tx,
-            &rows::INVOICES,
-            account,
-            rows::invoice_values(&invoice)?,
-        )
-        .await
-        .map_err(|e| {
-            write_error(
-                e,
-                || format!("invoice number {}", invoice.number),
-                // The customer is locked and subscriptions are never deleted: nothing can miss.
-                StoreError::Database,
-            )
-        })?;
-        tx.customer_changed(account, &invoice.customer);
-        tx.commit().await?;
-        Ok(invoice)
-    }
 
     async fn invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice> {
         let load = async {
@@ -1511,147 +700,7 @@ impl Store for SqlStore {
             .await
     }
 
-    async fn update_invoice(
-        &self,
-        account: &AccountId,
-        id: &InvoiceId,
-        patch: InvoicePatch,
-        now: Timestamp,
-    ) -> StoreResult<Invoice> {
-        let mut tx = self.write_tx().await?;
-        let current = self
-            .locked_child(
-                &mut tx,
-                &rows::INVOICES,
-                account,
-                id.as_str(),
-                "invoice",
-                rows::invoice,
-            )
-            .await?;
-        let updated = patch.apply(current, now)?;
-        save(
-            &mut tx,
-            &rows::INVOICES,
-            account,
-            rows::invoice_values(&updated)?,
-        )
-        .await?;
-        tx.customer_changed(account, &updated.customer);
-        tx.commit().await?;
-        Ok(updated)
-    }
-
-    async fn delete_invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice> {
-        let mut tx = self.write_tx().await?;
-        let invoice = self
-            .locked_child(
-                &mut tx,
-                &rows::INVOICES,
-                account,
-                id.as_str(),
-                "invoice",
-                rows::invoice,
-            )
-            .await?;
-        if invoice.status != InvoiceStatus::Draft {
-            return Err(StoreError::Conflict(format!(
-                "invoice {} is {}; only drafts can be deleted (void it instead)",
-                invoice.number, invoice.status
-            )));
-        }
-        hard_delete(&mut tx, &rows::INVOICES, account, id.as_str(), || {
-            format!("invoice {} has transactions", invoice.number)
-        })
-        .await?;
-        tx.customer_changed(account, &invoice.customer);
-        tx.commit().await?;
-        Ok(invoice)
-    }
-
     // --- transactions ---
-
-    async fn create_transaction(
-        &self,
-        account: &AccountId,
-        input: NewTransaction,
-        now: Timestamp,
-    ) -> StoreResult<Transaction> {
-        let mut tx = self.write_tx().await?;
-        let customer = self
-            .body_customer(&mut tx, account, &input.customer)
-            .await?;
-        let invoice = match &input.invoice {
-            Some(invoice_id) => {
-                let invoice = find(
-                    &mut tx,
-                    &rows::INVOICES,
-                    account,
-                    invoice_id.as_str(),
-                    self.for_update(),
-                    rows::invoice,
-                )
-                .await?
-                .ok_or_else(|| no_such("invoice", "invoice", invoice_id))?;
-                if invoice.customer != customer.id {
-                    return Err(other_customer("invoice", "invoice", invoice_id));
-                }
-                Some(invoice)
-            }
-            None => None,
-        };
-        if let Some(pm_id) = &input.payment_method {
-            let pm = find(
-                &mut tx,
-                &rows::PAYMENT_METHODS,
-                account,
-                pm_id.as_str(),
-                "",
-                rows::payment_method,
-            )
-            .await?
-            .ok_or_else(|| no_such("payment_method", "payment method", pm_id))?;
-            if pm.customer != customer.id {
-                return Err(other_customer("payment_method", "payment method", pm_id));
-            }
-        }
-        let transaction = Transaction::create(
-            TransactionId::new(now, entropy()),
-            &customer,
-            invoice.as_ref(),
-            input,
-            now,
-        )?;
-        if let (true, Some(mut invoice)) = (transaction.pays_invoice(), invoice) {
-            invoice.apply_payment(transaction.amount, now)?;
-            save(
-                &mut tx,
-                &rows::INVOICES,
-                account,
-                rows::invoice_values(&invoice)?,
-            )
-            .await?;
-        }
-        insert(
-            &mut tx,
-            &rows::TRANSACTIONS,
-            account,
-            rows::transaction_values(&transaction),
-        )
-        .await
-        .map_err(|e| {
-            write_error(
-                e,
-                || format!("transaction {}", transaction.id),
-                // The customer is locked, the invoice too, and payment methods are only ever
-                // soft-deleted: nothing can miss.
-                StoreError::Database,
-            )
-        })?;
-        tx.customer_changed(account, &transaction.customer);
-        tx.commit().await?;
-        Ok(transaction)
-    }
 
     async fn transaction(
         &self,
@@ -1712,142 +761,7 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn update_transaction(
-        &self,
-        account: &AccountId,
-        id: &TransactionId,
-        patch: TransactionPatch,
-        now: Timestamp,
-    ) -> StoreResult<Transaction> {
-        let mut tx = self.write_tx().await?;
-        let current = self
-            .locked_child(
-                &mut tx,
-                &rows::TRANSACTIONS,
-                account,
-                id.as_str(),
-                "transaction",
-                rows::transaction,
-            )
-            .await?;
-        let paid_before = current.pays_invoice();
-        let updated = patch.apply(current, now)?;
-        // A pending payment that succeeds pays its invoice now, as a new one would have.
-        if let (false, true, Some(invoice_id)) =
-            (paid_before, updated.pays_invoice(), &updated.invoice)
-        {
-            let mut invoice = find(
-                &mut tx,
-                &rows::INVOICES,
-                account,
-                invoice_id.as_str(),
-                self.for_update(),
-                rows::invoice,
-            )
-            .await?
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!("transaction {id} refers to a missing invoice"))
-            })?;
-            invoice.apply_payment(updated.amount, now)?;
-            save(
-                &mut tx,
-                &rows::INVOICES,
-                account,
-                rows::invoice_values(&invoice)?,
-            )
-            .await?;
-        }
-        save(
-            &mut tx,
-            &rows::TRANSACTIONS,
-            account,
-            rows::transaction_values(&updated),
-        )
-        .await?;
-        tx.customer_changed(account, &updated.customer);
-        tx.commit().await?;
-        Ok(updated)
-    }
-
-    async fn delete_transaction(
-        &self,
-        account: &AccountId,
-        id: &TransactionId,
-    ) -> StoreResult<Transaction> {
-        let mut tx = self.write_tx().await?;
-        let transaction = self
-            .locked_child(
-                &mut tx,
-                &rows::TRANSACTIONS,
-                account,
-                id.as_str(),
-                "transaction",
-                rows::transaction,
-            )
-            .await?;
-        if transaction.status == TransactionStatus::Succeeded {
-            return Err(StoreError::Conflict(format!(
-                "transaction {id} succeeded and cannot be deleted; record a refund instead"
-            )));
-        }
-        hard_delete(&mut tx, &rows::TRANSACTIONS, account, id.as_str(), || {
-            format!("transaction {id} is still referred to")
-        })
-        .await?;
-        tx.customer_changed(account, &transaction.customer);
-        tx.commit().await?;
-        Ok(transaction)
-    }
-
     // --- payment methods ---
-
-    async fn create_payment_method(
-        &self,
-        account: &AccountId,
-        input: NewPaymentMethod,
-        now: Timestamp,
-    ) -> StoreResult<PaymentMethod> {
-        let mut tx = self.write_tx().await?;
-        // Locking the customer also serialises concurrent changes of its default method.
-        let customer = self
-            .body_customer(&mut tx, account, &input.customer)
-            .await?;
-        let has_one = query(
-            "SELECT id FROM payment_methods \
-             WHERE account_id = $1 AND customer_id = $2 AND deleted_at IS NULL LIMIT 1",
-            params![account, &customer.id],
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-        let pm = PaymentMethod::create(
-            PaymentMethodId::new(now, entropy()),
-            &customer,
-            !has_one,
-            input,
-            now,
-        )?;
-        if pm.is_default {
-            clear_default_payment_method(&mut tx, account, &customer.id, now).await?;
-        }
-        insert(
-            &mut tx,
-            &rows::PAYMENT_METHODS,
-            account,
-            rows::payment_method_values(&pm),
-        )
-        .await
-        .map_err(|e| {
-            write_error(
-                e,
-                || format!("payment method {}", pm.id),
-                no_account(account),
-            )
-        })?;
-        tx.customer_changed(account, &pm.customer);
-        tx.commit().await?;
-        Ok(pm)
-    }
 
     async fn payment_method(
         &self,
@@ -1893,66 +807,6 @@ impl Store for SqlStore {
         let args = page_key(&page);
         self.customer_list("payment_methods", account, customer, args, load)
             .await
-    }
-
-    async fn update_payment_method(
-        &self,
-        account: &AccountId,
-        id: &PaymentMethodId,
-        patch: PaymentMethodPatch,
-        now: Timestamp,
-    ) -> StoreResult<PaymentMethod> {
-        let mut tx = self.write_tx().await?;
-        let current = self
-            .locked_child(
-                &mut tx,
-                &rows::PAYMENT_METHODS,
-                account,
-                id.as_str(),
-                "payment method",
-                rows::payment_method,
-            )
-            .await?;
-        let was_default = current.is_default;
-        let updated = patch.apply(current, now)?;
-        if updated.is_default && !was_default {
-            clear_default_payment_method(&mut tx, account, &updated.customer, now).await?;
-        }
-        save(
-            &mut tx,
-            &rows::PAYMENT_METHODS,
-            account,
-            rows::payment_method_values(&updated),
-        )
-        .await?;
-        tx.customer_changed(account, &updated.customer);
-        tx.commit().await?;
-        Ok(updated)
-    }
-
-    async fn delete_payment_method(
-        &self,
-        account: &AccountId,
-        id: &PaymentMethodId,
-        now: Timestamp,
-    ) -> StoreResult<PaymentMethod> {
-        let mut tx = self.write_tx().await?;
-        let pm = self
-            .locked_child(
-                &mut tx,
-                &rows::PAYMENT_METHODS,
-                account,
-                id.as_str(),
-                "payment method",
-                rows::payment_method,
-            )
-            .await?;
-        // The row stays for the transactions paid with it; the record's own times are left as
-        // they were.
-        soft_delete_keeping_updated_at(&mut tx, account, id, now).await?;
-        tx.customer_changed(account, &pm.customer);
-        tx.commit().await?;
-        Ok(pm)
     }
 
     // --- portal access ---
@@ -2837,37 +1691,4 @@ async fn replace_portal_sessions(
         )
     })?;
     Ok(())
-}
-
-fn alias_exists(customer: &Customer) -> String {
-    match &customer.alias {
-        Some(alias) => format!("a customer with alias '{alias}'"),
-        None => format!("customer {}", customer.id),
-    }
-}
-
-fn external_id_exists(contact: &Contact) -> String {
-    match &contact.external_id {
-        Some(x) => format!("a contact with external_id '{x}'"),
-        None => format!("contact {}", contact.id),
-    }
-}
-
-/// Revokes the live portal sessions whose `column` (`customer_id` or `contact_id`) is `id`;
-/// returns how many.
-async fn revoke_live_sessions(
-    tx: &mut WriteTx,
-    account: &AccountId,
-    column: &'static str,
-    id: &str,
-    now: Timestamp,
-) -> StoreResult<u64> {
-    let sql = format!(
-        "UPDATE portal_sessions SET revoked_at = $3 \
-         WHERE account_id = $1 AND {column} = $2 AND revoked_at IS NULL AND expires_at > $3"
-    );
-    let done = query(&sql, params![account, id, now])
-        .execute(&mut **tx)
-        .await?;
-    Ok(done.rows_affected())
 }

@@ -42,7 +42,7 @@ impl Portal {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let master = portico_auth::signing::MasterKey::generate(&mut rand::rngs::OsRng);
         let state = AppState::new(store.clone(), Arc::new(SystemClock), base.clone(), master);
-        let account = portico::demo::seed(store.as_ref(), SystemClock.now())
+        let account = portico::demo::seed(&state.app, SystemClock.now())
             .await
             .expect("seed the demo account");
         let app =

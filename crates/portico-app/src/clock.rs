@@ -1,10 +1,10 @@
-//! The time source of the HTTP layer: the system clock in production, a settable one in tests.
+//! The time source of use cases: the system clock in production, a settable one in tests.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use portico_core::Timestamp;
 
-/// Where handlers get `now` from, so that expiry can be tested without sleeping.
+/// Where `now` comes from, so that expiry and billing can be tested without sleeping.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }

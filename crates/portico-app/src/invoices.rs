@@ -1,0 +1,103 @@
+//! Invoices: issue (numbered from the account's sequence), change, delete drafts.
+
+use portico_core::event::EventType;
+use portico_core::model::{Invoice, InvoicePatch, InvoiceStatus, NewInvoice};
+use portico_core::{InvoiceId, Timestamp};
+
+use crate::error::{no_such, other_customer};
+use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
+
+pub async fn create(
+    app: &App,
+    by: &Caller,
+    input: NewInvoice,
+    now: Timestamp,
+) -> AppResult<Invoice> {
+    let mut uow = app.begin(by, now).await?;
+    let customer = body_customer(&mut uow, &input.customer).await?;
+    if let Some(sub_id) = &input.subscription {
+        let subscription = uow
+            .subscriptions()
+            .find(sub_id)
+            .await?
+            .ok_or_else(|| no_such("subscription", "subscription", sub_id))?;
+        if subscription.customer != customer.id {
+            return Err(other_customer("subscription", "subscription", sub_id));
+        }
+    }
+    let number = uow.invoices().next_number().await?;
+    let invoice = Invoice::create(
+        InvoiceId::new(now, entropy()),
+        number,
+        &customer,
+        input,
+        now,
+    )?;
+    uow.invoices().insert(&invoice).await?;
+    uow.record(EventType::InvoiceCreated, Some(&invoice.customer), &invoice)?;
+    uow.commit().await?;
+    Ok(invoice)
+}
+
+pub async fn update(
+    app: &App,
+    by: &Caller,
+    id: &InvoiceId,
+    patch: InvoicePatch,
+    now: Timestamp,
+) -> AppResult<Invoice> {
+    let mut uow = app.begin(by, now).await?;
+    let current = lock(&mut uow, id).await?;
+    let was_paid = current.status == InvoiceStatus::Paid;
+    let updated = patch.apply(current, now)?;
+    uow.invoices().save(&updated).await?;
+    let kind = if !was_paid && updated.status == InvoiceStatus::Paid {
+        EventType::InvoicePaid
+    } else {
+        EventType::InvoiceUpdated
+    };
+    uow.record(kind, Some(&updated.customer), &updated)?;
+    uow.commit().await?;
+    Ok(updated)
+}
+
+/// Only drafts can be deleted; others answer `Conflict` (void them instead).
+pub async fn delete(app: &App, by: &Caller, id: &InvoiceId, now: Timestamp) -> AppResult<Invoice> {
+    let mut uow = app.begin(by, now).await?;
+    let invoice = lock(&mut uow, id).await?;
+    if invoice.status != InvoiceStatus::Draft {
+        return Err(AppError::Conflict(format!(
+            "invoice {} is {}; only drafts can be deleted (void it instead)",
+            invoice.number, invoice.status
+        )));
+    }
+    uow.invoices().delete(&invoice).await?;
+    uow.record(EventType::InvoiceDeleted, Some(&invoice.customer), &invoice)?;
+    uow.commit().await?;
+    Ok(invoice)
+}
+
+async fn lock(uow: &mut portico_store::UnitOfWork, id: &InvoiceId) -> AppResult<Invoice> {
+    uow.invoices()
+        .lock(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("invoice", id))
+}
+
+/// Pays the invoice down by `amount` in the caller's unit, with its event.
+pub(crate) async fn apply_payment(
+    uow: &mut portico_store::UnitOfWork,
+    mut invoice: Invoice,
+    amount: i64,
+    now: Timestamp,
+) -> AppResult<()> {
+    invoice.apply_payment(amount, now)?;
+    uow.invoices().save(&invoice).await?;
+    let kind = if invoice.status == InvoiceStatus::Paid {
+        EventType::InvoicePaid
+    } else {
+        EventType::InvoiceUpdated
+    };
+    uow.record(kind, Some(&invoice.customer), &invoice)?;
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Portico's use cases. Every action of the vendor API, GraphQL, the portal, the CLI and (later)
+//! the billing clock is one function here, taking the [`Caller`], its input and `now`: it opens a
+//! unit of work for the caller's account, applies core's rules, writes through the store's
+//! per-aggregate repositories, records its events in the outbox, and commits. The surfaces only
+//! translate: a request into a call, an [`AppError`] into their own answer.
+//!
+//! A new use case goes into the file of its aggregate (or a new file beside them); reads that
+//! pages and the API serve go straight to the store's cached query side.
+
+pub mod catalog;
+pub mod clock;
+pub mod contacts;
+pub mod customers;
+mod error;
+pub mod invoices;
+pub mod payment_methods;
+pub mod subscriptions;
+pub mod transactions;
+
+use std::sync::Arc;
+
+use portico_core::event::Actor;
+use portico_core::model::{Customer, CustomerRef};
+use portico_core::{AccountId, Timestamp};
+use portico_store::{Store, UnitOfWork};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{AppError, AppResult};
+
+/// What every use case may reach. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("backend", &self.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        App { store, clock }
+    }
+
+    /// A unit of work in the caller's account.
+    async fn begin(&self, by: &Caller, now: Timestamp) -> AppResult<UnitOfWork> {
+        Ok(self.store.begin(&by.account, by.actor.clone(), now).await?)
+    }
+}
+
+/// Who calls a use case, and in which account: every record it reads or writes belongs there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: AccountId,
+    pub actor: Actor,
+}
+
+impl Caller {
+    pub fn new(account: AccountId, actor: Actor) -> Self {
+        Caller { account, actor }
+    }
+
+    /// An operator at the command line.
+    pub fn operator(account: AccountId) -> Self {
+        Caller::new(account, Actor::Operator)
+    }
+}
+
+/// The customer an input names by id or alias (`"customer": "cus_…"`), locked for the rest of
+/// the unit; a missing one is the input's fault.
+async fn body_customer(uow: &mut UnitOfWork, text: &str) -> AppResult<Customer> {
+    uow.customers()
+        .lock(&CustomerRef::parse(text))
+        .await?
+        .ok_or_else(|| error::no_such("customer", "customer", text))
+}
+
+/// The random part of a new id.
+fn entropy() -> portico_core::id::Entropy {
+    rand::random()
+}

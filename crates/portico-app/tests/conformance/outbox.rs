@@ -1,0 +1,119 @@
+//! The outbox: every use case records its events in the transaction of its change, so that a
+//! change and its events are stored together or not at all.
+
+use super::*;
+
+/// The account's events, oldest first.
+async fn events_of(db: &Db, account: &Account) -> Vec<portico_core::event::Event> {
+    let mut list = db.store.events(&account.id, first(100)).await.unwrap().data;
+    list.reverse();
+    list
+}
+
+fn kinds(events: &[portico_core::event::Event]) -> Vec<&'static str> {
+    events.iter().map(|e| e.kind.as_str()).collect()
+}
+
+backend_tests! {
+    async fn each_change_records_its_events_with_the_record_and_the_caller(db: Db) {
+        let account = db.account("events").await;
+        let customer = db.customer(&account, Some("evented")).await;
+        let invoice = db.invoice(&account, &customer).await;
+        let key = ApiKeyId::new(db.now(), [4; 10]);
+        let by_key = Caller::new(account.id.clone(), Actor::ApiKey(key.clone()));
+        let now = db.now();
+        let payment = NewTransaction {
+            customer: customer.id.to_string(),
+            kind: TransactionKind::Payment,
+            status: TransactionStatus::Succeeded,
+            amount: invoice.amount_due,
+            currency: None,
+            invoice: Some(invoice.id.clone()),
+            payment_method: None,
+            description: None,
+            created_at: None,
+        };
+        let txn = transactions::create(&db.app, &by_key, payment, now).await.unwrap();
+
+        let events = events_of(&db, &account).await;
+        assert_eq!(
+            kinds(&events),
+            ["customer.created", "invoice.created", "invoice.paid", "transaction.created"]
+        );
+        let created = &events[0];
+        assert_eq!(created.account, account.id);
+        assert_eq!(created.customer.as_ref(), Some(&customer.id));
+        assert_eq!(created.actor, Actor::Operator);
+        assert_eq!(created.data, serde_json::to_value(&customer).unwrap());
+        // The payment and the invoice it paid are one change: one time, one caller.
+        let (paid, recorded) = (&events[2], &events[3]);
+        assert_eq!((paid.created_at, recorded.created_at), (now, now));
+        assert_eq!((&paid.actor, &recorded.actor), (&Actor::ApiKey(key.clone()), &Actor::ApiKey(key)));
+        assert_eq!(recorded.data, serde_json::to_value(&txn).unwrap());
+        assert_eq!(paid.data["status"], "paid");
+        assert_eq!(paid.data["id"], invoice.id.as_str());
+        // Another account's events are its own.
+        let other = db.account("quiet").await;
+        assert!(events_of(&db, &other).await.is_empty());
+    }
+
+    async fn a_refused_change_records_nothing(db: Db) {
+        let account = db.account("refusals").await;
+        db.customer(&account, Some("taken")).await;
+        let before = events_of(&db, &account).await.len();
+        assert_conflict(customers::create(&db.app, &op(&account.id), new_customer(Some("taken")), db.now()).await);
+        let plan = PlanId::new(db.now(), [1; 10]);
+        assert_not_found(catalog::delete_plan(&db.app, &op(&account.id), &plan, db.now()).await);
+        assert_eq!(events_of(&db, &account).await.len(), before);
+    }
+
+    async fn a_change_whose_events_cannot_be_stored_is_not_stored_either(db: Db) {
+        let account = db.account("atomic").await;
+        let mut raw = db.raw().await;
+        sqlx::query("ALTER TABLE outbox RENAME TO outbox_away").execute(&mut raw).await.unwrap();
+        let refused = customers::create(&db.app, &op(&account.id), new_customer(Some("ghost")), db.now()).await;
+        sqlx::query("ALTER TABLE outbox_away RENAME TO outbox").execute(&mut raw).await.unwrap();
+        assert!(matches!(refused, Err(AppError::Internal(_))), "{refused:?}");
+        // Neither the customer (nor its alias) nor an event is left behind.
+        assert_not_found(db.store.customer(&account.id, &by_alias("ghost")).await);
+        assert!(events_of(&db, &account).await.is_empty());
+        let list = db.store.list_customers(&account.id, None, first(10)).await.unwrap();
+        assert!(list.data.is_empty(), "{list:?}");
+        // And the alias is free: the same change goes through once the outbox is back.
+        customers::create(&db.app, &op(&account.id), new_customer(Some("ghost")), db.now()).await.unwrap();
+        assert_eq!(kinds(&events_of(&db, &account).await), ["customer.created"]);
+    }
+
+    async fn a_unit_dropped_without_commit_stores_nothing(db: Db) {
+        let account = db.account("dropped").await;
+        let now = db.now();
+        let customer = Customer {
+            id: CustomerId::new(now, [2; 10]),
+            alias: Some("never".into()),
+            name: "Never Stored".into(),
+            email: None,
+            currency: Currency::parse("currency", "EUR").unwrap(),
+            address: Address::default(),
+            tax_id: None,
+            portal_enabled: true,
+            metadata: Metadata::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        {
+            let mut uow = db.store.begin(&account.id, Actor::Operator, now).await.unwrap();
+            uow.customers().insert(&customer).await.unwrap();
+            uow.record(portico_core::event::EventType::CustomerCreated, Some(&customer.id), &customer).unwrap();
+            assert_eq!(uow.events().len(), 1);
+        }
+        assert_not_found(db.store.customer(&account.id, &by_id(&customer)).await);
+        assert!(events_of(&db, &account).await.is_empty());
+        // Committed, the same unit stores both.
+        let mut uow = db.store.begin(&account.id, Actor::Operator, now).await.unwrap();
+        uow.customers().insert(&customer).await.unwrap();
+        uow.record(portico_core::event::EventType::CustomerCreated, Some(&customer.id), &customer).unwrap();
+        uow.commit().await.unwrap();
+        assert_eq!(db.store.customer(&account.id, &by_id(&customer)).await.unwrap(), customer);
+        assert_eq!(kinds(&events_of(&db, &account).await), ["customer.created"]);
+    }
+}

@@ -1,0 +1,227 @@
+//! Events: what happened to an account's records, as the vendor will be told. A use case records
+//! each event in the same transaction as the change it describes (the outbox), so that a change
+//! and its event are stored together or not at all.
+
+use serde::Serialize;
+
+use crate::{AccountId, CustomerId, EventId, Timestamp};
+
+/// What happened. The names are the `type` a vendor receives (`customer.updated`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum EventType {
+    #[serde(rename = "customer.created")]
+    CustomerCreated,
+    #[serde(rename = "customer.updated")]
+    CustomerUpdated,
+    #[serde(rename = "customer.deleted")]
+    CustomerDeleted,
+    #[serde(rename = "contact.created")]
+    ContactCreated,
+    #[serde(rename = "contact.updated")]
+    ContactUpdated,
+    #[serde(rename = "contact.deleted")]
+    ContactDeleted,
+    #[serde(rename = "product.created")]
+    ProductCreated,
+    #[serde(rename = "product.updated")]
+    ProductUpdated,
+    #[serde(rename = "product.deleted")]
+    ProductDeleted,
+    #[serde(rename = "plan.created")]
+    PlanCreated,
+    #[serde(rename = "plan.updated")]
+    PlanUpdated,
+    #[serde(rename = "plan.deleted")]
+    PlanDeleted,
+    #[serde(rename = "subscription.created")]
+    SubscriptionCreated,
+    #[serde(rename = "subscription.updated")]
+    SubscriptionUpdated,
+    #[serde(rename = "subscription.canceled")]
+    SubscriptionCanceled,
+    #[serde(rename = "invoice.created")]
+    InvoiceCreated,
+    #[serde(rename = "invoice.updated")]
+    InvoiceUpdated,
+    #[serde(rename = "invoice.paid")]
+    InvoicePaid,
+    #[serde(rename = "invoice.deleted")]
+    InvoiceDeleted,
+    #[serde(rename = "transaction.created")]
+    TransactionCreated,
+    #[serde(rename = "transaction.updated")]
+    TransactionUpdated,
+    #[serde(rename = "transaction.deleted")]
+    TransactionDeleted,
+    #[serde(rename = "payment_method.created")]
+    PaymentMethodCreated,
+    #[serde(rename = "payment_method.updated")]
+    PaymentMethodUpdated,
+    #[serde(rename = "payment_method.deleted")]
+    PaymentMethodDeleted,
+}
+
+impl EventType {
+    /// Every type, in catalogue order.
+    pub const ALL: [EventType; 25] = [
+        EventType::CustomerCreated,
+        EventType::CustomerUpdated,
+        EventType::CustomerDeleted,
+        EventType::ContactCreated,
+        EventType::ContactUpdated,
+        EventType::ContactDeleted,
+        EventType::ProductCreated,
+        EventType::ProductUpdated,
+        EventType::ProductDeleted,
+        EventType::PlanCreated,
+        EventType::PlanUpdated,
+        EventType::PlanDeleted,
+        EventType::SubscriptionCreated,
+        EventType::SubscriptionUpdated,
+        EventType::SubscriptionCanceled,
+        EventType::InvoiceCreated,
+        EventType::InvoiceUpdated,
+        EventType::InvoicePaid,
+        EventType::InvoiceDeleted,
+        EventType::TransactionCreated,
+        EventType::TransactionUpdated,
+        EventType::TransactionDeleted,
+        EventType::PaymentMethodCreated,
+        EventType::PaymentMethodUpdated,
+        EventType::PaymentMethodDeleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::CustomerCreated => "customer.created",
+            EventType::CustomerUpdated => "customer.updated",
+            EventType::CustomerDeleted => "customer.deleted",
+            EventType::ContactCreated => "contact.created",
+            EventType::ContactUpdated => "contact.updated",
+            EventType::ContactDeleted => "contact.deleted",
+            EventType::ProductCreated => "product.created",
+            EventType::ProductUpdated => "product.updated",
+            EventType::ProductDeleted => "product.deleted",
+            EventType::PlanCreated => "plan.created",
+            EventType::PlanUpdated => "plan.updated",
+            EventType::PlanDeleted => "plan.deleted",
+            EventType::SubscriptionCreated => "subscription.created",
+            EventType::SubscriptionUpdated => "subscription.updated",
+            EventType::SubscriptionCanceled => "subscription.canceled",
+            EventType::InvoiceCreated => "invoice.created",
+            EventType::InvoiceUpdated => "invoice.updated",
+            EventType::InvoicePaid => "invoice.paid",
+            EventType::InvoiceDeleted => "invoice.deleted",
+            EventType::TransactionCreated => "transaction.created",
+            EventType::TransactionUpdated => "transaction.updated",
+            EventType::TransactionDeleted => "transaction.deleted",
+            EventType::PaymentMethodCreated => "payment_method.created",
+            EventType::PaymentMethodUpdated => "payment_method.updated",
+            EventType::PaymentMethodDeleted => "payment_method.deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who made a change: kept with its event, for the vendor's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    /// The vendor's backend, with an API key.
+    ApiKey(crate::ApiKeyId),
+    /// The vendor's backend, with an OAuth client's token.
+    OauthClient(crate::OAuthClientId),
+    /// A customer (or one of its contacts) in the portal, in this portal session.
+    Portal(crate::PortalSessionId),
+    /// An operator at the command line.
+    Operator,
+    /// Portico itself (the billing clock).
+    System,
+}
+
+impl Actor {
+    /// The actor as stored: `api_key:key_…`, `portal:ps_…`, `operator`, `system`.
+    pub fn to_text(&self) -> String {
+        match self {
+            Actor::ApiKey(id) => format!("api_key:{id}"),
+            Actor::OauthClient(id) => format!("oauth_client:{id}"),
+            Actor::Portal(id) => format!("portal:{id}"),
+            Actor::Operator => "operator".to_owned(),
+            Actor::System => "system".to_owned(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Actor> {
+        Some(match s.split_once(':') {
+            Some(("api_key", id)) => Actor::ApiKey(id.parse().ok()?),
+            Some(("oauth_client", id)) => Actor::OauthClient(id.parse().ok()?),
+            Some(("portal", id)) => Actor::Portal(id.parse().ok()?),
+            None if s == "operator" => Actor::Operator,
+            None if s == "system" => Actor::System,
+            _ => return None,
+        })
+    }
+}
+
+/// One event of one account: its record as it was right after the change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub id: EventId,
+    #[serde(skip)]
+    pub account: AccountId,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    /// The customer the record belongs to, for the records that belong to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerId>,
+    pub actor: Actor,
+    /// The record, as the API shows it.
+    pub data: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_has_one_name_and_parses_back() {
+        let mut names: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(t));
+            assert_eq!(
+                serde_json::to_value(t).ok(),
+                Some(serde_json::Value::from(t.as_str()))
+            );
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EventType::ALL.len());
+        assert_eq!(EventType::parse("customer.exploded"), None);
+    }
+
+    #[test]
+    fn actors_round_trip_through_their_text() {
+        let now = Timestamp::from_millis(1_767_225_600_000);
+        for actor in [
+            Actor::ApiKey(crate::ApiKeyId::new(now, [1; 10])),
+            Actor::OauthClient(crate::OAuthClientId::new(now, [2; 10])),
+            Actor::Portal(crate::PortalSessionId::new(now, [3; 10])),
+            Actor::Operator,
+            Actor::System,
+        ] {
+            assert_eq!(Actor::parse(&actor.to_text()), Some(actor));
+        }
+        assert_eq!(Actor::parse("api_key:cus_x"), None);
+        assert_eq!(Actor::parse("nobody"), None);
+    }
+}
