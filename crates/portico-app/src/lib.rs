@@ -7,18 +7,21 @@
 //! A new use case goes into the file of its aggregate (or a new file beside them); reads that
 //! pages and the API serve go straight to the store's cached query side.
 
+pub mod access;
 pub mod catalog;
 pub mod clock;
 pub mod contacts;
 pub mod customers;
 mod error;
 pub mod invoices;
+pub mod keys;
 pub mod payment_methods;
 pub mod subscriptions;
 pub mod transactions;
 
 use std::sync::Arc;
 
+use portico_auth::signing::MasterKey;
 use portico_core::event::Actor;
 use portico_core::model::{Customer, CustomerRef};
 use portico_core::{AccountId, Timestamp};
@@ -26,12 +29,18 @@ use portico_store::{Store, UnitOfWork};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, AppResult};
+pub use keys::SigningKeys;
 
 /// What every use case may reach. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// The accounts' signing keys, opened with the master key.
+    pub keys: Arc<SigningKeys>,
+    /// Where this deployment is reached from outside, e.g. `https://billing.example.com`; may
+    /// contain `{subdomain}`.
+    pub public_url: String,
 }
 
 impl std::fmt::Debug for App {
@@ -43,8 +52,20 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        App { store, clock }
+    /// `master_key` seals the signing keys at rest; it must be the same on every node and
+    /// across restarts.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        public_url: impl Into<String>,
+        master_key: MasterKey,
+    ) -> Self {
+        App {
+            store,
+            clock,
+            keys: Arc::new(SigningKeys::new(master_key)),
+            public_url: public_url.into(),
+        }
     }
 
     /// A unit of work in the caller's account.

@@ -12,7 +12,7 @@ pub mod extract;
 pub mod graphql;
 pub mod health;
 pub mod idempotency;
-pub mod keys;
+pub mod jwks;
 pub mod middleware;
 pub mod oauth;
 pub mod openapi;
@@ -26,7 +26,6 @@ use std::sync::Arc;
 use portico_auth::signing::MasterKey;
 use portico_store::Store;
 
-use crate::keys::SigningKeys;
 use crate::ratelimit::{Quota, RateLimiter};
 
 pub use auth::VendorAuth;
@@ -48,7 +47,6 @@ pub struct AppState {
     /// Where this deployment is reached from outside, e.g. `https://billing.example.com`; may
     /// contain `{subdomain}`.
     pub public_url: String,
-    pub keys: Arc<SigningKeys>,
     pub sessions: SessionPolicy,
     /// Requests per API key or OAuth client.
     pub api_limiter: Arc<RateLimiter>,
@@ -113,12 +111,12 @@ impl AppState {
         public_url: impl Into<String>,
         master_key: MasterKey,
     ) -> Self {
+        let public_url = public_url.into();
         Self {
-            app: App::new(store.clone(), clock.clone()),
+            app: App::new(store.clone(), clock.clone(), public_url.clone(), master_key),
             store,
             clock,
-            public_url: public_url.into(),
-            keys: Arc::new(SigningKeys::new(master_key)),
+            public_url,
             sessions: SessionPolicy::default(),
             api_limiter: Arc::new(RateLimiter::new(DEFAULT_API_QUOTA)),
             exchange_limiter: Arc::new(RateLimiter::new(DEFAULT_EXCHANGE_QUOTA)),
@@ -199,7 +197,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(vendor)
         .merge(portal::router())
         .merge(graphql::router(&state))
-        .route("/.well-known/jwks.json", axum::routing::get(keys::jwks))
+        .route("/.well-known/jwks.json", axum::routing::get(jwks::jwks))
         .fallback(middleware::unknown_route)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

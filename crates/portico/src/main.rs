@@ -143,16 +143,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let url = database_url.unwrap_or_else(|| "sqlite://portico-demo.db".to_owned());
             let config = config.with_overrides(listen, Some(url))?;
             let store = server::open_store(config.database_url.expose_secret()).await?;
-            let app =
-                portico_app::App::new(store.clone(), std::sync::Arc::new(portico_app::SystemClock));
+            let app = server::app(&config, store.clone())?;
             let account = demo::seed(&app, now).await?;
             let (_, key) =
                 admin::create_api_key(store.as_ref(), &account, "demo", ApiScopes::all(), now)
                     .await?;
             let base = config.public_url.replace("{subdomain}", demo::SUBDOMAIN);
-            let state = server::app_state(&config, store.clone())?;
             let link =
-                portal_link(&state, &account, "superdesk-123", None, "overview", 86_400).await?;
+                portal_link(&app, &account, "superdesk-123", None, "overview", 86_400).await?;
             println!("Portico demo: account `{}` on {}", account.subdomain, base);
             println!("API key: {key}");
             println!("Portal link (Superdesk GmbH, 24 hours, opens one browser session): {link}");
@@ -182,10 +180,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("cannot create the account")?;
             // The account's first signing key, so that its first portal link costs nothing extra.
-            let state = server::app_state(&config, store.clone())?;
-            state
-                .keys
-                .current(store.as_ref(), &account.id, now)
+            let app = server::app(&config, store.clone())?;
+            let by = portico_app::Caller::operator(account.id.clone());
+            portico_app::keys::current(&app, &by, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot create the account's signing key: {e}"))?;
             println!("{}", account.id);
@@ -199,12 +196,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             expires_in,
         } => {
             let store = server::open_store(config.database_url.expose_secret()).await?;
-            let state = server::app_state(&config, store.clone())?;
+            let app = server::app(&config, store.clone())?;
             let account = admin::account_by_subdomain(store.as_ref(), &account).await?;
             println!(
                 "{}",
                 portal_link(
-                    &state,
+                    &app,
                     &account,
                     &customer,
                     contact.as_deref(),
@@ -219,11 +216,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: KeysCommand::Rotate { account },
         } => {
             let store = server::open_store(config.database_url.expose_secret()).await?;
-            let state = server::app_state(&config, store.clone())?;
+            let app = server::app(&config, store.clone())?;
             let account = admin::account_by_subdomain(store.as_ref(), &account).await?;
-            let key = state
-                .keys
-                .rotate(store.as_ref(), &account.id, now)
+            let by = portico_app::Caller::operator(account.id.clone());
+            let key = portico_app::keys::rotate(&app, &by, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", key.id);
@@ -261,15 +257,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Issues a portal session as the operator and returns its link.
 async fn portal_link(
-    state: &portico_http::AppState,
+    app: &portico_app::App,
     account: &portico_core::model::Account,
     customer: &str,
     contact: Option<&str>,
     page: &str,
     expires_in: i64,
 ) -> anyhow::Result<String> {
+    use portico_app::access::{Target, issue};
     use portico_core::model::{ContactRef, CustomerRef, NewPortalSession, PortalPage};
-    use portico_http::access::{Target, issue};
     let request = NewPortalSession {
         customer: customer.to_owned(),
         contact: contact.map(str::to_owned),
@@ -283,9 +279,15 @@ async fn portal_link(
         Some(c) => Target::CustomerContact(customer, ContactRef::parse(c)),
         None => Target::Customer(customer),
     };
-    let auth = portico_http::VendorAuth::operator(account.id.clone());
-    let issued = issue(state, &auth, &target, request)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(issued.url(state))
+    let by = portico_app::Caller::operator(account.id.clone());
+    let issued = issue(
+        app,
+        &by,
+        &target,
+        request,
+        portico_app::Clock::now(app.clock.as_ref()),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(issued.url(app))
 }

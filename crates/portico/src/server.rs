@@ -87,6 +87,16 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// The HTTP layer's state for this configuration.
+/// The use cases on `store`, for the command line: no HTTP state, no rate limits.
+pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<portico_app::App> {
+    Ok(portico_app::App::new(
+        store,
+        Arc::new(SystemClock),
+        config.public_url.clone(),
+        master_key(config)?,
+    ))
+}
+
 pub fn app_state(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<AppState> {
     let api = Quota {
         per_second: config.api_rate_limit,

@@ -44,7 +44,12 @@ impl Fixture for Db {
         let db = TestDatabase::create(backend).await;
         let store = db.store().await;
         Db {
-            app: App::new(Arc::new(store.clone()), Arc::new(SystemClock)),
+            app: App::new(
+                Arc::new(store.clone()),
+                Arc::new(SystemClock),
+                "https://{subdomain}.portal.example",
+                portico_auth::signing::MasterKey::generate(&mut rand::rngs::OsRng),
+            ),
             store,
             db,
             ticks: AtomicI64::new(0),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use super::{Target, issue, not_found};
+use super::{Target, issue};
 use crate::api::created;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, IdPath, JsonBody, RefPath, page};
@@ -82,7 +82,7 @@ async fn create(
             }
             e => e,
         })?;
-    let url = issued.url(&s);
+    let url = issued.url(&s.app);
     let bare_url = format!(
         "{}{}",
         super::portal_origin(&s.public_url, &issued.account.subdomain),
@@ -139,8 +139,7 @@ async fn list(
         Some(c) => Some(
             s.store
                 .customer(&auth.account, &CustomerRef::parse(c))
-                .await
-                .map_err(not_found)?
+                .await?
                 .id,
         ),
         None => None,

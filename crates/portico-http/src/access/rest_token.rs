@@ -105,7 +105,7 @@ async fn portal_token(
     .await?;
     let origin = portal_origin(&s.public_url, &issued.account.subdomain);
     let mut answer = CustomerPortalTokenResponse {
-        portal_link: Some(issued.url(&s)),
+        portal_link: Some(issued.url(&s.app)),
         portal_url: format!("{origin}/portal"),
         api_url: format!("{origin}{}", crate::portal::api::BASE),
         expires_at: issued.session.expires_at,

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use portico_store::StoreError;
 
-use super::{Target, issue, not_found, portal_origin};
+use super::{Target, issue, portal_origin};
 use crate::error::ApiResult;
 use crate::extract::RefPath;
 use crate::openapi::Routes;
@@ -51,8 +51,7 @@ async fn access(
     let contact = s
         .store
         .contact(&auth.account, &ContactRef::parse(&id))
-        .await
-        .map_err(not_found)?;
+        .await?;
     let reason = match s
         .store
         .customer(&auth.account, &CustomerRef::Id(contact.customer.clone()))

@@ -189,6 +189,7 @@ pub async fn verify_portal_token(
         Denied::BadLink(None)
     })?;
     let key = state
+        .app
         .keys
         .verifying(state.store.as_ref(), unverified.kid())
         .await?
@@ -395,7 +396,7 @@ fn why_over(
 /// The account whose host this request came to, in a `{subdomain}` deployment; `None` elsewhere.
 pub async fn host_account(state: &AppState, headers: &HeaderMap) -> Option<Box<Account>> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
-    let subdomain = crate::keys::host_subdomain(&state.public_url, host)?;
+    let subdomain = crate::jwks::host_subdomain(&state.public_url, host)?;
     let account = state.store.account_by_subdomain(&subdomain).await.ok()?;
     Some(Box::new(account))
 }

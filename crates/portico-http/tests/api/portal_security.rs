@@ -335,7 +335,7 @@ portico_testkit::backend_tests! {
         let (_, old) = app.issue(&app.a.key, &p.customer).await;
         let old_kid = jwt_header(&old)["kid"].as_str().unwrap().to_owned();
         let store = app.store.as_ref();
-        let new_key = app.state.keys.rotate(store, &app.a.account, app.clock.now()).await.unwrap();
+        let new_key = app.state.app.keys.rotate(store, &app.a.account, app.clock.now()).await.unwrap();
         let (_, new) = app.issue(&app.a.key, &p.customer).await;
         assert_eq!(jwt_header(&new)["kid"], new_key.id.to_string(), "new tokens use the new key");
         assert_ne!(old_kid, new_key.id.to_string());
@@ -344,7 +344,7 @@ portico_testkit::backend_tests! {
         assert!(kids.contains(&old_kid) && kids.contains(&new_key.id.to_string()), "{kids:?}");
 
         let old_id: SigningKeyId = old_kid.parse().unwrap();
-        app.state.keys.revoke(store, &app.a.account, &old_id, app.clock.now()).await.unwrap();
+        app.state.app.keys.revoke(store, &app.a.account, &old_id, app.clock.now()).await.unwrap();
         open(&app, &old).await.expect_refused();
         let kids = jwks_kids(&app).await;
         assert!(!kids.contains(&old_kid), "a revoked key is still published: {kids:?}");
@@ -352,7 +352,7 @@ portico_testkit::backend_tests! {
         app.enter(&new).await;
 
         // A retired key stays published as long as a token it signed may live (30 days), then not.
-        let newest = app.state.keys.rotate(store, &app.a.account, app.clock.now()).await.unwrap();
+        let newest = app.state.app.keys.rotate(store, &app.a.account, app.clock.now()).await.unwrap();
         let kids = jwks_kids(&app).await;
         assert!(kids.contains(&new_key.id.to_string()) && kids.contains(&newest.id.to_string()), "{kids:?}");
         app.clock.advance_secs(2_592_000 - 1);

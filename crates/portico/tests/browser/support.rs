@@ -92,7 +92,7 @@ impl Portal {
         )
         .await
         .unwrap_or_else(|e| panic!("cannot issue a portal link: {e}"));
-        issued.url(&self.state)
+        issued.url(&self.state.app)
     }
 
     /// Reloads the account, after the test changed its settings.
