@@ -11,6 +11,7 @@ pub mod access;
 pub mod catalog;
 pub mod clock;
 pub mod contacts;
+pub mod credentials;
 pub mod customers;
 mod error;
 pub mod invoices;
@@ -24,7 +25,8 @@ use std::sync::Arc;
 use portico_auth::signing::MasterKey;
 use portico_core::event::Actor;
 use portico_core::model::{Customer, CustomerRef};
-use portico_core::{AccountId, Timestamp};
+use portico_core::scope::ApiScopes;
+use portico_core::{AccountId, PortalSessionId, Timestamp};
 use portico_store::{Store, UnitOfWork};
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -79,16 +81,39 @@ impl App {
 pub struct Caller {
     pub account: AccountId,
     pub actor: Actor,
+    /// What the caller's credential may do in the vendor API; what it grants to others (a new
+    /// key) stays within it.
+    pub scopes: ApiScopes,
 }
 
 impl Caller {
-    pub fn new(account: AccountId, actor: Actor) -> Self {
-        Caller { account, actor }
+    pub fn new(account: AccountId, actor: Actor, scopes: ApiScopes) -> Self {
+        Caller {
+            account,
+            actor,
+            scopes,
+        }
     }
 
-    /// An operator at the command line.
+    /// An operator at the command line, who may do everything in the account.
     pub fn operator(account: AccountId) -> Self {
-        Caller::new(account, Actor::Operator)
+        Caller::new(account, Actor::Operator, ApiScopes::all())
+    }
+
+    /// A customer or contact in the portal, in this portal session.
+    pub fn portal(account: AccountId, session: PortalSessionId) -> Self {
+        Caller::new(account, Actor::Portal(session), ApiScopes::empty())
+    }
+
+    /// `Forbidden` unless the caller has every scope of `scopes`; `what` says what needs them.
+    pub fn require_all(&self, scopes: ApiScopes, what: &str) -> AppResult<()> {
+        match self.scopes.first_missing(scopes) {
+            None => Ok(()),
+            Some(missing) => Err(AppError::Forbidden(format!(
+                "scopes: {what} `{}`, which this credential lacks",
+                missing.as_str()
+            ))),
+        }
     }
 }
 

@@ -64,7 +64,7 @@ impl VendorAuth {
             Credential::OAuthClient(id) => Actor::OauthClient(id.clone()),
             Credential::Operator => Actor::Operator,
         };
-        portico_app::Caller::new(self.account.clone(), actor)
+        portico_app::Caller::new(self.account.clone(), actor, self.scopes)
     }
 
     /// The operator acting on one account with every scope, for the command line.
@@ -91,13 +91,7 @@ impl VendorAuth {
     /// 403 unless this credential holds every scope of a credential it creates or revokes;
     /// `what` says which it does, e.g. "a key cannot grant".
     pub fn require_all(&self, scopes: ApiScopes, what: &str) -> ApiResult<()> {
-        match self.scopes.first_missing(scopes) {
-            None => Ok(()),
-            Some(missing) => Err(ApiError::Forbidden(format!(
-                "scopes: {what} `{}`, which this credential lacks",
-                missing.as_str()
-            ))),
-        }
+        Ok(self.caller().require_all(scopes, what)?)
     }
 }
 

@@ -1,26 +1,32 @@
 //! Operator actions shared by the CLI and the demo: accounts and API keys.
 
 use anyhow::Context;
+use portico_app::credentials::NewCredential;
+use portico_app::{App, Caller};
 use portico_core::model::Account;
 use portico_core::scope::ApiScopes;
 use portico_core::{ApiKeyId, Timestamp};
 use portico_store::{IdFormVendorId, Store};
 
-/// Creates an API key and returns the full key, the only time it exists outside the caller.
+/// A new API key of the account, as the operator; returns its id and the full key, the only
+/// time it exists outside the caller.
 pub async fn create_api_key(
-    store: &dyn Store,
+    app: &App,
     account: &Account,
     name: &str,
     scopes: ApiScopes,
     now: Timestamp,
 ) -> anyhow::Result<(ApiKeyId, String)> {
-    let secret = portico_auth::api_key::new_secret();
-    let key = store
-        .create_api_key(&account.id, name, scopes, secret.sha256, None, now)
+    let input = NewCredential {
+        name: name.to_owned(),
+        scopes,
+        expires_at: None,
+    };
+    let by = Caller::operator(account.id.clone());
+    let created = portico_app::credentials::create_api_key(app, &by, input, now)
         .await
-        .context("cannot store the API key")?;
-    let full = portico_auth::api_key::format_key(&key.id, &secret.secret);
-    Ok((key.id, full))
+        .context("cannot create the API key")?;
+    Ok((created.record.id, created.secret))
 }
 
 pub async fn account_by_subdomain(store: &dyn Store, subdomain: &str) -> anyhow::Result<Account> {

@@ -146,8 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = server::app(&config, store.clone())?;
             let account = demo::seed(&app, now).await?;
             let (_, key) =
-                admin::create_api_key(store.as_ref(), &account, "demo", ApiScopes::all(), now)
-                    .await?;
+                admin::create_api_key(&app, &account, "demo", ApiScopes::all(), now).await?;
             let base = config.public_url.replace("{subdomain}", demo::SUBDOMAIN);
             let link =
                 portal_link(&app, &account, "superdesk-123", None, "overview", 86_400).await?;
@@ -235,9 +234,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 } => {
                     let account = admin::account_by_subdomain(store.as_ref(), &account).await?;
                     let scopes = ApiScopes::parse("scopes", &scopes)?;
-                    anyhow::ensure!(!scopes.is_empty(), "scopes: name at least one scope");
+                    let app = server::app(&config, store.clone())?;
                     let (_, key) =
-                        admin::create_api_key(store.as_ref(), &account, &name, scopes, now).await?;
+                        admin::create_api_key(&app, &account, &name, scopes, now).await?;
                     println!("{key}");
                     Ok(())
                 }
@@ -246,7 +245,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let id = id
                         .parse()
                         .with_context(|| format!("`{id}` is not an API key id"))?;
-                    store.revoke_api_key(&account.id, &id, now).await?;
+                    let app = server::app(&config, store.clone())?;
+                    let by = portico_app::Caller::operator(account.id.clone());
+                    portico_app::credentials::revoke_api_key(&app, &by, &id, now).await?;
                     println!("revoked {id}");
                     Ok(())
                 }

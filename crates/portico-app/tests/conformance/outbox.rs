@@ -20,7 +20,7 @@ backend_tests! {
         let customer = db.customer(&account, Some("evented")).await;
         let invoice = db.invoice(&account, &customer).await;
         let key = ApiKeyId::new(db.now(), [4; 10]);
-        let by_key = Caller::new(account.id.clone(), Actor::ApiKey(key.clone()));
+        let by_key = Caller::new(account.id.clone(), Actor::ApiKey(key.clone()), ApiScopes::all());
         let now = db.now();
         let payment = NewTransaction {
             customer: customer.id.to_string(),

@@ -4,16 +4,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use portico_auth::api_key;
 use portico_core::model::ApiKey;
 use portico_core::scope::{ApiScope, ApiScopes};
-use portico_core::{ApiKeyId, Invalid, List, Timestamp, error};
-use portico_store::StoreError;
+use portico_core::{ApiKeyId, List, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa_axum::routes;
 
 use super::created;
+
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, IdPath, JsonBody, page};
 use crate::idempotency::ReplayBody;
@@ -71,37 +70,23 @@ async fn create(
 ) -> ApiResult<Response> {
     auth.require(ApiScope::SettingsWrite)?;
     let input = body.parse::<NewApiKey>()?;
-    let now = s.clock.now();
-    let name = error::required_text("name", &input.name, 100)?;
-    let scopes = ApiScopes::parse_list("scopes", &input.scopes)?;
-    if scopes.is_empty() {
-        return Err(Invalid::new("scopes", "must name at least one scope").into());
-    }
-    auth.require_all(scopes, "a key cannot grant")?;
-    if input.expires_at.is_some_and(|e| e <= now) {
-        return Err(Invalid::new("expires_at", "must be in the future").into());
-    }
-    let secret = api_key::new_secret();
-    let key = s
-        .store
-        .create_api_key(
-            &auth.account,
-            &name,
-            scopes,
-            secret.sha256,
-            input.expires_at,
-            now,
-        )
-        .await?;
+    let input = portico_app::credentials::NewCredential {
+        name: input.name,
+        scopes: ApiScopes::parse_list("scopes", &input.scopes)?,
+        expires_at: input.expires_at,
+    };
+    let new =
+        portico_app::credentials::create_api_key(&s.app, &auth.caller(), input, s.clock.now())
+            .await?;
+    let key = new.record;
     let redacted = CreatedApiKey {
         api_key: key.clone(),
         key: None,
     };
     let replay = serde_json::to_vec(&redacted).map_err(ApiError::internal)?;
-    let full = api_key::format_key(&key.id, &secret.secret);
     let mut response = created(CreatedApiKey {
         api_key: key,
-        key: Some(full),
+        key: Some(new.secret),
     })
     .into_response();
     response.extensions_mut().insert(ReplayBody(replay));
@@ -135,17 +120,8 @@ async fn revoke(
     IdPath(id): IdPath<ApiKeyId>,
 ) -> ApiResult<Json<ApiKey>> {
     auth.require(ApiScope::SettingsWrite)?;
-    // Another account's key is left to the scoped revocation below, which answers 404.
-    match s.store.api_key_credential(&id).await {
-        Ok(target) if target.account == auth.account => {
-            auth.require_all(target.key.scopes, "a key cannot revoke a key with")?;
-        }
-        Ok(_) | Err(StoreError::NotFound { .. }) => {}
-        Err(e) => return Err(e.into()),
-    }
-    Ok(Json(
-        s.store
-            .revoke_api_key(&auth.account, &id, s.clock.now())
-            .await?,
-    ))
+    let revoked =
+        portico_app::credentials::revoke_api_key(&s.app, &auth.caller(), &id, s.clock.now())
+            .await?;
+    Ok(Json(revoked))
 }

@@ -4,11 +4,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use portico_auth::oauth;
 use portico_core::model::OAuthClient;
 use portico_core::scope::{ApiScope, ApiScopes};
-use portico_core::{Invalid, List, OAuthClientId, error};
-use portico_store::StoreError;
+use portico_core::{List, OAuthClientId};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa_axum::routes;
@@ -70,17 +68,15 @@ async fn create(
 ) -> ApiResult<Response> {
     auth.require(ApiScope::SettingsWrite)?;
     let input = body.parse::<NewOAuthClient>()?;
-    let name = error::required_text("name", &input.name, 100)?;
-    let scopes = ApiScopes::parse_list("scopes", &input.scopes)?;
-    if scopes.is_empty() {
-        return Err(Invalid::new("scopes", "must name at least one scope").into());
-    }
-    auth.require_all(scopes, "a client cannot get")?;
-    let secret = oauth::new_client_secret();
-    let client = s
-        .store
-        .create_oauth_client(&auth.account, &name, scopes, &secret.sha256, s.clock.now())
-        .await?;
+    let input = portico_app::credentials::NewCredential {
+        name: input.name,
+        scopes: ApiScopes::parse_list("scopes", &input.scopes)?,
+        expires_at: None,
+    };
+    let new =
+        portico_app::credentials::create_oauth_client(&s.app, &auth.caller(), input, s.clock.now())
+            .await?;
+    let client = new.record;
     let redacted = CreatedOAuthClient {
         client: client.clone(),
         client_secret: None,
@@ -88,7 +84,7 @@ async fn create(
     let replay = serde_json::to_vec(&redacted).map_err(ApiError::internal)?;
     let mut response = created(CreatedOAuthClient {
         client,
-        client_secret: Some(secret.value),
+        client_secret: Some(new.secret),
     })
     .into_response();
     response.extensions_mut().insert(ReplayBody(replay));
@@ -122,17 +118,8 @@ async fn revoke(
     IdPath(id): IdPath<OAuthClientId>,
 ) -> ApiResult<Json<OAuthClient>> {
     auth.require(ApiScope::SettingsWrite)?;
-    // Another account's client is left to the scoped revocation below, which answers 404.
-    match s.store.oauth_client_credential(&id).await {
-        Ok(target) if target.account == auth.account => {
-            auth.require_all(target.client.scopes, "a key cannot revoke a client with")?;
-        }
-        Ok(_) | Err(StoreError::NotFound { .. }) => {}
-        Err(e) => return Err(e.into()),
-    }
-    Ok(Json(
-        s.store
-            .revoke_oauth_client(&auth.account, &id, s.clock.now())
-            .await?,
-    ))
+    let revoked =
+        portico_app::credentials::revoke_oauth_client(&s.app, &auth.caller(), &id, s.clock.now())
+            .await?;
+    Ok(Json(revoked))
 }

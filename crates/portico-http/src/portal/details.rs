@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portico_core::Invalid;
-use portico_core::event::Actor;
 use portico_core::model::{Address, Customer, CustomerPatch, CustomerRef, PortalPage};
 use portico_core::scope::PortalScope;
 use portico_render::format::format_address;
@@ -242,9 +241,9 @@ pub async fn save(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
     let patch = action.form.patch();
     let customer = CustomerRef::Id(action.visit.customer.id.clone());
     let now = s.clock.now();
-    let by = portico_app::Caller::new(
+    let by = portico_app::Caller::portal(
         action.visit.account.id.clone(),
-        Actor::Portal(action.visit.session.id.clone()),
+        action.visit.session.id.clone(),
     );
     match portico_app::customers::update(&s.app, &by, &customer, patch, now).await {
         Ok(_) => {
