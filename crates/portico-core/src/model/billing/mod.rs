@@ -1,11 +1,13 @@
 //! Billing records, one module per aggregate: subscriptions, invoices, transactions and payment
 //! methods, with the rules for creating and changing them.
 
+mod cycle;
 mod invoice;
 mod payment_method;
 mod subscription;
 mod transaction;
 
+pub use cycle::*;
 pub use invoice::*;
 pub use payment_method::*;
 pub use subscription::*;
