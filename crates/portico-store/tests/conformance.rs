@@ -102,6 +102,7 @@ impl Db {
                     quantity: 2,
                     status: None,
                     current_period_start: None,
+                    billing_cycle_anchor: None,
                     cancel_at_period_end: false,
                     metadata: Metadata::new(),
                 },
@@ -424,7 +425,7 @@ backend_tests! {
             .fetch_one(&mut raw)
             .await
             .unwrap();
-        assert_eq!(applied, 5, "0001 to 0005");
+        assert_eq!(applied, 6, "0001 to 0005, 0007");
         let checksum: Vec<u8> = sqlx::query_scalar("SELECT checksum FROM _sqlx_migrations WHERE version = 1")
             .fetch_one(&mut raw)
             .await
@@ -454,6 +455,26 @@ backend_tests! {
         let err = db.store.migrate().await.unwrap_err();
         let cause = std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default();
         assert!(cause.contains("missing"), "{cause}");
+    }
+
+    async fn existing_subscriptions_are_anchored_where_their_paid_periods_begin(db: Db) {
+        use sqlx::Executor;
+        let account = db.account("acme").await;
+        let customer = db.customer(&account, None).await;
+        let product = db.product(&account).await;
+        let paying = db.subscription(&account, &customer, &db.plan(&account, &product, 0).await).await;
+        let trialing = db.subscription(&account, &customer, &db.plan(&account, &product, 14).await).await;
+        // The database as the release before the anchor left it.
+        let mut raw = db.raw().await;
+        raw.execute("ALTER TABLE subscriptions DROP COLUMN billing_cycle_anchor").await.unwrap();
+        raw.execute("DELETE FROM _sqlx_migrations WHERE version = 7").await.unwrap();
+        let upgraded = db.db.store().await;
+        let paying_now = upgraded.subscription(&account.id, &paying.id).await.unwrap();
+        assert_eq!(paying_now.billing_cycle_anchor, paying.current_period_start);
+        assert_eq!(paying_now, paying);
+        let trialing_now = upgraded.subscription(&account.id, &trialing.id).await.unwrap();
+        assert_eq!(Some(trialing_now.billing_cycle_anchor), trialing.trial_end);
+        assert_eq!(trialing_now, trialing);
     }
 
     async fn accounts_round_trip(db: Db) {
@@ -855,7 +876,7 @@ backend_tests! {
         for reference in [customer.id.to_string(), "doomed".to_owned()] {
             let contact = NewContact { customer: reference.clone(), external_id: None, email: "bo@acme.example".into(), name: None, portal_access: true, role: Role::Billing };
             assert_invalid(db.store.create_contact(&account.id, contact, db.now()).await, "customer");
-            let sub = NewSubscription { customer: reference.clone(), plan: plan.id.clone(), quantity: 1, status: None, current_period_start: None, cancel_at_period_end: false, metadata: Metadata::new() };
+            let sub = NewSubscription { customer: reference.clone(), plan: plan.id.clone(), quantity: 1, status: None, current_period_start: None, billing_cycle_anchor: None, cancel_at_period_end: false, metadata: Metadata::new() };
             assert_invalid(db.store.create_subscription(&account.id, sub, db.now()).await, "customer");
             let mut inv = new_invoice(&customer, None);
             inv.customer = reference.clone();
@@ -1047,7 +1068,7 @@ backend_tests! {
             .store
             .create_subscription(
                 &account.id,
-                NewSubscription { customer: "acme-1".into(), plan: trial.id.clone(), quantity: 3, status: None, current_period_start: Some(start), cancel_at_period_end: true, metadata: meta(&[("seat", "a")]) },
+                NewSubscription { customer: "acme-1".into(), plan: trial.id.clone(), quantity: 3, status: None, current_period_start: Some(start), billing_cycle_anchor: None, cancel_at_period_end: true, metadata: meta(&[("seat", "a")]) },
                 now,
             )
             .await
@@ -1057,13 +1078,14 @@ backend_tests! {
         assert_eq!(sub.current_period_start, start);
         assert_eq!(sub.trial_end, Some(start.plus_secs(14 * 86_400)));
         assert_eq!(sub.current_period_end, start.plus_secs(14 * 86_400));
+        assert_eq!(sub.billing_cycle_anchor, start.plus_secs(14 * 86_400));
         assert!(sub.cancel_at_period_end);
         assert_eq!((sub.canceled_at, sub.cancel_reason.clone()), (None, None));
         assert_eq!(sub.metadata, meta(&[("seat", "a")]));
         assert_eq!((sub.created_at, sub.updated_at), (now, now));
         assert_eq!(db.store.subscription(&account.id, &sub.id).await.unwrap(), sub);
 
-        let new_sub = |customer: &str, plan: &PlanId| NewSubscription { customer: customer.into(), plan: plan.clone(), quantity: 1, status: None, current_period_start: None, cancel_at_period_end: false, metadata: Metadata::new() };
+        let new_sub = |customer: &str, plan: &PlanId| NewSubscription { customer: customer.into(), plan: plan.clone(), quantity: 1, status: None, current_period_start: None, billing_cycle_anchor: None, cancel_at_period_end: false, metadata: Metadata::new() };
         assert_invalid(db.store.create_subscription(&account.id, new_sub("acme-1", &usd.id), db.now()).await, "plan");
         assert_invalid(db.store.create_subscription(&account.id, new_sub("acme-1", &PlanId::new(db.now(), [1; 10])), db.now()).await, "plan");
         let theirs = db.product(&other).await;
@@ -1487,7 +1509,7 @@ backend_tests! {
         for reference in [customer.id.to_string(), "shared-alias".to_owned()] {
             let c = NewContact { customer: reference.clone(), external_id: None, email: "x@globex.example".into(), name: None, portal_access: true, role: Role::Owner };
             assert_invalid(db.store.create_contact(bid, c, now).await, "customer");
-            let s = NewSubscription { customer: reference.clone(), plan: b_plan.id.clone(), quantity: 1, status: None, current_period_start: None, cancel_at_period_end: false, metadata: Metadata::new() };
+            let s = NewSubscription { customer: reference.clone(), plan: b_plan.id.clone(), quantity: 1, status: None, current_period_start: None, billing_cycle_anchor: None, cancel_at_period_end: false, metadata: Metadata::new() };
             assert_invalid(db.store.create_subscription(bid, s, now).await, "customer");
             let mut i = new_invoice(&customer, None);
             i.customer = reference.clone();
@@ -1497,7 +1519,7 @@ backend_tests! {
             assert_invalid(db.store.create_payment_method(bid, p, now).await, "customer");
         }
         assert_invalid(db.store.create_plan(bid, new_plan(&product, 0), now).await, "product");
-        let s = NewSubscription { customer: b_customer.id.to_string(), plan: plan.id.clone(), quantity: 1, status: None, current_period_start: None, cancel_at_period_end: false, metadata: Metadata::new() };
+        let s = NewSubscription { customer: b_customer.id.to_string(), plan: plan.id.clone(), quantity: 1, status: None, current_period_start: None, billing_cycle_anchor: None, cancel_at_period_end: false, metadata: Metadata::new() };
         assert_invalid(db.store.create_subscription(bid, s, now).await, "plan");
         assert_invalid(db.store.update_subscription(bid, &b_sub.id, SubscriptionPatch { plan: Some(plan.id.clone()), ..Default::default() }, now).await, "plan");
         let mut i = new_invoice(&b_customer, None);

@@ -79,6 +79,11 @@ impl Backend {
                     "portal entry",
                     include_str!("../../migrations/sqlite/0005_portal_entry.sql"),
                 ),
+                (
+                    7,
+                    "billing cycle anchor",
+                    include_str!("../../migrations/sqlite/0007_billing_cycle_anchor.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -105,6 +110,11 @@ impl Backend {
                     5,
                     "portal entry",
                     include_str!("../../migrations/postgres/0005_portal_entry.sql"),
+                ),
+                (
+                    7,
+                    "billing cycle anchor",
+                    include_str!("../../migrations/postgres/0007_billing_cycle_anchor.sql"),
                 ),
             ],
         }

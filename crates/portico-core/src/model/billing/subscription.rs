@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DAY, MAX_QUANTITY, one};
+use super::{BillingCycle, DAY, MAX_QUANTITY, one};
 use crate::error::{self, Invalid, Refused, ValidationResult, conflict};
 use crate::model::{Customer, Metadata, Plan, nullable, text_enum, validate_metadata};
 use crate::{CustomerId, PlanId, SubscriptionId, Timestamp};
@@ -25,6 +25,9 @@ pub struct Subscription {
     pub current_period_start: Timestamp,
     pub current_period_end: Timestamp,
     pub trial_end: Option<Timestamp>,
+    /// Where billing periods are counted from: each renewal falls a whole number of intervals
+    /// after it, the day clamped to the month's length. Set once, when the subscription starts.
+    pub billing_cycle_anchor: Timestamp,
     pub cancel_at_period_end: bool,
     pub canceled_at: Option<Timestamp>,
     pub cancel_reason: Option<String>,
@@ -78,6 +81,9 @@ pub struct NewSubscription {
     pub status: Option<SubscriptionStatus>,
     /// Defaults to now; set it to import a subscription that started earlier.
     pub current_period_start: Option<Timestamp>,
+    /// Where billing periods are counted from. Defaults to the end of the trial, else the start;
+    /// a later anchor, at most one interval later, makes the first period shorter.
+    pub billing_cycle_anchor: Option<Timestamp>,
     #[serde(default)]
     pub cancel_at_period_end: bool,
     #[serde(default)]
@@ -86,7 +92,9 @@ pub struct NewSubscription {
 
 impl Subscription {
     /// A new subscription of `customer` to `plan`, its first period starting at the requested
-    /// time or now; a plan with trial days starts with a trial.
+    /// time or now; a plan with trial days starts with a trial. The billing cycle is anchored
+    /// where the paid periods begin (the end of the trial, else the start) unless the vendor
+    /// asks for a later anchor, which ends the first period there.
     pub fn start(
         id: SubscriptionId,
         customer: &Customer,
@@ -105,22 +113,43 @@ impl Subscription {
             SubscriptionStatus::Active
         });
         let trial_end = trial_end.filter(|_| status == SubscriptionStatus::Trialing);
-        let end = match trial_end {
-            Some(end) => end,
-            None => plan.period_end(start).ok_or_else(|| {
-                Invalid::new(
-                    "current_period_start",
-                    "is too far in the future: its billing period would end after 9999-12-31",
-                )
-            })?,
+        let paid_from = trial_end.unwrap_or(start);
+        let (anchor, field) = match input.billing_cycle_anchor {
+            Some(anchor) => (anchor, "billing_cycle_anchor"),
+            None => (paid_from, "current_period_start"),
         };
         // Past year 9999 a time cannot be written (RFC 3339) and the calendar gives up: a
-        // zero-length or unwritable period would bill at once, forever.
-        if end <= start || end > Timestamp::MAX {
-            return Err(Invalid::new(
-                "current_period_start",
+        // zero-length or unwritable period would bill at once, forever. The first full period
+        // must fit too, or the subscription could never renew.
+        let too_far = || {
+            Invalid::new(
+                field,
                 "is too far in the future: its billing period would end after 9999-12-31",
-            ));
+            )
+        };
+        let cycle = BillingCycle::of_plan(plan, anchor).ok_or_else(too_far)?;
+        let first = cycle.period(0).ok_or_else(too_far)?;
+        if input.billing_cycle_anchor.is_some() {
+            let latest = BillingCycle::of_plan(plan, paid_from)
+                .and_then(|from_start| from_start.boundary(1))
+                .ok_or_else(too_far)?;
+            if anchor < paid_from || anchor > latest {
+                return Err(Invalid::new(
+                    field,
+                    format!(
+                        "must be from {paid_from} (where paid periods begin) to {latest} \
+                         (one interval later)"
+                    ),
+                ));
+            }
+        }
+        let end = match trial_end {
+            Some(end) => end,
+            None if anchor > start => anchor,
+            None => first.end,
+        };
+        if end <= start || end > Timestamp::MAX {
+            return Err(too_far());
         }
         Ok(Subscription {
             id,
@@ -131,6 +160,7 @@ impl Subscription {
             current_period_start: start,
             current_period_end: end,
             trial_end,
+            billing_cycle_anchor: anchor,
             cancel_at_period_end: input.cancel_at_period_end
                 && status != SubscriptionStatus::Canceled,
             canceled_at: (status == SubscriptionStatus::Canceled).then_some(now),
@@ -139,6 +169,12 @@ impl Subscription {
             created_at: now,
             updated_at: now,
         })
+    }
+
+    /// The billing cycle on `plan` (this subscription's plan, or one it moves to); `None` for a
+    /// plan whose interval cannot be counted from the anchor.
+    pub fn billing_cycle(&self, plan: &Plan) -> Option<BillingCycle> {
+        BillingCycle::of_plan(plan, self.billing_cycle_anchor)
     }
 
     pub fn is_canceled(&self) -> bool {
@@ -232,6 +268,7 @@ mod tests {
             quantity: 2,
             status: None,
             current_period_start: None,
+            billing_cycle_anchor: None,
             cancel_at_period_end: false,
             metadata: Metadata::new(),
         }
@@ -251,6 +288,13 @@ mod tests {
         .unwrap();
         assert_eq!(s.status, SubscriptionStatus::Active);
         assert_eq!(s.current_period_end.rfc3339(), "2026-02-28T09:00:00Z");
+        assert_eq!(s.billing_cycle_anchor, now);
+        // Renewals count from the anchor: the third period is Mar 31 to Apr 30, not Mar 28.
+        let third = s.billing_cycle(&p).unwrap().period(2).unwrap();
+        assert_eq!(
+            (third.start.rfc3339(), third.end.rfc3339()),
+            ("2026-03-31T09:00:00Z".into(), "2026-04-30T09:00:00Z".into())
+        );
 
         let p = plan(14);
         let s = Subscription::start(
@@ -264,6 +308,64 @@ mod tests {
         assert_eq!(s.status, SubscriptionStatus::Trialing);
         assert_eq!(s.trial_end, Some(now.plus_secs(14 * DAY)));
         assert_eq!(s.current_period_end, now.plus_secs(14 * DAY));
+        assert_eq!(s.billing_cycle_anchor, now.plus_secs(14 * DAY));
+
+        // Imported as active, a trial plan's subscription has no trial and pays from its start.
+        let mut active = new_sub(&p);
+        active.status = Some(SubscriptionStatus::Active);
+        let s = Subscription::start(
+            SubscriptionId::new(now, [4; 10]),
+            &customer(),
+            &p,
+            active,
+            now,
+        )
+        .unwrap();
+        assert_eq!((s.trial_end, s.billing_cycle_anchor), (None, now));
+    }
+
+    fn anchored(p: &Plan, start: &str, anchor: &str) -> ValidationResult<Subscription> {
+        let mut input = new_sub(p);
+        input.current_period_start = Some(t(start));
+        input.billing_cycle_anchor = Some(t(anchor));
+        let now = t("2026-01-01T00:00:00Z");
+        Subscription::start(
+            SubscriptionId::new(now, [4; 10]),
+            &customer(),
+            p,
+            input,
+            now,
+        )
+    }
+
+    #[test]
+    fn a_requested_anchor_ends_the_first_period_within_one_interval() {
+        let monthly = plan(0);
+        let s = anchored(&monthly, "2026-01-10T12:00:00Z", "2026-01-31T00:00:00Z").unwrap();
+        assert_eq!(s.current_period_start, t("2026-01-10T12:00:00Z"));
+        assert_eq!(s.current_period_end, t("2026-01-31T00:00:00Z"));
+        assert_eq!(s.billing_cycle_anchor, t("2026-01-31T00:00:00Z"));
+        let cycle = s.billing_cycle(&monthly).unwrap();
+        assert_eq!(cycle.boundary(1), Some(t("2026-02-28T00:00:00Z")));
+
+        let same = anchored(&monthly, "2026-01-31T00:00:00Z", "2026-01-31T00:00:00Z").unwrap();
+        assert_eq!(same.current_period_end, t("2026-02-28T00:00:00Z"));
+        let whole = anchored(&monthly, "2026-01-31T00:00:00Z", "2026-02-28T00:00:00Z").unwrap();
+        assert_eq!(whole.current_period_end, t("2026-02-28T00:00:00Z"));
+
+        for anchor in ["2026-01-30T23:59:59Z", "2026-02-28T00:00:01Z"] {
+            let err = anchored(&monthly, "2026-01-31T00:00:00Z", anchor).unwrap_err();
+            assert_eq!(err.field, "billing_cycle_anchor", "{anchor}");
+        }
+        // With a trial, paid periods begin when it ends: the anchor may not come before.
+        let trial = plan(14);
+        let err = anchored(&trial, "2026-01-01T00:00:00Z", "2026-01-14T00:00:00Z").unwrap_err();
+        assert_eq!(err.field, "billing_cycle_anchor");
+        let s = anchored(&trial, "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z").unwrap();
+        assert_eq!(s.current_period_end, t("2026-01-15T00:00:00Z"));
+        assert_eq!(s.billing_cycle_anchor, t("2026-02-01T00:00:00Z"));
+        let err = anchored(&monthly, "9999-11-30T00:00:00Z", "9999-12-30T00:00:00Z").unwrap_err();
+        assert_eq!(err.field, "billing_cycle_anchor");
     }
 
     #[test]
@@ -314,6 +416,9 @@ mod tests {
         let err = start(&monthly, "9999-12-15T00:00:00Z").unwrap_err();
         assert_eq!(err.field, "current_period_start");
         let err = start(&plan(14), "9999-12-31T00:00:00Z").unwrap_err();
+        assert_eq!(err.field, "current_period_start");
+        // The trial would end in time, but the first paid month after it would not.
+        let err = start(&plan(14), "9999-11-20T00:00:00Z").unwrap_err();
         assert_eq!(err.field, "current_period_start");
     }
 }
