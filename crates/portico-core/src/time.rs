@@ -49,8 +49,13 @@ impl Timestamp {
     }
 
     pub fn to_datetime(self) -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+        self.checked_datetime()
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// The calendar instant, or `None` outside the calendar's range (years -9999 to 9999).
+    pub fn checked_datetime(self) -> Option<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000).ok()
     }
 
     pub fn from_datetime(dt: OffsetDateTime) -> Self {
@@ -70,8 +75,8 @@ impl Timestamp {
     /// `months` calendar months later, the day clamped to the month's length; `None` past the
     /// calendar's range (year 9999).
     pub fn checked_plus_months(self, months: i32) -> Option<Self> {
-        let dt = self.to_datetime();
-        let total = (dt.year() * 12 + (i32::from(u8::from(dt.month())) - 1)).checked_add(months)?;
+        let dt = self.checked_datetime()?;
+        let total = month_index(dt.date()).checked_add(months)?;
         let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
         let month = Month::try_from((month0 + 1) as u8).ok()?;
         let day = dt.day().min(time::util::days_in_month(month, year));
@@ -99,6 +104,11 @@ impl Timestamp {
                 )
             })
     }
+}
+
+/// Months since the start of year 0, so that months can be counted across years.
+pub(crate) fn month_index(date: Date) -> i32 {
+    date.year() * 12 + (i32::from(u8::from(date.month())) - 1)
 }
 
 impl fmt::Debug for Timestamp {
@@ -158,6 +168,15 @@ mod tests {
         let end_of_time = Timestamp::parse_rfc3339("t", "9999-12-15T00:00:00Z").unwrap();
         assert_eq!(end_of_time.checked_plus_months(1), None);
         assert_eq!(end_of_time.checked_plus_months(i32::MAX), None);
+        // An instant the calendar cannot hold has no month to count from.
+        assert_eq!(
+            Timestamp::from_millis(i64::MAX).checked_plus_months(0),
+            None
+        );
+        assert_eq!(
+            Timestamp::from_millis(i64::MIN).checked_plus_months(1),
+            None
+        );
         assert_eq!(
             end_of_time.checked_plus_months(-1).map(Timestamp::rfc3339),
             Some("9999-11-15T00:00:00Z".to_owned())

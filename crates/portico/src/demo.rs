@@ -418,6 +418,7 @@ async fn seed_customer(
             quantity: story.quantity,
             status,
             current_period_start: Some(current_start),
+            billing_cycle_anchor: None,
             cancel_at_period_end: story.state == State::CancelAtPeriodEnd,
             metadata: Metadata::new(),
         },

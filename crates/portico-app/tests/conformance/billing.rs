@@ -3,6 +3,26 @@
 use super::*;
 
 backend_tests! {
+    async fn existing_subscriptions_are_anchored_where_their_paid_periods_begin(db: Db) {
+        use sqlx::Executor;
+        let account = db.account("acme").await;
+        let customer = db.customer(&account, None).await;
+        let product = db.product(&account).await;
+        let paying = db.subscription(&account, &customer, &db.plan(&account, &product, 0).await).await;
+        let trialing = db.subscription(&account, &customer, &db.plan(&account, &product, 14).await).await;
+        // The database as the release before the anchor left it.
+        let mut raw = db.raw().await;
+        raw.execute("ALTER TABLE subscriptions DROP COLUMN billing_cycle_anchor").await.unwrap();
+        raw.execute("DELETE FROM _sqlx_migrations WHERE version = 7").await.unwrap();
+        let upgraded = db.db.store().await;
+        let paying_now = upgraded.subscription(&account.id, &paying.id).await.unwrap();
+        assert_eq!(paying_now.billing_cycle_anchor, paying.current_period_start);
+        assert_eq!(paying_now, paying);
+        let trialing_now = upgraded.subscription(&account.id, &trialing.id).await.unwrap();
+        assert_eq!(Some(trialing_now.billing_cycle_anchor), trialing.trial_end);
+        assert_eq!(trialing_now, trialing);
+    }
+
     async fn subscriptions_round_trip(db: Db) {
         let account = db.account("acme").await;
         let other = db.account("globex").await;
@@ -16,7 +36,7 @@ backend_tests! {
 
         let now = db.now();
         let start = Timestamp::from_millis(BASE - 5 * 86_400_000 + 123);
-        let sub = subscriptions::create(&db.app, &op(&account.id), NewSubscription { customer: "acme-1".into(), plan: trial.id.clone(), quantity: 3, status: None, current_period_start: Some(start), cancel_at_period_end: true, metadata: meta(&[("seat", "a")]) },
+        let sub = subscriptions::create(&db.app, &op(&account.id), NewSubscription { customer: "acme-1".into(), plan: trial.id.clone(), quantity: 3, status: None, current_period_start: Some(start), billing_cycle_anchor: None, cancel_at_period_end: true, metadata: meta(&[("seat", "a")]) },
                 now,
             )
             .await
@@ -26,13 +46,14 @@ backend_tests! {
         assert_eq!(sub.current_period_start, start);
         assert_eq!(sub.trial_end, Some(start.plus_secs(14 * 86_400)));
         assert_eq!(sub.current_period_end, start.plus_secs(14 * 86_400));
+        assert_eq!(sub.billing_cycle_anchor, start.plus_secs(14 * 86_400));
         assert!(sub.cancel_at_period_end);
         assert_eq!((sub.canceled_at, sub.cancel_reason.clone()), (None, None));
         assert_eq!(sub.metadata, meta(&[("seat", "a")]));
         assert_eq!((sub.created_at, sub.updated_at), (now, now));
         assert_eq!(db.store.subscription(&account.id, &sub.id).await.unwrap(), sub);
 
-        let new_sub = |customer: &str, plan: &PlanId| NewSubscription { customer: customer.into(), plan: plan.clone(), quantity: 1, status: None, current_period_start: None, cancel_at_period_end: false, metadata: Metadata::new() };
+        let new_sub = |customer: &str, plan: &PlanId| NewSubscription { customer: customer.into(), plan: plan.clone(), quantity: 1, status: None, current_period_start: None, billing_cycle_anchor: None, cancel_at_period_end: false, metadata: Metadata::new() };
         assert_invalid(subscriptions::create(&db.app, &op(&account.id), new_sub("acme-1", &usd.id), db.now()).await, "plan");
         assert_invalid(subscriptions::create(&db.app, &op(&account.id), new_sub("acme-1", &PlanId::new(db.now(), [1; 10])), db.now()).await, "plan");
         let theirs = db.product(&other).await;

@@ -195,7 +195,7 @@ backend_tests! {
         for reference in [customer.id.to_string(), "doomed".to_owned()] {
             let contact = NewContact { customer: reference.clone(), external_id: None, email: "bo@acme.example".into(), name: None, portal_access: true, role: Role::Billing };
             assert_invalid(contacts::create(&db.app, &op(&account.id), contact, db.now()).await, "customer");
-            let sub = NewSubscription { customer: reference.clone(), plan: plan.id.clone(), quantity: 1, status: None, current_period_start: None, cancel_at_period_end: false, metadata: Metadata::new() };
+            let sub = NewSubscription { customer: reference.clone(), plan: plan.id.clone(), quantity: 1, status: None, current_period_start: None, billing_cycle_anchor: None, cancel_at_period_end: false, metadata: Metadata::new() };
             assert_invalid(subscriptions::create(&db.app, &op(&account.id), sub, db.now()).await, "customer");
             let mut inv = new_invoice(&customer, None);
             inv.customer = reference.clone();

@@ -127,6 +127,7 @@ impl Db {
                 quantity: 2,
                 status: None,
                 current_period_start: None,
+                billing_cycle_anchor: None,
                 cancel_at_period_end: false,
                 metadata: Metadata::new(),
             },

@@ -88,7 +88,7 @@ backend_tests! {
         for reference in [customer.id.to_string(), "shared-alias".to_owned()] {
             let c = NewContact { customer: reference.clone(), external_id: None, email: "x@globex.example".into(), name: None, portal_access: true, role: Role::Owner };
             assert_invalid(contacts::create(&db.app, &op(bid), c, now).await, "customer");
-            let s = NewSubscription { customer: reference.clone(), plan: b_plan.id.clone(), quantity: 1, status: None, current_period_start: None, cancel_at_period_end: false, metadata: Metadata::new() };
+            let s = NewSubscription { customer: reference.clone(), plan: b_plan.id.clone(), quantity: 1, status: None, current_period_start: None, billing_cycle_anchor: None, cancel_at_period_end: false, metadata: Metadata::new() };
             assert_invalid(subscriptions::create(&db.app, &op(bid), s, now).await, "customer");
             let mut i = new_invoice(&customer, None);
             i.customer = reference.clone();
@@ -98,7 +98,7 @@ backend_tests! {
             assert_invalid(payment_methods::create(&db.app, &op(bid), p, now).await, "customer");
         }
         assert_invalid(catalog::create_plan(&db.app, &op(bid), new_plan(&product, 0), now).await, "product");
-        let s = NewSubscription { customer: b_customer.id.to_string(), plan: plan.id.clone(), quantity: 1, status: None, current_period_start: None, cancel_at_period_end: false, metadata: Metadata::new() };
+        let s = NewSubscription { customer: b_customer.id.to_string(), plan: plan.id.clone(), quantity: 1, status: None, current_period_start: None, billing_cycle_anchor: None, cancel_at_period_end: false, metadata: Metadata::new() };
         assert_invalid(subscriptions::create(&db.app, &op(bid), s, now).await, "plan");
         assert_invalid(subscriptions::update(&db.app, &op(bid), &b_sub.id, SubscriptionPatch { plan: Some(plan.id.clone()), ..Default::default() }, now).await, "plan");
         let mut i = new_invoice(&b_customer, None);

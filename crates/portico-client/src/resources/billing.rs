@@ -28,6 +28,7 @@ resource!(
     ///         quantity: 3,
     ///         status: None,
     ///         current_period_start: None,
+    ///         billing_cycle_anchor: None,
     ///         cancel_at_period_end: false,
     ///         metadata: Default::default(),
     ///     })

@@ -287,6 +287,7 @@ portico_testkit::backend_tests! {
             quantity: 2,
             status: None,
             current_period_start: None,
+            billing_cycle_anchor: None,
             cancel_at_period_end: false,
             metadata: Metadata::default(),
         };

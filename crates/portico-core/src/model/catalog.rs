@@ -103,18 +103,6 @@ pub struct Plan {
     pub updated_at: Timestamp,
 }
 
-impl Plan {
-    /// The end of a billing period that starts at `start`; `None` when it would fall past the
-    /// calendar's range.
-    pub fn period_end(&self, start: Timestamp) -> Option<Timestamp> {
-        let months = match self.interval {
-            Interval::Month => self.interval_count,
-            Interval::Year => self.interval_count.checked_mul(12)?,
-        };
-        start.checked_plus_months(months)
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]

@@ -258,6 +258,50 @@ portico_testkit::backend_tests! {
         assert_eq!(r.expect(201).json["current_period_end"], "9999-12-20T00:00:00Z");
     }
 
+    async fn subscriptions_renew_from_their_billing_cycle_anchor(app: TestApp) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "anchor").await;
+        let create = |start: &str, anchor: Option<&str>| {
+            let mut body = json!({"customer": seed.customer, "plan": seed.plan, "current_period_start": start});
+            if let Some(anchor) = anchor {
+                body["billing_cycle_anchor"] = json!(anchor);
+            }
+            app.post(k, "/api/v1/subscriptions", body)
+        };
+        // Anchored where it starts: a subscription of Jan 31 renews on Feb 28.
+        let plain = create("2026-01-31T10:00:00Z", None).await;
+        plain.expect(201);
+        assert_eq!(plain.json["billing_cycle_anchor"], "2026-01-31T10:00:00Z");
+        assert_eq!(plain.json["current_period_end"], "2026-02-28T10:00:00Z");
+        // A later anchor, at most one interval later, ends the first period there; it is stored.
+        let anchored = create("2026-01-10T00:00:00Z", Some("2026-01-31T00:00:00Z")).await;
+        anchored.expect(201);
+        assert_eq!(anchored.json["current_period_end"], "2026-01-31T00:00:00Z");
+        let id = anchored.id();
+        let read = app.get(k, &format!("/api/v1/subscriptions/{id}")).await;
+        assert_eq!(read.expect(200).json["billing_cycle_anchor"], "2026-01-31T00:00:00Z");
+        let whole = create("2026-01-10T00:00:00Z", Some("2026-02-10T00:00:00Z")).await;
+        assert_eq!(whole.expect(201).json["current_period_end"], "2026-02-10T00:00:00Z");
+        for anchor in ["2026-01-09T23:59:59Z", "2026-02-10T00:00:01Z"] {
+            create("2026-01-10T00:00:00Z", Some(anchor))
+                .await
+                .expect_error(400, "BAD_REQUEST", "billing_cycle_anchor: must be from 2026-01-10T00:00:00Z");
+        }
+        // Set once: a patch cannot move it.
+        app.patch(k, &format!("/api/v1/subscriptions/{id}"), json!({"billing_cycle_anchor": "2026-02-15T00:00:00Z"}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "billing_cycle_anchor");
+        // The document says the same: on every subscription, optional on creation, not in a patch.
+        let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+        let schemas = &doc.expect(200).json["components"]["schemas"];
+        let (record, new) = (&schemas["Subscription"], &schemas["NewSubscription"]);
+        assert_eq!(record["properties"]["billing_cycle_anchor"]["$ref"], "#/components/schemas/Timestamp", "{record}");
+        assert!(record["required"].as_array().unwrap().contains(&json!("billing_cycle_anchor")), "{record}");
+        assert!(new["properties"]["billing_cycle_anchor"].is_object(), "{new}");
+        assert!(!new["required"].as_array().unwrap().contains(&json!("billing_cycle_anchor")), "{new}");
+        assert!(schemas["SubscriptionPatch"]["properties"]["billing_cycle_anchor"].is_null());
+    }
+
     async fn invoices_lifecycle(app: TestApp) {
         let k = &app.a.key;
         let seed = app.seed(k, "inv").await;

@@ -91,6 +91,11 @@ impl Backend {
                     "outbox",
                     include_str!("../../migrations/sqlite/0006_outbox.sql"),
                 ),
+                (
+                    7,
+                    "billing cycle anchor",
+                    include_str!("../../migrations/sqlite/0007_billing_cycle_anchor.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -122,6 +127,11 @@ impl Backend {
                     6,
                     "outbox",
                     include_str!("../../migrations/postgres/0006_outbox.sql"),
+                ),
+                (
+                    7,
+                    "billing cycle anchor",
+                    include_str!("../../migrations/postgres/0007_billing_cycle_anchor.sql"),
                 ),
             ],
         }

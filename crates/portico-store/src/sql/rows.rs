@@ -578,6 +578,7 @@ pub(super) const SUBSCRIPTIONS: Table = Table {
         "metadata",
         "created_at",
         "updated_at",
+        "billing_cycle_anchor",
     ],
     soft_delete: false,
 };
@@ -598,6 +599,7 @@ pub(super) fn subscription_values(s: &Subscription) -> StoreResult<Vec<Value>> {
         to_json(&s.metadata)?,
         s.created_at,
         s.updated_at,
+        s.billing_cycle_anchor,
     ])
 }
 
@@ -611,6 +613,7 @@ pub(super) fn subscription(row: &AnyRow) -> StoreResult<Subscription> {
         current_period_start: row.ts("current_period_start")?,
         current_period_end: row.ts("current_period_end")?,
         trial_end: row.opt_ts("trial_end")?,
+        billing_cycle_anchor: row.ts("billing_cycle_anchor")?,
         cancel_at_period_end: row.flag("cancel_at_period_end")?,
         canceled_at: row.opt_ts("canceled_at")?,
         cancel_reason: row.opt_text("cancel_reason")?,
