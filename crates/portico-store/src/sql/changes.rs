@@ -344,9 +344,8 @@ async fn rounds(weak: Weak<Syncer>) {
 async fn catch_up(s: &Syncer, position: &mut Position) -> StoreResult<()> {
     match (position, &s.feed) {
         (Position::Log(seen), _) => {
-            // Forget where the log was read up to until this round has succeeded.
-            let from = seen.take();
-            *seen = Some(read_log(&s.pool, &s.cache, from).await?);
+            // A failed round leaves `seen` where the last good one ended.
+            *seen = Some(read_log(&s.pool, &s.cache, *seen).await?);
             Ok(())
         }
         (Position::Listening(listener), Feed::Notifications(options)) => {
