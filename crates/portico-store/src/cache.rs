@@ -1,14 +1,32 @@
 //! The read cache in front of the SQL store: what nearly every request reads (API keys,
 //! accounts, customers, contacts, signing keys, browser sessions, a customer's page data) is
-//! served from memory, and kept correct on every node by the change log.
+//! served from memory, and kept correct on every node by announcing every change.
 //!
 //! Every cached value belongs to a scope: an account, or one customer of an account. A write
-//! transaction names the scopes it changes (see `WriteTx::changed`); at commit they are written to
-//! the `changes` table in the same transaction and dropped from this node's cache. Other nodes
-//! (and other processes on the same SQLite file, such as the command line) read the change log in
-//! [`crate::Store::sync`], which every request awaits before its first read: a request sees every
-//! change its own node made, and every change another node committed more than the sync's lag
-//! (a few milliseconds) before it arrived.
+//! transaction names the scopes it changes (see `WriteTx::changed`), announces them in the same
+//! transaction, and drops them from this node's cache once it has committed. How the other nodes
+//! learn of them depends on the database:
+//!
+//! - PostgreSQL: the transaction sends them with `NOTIFY` on the channel `portico_changes`;
+//!   PostgreSQL delivers them only if it commits, in commit order, to every node listening on its
+//!   own connection. No row is shared between writers: two writes of different accounts never
+//!   wait for each other (committing notifications is serialised only for the commit itself).
+//! - SQLite: one process serves, but the command line may write to the same file; the scopes go
+//!   to the `changes` table, whose counter row adds no lock beyond SQLite's one write lock.
+//!
+//! [`crate::Store::sync`] brings this node up to date, in rounds shared by every caller: a round
+//! makes one round trip on the listening connection and applies every notification that arrived
+//! before its answer (PostgreSQL 14 or later sends them first), or reads the `changes` table past
+//! what this node has applied, in pages. Every request awaits a round that started at most the
+//! sync's lag before it arrived (2 ms in the server, `CHANGE_LAG`). **The bound:** a request sees
+//! every change its own node made, at once, and every change another node (or process) committed
+//! more than that lag before it arrived. With no request waiting, a round still runs every second.
+//!
+//! However many changes arrive at once, only their scopes are dropped. The whole cache is dropped
+//! only when changes may have been missed: when the listening connection is lost or a round trip
+//! on it takes over 5 s (notifications sent meanwhile are gone, so the next round listens afresh
+//! and drops everything once it listens), or when the SQLite log was purged past this node. A
+//! missed change therefore costs cache misses, never a stale answer beyond the bound.
 //!
 //! Dropping is lazy: each scope has an epoch, bumped by a change; an entry remembers the epochs of
 //! its scope when it was filled and is stale once either differs. A fill that raced with a

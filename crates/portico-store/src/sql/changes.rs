@@ -1,5 +1,9 @@
-//! The change log on SQL: write transactions that record what they changed, and the rounds that
-//! bring this node's cache up to date with every other node's commits (see [`crate::cache`]).
+//! The change log on SQL: write transactions that announce what they changed, and the rounds
+//! that bring this node's cache up to date with every other node's commits (see [`crate::cache`]).
+//!
+//! PostgreSQL carries the changes as notifications (`NOTIFY` in the writing transaction, so they
+//! are delivered once it commits, in commit order); each node listens on a connection of its own.
+//! SQLite keeps them in the `changes` table, for other processes on the same file.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -7,15 +11,16 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use portico_core::{AccountId, CustomerId, Timestamp};
-use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{Any, AnyConnection, AnyPool, Database, Executor, Postgres, Transaction};
 use tokio::sync::{Notify, watch};
 
 use super::rows::{RowExt, Value, params, query};
 use crate::cache::{Cache, Change};
 use crate::{StoreError, StoreResult};
 
-/// A write transaction that remembers which scopes it changes. At commit, the changes go to the
-/// `changes` table in the same transaction, and out of this node's cache once it has committed.
+/// A write transaction that remembers which scopes it changes. At commit, the changes are
+/// announced in the same transaction, and leave this node's cache once it has committed.
 pub(crate) struct WriteTx {
     tx: Transaction<'static, Any>,
     changes: Vec<Change>,
@@ -63,7 +68,11 @@ impl WriteTx {
 
     pub async fn commit(mut self) -> StoreResult<()> {
         if !self.changes.is_empty() {
-            record(&mut self.tx, &self.changes).await?;
+            if self.tx.backend_name() == Postgres::NAME {
+                notify(&mut self.tx, &self.changes).await?;
+            } else {
+                record(&mut self.tx, &self.changes).await?;
+            }
         }
         self.tx.commit().await?;
         if !self.changes.is_empty() {
@@ -73,8 +82,73 @@ impl WriteTx {
     }
 }
 
-/// Appends the changes to the log under fresh generations. The counter row stays locked until
-/// commit, so generations become visible in order, without gaps.
+/// The PostgreSQL channel that carries the changes.
+const CHANNEL: &str = "portico_changes";
+/// PostgreSQL refuses a payload of 8000 bytes or more; a transaction sends as many as it needs.
+const MAX_PAYLOAD: usize = 7_000;
+
+/// Announces the changes to every listening node. No row is written and no lock taken before
+/// commit; at commit PostgreSQL appends the notifications to its queue (briefly serialising
+/// notifying commits, which is what keeps them in commit order).
+async fn notify(conn: &mut AnyConnection, changes: &[Change]) -> StoreResult<()> {
+    for payload in payloads(changes) {
+        // `pg_notify` returns void, which the driver cannot decode: count the rows instead.
+        query(
+            "SELECT count(*) AS sent FROM (SELECT pg_notify($1, $2)) AS n",
+            params![CHANNEL, payload],
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The changes as notification payloads: one line per change, the account's id and, for a
+/// customer's change, the customer's id after a space; each payload at most [`MAX_PAYLOAD`].
+fn payloads(changes: &[Change]) -> Vec<String> {
+    let mut payloads = vec![String::new()];
+    for change in changes {
+        let line = match &change.customer {
+            None => change.account.to_string(),
+            Some(customer) => format!("{} {customer}", change.account),
+        };
+        let current = payloads
+            .last_mut()
+            .filter(|p| p.len() + 1 + line.len() <= MAX_PAYLOAD);
+        match current {
+            Some(payload) if payload.is_empty() => payload.push_str(&line),
+            Some(payload) => {
+                payload.push('\n');
+                payload.push_str(&line);
+            }
+            None => payloads.push(line),
+        }
+    }
+    payloads
+}
+
+/// The changes a payload names; `None` if it is not one of [`payloads`].
+fn parse_payload(payload: &str) -> Option<Vec<Change>> {
+    payload
+        .lines()
+        .map(|line| {
+            let mut parts = line.split(' ');
+            let account = parts.next()?.parse().ok()?;
+            let customer = match parts.next() {
+                None => None,
+                Some(c) => Some(c.parse().ok()?),
+            };
+            parts
+                .next()
+                .is_none()
+                .then_some(Change { account, customer })
+        })
+        .collect()
+}
+
+/// SQLite: appends the changes to the log under fresh generations. Writers already hold the
+/// database's one write lock (`BEGIN IMMEDIATE`), so the counter row adds no waiting of its own;
+/// it orders the generations, which become visible in order, without gaps.
 async fn record(conn: &mut AnyConnection, changes: &[Change]) -> StoreResult<()> {
     let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
     let row = query(
@@ -108,16 +182,39 @@ async fn record(conn: &mut AnyConnection, changes: &[Change]) -> StoreResult<()>
     Ok(())
 }
 
-/// With nobody waiting, a round still runs this often, so that no reader is ever staler.
+/// With nobody waiting, a round still runs this often, so that no reader is ever staler (and
+/// so that PostgreSQL never holds many notifications for this node).
 const IDLE_ROUND_EVERY: Duration = Duration::from_secs(1);
-/// More changes than this since the last round: drop the whole cache instead of reading them.
-const MAX_CHANGES_PER_ROUND: i64 = 1_000;
+/// SQLite: the log is read in pages of this many changes.
+const LOG_PAGE: i64 = 1_000;
+/// PostgreSQL: opening the listening connection, or a round trip on it, that takes longer than
+/// this counts as lost; the cache is dropped and the connection opened afresh.
+const LISTENER_TIMEOUT: Duration = Duration::from_secs(5);
+/// The round trip on the listening connection; the comment names it in `pg_stat_activity`.
+const LISTENER_ROUND_TRIP: &str = "SELECT 1 /* portico change listener */";
+
+/// Where a node learns of the changes other nodes (and other processes) commit.
+pub(crate) enum Feed {
+    /// SQLite: the `changes` table, read past the newest generation this node has applied.
+    Log,
+    /// PostgreSQL: notifications, on a connection of their own made with these options.
+    Notifications(Box<PgConnectOptions>),
+}
+
+/// How far this node has followed the feed; kept by the task that runs the rounds.
+enum Position {
+    /// The newest generation applied, once a round has started over.
+    Log(Option<i64>),
+    /// The listening connection, once a round has opened it.
+    Listening(Option<PgListener>),
+}
 
 /// Brings the cache up to date on demand. A round reads every change committed before it
 /// started; a caller of [`Syncer::sync`] waits for a round that started at most `lag` before
 /// the call (with no lag, after it), unless the last round to finish already did.
 pub(crate) struct Syncer {
     pool: AnyPool,
+    feed: Feed,
     cache: Arc<Cache>,
     rounds: Mutex<Rounds>,
     /// The highest round number a caller waits for.
@@ -139,9 +236,10 @@ struct Rounds {
 }
 
 impl Syncer {
-    pub fn new(pool: AnyPool, cache: Arc<Cache>) -> Arc<Self> {
+    pub fn new(pool: AnyPool, feed: Feed, cache: Arc<Cache>) -> Arc<Self> {
         Arc::new(Syncer {
             pool,
+            feed,
             cache,
             rounds: Mutex::new(Rounds::default()),
             wanted: AtomicU64::new(0),
@@ -206,7 +304,7 @@ impl Drop for RunningFlag {
 }
 
 async fn rounds(weak: Weak<Syncer>) {
-    let mut seen: Option<i64> = None;
+    let mut position = None;
     loop {
         let Some(s) = weak.upgrade() else { return };
         if s.wanted.load(Ordering::SeqCst) <= *s.done.borrow() {
@@ -223,16 +321,15 @@ async fn rounds(weak: Weak<Syncer>) {
             rounds.in_progress = true;
             (rounds.started, start)
         };
-        match catch_up(&s.pool, &s.cache, seen).await {
-            Ok(generation) => seen = Some(generation),
-            Err(e) => {
-                // Changes may have been missed: nothing cached can be trusted any more, and the
-                // next round reads the log from where the last good one ended.
-                s.cache.clear();
-                if seen.is_some() {
-                    tracing::warn!(error = %e, "could not read the change log; cache dropped");
-                }
-            }
+        let position = position.get_or_insert_with(|| match s.feed {
+            Feed::Log => Position::Log(None),
+            Feed::Notifications(_) => Position::Listening(None),
+        });
+        if let Err(e) = catch_up(&s, position).await {
+            // Changes may have been missed: nothing cached can be trusted any more. The next
+            // round reads the log from where the last good one ended, or listens afresh.
+            s.cache.clear();
+            tracing::warn!(error = %e, "could not follow other nodes' changes; cache dropped");
         }
         {
             let mut rounds = s.rounds();
@@ -243,41 +340,68 @@ async fn rounds(weak: Weak<Syncer>) {
     }
 }
 
-/// Applies the changes after generation `seen` and returns the newest generation applied.
-async fn catch_up(pool: &AnyPool, cache: &Cache, seen: Option<i64>) -> StoreResult<i64> {
-    let Some(seen) = seen else {
-        return start_over(pool, cache).await;
-    };
-    let rows = query(
-        "SELECT generation, account_id, customer_id FROM changes WHERE generation > $1 \
-         ORDER BY generation LIMIT $2",
-        params![seen, MAX_CHANGES_PER_ROUND],
-    )
-    .fetch_all(pool)
-    .await?;
-    let Some(first) = rows.first() else {
-        return Ok(seen);
-    };
-    // A gap means the log was purged past this node; too many rows are cheaper to forget.
-    let first: i64 = first.int("generation")?;
-    if first != seen + 1 || rows.len() as i64 >= MAX_CHANGES_PER_ROUND {
-        return start_over(pool, cache).await;
+/// Applies every change committed before this call that this node has not applied yet.
+async fn catch_up(s: &Syncer, position: &mut Position) -> StoreResult<()> {
+    match (position, &s.feed) {
+        (Position::Log(seen), _) => {
+            // A failed round leaves `seen` where the last good one ended.
+            *seen = Some(read_log(&s.pool, &s.cache, *seen).await?);
+            Ok(())
+        }
+        (Position::Listening(listener), Feed::Notifications(options)) => {
+            let Some(open) = listener else {
+                *listener = Some(listen(options, &s.cache).await?);
+                return Ok(());
+            };
+            let result = receive(open, &s.cache).await;
+            if result.is_err() {
+                *listener = None;
+            }
+            result
+        }
+        (Position::Listening(_), Feed::Log) => Err(StoreError::Corrupt(
+            "a change listener without notifications".to_owned(),
+        )),
     }
-    let mut changes = Vec::with_capacity(rows.len());
-    let mut newest = seen;
-    for row in &rows {
-        newest = row.int("generation")?;
-        changes.push(Change {
-            account: row.parsed("account_id")?,
-            customer: row.opt_parsed("customer_id")?,
-        });
-    }
-    cache.apply(&changes);
-    Ok(newest)
 }
 
-/// Reads the current generation, then drops everything: whatever is read after this reflects
-/// every change up to that generation.
+/// SQLite: applies the changes after generation `seen` and returns the newest generation applied.
+async fn read_log(pool: &AnyPool, cache: &Cache, seen: Option<i64>) -> StoreResult<i64> {
+    let Some(mut seen) = seen else {
+        return start_over(pool, cache).await;
+    };
+    loop {
+        let rows = query(
+            "SELECT generation, account_id, customer_id FROM changes WHERE generation > $1 \
+             ORDER BY generation LIMIT $2",
+            params![seen, LOG_PAGE],
+        )
+        .fetch_all(pool)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(seen);
+        };
+        // A gap means the log was purged past this node.
+        if first.int("generation")? != seen + 1 {
+            return start_over(pool, cache).await;
+        }
+        let mut changes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            seen = row.int("generation")?;
+            changes.push(Change {
+                account: row.parsed("account_id")?,
+                customer: row.opt_parsed("customer_id")?,
+            });
+        }
+        cache.apply(&changes);
+        if (rows.len() as i64) < LOG_PAGE {
+            return Ok(seen);
+        }
+    }
+}
+
+/// SQLite: reads the current generation, then drops everything: whatever is read after this
+/// reflects every change up to that generation.
 async fn start_over(pool: &AnyPool, cache: &Cache) -> StoreResult<i64> {
     let row = query("SELECT generation FROM change_counter WHERE id = 1", vec![])
         .fetch_one(pool)
@@ -286,3 +410,54 @@ async fn start_over(pool: &AnyPool, cache: &Cache) -> StoreResult<i64> {
     cache.clear();
     Ok(generation)
 }
+
+/// PostgreSQL: opens the listening connection, then drops everything: no notification sent
+/// before it listened will arrive, and whatever is read after this reflects those changes.
+async fn listen(options: &PgConnectOptions, cache: &Cache) -> StoreResult<PgListener> {
+    let open = async {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await?;
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    let listener = tokio::time::timeout(LISTENER_TIMEOUT, open)
+        .await
+        .map_err(|_| listener_timeout())??;
+    cache.clear();
+    Ok(listener)
+}
+
+/// PostgreSQL: applies every notification of a commit that ended before this call.
+///
+/// A committing transaction signals every listening backend before its client learns that it
+/// committed, and a signalled backend sends the notifications before it answers its next
+/// statement (or at once, when idle). So after one round trip on the listening connection, the
+/// notifications of every commit that ended before the round trip began are in its buffer.
+async fn receive(listener: &mut PgListener, cache: &Cache) -> StoreResult<()> {
+    tokio::time::timeout(LISTENER_TIMEOUT, listener.execute(LISTENER_ROUND_TRIP))
+        .await
+        .map_err(|_| listener_timeout())??;
+    let mut changes = Vec::new();
+    while let Some(notification) = listener.next_buffered() {
+        let parsed = parse_payload(notification.payload()).ok_or_else(|| {
+            StoreError::Corrupt(format!("a notification on {CHANNEL} that names no change"))
+        })?;
+        changes.extend(parsed);
+    }
+    if !changes.is_empty() {
+        cache.apply(&changes);
+    }
+    Ok(())
+}
+
+fn listener_timeout() -> StoreError {
+    StoreError::Database(sqlx::Error::PoolTimedOut)
+}
+
+#[cfg(test)]
+mod tests;

@@ -22,7 +22,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 use crate::cache::Cache;
 use crate::{StoreError, StoreResult};
-use changes::{Syncer, WriteTx};
+use changes::{Feed, Syncer, WriteTx};
 use writer::Writer;
 
 /// Which database a URL names.
@@ -133,6 +133,12 @@ impl Backend {
                     "billing cycle anchor",
                     include_str!("../../migrations/postgres/0007_billing_cycle_anchor.sql"),
                 ),
+                // PostgreSQL only: SQLite keeps its change log.
+                (
+                    8,
+                    "change notifications",
+                    include_str!("../../migrations/postgres/0008_change_notifications.sql"),
+                ),
             ],
         }
     }
@@ -197,10 +203,14 @@ impl SqlStore {
             Backend::Sqlite => sqlite_url_creating_file(url),
             Backend::Postgres => Cow::Borrowed(url),
         };
+        let feed = match backend {
+            Backend::Sqlite => Feed::Log,
+            Backend::Postgres => Feed::Notifications(Box::new(url.parse()?)),
+        };
         let pool = options.connect(&url).await?;
         let cache = Arc::new(Cache::default());
         Ok(SqlStore {
-            syncer: Syncer::new(pool.clone(), cache.clone()),
+            syncer: Syncer::new(pool.clone(), feed, cache.clone()),
             writer: Arc::new(Writer::new(pool.clone(), backend, cache.clone())),
             pool,
             backend,
