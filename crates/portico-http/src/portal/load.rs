@@ -68,6 +68,7 @@ pub async fn open_balance(
                 customer: Some(CustomerRef::Id(customer.clone())),
                 status: Some(InvoiceStatus::Open),
                 subscription: None,
+                exclude_drafts: false,
             },
             PageRequest::first(LIMIT),
         )

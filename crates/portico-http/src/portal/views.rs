@@ -435,6 +435,7 @@ async fn last_tax_rate(cx: &Ctx<'_>, sub: &Subscription) -> Result<i64, Denied> 
                     customer: Some(cx.customer_ref()),
                     status: None,
                     subscription: Some(sub.id.clone()),
+                    exclude_drafts: false,
                 },
                 PageRequest::first(1),
             )
@@ -485,6 +486,7 @@ macro_rules! nth_page {
             let $req = PageRequest {
                 limit: PAGE_SIZE,
                 starting_after: after.clone(),
+                ending_before: None,
             };
             let list = $list.await.map_err(failed)?;
             if page >= $n || !list.has_more {
@@ -677,6 +679,7 @@ async fn invoices(cx: &Ctx<'_>, page: u32) -> Result<String, Denied> {
             customer: Some(cx.customer_ref()),
             status: None,
             subscription: None,
+            exclude_drafts: false,
         },
         req,
     ));
