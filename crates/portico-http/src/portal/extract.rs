@@ -82,3 +82,41 @@ impl FromRequestParts<AppState> for Visit {
             .map_err(|d| denied(&parts.headers, d))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use portico_core::InvoiceId;
+
+    use super::*;
+
+    fn query(after: Option<&str>, before: Option<&str>) -> PageQuery {
+        PageQuery {
+            after: after.map(str::to_owned),
+            before: before.map(str::to_owned),
+            ..PageQuery::default()
+        }
+    }
+
+    #[test]
+    fn cursors_must_be_ids_of_the_listed_kind_in_one_direction() {
+        let id = "inv_01hzz0000000000000000000aa";
+        let parsed = id.parse::<InvoiceId>().ok();
+        assert!(parsed.is_some(), "{id} is an invoice id");
+        let req = |q: PageQuery| q.page_request::<InvoiceId>();
+        assert_eq!(req(query(None, None)), Some(PageRequest::first(PAGE_SIZE)));
+        assert_eq!(
+            req(query(Some(id), None)),
+            parsed.clone().map(|i| PageRequest::after(PAGE_SIZE, i))
+        );
+        assert_eq!(
+            req(query(None, Some(id))),
+            parsed.map(|i| PageRequest::before(PAGE_SIZE, i))
+        );
+        assert_eq!(req(query(Some(id), Some(id))), None);
+        assert_eq!(
+            req(query(Some("txn_01hzz0000000000000000000aa"), None)),
+            None
+        );
+        assert_eq!(req(query(None, Some("<script>"))), None);
+    }
+}

@@ -168,3 +168,64 @@ pub fn pager(locale: Locale, path: &str, p: &Pager) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(ids: &[&'static str], has_more: bool) -> List<&'static str> {
+        List {
+            data: ids.to_vec(),
+            has_more,
+        }
+    }
+
+    fn links(
+        req: PageRequest<&'static str>,
+        l: List<&'static str>,
+    ) -> (Option<String>, Option<String>) {
+        let p = Pager::of(&req, &l, |x| x);
+        (p.newer, p.older)
+    }
+
+    #[test]
+    fn the_first_page_links_only_to_older_ones_and_only_when_there_are_some() {
+        let first = || PageRequest::first(2);
+        assert_eq!(
+            links(first(), list(&["c", "b"], true)),
+            (None, Some("?after=b".into()))
+        );
+        assert_eq!(links(first(), list(&["c", "b"], false)), (None, None));
+    }
+
+    #[test]
+    fn a_page_after_an_id_has_newer_ones_before_it() {
+        let after = || PageRequest::after(2, "d");
+        assert_eq!(
+            links(after(), list(&["c", "b"], true)),
+            (Some("?before=c".into()), Some("?after=b".into()))
+        );
+        assert_eq!(
+            links(after(), list(&["c"], false)),
+            (Some("?before=c".into()), None)
+        );
+        // Past the end: back to the first page.
+        assert_eq!(
+            links(after(), list(&[], false)),
+            (Some(String::new()), None)
+        );
+    }
+
+    #[test]
+    fn a_page_before_an_id_has_older_ones_after_it() {
+        let before = || PageRequest::before(2, "a");
+        assert_eq!(
+            links(before(), list(&["c", "b"], true)),
+            (Some("?before=c".into()), Some("?after=b".into()))
+        );
+        assert_eq!(
+            links(before(), list(&["c", "b"], false)),
+            (None, Some("?after=b".into()))
+        );
+    }
+}
