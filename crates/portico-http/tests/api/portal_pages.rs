@@ -146,6 +146,32 @@ portico_testkit::backend_tests! {
         assert_eq!((ran_first, ran_200), (1, 1), "statements on invoices for page 1 and page 200");
     }
 
+    async fn transaction_pages_go_by_keyset_and_name_their_invoices(app: Portal) {
+        let k = &app.a.key;
+        let c = customer(&app, "Payer GmbH").await;
+        let issued = invoices(&app, &app.a.account.clone(), &c, 1, InvoiceStatus::Open).await;
+        let mut made = Vec::new();
+        for i in 0..12 {
+            let body = json!({"customer": c, "kind": "payment", "status": "succeeded", "amount": 100 + i, "invoice": issued[0].0});
+            made.push(app.post(k, "/api/v1/transactions", body).await.expect(201).id());
+        }
+        made.reverse();
+        let cookie = enter(&app, &c).await;
+        let first = app.browse("/portal/transactions", Some(&cookie)).await;
+        first.expect(200);
+        let for_invoice = format!("For invoice {}", issued[0].1);
+        assert_eq!(first.text.matches(&for_invoice).count(), 10, "{}", first.text);
+        assert_eq!(link(&first, "prev"), None);
+        assert_eq!(link(&first, "next"), Some(format!("/portal/transactions?after={}", made[9])));
+        let second = app.browse(&link(&first, "next").unwrap(), Some(&cookie)).await;
+        assert_eq!(second.text.matches(&for_invoice).count(), 2);
+        assert!(second.text.contains("€1.01") && second.text.contains("€1.00"), "{}", second.text);
+        assert_eq!(link(&second, "prev"), Some(format!("/portal/transactions?before={}", made[10])));
+        assert_eq!(link(&second, "next"), None);
+        let back = app.browse(&link(&second, "prev").unwrap(), Some(&cookie)).await;
+        assert!(back.text.contains("€1.11") && back.text.contains("€1.02") && !back.text.contains("€1.01"), "{}", back.text);
+    }
+
     async fn a_malformed_cursor_is_a_friendly_400(app: Portal) {
         let c = customer(&app, "Cursor GmbH").await;
         invoices(&app, &app.a.account.clone(), &c, 3, InvoiceStatus::Paid).await;
