@@ -1,4 +1,5 @@
-//! Cursor pagination: newest first, `limit` ≤ 100, `starting_after` an id of the same kind.
+//! Cursor pagination: newest first, `limit` ≤ 100, `starting_after` (or, for the page before,
+//! `ending_before`) an id of the same kind.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,11 +8,14 @@ use crate::error::{Invalid, ValidationResult};
 pub const DEFAULT_LIMIT: u32 = 10;
 pub const MAX_LIMIT: u32 = 100;
 
-/// One page of a list; `starting_after` is the last id the client has already seen.
+/// One page of a list; `starting_after` is the last id the client has already seen. With
+/// `ending_before` instead, the page is the `limit` items just newer than that id (still newest
+/// first), and the list's `has_more` says whether still newer ones precede them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest<I> {
     pub limit: u32,
     pub starting_after: Option<I>,
+    pub ending_before: Option<I>,
 }
 
 impl<I> PageRequest<I> {
@@ -19,6 +23,23 @@ impl<I> PageRequest<I> {
         Self {
             limit,
             starting_after: None,
+            ending_before: None,
+        }
+    }
+
+    /// The page after `id`: older items.
+    pub fn after(limit: u32, id: I) -> Self {
+        Self {
+            starting_after: Some(id),
+            ..Self::first(limit)
+        }
+    }
+
+    /// The page before `id`: newer items.
+    pub fn before(limit: u32, id: I) -> Self {
+        Self {
+            ending_before: Some(id),
+            ..Self::first(limit)
         }
     }
 

@@ -223,6 +223,7 @@ pub fn page<I: FromStr<Err = BadId>>(
     Ok(PageRequest {
         limit,
         starting_after,
+        ending_before: None,
     })
 }
 

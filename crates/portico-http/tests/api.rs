@@ -25,6 +25,8 @@ mod portal_actions;
 mod portal_api;
 #[path = "api/portal_links.rs"]
 mod portal_links;
+#[path = "api/portal_pages.rs"]
+mod portal_pages;
 #[path = "api/portal_security.rs"]
 mod portal_security;
 #[path = "api/resources.rs"]

@@ -29,6 +29,8 @@ pub struct InvoiceFilter {
     pub customer: Option<CustomerRef>,
     pub status: Option<InvoiceStatus>,
     pub subscription: Option<SubscriptionId>,
+    /// Leaves drafts out (what a customer sees: drafts are the vendor's work in progress).
+    pub exclude_drafts: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -154,6 +156,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<List<Product>>;
 
     async fn plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan>;
+    /// The plans of `ids` in one read, newest first; ids that name no plan are left out.
+    async fn plans_by_ids(&self, account: &AccountId, ids: &[PlanId]) -> StoreResult<Vec<Plan>>;
     async fn list_plans(
         &self,
         account: &AccountId,
@@ -175,6 +179,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<List<Subscription>>;
 
     async fn invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice>;
+    /// The invoices of `ids` in one read, newest first; ids that name no invoice are left out.
+    async fn invoices_by_ids(
+        &self,
+        account: &AccountId,
+        ids: &[InvoiceId],
+    ) -> StoreResult<Vec<Invoice>>;
     async fn list_invoices(
         &self,
         account: &AccountId,

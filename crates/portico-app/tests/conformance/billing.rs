@@ -3,6 +3,59 @@
 use super::*;
 
 backend_tests! {
+    async fn plans_and_invoices_are_read_by_ids_in_one_call(db: Db) {
+        let account = db.account("acme").await;
+        let other = db.account("globex").await;
+        let product = db.product(&account).await;
+        let (p1, p2, p3) = (db.plan(&account, &product, 0).await, db.plan(&account, &product, 0).await, db.plan(&account, &product, 0).await);
+        let theirs = db.plan(&other, &db.product(&other).await, 0).await;
+        let asked = [p1.id.clone(), p3.id.clone(), theirs.id.clone(), PlanId::new(db.now(), [7; 10]), p1.id.clone()];
+        let found = db.store.plans_by_ids(&account.id, &asked).await.unwrap();
+        assert_eq!(found, vec![p3.clone(), p1.clone()], "newest first, each once, only this account's");
+        assert!(db.store.plans_by_ids(&account.id, &[]).await.unwrap().is_empty());
+        assert_eq!(db.store.plans_by_ids(&other.id, &[p2.id.clone(), theirs.id.clone()]).await.unwrap(), vec![theirs]);
+
+        let customer = db.customer(&account, None).await;
+        let (i1, i2) = (db.invoice(&account, &customer).await, db.invoice(&account, &customer).await);
+        let g = db.invoice(&other, &db.customer(&other, None).await).await;
+        let found = db.store.invoices_by_ids(&account.id, &[i1.id.clone(), g.id.clone(), i2.id.clone()]).await.unwrap();
+        assert_eq!(found, vec![i2, i1]);
+        assert!(db.store.invoices_by_ids(&account.id, &[]).await.unwrap().is_empty());
+    }
+
+    async fn invoice_lists_leave_drafts_out_in_the_query_and_page_both_ways(db: Db) {
+        let account = db.account("acme").await;
+        let customer = db.customer(&account, Some("c")).await;
+        let mut issued = vec![];
+        for i in 0..7 {
+            let status = if i % 3 == 1 { InvoiceStatus::Draft } else { InvoiceStatus::Open };
+            let inv = invoices::create(&db.app, &op(&account.id), new_invoice(&customer, Some(status)), db.now()).await.unwrap();
+            if status != InvoiceStatus::Draft {
+                issued.push(inv.id);
+            }
+        }
+        issued.reverse();
+        assert_eq!(issued.len(), 5);
+        let shown = |page| db.store.list_invoices(&account.id, InvoiceFilter { customer: Some(by_alias("c")), exclude_drafts: true, ..Default::default() }, page);
+        // A page of two holds two issued invoices, whatever drafts lie between them.
+        let p1 = shown(first(2)).await.unwrap();
+        assert_eq!((ids(&p1, |i| &i.id), p1.has_more), (issued[0..2].to_vec(), true));
+        let p2 = shown(after(2, &issued[1])).await.unwrap();
+        assert_eq!((ids(&p2, |i| &i.id), p2.has_more), (issued[2..4].to_vec(), true));
+        let p3 = shown(after(2, &issued[3])).await.unwrap();
+        assert_eq!((ids(&p3, |i| &i.id), p3.has_more), (issued[4..5].to_vec(), false));
+        // Backwards: the two just newer than an id, newest first; `has_more` says newer ones remain.
+        let back = shown(PageRequest::before(2, issued[4].clone())).await.unwrap();
+        assert_eq!((ids(&back, |i| &i.id), back.has_more), (issued[2..4].to_vec(), true));
+        let back = shown(PageRequest::before(2, issued[2].clone())).await.unwrap();
+        assert_eq!((ids(&back, |i| &i.id), back.has_more), (issued[0..2].to_vec(), false));
+        let back = shown(PageRequest::before(2, issued[1].clone())).await.unwrap();
+        assert_eq!((ids(&back, |i| &i.id), back.has_more), (issued[0..1].to_vec(), false));
+        // Without the switch drafts are listed, as the vendor sees them.
+        let all = db.store.list_invoices(&account.id, InvoiceFilter { customer: Some(by_alias("c")), ..Default::default() }, first(10)).await.unwrap();
+        assert_eq!(all.data.len(), 7);
+    }
+
     async fn existing_subscriptions_are_anchored_where_their_paid_periods_begin(db: Db) {
         use sqlx::Executor;
         let account = db.account("acme").await;

@@ -384,10 +384,7 @@ fn after<I>(limit: u32, id: &I) -> PageRequest<I>
 where
     I: Clone,
 {
-    PageRequest {
-        limit,
-        starting_after: Some(id.clone()),
-    }
+    PageRequest::after(limit, id.clone())
 }
 
 fn by_id(c: &Customer) -> CustomerRef {

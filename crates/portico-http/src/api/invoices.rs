@@ -83,6 +83,7 @@ async fn list(
             .as_deref()
             .map(|id| id_param::<SubscriptionId>("subscription", id))
             .transpose()?,
+        exclude_drafts: false,
     };
     Ok(Json(
         s.store.list_invoices(&auth.account, filter, page).await?,

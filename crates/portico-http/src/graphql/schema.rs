@@ -139,6 +139,7 @@ impl QueryRoot {
                 PageRequest {
                     limit,
                     starting_after,
+                    ending_before: None,
                 },
             )
             .await

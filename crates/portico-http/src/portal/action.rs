@@ -2,7 +2,9 @@
 //! in the form, the portal scope the action needs (which the session got within the account's
 //! feature switches), and the contact's current role. A refusal is a page, never a change.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_auth::session as cookie;
 use portico_core::model::{PortalPage, scopes_allowed_by, scopes_allowed_for};
@@ -11,11 +13,17 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::session::{Visit, visit};
-use super::views::Ctx;
-use super::{forbidden, locale};
+use super::{denied, forbidden};
 use crate::AppState;
 
-/// A checked portal action: who asks, and the form they sent.
+/// The form of a portal action, and the scope the action needs.
+pub trait ActionForm: DeserializeOwned {
+    const SCOPE: PortalScope;
+}
+
+/// A checked portal action: who asks, and the form they sent. As a handler's argument it admits
+/// only requests that pass the gate; the others get the page that says no (403, or 400 for a
+/// form that does not parse).
 pub struct Action<F> {
     pub visit: Visit,
     pub form: F,
@@ -35,50 +43,30 @@ pub fn allows(v: &Visit, scope: PortalScope) -> bool {
         && v.role.is_none_or(|r| scopes_allowed_for(r).contains(scope))
 }
 
-impl<F: DeserializeOwned> Action<F> {
-    /// Checks the request and reads its form (`application/x-www-form-urlencoded`).
-    pub async fn check(
-        s: &AppState,
-        headers: &HeaderMap,
-        body: &[u8],
-        scope: PortalScope,
-    ) -> Result<Self, Response> {
-        let v = match visit(s, headers).await {
-            Ok(v) => v,
-            Err(d) => {
-                let lang = locale(headers, d.account(), None);
-                return Err(d.render(lang));
-            }
-        };
-        let lang = locale(headers, Some(&v.account), v.session.locale.as_deref());
-        let csrf_ok = serde_urlencoded::from_bytes::<Csrf>(body)
+impl<F: ActionForm> FromRequest<AppState> for Action<F> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        // The body limit applies before anything else is looked at.
+        let body = Bytes::from_request(req, s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let v = visit(s, &headers).await.map_err(|d| denied(&headers, d))?;
+        let csrf_ok = serde_urlencoded::from_bytes::<Csrf>(&body)
             .is_ok_and(|f| cookie::verify_csrf(&f.csrf, &v.csrf_secret()));
-        if !csrf_ok || !allows(&v, scope) {
-            tracing::info!(portal_session = %v.session.id, scope = scope.as_str(), csrf_ok,
+        if !csrf_ok || !allows(&v, F::SCOPE) {
+            tracing::info!(portal_session = %v.session.id, scope = F::SCOPE.as_str(), csrf_ok,
                 "refused a portal action");
-            return Err(forbidden(lang, &v));
+            return Err(forbidden(&v));
         }
-        match serde_urlencoded::from_bytes::<F>(body) {
+        match serde_urlencoded::from_bytes::<F>(&body) {
             Ok(form) => Ok(Action { visit: v, form }),
             Err(_) => {
-                let mut r = forbidden(lang, &v);
+                let mut r = forbidden(&v);
                 *r.status_mut() = StatusCode::BAD_REQUEST;
                 Err(r)
             }
-        }
-    }
-
-    /// The page context of the action's session, for answering with a page.
-    pub fn context<'a>(&'a self, s: &'a AppState, headers: &HeaderMap) -> Ctx<'a> {
-        Ctx {
-            s,
-            v: &self.visit,
-            locale: locale(
-                headers,
-                Some(&self.visit.account),
-                self.visit.session.locale.as_deref(),
-            ),
-            flash: None,
         }
     }
 }

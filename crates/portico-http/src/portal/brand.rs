@@ -1,5 +1,74 @@
-//! The vendor's primary colour made safe to use: text on it and links in it keep WCAG AA
-//! contrast (4.5:1) whatever colour the vendor picked.
+//! The vendor's branding as a page shows it: name, logo, support contact, and the primary
+//! colour made safe to use, so that text on it and links in it keep WCAG AA contrast (4.5:1)
+//! whatever colour the vendor picked.
+
+use portico_core::model::Account;
+
+/// What a page shows of the vendor; without an account (a link that names none), the plain
+/// portal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brand {
+    /// The vendor's display name, else its account name.
+    pub vendor: Option<String>,
+    /// The colour the vendor picked, or the default.
+    pub color: Rgb,
+    /// A logo the page may load: `https:` or an inline image.
+    pub logo: Option<String>,
+    pub support: Option<Support>,
+    /// The origins that may frame the portal, for `portal.js` to talk to.
+    pub origins: String,
+}
+
+/// Where customers ask for help: an e-mail address before a web page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Support {
+    Email(String),
+    Url(String),
+}
+
+impl Brand {
+    pub fn of(account: Option<&Account>) -> Brand {
+        let Some(account) = account else {
+            return Brand {
+                vendor: None,
+                color: DEFAULT_BRAND,
+                logo: None,
+                support: None,
+                origins: String::new(),
+            };
+        };
+        let b = &account.settings.branding;
+        let support = match (&b.support_email, &b.support_url) {
+            (Some(email), _) => Some(Support::Email(email.clone())),
+            (None, Some(url)) => super::layout::web_url(url).map(|u| Support::Url(u.to_owned())),
+            (None, None) => None,
+        };
+        Brand {
+            vendor: Some(vendor_name(account).to_owned()),
+            color: b
+                .primary_color
+                .as_deref()
+                .and_then(Rgb::parse)
+                .unwrap_or(DEFAULT_BRAND),
+            logo: b
+                .logo_url
+                .clone()
+                .filter(|u| u.starts_with("https://") || u.starts_with("data:image/")),
+            support,
+            origins: account.settings.allowed_origins.join(" "),
+        }
+    }
+}
+
+/// The name customers know the vendor by.
+pub fn vendor_name(account: &Account) -> &str {
+    account
+        .settings
+        .branding
+        .display_name
+        .as_deref()
+        .unwrap_or(&account.name)
+}
 
 /// The colour the portal uses when the vendor set none.
 pub const DEFAULT_BRAND: Rgb = Rgb(0x3b, 0x5b, 0xdb);

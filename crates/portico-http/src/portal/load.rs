@@ -4,7 +4,7 @@
 use portico_core::model::{CustomerRef, InvoiceStatus, PaymentMethod, Plan, Subscription};
 use portico_core::money::totals_by_currency;
 use portico_core::page::PageRequest;
-use portico_core::{AccountId, CustomerId, Money};
+use portico_core::{AccountId, CustomerId, Money, PlanId, SubscriptionId};
 use portico_store::{InvoiceFilter, SubscriptionFilter};
 
 use crate::AppState;
@@ -27,12 +27,44 @@ pub async fn subscriptions(
         .store
         .list_subscriptions(account, filter, PageRequest::first(LIMIT))
         .await?;
-    let mut out = Vec::with_capacity(list.data.len());
-    for sub in list.data {
-        let plan = s.store.plan(account, &sub.plan).await?;
-        out.push((sub, plan));
-    }
-    Ok(out)
+    let mut ids: Vec<PlanId> = list.data.iter().map(|sub| sub.plan.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let plans = s.store.plans_by_ids(account, &ids).await?;
+    list.data
+        .into_iter()
+        .map(|sub| {
+            let plan = plans.iter().find(|p| p.id == sub.plan).cloned();
+            let plan = plan.ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!(
+                    "subscription {} names plan {}, which is gone",
+                    sub.id,
+                    sub.plan
+                ))
+            })?;
+            Ok((sub, plan))
+        })
+        .collect()
+}
+
+/// The tax rate of the subscription's latest issued invoice, to estimate the next one.
+pub async fn last_tax_rate(
+    s: &AppState,
+    account: &AccountId,
+    customer: &CustomerId,
+    subscription: &SubscriptionId,
+) -> ApiResult<i64> {
+    let filter = InvoiceFilter {
+        customer: Some(CustomerRef::Id(customer.clone())),
+        subscription: Some(subscription.clone()),
+        exclude_drafts: true,
+        status: None,
+    };
+    let latest = s
+        .store
+        .list_invoices(account, filter, PageRequest::first(1))
+        .await?;
+    Ok(latest.data.first().map_or(0, |i| i.tax_rate_bps))
 }
 
 /// The customer's payment methods, the default first.
@@ -68,6 +100,7 @@ pub async fn open_balance(
                 customer: Some(CustomerRef::Id(customer.clone())),
                 status: Some(InvoiceStatus::Open),
                 subscription: None,
+                exclude_drafts: true,
             },
             PageRequest::first(LIMIT),
         )

@@ -5,16 +5,16 @@ pub mod action;
 pub mod api;
 pub mod assets;
 pub mod brand;
-pub mod details;
+pub mod extract;
+pub mod layout;
 pub mod load;
-pub mod page;
+pub mod pages;
 pub mod session;
-pub mod views;
 
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -24,24 +24,27 @@ use portico_core::model::{Account, PortalPage};
 use portico_render::{Locale, Msg, negotiate};
 use serde::Deserialize;
 
-use self::page::ErrorPage;
+use self::layout::ErrorPage;
+use self::pages::{account, invoices, show};
 use self::session::{Denied, Entry, Visit, cookie_spec, start, verify_portal_token, visit};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
+    let page = |p: PortalPage| get(move |s, q, v| show(s, q, v, p));
     Router::new()
-        .route(
-            "/portal",
-            get(|s, peer, h, q| fixed(s, peer, h, q, PortalPage::Overview)),
-        )
-        .route("/portal/{page}", get(page))
+        .route("/portal", page(PortalPage::Overview))
+        .route("/portal/subscriptions", page(PortalPage::Subscriptions))
+        .route("/portal/transactions", page(PortalPage::Transactions))
+        .route("/portal/invoices", page(PortalPage::Invoices))
+        .route("/portal/payment-method", page(PortalPage::PaymentMethod))
         .route(
             "/portal/account",
-            get(|s, peer, h, q| fixed(s, peer, h, q, PortalPage::Account)).post(details::save),
+            page(PortalPage::Account).post(account::save),
         )
+        .route("/portal/{page}", get(unknown_page))
         .route("/portal/logout", post(logout))
-        .route("/portal/invoices/{id}", get(invoice))
-        .route("/portal/invoices/{id}/pdf", get(invoice_pdf))
+        .route("/portal/invoices/{id}", get(invoices::detail))
+        .route("/portal/invoices/{id}/pdf", get(invoices::pdf))
         .route("/redirect/{token}", get(redirect_exchange))
         .merge(assets::router())
 }
@@ -59,7 +62,8 @@ pub fn locale(
     negotiate(session_locale, accept, default)
 }
 
-fn denied(headers: &HeaderMap, d: Denied) -> Response {
+/// The friendly page of a refusal, in the language the browser asks for.
+pub fn denied(headers: &HeaderMap, d: Denied) -> Response {
     let locale = locale(headers, d.account(), None);
     d.render(locale)
 }
@@ -84,25 +88,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
-    /// The page of a paginated list, from 1.
-    page: Option<String>,
-    /// Set by the redirect after a successful action, so that the page says it was saved.
-    done: Option<String>,
-}
-
-impl TokenQuery {
-    fn list_page(&self) -> u32 {
-        self.page
-            .as_deref()
-            .and_then(|p| p.parse::<u32>().ok())
-            .filter(|p| *p >= 1)
-            .unwrap_or(1)
-    }
-}
-
 /// Caps portal-link and redirect exchanges per client address, so that nobody can guess tokens
 /// at speed.
 /// The client is the peer, or behind a trusted proxy the address that proxy names.
@@ -117,111 +102,19 @@ fn check_exchange_rate(state: &AppState, peer: &Peer, headers: &HeaderMap) -> Re
         .map_err(Denied::TooManyRequests)
 }
 
-/// The query of a portal page. One that does not parse (a duplicated or undecodable `token`,
-/// as a link mangled on the way gets) is a bad link: the friendly page, not a framework error.
-type PageQuery = Result<Query<TokenQuery>, axum::extract::rejection::QueryRejection>;
-
-/// A page at a path of its own (`/portal`, `/portal/account`).
-async fn fixed(
-    s: State<AppState>,
-    peer: Peer,
-    headers: HeaderMap,
-    q: PageQuery,
-    page: PortalPage,
-) -> Response {
-    match q {
-        Ok(Query(q)) => show(&s, peer, &headers, &q, page).await,
-        Err(_) => denied(&headers, Denied::BadLink(None)),
+/// A path under `/portal` that names no page.
+async fn unknown_page(headers: HeaderMap) -> Response {
+    ErrorPage {
+        status: StatusCode::NOT_FOUND,
+        title: Msg::NotFoundTitle,
+        body: Msg::NotFoundBody,
+        account: None,
+        return_url: None,
     }
+    .render(locale(&headers, None, None))
 }
 
-async fn page(
-    State(s): State<AppState>,
-    peer: Peer,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-    q: PageQuery,
-) -> Response {
-    match (PortalPage::parse("page", &name), q) {
-        (Ok(page), Ok(Query(q))) if page != PortalPage::Overview => {
-            show(&s, peer, &headers, &q, page).await
-        }
-        (Ok(page), Err(_)) if page != PortalPage::Overview => {
-            denied(&headers, Denied::BadLink(None))
-        }
-        _ => {
-            let locale = locale(&headers, None, None);
-            ErrorPage {
-                status: StatusCode::NOT_FOUND,
-                title: Msg::NotFoundTitle,
-                body: Msg::NotFoundBody,
-                account: None,
-                return_url: None,
-            }
-            .render(locale)
-        }
-    }
-}
-
-/// A portal page: with `?token=` the token is exchanged for a session and the browser is sent
-/// to the same page without it; otherwise the page is shown in the session.
-async fn show(
-    s: &AppState,
-    peer: Peer,
-    headers: &HeaderMap,
-    q: &TokenQuery,
-    page: PortalPage,
-) -> Response {
-    let result = match q.token.as_deref() {
-        Some(token) => exchange_portal_token(s, &peer, headers, token, page).await,
-        None => match visit(s, headers).await {
-            Ok(v) => {
-                let mut cx = context(s, headers, &v);
-                cx.flash = q.done.as_deref().and_then(views::flash);
-                views::render(&cx, page, q.list_page().min(views::MAX_PAGE)).await
-            }
-            Err(d) => Err(d),
-        },
-    };
-    result.unwrap_or_else(|d| denied(headers, d))
-}
-
-fn context<'a>(s: &'a AppState, headers: &HeaderMap, v: &'a Visit) -> views::Ctx<'a> {
-    views::Ctx {
-        s,
-        v,
-        locale: locale(headers, Some(&v.account), v.session.locale.as_deref()),
-        flash: None,
-    }
-}
-
-/// An invoice of the session's customer; any other id is the 404 page.
-async fn invoice(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let result = match visit(&s, &headers).await {
-        Ok(v) => views::invoice_detail(&context(&s, &headers, &v), &id).await,
-        Err(d) => Err(d),
-    };
-    result.unwrap_or_else(|d| denied(&headers, d))
-}
-
-/// The invoice's PDF, made on request.
-async fn invoice_pdf(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let result = match visit(&s, &headers).await {
-        Ok(v) => views::invoice_pdf_download(&context(&s, &headers, &v), &id).await,
-        Err(d) => Err(d),
-    };
-    result.unwrap_or_else(|d| denied(&headers, d))
-}
-
-async fn exchange_portal_token(
+pub async fn exchange_portal_token(
     s: &AppState,
     peer: &Peer,
     headers: &HeaderMap,
@@ -326,10 +219,9 @@ async fn logout(
         Ok(v) => v,
         Err(d) => return denied(&headers, d),
     };
-    let locale = locale(&headers, Some(&v.account), v.session.locale.as_deref());
     let valid = form.is_ok_and(|f| cookie::verify_csrf(&f.csrf, &v.csrf_secret()));
     if !valid {
-        return forbidden(locale, &v);
+        return forbidden(&v);
     }
     // Logging out ends the portal session too, so that the link that opened it does not open
     // the portal again.
@@ -351,7 +243,7 @@ async fn logout(
         account: Some(&v.account),
         return_url: v.session.return_url.as_deref(),
     }
-    .render(locale);
+    .render(v.locale);
     if let Ok(clear) =
         HeaderValue::from_str(&cookie::clear_cookie_header(&cookie_spec(&s, &v.account)))
     {
@@ -361,7 +253,7 @@ async fn logout(
 }
 
 /// 403 for a state-changing request without this session's CSRF token.
-pub fn forbidden(locale: Locale, v: &Visit) -> Response {
+pub fn forbidden(v: &Visit) -> Response {
     ErrorPage {
         status: StatusCode::FORBIDDEN,
         title: Msg::SomethingWentWrong,
@@ -369,5 +261,5 @@ pub fn forbidden(locale: Locale, v: &Visit) -> Response {
         account: Some(&v.account),
         return_url: v.session.return_url.as_deref(),
     }
-    .render(locale)
+    .render(v.locale)
 }

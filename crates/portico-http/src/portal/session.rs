@@ -11,7 +11,8 @@ use portico_store::{BrowserSessionView, NewBrowserSession, StoreError};
 
 use portico_render::{Locale, Msg};
 
-use super::page::ErrorPage;
+use super::brand::Brand;
+use super::layout::ErrorPage;
 use crate::AppState;
 use crate::access::portal_origin;
 use crate::error::ApiError;
@@ -338,6 +339,9 @@ pub struct Visit {
     pub role: Option<Role>,
     pub csrf: [u8; 32],
     pub cookie_sha256: [u8; 32],
+    /// The page's language: the session's, else the browser's, else the account's.
+    pub locale: Locale,
+    pub brand: Brand,
 }
 
 impl Visit {
@@ -351,7 +355,7 @@ impl Visit {
     }
 
     pub fn vendor_name(&self) -> &str {
-        super::page::vendor_name(&self.account)
+        super::brand::vendor_name(&self.account)
     }
 }
 
@@ -442,6 +446,8 @@ pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denie
         state.store.touch_browser_session(&hash, now).await?;
     }
     Ok(Visit {
+        locale: super::locale(headers, Some(&account), view.session.locale.as_deref()),
+        brand: Brand::of(Some(&account)),
         contact: view.session.contact.clone(),
         role: view.contact_role,
         csrf: view.csrf_secret,

@@ -84,7 +84,12 @@ fn cached_customer(customer: Option<&CustomerRef>) -> Option<&CustomerId> {
 }
 
 fn page_key<I: AsId>(page: &PageRequest<I>) -> String {
-    format!("{}/{}", cursor(page).unwrap_or(""), page.limit)
+    let cursor = match cursor(page) {
+        Some(Cursor::After(id)) => id.to_owned(),
+        Some(Cursor::Before(id)) => format!("<{id}"),
+        None => String::new(),
+    };
+    format!("{cursor}/{}", page.limit)
 }
 
 impl SqlStore {
@@ -146,31 +151,85 @@ impl SqlStore {
         account: &AccountId,
         filters: Vec<(&'static str, Value)>,
         limit: u32,
-        starting_after: Option<&str>,
+        cursor: Option<Cursor<'_>>,
         decode: Decode<T>,
     ) -> StoreResult<List<T>> {
         let mut sql = format!("{} WHERE account_id = $1{}", table.select(), table.live());
         let mut p = params![account];
         for (column, value) in filters {
             p.push(value);
-            sql.push_str(&format!(" AND {column} = ${}", p.len()));
+            // A bare column compares for equality; `status <>` brings its own operator.
+            let op = if column.contains(' ') { "" } else { " =" };
+            sql.push_str(&format!(" AND {column}{op} ${}", p.len()));
         }
-        if let Some(after) = starting_after {
-            p.push(after.into());
-            sql.push_str(&format!(" AND id < ${}", p.len()));
-        }
+        // A page before an id is read oldest first from that id, then turned around.
+        let order = match cursor {
+            Some(Cursor::After(id)) => {
+                p.push(id.into());
+                sql.push_str(&format!(" AND id < ${}", p.len()));
+                "DESC"
+            }
+            Some(Cursor::Before(id)) => {
+                p.push(id.into());
+                sql.push_str(&format!(" AND id > ${}", p.len()));
+                "ASC"
+            }
+            None => "DESC",
+        };
         let limit = limit.clamp(1, MAX_LIMIT);
         // One row more than asked tells whether another page follows.
         p.push(Value::from(i64::from(limit) + 1));
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", p.len()));
+        sql.push_str(&format!(" ORDER BY id {order} LIMIT ${}", p.len()));
         let rows = query(&sql, p).fetch_all(&self.pool).await?;
         let items = rows.iter().map(decode).collect::<StoreResult<Vec<T>>>()?;
-        Ok(List::from_overfetch(items, limit))
+        let mut list = List::from_overfetch(items, limit);
+        if order == "ASC" {
+            list.data.reverse();
+        }
+        Ok(list)
+    }
+
+    /// The live rows of `ids` in one statement, newest first.
+    async fn by_ids<T>(
+        &self,
+        table: &Table,
+        account: &AccountId,
+        ids: &[&str],
+        decode: Decode<T>,
+    ) -> StoreResult<Vec<T>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut p = params![account];
+        let mut marks = Vec::with_capacity(ids.len());
+        for id in ids {
+            p.push((*id).into());
+            marks.push(format!("${}", p.len()));
+        }
+        let sql = format!(
+            "{} WHERE account_id = $1 AND id IN ({}){} ORDER BY id DESC",
+            table.select(),
+            marks.join(", "),
+            table.live()
+        );
+        let rows = query(&sql, p).fetch_all(&self.pool).await?;
+        rows.iter().map(decode).collect()
     }
 }
 
-fn cursor<I: AsId>(page: &PageRequest<I>) -> Option<&str> {
-    page.starting_after.as_ref().map(AsId::as_id)
+/// Where a page starts: after an id (older items) or before one (newer items).
+#[derive(Clone, Copy)]
+enum Cursor<'a> {
+    After(&'a str),
+    Before(&'a str),
+}
+
+fn cursor<I: AsId>(page: &PageRequest<I>) -> Option<Cursor<'_>> {
+    match (&page.starting_after, &page.ending_before) {
+        (Some(id), _) => Some(Cursor::After(id.as_id())),
+        (None, Some(id)) => Some(Cursor::Before(id.as_id())),
+        (None, None) => None,
+    }
 }
 
 #[async_trait]
@@ -558,6 +617,11 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn plans_by_ids(&self, account: &AccountId, ids: &[PlanId]) -> StoreResult<Vec<Plan>> {
+        let ids: Vec<&str> = ids.iter().map(PlanId::as_str).collect();
+        self.by_ids(&rows::PLANS, account, &ids, rows::plan).await
+    }
+
     async fn list_plans(
         &self,
         account: &AccountId,
@@ -661,6 +725,16 @@ impl Store for SqlStore {
         self.cached(key, CACHE_TTL, scope, load).await
     }
 
+    async fn invoices_by_ids(
+        &self,
+        account: &AccountId,
+        ids: &[InvoiceId],
+    ) -> StoreResult<Vec<Invoice>> {
+        let ids: Vec<&str> = ids.iter().map(InvoiceId::as_str).collect();
+        self.by_ids(&rows::INVOICES, account, &ids, rows::invoice)
+            .await
+    }
+
     async fn list_invoices(
         &self,
         account: &AccountId,
@@ -680,6 +754,9 @@ impl Store for SqlStore {
             if let Some(subscription) = &filter.subscription {
                 filters.push(("subscription_id", subscription.into()));
             }
+            if filter.exclude_drafts {
+                filters.push(("status <>", InvoiceStatus::Draft.as_str().into()));
+            }
             self.list(
                 &rows::INVOICES,
                 account,
@@ -691,9 +768,10 @@ impl Store for SqlStore {
             .await
         };
         let args = format!(
-            "{:?}/{:?}/{}",
+            "{:?}/{:?}/{}/{}",
             filter.status.map(|s| s.as_str()),
             filter.subscription.as_ref().map(|s| s.as_str()),
+            filter.exclude_drafts,
             page_key(&page)
         );
         self.customer_list("invoices", account, filter.customer.as_ref(), args, load)
