@@ -118,9 +118,9 @@ impl AppState {
             public_url: public_url.into(),
             keys: Arc::new(SigningKeys::new(master_key)),
             sessions: SessionPolicy::default(),
-            api_limiter: Arc::new(RateLimiter::new(DEFAULT_API_QUOTA)),
-            exchange_limiter: Arc::new(RateLimiter::new(DEFAULT_EXCHANGE_QUOTA)),
-            failure_limiter: Arc::new(RateLimiter::new(DEFAULT_FAILURE_QUOTA)),
+            api_limiter: Arc::new(RateLimiter::new("api", DEFAULT_API_QUOTA)),
+            exchange_limiter: Arc::new(RateLimiter::new("exchange", DEFAULT_EXCHANGE_QUOTA)),
+            failure_limiter: Arc::new(RateLimiter::new("auth_failures", DEFAULT_FAILURE_QUOTA)),
             trusted_proxies: Arc::new(Vec::new()),
         }
     }
@@ -131,8 +131,8 @@ impl AppState {
     }
 
     pub fn with_rate_limits(mut self, api: Quota, exchange: Quota) -> Self {
-        self.api_limiter = Arc::new(RateLimiter::new(api));
-        self.exchange_limiter = Arc::new(RateLimiter::new(exchange));
+        self.api_limiter = Arc::new(RateLimiter::new("api", api));
+        self.exchange_limiter = Arc::new(RateLimiter::new("exchange", exchange));
         self
     }
 
@@ -143,7 +143,7 @@ impl AppState {
         failures: Quota,
         trusted_proxies: Vec<std::net::IpAddr>,
     ) -> Self {
-        self.failure_limiter = Arc::new(RateLimiter::new(failures));
+        self.failure_limiter = Arc::new(RateLimiter::new("auth_failures", failures));
         self.trusted_proxies = Arc::new(trusted_proxies);
         self
     }
@@ -163,9 +163,8 @@ impl AppState {
     /// Counts one failed authentication against the client address.
     pub fn count_failure(&self, addr: Option<std::net::IpAddr>) {
         if let Some(addr) = addr {
-            let _ = self
-                .failure_limiter
-                .check(&addr.to_string(), self.clock.now());
+            self.failure_limiter
+                .spend(&addr.to_string(), self.clock.now());
         }
     }
 }
