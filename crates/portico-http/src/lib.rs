@@ -1,5 +1,6 @@
 //! Portico's HTTP surface: the vendor REST API under `/api/v1`, its OpenAPI document, health
-//! checks and the middleware every request passes (request id, security headers, body limit).
+//! checks and the middleware every request passes (security headers, body limit here; request
+//! id, log span, metrics, panics and the deadline where [`serve`] serves it).
 //!
 //! The binary builds an [`AppState`] and serves [`router`]; everything else is internal.
 
@@ -14,6 +15,7 @@ pub mod graphql;
 pub mod health;
 pub mod idempotency;
 pub mod keys;
+pub mod metrics;
 pub mod middleware;
 pub mod oauth;
 pub mod openapi;
@@ -67,7 +69,11 @@ pub const CHANGE_LAG: std::time::Duration = std::time::Duration::from_millis(2);
 impl AppState {
     /// Brings the store's cache up to date before a request's first read; see [`CHANGE_LAG`].
     pub async fn catch_up(&self) -> Result<(), portico_store::StoreError> {
-        self.store.sync(CHANGE_LAG).await
+        let started = std::time::Instant::now();
+        let synced = self.store.sync(CHANGE_LAG).await;
+        ::metrics::histogram!("portico_store_sync_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        synced
     }
 }
 
@@ -202,6 +208,5 @@ pub fn router(state: AppState) -> axum::Router {
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(axum::middleware::from_fn(middleware::security_headers))
-        .layer(axum::middleware::from_fn(middleware::request_id))
         .with_state(state)
 }
