@@ -57,7 +57,7 @@ pub struct AppState {
     pub exchange_limiter: Arc<RateLimiter>,
     /// Failed authentications (API and OAuth clients) per client address.
     pub failure_limiter: Arc<RateLimiter>,
-    /// Proxies whose `X-Forwarded-For` names the client; see [`client_addr`].
+    /// Proxies whose `Forwarded` or `X-Forwarded-For` names the client; see [`client_addr`].
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 

@@ -64,7 +64,7 @@ pub struct Config {
     pub server_limits: ServerLimits,
     /// Failed authentications per second per client address (bursts of ten times that).
     pub auth_failure_rate_limit: u32,
-    /// Proxies whose `X-Forwarded-For` names the client.
+    /// Proxies whose `Forwarded` (or `X-Forwarded-For`) names the client.
     pub trusted_proxies: Vec<IpAddr>,
     /// Where Prometheus metrics are served (`GET /metrics`), apart from the public listener so
     /// that they need not be public; unset (the default), they are not served at all.
