@@ -1,5 +1,6 @@
 //! Portico's HTTP surface: the vendor REST API under `/api/v1`, its OpenAPI document, health
-//! checks and the middleware every request passes (request id, security headers, body limit).
+//! checks and the middleware every request passes (security headers, body limit here; request
+//! id, log span, metrics, panics and the deadline where [`serve`] serves it).
 //!
 //! The binary builds an [`AppState`] and serves [`router`]; everything else is internal.
 
@@ -13,6 +14,7 @@ pub mod graphql;
 pub mod health;
 pub mod idempotency;
 pub mod jwks;
+pub mod metrics;
 pub mod middleware;
 pub mod oauth;
 pub mod openapi;
@@ -54,7 +56,7 @@ pub struct AppState {
     pub exchange_limiter: Arc<RateLimiter>,
     /// Failed authentications (API and OAuth clients) per client address.
     pub failure_limiter: Arc<RateLimiter>,
-    /// Proxies whose `X-Forwarded-For` names the client; see [`client_addr`].
+    /// Proxies whose `Forwarded` or `X-Forwarded-For` names the client; see [`client_addr`].
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
@@ -66,7 +68,11 @@ pub const CHANGE_LAG: std::time::Duration = std::time::Duration::from_millis(2);
 impl AppState {
     /// Brings the store's cache up to date before a request's first read; see [`CHANGE_LAG`].
     pub async fn catch_up(&self) -> Result<(), portico_store::StoreError> {
-        self.store.sync(CHANGE_LAG).await
+        let started = std::time::Instant::now();
+        let synced = self.store.sync(CHANGE_LAG).await;
+        ::metrics::histogram!("portico_store_sync_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        synced
     }
 }
 
@@ -118,9 +124,9 @@ impl AppState {
             clock,
             public_url,
             sessions: SessionPolicy::default(),
-            api_limiter: Arc::new(RateLimiter::new(DEFAULT_API_QUOTA)),
-            exchange_limiter: Arc::new(RateLimiter::new(DEFAULT_EXCHANGE_QUOTA)),
-            failure_limiter: Arc::new(RateLimiter::new(DEFAULT_FAILURE_QUOTA)),
+            api_limiter: Arc::new(RateLimiter::new("api", DEFAULT_API_QUOTA)),
+            exchange_limiter: Arc::new(RateLimiter::new("exchange", DEFAULT_EXCHANGE_QUOTA)),
+            failure_limiter: Arc::new(RateLimiter::new("auth_failures", DEFAULT_FAILURE_QUOTA)),
             trusted_proxies: Arc::new(Vec::new()),
         }
     }
@@ -131,8 +137,8 @@ impl AppState {
     }
 
     pub fn with_rate_limits(mut self, api: Quota, exchange: Quota) -> Self {
-        self.api_limiter = Arc::new(RateLimiter::new(api));
-        self.exchange_limiter = Arc::new(RateLimiter::new(exchange));
+        self.api_limiter = Arc::new(RateLimiter::new("api", api));
+        self.exchange_limiter = Arc::new(RateLimiter::new("exchange", exchange));
         self
     }
 
@@ -143,7 +149,7 @@ impl AppState {
         failures: Quota,
         trusted_proxies: Vec<std::net::IpAddr>,
     ) -> Self {
-        self.failure_limiter = Arc::new(RateLimiter::new(failures));
+        self.failure_limiter = Arc::new(RateLimiter::new("auth_failures", failures));
         self.trusted_proxies = Arc::new(trusted_proxies);
         self
     }
@@ -163,9 +169,8 @@ impl AppState {
     /// Counts one failed authentication against the client address.
     pub fn count_failure(&self, addr: Option<std::net::IpAddr>) {
         if let Some(addr) = addr {
-            let _ = self
-                .failure_limiter
-                .check(&addr.to_string(), self.clock.now());
+            self.failure_limiter
+                .spend(&addr.to_string(), self.clock.now());
         }
     }
 }
@@ -203,6 +208,5 @@ pub fn router(state: AppState) -> axum::Router {
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(middleware::limit_body))
         .layer(axum::middleware::from_fn(middleware::security_headers))
-        .layer(axum::middleware::from_fn(middleware::request_id))
         .with_state(state)
 }

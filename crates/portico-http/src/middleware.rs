@@ -1,56 +1,119 @@
-//! Middleware every request passes: request id and its log span, security headers, the body
-//! size limit, and JSON answers for unknown routes and methods.
+//! Middleware every request passes: the standard layers of every served request (request id, its
+//! log span, metrics, panics and the request deadline), security headers, the body size limit,
+//! and JSON answers for unknown routes and methods.
 
-use std::time::Instant;
+use std::any::Any;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Method, Uri, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::Limited;
-use tracing::Instrument;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::BODY_LIMIT;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody, ErrorCode};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The id of the current request, as sent back in `x-request-id` and written in every log line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
+/// Wraps every route of `router` in the layers each served request passes, outermost first: a
+/// request id (the caller's when it is short and plain, else a new one) sent back in
+/// `x-request-id`; the span every log line of the request is written in, and its closing line;
+/// request metrics; a panic answered as a 500 that names the request id; and the request
+/// deadline, answered as a 503. Headers are never logged, so neither is the Authorization header.
+pub fn standard(router: axum::Router, request_timeout: Duration) -> axum::Router {
+    router.layer(
+        ServiceBuilder::new()
+            .map_request(drop_unusable_request_id)
+            .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_request(())
+                    .on_response(request_finished)
+                    .on_body_chunk(())
+                    .on_eos(())
+                    .on_failure(()),
+            )
+            .layer(axum::middleware::from_fn(crate::metrics::record_request))
+            .layer(axum::middleware::from_fn(name_panics))
+            .layer(CatchPanicLayer::custom(panicked))
+            .map_response(answer_late)
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                request_timeout,
+            ))
+            .map_response(|r: Response| r.map(Deadlined::Answer)),
+    )
+}
 
-/// Accepts the caller's `x-request-id` when it is short and plain, else makes a new one; opens
-/// the span that every log line of the request is written in. Headers are never logged, so
-/// neither is the Authorization header.
-pub async fn request_id(mut req: Request, next: Next) -> Response {
-    let id = req
+/// A caller's `x-request-id` that is not short and plain is replaced, not kept.
+fn drop_unusable_request_id(mut req: Request) -> Request {
+    let usable = req
         .headers()
         .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| is_sane_request_id(v))
-        .map_or_else(new_request_id, str::to_owned);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!(
+        .is_none_or(|v| v.to_str().is_ok_and(is_sane_request_id));
+    if !usable {
+        req.headers_mut().remove(&REQUEST_ID);
+    }
+    req
+}
+
+fn is_sane_request_id(v: &str) -> bool {
+    (1..=64).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// 128 random bits in hex.
+#[derive(Debug, Clone, Copy)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&new_request_id())
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+fn new_request_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// The request's id, as set by the standard layers.
+fn request_id<B>(req: &axum::http::Request<B>) -> &str {
+    req.extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or_default()
+}
+
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::info_span!(
         "request",
-        request_id = %id,
+        request_id = %request_id(req),
         method = %req.method(),
         path = %loggable_path(req.uri().path()),
         account = tracing::field::Empty,
+    )
+}
+
+fn request_finished<B>(response: &Response<B>, latency: Duration, _: &tracing::Span) {
+    tracing::info!(
+        status = response.status().as_u16(),
+        elapsed_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+        "request finished"
     );
-    let started = Instant::now();
-    let mut response = next.run(req).instrument(span.clone()).await;
-    span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "request finished"
-        );
-    });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    response
 }
 
 /// The path as logged: the token in a `/redirect/{token}` link is a credential until it is used,
@@ -63,14 +126,56 @@ fn loggable_path(path: &str) -> &str {
     }
 }
 
-fn is_sane_request_id(v: &str) -> bool {
-    (1..=64).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+/// Marks the answer to a panic, for [`name_panics`] to complete.
+#[derive(Debug, Clone, Copy)]
+struct Panicked;
+
+/// Logs a handler's panic (in the request's span, with its id) and answers 500.
+fn panicked(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    tracing::error!(panic = message, "the handler panicked");
+    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    response.extensions_mut().insert(Panicked);
+    response
 }
 
-fn new_request_id() -> String {
-    hex::encode(rand::random::<[u8; 16]>())
+/// The answer to a panic: the generic 500 body, naming the request id so that a report of the
+/// failure can be found in the log.
+async fn name_panics(req: Request, next: Next) -> Response {
+    let id = request_id(&req).to_owned();
+    let response = next.run(req).await;
+    if response.extensions().get::<Panicked>().is_none() {
+        return response;
+    }
+    let body = ErrorBody {
+        code: ErrorCode::InternalServerError,
+        message: format!("internal error (request id {id})"),
+    };
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+}
+
+/// An answer, or none within the request deadline: the timeout layer answers with the default
+/// body, which is how the late ones are told from the others.
+#[derive(Default)]
+enum Deadlined {
+    Answer(Body),
+    #[default]
+    Late,
+}
+
+fn answer_late(response: axum::http::Response<Deadlined>) -> Response {
+    let (parts, body) = response.into_parts();
+    match body {
+        Deadlined::Answer(body) => Response::from_parts(parts, body),
+        Deadlined::Late => {
+            tracing::warn!("no answer within the request deadline");
+            ApiError::TooSlow.into_response()
+        }
+    }
 }
 
 /// Headers every API answer carries; a handler that set its own (a portal page's CSP) keeps it.
@@ -134,6 +239,17 @@ mod tests {
 
     #[test]
     fn request_ids() {
+        let keeps = |v: &'static str| {
+            let req = Request::builder()
+                .header(REQUEST_ID, v)
+                .body(Body::empty())
+                .unwrap();
+            drop_unusable_request_id(req)
+                .headers()
+                .contains_key(REQUEST_ID)
+        };
+        assert!(keeps("abc-123"));
+        assert!(!keeps("a b"));
         assert!(is_sane_request_id("abc-123_x.y:z"));
         assert!(!is_sane_request_id(""));
         assert!(!is_sane_request_id("a b"));

@@ -2,7 +2,6 @@
 //! headers, time to send the body, idle connections, a deadline per request and a cap on open
 //! connections, so that slow or idle clients cannot hold the server's sockets or tasks.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -13,7 +12,6 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::ConnectInfo;
-use axum::response::IntoResponse;
 use http_body::Frame;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -22,8 +20,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
-
-use crate::error::ApiError;
 
 /// How long clients may take and how many may be connected at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,14 +50,16 @@ impl Default for ServerLimits {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets open connections finish
-/// their requests in progress and returns.
+/// Serves `router` on `listener`, every route wrapped in [`crate::middleware::standard`], until
+/// `shutdown` completes, then lets open connections finish their requests in progress and
+/// returns.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    let router = crate::middleware::standard(router, limits.request_timeout);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopped) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -136,13 +134,9 @@ async fn connection(
         async move {
             let mut req = req.map(|body| Body::new(Deadline::new(body, limits.body_read_timeout)));
             req.extensions_mut().insert(ConnectInfo(remote));
-            let answer = tokio::time::timeout(limits.request_timeout, router.oneshot(req)).await;
+            let answer = router.oneshot(req).await;
             drop(busy);
-            Ok::<_, Infallible>(match answer {
-                Ok(Ok(response)) => response,
-                Ok(Err(never)) => match never {},
-                Err(_) => ApiError::TooSlow.into_response(),
-            })
+            answer
         }
     });
     let conn = hyper::server::conn::http1::Builder::new()

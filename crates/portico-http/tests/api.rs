@@ -19,6 +19,8 @@ mod idempotency;
 mod oauth;
 #[path = "api/openapi.rs"]
 mod openapi;
+#[path = "api/operations.rs"]
+mod operations;
 #[path = "api/portal_actions.rs"]
 mod portal_actions;
 #[path = "api/portal_api.rs"]

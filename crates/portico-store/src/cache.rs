@@ -134,6 +134,13 @@ impl Cache {
 
     /// The value under `key`, unless a change of its scope or its age made it stale.
     pub fn get<T: Clone + Send + Sync + 'static>(&self, key: &Key) -> Option<T> {
+        let found = self.lookup(key);
+        let result = if found.is_some() { "hit" } else { "miss" };
+        metrics::counter!("portico_store_cache_lookups_total", "result" => result).increment(1);
+        found
+    }
+
+    fn lookup<T: Clone + Send + Sync + 'static>(&self, key: &Key) -> Option<T> {
         let mut state = self.state();
         let entry = state.entries.get(key)?;
         let fresh = entry.expires > Instant::now()
@@ -194,6 +201,7 @@ impl Cache {
     }
 
     /// Makes every value of these scopes stale.
+    #[tracing::instrument(name = "cache.apply", level = "debug", skip_all, fields(scopes = changes.len()))]
     pub fn apply(&self, changes: &[Change]) {
         let mut state = self.state();
         state.changes_applied += 1;
@@ -217,6 +225,7 @@ impl Cache {
     }
 
     /// Forgets everything, for when changes may have been missed.
+    #[tracing::instrument(name = "cache.clear", level = "debug", skip_all)]
     pub fn clear(&self) {
         let mut state = self.state();
         state.changes_applied += 1;

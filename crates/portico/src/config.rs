@@ -33,6 +33,7 @@ struct FileConfig {
     max_connections: Option<i64>,
     auth_failure_rate_limit: Option<u32>,
     trusted_proxies: Option<Vec<String>>,
+    metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +64,11 @@ pub struct Config {
     pub server_limits: ServerLimits,
     /// Failed authentications per second per client address (bursts of ten times that).
     pub auth_failure_rate_limit: u32,
-    /// Proxies whose `X-Forwarded-For` names the client.
+    /// Proxies whose `Forwarded` (or `X-Forwarded-For`) names the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where Prometheus metrics are served (`GET /metrics`), apart from the public listener so
+    /// that they need not be public; unset (the default), they are not served at all.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Where the values come from; separate from the process so that tests can supply their own.
@@ -239,6 +243,19 @@ impl Config {
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let metrics_listen = env("PORTICO_METRICS_LISTEN")
+            .or(file.metrics_listen)
+            .filter(|text| !text.is_empty())
+            .map(|text| {
+                text.parse::<SocketAddr>().with_context(|| {
+                    format!("metrics_listen: `{text}` is not an address such as 127.0.0.1:9090")
+                })
+            })
+            .transpose()?;
+        anyhow::ensure!(
+            metrics_listen != Some(listen),
+            "metrics_listen: must differ from listen ({listen})"
+        );
         let master_key = env("PORTICO_MASTER_KEY")
             .map(SecretString::from)
             .or(file.master_key);
@@ -261,6 +278,7 @@ impl Config {
             server_limits,
             auth_failure_rate_limit,
             trusted_proxies,
+            metrics_listen,
         })
     }
 
@@ -395,6 +413,23 @@ mod tests {
         assert_eq!(c.trusted_proxies.len(), 2);
         let err = load(None, &[("PORTICO_TRUSTED_PROXIES", "proxy.internal")]).unwrap_err();
         assert!(format!("{err:#}").contains("trusted_proxies"), "{err:#}");
+    }
+
+    #[test]
+    fn metrics_are_off_unless_given_an_address() {
+        assert_eq!(load(None, &[]).unwrap().metrics_listen, None);
+        let c = load(Some("metrics_listen = \"127.0.0.1:9090\"\n"), &[]).unwrap();
+        assert_eq!(c.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
+        let c = load(
+            Some("metrics_listen = \"127.0.0.1:9090\"\n"),
+            &[("PORTICO_METRICS_LISTEN", "[::1]:9100")],
+        )
+        .unwrap();
+        assert_eq!(c.metrics_listen, Some("[::1]:9100".parse().unwrap()));
+        let err = load(None, &[("PORTICO_METRICS_LISTEN", "9090")]).unwrap_err();
+        assert!(format!("{err:#}").contains("metrics_listen"), "{err:#}");
+        let err = load(None, &[("PORTICO_METRICS_LISTEN", DEFAULT_LISTEN)]).unwrap_err();
+        assert!(format!("{err:#}").contains("must differ"), "{err:#}");
     }
 
     #[test]

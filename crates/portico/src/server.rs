@@ -132,6 +132,10 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(listen = %config.listen, public_url = %config.public_url, backend = store.backend(), "serving");
+    let metrics = match config.metrics_listen {
+        Some(addr) => Some(serve_metrics(addr, config.server_limits).await?),
+        None => None,
+    };
     let janitor = tokio::spawn(purge_expired_forever(store.clone()));
     let state = app_state(&config, store)?;
     portico_http::serve(
@@ -142,7 +146,31 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
     )
     .await;
     janitor.abort();
+    for task in metrics.into_iter().flatten() {
+        task.abort();
+    }
     Ok(())
+}
+
+/// Installs the metrics recorder and serves `GET /metrics` on `addr` until aborted; returns the
+/// tasks that do so.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    limits: portico_http::ServerLimits,
+) -> anyhow::Result<[tokio::task::JoinHandle<()>; 2]> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+    tracing::info!(metrics_listen = %addr, "serving metrics");
+    let handle = portico_http::metrics::install();
+    let upkeep = tokio::spawn(portico_http::metrics::upkeep_forever(handle.clone()));
+    let server = tokio::spawn(portico_http::serve(
+        listener,
+        portico_http::metrics::router(handle),
+        limits,
+        std::future::pending(),
+    ));
+    Ok([upkeep, server])
 }
 
 /// How often expired tokens, sessions and idempotency keys are deleted.
@@ -194,4 +222,38 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn metrics_are_served_on_their_own_address() {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let tasks = serve_metrics(addr, portico_http::ServerLimits::default())
+            .await
+            .unwrap();
+        let url = format!("http://{addr}/metrics");
+        let first = reqwest::get(&url).await.unwrap();
+        assert_eq!(first.status(), 200);
+        // The first scrape is counted once it is answered, so the second one shows it.
+        let second = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        assert!(
+            second.contains(
+                r#"portico_http_requests_total{method="GET",route="/metrics",status="2xx"}"#
+            ),
+            "{second}"
+        );
+        assert!(
+            second.contains("# HELP portico_http_requests_total Requests answered"),
+            "{second}"
+        );
+        for task in tasks {
+            task.abort();
+        }
+    }
 }

@@ -143,8 +143,25 @@ async fn run(ctx: Ctx, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-/// Runs `ops` in one transaction; any failure rolls them all back.
+/// Runs `ops` in one transaction; any failure rolls them all back. Each group's size and time
+/// are recorded, by outcome.
+#[tracing::instrument(name = "store.write_group", level = "debug", skip_all, fields(size = ops.len()))]
 async fn together(ctx: &Ctx, ops: &[&WriteOp]) -> StoreResult<Vec<Written>> {
+    let started = std::time::Instant::now();
+    let written = commit_group(ctx, ops).await;
+    let outcome = if written.is_ok() {
+        "committed"
+    } else {
+        "failed"
+    };
+    metrics::histogram!("portico_store_write_group_size", "outcome" => outcome)
+        .record(ops.len() as f64);
+    metrics::histogram!("portico_store_write_group_duration_seconds", "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
+    written
+}
+
+async fn commit_group(ctx: &Ctx, ops: &[&WriteOp]) -> StoreResult<Vec<Written>> {
     let mut tx = begin_write(&ctx.pool, ctx.backend, &ctx.cache).await?;
     let results = super::store::run_group(&mut tx, ctx.backend, ops).await?;
     tx.commit().await?;
