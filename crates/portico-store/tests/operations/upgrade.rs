@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use portico_store::{SqlStore, Store};
+use portico_store::SqlStore;
+use portico_store::prelude::*;
 use portico_testkit::{Backend, Fixture, TestDatabase, backend_tests};
 use sqlx::Connection;
 

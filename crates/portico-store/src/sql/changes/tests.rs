@@ -4,9 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
+use crate::prelude::*;
 use crate::sql::{Backend, SqlStore, begin_write};
-use crate::{CustomerRef, Store};
 use portico_core::event::Actor;
+use portico_core::model::CustomerRef;
 use portico_core::model::{Customer, CustomerPatch, NewCustomer};
 use sqlx::Connection;
 

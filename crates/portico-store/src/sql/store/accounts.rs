@@ -1,0 +1,93 @@
+//! Accounts: the vendor's tenancy and its portal settings.
+
+use super::*;
+
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn create_account(
+        &self,
+        subdomain: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> StoreResult<Account> {
+        let account = Account {
+            id: AccountId::new(now, entropy()),
+            subdomain: portico_core::model::subdomain(subdomain)?,
+            name: required_text("name", name, 200)?,
+            settings: PortalSettings::default(),
+            created_at: now,
+        };
+        query(
+            "INSERT INTO accounts (id, subdomain, name, settings, invoice_seq, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, 0, $5, $5)",
+            params![
+                &account.id,
+                account.subdomain.as_str(),
+                account.name.as_str(),
+                rows::settings_json(&account.settings)?,
+                now,
+            ],
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            write_error(
+                e,
+                || format!("an account with subdomain '{}'", account.subdomain),
+                StoreError::Database,
+            )
+        })?;
+        Ok(account)
+    }
+    async fn account(&self, id: &AccountId) -> StoreResult<Account> {
+        let load = async {
+            let sql = format!("{} WHERE id = $1", rows::ACCOUNTS.select());
+            query(&sql, params![id])
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| rows::account(&row))
+                .transpose()?
+                .ok_or_else(|| StoreError::not_found("account", id))
+        };
+        let key = ("account", id.to_string());
+        self.cached(key, CACHE_TTL, |a: &Account| Change::account(&a.id), load)
+            .await
+    }
+    async fn account_by_subdomain(&self, subdomain: &str) -> StoreResult<Account> {
+        let load = async {
+            let sql = format!("{} WHERE subdomain = $1", rows::ACCOUNTS.select());
+            query(&sql, params![subdomain])
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| rows::account(&row))
+                .transpose()?
+                .ok_or_else(|| StoreError::not_found("account", subdomain))
+        };
+        let key = ("account_by_subdomain", subdomain.to_owned());
+        self.cached(key, CACHE_TTL, |a: &Account| Change::account(&a.id), load)
+            .await
+    }
+    async fn update_portal_settings(
+        &self,
+        id: &AccountId,
+        settings: PortalSettings,
+        now: Timestamp,
+    ) -> StoreResult<Account> {
+        let settings = settings.validate()?;
+        // The document is replaced whole, so there is nothing to read first.
+        let sql = format!(
+            "UPDATE accounts SET settings = $2, updated_at = $3 WHERE id = $1 RETURNING {}",
+            rows::ACCOUNTS.columns()
+        );
+        let mut tx = self.write_tx().await?;
+        let account = query(&sql, params![id, rows::settings_json(&settings)?, now])
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| rows::account(&row))
+            .transpose()?
+            .ok_or_else(|| StoreError::not_found("account", id))?;
+        tx.account_changed(id);
+        tx.commit().await?;
+        Ok(account)
+    }
+}

@@ -1,0 +1,77 @@
+//! The catalogue: products and plans, as pages and the API read them.
+
+use super::*;
+
+#[async_trait]
+impl CatalogStore for SqlStore {
+    async fn product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product> {
+        let mut conn = self.pool.acquire().await?;
+        find(
+            &mut conn,
+            &rows::PRODUCTS,
+            account,
+            id.as_str(),
+            "",
+            rows::product,
+        )
+        .await?
+        .ok_or_else(|| StoreError::not_found("product", id))
+    }
+    async fn list_products(
+        &self,
+        account: &AccountId,
+        page: PageRequest<ProductId>,
+    ) -> StoreResult<List<Product>> {
+        self.list(
+            &rows::PRODUCTS,
+            account,
+            vec![],
+            page.limit,
+            cursor(&page),
+            rows::product,
+        )
+        .await
+    }
+    async fn plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan> {
+        let load = async {
+            let mut conn = self.pool.acquire().await?;
+            find(
+                &mut conn,
+                &rows::PLANS,
+                account,
+                id.as_str(),
+                "",
+                rows::plan,
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("plan", id))
+        };
+        let key = ("plan", format!("{account}/{id}"));
+        self.cached(key, CACHE_TTL, |_: &Plan| Change::account(account), load)
+            .await
+    }
+    async fn plans_by_ids(&self, account: &AccountId, ids: &[PlanId]) -> StoreResult<Vec<Plan>> {
+        let ids: Vec<&str> = ids.iter().map(PlanId::as_str).collect();
+        self.by_ids(&rows::PLANS, account, &ids, rows::plan).await
+    }
+    async fn list_plans(
+        &self,
+        account: &AccountId,
+        product: Option<&ProductId>,
+        page: PageRequest<PlanId>,
+    ) -> StoreResult<List<Plan>> {
+        let filters = product
+            .map(|p| ("product_id", p.into()))
+            .into_iter()
+            .collect();
+        self.list(
+            &rows::PLANS,
+            account,
+            filters,
+            page.limit,
+            cursor(&page),
+            rows::plan,
+        )
+        .await
+    }
+}

@@ -1,0 +1,69 @@
+//! Customers and their contacts, as pages and the API read them.
+
+use super::*;
+
+#[async_trait]
+impl CustomerStore for SqlStore {
+    async fn customer(&self, account: &AccountId, customer: &CustomerRef) -> StoreResult<Customer> {
+        let load = async {
+            let mut conn = self.pool.acquire().await?;
+            find_customer(&mut conn, account, customer, "")
+                .await?
+                .ok_or_else(|| StoreError::not_found("customer", customer))
+        };
+        let key = ("customer", customer_ref_key(account, customer));
+        let scope = |c: &Customer| Change::customer(account, &c.id);
+        self.cached(key, CACHE_TTL, scope, load).await
+    }
+    async fn list_customers(
+        &self,
+        account: &AccountId,
+        email: Option<&str>,
+        page: PageRequest<CustomerId>,
+    ) -> StoreResult<List<Customer>> {
+        let filters = email.map(|e| ("email", e.into())).into_iter().collect();
+        self.list(
+            &CUSTOMERS,
+            account,
+            filters,
+            page.limit,
+            cursor(&page),
+            rows::customer,
+        )
+        .await
+    }
+    async fn contact(&self, account: &AccountId, contact: &ContactRef) -> StoreResult<Contact> {
+        let load = async {
+            let mut conn = self.pool.acquire().await?;
+            find_contact(&mut conn, account, contact).await
+        };
+        let key = match contact {
+            ContactRef::Id(id) => ("contact", format!("{account}/id:{id}")),
+            ContactRef::ExternalId(x) => ("contact", format!("{account}/external:{x}")),
+        };
+        let scope = |c: &Contact| Change::customer(account, &c.customer);
+        self.cached(key, CACHE_TTL, scope, load).await
+    }
+    async fn list_contacts(
+        &self,
+        account: &AccountId,
+        customer: Option<&CustomerRef>,
+        page: PageRequest<ContactId>,
+    ) -> StoreResult<List<Contact>> {
+        let mut filters = vec![];
+        if let Some(customer) = customer {
+            let mut conn = self.pool.acquire().await?;
+            let id = self.customer_id_of(&mut conn, account, customer).await?;
+            filters.push(("customer_id", Value::from(&id)));
+        }
+        self.list(
+            &CONTACTS,
+            account,
+            filters,
+            page.limit,
+            cursor(&page),
+            rows::contact,
+        )
+        .await
+    }
+}

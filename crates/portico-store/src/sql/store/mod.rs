@@ -1,0 +1,497 @@
+//! [`Store`] on SQL: every method as statements that run unchanged on SQLite and PostgreSQL.
+//!
+//! Locking, so that concurrent writers never lose an update and never deadlock: a write
+//! transaction that touches a customer's records (the customer, its contacts, subscriptions,
+//! invoices, transactions, payment methods) first locks that customer's row, then the rows it
+//! changes; the account row (invoice numbers) comes after the customer. One order everywhere
+//! means no cycles. On SQLite the whole database is one write lock taken at `BEGIN IMMEDIATE`,
+//! so the row locks are PostgreSQL-only (see `SqlStore::write_tx`).
+
+mod accounts;
+mod billing;
+mod catalog;
+mod credentials;
+mod customers;
+mod housekeeping;
+mod idempotency;
+mod sessions;
+mod signing_keys;
+
+use async_trait::async_trait;
+use portico_core::error::required_text;
+use portico_core::event::{Actor, Event};
+use portico_core::model::*;
+use portico_core::page::MAX_LIMIT;
+use portico_core::scope::ApiScopes;
+use portico_core::*;
+use sqlx::AnyConnection;
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::changes::WriteTx;
+use super::rows::{self, CONTACTS, CUSTOMERS, RowExt, Table, Value, params, query};
+use super::statements::*;
+use super::uow::UnitOfWork;
+use super::writer::{WriteOp, Written};
+use super::{Backend, SqlStore, entropy, write_error};
+use crate::cache::{Change, Key};
+use crate::prelude::*;
+use crate::{
+    ApiKeyCredential, BrowserSessionView, IdempotencyBegin, InvoiceFilter, NewBrowserSession,
+    OAuthClientCredential, OAuthTokenRecord, PortalSessionFilter, PurgeCounts, RedirectTokenState,
+    SigningKeyRecord, Store, StoreError, StoreResult, SubscriptionFilter, TransactionFilter,
+};
+
+/// Ids as the text they are stored as, for cursors.
+trait AsId {
+    fn as_id(&self) -> &str;
+}
+
+macro_rules! as_id {
+    ($($id:ty),*) => {$(
+        impl AsId for $id {
+            fn as_id(&self) -> &str {
+                self.as_str()
+            }
+        }
+    )*};
+}
+as_id!(
+    ApiKeyId,
+    CustomerId,
+    ContactId,
+    ProductId,
+    PlanId,
+    SubscriptionId,
+    InvoiceId,
+    TransactionId,
+    PaymentMethodId,
+    PortalSessionId,
+    OAuthClientId
+);
+
+/// How long a cached value may serve at most, changes aside: a bound on what a missed change
+/// could cost, not what keeps the cache correct (the change log does that).
+const CACHE_TTL: Duration = Duration::from_secs(60);
+/// Browser sessions keep their last-seen time in the cache; another node's newer one reaches
+/// this node within this long, so idle timeouts count from at most this much too early.
+const BROWSER_SESSION_TTL: Duration = Duration::from_secs(10);
+
+fn customer_ref_key(account: &AccountId, customer: &CustomerRef) -> String {
+    match customer {
+        CustomerRef::Id(id) => format!("{account}/id:{id}"),
+        CustomerRef::Alias(alias) => format!("{account}/alias:{alias}"),
+    }
+}
+
+/// The customer a list filter names by id (what the portal asks); lists filtered otherwise are
+/// not cached, since their scope is only known after reading.
+fn cached_customer(customer: Option<&CustomerRef>) -> Option<&CustomerId> {
+    match customer {
+        Some(CustomerRef::Id(id)) => Some(id),
+        _ => None,
+    }
+}
+
+fn page_key<I: AsId>(page: &PageRequest<I>) -> String {
+    let cursor = match cursor(page) {
+        Some(Cursor::After(id)) => id.to_owned(),
+        Some(Cursor::Before(id)) => format!("<{id}"),
+        None => String::new(),
+    };
+    format!("{cursor}/{}", page.limit)
+}
+
+impl SqlStore {
+    /// The value under `key` from the cache, or `load`ed and kept under the scope `scope` names.
+    /// Errors (not found included) are never kept.
+    async fn cached<T: Clone + Send + Sync + 'static>(
+        &self,
+        key: Key,
+        ttl: Duration,
+        scope: impl FnOnce(&T) -> Change,
+        load: impl Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
+        if let Some(value) = self.cache.get::<T>(&key) {
+            return Ok(value);
+        }
+        let token = self.cache.fill_token();
+        let value = load.await?;
+        self.cache
+            .put(token, key, scope(&value), ttl, value.clone());
+        Ok(value)
+    }
+
+    /// A list of one customer's records, cached when the filter names the customer by id;
+    /// `args` are the other filters and the page, as text.
+    async fn customer_list<T: Clone + Send + Sync + 'static>(
+        &self,
+        kind: &'static str,
+        account: &AccountId,
+        customer: Option<&CustomerRef>,
+        args: String,
+        load: impl Future<Output = StoreResult<List<T>>>,
+    ) -> StoreResult<List<T>> {
+        match cached_customer(customer) {
+            Some(id) => {
+                let key = (kind, format!("{account}/{id}/{args}"));
+                let scope = |_: &List<T>| Change::customer(account, id);
+                self.cached(key, CACHE_TTL, scope, load).await
+            }
+            None => load.await,
+        }
+    }
+
+    /// The customer a path or query names; a missing one is `NotFound`.
+    async fn customer_id_of(
+        &self,
+        conn: &mut AnyConnection,
+        account: &AccountId,
+        customer: &CustomerRef,
+    ) -> StoreResult<CustomerId> {
+        Ok(find_customer(conn, account, customer, "")
+            .await?
+            .ok_or_else(|| StoreError::not_found("customer", customer))?
+            .id)
+    }
+
+    async fn list<T>(
+        &self,
+        table: &Table,
+        account: &AccountId,
+        filters: Vec<(&'static str, Value)>,
+        limit: u32,
+        cursor: Option<Cursor<'_>>,
+        decode: Decode<T>,
+    ) -> StoreResult<List<T>> {
+        let mut sql = format!("{} WHERE account_id = $1{}", table.select(), table.live());
+        let mut p = params![account];
+        for (column, value) in filters {
+            p.push(value);
+            // A bare column compares for equality; `status <>` brings its own operator.
+            let op = if column.contains(' ') { "" } else { " =" };
+            sql.push_str(&format!(" AND {column}{op} ${}", p.len()));
+        }
+        // A page before an id is read oldest first from that id, then turned around.
+        let order = match cursor {
+            Some(Cursor::After(id)) => {
+                p.push(id.into());
+                sql.push_str(&format!(" AND id < ${}", p.len()));
+                "DESC"
+            }
+            Some(Cursor::Before(id)) => {
+                p.push(id.into());
+                sql.push_str(&format!(" AND id > ${}", p.len()));
+                "ASC"
+            }
+            None => "DESC",
+        };
+        let limit = limit.clamp(1, MAX_LIMIT);
+        // One row more than asked tells whether another page follows.
+        p.push(Value::from(i64::from(limit) + 1));
+        sql.push_str(&format!(" ORDER BY id {order} LIMIT ${}", p.len()));
+        let rows = query(&sql, p).fetch_all(&self.pool).await?;
+        let items = rows.iter().map(decode).collect::<StoreResult<Vec<T>>>()?;
+        let mut list = List::from_overfetch(items, limit);
+        if order == "ASC" {
+            list.data.reverse();
+        }
+        Ok(list)
+    }
+
+    /// The live rows of `ids` in one statement, newest first.
+    async fn by_ids<T>(
+        &self,
+        table: &Table,
+        account: &AccountId,
+        ids: &[&str],
+        decode: Decode<T>,
+    ) -> StoreResult<Vec<T>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut p = params![account];
+        let mut marks = Vec::with_capacity(ids.len());
+        for id in ids {
+            p.push((*id).into());
+            marks.push(format!("${}", p.len()));
+        }
+        let sql = format!(
+            "{} WHERE account_id = $1 AND id IN ({}){} ORDER BY id DESC",
+            table.select(),
+            marks.join(", "),
+            table.live()
+        );
+        let rows = query(&sql, p).fetch_all(&self.pool).await?;
+        rows.iter().map(decode).collect()
+    }
+}
+
+/// Where a page starts: after an id (older items) or before one (newer items).
+#[derive(Clone, Copy)]
+enum Cursor<'a> {
+    After(&'a str),
+    Before(&'a str),
+}
+
+fn cursor<I: AsId>(page: &PageRequest<I>) -> Option<Cursor<'_>> {
+    match (&page.starting_after, &page.ending_before) {
+        (Some(id), _) => Some(Cursor::After(id.as_id())),
+        (None, Some(id)) => Some(Cursor::Before(id.as_id())),
+        (None, None) => None,
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        self.run_migrations().await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn sync(&self, lag: Duration) -> StoreResult<()> {
+        self.syncer.sync(lag).await
+    }
+
+    async fn begin(
+        &self,
+        account: &AccountId,
+        actor: Actor,
+        now: Timestamp,
+    ) -> StoreResult<UnitOfWork> {
+        let tx = self.write_tx().await?;
+        Ok(UnitOfWork::new(
+            tx,
+            self.backend,
+            account.clone(),
+            actor,
+            now,
+        ))
+    }
+
+    async fn events(
+        &self,
+        account: &AccountId,
+        page: PageRequest<EventId>,
+    ) -> StoreResult<List<Event>> {
+        let mut sql = format!("{} WHERE account_id = $1", rows::OUTBOX_SELECT);
+        let mut p = params![account];
+        if let Some(after) = &page.starting_after {
+            p.push(after.into());
+            sql.push_str(" AND id < $2");
+        }
+        let limit = page.limit.clamp(1, MAX_LIMIT);
+        p.push(Value::from(i64::from(limit) + 1));
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", p.len()));
+        let rows = query(&sql, p).fetch_all(&self.pool).await?;
+        let items = rows
+            .iter()
+            .map(rows::event)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(List::from_overfetch(items, limit))
+    }
+}
+
+fn browser_key(cookie_sha256: &[u8; 32]) -> Key {
+    ("browser_session", rows::hash_text(cookie_sha256))
+}
+
+/// Runs a group of writes (a lone write is a group of one) in one transaction, a few statements
+/// for the whole group: every redirect token in one `UPDATE`, every new portal session in one
+/// `INSERT`, every new browser session in another; sessions that replace others one by one.
+/// Writes in one group are concurrent, so their order within it is free.
+pub(super) async fn run_group(
+    tx: &mut WriteTx,
+    backend: Backend,
+    ops: &[&WriteOp],
+) -> StoreResult<Vec<Written>> {
+    let mut results: Vec<Option<Written>> = ops.iter().map(|_| None).collect();
+
+    let consumes: Vec<(usize, &[u8; 32], Timestamp)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            WriteOp::ConsumeRedirectToken { sha256, now } => Some((i, sha256, *now)),
+            _ => None,
+        })
+        .collect();
+    if !consumes.is_empty() {
+        // One instant for the group, the latest asked: a token that expired by then is refused,
+        // never one accepted late.
+        let now = consumes
+            .iter()
+            .map(|c| c.2)
+            .max()
+            .unwrap_or(Timestamp::from_millis(0));
+        let mut p = params![now];
+        let mut marks = Vec::with_capacity(consumes.len());
+        for (_, sha256, _) in &consumes {
+            p.push(rows::hash_text(sha256).into());
+            marks.push(format!("${}", p.len()));
+        }
+        let sql = format!(
+            "UPDATE redirect_tokens SET used_at = $1 \
+             WHERE used_at IS NULL AND expires_at > $1 AND token_sha256 IN ({}) \
+             RETURNING token_sha256, account_id, portal_session_id",
+            marks.join(", ")
+        );
+        let mut won = std::collections::HashMap::new();
+        for row in query(&sql, p).fetch_all(&mut **tx).await? {
+            let pair: (AccountId, PortalSessionId) =
+                (row.parsed("account_id")?, row.parsed("portal_session_id")?);
+            won.insert(row.text("token_sha256")?, pair);
+        }
+        // The same token twice in one group: the first asker has it, the others find it used.
+        for (i, sha256, _) in consumes {
+            results[i] = Some(Written::Consumed(won.remove(&rows::hash_text(sha256))));
+        }
+    }
+
+    let sessions: Vec<(usize, &AccountId, &PortalSession)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            WriteOp::PortalSession { account, session } => Some((i, account, session)),
+            _ => None,
+        })
+        .collect();
+    if !sessions.is_empty() {
+        let mut p = Vec::new();
+        for (_, account, session) in &sessions {
+            p.push(Value::from(*account));
+            p.extend(rows::portal_session_values(session));
+        }
+        // Errors name the first session; a failed group is retried one write at a time, where
+        // the first is the only one.
+        let first = sessions[0].2;
+        query(&rows::PORTAL_SESSIONS.insert_many(sessions.len()), p)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| {
+                write_error(
+                    e,
+                    || format!("portal session {}", first.id),
+                    |_| no_such("customer", "customer", &first.customer),
+                )
+            })?;
+        for (i, _, _) in sessions {
+            results[i] = Some(Written::Done);
+        }
+    }
+
+    let browsers: Vec<(usize, &NewBrowserSession)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, op)| match op {
+            WriteOp::BrowserSession(new) => Some((i, new)),
+            _ => None,
+        })
+        .collect();
+    if !browsers.is_empty() {
+        let mut p = Vec::new();
+        for (_, new) in &browsers {
+            p.extend(params![
+                rows::hash_text(&new.cookie_sha256),
+                &new.account,
+                &new.portal_session,
+                hex::encode(new.csrf_secret),
+                new.now,
+                new.now,
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO browser_sessions (cookie_sha256, account_id, portal_session_id, \
+             csrf_secret, created_at, last_seen_at) VALUES {}",
+            rows::placeholder_rows(browsers.len(), 6)
+        );
+        let first = browsers[0].1;
+        query(&sql, p).execute(&mut **tx).await.map_err(|e| {
+            write_error(
+                e,
+                || "a browser session with this cookie".to_owned(),
+                |_| StoreError::not_found("portal session", &first.portal_session),
+            )
+        })?;
+        for (i, _) in browsers {
+            results[i] = Some(Written::Done);
+        }
+    }
+
+    for (i, op) in ops.iter().enumerate() {
+        if let WriteOp::ReplacingPortalSession { account, session } = op {
+            replace_portal_sessions(tx, backend, account, session).await?;
+            results[i] = Some(Written::Done);
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.ok_or_else(|| StoreError::Corrupt("a write of the group was not run".into())))
+        .collect()
+}
+
+/// Stores a new portal session and revokes the customer's other live ones. Locking the
+/// customer serialises concurrent replacements, so that of two made at once, one revokes the
+/// other.
+async fn replace_portal_sessions(
+    tx: &mut WriteTx,
+    backend: Backend,
+    account: &AccountId,
+    session: &PortalSession,
+) -> StoreResult<()> {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let customer = find_customer(
+        tx,
+        account,
+        &CustomerRef::Id(session.customer.clone()),
+        lock,
+    )
+    .await?
+    .ok_or_else(|| no_such("customer", "customer", &session.customer))?;
+    if let Some(contact_id) = &session.contact {
+        let contact = find_contact(tx, account, &ContactRef::Id(contact_id.clone()))
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound { .. } => no_such("contact", "contact", contact_id),
+                e => e,
+            })?;
+        if contact.customer != customer.id {
+            return Err(other_customer("contact", "contact", contact_id));
+        }
+    }
+    query(
+        "UPDATE portal_sessions SET revoked_at = $3 \
+         WHERE account_id = $1 AND customer_id = $2 \
+         AND revoked_at IS NULL AND expires_at > $3",
+        params![account, &customer.id, session.issued_at],
+    )
+    .execute(&mut **tx)
+    .await?;
+    tx.customer_changed(account, &customer.id);
+    insert(
+        tx,
+        &rows::PORTAL_SESSIONS,
+        account,
+        rows::portal_session_values(session),
+    )
+    .await
+    .map_err(|e| {
+        write_error(
+            e,
+            || format!("portal session {}", session.id),
+            |_| no_such("customer", "customer", &session.customer),
+        )
+    })?;
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! What a backend answers, one trait per aggregate; [`crate::Store`] is all of them.
+
+mod accounts;
+mod billing;
+mod catalog;
+mod credentials;
+mod customers;
+mod housekeeping;
+mod idempotency;
+mod sessions;
+mod signing_keys;
+
+pub use accounts::*;
+pub use billing::*;
+pub use catalog::*;
+pub use credentials::*;
+pub use customers::*;
+pub use housekeeping::*;
+pub use idempotency::*;
+pub use sessions::*;
+pub use signing_keys::*;
