@@ -50,6 +50,7 @@ impl Issued {
 }
 
 /// Resolves the target to its customer and contact, both of the caller's account.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn resolve(
     app: &App,
     by: &Caller,
@@ -77,6 +78,7 @@ pub async fn resolve(
 
 /// Issues a portal session for `target`: stored before the token is returned, scoped to what the
 /// vendor asked for within the account's portal settings and the contact's role.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn issue(
     app: &App,
     by: &Caller,

@@ -7,6 +7,7 @@ use portico_core::{PlanId, ProductId, Timestamp};
 use crate::error::no_such;
 use crate::{App, AppError, AppResult, Caller, entropy};
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create_product(
     app: &App,
     by: &Caller,
@@ -30,6 +31,7 @@ pub async fn create_product(
     Ok(product)
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn update_product(
     app: &App,
     by: &Caller,
@@ -51,6 +53,7 @@ pub async fn update_product(
 }
 
 /// Refused with `Conflict` while plans refer to it.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn delete_product(
     app: &App,
     by: &Caller,
@@ -69,6 +72,7 @@ pub async fn delete_product(
     Ok(product)
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create_plan(
     app: &App,
     by: &Caller,
@@ -102,6 +106,7 @@ pub async fn create_plan(
     Ok(plan)
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn update_plan(
     app: &App,
     by: &Caller,
@@ -123,6 +128,7 @@ pub async fn update_plan(
 }
 
 /// Refused with `Conflict` while subscriptions refer to it.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn delete_plan(app: &App, by: &Caller, id: &PlanId, now: Timestamp) -> AppResult<Plan> {
     let mut uow = app.begin(by, now).await?;
     let plan = uow

@@ -6,6 +6,7 @@ use portico_core::{ContactId, Timestamp};
 
 use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create(
     app: &App,
     by: &Caller,
@@ -33,6 +34,7 @@ pub async fn create(
 }
 
 /// Taking portal access away ends the contact's portal sessions for good.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn update(
     app: &App,
     by: &Caller,
@@ -53,6 +55,7 @@ pub async fn update(
     Ok(updated)
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn delete(
     app: &App,
     by: &Caller,

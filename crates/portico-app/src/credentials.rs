@@ -26,6 +26,7 @@ pub struct Created<T> {
     pub secret: String,
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create_api_key(
     app: &App,
     by: &Caller,
@@ -49,6 +50,7 @@ pub async fn create_api_key(
     })
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn revoke_api_key(
     app: &App,
     by: &Caller,
@@ -60,6 +62,7 @@ pub async fn revoke_api_key(
     Ok(app.store.revoke_api_key(&by.account, id, now).await?)
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create_oauth_client(
     app: &App,
     by: &Caller,
@@ -78,6 +81,7 @@ pub async fn create_oauth_client(
     })
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn revoke_oauth_client(
     app: &App,
     by: &Caller,

@@ -6,6 +6,7 @@ use portico_core::{CustomerId, Timestamp};
 
 use crate::{App, AppError, AppResult, Caller, entropy};
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create(
     app: &App,
     by: &Caller,
@@ -35,6 +36,7 @@ pub async fn create(
 
 /// Switching portal access off ends the customer's portal sessions for good: switching it on
 /// again does not bring old links and cookies back.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn update(
     app: &App,
     by: &Caller,
@@ -63,6 +65,7 @@ pub async fn update(
 
 /// Deletes the customer (it disappears from every lookup and frees its alias, its contacts
 /// go with it) and cancels its live subscriptions.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn delete(
     app: &App,
     by: &Caller,

@@ -7,6 +7,7 @@ use portico_core::{InvoiceId, Timestamp};
 use crate::error::{no_such, other_customer};
 use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create(
     app: &App,
     by: &Caller,
@@ -39,6 +40,7 @@ pub async fn create(
     Ok(invoice)
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn update(
     app: &App,
     by: &Caller,
@@ -62,6 +64,7 @@ pub async fn update(
 }
 
 /// Only drafts can be deleted; others answer `Conflict` (void them instead).
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn delete(app: &App, by: &Caller, id: &InvoiceId, now: Timestamp) -> AppResult<Invoice> {
     let mut uow = app.begin(by, now).await?;
     let invoice = lock(&mut uow, id).await?;

@@ -160,11 +160,13 @@ fn internal(message: String) -> AppError {
 
 /// Makes a new current key for the caller's account; the others retire (they keep verifying
 /// the tokens they signed until those expire).
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn rotate(app: &App, by: &Caller, now: Timestamp) -> AppResult<Arc<SigningKey>> {
     app.keys.rotate(app.store.as_ref(), &by.account, now).await
 }
 
 /// Revokes one of the caller's account's keys: tokens it signed stop verifying at once.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn revoke(app: &App, by: &Caller, id: &SigningKeyId, now: Timestamp) -> AppResult<()> {
     app.keys
         .revoke(app.store.as_ref(), &by.account, id, now)
@@ -172,6 +174,7 @@ pub async fn revoke(app: &App, by: &Caller, id: &SigningKeyId, now: Timestamp) -
 }
 
 /// The key that signs the caller's account's new tokens; made on first use.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn current(app: &App, by: &Caller, now: Timestamp) -> AppResult<Arc<SigningKey>> {
     app.keys.current(app.store.as_ref(), &by.account, now).await
 }

@@ -7,6 +7,7 @@ use portico_core::{PaymentMethodId, Timestamp};
 
 use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create(
     app: &App,
     by: &Caller,
@@ -30,6 +31,7 @@ pub async fn create(
     Ok(pm)
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn update(
     app: &App,
     by: &Caller,
@@ -56,6 +58,7 @@ pub async fn update(
     Ok(updated)
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn delete(
     app: &App,
     by: &Caller,

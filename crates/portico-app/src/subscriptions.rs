@@ -7,6 +7,7 @@ use portico_core::{SubscriptionId, Timestamp};
 use crate::error::no_such;
 use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create(
     app: &App,
     by: &Caller,
@@ -29,6 +30,7 @@ pub async fn create(
     Ok(subscription)
 }
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn update(
     app: &App,
     by: &Caller,
@@ -67,6 +69,7 @@ pub async fn update(
 }
 
 /// Cancels at once.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn cancel(
     app: &App,
     by: &Caller,

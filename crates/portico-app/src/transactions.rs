@@ -9,6 +9,7 @@ use crate::error::{no_such, other_customer};
 use crate::invoices::apply_payment;
 use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
 
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn create(
     app: &App,
     by: &Caller,
@@ -54,6 +55,7 @@ pub async fn create(
 }
 
 /// A pending payment that succeeds pays its invoice now, as a new one would have.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn update(
     app: &App,
     by: &Caller,
@@ -87,6 +89,7 @@ pub async fn update(
 }
 
 /// Only pending or failed transactions can be deleted.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn delete(
     app: &App,
     by: &Caller,

@@ -46,6 +46,8 @@ pub struct UnitOfWork {
     /// The random part of the last event id, which the next one counts up from: events of one
     /// unit share their time, and their ids keep the order they were recorded in.
     last_entropy: Option<Entropy>,
+    /// When the transaction began, for its duration in the metrics.
+    began: std::time::Instant,
 }
 
 impl std::fmt::Debug for UnitOfWork {
@@ -74,6 +76,7 @@ impl UnitOfWork {
             now,
             events: Vec::new(),
             last_entropy: None,
+            began: std::time::Instant::now(),
         }
     }
 
@@ -117,10 +120,21 @@ impl UnitOfWork {
     }
 
     /// Stores the events and commits; the read side forgets what changed.
+    #[tracing::instrument(skip_all, fields(account = %self.account, events = self.events.len()))]
     pub async fn commit(mut self) -> StoreResult<()> {
         let events = std::mem::take(&mut self.events);
-        write_outbox(&mut self.tx, &events).await?;
-        self.tx.commit().await
+        let result = match write_outbox(&mut self.tx, &events).await {
+            Ok(()) => self.tx.commit().await,
+            Err(e) => Err(e),
+        };
+        let outcome = if result.is_ok() {
+            "committed"
+        } else {
+            "failed"
+        };
+        metrics::histogram!("portico_store_unit_of_work_duration_seconds", "outcome" => outcome)
+            .record(self.began.elapsed().as_secs_f64());
+        result
     }
 
     pub fn customers(&mut self) -> Customers<'_> {
