@@ -8,6 +8,7 @@
 //! pages and the API serve go straight to the store's cached query side.
 
 pub mod access;
+pub mod accounts;
 pub mod catalog;
 pub mod clock;
 pub mod contacts;

@@ -191,10 +191,9 @@ pub async fn seed(app: &App, now: Timestamp) -> anyhow::Result<Account> {
         support_url: Some("https://acme.example/support".into()),
     };
     settings.default_return_url = Some("https://app.acme.example/settings/billing".into());
-    let account = store
-        .update_portal_settings(&account.id, settings, now)
-        .await?;
     let by = Caller::operator(account.id.clone());
+    let account =
+        portico_app::accounts::update_portal_settings(app, &by, |_| settings, now).await?;
 
     let history_start = now.plus_months(-26);
     let product = portico_app::catalog::create_product(

@@ -3,6 +3,29 @@
 use super::*;
 
 backend_tests! {
+    async fn concurrent_settings_changes_lose_nothing(db: Db) {
+        let account = db.account("settled").await;
+        let mut tasks = vec![];
+        for _ in 0..20 {
+            let (app, by, now) = (db.app.clone(), op(&account.id), db.now());
+            // Each change appends one letter to what it reads: a change that read settings
+            // another was about to replace would lose a letter.
+            let append = |mut s: PortalSettings| {
+                let name = s.branding.display_name.take().unwrap_or_default();
+                s.branding.display_name = Some(name + "x");
+                s
+            };
+            tasks.push(tokio::spawn(async move {
+                portico_app::accounts::update_portal_settings(&app, &by, append, now).await
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let name = db.store.account(&account.id).await.unwrap().settings.branding.display_name;
+        assert_eq!(name.as_deref(), Some("x".repeat(20).as_str()));
+    }
+
     async fn migrations_are_rerunnable_and_connect_hides_the_url(db: Db) {
         let expected = match db.db.backend {
             Backend::Sqlite => "sqlite",
@@ -98,9 +121,8 @@ backend_tests! {
             default_return_url: Some("https://app.acme.example/billing".into()),
             link_reentry: true,
         };
-        let updated = db
-            .store
-            .update_portal_settings(&account.id, settings.clone(), db.now())
+        let replace = |s: &PortalSettings| { let s = s.clone(); move |_| s };
+        let updated = portico_app::accounts::update_portal_settings(&db.app, &op(&account.id), replace(&settings), db.now())
             .await
             .unwrap();
         assert_eq!(updated.settings, settings.clone().validate().unwrap());
@@ -110,13 +132,12 @@ backend_tests! {
         let mut bad = settings;
         bad.default_locale = "it".into();
         assert_invalid(
-            db.store.update_portal_settings(&account.id, bad, db.now()).await,
+            portico_app::accounts::update_portal_settings(&db.app, &op(&account.id), replace(&bad), db.now()).await,
             "default_locale",
         );
         assert_eq!(db.store.account(&account.id).await.unwrap(), updated);
         assert_not_found(
-            db.store
-                .update_portal_settings(&AccountId::new(db.now(), [9; 10]), PortalSettings::default(), db.now())
+            portico_app::accounts::update_portal_settings(&db.app, &op(&AccountId::new(db.now(), [9; 10])), |s| s, db.now())
                 .await,
         );
     }

@@ -55,7 +55,7 @@ backend_tests! {
 
         // Account-wide changes: settings, a revoked key, a renamed plan, a retired signing key.
         let settings = PortalSettings { default_locale: "de".into(), ..PortalSettings::default() };
-        a.update_portal_settings(id, settings, db.now()).await.unwrap();
+        portico_app::accounts::update_portal_settings(&db.app, &op(id), |_| settings, db.now()).await.unwrap();
         a.revoke_api_key(id, &key.id, db.now()).await.unwrap();
         let rename = PlanPatch { name: Some("Renamed".into()), ..Default::default() };
         catalog::update_plan(&db.app, &op(id), &plan.id, rename, db.now()).await.unwrap();

@@ -123,12 +123,10 @@ async fn update(
 ) -> ApiResult<Json<PortalSettings>> {
     auth.require(ApiScope::SettingsWrite)?;
     let patch = body.parse::<PortalSettingsPatch>()?;
-    let current = s.store.account(&auth.account).await?.settings;
-    let settings = patch.merge_into(current).validate()?;
-    let account = s
-        .store
-        .update_portal_settings(&auth.account, settings, s.clock.now())
-        .await?;
+    let edit = |current| patch.merge_into(current);
+    let account =
+        portico_app::accounts::update_portal_settings(&s.app, &auth.caller(), edit, s.clock.now())
+            .await?;
     Ok(Json(account.settings))
 }
 

@@ -16,10 +16,4 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<Account>;
     async fn account(&self, id: &AccountId) -> StoreResult<Account>;
     async fn account_by_subdomain(&self, subdomain: &str) -> StoreResult<Account>;
-    async fn update_portal_settings(
-        &self,
-        id: &AccountId,
-        settings: PortalSettings,
-        now: Timestamp,
-    ) -> StoreResult<Account>;
 }

@@ -98,15 +98,18 @@ impl Portal {
     /// Reloads the account, after the test changed its settings.
     pub async fn update_settings(
         &mut self,
-        change: impl FnOnce(&mut portico_core::model::PortalSettings),
+        change: impl FnOnce(&mut portico_core::model::PortalSettings) + Send,
     ) {
-        let mut settings = self.account.settings.clone();
-        change(&mut settings);
-        self.account = self
-            .store
-            .update_portal_settings(&self.account.id, settings, SystemClock.now())
-            .await
-            .unwrap();
+        let by = portico_app::Caller::operator(self.account.id.clone());
+        let edit = |mut settings| {
+            change(&mut settings);
+            settings
+        };
+        let now = SystemClock.now();
+        self.account =
+            portico_app::accounts::update_portal_settings(&self.state.app, &by, edit, now)
+                .await
+                .unwrap();
     }
 }
 

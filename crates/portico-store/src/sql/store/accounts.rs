@@ -67,27 +67,4 @@ impl AccountStore for SqlStore {
         self.cached(key, CACHE_TTL, |a: &Account| Change::account(&a.id), load)
             .await
     }
-    async fn update_portal_settings(
-        &self,
-        id: &AccountId,
-        settings: PortalSettings,
-        now: Timestamp,
-    ) -> StoreResult<Account> {
-        let settings = settings.validate()?;
-        // The document is replaced whole, so there is nothing to read first.
-        let sql = format!(
-            "UPDATE accounts SET settings = $2, updated_at = $3 WHERE id = $1 RETURNING {}",
-            rows::ACCOUNTS.columns()
-        );
-        let mut tx = self.write_tx().await?;
-        let account = query(&sql, params![id, rows::settings_json(&settings)?, now])
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|row| rows::account(&row))
-            .transpose()?
-            .ok_or_else(|| StoreError::not_found("account", id))?;
-        tx.account_changed(id);
-        tx.commit().await?;
-        Ok(account)
-    }
 }

@@ -8,6 +8,7 @@
 //! a change and its event are stored together or not at all. Dropping a unit without committing
 //! rolls everything back.
 
+mod accounts;
 mod catalog;
 mod contacts;
 mod customers;
@@ -16,6 +17,7 @@ mod payment_methods;
 mod subscriptions;
 mod transactions;
 
+pub use accounts::Accounts;
 pub use catalog::{Plans, Products};
 pub use contacts::Contacts;
 pub use customers::Customers;
@@ -137,6 +139,9 @@ impl UnitOfWork {
         result
     }
 
+    pub fn accounts(&mut self) -> Accounts<'_> {
+        Accounts(self)
+    }
     pub fn customers(&mut self) -> Customers<'_> {
         Customers(self)
     }
