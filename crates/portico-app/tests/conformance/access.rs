@@ -34,6 +34,20 @@ backend_tests! {
         db.store.idempotency_abandon(&b.id, "k2").await.unwrap();
         assert_eq!(db.store.idempotency_begin(&a.id, "k2", &other_fp, db.now()).await.unwrap(), IdempotencyBegin::Replay { status: 204, body: vec![] });
         assert_not_found(db.store.idempotency_finish(&a.id, "never-begun", 200, b"{}").await);
+
+        // A claim left unfinished by a process that stopped holds its key only until no request
+        // can still be running (70 minutes); then a retry takes it over, once.
+        let claimed = db.now();
+        assert_eq!(db.store.idempotency_begin(&a.id, "k3", &fp, claimed).await.unwrap(), IdempotencyBegin::Started);
+        let soon = claimed.plus_secs(3600);
+        assert_eq!(db.store.idempotency_begin(&a.id, "k3", &fp, soon).await.unwrap(), IdempotencyBegin::InProgress);
+        let later = claimed.plus_secs(4200);
+        assert_eq!(db.store.idempotency_begin(&a.id, "k3", &other_fp, later).await.unwrap(), IdempotencyBegin::Mismatch);
+        assert_eq!(db.store.idempotency_begin(&a.id, "k3", &fp, later).await.unwrap(), IdempotencyBegin::Started);
+        assert_eq!(db.store.idempotency_begin(&a.id, "k3", &fp, later).await.unwrap(), IdempotencyBegin::InProgress);
+        db.store.idempotency_finish(&a.id, "k3", 201, b"{}").await.unwrap();
+        let much_later = claimed.plus_secs(86_000);
+        assert_eq!(db.store.idempotency_begin(&a.id, "k3", &fp, much_later).await.unwrap(), IdempotencyBegin::Replay { status: 201, body: b"{}".to_vec() });
     }
 
     async fn signing_keys_round_trip_rotate_and_revoke(db: Db) {

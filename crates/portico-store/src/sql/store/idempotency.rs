@@ -2,6 +2,11 @@
 
 use super::*;
 
+/// How long an unfinished claim holds its key: longer than any request may run (the server's
+/// `request_timeout` is at most an hour), so that a claim this old was left by a process that
+/// stopped mid-request, and a retry may take it over instead of waiting for the purge.
+const CLAIM_LEASE_SECS: i64 = 3600 + 600;
+
 #[async_trait]
 impl IdempotencyStore for SqlStore {
     async fn idempotency_begin(
@@ -34,7 +39,7 @@ impl IdempotencyStore for SqlStore {
                 return Ok(IdempotencyBegin::Started);
             }
             let seen = query(
-                "SELECT fingerprint, status, body FROM idempotency_keys \
+                "SELECT fingerprint, status, body, created_at FROM idempotency_keys \
                  WHERE account_id = $1 AND key = $2",
                 params![account, key],
             )
@@ -44,12 +49,31 @@ impl IdempotencyStore for SqlStore {
             if seen.text("fingerprint")? != fingerprint {
                 return Ok(IdempotencyBegin::Mismatch);
             }
+            let claimed_at = seen.ts("created_at")?;
             return Ok(match seen.opt_int("status")? {
                 Some(status) => IdempotencyBegin::Replay {
                     status: u16::try_from(status)
                         .map_err(|_| StoreError::Corrupt(format!("idempotency status {status}")))?,
                     body: seen.bytes("body")?.unwrap_or_default(),
                 },
+                None if claimed_at.plus_secs(CLAIM_LEASE_SECS) <= now => {
+                    // The request that claimed the key cannot still be running: its process
+                    // stopped before it could finish or abandon the claim. This one takes over,
+                    // unless another retry did so first.
+                    let taken = query(
+                        "UPDATE idempotency_keys SET created_at = $4 \
+                         WHERE account_id = $1 AND key = $2 AND status IS NULL \
+                         AND created_at = $3",
+                        params![account, key, claimed_at, now],
+                    )
+                    .execute(&self.pool)
+                    .await?;
+                    if taken.rows_affected() == 1 {
+                        IdempotencyBegin::Started
+                    } else {
+                        IdempotencyBegin::InProgress
+                    }
+                }
                 None => IdempotencyBegin::InProgress,
             });
         }
