@@ -136,7 +136,7 @@ pub fn targets(reports: &[BackendReport]) -> String {
         if let (Some(few), Some(many)) = (find(r, "5a."), find(r, "5b.")) {
             let x = many.stats.percentile_ms(99.0) / few.stats.percentile_ms(99.0).max(1e-9);
             line(
-                "invoices page p99, 100,000 vs 10 invoices ≤ 2 ×",
+                "invoices page p99, many vs 10 invoices ≤ 2 ×",
                 format!("{x:.2} ×"),
                 x <= 2.0,
             );
@@ -145,7 +145,7 @@ pub fn targets(reports: &[BackendReport]) -> String {
             let slower = none.stats.rate() / million.stats.rate().max(1e-9);
             let p99 = million.stats.percentile_ms(99.0) / none.stats.percentile_ms(99.0).max(1e-9);
             line(
-                "issuance with 1,000,000 sessions vs a fresh store within 1.5 × (throughput and p99)",
+                "issuance with many sessions stored vs a fresh store within 1.5 × (throughput and p99)",
                 format!("{slower:.2} × slower, p99 {p99:.2} ×"),
                 slower <= 1.5 && p99 <= 1.5,
             );
