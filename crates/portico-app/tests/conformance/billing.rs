@@ -14,6 +14,12 @@ backend_tests! {
         assert_eq!(found, vec![p3.clone(), p1.clone()], "newest first, each once, only this account's");
         assert!(db.store.plans_by_ids(&account.id, &[]).await.unwrap().is_empty());
         assert_eq!(db.store.plans_by_ids(&other.id, &[p2.id.clone(), theirs.id.clone()]).await.unwrap(), vec![theirs]);
+        // Read again (from the cache) after a change of the catalogue: the change shows.
+        let rename = PlanPatch { name: Some("Renamed".into()), ..Default::default() };
+        catalog::update_plan(&db.app, &op(&account.id), &p3.id, rename, db.now()).await.unwrap();
+        let again = db.store.plans_by_ids(&account.id, &asked).await.unwrap();
+        assert_eq!(again[0].name, "Renamed");
+        assert_eq!(again[1], p1);
 
         let customer = db.customer(&account, None).await;
         let (i1, i2) = (db.invoice(&account, &customer).await, db.invoice(&account, &customer).await);

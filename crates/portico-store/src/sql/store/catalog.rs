@@ -51,8 +51,14 @@ impl CatalogStore for SqlStore {
             .await
     }
     async fn plans_by_ids(&self, account: &AccountId, ids: &[PlanId]) -> StoreResult<Vec<Plan>> {
-        let ids: Vec<&str> = ids.iter().map(PlanId::as_str).collect();
-        self.by_ids(&rows::PLANS, account, &ids, rows::plan).await
+        let mut ids: Vec<&str> = ids.iter().map(PlanId::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        // Cached like one plan: the catalogue changes with the whole account's scope.
+        let key = ("plans_by_ids", format!("{account}/{}", ids.join(",")));
+        let load = self.by_ids(&rows::PLANS, account, &ids, rows::plan);
+        let scope = |_: &Vec<Plan>| Change::account(account);
+        self.cached(key, CACHE_TTL, scope, load).await
     }
     async fn list_plans(
         &self,
