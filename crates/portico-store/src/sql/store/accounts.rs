@@ -4,6 +4,7 @@ use super::*;
 
 #[async_trait]
 impl AccountStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_account(
         &self,
         subdomain: &str,
@@ -39,6 +40,7 @@ impl AccountStore for SqlStore {
         })?;
         Ok(account)
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn account(&self, id: &AccountId) -> StoreResult<Account> {
         let load = async {
             let sql = format!("{} WHERE id = $1", rows::ACCOUNTS.select());
@@ -53,6 +55,7 @@ impl AccountStore for SqlStore {
         self.cached(key, CACHE_TTL, |a: &Account| Change::account(&a.id), load)
             .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn account_by_subdomain(&self, subdomain: &str) -> StoreResult<Account> {
         let load = async {
             let sql = format!("{} WHERE subdomain = $1", rows::ACCOUNTS.select());

@@ -5,6 +5,7 @@ use super::*;
 
 #[async_trait]
 impl BillingStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn subscription(
         &self,
         account: &AccountId,
@@ -22,6 +23,7 @@ impl BillingStore for SqlStore {
         .await?
         .ok_or_else(|| StoreError::not_found("subscription", id))
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_subscriptions(
         &self,
         account: &AccountId,
@@ -62,6 +64,7 @@ impl BillingStore for SqlStore {
         )
         .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice> {
         let load = async {
             let mut conn = self.pool.acquire().await?;
@@ -80,6 +83,7 @@ impl BillingStore for SqlStore {
         let scope = |i: &Invoice| Change::customer(account, &i.customer);
         self.cached(key, CACHE_TTL, scope, load).await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn invoices_by_ids(
         &self,
         account: &AccountId,
@@ -89,6 +93,7 @@ impl BillingStore for SqlStore {
         self.by_ids(&rows::INVOICES, account, &ids, rows::invoice)
             .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_invoices(
         &self,
         account: &AccountId,
@@ -131,6 +136,7 @@ impl BillingStore for SqlStore {
         self.customer_list("invoices", account, filter.customer.as_ref(), args, load)
             .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn transaction(
         &self,
         account: &AccountId,
@@ -148,6 +154,7 @@ impl BillingStore for SqlStore {
         .await?
         .ok_or_else(|| StoreError::not_found("transaction", id))
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_transactions(
         &self,
         account: &AccountId,
@@ -188,6 +195,7 @@ impl BillingStore for SqlStore {
         )
         .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn payment_method(
         &self,
         account: &AccountId,
@@ -205,6 +213,7 @@ impl BillingStore for SqlStore {
         .await?
         .ok_or_else(|| StoreError::not_found("payment method", id))
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_payment_methods(
         &self,
         account: &AccountId,

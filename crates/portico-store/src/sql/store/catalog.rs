@@ -4,6 +4,7 @@ use super::*;
 
 #[async_trait]
 impl CatalogStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product> {
         let mut conn = self.pool.acquire().await?;
         find(
@@ -17,6 +18,7 @@ impl CatalogStore for SqlStore {
         .await?
         .ok_or_else(|| StoreError::not_found("product", id))
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_products(
         &self,
         account: &AccountId,
@@ -32,6 +34,7 @@ impl CatalogStore for SqlStore {
         )
         .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan> {
         let load = async {
             let mut conn = self.pool.acquire().await?;
@@ -50,6 +53,7 @@ impl CatalogStore for SqlStore {
         self.cached(key, CACHE_TTL, |_: &Plan| Change::account(account), load)
             .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn plans_by_ids(&self, account: &AccountId, ids: &[PlanId]) -> StoreResult<Vec<Plan>> {
         let mut ids: Vec<&str> = ids.iter().map(PlanId::as_str).collect();
         ids.sort_unstable();
@@ -60,6 +64,7 @@ impl CatalogStore for SqlStore {
         let scope = |_: &Vec<Plan>| Change::account(account);
         self.cached(key, CACHE_TTL, scope, load).await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_plans(
         &self,
         account: &AccountId,

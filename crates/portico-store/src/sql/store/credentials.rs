@@ -4,6 +4,7 @@ use super::*;
 
 #[async_trait]
 impl CredentialStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_api_key(
         &self,
         account: &AccountId,
@@ -33,6 +34,7 @@ impl CredentialStore for SqlStore {
         .map_err(|e| write_error(e, || format!("API key {}", key.id), no_account(account)))?;
         Ok(key)
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn api_key_credential(&self, id: &ApiKeyId) -> StoreResult<ApiKeyCredential> {
         // Unscoped on purpose: the key id is how the credential names its account.
         let load = async {
@@ -51,6 +53,7 @@ impl CredentialStore for SqlStore {
         self.cached(("api_key", id.to_string()), CACHE_TTL, scope, load)
             .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_api_keys(
         &self,
         account: &AccountId,
@@ -66,6 +69,7 @@ impl CredentialStore for SqlStore {
         )
         .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_api_key(
         &self,
         account: &AccountId,
@@ -89,6 +93,7 @@ impl CredentialStore for SqlStore {
         tx.commit().await?;
         Ok(key)
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn touch_api_key(&self, id: &ApiKeyId, now: Timestamp) -> StoreResult<()> {
         // Never moves backwards when requests finish out of order.
         let done = query(
@@ -114,6 +119,7 @@ impl CredentialStore for SqlStore {
             });
         Ok(())
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_oauth_client(
         &self,
         account: &AccountId,
@@ -146,6 +152,7 @@ impl CredentialStore for SqlStore {
         })?;
         Ok(client)
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn oauth_client_credential(
         &self,
         id: &OAuthClientId,
@@ -162,6 +169,7 @@ impl CredentialStore for SqlStore {
             .transpose()?
             .ok_or_else(|| StoreError::not_found("OAuth client", id))
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_oauth_clients(
         &self,
         account: &AccountId,
@@ -177,6 +185,7 @@ impl CredentialStore for SqlStore {
         )
         .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_oauth_client(
         &self,
         account: &AccountId,
@@ -196,6 +205,7 @@ impl CredentialStore for SqlStore {
             .transpose()?
             .ok_or_else(|| StoreError::not_found("OAuth client", id))
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_oauth_token(
         &self,
         account: &AccountId,
@@ -226,6 +236,7 @@ impl CredentialStore for SqlStore {
         })?;
         Ok(())
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn oauth_token(
         &self,
         sha256: &[u8; 32],

@@ -4,6 +4,7 @@ use super::*;
 
 #[async_trait]
 impl CustomerStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn customer(&self, account: &AccountId, customer: &CustomerRef) -> StoreResult<Customer> {
         let load = async {
             let mut conn = self.pool.acquire().await?;
@@ -15,6 +16,7 @@ impl CustomerStore for SqlStore {
         let scope = |c: &Customer| Change::customer(account, &c.id);
         self.cached(key, CACHE_TTL, scope, load).await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_customers(
         &self,
         account: &AccountId,
@@ -32,6 +34,7 @@ impl CustomerStore for SqlStore {
         )
         .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn contact(&self, account: &AccountId, contact: &ContactRef) -> StoreResult<Contact> {
         let load = async {
             let mut conn = self.pool.acquire().await?;
@@ -44,6 +47,7 @@ impl CustomerStore for SqlStore {
         let scope = |c: &Contact| Change::customer(account, &c.customer);
         self.cached(key, CACHE_TTL, scope, load).await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_contacts(
         &self,
         account: &AccountId,

@@ -4,9 +4,11 @@ use super::*;
 
 #[async_trait]
 impl HousekeepingStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn id_form_vendor_ids(&self) -> StoreResult<Vec<crate::IdFormVendorId>> {
         crate::sql::vendor_ids::id_form_vendor_ids(&self.pool).await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<PurgeCounts> {
         const DAY_SECS: i64 = 24 * 60 * 60;
         let grace = now.minus_secs(DAY_SECS);

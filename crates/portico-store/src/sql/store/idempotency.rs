@@ -9,6 +9,7 @@ const CLAIM_LEASE_SECS: i64 = 3600 + 600;
 
 #[async_trait]
 impl IdempotencyStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn idempotency_begin(
         &self,
         account: &AccountId,
@@ -79,6 +80,7 @@ impl IdempotencyStore for SqlStore {
         }
         Ok(IdempotencyBegin::InProgress)
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn idempotency_finish(
         &self,
         account: &AccountId,
@@ -98,6 +100,7 @@ impl IdempotencyStore for SqlStore {
         }
         Ok(())
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn idempotency_abandon(&self, account: &AccountId, key: &str) -> StoreResult<()> {
         // Only an unfinished claim: a finished answer stays for the replays.
         query(

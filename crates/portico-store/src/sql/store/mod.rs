@@ -245,23 +245,28 @@ fn cursor<I: AsId>(page: &PageRequest<I>) -> Option<Cursor<'_>> {
 
 #[async_trait]
 impl Store for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     fn backend(&self) -> &'static str {
         self.backend.name()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn migrate(&self) -> StoreResult<()> {
         self.run_migrations().await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn sync(&self, lag: Duration) -> StoreResult<()> {
         self.syncer.sync(lag).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn begin(
         &self,
         account: &AccountId,
@@ -278,6 +283,7 @@ impl Store for SqlStore {
         ))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn events(
         &self,
         account: &AccountId,

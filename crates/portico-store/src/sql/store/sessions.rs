@@ -4,6 +4,7 @@ use super::*;
 
 #[async_trait]
 impl SessionStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_portal_session(
         &self,
         account: &AccountId,
@@ -40,6 +41,7 @@ impl SessionStore for SqlStore {
         let op = WriteOp::PortalSession { account, session };
         self.writer.write(op).await.map(|_| ())
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn portal_session(
         &self,
         account: &AccountId,
@@ -57,6 +59,7 @@ impl SessionStore for SqlStore {
         .await?
         .ok_or_else(|| StoreError::not_found("portal session", id))
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_portal_sessions(
         &self,
         account: &AccountId,
@@ -80,6 +83,7 @@ impl SessionStore for SqlStore {
         )
         .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_portal_session(
         &self,
         account: &AccountId,
@@ -103,6 +107,7 @@ impl SessionStore for SqlStore {
         tx.commit().await?;
         Ok(session)
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn enter_portal_session(
         &self,
         account: &AccountId,
@@ -120,6 +125,7 @@ impl SessionStore for SqlStore {
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_customer_portal_sessions(
         &self,
         account: &AccountId,
@@ -137,6 +143,7 @@ impl SessionStore for SqlStore {
         tx.commit().await?;
         Ok(done)
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_redirect_token(
         &self,
         account: &AccountId,
@@ -161,6 +168,7 @@ impl SessionStore for SqlStore {
         })?;
         Ok(())
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn consume_redirect_token(
         &self,
         sha256: &[u8; 32],
@@ -177,6 +185,7 @@ impl SessionStore for SqlStore {
             )),
         }
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn redirect_token(&self, sha256: &[u8; 32]) -> StoreResult<Option<RedirectTokenState>> {
         let row = query(
             "SELECT account_id, portal_session_id, expires_at, used_at FROM redirect_tokens \
@@ -195,12 +204,14 @@ impl SessionStore for SqlStore {
         })
         .transpose()
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_browser_session(&self, new: &NewBrowserSession) -> StoreResult<()> {
         self.writer
             .write(WriteOp::BrowserSession(new.clone()))
             .await
             .map(|_| ())
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn browser_session(
         &self,
         cookie_sha256: &[u8; 32],
@@ -233,6 +244,7 @@ impl SessionStore for SqlStore {
             Err(e) => Err(e),
         }
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn touch_browser_session(
         &self,
         cookie_sha256: &[u8; 32],
@@ -264,6 +276,7 @@ impl SessionStore for SqlStore {
             });
         Ok(())
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn end_browser_session(
         &self,
         cookie_sha256: &[u8; 32],

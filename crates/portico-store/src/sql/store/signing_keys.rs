@@ -4,6 +4,7 @@ use super::*;
 
 #[async_trait]
 impl SigningKeyStore for SqlStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn create_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         insert(
@@ -23,6 +24,7 @@ impl SigningKeyStore for SqlStore {
         tx.account_changed(&key.account);
         tx.commit().await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn signing_keys(&self, account: &AccountId) -> StoreResult<Vec<SigningKeyRecord>> {
         let load = async {
             let sql = format!(
@@ -41,6 +43,7 @@ impl SigningKeyStore for SqlStore {
         let scope = |_: &Vec<SigningKeyRecord>| Change::account(account);
         self.cached(key, CACHE_TTL, scope, load).await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn published_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
         // Every account's, on purpose: one JWKS document serves the deployment.
         let sql = format!(
@@ -55,6 +58,7 @@ impl SigningKeyStore for SqlStore {
             .map(rows::signing_key)
             .collect()
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn signing_key(&self, id: &SigningKeyId) -> StoreResult<SigningKeyRecord> {
         // Unscoped on purpose: the token's kid names the key, and the key its account.
         let load = async {
@@ -73,6 +77,7 @@ impl SigningKeyStore for SqlStore {
         self.cached(("signing_key", id.to_string()), CACHE_TTL, scope, load)
             .await
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn retire_signing_keys(
         &self,
         account: &AccountId,
@@ -95,6 +100,7 @@ impl SigningKeyStore for SqlStore {
         tx.commit().await?;
         Ok(())
     }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_signing_key(
         &self,
         account: &AccountId,
