@@ -4,7 +4,6 @@
 //! thin shapes around it.
 
 use portico_auth::portal_token::{self, PortalClaims, PortalUser};
-use portico_core::event::Actor;
 use portico_core::model::{
     Account, Contact, ContactRef, Customer, CustomerRef, PortalSession, PortalSessionRequest,
     access_refusal, session_scopes,
@@ -108,7 +107,9 @@ pub async fn issue(
         issued_at: now,
         expires_at: now.plus_secs(request.expires_in_seconds),
         revoked_at: None,
-        issued_by: issuer(&by.actor)?,
+        issued_by: by.actor.issuer().ok_or_else(|| {
+            AppError::Forbidden("only the vendor issues portal access".to_owned())
+        })?,
     };
     app.store
         .create_portal_session(&account.id, &session, request.invalidate_existing)
@@ -150,17 +151,4 @@ pub async fn sign(
     };
     portal_token::issue(&claims, &key)
         .map_err(|e| AppError::Internal(format!("cannot sign a portal token: {e}").into()))
-}
-
-/// Who issued a session, as recorded with it: the key or client id, or `cli` for the operator.
-/// A portal session cannot issue another.
-fn issuer(actor: &Actor) -> AppResult<String> {
-    match actor {
-        Actor::ApiKey(id) => Ok(id.to_string()),
-        Actor::OauthClient(id) => Ok(id.to_string()),
-        Actor::Operator => Ok("cli".to_owned()),
-        Actor::Portal(_) | Actor::System => Err(AppError::Forbidden(
-            "only the vendor issues portal access".to_owned(),
-        )),
-    }
 }

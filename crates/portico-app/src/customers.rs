@@ -13,20 +13,7 @@ pub async fn create(
     input: NewCustomer,
     now: Timestamp,
 ) -> AppResult<Customer> {
-    let input = input.validate()?;
-    let customer = Customer {
-        id: CustomerId::new(now, entropy()),
-        alias: input.alias,
-        name: input.name,
-        email: input.email,
-        currency: input.currency,
-        address: input.address,
-        tax_id: input.tax_id,
-        portal_enabled: input.portal_enabled,
-        metadata: input.metadata,
-        created_at: now,
-        updated_at: now,
-    };
+    let customer = Customer::create(CustomerId::new(now, entropy()), input, now)?;
     let mut uow = app.begin(by, now).await?;
     uow.customers().insert(&customer).await?;
     uow.record(EventType::CustomerCreated, Some(&customer.id), &customer)?;

@@ -160,6 +160,17 @@ impl Actor {
         }
     }
 
+    /// Who issued a portal session, as recorded with it: the key or client id, or `cli` for
+    /// the operator. `None` for actors that do not issue sessions (the portal, Portico itself).
+    pub fn issuer(&self) -> Option<String> {
+        match self {
+            Actor::ApiKey(id) => Some(id.to_string()),
+            Actor::OauthClient(id) => Some(id.to_string()),
+            Actor::Operator => Some("cli".to_owned()),
+            Actor::Portal(_) | Actor::System => None,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Actor> {
         Some(match s.split_once(':') {
             Some(("api_key", id)) => Actor::ApiKey(id.parse().ok()?),
@@ -221,6 +232,10 @@ mod tests {
         ] {
             assert_eq!(Actor::parse(&actor.to_text()), Some(actor));
         }
+        let key = crate::ApiKeyId::new(now, [1; 10]);
+        assert_eq!(Actor::ApiKey(key.clone()).issuer(), Some(key.to_string()));
+        assert_eq!(Actor::Operator.issuer().as_deref(), Some("cli"));
+        assert_eq!(Actor::System.issuer(), None);
         assert_eq!(Actor::parse("api_key:cus_x"), None);
         assert_eq!(Actor::parse("nobody"), None);
     }

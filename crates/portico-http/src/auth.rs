@@ -48,23 +48,24 @@ impl VendorAuth {
         }
     }
 
+    /// The credential as the actor of what it does.
+    pub fn actor(&self) -> Actor {
+        match &self.credential {
+            Credential::ApiKey(id) => Actor::ApiKey(id.clone()),
+            Credential::OAuthClient(id) => Actor::OauthClient(id.clone()),
+            Credential::Operator => Actor::Operator,
+        }
+    }
+
     /// Who issued something, as recorded with it: the key or client id, or `cli`.
     pub fn issuer(&self) -> String {
-        match &self.credential {
-            Credential::ApiKey(id) => id.to_string(),
-            Credential::OAuthClient(id) => id.to_string(),
-            Credential::Operator => "cli".to_owned(),
-        }
+        // Every credential's actor is one that issues.
+        self.actor().issuer().unwrap_or_default()
     }
 
     /// The caller of a use case: this account, and the credential as the actor.
     pub fn caller(&self) -> portico_app::Caller {
-        let actor = match &self.credential {
-            Credential::ApiKey(id) => Actor::ApiKey(id.clone()),
-            Credential::OAuthClient(id) => Actor::OauthClient(id.clone()),
-            Credential::Operator => Actor::Operator,
-        };
-        portico_app::Caller::new(self.account.clone(), actor, self.scopes)
+        portico_app::Caller::new(self.account.clone(), self.actor(), self.scopes)
     }
 
     /// The operator acting on one account with every scope, for the command line.

@@ -142,6 +142,26 @@ impl NewCustomer {
     }
 }
 
+impl Customer {
+    /// A new customer from its input, validated here.
+    pub fn create(id: CustomerId, input: NewCustomer, now: Timestamp) -> ValidationResult<Self> {
+        let input = input.validate()?;
+        Ok(Customer {
+            id,
+            alias: input.alias,
+            name: input.name,
+            email: input.email,
+            currency: input.currency,
+            address: input.address,
+            tax_id: input.tax_id,
+            portal_enabled: input.portal_enabled,
+            metadata: input.metadata,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
 /// A partial update: absent fields stay, `null` clears a nullable field.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

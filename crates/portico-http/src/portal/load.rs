@@ -27,9 +27,8 @@ pub async fn subscriptions(
         .store
         .list_subscriptions(account, filter, PageRequest::first(LIMIT))
         .await?;
-    let mut ids: Vec<PlanId> = list.data.iter().map(|sub| sub.plan.clone()).collect();
-    ids.sort();
-    ids.dedup();
+    // The store reads each plan once, however many subscriptions name it.
+    let ids: Vec<PlanId> = list.data.iter().map(|sub| sub.plan.clone()).collect();
     let plans = s.store.plans_by_ids(account, &ids).await?;
     list.data
         .into_iter()

@@ -67,20 +67,7 @@ async fn customer(store: &SqlStore, account: &AccountId, name: &str) -> Customer
     // The API's own reading of a body, with its defaults.
     let input: NewCustomer =
         serde_json::from_value(serde_json::json!({"name": name, "currency": "EUR"})).unwrap();
-    let input = input.validate().unwrap();
-    let customer = Customer {
-        id: CustomerId::new(now(), rand::random()),
-        alias: input.alias,
-        name: input.name,
-        email: input.email,
-        currency: input.currency,
-        address: input.address,
-        tax_id: input.tax_id,
-        portal_enabled: input.portal_enabled,
-        metadata: input.metadata,
-        created_at: now(),
-        updated_at: now(),
-    };
+    let customer = Customer::create(CustomerId::new(now(), rand::random()), input, now()).unwrap();
     let mut uow = store.begin(account, Actor::Operator, now()).await.unwrap();
     uow.customers().insert(&customer).await.unwrap();
     uow.commit().await.unwrap();
