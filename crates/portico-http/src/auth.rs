@@ -138,7 +138,7 @@ pub async fn authenticate(
     };
     state
         .api_limiter
-        .check(&auth.issuer(), state.clock.now())
+        .check(&auth.issuer(), state.app.clock.now())
         .map_err(ApiError::TooManyRequests)?;
     tracing::Span::current().record("account", tracing::field::display(&auth.account));
     req.extensions_mut().insert(auth);
@@ -185,7 +185,7 @@ pub async fn authenticate_bearer(state: &AppState, token: &str) -> ApiResult<Ven
 async fn authenticate_api_key(state: &AppState, token: &str) -> ApiResult<VendorAuth> {
     let invalid = || unauthorized("invalid API key");
     let presented = api_key::parse_key(token).ok_or_else(invalid)?;
-    let credential = match state.store.api_key_credential(&presented.id).await {
+    let credential = match state.app.store.api_key_credential(&presented.id).await {
         Ok(c) => c,
         Err(StoreError::NotFound { .. }) => return Err(invalid()),
         Err(e) => return Err(e.into()),
@@ -193,7 +193,7 @@ async fn authenticate_api_key(state: &AppState, token: &str) -> ApiResult<Vendor
     if !api_key::secret_matches(presented.secret, &credential.secret_sha256) {
         return Err(invalid());
     }
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     let key = &credential.key;
     if key.revoked_at.is_some() {
         return Err(unauthorized("this API key has been revoked"));
@@ -203,7 +203,7 @@ async fn authenticate_api_key(state: &AppState, token: &str) -> ApiResult<Vendor
     }
     // Last-used time is informational; failing the request over it would be worse.
     if needs_touch(key.last_used_at, now)
-        && let Err(e) = state.store.touch_api_key(&key.id, now).await
+        && let Err(e) = state.app.store.touch_api_key(&key.id, now).await
     {
         tracing::warn!(error = %e, "could not record API key use");
     }
@@ -220,8 +220,9 @@ async fn authenticate_oauth_token(state: &AppState, token: &str) -> ApiResult<Ve
     let invalid = || unauthorized("invalid, expired or revoked access token");
     let hash = oauth::access_token_hash(token).ok_or_else(invalid)?;
     let record = state
+        .app
         .store
-        .oauth_token(&hash, state.clock.now())
+        .oauth_token(&hash, state.app.clock.now())
         .await?
         .ok_or_else(invalid)?;
     Ok(VendorAuth {

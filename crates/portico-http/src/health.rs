@@ -35,7 +35,7 @@ async fn healthz() -> Json<Health> {
         (status = 503, description = "The database does not answer", body = crate::error::ErrorBody),
     ))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    match state.store.ping().await {
+    match state.app.store.ping().await {
         Ok(()) => Ok(Json(Health { status: "ok" })),
         Err(e) => {
             tracing::warn!(error = format!("{e:#}"), "readiness check failed");

@@ -57,8 +57,9 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         parts.uri.query().unwrap_or(""),
         &body,
     );
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     match state
+        .app
         .store
         .idempotency_begin(&account, &key, &fingerprint, now)
         .await
@@ -94,7 +95,7 @@ async fn first_run(
 ) -> Response {
     let response = next.run(req).await;
     let (parts, body) = response.into_parts();
-    let store = &state.store;
+    let store = &state.app.store;
     let bytes = match to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => {

@@ -18,7 +18,7 @@ pub async fn jwks(
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let now = s.clock.now();
+    let now = s.app.clock.now();
     let records = match published_for_host(&s, &headers).await {
         Ok(r) => r,
         Err(e) => return ApiError::from(e).into_response(),
@@ -37,22 +37,22 @@ async fn published_for_host(
     s: &crate::AppState,
     headers: &axum::http::HeaderMap,
 ) -> Result<Vec<SigningKeyRecord>, StoreError> {
-    if !s.public_url.contains("{subdomain}") {
-        return s.store.published_signing_keys().await;
+    if !s.app.public_url.contains("{subdomain}") {
+        return s.app.store.published_signing_keys().await;
     }
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let Some(subdomain) = host_subdomain(&s.public_url, host) else {
+    let Some(subdomain) = host_subdomain(&s.app.public_url, host) else {
         return Ok(Vec::new());
     };
-    let account = match s.store.account_by_subdomain(&subdomain).await {
+    let account = match s.app.store.account_by_subdomain(&subdomain).await {
         Ok(account) => account,
         Err(StoreError::NotFound { .. }) => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let mut records = s.store.published_signing_keys().await?;
+    let mut records = s.app.store.published_signing_keys().await?;
     records.retain(|r| r.account == account.id);
     Ok(records)
 }

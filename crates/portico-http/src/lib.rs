@@ -39,16 +39,17 @@ pub use serve::{ServerLimits, serve};
 /// Largest request body accepted anywhere: 1 MiB.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// What every handler may reach. Cheap to clone.
+/// What every handler may reach: one shared value, so that cloning it for a request costs one
+/// reference count.
 #[derive(Clone)]
-pub struct AppState {
-    /// The use cases; every write goes through them.
+pub struct AppState(Arc<Shared>);
+
+/// The parts of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
+    /// The use cases; every write goes through them. Its store, clock and public URL are the
+    /// ones every handler reads with.
     pub app: App,
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    /// Where this deployment is reached from outside, e.g. `https://billing.example.com`; may
-    /// contain `{subdomain}`.
-    pub public_url: String,
     pub sessions: SessionPolicy,
     /// Requests per API key or OAuth client.
     pub api_limiter: Arc<RateLimiter>,
@@ -60,6 +61,13 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 /// The oldest a change committed on another node may be and still be missed by a request: each
 /// request catches up with the change log first, unless this node did so less than this long
 /// before it arrived. Changes made on this node are never missed.
@@ -69,7 +77,7 @@ impl AppState {
     /// Brings the store's cache up to date before a request's first read; see [`CHANGE_LAG`].
     pub async fn catch_up(&self) -> Result<(), portico_store::StoreError> {
         let started = std::time::Instant::now();
-        let synced = self.store.sync(CHANGE_LAG).await;
+        let synced = self.app.store.sync(CHANGE_LAG).await;
         ::metrics::histogram!("portico_store_sync_duration_seconds")
             .record(started.elapsed().as_secs_f64());
         synced
@@ -117,28 +125,31 @@ impl AppState {
         public_url: impl Into<String>,
         master_key: MasterKey,
     ) -> Self {
-        let public_url = public_url.into();
-        Self {
-            app: App::new(store.clone(), clock.clone(), public_url.clone(), master_key),
-            store,
-            clock,
-            public_url,
+        AppState(Arc::new(Shared {
+            app: App::new(store, clock, public_url.into(), master_key),
             sessions: SessionPolicy::default(),
             api_limiter: Arc::new(RateLimiter::new("api", DEFAULT_API_QUOTA)),
             exchange_limiter: Arc::new(RateLimiter::new("exchange", DEFAULT_EXCHANGE_QUOTA)),
             failure_limiter: Arc::new(RateLimiter::new("auth_failures", DEFAULT_FAILURE_QUOTA)),
             trusted_proxies: Arc::new(Vec::new()),
-        }
+        }))
+    }
+
+    /// The parts to configure; configured before it serves, the state is not yet shared and
+    /// nothing is copied.
+    fn configure(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     pub fn with_sessions(mut self, sessions: SessionPolicy) -> Self {
-        self.sessions = sessions;
+        self.configure().sessions = sessions;
         self
     }
 
     pub fn with_rate_limits(mut self, api: Quota, exchange: Quota) -> Self {
-        self.api_limiter = Arc::new(RateLimiter::new("api", api));
-        self.exchange_limiter = Arc::new(RateLimiter::new("exchange", exchange));
+        let shared = self.configure();
+        shared.api_limiter = Arc::new(RateLimiter::new("api", api));
+        shared.exchange_limiter = Arc::new(RateLimiter::new("exchange", exchange));
         self
     }
 
@@ -149,8 +160,9 @@ impl AppState {
         failures: Quota,
         trusted_proxies: Vec<std::net::IpAddr>,
     ) -> Self {
-        self.failure_limiter = Arc::new(RateLimiter::new("auth_failures", failures));
-        self.trusted_proxies = Arc::new(trusted_proxies);
+        let shared = self.configure();
+        shared.failure_limiter = Arc::new(RateLimiter::new("auth_failures", failures));
+        shared.trusted_proxies = Arc::new(trusted_proxies);
         self
     }
 
@@ -160,7 +172,7 @@ impl AppState {
         match addr {
             Some(addr) => self
                 .failure_limiter
-                .peek(&addr.to_string(), self.clock.now())
+                .peek(&addr.to_string(), self.app.clock.now())
                 .map_err(ApiError::TooManyRequests),
             None => Ok(()),
         }
@@ -170,7 +182,7 @@ impl AppState {
     pub fn count_failure(&self, addr: Option<std::net::IpAddr>) {
         if let Some(addr) = addr {
             self.failure_limiter
-                .spend(&addr.to_string(), self.clock.now());
+                .spend(&addr.to_string(), self.app.clock.now());
         }
     }
 }
@@ -178,8 +190,8 @@ impl AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("backend", &self.store.backend())
-            .field("public_url", &self.public_url)
+            .field("backend", &self.app.store.backend())
+            .field("public_url", &self.app.public_url)
             .finish_non_exhaustive()
     }
 }

@@ -210,12 +210,12 @@ async fn issue(
     }
     let failed = || invalid_client("client authentication failed");
     let id: OAuthClientId = client_id.parse().map_err(|_| failed())?;
-    let now = s.clock.now();
+    let now = s.app.clock.now();
     // Per client, like API requests: guessing one client's secret gets nowhere fast.
     s.api_limiter
         .check(id.as_str(), now)
         .map_err(ApiError::TooManyRequests)?;
-    let credential = match s.store.oauth_client_credential(&id).await {
+    let credential = match s.app.store.oauth_client_credential(&id).await {
         Ok(c) => c,
         Err(StoreError::NotFound { .. }) => return Err(failed()),
         Err(e) => return Err(e.into()),
@@ -242,7 +242,8 @@ async fn issue(
         }
     };
     let token = oauth::new_access_token();
-    s.store
+    s.app
+        .store
         .create_oauth_token(
             &credential.account,
             &client.id,

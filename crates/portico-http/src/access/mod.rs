@@ -20,6 +20,6 @@ pub async fn issue(
     target: &Target,
     request: PortalSessionRequest,
 ) -> ApiResult<Issued> {
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     Ok(portico_app::access::issue(&state.app, &auth.caller(), target, request, now).await?)
 }

@@ -85,7 +85,7 @@ async fn create(
     let url = issued.url(&s.app);
     let bare_url = format!(
         "{}{}",
-        super::portal_origin(&s.public_url, &issued.account.subdomain),
+        super::portal_origin(&s.app.public_url, &issued.account.subdomain),
         issued.session.page.path()
     );
     let session = issued.session;
@@ -137,7 +137,8 @@ async fn list(
     let page = page::<PortalSessionId>(q.limit.as_deref(), q.starting_after.as_deref())?;
     let customer = match q.customer.as_deref() {
         Some(c) => Some(
-            s.store
+            s.app
+                .store
                 .customer(&auth.account, &CustomerRef::parse(c))
                 .await?
                 .id,
@@ -149,7 +150,8 @@ async fn list(
         contact: None,
     };
     Ok(Json(
-        s.store
+        s.app
+            .store
             .list_portal_sessions(&auth.account, filter, page)
             .await?,
     ))
@@ -166,7 +168,7 @@ async fn get(
     IdPath(id): IdPath<PortalSessionId>,
 ) -> ApiResult<Json<PortalSession>> {
     auth.require(ApiScope::SecurityRead)?;
-    Ok(Json(s.store.portal_session(&auth.account, &id).await?))
+    Ok(Json(s.app.store.portal_session(&auth.account, &id).await?))
 }
 
 /// Revokes a portal session: its token stops working, and so do browser sessions opened with it,
@@ -182,8 +184,9 @@ async fn revoke(
 ) -> ApiResult<Json<PortalSession>> {
     auth.require(ApiScope::SecurityWrite)?;
     Ok(Json(
-        s.store
-            .revoke_portal_session(&auth.account, &id, s.clock.now())
+        s.app
+            .store
+            .revoke_portal_session(&auth.account, &id, s.app.clock.now())
             .await?,
     ))
 }
@@ -206,12 +209,14 @@ async fn revoke_all(
 ) -> ApiResult<Json<Revoked>> {
     auth.require(ApiScope::SecurityWrite)?;
     let customer = s
+        .app
         .store
         .customer(&auth.account, &CustomerRef::parse(&id))
         .await?;
     let revoked = s
+        .app
         .store
-        .revoke_customer_portal_sessions(&auth.account, &customer.id, s.clock.now())
+        .revoke_customer_portal_sessions(&auth.account, &customer.id, s.app.clock.now())
         .await?;
     Ok(Json(Revoked { revoked }))
 }

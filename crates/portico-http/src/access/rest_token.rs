@@ -103,7 +103,7 @@ async fn portal_token(
         request,
     )
     .await?;
-    let origin = portal_origin(&s.public_url, &issued.account.subdomain);
+    let origin = portal_origin(&s.app.public_url, &issued.account.subdomain);
     let mut answer = CustomerPortalTokenResponse {
         portal_link: Some(issued.url(&s.app)),
         portal_url: format!("{origin}/portal"),

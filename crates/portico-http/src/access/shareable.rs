@@ -49,10 +49,12 @@ async fn access(
 ) -> ApiResult<Json<PortalAccess>> {
     auth.require(ApiScope::SecurityRead)?;
     let contact = s
+        .app
         .store
         .contact(&auth.account, &ContactRef::parse(&id))
         .await?;
     let reason = match s
+        .app
         .store
         .customer(&auth.account, &CustomerRef::Id(contact.customer.clone()))
         .await
@@ -97,14 +99,15 @@ async fn link(
     };
     let issued = issue(&s, &auth, &Target::Contact(ContactRef::parse(&id)), request).await?;
     let (token, hash) = redirect::new_redirect_token();
-    let expires_at = redirect::redirect_expires_at(s.clock.now());
-    s.store
+    let expires_at = redirect::redirect_expires_at(s.app.clock.now());
+    s.app
+        .store
         .create_redirect_token(&issued.account.id, &issued.session.id, &hash, expires_at)
         .await?;
     Ok(Json(SignedLink {
         url: format!(
             "{}/redirect/{token}",
-            portal_origin(&s.public_url, &issued.account.subdomain)
+            portal_origin(&s.app.public_url, &issued.account.subdomain)
         ),
         expires_at,
     }))

@@ -76,7 +76,7 @@ async fn create(
         expires_at: input.expires_at,
     };
     let new =
-        portico_app::credentials::create_api_key(&s.app, &auth.caller(), input, s.clock.now())
+        portico_app::credentials::create_api_key(&s.app, &auth.caller(), input, s.app.clock.now())
             .await?;
     let key = new.record;
     let redacted = CreatedApiKey {
@@ -105,7 +105,7 @@ async fn list(
 ) -> ApiResult<Json<List<ApiKey>>> {
     auth.require(ApiScope::SettingsWrite)?;
     let page = page::<ApiKeyId>(q.limit.as_deref(), q.starting_after.as_deref())?;
-    Ok(Json(s.store.list_api_keys(&auth.account, page).await?))
+    Ok(Json(s.app.store.list_api_keys(&auth.account, page).await?))
 }
 
 /// Revokes an API key; it stops working at once. A key may revoke only keys whose scopes it
@@ -121,7 +121,7 @@ async fn revoke(
 ) -> ApiResult<Json<ApiKey>> {
     auth.require(ApiScope::SettingsWrite)?;
     let revoked =
-        portico_app::credentials::revoke_api_key(&s.app, &auth.caller(), &id, s.clock.now())
+        portico_app::credentials::revoke_api_key(&s.app, &auth.caller(), &id, s.app.clock.now())
             .await?;
     Ok(Json(revoked))
 }

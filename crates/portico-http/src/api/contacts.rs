@@ -48,7 +48,7 @@ async fn create(
     auth.require(ApiScope::CustomersWrite)?;
     let input = body.parse::<NewContact>()?.validate()?;
     let contact =
-        portico_app::contacts::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
+        portico_app::contacts::create(&s.app, &auth.caller(), input, s.app.clock.now()).await?;
     Ok(created(contact))
 }
 
@@ -66,6 +66,7 @@ async fn list(
     let page = page::<ContactId>(q.limit.as_deref(), q.starting_after.as_deref())?;
     let customer = q.customer.as_deref().map(CustomerRef::parse);
     let list = s
+        .app
         .store
         .list_contacts(&auth.account, customer.as_ref(), page)
         .await?;
@@ -84,6 +85,7 @@ async fn get(
 ) -> ApiResult<Json<Contact>> {
     auth.require(ApiScope::CustomersRead)?;
     let contact = s
+        .app
         .store
         .contact(&auth.account, &ContactRef::parse(&id))
         .await?;
@@ -109,7 +111,7 @@ async fn update(
         &auth.caller(),
         &ContactRef::parse(&id),
         patch,
-        s.clock.now(),
+        s.app.clock.now(),
     )
     .await?;
     Ok(Json(contact))
@@ -130,7 +132,7 @@ async fn delete(
         &s.app,
         &auth.caller(),
         &ContactRef::parse(&id),
-        s.clock.now(),
+        s.app.clock.now(),
     )
     .await?;
     Ok(Json(contact))

@@ -48,7 +48,7 @@ async fn create(
     auth.require(ApiScope::CustomersWrite)?;
     let input = body.parse::<NewCustomer>()?.validate()?;
     let customer =
-        portico_app::customers::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
+        portico_app::customers::create(&s.app, &auth.caller(), input, s.app.clock.now()).await?;
     Ok(created(customer))
 }
 
@@ -65,6 +65,7 @@ async fn list(
     auth.require(ApiScope::CustomersRead)?;
     let page = page::<CustomerId>(q.limit.as_deref(), q.starting_after.as_deref())?;
     let list = s
+        .app
         .store
         .list_customers(&auth.account, q.email.as_deref(), page)
         .await?;
@@ -83,6 +84,7 @@ async fn get(
 ) -> ApiResult<Json<Customer>> {
     auth.require(ApiScope::CustomersRead)?;
     let customer = s
+        .app
         .store
         .customer(&auth.account, &CustomerRef::parse(&id))
         .await?;
@@ -108,7 +110,7 @@ async fn update(
         &auth.caller(),
         &CustomerRef::parse(&id),
         patch,
-        s.clock.now(),
+        s.app.clock.now(),
     )
     .await?;
     Ok(Json(customer))
@@ -129,7 +131,7 @@ async fn delete(
         &s.app,
         &auth.caller(),
         &CustomerRef::parse(&id),
-        s.clock.now(),
+        s.app.clock.now(),
     )
     .await?;
     Ok(Json(customer))

@@ -55,7 +55,7 @@ async fn create(
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewInvoice>()?;
     let invoice =
-        portico_app::invoices::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
+        portico_app::invoices::create(&s.app, &auth.caller(), input, s.app.clock.now()).await?;
     Ok(created(invoice))
 }
 
@@ -86,7 +86,10 @@ async fn list(
         exclude_drafts: false,
     };
     Ok(Json(
-        s.store.list_invoices(&auth.account, filter, page).await?,
+        s.app
+            .store
+            .list_invoices(&auth.account, filter, page)
+            .await?,
     ))
 }
 
@@ -101,7 +104,7 @@ async fn get(
     IdPath(id): IdPath<InvoiceId>,
 ) -> ApiResult<Json<Invoice>> {
     auth.require(ApiScope::BillingRead)?;
-    Ok(Json(s.store.invoice(&auth.account, &id).await?))
+    Ok(Json(s.app.store.invoice(&auth.account, &id).await?))
 }
 
 /// Moves an invoice on (draft → open → paid | void | uncollectible) or edits a draft.
@@ -119,7 +122,8 @@ async fn update(
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<InvoicePatch>()?;
     let invoice =
-        portico_app::invoices::update(&s.app, &auth.caller(), &id, patch, s.clock.now()).await?;
+        portico_app::invoices::update(&s.app, &auth.caller(), &id, patch, s.app.clock.now())
+            .await?;
     Ok(Json(invoice))
 }
 
@@ -136,6 +140,6 @@ async fn delete(
 ) -> ApiResult<Json<Invoice>> {
     auth.require(ApiScope::BillingWrite)?;
     Ok(Json(
-        portico_app::invoices::delete(&s.app, &auth.caller(), &id, s.clock.now()).await?,
+        portico_app::invoices::delete(&s.app, &auth.caller(), &id, s.app.clock.now()).await?,
     ))
 }

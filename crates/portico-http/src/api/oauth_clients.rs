@@ -73,9 +73,13 @@ async fn create(
         scopes: ApiScopes::parse_list("scopes", &input.scopes)?,
         expires_at: None,
     };
-    let new =
-        portico_app::credentials::create_oauth_client(&s.app, &auth.caller(), input, s.clock.now())
-            .await?;
+    let new = portico_app::credentials::create_oauth_client(
+        &s.app,
+        &auth.caller(),
+        input,
+        s.app.clock.now(),
+    )
+    .await?;
     let client = new.record;
     let redacted = CreatedOAuthClient {
         client: client.clone(),
@@ -103,7 +107,9 @@ async fn list(
 ) -> ApiResult<Json<List<OAuthClient>>> {
     auth.require(ApiScope::SettingsWrite)?;
     let page = page::<OAuthClientId>(q.limit.as_deref(), q.starting_after.as_deref())?;
-    Ok(Json(s.store.list_oauth_clients(&auth.account, page).await?))
+    Ok(Json(
+        s.app.store.list_oauth_clients(&auth.account, page).await?,
+    ))
 }
 
 /// Revokes an OAuth client; it gets no more tokens and the ones it has stop working at once.
@@ -118,8 +124,12 @@ async fn revoke(
     IdPath(id): IdPath<OAuthClientId>,
 ) -> ApiResult<Json<OAuthClient>> {
     auth.require(ApiScope::SettingsWrite)?;
-    let revoked =
-        portico_app::credentials::revoke_oauth_client(&s.app, &auth.caller(), &id, s.clock.now())
-            .await?;
+    let revoked = portico_app::credentials::revoke_oauth_client(
+        &s.app,
+        &auth.caller(),
+        &id,
+        s.app.clock.now(),
+    )
+    .await?;
     Ok(Json(revoked))
 }

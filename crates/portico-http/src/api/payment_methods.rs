@@ -47,8 +47,8 @@ async fn create(
 ) -> ApiResult<Created<PaymentMethod>> {
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewPaymentMethod>()?;
-    let pm =
-        portico_app::payment_methods::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
+    let pm = portico_app::payment_methods::create(&s.app, &auth.caller(), input, s.app.clock.now())
+        .await?;
     Ok(created(pm))
 }
 
@@ -66,7 +66,8 @@ async fn list(
     let page = page::<PaymentMethodId>(q.limit.as_deref(), q.starting_after.as_deref())?;
     let customer = q.customer.as_deref().map(CustomerRef::parse);
     Ok(Json(
-        s.store
+        s.app
+            .store
             .list_payment_methods(&auth.account, customer.as_ref(), page)
             .await?,
     ))
@@ -83,7 +84,7 @@ async fn get(
     IdPath(id): IdPath<PaymentMethodId>,
 ) -> ApiResult<Json<PaymentMethod>> {
     auth.require(ApiScope::BillingRead)?;
-    Ok(Json(s.store.payment_method(&auth.account, &id).await?))
+    Ok(Json(s.app.store.payment_method(&auth.account, &id).await?))
 }
 
 /// Changes expiry, provider reference or makes this the customer's default.
@@ -101,7 +102,7 @@ async fn update(
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<PaymentMethodPatch>()?;
     let pm =
-        portico_app::payment_methods::update(&s.app, &auth.caller(), &id, patch, s.clock.now())
+        portico_app::payment_methods::update(&s.app, &auth.caller(), &id, patch, s.app.clock.now())
             .await?;
     Ok(Json(pm))
 }
@@ -118,6 +119,7 @@ async fn delete(
 ) -> ApiResult<Json<PaymentMethod>> {
     auth.require(ApiScope::BillingWrite)?;
     Ok(Json(
-        portico_app::payment_methods::delete(&s.app, &auth.caller(), &id, s.clock.now()).await?,
+        portico_app::payment_methods::delete(&s.app, &auth.caller(), &id, s.app.clock.now())
+            .await?,
     ))
 }

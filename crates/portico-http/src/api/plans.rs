@@ -49,7 +49,7 @@ async fn create(
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewPlan>()?.validate()?;
     let plan =
-        portico_app::catalog::create_plan(&s.app, &auth.caller(), input, s.clock.now()).await?;
+        portico_app::catalog::create_plan(&s.app, &auth.caller(), input, s.app.clock.now()).await?;
     Ok(created(plan))
 }
 
@@ -71,7 +71,8 @@ async fn list(
         .map(|p| id_param::<ProductId>("product", p))
         .transpose()?;
     Ok(Json(
-        s.store
+        s.app
+            .store
             .list_plans(&auth.account, product.as_ref(), page)
             .await?,
     ))
@@ -88,7 +89,7 @@ async fn get(
     IdPath(id): IdPath<PlanId>,
 ) -> ApiResult<Json<Plan>> {
     auth.require(ApiScope::BillingRead)?;
-    Ok(Json(s.store.plan(&auth.account, &id).await?))
+    Ok(Json(s.app.store.plan(&auth.account, &id).await?))
 }
 
 /// Changes the given fields of a plan; price and interval are fixed once it exists.
@@ -105,8 +106,9 @@ async fn update(
 ) -> ApiResult<Json<Plan>> {
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<PlanPatch>()?;
-    let plan = portico_app::catalog::update_plan(&s.app, &auth.caller(), &id, patch, s.clock.now())
-        .await?;
+    let plan =
+        portico_app::catalog::update_plan(&s.app, &auth.caller(), &id, patch, s.app.clock.now())
+            .await?;
     Ok(Json(plan))
 }
 
@@ -123,6 +125,6 @@ async fn delete(
 ) -> ApiResult<Json<Plan>> {
     auth.require(ApiScope::BillingWrite)?;
     Ok(Json(
-        portico_app::catalog::delete_plan(&s.app, &auth.caller(), &id, s.clock.now()).await?,
+        portico_app::catalog::delete_plan(&s.app, &auth.caller(), &id, s.app.clock.now()).await?,
     ))
 }

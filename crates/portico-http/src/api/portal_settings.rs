@@ -108,7 +108,7 @@ impl PortalSettingsPatch {
 #[utoipa::path(get, path = "/api/v1/portal-settings", tag = "portal-settings",
     responses((status = 200, description = "The portal settings", body = PortalSettings)))]
 async fn get(State(s): State<AppState>, auth: VendorAuth) -> ApiResult<Json<PortalSettings>> {
-    Ok(Json(s.store.account(&auth.account).await?.settings))
+    Ok(Json(s.app.store.account(&auth.account).await?.settings))
 }
 
 /// Changes the given portal settings.
@@ -124,9 +124,13 @@ async fn update(
     auth.require(ApiScope::SettingsWrite)?;
     let patch = body.parse::<PortalSettingsPatch>()?;
     let edit = |current| patch.merge_into(current);
-    let account =
-        portico_app::accounts::update_portal_settings(&s.app, &auth.caller(), edit, s.clock.now())
-            .await?;
+    let account = portico_app::accounts::update_portal_settings(
+        &s.app,
+        &auth.caller(),
+        edit,
+        s.app.clock.now(),
+    )
+    .await?;
     Ok(Json(account.settings))
 }
 

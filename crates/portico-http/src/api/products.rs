@@ -46,7 +46,8 @@ async fn create(
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewProduct>()?.validate()?;
     let product =
-        portico_app::catalog::create_product(&s.app, &auth.caller(), input, s.clock.now()).await?;
+        portico_app::catalog::create_product(&s.app, &auth.caller(), input, s.app.clock.now())
+            .await?;
     Ok(created(product))
 }
 
@@ -62,7 +63,7 @@ async fn list(
 ) -> ApiResult<Json<List<Product>>> {
     auth.require(ApiScope::BillingRead)?;
     let page = page::<ProductId>(q.limit.as_deref(), q.starting_after.as_deref())?;
-    Ok(Json(s.store.list_products(&auth.account, page).await?))
+    Ok(Json(s.app.store.list_products(&auth.account, page).await?))
 }
 
 /// Gets a product.
@@ -76,7 +77,7 @@ async fn get(
     IdPath(id): IdPath<ProductId>,
 ) -> ApiResult<Json<Product>> {
     auth.require(ApiScope::BillingRead)?;
-    Ok(Json(s.store.product(&auth.account, &id).await?))
+    Ok(Json(s.app.store.product(&auth.account, &id).await?))
 }
 
 /// Changes the given fields of a product.
@@ -94,7 +95,7 @@ async fn update(
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<ProductPatch>()?;
     let product =
-        portico_app::catalog::update_product(&s.app, &auth.caller(), &id, patch, s.clock.now())
+        portico_app::catalog::update_product(&s.app, &auth.caller(), &id, patch, s.app.clock.now())
             .await?;
     Ok(Json(product))
 }
@@ -112,6 +113,7 @@ async fn delete(
 ) -> ApiResult<Json<Product>> {
     auth.require(ApiScope::BillingWrite)?;
     Ok(Json(
-        portico_app::catalog::delete_product(&s.app, &auth.caller(), &id, s.clock.now()).await?,
+        portico_app::catalog::delete_product(&s.app, &auth.caller(), &id, s.app.clock.now())
+            .await?,
     ))
 }

@@ -60,8 +60,8 @@ async fn create(
 ) -> ApiResult<Created<Subscription>> {
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewSubscription>()?;
-    let sub =
-        portico_app::subscriptions::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
+    let sub = portico_app::subscriptions::create(&s.app, &auth.caller(), input, s.app.clock.now())
+        .await?;
     Ok(created(sub))
 }
 
@@ -86,7 +86,8 @@ async fn list(
             .transpose()?,
     };
     Ok(Json(
-        s.store
+        s.app
+            .store
             .list_subscriptions(&auth.account, filter, page)
             .await?,
     ))
@@ -103,7 +104,7 @@ async fn get(
     IdPath(id): IdPath<SubscriptionId>,
 ) -> ApiResult<Json<Subscription>> {
     auth.require(ApiScope::BillingRead)?;
-    Ok(Json(s.store.subscription(&auth.account, &id).await?))
+    Ok(Json(s.app.store.subscription(&auth.account, &id).await?))
 }
 
 /// Changes plan, quantity, status or cancellation at period end.
@@ -120,8 +121,9 @@ async fn update(
 ) -> ApiResult<Json<Subscription>> {
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<SubscriptionPatch>()?;
-    let sub = portico_app::subscriptions::update(&s.app, &auth.caller(), &id, patch, s.clock.now())
-        .await?;
+    let sub =
+        portico_app::subscriptions::update(&s.app, &auth.caller(), &id, patch, s.app.clock.now())
+            .await?;
     Ok(Json(sub))
 }
 
@@ -142,7 +144,7 @@ async fn cancel(
         .parse_optional::<CancelSubscription>()?
         .and_then(|c| c.reason);
     let sub =
-        portico_app::subscriptions::cancel(&s.app, &auth.caller(), &id, reason, s.clock.now())
+        portico_app::subscriptions::cancel(&s.app, &auth.caller(), &id, reason, s.app.clock.now())
             .await?;
     Ok(Json(sub))
 }

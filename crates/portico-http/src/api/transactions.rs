@@ -52,7 +52,7 @@ async fn create(
     auth.require(ApiScope::BillingWrite)?;
     let input = body.parse::<NewTransaction>()?;
     let txn =
-        portico_app::transactions::create(&s.app, &auth.caller(), input, s.clock.now()).await?;
+        portico_app::transactions::create(&s.app, &auth.caller(), input, s.app.clock.now()).await?;
     Ok(created(txn))
 }
 
@@ -77,7 +77,8 @@ async fn list(
             .transpose()?,
     };
     Ok(Json(
-        s.store
+        s.app
+            .store
             .list_transactions(&auth.account, filter, page)
             .await?,
     ))
@@ -94,7 +95,7 @@ async fn get(
     IdPath(id): IdPath<TransactionId>,
 ) -> ApiResult<Json<Transaction>> {
     auth.require(ApiScope::BillingRead)?;
-    Ok(Json(s.store.transaction(&auth.account, &id).await?))
+    Ok(Json(s.app.store.transaction(&auth.account, &id).await?))
 }
 
 /// Settles a pending transaction or changes its description.
@@ -111,8 +112,9 @@ async fn update(
 ) -> ApiResult<Json<Transaction>> {
     auth.require(ApiScope::BillingWrite)?;
     let patch = body.parse::<TransactionPatch>()?;
-    let txn = portico_app::transactions::update(&s.app, &auth.caller(), &id, patch, s.clock.now())
-        .await?;
+    let txn =
+        portico_app::transactions::update(&s.app, &auth.caller(), &id, patch, s.app.clock.now())
+            .await?;
     Ok(Json(txn))
 }
 
@@ -129,6 +131,6 @@ async fn delete(
 ) -> ApiResult<Json<Transaction>> {
     auth.require(ApiScope::BillingWrite)?;
     Ok(Json(
-        portico_app::transactions::delete(&s.app, &auth.caller(), &id, s.clock.now()).await?,
+        portico_app::transactions::delete(&s.app, &auth.caller(), &id, s.app.clock.now()).await?,
     ))
 }

@@ -132,6 +132,7 @@ impl QueryRoot {
             .transpose()?;
         let list = c
             .state
+            .app
             .store
             .list_customers(
                 &c.auth.account,
@@ -174,7 +175,13 @@ impl QueryRoot {
                 )));
             }
         };
-        let customer = found(c.state.store.customer(&c.auth.account, &reference).await)?;
+        let customer = found(
+            c.state
+                .app
+                .store
+                .customer(&c.auth.account, &reference)
+                .await,
+        )?;
         Ok(customer
             .filter(|x| code.is_none() || x.alias == code)
             .map(CustomerNode))
@@ -306,6 +313,7 @@ impl CustomerNode {
         };
         let list = c
             .state
+            .app
             .store
             .list_subscriptions(
                 &c.auth.account,
@@ -332,6 +340,7 @@ impl CustomerNode {
         };
         let list = c
             .state
+            .app
             .store
             .list_invoices(
                 &c.auth.account,
@@ -354,6 +363,7 @@ impl CustomerNode {
         require(&c.auth, ApiScope::BillingRead)?;
         let list = c
             .state
+            .app
             .store
             .list_payment_methods(
                 &c.auth.account,
@@ -385,7 +395,7 @@ impl SubscriptionNode {
 
     async fn plan(&self, ctx: &Context<'_>) -> Result<Option<PlanNode>> {
         let c = caller(ctx)?;
-        let plan = found(c.state.store.plan(&c.auth.account, &self.0.plan).await)?;
+        let plan = found(c.state.app.store.plan(&c.auth.account, &self.0.plan).await)?;
         Ok(plan.map(PlanNode))
     }
 

@@ -88,7 +88,7 @@ async fn reader(s: &AppState, headers: &HeaderMap) -> ApiResult<Reader> {
     };
     let key = format!("portal:{}", session.id);
     s.api_limiter
-        .check(&key, s.clock.now())
+        .check(&key, s.app.clock.now())
         .map_err(ApiError::TooManyRequests)?;
     Ok(Reader {
         account,
@@ -297,7 +297,7 @@ async fn load_summary(s: &AppState, headers: &HeaderMap) -> ApiResult<(Account, 
     };
     let default_payment_method = match PortalPage::PaymentMethod.visible(features, scopes) {
         true => {
-            let now = s.clock.now();
+            let now = s.app.clock.now();
             load::payment_methods(s, account, customer)
                 .await?
                 .into_iter()

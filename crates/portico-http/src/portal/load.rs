@@ -24,12 +24,13 @@ pub async fn subscriptions(
         status: None,
     };
     let list = s
+        .app
         .store
         .list_subscriptions(account, filter, PageRequest::first(LIMIT))
         .await?;
     // The store reads each plan once, however many subscriptions name it.
     let ids: Vec<PlanId> = list.data.iter().map(|sub| sub.plan.clone()).collect();
-    let plans = s.store.plans_by_ids(account, &ids).await?;
+    let plans = s.app.store.plans_by_ids(account, &ids).await?;
     list.data
         .into_iter()
         .map(|sub| {
@@ -60,6 +61,7 @@ pub async fn last_tax_rate(
         status: None,
     };
     let latest = s
+        .app
         .store
         .list_invoices(account, filter, PageRequest::first(1))
         .await?;
@@ -73,6 +75,7 @@ pub async fn payment_methods(
     customer: &CustomerId,
 ) -> ApiResult<Vec<PaymentMethod>> {
     let mut methods = s
+        .app
         .store
         .list_payment_methods(
             account,
@@ -92,6 +95,7 @@ pub async fn open_balance(
     customer: &CustomerId,
 ) -> ApiResult<Vec<Money>> {
     let open = s
+        .app
         .store
         .list_invoices(
             account,

@@ -98,7 +98,7 @@ fn check_exchange_rate(state: &AppState, peer: &Peer, headers: &HeaderMap) -> Re
     );
     state
         .exchange_limiter
-        .check(&ip, state.clock.now())
+        .check(&ip, state.app.clock.now())
         .map_err(Denied::TooManyRequests)
 }
 
@@ -136,26 +136,27 @@ async fn redirect_exchange(
         check_exchange_rate(&s, &peer, &headers)?;
         let hash = redirect::hash_presented(&token).ok_or(Denied::BadLink(None))?;
         s.catch_up().await?;
-        let now = s.clock.now();
+        let now = s.app.clock.now();
         // With an account per host, the host is checked before the one-time token is spent, so
         // that a link opened on the wrong host still works on the right one.
-        if s.public_url.contains("{subdomain}") {
+        if s.app.public_url.contains("{subdomain}") {
             let found = s
+                .app
                 .store
                 .redirect_token(&hash)
                 .await?
                 .ok_or(Denied::BadLink(None))?;
-            let account = s.store.account(&found.account).await?;
+            let account = s.app.store.account(&found.account).await?;
             if !session::host_matches(&s, &account, &headers) {
                 return Err(Denied::BadLink(None));
             }
         }
-        let Some((account_id, session_id)) = s.store.consume_redirect_token(&hash, now).await?
+        let Some((account_id, session_id)) = s.app.store.consume_redirect_token(&hash, now).await?
         else {
             return Err(why_redirect_failed(&s, &hash, now).await);
         };
-        let account = s.store.account(&account_id).await?;
-        let portal_session = s.store.portal_session(&account.id, &session_id).await?;
+        let account = s.app.store.account(&account_id).await?;
+        let portal_session = s.app.store.portal_session(&account.id, &session_id).await?;
         if !portal_session.is_live(now) {
             let context = Box::new((account, portal_session.return_url.clone()));
             return Err(match portal_session.revoked_at {
@@ -182,14 +183,15 @@ async fn why_redirect_failed(
     hash: &[u8; 32],
     now: portico_core::Timestamp,
 ) -> Denied {
-    let found = match s.store.redirect_token(hash).await {
+    let found = match s.app.store.redirect_token(hash).await {
         Ok(Some(found)) => found,
         Ok(None) => return Denied::BadLink(None),
         Err(e) => return e.into(),
     };
     let context = async {
-        let account = s.store.account(&found.account).await?;
+        let account = s.app.store.account(&found.account).await?;
         let session = s
+            .app
             .store
             .portal_session(&account.id, &found.portal_session)
             .await?;
@@ -225,10 +227,14 @@ async fn logout(
     }
     // Logging out ends the portal session too, so that the link that opened it does not open
     // the portal again.
-    let now = s.clock.now();
+    let now = s.app.clock.now();
     let ended = async {
-        s.store.end_browser_session(&v.cookie_sha256, now).await?;
-        s.store
+        s.app
+            .store
+            .end_browser_session(&v.cookie_sha256, now)
+            .await?;
+        s.app
+            .store
             .revoke_portal_session(&v.account.id, &v.session.id, now)
             .await
     };

@@ -157,7 +157,7 @@ impl Denied {
 /// The cookie's attributes for this deployment and account.
 pub fn cookie_spec(state: &AppState, account: &Account) -> CookieSpec {
     CookieSpec::portal(
-        session::cookie_must_be_secure(&state.public_url),
+        session::cookie_must_be_secure(&state.app.public_url),
         !account.settings.allowed_origins.is_empty(),
     )
 }
@@ -165,10 +165,10 @@ pub fn cookie_spec(state: &AppState, account: &Account) -> CookieSpec {
 /// With a `{subdomain}` public URL every account has its own host; a credential of one account
 /// is refused on another's host.
 pub fn host_matches(state: &AppState, account: &Account, headers: &HeaderMap) -> bool {
-    if !state.public_url.contains("{subdomain}") {
+    if !state.app.public_url.contains("{subdomain}") {
         return true;
     }
-    let expected = portal_origin(&state.public_url, &account.subdomain);
+    let expected = portal_origin(&state.app.public_url, &account.subdomain);
     let expected_host = expected.split("://").nth(1).unwrap_or_default();
     let host = headers
         .get(header::HOST)
@@ -184,7 +184,7 @@ pub async fn verify_portal_token(
     token: &str,
 ) -> Result<(Account, PortalSession), Denied> {
     state.catch_up().await?;
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     let unverified = Unverified::parse(token).map_err(|e| {
         tracing::info!(reason = ?e, "refused a portal token");
         Denied::BadLink(None)
@@ -192,11 +192,11 @@ pub async fn verify_portal_token(
     let key = state
         .app
         .keys
-        .verifying(state.store.as_ref(), unverified.kid())
+        .verifying(state.app.store.as_ref(), unverified.kid())
         .await?
         .ok_or(Denied::BadLink(None))?;
-    let account = state.store.account(&key.account).await?;
-    let iss = portal_origin(&state.public_url, &account.subdomain);
+    let account = state.app.store.account(&key.account).await?;
+    let iss = portal_origin(&state.app.public_url, &account.subdomain);
     let claims = unverified.verify(&key, &iss, now).map_err(|e| {
         tracing::info!(reason = ?e, "refused a portal token");
         match e {
@@ -207,7 +207,12 @@ pub async fn verify_portal_token(
     if !host_matches(state, &account, headers) {
         return Err(Denied::BadLink(None));
     }
-    let session = match state.store.portal_session(&account.id, &claims.jti).await {
+    let session = match state
+        .app
+        .store
+        .portal_session(&account.id, &claims.jti)
+        .await
+    {
         Ok(s) => s,
         Err(StoreError::NotFound { .. }) => return Err(Denied::BadLink(Some(Box::new(account)))),
         Err(e) => return Err(e.into()),
@@ -244,7 +249,7 @@ pub async fn start(
     location: &str,
     entry: Entry,
 ) -> Result<Response, Denied> {
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     let context = || Box::new((account.clone(), session.return_url.clone()));
     if entering_customer(state, account, session).await?.is_none() {
         return Err(Denied::LinkRevoked(context()));
@@ -252,6 +257,7 @@ pub async fn start(
     if entry == Entry::Link
         && !account.settings.link_reentry
         && !state
+            .app
             .store
             .enter_portal_session(&account.id, &session.id, now)
             .await?
@@ -261,6 +267,7 @@ pub async fn start(
     let (cookie, cookie_sha256) = session::new_session_secret();
     let csrf = CsrfSecret::generate(&mut rand::rngs::OsRng);
     state
+        .app
         .store
         .create_browser_session(&NewBrowserSession {
             account: account.id.clone(),
@@ -302,6 +309,7 @@ pub async fn entering_customer(
     session: &PortalSession,
 ) -> Result<Option<Customer>, Denied> {
     let customer = match state
+        .app
         .store
         .customer(&account.id, &CustomerRef::Id(session.customer.clone()))
         .await
@@ -312,6 +320,7 @@ pub async fn entering_customer(
     };
     let contact = match &session.contact {
         Some(id) => match state
+            .app
             .store
             .contact(
                 &account.id,
@@ -400,8 +409,13 @@ fn why_over(
 /// The account whose host this request came to, in a `{subdomain}` deployment; `None` elsewhere.
 pub async fn host_account(state: &AppState, headers: &HeaderMap) -> Option<Box<Account>> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
-    let subdomain = crate::jwks::host_subdomain(&state.public_url, host)?;
-    let account = state.store.account_by_subdomain(&subdomain).await.ok()?;
+    let subdomain = crate::jwks::host_subdomain(&state.app.public_url, host)?;
+    let account = state
+        .app
+        .store
+        .account_by_subdomain(&subdomain)
+        .await
+        .ok()?;
     Some(Box::new(account))
 }
 
@@ -410,22 +424,27 @@ pub async fn host_account(state: &AppState, headers: &HeaderMap) -> Option<Box<A
 /// access switched off, or timed out.
 pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denied> {
     state.catch_up().await?;
-    let now = state.clock.now();
+    let now = state.app.clock.now();
     // A deployment that sets `Secure` cookies only ever sets the `__Host-` name; taking the plain
     // name there too would let a sibling subdomain plant a session (login fixation).
-    let plain_allowed = !session::cookie_must_be_secure(&state.public_url);
+    let plain_allowed = !session::cookie_must_be_secure(&state.app.public_url);
     let presented = [true, false]
         .into_iter()
         .filter(|secure| *secure || plain_allowed)
         .find_map(|secure| cookie_value(headers, CookieSpec::portal(secure, false).name));
     let view = match presented.and_then(session::hash_cookie_value) {
-        Some(hash) => state.store.browser_session(&hash).await?.map(|v| (hash, v)),
+        Some(hash) => state
+            .app
+            .store
+            .browser_session(&hash)
+            .await?
+            .map(|v| (hash, v)),
         None => None,
     };
     let Some((hash, view)) = view else {
         return Err(Denied::NoSession(host_account(state, headers).await));
     };
-    let account = state.store.account(&view.account).await?;
+    let account = state.app.store.account(&view.account).await?;
     if !host_matches(state, &account, headers) {
         return Err(Denied::NoSession(host_account(state, headers).await));
     }
@@ -434,6 +453,7 @@ pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denie
         return Err(reason(context()));
     }
     let customer = match state
+        .app
         .store
         .customer(&account.id, &CustomerRef::Id(view.session.customer.clone()))
         .await
@@ -443,7 +463,7 @@ pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denie
         Err(e) => return Err(e.into()),
     };
     if now.as_millis() - view.last_seen_at.as_millis() >= TOUCH_INTERVAL_MS {
-        state.store.touch_browser_session(&hash, now).await?;
+        state.app.store.touch_browser_session(&hash, now).await?;
     }
     Ok(Visit {
         locale: super::locale(headers, Some(&account), view.session.locale.as_deref()),

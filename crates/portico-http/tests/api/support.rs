@@ -809,7 +809,7 @@ impl TestApp {
 
     /// A URL the server handed out, pointed at this test server (the public URL may be another).
     pub fn local(&self, url: &str) -> String {
-        let public = self.state.public_url.trim_end_matches('/');
+        let public = self.state.app.public_url.trim_end_matches('/');
         match url.strip_prefix(public) {
             Some(rest) => format!("{}{rest}", self.base),
             None if url.starts_with('/') => self.url(url),

@@ -221,7 +221,7 @@ fn render_form(f: &DetailsForm, error: Option<&Invalid>, csrf: &str, l: Locale) 
 pub async fn save(State(s): State<AppState>, action: Action<DetailsForm>) -> Response {
     let Action { visit: v, form } = action;
     let customer = CustomerRef::Id(v.customer.id.clone());
-    let now = s.clock.now();
+    let now = s.app.clock.now();
     let by = portico_app::Caller::portal(v.account.id.clone(), v.session.id.clone());
     match portico_app::customers::update(&s.app, &by, &customer, form.patch(), now).await {
         Ok(_) => {

@@ -37,6 +37,7 @@ pub async fn load(
         ..InvoiceFilter::default()
     };
     let list = s
+        .app
         .store
         .list_invoices(&v.account.id, filter, req.clone())
         .await?;
@@ -99,7 +100,7 @@ async fn customer_invoice(s: &AppState, v: &Visit, id: &str) -> Result<Option<In
     let Ok(id) = id.parse::<InvoiceId>() else {
         return Ok(None);
     };
-    match s.store.invoice(&v.account.id, &id).await {
+    match s.app.store.invoice(&v.account.id, &id).await {
         Ok(inv) if inv.customer == v.customer.id && inv.status != InvoiceStatus::Draft => {
             Ok(Some(inv))
         }

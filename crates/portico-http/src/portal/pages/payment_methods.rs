@@ -20,7 +20,7 @@ pub struct Methods {
 pub async fn load(s: &AppState, v: &Visit) -> Result<Methods, Denied> {
     Ok(Methods {
         methods: load::payment_methods(s, &v.account.id, &v.customer.id).await?,
-        now: s.clock.now(),
+        now: s.app.clock.now(),
     })
 }
 

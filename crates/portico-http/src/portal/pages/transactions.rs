@@ -40,6 +40,7 @@ pub async fn load(
         invoice: None,
     };
     let list = s
+        .app
         .store
         .list_transactions(&v.account.id, filter, req.clone())
         .await?;
@@ -53,7 +54,7 @@ pub async fn load(
     let invoices: Vec<Invoice> = if named.is_empty() {
         Vec::new()
     } else {
-        s.store.invoices_by_ids(&v.account.id, &named).await?
+        s.app.store.invoices_by_ids(&v.account.id, &named).await?
     };
     let number = |tx: &Transaction| {
         let id = tx.invoice.as_ref()?;
