@@ -71,9 +71,14 @@ impl App {
         }
     }
 
-    /// A unit of work in the caller's account.
+    /// A unit of work in the caller's account; it marks the caller's idempotency key as
+    /// committed together with the change.
     async fn begin(&self, by: &Caller, now: Timestamp) -> AppResult<UnitOfWork> {
-        Ok(self.store.begin(&by.account, by.actor.clone(), now).await?)
+        let mut uow = self.store.begin(&by.account, by.actor.clone(), now).await?;
+        if let Some(key) = &by.idempotency_key {
+            uow.idempotent(key);
+        }
+        Ok(uow)
     }
 }
 
@@ -85,6 +90,9 @@ pub struct Caller {
     /// What the caller's credential may do in the vendor API; what it grants to others (a new
     /// key) stays within it.
     pub scopes: ApiScopes,
+    /// The idempotency key the caller's request claimed (as stored), which every unit of work
+    /// of the request marks as committed with its change.
+    pub idempotency_key: Option<String>,
 }
 
 impl Caller {
@@ -93,7 +101,14 @@ impl Caller {
             account,
             actor,
             scopes,
+            idempotency_key: None,
         }
+    }
+
+    /// The same caller, in a request that claimed `key`.
+    pub fn with_idempotency_key(mut self, key: Option<String>) -> Self {
+        self.idempotency_key = key;
+        self
     }
 
     /// An operator at the command line, who may do everything in the account.

@@ -37,6 +37,8 @@ pub struct VendorAuth {
     pub account: AccountId,
     pub credential: Credential,
     pub scopes: ApiScopes,
+    /// The `Idempotency-Key` this request claimed, as stored (see [`crate::idempotency`]).
+    pub idempotency_key: Option<String>,
 }
 
 impl VendorAuth {
@@ -66,6 +68,7 @@ impl VendorAuth {
     /// The caller of a use case: this account, and the credential as the actor.
     pub fn caller(&self) -> portico_app::Caller {
         portico_app::Caller::new(self.account.clone(), self.actor(), self.scopes)
+            .with_idempotency_key(self.idempotency_key.clone())
     }
 
     /// The operator acting on one account with every scope, for the command line.
@@ -74,6 +77,7 @@ impl VendorAuth {
             account,
             credential: Credential::Operator,
             scopes: ApiScopes::all(),
+            idempotency_key: None,
         }
     }
 
@@ -211,6 +215,7 @@ async fn authenticate_api_key(state: &AppState, token: &str) -> ApiResult<Vendor
         account: credential.account,
         credential: Credential::ApiKey(key.id.clone()),
         scopes: key.scopes,
+        idempotency_key: None,
     })
 }
 
@@ -229,6 +234,7 @@ async fn authenticate_oauth_token(state: &AppState, token: &str) -> ApiResult<Ve
         account: record.account,
         credential: Credential::OAuthClient(record.client),
         scopes: record.scopes,
+        idempotency_key: None,
     })
 }
 
@@ -270,6 +276,7 @@ mod tests {
             account: AccountId::new(Timestamp::from_secs(1), [0; 10]),
             credential: Credential::ApiKey(ApiKeyId::new(Timestamp::from_secs(1), [0; 10])),
             scopes: ApiScopes::empty().with(ApiScope::BillingWrite),
+            idempotency_key: None,
         };
         assert!(auth.require(ApiScope::BillingRead).is_ok());
         let e = auth.require(ApiScope::CustomersRead).unwrap_err();

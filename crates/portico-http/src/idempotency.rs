@@ -73,9 +73,19 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             "a request with this Idempotency-Key is still being processed".to_owned(),
         )
         .into_response(),
+        Ok(IdempotencyBegin::Committed) => ApiError::Conflict(
+            "the request with this Idempotency-Key was carried out, but its answer was lost; \
+             read the result instead of retrying"
+                .to_owned(),
+        )
+        .into_response(),
         Ok(IdempotencyBegin::Replay { status, body }) => replay(status, body),
         Ok(IdempotencyBegin::Started) => {
-            let req = Request::from_parts(parts, Body::from(body));
+            let mut req = Request::from_parts(parts, Body::from(body));
+            // The use cases mark the key as committed in the transaction of their change.
+            if let Some(auth) = req.extensions_mut().get_mut::<VendorAuth>() {
+                auth.idempotency_key = Some(key.clone());
+            }
             // Run to completion even if the client goes away, so the key is never left claimed.
             let task = tokio::spawn(first_run(state, account, key, req, next).in_current_span());
             match task.await {
@@ -93,29 +103,28 @@ async fn first_run(
     req: Request,
     next: Next,
 ) -> Response {
-    let response = next.run(req).await;
-    let (parts, body) = response.into_parts();
+    let (parts, bytes) = whole(next.run(req).await).await;
     let store = &state.app.store;
-    let bytes = match to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(e) => {
-            if let Err(e) = store.idempotency_abandon(&account, &key).await {
-                tracing::error!(error = %e, "could not release an idempotency key");
-            }
-            return ApiError::internal(e).into_response();
-        }
-    };
-    let saved = if parts.status.is_server_error() || is_about_the_credential(parts.status) {
+    let status = parts.status;
+    let stored = parts
+        .extensions
+        .get::<ReplayBody>()
+        .map_or(&bytes[..], |r| &r.0[..]);
+    let saved = if status.is_server_error() || is_about_the_credential(status) {
         // A server failure is not an answer: let the client retry with the same key. Nor is a
-        // refusal of the credential an answer to the request.
-        store.idempotency_abandon(&account, &key).await
+        // refusal of the credential an answer to the request. Unless a change committed under
+        // the key: then the request must not run again, and the failure is its answer.
+        match store.idempotency_abandon(&account, &key).await {
+            Ok(false) => {
+                store
+                    .idempotency_finish(&account, &key, status.as_u16(), stored)
+                    .await
+            }
+            other => other.map(drop),
+        }
     } else {
-        let stored = parts
-            .extensions
-            .get::<ReplayBody>()
-            .map_or(&bytes[..], |r| &r.0[..]);
         store
-            .idempotency_finish(&account, &key, parts.status.as_u16(), stored)
+            .idempotency_finish(&account, &key, status.as_u16(), stored)
             .await
     };
     if let Err(e) = saved {
@@ -125,6 +134,18 @@ async fn first_run(
         );
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A response with its body read whole; a body that fails midway becomes a 500.
+async fn whole(response: Response) -> (axum::http::response::Parts, axum::body::Bytes) {
+    let (parts, body) = response.into_parts();
+    match to_bytes(body, usize::MAX).await {
+        Ok(bytes) => (parts, bytes),
+        Err(e) => {
+            let (parts, body) = ApiError::internal(e).into_response().into_parts();
+            (parts, to_bytes(body, usize::MAX).await.unwrap_or_default())
+        }
+    }
 }
 
 fn is_about_the_credential(status: StatusCode) -> bool {

@@ -50,6 +50,39 @@ backend_tests! {
         assert_eq!(db.store.idempotency_begin(&a.id, "k3", &fp, much_later).await.unwrap(), IdempotencyBegin::Replay { status: 201, body: b"{}".to_vec() });
     }
 
+    async fn an_idempotency_key_commits_with_the_change_it_claimed(db: Db) {
+        let a = db.account("acme").await;
+        let fp = [7u8; 32];
+        let claimed = db.now();
+        let past_the_lease = claimed.plus_secs(4200);
+        let by = |key: &str| op(&a.id).with_idempotency_key(Some(key.to_owned()));
+
+        // The change commits and marks its key; the process stops before the answer is stored.
+        assert_eq!(db.store.idempotency_begin(&a.id, "paid", &fp, claimed).await.unwrap(), IdempotencyBegin::Started);
+        portico_app::customers::create(&db.app, &by("paid"), new_customer(Some("once")), claimed).await.unwrap();
+        // A retry waits while the request may still be answering, and never runs it again.
+        assert_eq!(db.store.idempotency_begin(&a.id, "paid", &fp, claimed.plus_secs(60)).await.unwrap(), IdempotencyBegin::InProgress);
+        assert_eq!(db.store.idempotency_begin(&a.id, "paid", &fp, past_the_lease).await.unwrap(), IdempotencyBegin::Committed);
+        // A server failure after the commit cannot release the key either: it becomes the answer.
+        assert!(!db.store.idempotency_abandon(&a.id, "paid").await.unwrap());
+        db.store.idempotency_finish(&a.id, "paid", 500, b"{}").await.unwrap();
+        assert_eq!(db.store.idempotency_begin(&a.id, "paid", &fp, past_the_lease).await.unwrap(), IdempotencyBegin::Replay { status: 500, body: b"{}".to_vec() });
+
+        // A change that is refused rolls back, and its key with it: the claim may be released,
+        // or taken over once the lease is over.
+        assert_eq!(db.store.idempotency_begin(&a.id, "refused", &fp, claimed).await.unwrap(), IdempotencyBegin::Started);
+        let duplicate = portico_app::customers::create(&db.app, &by("refused"), new_customer(Some("once")), claimed).await;
+        assert!(duplicate.is_err());
+        assert_eq!(db.store.idempotency_begin(&a.id, "refused", &fp, past_the_lease).await.unwrap(), IdempotencyBegin::Started);
+        assert!(db.store.idempotency_abandon(&a.id, "refused").await.unwrap());
+        assert_eq!(db.store.idempotency_begin(&a.id, "refused", &fp, claimed).await.unwrap(), IdempotencyBegin::Started);
+
+        // Another request's key is not marked by this one's change.
+        assert_eq!(db.store.idempotency_begin(&a.id, "other", &fp, claimed).await.unwrap(), IdempotencyBegin::Started);
+        portico_app::customers::create(&db.app, &by("mine"), new_customer(Some("twice")), claimed).await.unwrap();
+        assert_eq!(db.store.idempotency_begin(&a.id, "other", &fp, past_the_lease).await.unwrap(), IdempotencyBegin::Started);
+    }
+
     async fn signing_keys_round_trip_rotate_and_revoke(db: Db) {
         let a = db.account("acme").await;
         let b = db.account("globex").await;

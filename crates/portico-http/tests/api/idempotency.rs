@@ -156,12 +156,7 @@ portico_testkit::backend_tests! {
         );
         // Another node claimed the key for this very request and has not finished yet.
         let now = portico_http::Clock::now(app.clock.as_ref());
-        let auth = portico_http::VendorAuth {
-            account: app.a.account.clone(),
-            credential: portico_http::auth::Credential::ApiKey(app.a.key_id.clone()),
-            scopes: ApiScopes::all(),
-        };
-        let stored = portico_http::idempotency::stored_key(&auth, "slow-1");
+        let stored = stored_key(&app, "slow-1");
         let begun = app
             .store
             .idempotency_begin(&app.a.account, &stored, &fingerprint, now)
@@ -186,6 +181,38 @@ portico_testkit::backend_tests! {
         assert_eq!(r.header("idempotent-replayed"), Some("true"));
     }
 
+    async fn a_change_that_committed_is_never_run_twice(app: TestApp) {
+        let k = &app.a.key;
+        let body = json!({"name": "Once", "currency": "EUR"});
+        post_with_key(&app, k, "/api/v1/customers", "crash-1", &body).await.expect(201);
+        // The process stops after the change committed, before the answer was stored.
+        execute(&app, "UPDATE idempotency_keys SET status = NULL, body = NULL").await;
+        post_with_key(&app, k, "/api/v1/customers", "crash-1", &body)
+            .await
+            .expect_error(409, "CONFLICT", "still being processed");
+        // Once no request can still be running, a retry learns that it was carried out.
+        app.clock.advance_secs(4200);
+        post_with_key(&app, k, "/api/v1/customers", "crash-1", &body)
+            .await
+            .expect_error(409, "CONFLICT", "answer was lost");
+        assert_eq!(app.get(k, "/api/v1/customers").await.list_ids().len(), 1);
+
+        // A claim whose process stopped before its change committed is taken over.
+        execute(&app, "DELETE FROM idempotency_keys").await;
+        let fingerprint = portico_http::idempotency::fingerprint(
+            &Method::POST,
+            "/api/v1/customers",
+            "",
+            body.to_string().as_bytes(),
+        );
+        let stored = stored_key(&app, "crash-2");
+        let now = portico_http::Clock::now(app.clock.as_ref());
+        app.store.idempotency_begin(&app.a.account, &stored, &fingerprint, now).await.unwrap();
+        app.clock.advance_secs(4200);
+        post_with_key(&app, k, "/api/v1/customers", "crash-2", &body).await.expect(201);
+        assert_eq!(app.get(k, "/api/v1/customers").await.list_ids().len(), 2);
+    }
+
     async fn malformed_keys_are_rejected(app: TestApp) {
         let k = &app.a.key;
         let body = json!({"name": "K", "currency": "EUR"});
@@ -204,4 +231,30 @@ portico_testkit::backend_tests! {
         post_with_key(&app, k, "/api/v1/customers", &"k".repeat(255), &body).await.expect(201);
         assert_eq!(app.get(k, "/api/v1/customers").await.list_ids().len(), 1);
     }
+}
+
+/// Runs one statement on the test database behind the server's back.
+async fn execute(app: &TestApp, sql: &str) {
+    use sqlx::Connection;
+    match app.db.backend {
+        portico_testkit::Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        portico_testkit::Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+    }
+}
+
+/// The key as the server stores it for tenant A's API key.
+fn stored_key(app: &TestApp, key: &str) -> String {
+    let auth = portico_http::VendorAuth {
+        account: app.a.account.clone(),
+        credential: portico_http::auth::Credential::ApiKey(app.a.key_id.clone()),
+        scopes: ApiScopes::all(),
+        idempotency_key: None,
+    };
+    portico_http::idempotency::stored_key(&auth, key)
 }

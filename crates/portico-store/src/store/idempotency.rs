@@ -16,6 +16,9 @@ pub enum IdempotencyBegin {
     Mismatch,
     /// The first request with this key has not finished yet.
     InProgress,
+    /// The first request's change committed, but its process stopped before the answer was
+    /// stored: the request must not run again, and there is no answer to replay.
+    Committed,
 }
 
 #[async_trait]
@@ -36,6 +39,8 @@ pub trait IdempotencyStore: Send + Sync {
         status: u16,
         body: &[u8],
     ) -> StoreResult<()>;
-    /// Forgets a claim whose request failed on the server side, so that a retry may run.
-    async fn idempotency_abandon(&self, account: &AccountId, key: &str) -> StoreResult<()>;
+    /// Forgets a claim whose request failed on the server side, so that a retry may run; `false`
+    /// when a change was committed under the claim (see [`crate::UnitOfWork::idempotent`]),
+    /// which then stays: the caller stores the failure as the answer instead.
+    async fn idempotency_abandon(&self, account: &AccountId, key: &str) -> StoreResult<bool>;
 }

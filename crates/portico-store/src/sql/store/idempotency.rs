@@ -40,7 +40,7 @@ impl IdempotencyStore for SqlStore {
                 return Ok(IdempotencyBegin::Started);
             }
             let seen = query(
-                "SELECT fingerprint, status, body, created_at FROM idempotency_keys \
+                "SELECT fingerprint, status, body, created_at, committed_at FROM idempotency_keys \
                  WHERE account_id = $1 AND key = $2",
                 params![account, key],
             )
@@ -57,14 +57,21 @@ impl IdempotencyStore for SqlStore {
                         .map_err(|_| StoreError::Corrupt(format!("idempotency status {status}")))?,
                     body: seen.bytes("body")?.unwrap_or_default(),
                 },
+                None if seen.opt_ts("committed_at")?.is_some() => {
+                    if claimed_at.plus_secs(CLAIM_LEASE_SECS) <= now {
+                        IdempotencyBegin::Committed
+                    } else {
+                        IdempotencyBegin::InProgress
+                    }
+                }
                 None if claimed_at.plus_secs(CLAIM_LEASE_SECS) <= now => {
                     // The request that claimed the key cannot still be running: its process
-                    // stopped before it could finish or abandon the claim. This one takes over,
-                    // unless another retry did so first.
+                    // stopped before it could finish or abandon the claim, and before any change
+                    // of it committed. This one takes over, unless another retry did so first.
                     let taken = query(
                         "UPDATE idempotency_keys SET created_at = $4 \
                          WHERE account_id = $1 AND key = $2 AND status IS NULL \
-                         AND created_at = $3",
+                         AND committed_at IS NULL AND created_at = $3",
                         params![account, key, claimed_at, now],
                     )
                     .execute(&self.pool)
@@ -101,15 +108,16 @@ impl IdempotencyStore for SqlStore {
         Ok(())
     }
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn idempotency_abandon(&self, account: &AccountId, key: &str) -> StoreResult<()> {
-        // Only an unfinished claim: a finished answer stays for the replays.
-        query(
+    async fn idempotency_abandon(&self, account: &AccountId, key: &str) -> StoreResult<bool> {
+        // Only an unfinished claim with nothing committed under it: a finished answer stays for
+        // the replays, and a committed change must not run again.
+        let dropped = query(
             "DELETE FROM idempotency_keys \
-             WHERE account_id = $1 AND key = $2 AND status IS NULL",
+             WHERE account_id = $1 AND key = $2 AND status IS NULL AND committed_at IS NULL",
             params![account, key],
         )
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(dropped.rows_affected() == 1)
     }
 }

@@ -33,7 +33,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::changes::WriteTx;
-use super::rows::{Value, placeholder_rows, query};
+use super::rows::{Value, params, placeholder_rows, query};
 use super::{Backend, entropy};
 use crate::{StoreError, StoreResult};
 
@@ -48,6 +48,8 @@ pub struct UnitOfWork {
     /// The random part of the last event id, which the next one counts up from: events of one
     /// unit share their time, and their ids keep the order they were recorded in.
     last_entropy: Option<Entropy>,
+    /// The idempotency key claimed by the request this unit serves, if any.
+    idempotency_key: Option<String>,
     /// When the transaction began, for its duration in the metrics.
     began: std::time::Instant,
 }
@@ -78,6 +80,7 @@ impl UnitOfWork {
             now,
             events: Vec::new(),
             last_entropy: None,
+            idempotency_key: None,
             began: std::time::Instant::now(),
         }
     }
@@ -91,6 +94,13 @@ impl UnitOfWork {
     /// this time.
     pub fn now(&self) -> Timestamp {
         self.now
+    }
+
+    /// Marks the request's claimed idempotency key as committed in this unit's transaction, so
+    /// that the request is never run a second time once its change is stored, even if its
+    /// process stops before the answer is (see [`crate::IdempotencyBegin::Committed`]).
+    pub fn idempotent(&mut self, key: &str) {
+        self.idempotency_key = Some(key.to_owned());
     }
 
     /// Records an event about `record` (as the API shows it), to be stored with the change.
@@ -125,7 +135,11 @@ impl UnitOfWork {
     #[tracing::instrument(skip_all, fields(account = %self.account, events = self.events.len()))]
     pub async fn commit(mut self) -> StoreResult<()> {
         let events = std::mem::take(&mut self.events);
-        let result = match write_outbox(&mut self.tx, &events).await {
+        let written = match write_outbox(&mut self.tx, &events).await {
+            Ok(()) => self.mark_idempotency_key().await,
+            Err(e) => Err(e),
+        };
+        let result = match written {
             Ok(()) => self.tx.commit().await,
             Err(e) => Err(e),
         };
@@ -137,6 +151,20 @@ impl UnitOfWork {
         metrics::histogram!("portico_store_unit_of_work_duration_seconds", "outcome" => outcome)
             .record(self.began.elapsed().as_secs_f64());
         result
+    }
+
+    async fn mark_idempotency_key(&mut self) -> StoreResult<()> {
+        let Some(key) = self.idempotency_key.take() else {
+            return Ok(());
+        };
+        query(
+            "UPDATE idempotency_keys SET committed_at = $3 \
+             WHERE account_id = $1 AND key = $2 AND status IS NULL",
+            params![&self.account, key.as_str(), self.now],
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     pub fn accounts(&mut self) -> Accounts<'_> {
