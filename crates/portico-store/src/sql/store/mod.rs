@@ -17,6 +17,7 @@ mod idempotency;
 mod sessions;
 mod signing_keys;
 
+use super::db::Conn;
 use async_trait::async_trait;
 use portico_core::error::required_text;
 use portico_core::event::{Actor, Event};
@@ -24,7 +25,6 @@ use portico_core::model::*;
 use portico_core::page::MAX_LIMIT;
 use portico_core::scope::ApiScopes;
 use portico_core::*;
-use sqlx::AnyConnection;
 
 use std::future::Future;
 use std::time::Duration;
@@ -146,7 +146,7 @@ impl SqlStore {
     /// The customer a path or query names; a missing one is `NotFound`.
     async fn customer_id_of(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut Conn,
         account: &AccountId,
         customer: &CustomerRef,
     ) -> StoreResult<CustomerId> {
@@ -257,7 +257,7 @@ impl Store for SqlStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        query("SELECT 1", vec![]).execute(&self.pool).await?;
         Ok(())
     }
 

@@ -26,11 +26,11 @@ pub use payment_methods::PaymentMethods;
 pub use subscriptions::Subscriptions;
 pub use transactions::Transactions;
 
+use super::db::Conn;
 use portico_core::event::{Actor, Event, EventType};
 use portico_core::id::Entropy;
 use portico_core::{AccountId, CustomerId, EventId, Timestamp};
 use serde::Serialize;
-use sqlx::AnyConnection;
 
 use super::changes::WriteTx;
 use super::rows::{Value, placeholder_rows, query};
@@ -168,7 +168,7 @@ impl UnitOfWork {
     }
 
     /// The connection, the backend and the account, for a repository's statements.
-    fn parts(&mut self) -> (&mut AnyConnection, Backend, &AccountId) {
+    fn parts(&mut self) -> (&mut Conn, Backend, &AccountId) {
         (&mut self.tx, self.backend, &self.account)
     }
 
@@ -215,7 +215,7 @@ const OUTBOX_COLUMNS: [&str; 7] = [
 /// Rows per `INSERT`, well under every backend's parameter limit.
 const OUTBOX_BATCH: usize = 100;
 
-async fn write_outbox(conn: &mut AnyConnection, events: &[Event]) -> StoreResult<()> {
+async fn write_outbox(conn: &mut Conn, events: &[Event]) -> StoreResult<()> {
     for batch in events.chunks(OUTBOX_BATCH) {
         let sql = format!(
             "INSERT INTO outbox ({}) VALUES {}",
