@@ -93,13 +93,9 @@ const MAX_PAYLOAD: usize = 7_000;
 /// notifying commits, which is what keeps them in commit order).
 async fn notify(conn: &mut Conn, changes: &[Change]) -> StoreResult<()> {
     for payload in payloads(changes) {
-        // `pg_notify` returns void, which the driver cannot decode: count the rows instead.
-        query(
-            "SELECT count(*) AS sent FROM (SELECT pg_notify($1, $2)) AS n",
-            params![CHANNEL, payload],
-        )
-        .fetch_one(&mut *conn)
-        .await?;
+        query("SELECT pg_notify($1, $2)", params![CHANNEL, payload])
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

@@ -17,7 +17,6 @@ mod idempotency;
 mod sessions;
 mod signing_keys;
 
-use super::db::Conn;
 use async_trait::async_trait;
 use portico_core::error::required_text;
 use portico_core::event::{Actor, Event};
@@ -30,6 +29,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::changes::WriteTx;
+use super::db::Conn;
 use super::rows::{self, CONTACTS, CUSTOMERS, RowExt, Table, Value, params, query};
 use super::statements::*;
 use super::uow::UnitOfWork;

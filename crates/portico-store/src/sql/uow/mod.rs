@@ -26,13 +26,13 @@ pub use payment_methods::PaymentMethods;
 pub use subscriptions::Subscriptions;
 pub use transactions::Transactions;
 
-use super::db::Conn;
 use portico_core::event::{Actor, Event, EventType};
 use portico_core::id::Entropy;
 use portico_core::{AccountId, CustomerId, EventId, Timestamp};
 use serde::Serialize;
 
 use super::changes::WriteTx;
+use super::db::Conn;
 use super::rows::{Value, placeholder_rows, query};
 use super::{Backend, entropy};
 use crate::{StoreError, StoreResult};
