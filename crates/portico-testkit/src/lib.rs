@@ -63,6 +63,11 @@ impl TestDatabase {
         }
     }
 
+    /// Opens a plain connection beside the store, for what only raw SQL can check.
+    pub async fn raw(&self) -> RawConnection {
+        RawConnection::connect(&self.url).await
+    }
+
     /// Opens a migrated store on this database.
     pub async fn store(&self) -> SqlStore {
         let store = SqlStore::connect(&self.url)
@@ -108,6 +113,93 @@ pub fn postgres_base_url() -> String {
     })
     .clone()
 }
+
+/// A plain connection on either backend's own driver, beside the store, for what only raw SQL
+/// can set up or check. Every failure panics, as in a test.
+pub enum RawConnection {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+/// Runs `$body` with `$c` bound to the connection, whichever backend it is on.
+macro_rules! on_either {
+    ($raw:expr, $c:ident => $body:expr) => {
+        match $raw {
+            RawConnection::Sqlite($c) => $body,
+            RawConnection::Postgres($c) => $body,
+        }
+    };
+}
+
+impl RawConnection {
+    pub async fn connect(url: &str) -> RawConnection {
+        let connected = if url.starts_with("sqlite:") {
+            sqlx::SqliteConnection::connect(url)
+                .await
+                .map(RawConnection::Sqlite)
+        } else {
+            sqlx::PgConnection::connect(url)
+                .await
+                .map(RawConnection::Postgres)
+        };
+        connected.unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
+    }
+
+    /// Runs `sql` (one or more statements, without parameters).
+    pub async fn execute(&mut self, sql: &str) {
+        on_either!(self, c => {
+            sqlx::raw_sql(sql).execute(c).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        })
+    }
+
+    /// Runs one statement with `params` as `$1`, `$2`, …; returns how many rows it changed.
+    pub async fn execute_with<T>(&mut self, sql: &str, params: &[T]) -> u64
+    where
+        T: Both + Clone,
+    {
+        on_either!(self, c => {
+            let mut q = sqlx::query(sql);
+            for p in params {
+                q = q.bind(p.clone());
+            }
+            q.execute(c).await.unwrap_or_else(|e| panic!("{sql}: {e}")).rows_affected()
+        })
+    }
+
+    /// The first column of every row `sql` answers.
+    pub async fn scalars<T>(&mut self, sql: &str) -> Vec<T>
+    where
+        T: Both,
+    {
+        on_either!(self, c => {
+            sqlx::query_scalar(sql).fetch_all(c).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+        })
+    }
+
+    /// The first column of the one row `sql` answers.
+    pub async fn scalar<T>(&mut self, sql: &str) -> T
+    where
+        T: Both,
+    {
+        let mut all = self.scalars(sql).await;
+        assert_eq!(all.len(), 1, "{sql}: not one row");
+        all.remove(0)
+    }
+}
+
+/// A value one driver binds and decodes natively.
+pub trait Native<DB: sqlx::Database>:
+    for<'q> sqlx::Encode<'q, DB> + for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>
+{
+}
+impl<DB: sqlx::Database, T> Native<DB> for T where
+    T: for<'q> sqlx::Encode<'q, DB> + for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>
+{
+}
+
+/// A value both drivers bind and decode natively.
+pub trait Both: Native<sqlx::Sqlite> + Native<sqlx::Postgres> + Send + Unpin + 'static {}
+impl<T: Native<sqlx::Sqlite> + Native<sqlx::Postgres> + Send + Unpin + 'static> Both for T {}
 
 /// Something a test starts fresh on one backend: a store, a running server, ...
 pub trait Fixture: Sized {

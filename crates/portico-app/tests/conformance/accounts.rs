@@ -51,40 +51,24 @@ backend_tests! {
     }
 
     async fn a_changed_migration_is_refused(db: Db) {
-        use sqlx::Executor;
         let mut raw = db.raw().await;
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(&mut raw)
-            .await
-            .unwrap();
+        let applied: Vec<i64> = raw.scalars("SELECT version FROM _sqlx_migrations ORDER BY version").await;
         assert_eq!(applied, db.store.backend_kind().migration_versions(), "every migration, once");
         assert!(applied.len() >= 6, "{applied:?}");
-        let checksum: Vec<u8> = sqlx::query_scalar("SELECT checksum FROM _sqlx_migrations WHERE version = 1")
-            .fetch_one(&mut raw)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 1")
-            .bind(vec![0u8; 48])
-            .execute(&mut raw)
-            .await
-            .unwrap();
+        let checksum: Vec<u8> = raw.scalar("SELECT checksum FROM _sqlx_migrations WHERE version = 1").await;
+        raw.execute_with("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 1", &[vec![0u8; 48]]).await;
         let err = db.store.migrate().await.unwrap_err();
         let cause = std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default();
         assert!(matches!(err, StoreError::Database(_)), "{err:?}");
         assert!(cause.contains("modified"), "{cause}");
-        sqlx::query("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 1")
-            .bind(checksum)
-            .execute(&mut raw)
-            .await
-            .unwrap();
+        raw.execute_with("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 1", &[checksum]).await;
         db.store.migrate().await.unwrap();
         // A database migrated by a newer build (a migration this build does not know) is
         // refused rather than used with a schema this code was not written for.
         raw.execute("INSERT INTO _sqlx_migrations (version, description, success, checksum, \
                      execution_time) SELECT 9999, description, success, checksum, execution_time \
                      FROM _sqlx_migrations WHERE version = 1")
-            .await
-            .unwrap();
+            .await;
         let err = db.store.migrate().await.unwrap_err();
         let cause = std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default();
         assert!(cause.contains("missing"), "{cause}");

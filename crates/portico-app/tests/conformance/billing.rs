@@ -63,7 +63,6 @@ backend_tests! {
     }
 
     async fn existing_subscriptions_are_anchored_where_their_paid_periods_begin(db: Db) {
-        use sqlx::Executor;
         let account = db.account("acme").await;
         let customer = db.customer(&account, None).await;
         let product = db.product(&account).await;
@@ -71,8 +70,8 @@ backend_tests! {
         let trialing = db.subscription(&account, &customer, &db.plan(&account, &product, 14).await).await;
         // The database as the release before the anchor left it.
         let mut raw = db.raw().await;
-        raw.execute("ALTER TABLE subscriptions DROP COLUMN billing_cycle_anchor").await.unwrap();
-        raw.execute("DELETE FROM _sqlx_migrations WHERE version = 7").await.unwrap();
+        raw.execute("ALTER TABLE subscriptions DROP COLUMN billing_cycle_anchor").await;
+        raw.execute("DELETE FROM _sqlx_migrations WHERE version = 7").await;
         let upgraded = db.db.store().await;
         let paying_now = upgraded.subscription(&account.id, &paying.id).await.unwrap();
         assert_eq!(paying_now.billing_cycle_anchor, paying.current_period_start);

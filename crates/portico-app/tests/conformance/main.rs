@@ -22,7 +22,7 @@ use portico_core::model::*;
 use portico_core::scope::{ApiScopes, PortalScopes};
 use portico_core::*;
 use portico_store::*;
-use portico_testkit::{Backend, Fixture, TestDatabase, backend_tests};
+use portico_testkit::{Backend, Fixture, RawConnection, TestDatabase, backend_tests};
 use sha2::{Digest, Sha256};
 use sqlx::Connection;
 use std::sync::Arc;
@@ -256,20 +256,15 @@ impl Db {
     }
 
     /// Opens a plain connection beside the store, for what only raw SQL can check.
-    async fn raw(&self) -> sqlx::AnyConnection {
-        sqlx::any::install_default_drivers();
-        sqlx::AnyConnection::connect(&self.db.url).await.unwrap()
+    async fn raw(&self) -> RawConnection {
+        self.db.raw().await
     }
 }
 
 /// Runs `sql` with `value` and `id` as `$1` and `$2` on a raw connection.
-async fn set(raw: &mut sqlx::AnyConnection, sql: &str, value: &str, id: &str) {
-    sqlx::query(sql)
-        .bind(value.to_owned())
-        .bind(id.to_owned())
-        .execute(raw)
-        .await
-        .unwrap();
+async fn set(raw: &mut RawConnection, sql: &str, value: &str, id: &str) {
+    raw.execute_with(sql, &[value.to_owned(), id.to_owned()])
+        .await;
 }
 
 fn new_customer(alias: Option<&str>) -> NewCustomer {
@@ -506,11 +501,8 @@ fn serial_order_exists(
 }
 
 /// Every value of one text column, sorted.
-async fn column_values(conn: &mut sqlx::AnyConnection, table: &str, column: &str) -> Vec<String> {
-    let mut values: Vec<String> = sqlx::query_scalar(&format!("SELECT {column} FROM {table}"))
-        .fetch_all(conn)
-        .await
-        .unwrap();
+async fn column_values(conn: &mut RawConnection, table: &str, column: &str) -> Vec<String> {
+    let mut values: Vec<String> = conn.scalars(&format!("SELECT {column} FROM {table}")).await;
     values.sort();
     values
 }

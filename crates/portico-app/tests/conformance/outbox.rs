@@ -70,9 +70,9 @@ backend_tests! {
     async fn a_change_whose_events_cannot_be_stored_is_not_stored_either(db: Db) {
         let account = db.account("atomic").await;
         let mut raw = db.raw().await;
-        sqlx::query("ALTER TABLE outbox RENAME TO outbox_away").execute(&mut raw).await.unwrap();
+        raw.execute("ALTER TABLE outbox RENAME TO outbox_away").await;
         let refused = customers::create(&db.app, &op(&account.id), new_customer(Some("ghost")), db.now()).await;
-        sqlx::query("ALTER TABLE outbox_away RENAME TO outbox").execute(&mut raw).await.unwrap();
+        raw.execute("ALTER TABLE outbox_away RENAME TO outbox").await;
         assert!(matches!(refused, Err(AppError::Internal(_))), "{refused:?}");
         // Neither the customer (nor its alias) nor an event is left behind.
         assert_not_found(db.store.customer(&account.id, &by_alias("ghost")).await);

@@ -11,10 +11,12 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use portico_core::{AccountId, CustomerId, Timestamp};
+use sqlx::Executor;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
-use sqlx::{Any, AnyConnection, AnyPool, Database, Executor, Postgres, Transaction};
 use tokio::sync::{Notify, watch};
 
+use super::Backend;
+use super::db::{Conn, Pool};
 use super::rows::{RowExt, Value, params, query};
 use crate::cache::{Cache, Change};
 use crate::{StoreError, StoreResult};
@@ -22,26 +24,26 @@ use crate::{StoreError, StoreResult};
 /// A write transaction that remembers which scopes it changes. At commit, the changes are
 /// announced in the same transaction, and leave this node's cache once it has committed.
 pub(crate) struct WriteTx {
-    tx: Transaction<'static, Any>,
+    tx: Conn,
     changes: Vec<Change>,
     cache: Arc<Cache>,
 }
 
 impl Deref for WriteTx {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
         &self.tx
     }
 }
 
 impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
+    fn deref_mut(&mut self) -> &mut Conn {
         &mut self.tx
     }
 }
 
 impl WriteTx {
-    pub fn new(tx: Transaction<'static, Any>, cache: Arc<Cache>) -> Self {
+    pub fn new(tx: Conn, cache: Arc<Cache>) -> Self {
         WriteTx {
             tx,
             changes: Vec::new(),
@@ -68,10 +70,9 @@ impl WriteTx {
 
     pub async fn commit(mut self) -> StoreResult<()> {
         if !self.changes.is_empty() {
-            if self.tx.backend_name() == Postgres::NAME {
-                notify(&mut self.tx, &self.changes).await?;
-            } else {
-                record(&mut self.tx, &self.changes).await?;
+            match self.tx.backend() {
+                Backend::Postgres => notify(&mut self.tx, &self.changes).await?,
+                Backend::Sqlite => record(&mut self.tx, &self.changes).await?,
             }
         }
         self.tx.commit().await?;
@@ -90,15 +91,11 @@ const MAX_PAYLOAD: usize = 7_000;
 /// Announces the changes to every listening node. No row is written and no lock taken before
 /// commit; at commit PostgreSQL appends the notifications to its queue (briefly serialising
 /// notifying commits, which is what keeps them in commit order).
-async fn notify(conn: &mut AnyConnection, changes: &[Change]) -> StoreResult<()> {
+async fn notify(conn: &mut Conn, changes: &[Change]) -> StoreResult<()> {
     for payload in payloads(changes) {
-        // `pg_notify` returns void, which the driver cannot decode: count the rows instead.
-        query(
-            "SELECT count(*) AS sent FROM (SELECT pg_notify($1, $2)) AS n",
-            params![CHANNEL, payload],
-        )
-        .fetch_one(&mut *conn)
-        .await?;
+        query("SELECT pg_notify($1, $2)", params![CHANNEL, payload])
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -149,7 +146,7 @@ fn parse_payload(payload: &str) -> Option<Vec<Change>> {
 /// SQLite: appends the changes to the log under fresh generations. Writers already hold the
 /// database's one write lock (`BEGIN IMMEDIATE`), so the counter row adds no waiting of its own;
 /// it orders the generations, which become visible in order, without gaps.
-async fn record(conn: &mut AnyConnection, changes: &[Change]) -> StoreResult<()> {
+async fn record(conn: &mut Conn, changes: &[Change]) -> StoreResult<()> {
     let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
     let row = query(
         "UPDATE change_counter SET generation = generation + $1 WHERE id = 1 \
@@ -213,7 +210,7 @@ enum Position {
 /// started; a caller of [`Syncer::sync`] waits for a round that started at most `lag` before
 /// the call (with no lag, after it), unless the last round to finish already did.
 pub(crate) struct Syncer {
-    pool: AnyPool,
+    pool: Pool,
     feed: Feed,
     cache: Arc<Cache>,
     rounds: Mutex<Rounds>,
@@ -236,7 +233,7 @@ struct Rounds {
 }
 
 impl Syncer {
-    pub fn new(pool: AnyPool, feed: Feed, cache: Arc<Cache>) -> Arc<Self> {
+    pub fn new(pool: Pool, feed: Feed, cache: Arc<Cache>) -> Arc<Self> {
         Arc::new(Syncer {
             pool,
             feed,
@@ -366,7 +363,7 @@ async fn catch_up(s: &Syncer, position: &mut Position) -> StoreResult<()> {
 }
 
 /// SQLite: applies the changes after generation `seen` and returns the newest generation applied.
-async fn read_log(pool: &AnyPool, cache: &Cache, seen: Option<i64>) -> StoreResult<i64> {
+async fn read_log(pool: &Pool, cache: &Cache, seen: Option<i64>) -> StoreResult<i64> {
     let Some(mut seen) = seen else {
         return start_over(pool, cache).await;
     };
@@ -402,7 +399,7 @@ async fn read_log(pool: &AnyPool, cache: &Cache, seen: Option<i64>) -> StoreResu
 
 /// SQLite: reads the current generation, then drops everything: whatever is read after this
 /// reflects every change up to that generation.
-async fn start_over(pool: &AnyPool, cache: &Cache) -> StoreResult<i64> {
+async fn start_over(pool: &Pool, cache: &Cache) -> StoreResult<i64> {
     let row = query("SELECT generation FROM change_counter WHERE id = 1", vec![])
         .fetch_one(pool)
         .await?;

@@ -1,7 +1,9 @@
 //! The SQL backends. Both speak the same statements (portable SQL with `$n` parameters, times as
-//! unix milliseconds, money as BIGINT); each has its own migrations.
+//! unix milliseconds, money as BIGINT), each on its own sqlx driver (see `db`); each has its own
+//! migrations.
 
 mod changes;
+mod db;
 mod rows;
 mod statements;
 mod store;
@@ -13,16 +15,13 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::AnyConnection;
-use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::{Any, AnyPool, Transaction};
 
 use crate::cache::Cache;
 use crate::{StoreError, StoreResult};
 use changes::{Feed, Syncer, WriteTx};
+use db::Pool;
 use writer::Writer;
 
 /// Which database a URL names.
@@ -157,7 +156,7 @@ impl Backend {
 /// A store on SQLite or PostgreSQL, with its read cache and its group-commit writer.
 #[derive(Clone)]
 pub struct SqlStore {
-    pool: AnyPool,
+    pool: Pool,
     backend: Backend,
     cache: Arc<Cache>,
     syncer: Arc<Syncer>,
@@ -173,51 +172,16 @@ impl std::fmt::Debug for SqlStore {
     }
 }
 
-/// How long a SQLite writer waits for another to finish before giving up with "database is
-/// locked". Writers queue on one lock, so this bounds the wait behind a burst of writes.
-const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
-
 impl SqlStore {
     /// Opens a pool on `url` (`sqlite://path` or `postgres://…`). A missing SQLite file is
     /// created. Call [`crate::Store::migrate`] before use.
     pub async fn connect(url: &str) -> StoreResult<SqlStore> {
-        sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let options = match backend {
-            Backend::Sqlite => {
-                let memory = url.contains(":memory:") || url.contains("mode=memory");
-                // SQLite runs in this process: a few connections let readers proceed in
-                // parallel under WAL while writers take turns on the one write lock. An
-                // in-memory database exists once per connection, so it gets exactly one.
-                let options = AnyPoolOptions::new()
-                    .max_connections(if memory { 1 } else { 4 })
-                    .acquire_timeout(Duration::from_secs(30))
-                    .test_before_acquire(false);
-                let options = if memory {
-                    options.idle_timeout(None).max_lifetime(None)
-                } else {
-                    options
-                };
-                options.after_connect(|conn, _meta| Box::pin(sqlite_pragmas(conn)))
-            }
-            // Two cores serve the requests; more connections than a small multiple of that
-            // only queue inside PostgreSQL instead of in the pool.
-            Backend::Postgres => AnyPoolOptions::new()
-                .max_connections(10)
-                .acquire_timeout(Duration::from_secs(30))
-                .test_before_acquire(false),
-        };
-        // No ping before each checkout: it is a round trip on every query, and a connection that
-        // broke fails its next query, which the caller sees as an error like any other.
-        let url = match backend {
-            Backend::Sqlite => sqlite_url_creating_file(url),
-            Backend::Postgres => Cow::Borrowed(url),
-        };
         let feed = match backend {
             Backend::Sqlite => Feed::Log,
             Backend::Postgres => Feed::Notifications(Box::new(url.parse()?)),
         };
-        let pool = options.connect(&url).await?;
+        let pool = Pool::connect(url).await?;
         let cache = Arc::new(Cache::default());
         Ok(SqlStore {
             syncer: Syncer::new(pool.clone(), feed, cache.clone()),
@@ -237,66 +201,18 @@ impl SqlStore {
         let migrator = Migrator::new(Embedded(self.backend.migrations()))
             .await
             .map_err(migrate_error)?;
-        let mut conn = self.pool.acquire().await?;
-        // `run_direct` is `run` on one connection; `run` itself does not compile inside
-        // `async_trait` (its `Acquire` bound is not general enough over lifetimes).
-        let result = migrator.run_direct(&mut *conn).await;
-        if result.is_err() {
-            // On PostgreSQL the migrator holds a session-level advisory lock and returns on an
-            // error without releasing it; back in the pool, this connection would keep the lock
-            // and the next migration would wait for it forever. Closing the connection ends the
-            // session, and the lock with it.
-            conn.close_on_drop();
-        }
-        result.map_err(migrate_error)
+        self.pool.migrate(&migrator).await.map_err(migrate_error)
     }
 
-    /// Begins a transaction that will write.
-    ///
-    /// SQLite: `BEGIN IMMEDIATE` takes the database's write lock up front. A plain (deferred)
-    /// transaction that reads and then writes fails with SQLITE_BUSY when another writer got in
-    /// between, without waiting; the immediate one waits (busy timeout) and then sees the
-    /// latest data, which makes every read-modify-write safe from lost updates.
-    /// PostgreSQL: a plain READ COMMITTED transaction; the rows it will change are locked with
-    /// `SELECT … FOR UPDATE` (see `statements::for_update`).
+    /// Begins a transaction that will write (see [`db::Pool::begin_write`]).
     async fn write_tx(&self) -> StoreResult<WriteTx> {
-        begin_write(&self.pool, self.backend, &self.cache).await
+        begin_write(&self.pool, &self.cache).await
     }
 }
 
 /// See [`SqlStore::write_tx`].
-async fn begin_write(pool: &AnyPool, backend: Backend, cache: &Arc<Cache>) -> StoreResult<WriteTx> {
-    let tx: Transaction<'static, Any> = match backend {
-        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => pool.begin().await?,
-    };
-    Ok(WriteTx::new(tx, cache.clone()))
-}
-
-/// Per-connection settings that SQLite does not keep in the file.
-async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
-    use sqlx::Executor;
-    // Busy timeout first, so that switching to WAL waits for a concurrent first connection.
-    conn.execute(format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str())
-        .await?;
-    // WAL lets readers run while one writer writes; NORMAL sync is durable across application
-    // crashes and loses at most the last commits on power loss, the usual WAL trade-off.
-    conn.execute("PRAGMA journal_mode = WAL").await?;
-    conn.execute("PRAGMA synchronous = NORMAL").await?;
-    // Off by default in SQLite; the schema relies on foreign keys for tenancy and references.
-    conn.execute("PRAGMA foreign_keys = ON").await?;
-    Ok(())
-}
-
-/// Adds `mode=rwc` so that opening a new database creates its file.
-fn sqlite_url_creating_file(url: &str) -> Cow<'_, str> {
-    if url.contains("mode=") || url.contains(":memory:") {
-        Cow::Borrowed(url)
-    } else if url.contains('?') {
-        Cow::Owned(format!("{url}&mode=rwc"))
-    } else {
-        Cow::Owned(format!("{url}?mode=rwc"))
-    }
+async fn begin_write(pool: &Pool, cache: &Arc<Cache>) -> StoreResult<WriteTx> {
+    Ok(WriteTx::new(pool.begin_write().await?, cache.clone()))
 }
 
 fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {

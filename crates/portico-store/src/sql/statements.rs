@@ -1,16 +1,14 @@
 //! Statements shared by the write side (the unit of work's repositories) and the read side:
 //! finding, inserting, saving and deleting one record of a table, scoped to its account.
 
-use portico_core::model::*;
-use portico_core::*;
-use sqlx::AnyConnection;
-use sqlx::any::AnyRow;
-
 use super::Backend;
+use super::db::{Conn, Row};
 use super::rows::{self, CONTACTS, CUSTOMERS, RowExt, Table, Value, params, query};
 use crate::{StoreError, StoreResult};
+use portico_core::model::*;
+use portico_core::*;
 
-pub(super) type Decode<T> = fn(&AnyRow) -> StoreResult<T>;
+pub(super) type Decode<T> = fn(&Row) -> StoreResult<T>;
 
 /// The suffix that locks the rows a `SELECT` reads until the transaction ends. SQLite has no
 /// row locks (nor the syntax): its write transactions already hold the database write lock.
@@ -34,7 +32,7 @@ pub(super) fn other_customer(field: &str, kind: &str, value: impl std::fmt::Disp
 
 /// One live record of `table` by id in `account`; `lock` is `""` or [`for_update`].
 pub(super) async fn find<T>(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     table: &Table,
     account: &AccountId,
     id: &str,
@@ -54,7 +52,7 @@ pub(super) async fn find<T>(
 }
 
 pub(super) async fn insert(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     table: &Table,
     account: &AccountId,
     values: Vec<Value>,
@@ -67,7 +65,7 @@ pub(super) async fn insert(
 
 /// Writes a whole record back over its row.
 pub(super) async fn save(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     table: &Table,
     account: &AccountId,
     values: Vec<Value>,
@@ -80,7 +78,7 @@ pub(super) async fn save(
 
 /// A customer that is not deleted, by id or alias.
 pub(super) async fn find_customer(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account: &AccountId,
     customer: &CustomerRef,
     lock: &str,
@@ -108,7 +106,7 @@ pub(super) fn contact_ref_text(contact: &ContactRef) -> &str {
 }
 
 pub(super) async fn find_contact(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account: &AccountId,
     contact: &ContactRef,
 ) -> StoreResult<Contact> {
@@ -130,7 +128,7 @@ pub(super) async fn find_contact(
 
 /// Marks a record deleted (it keeps its row for the history that refers to it).
 pub(super) async fn soft_delete(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     table: &Table,
     account: &AccountId,
     id: &str,
@@ -147,7 +145,7 @@ pub(super) async fn soft_delete(
 }
 
 pub(super) async fn soft_delete_keeping_updated_at(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account: &AccountId,
     id: &PaymentMethodId,
     removed_at: Timestamp,
@@ -163,7 +161,7 @@ pub(super) async fn soft_delete_keeping_updated_at(
 
 /// Removes a row for good; a row that others still refer to is refused with `in_use`.
 pub(super) async fn hard_delete(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     table: &Table,
     account: &AccountId,
     id: &str,
@@ -184,7 +182,7 @@ pub(super) async fn hard_delete(
 
 /// Whether any row of `table` in `account` has `column = value`.
 pub(super) async fn exists(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     table: &str,
     account: &AccountId,
     column: &str,
@@ -200,7 +198,7 @@ pub(super) async fn exists(
 
 /// Clears the default flag on a customer's payment methods, before another one takes it.
 pub(super) async fn clear_default_payment_method(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account: &AccountId,
     customer: &CustomerId,
     now: Timestamp,
@@ -233,7 +231,7 @@ pub(super) fn external_id_exists(contact: &Contact) -> String {
 /// Revokes the live portal sessions whose `column` (`customer_id` or `contact_id`) is `id`;
 /// returns how many.
 pub(super) async fn revoke_live_sessions(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     account: &AccountId,
     column: &'static str,
     id: &str,
@@ -252,7 +250,7 @@ pub(super) async fn revoke_live_sessions(
 /// Locks a customer's row (deleted or not) before its records are changed; see the locking
 /// order in `store.rs`. SQLite's write transactions are already exclusive.
 pub(super) async fn lock_customer(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     backend: Backend,
     account: &AccountId,
     customer: &CustomerId,
@@ -271,7 +269,7 @@ pub(super) async fn lock_customer(
 /// A customer's record for editing: its customer is locked first, then the row itself.
 /// `None` when there is no such live record.
 pub(super) async fn locked_child<T>(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     backend: Backend,
     table: &Table,
     account: &AccountId,

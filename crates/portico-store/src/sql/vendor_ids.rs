@@ -1,15 +1,15 @@
 //! Vendor identifiers stored before they were refused the form of a Portico id.
 
 use portico_core::id::has_id_form;
-use sqlx::AnyPool;
 
+use super::db::Pool;
 use super::rows::{RowExt, query};
 use crate::{IdFormVendorId, StoreResult};
 
 /// Every customer alias and contact external id of the form of a Portico id, deleted records
 /// aside (they give their ids back). Only values with an underscore can have the form; `!`
 /// escapes `_`, which `LIKE` otherwise reads as any character.
-pub(super) async fn id_form_vendor_ids(pool: &AnyPool) -> StoreResult<Vec<IdFormVendorId>> {
+pub(super) async fn id_form_vendor_ids(pool: &Pool) -> StoreResult<Vec<IdFormVendorId>> {
     let mut found = Vec::new();
     for (table, column, field) in [
         ("customers", "alias", "alias"),

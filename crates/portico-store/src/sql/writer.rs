@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use portico_core::model::PortalSession;
 use portico_core::{AccountId, PortalSessionId, Timestamp};
-use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 
+use super::db::Pool;
 use super::{Backend, begin_write};
 use crate::cache::Cache;
 use crate::{NewBrowserSession, StoreError, StoreResult};
@@ -56,7 +56,7 @@ const QUEUE: usize = 4_096;
 
 #[derive(Clone)]
 struct Ctx {
-    pool: AnyPool,
+    pool: Pool,
     backend: Backend,
     cache: Arc<Cache>,
 }
@@ -67,7 +67,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub fn new(pool: AnyPool, backend: Backend, cache: Arc<Cache>) -> Self {
+    pub fn new(pool: Pool, backend: Backend, cache: Arc<Cache>) -> Self {
         Writer {
             ctx: Ctx {
                 pool,
@@ -162,7 +162,7 @@ async fn together(ctx: &Ctx, ops: &[&WriteOp]) -> StoreResult<Vec<Written>> {
 }
 
 async fn commit_group(ctx: &Ctx, ops: &[&WriteOp]) -> StoreResult<Vec<Written>> {
-    let mut tx = begin_write(&ctx.pool, ctx.backend, &ctx.cache).await?;
+    let mut tx = begin_write(&ctx.pool, &ctx.cache).await?;
     let results = super::store::run_group(&mut tx, ctx.backend, ops).await?;
     tx.commit().await?;
     Ok(results)

@@ -119,7 +119,7 @@ async fn verify_full_accepts_the_clusters_ca_for_its_host_name() {
     connects_encrypted(&url, &app).await;
 
     // The session itself says so, on the store's own driver.
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
     let ssl: bool = sqlx::query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         .fetch_one(&mut conn)
         .await

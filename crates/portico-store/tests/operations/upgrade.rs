@@ -96,9 +96,8 @@ backend_tests! {
 
 /// How many migrations the database has had.
 async fn applied(url: &str) -> i64 {
-    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-    sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-        .fetch_one(&mut conn)
+    portico_testkit::RawConnection::connect(url)
         .await
-        .unwrap()
+        .scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .await
 }

@@ -80,12 +80,12 @@ async fn rename_behind_the_caches(url: &str, customer: &CustomerRef, name: &str)
     let CustomerRef::Id(id) = customer else {
         panic!("by id")
     };
-    let mut raw = sqlx::AnyConnection::connect(url).await.unwrap();
+    let raw = crate::sql::db::Pool::connect(url).await.unwrap();
     let done = query(
         "UPDATE customers SET name = $1 WHERE id = $2",
         params![name, id],
     )
-    .execute(&mut raw)
+    .execute(&raw)
     .await
     .unwrap();
     assert_eq!(done.rows_affected(), 1);
@@ -120,7 +120,7 @@ async fn one_commit_of_many_changes_drops_only_those_scopes_on_another_node(
 
     rename_behind_the_caches(&db.url, &changed, "Changed in the batch").await;
     rename_behind_the_caches(&db.url, &kept, "Kept, renamed behind the caches").await;
-    let mut tx = begin_write(&a.pool, a.backend, &a.cache).await.unwrap();
+    let mut tx = begin_write(&a.pool, &a.cache).await.unwrap();
     for n in 0..1_500u32 {
         let other = CustomerId::new(
             now(),
@@ -271,12 +271,12 @@ async fn postgres_an_open_write_holds_up_no_other_accounts_write() {
     let (a, _b, _db) = two_nodes(portico_testkit::Backend::Postgres).await;
     assert_eq!(a.backend, Backend::Postgres);
     let (first, second) = (change(1, true), change(2, false));
-    let mut open = begin_write(&a.pool, a.backend, &a.cache).await.unwrap();
+    let mut open = begin_write(&a.pool, &a.cache).await.unwrap();
     notify(&mut open, std::slice::from_ref(&first))
         .await
         .unwrap();
 
-    let mut other = begin_write(&a.pool, a.backend, &a.cache).await.unwrap();
+    let mut other = begin_write(&a.pool, &a.cache).await.unwrap();
     other.account_changed(&second.account);
     tokio::time::timeout(Duration::from_secs(5), other.commit())
         .await

@@ -29,7 +29,7 @@ pub(in crate::sql) fn signing_key_values(k: &SigningKeyRecord) -> Vec<Value> {
 }
 
 /// Needs `account_id` selected beside the key's columns.
-pub(in crate::sql) fn signing_key(row: &AnyRow) -> StoreResult<SigningKeyRecord> {
+pub(in crate::sql) fn signing_key(row: &Row) -> StoreResult<SigningKeyRecord> {
     Ok(SigningKeyRecord {
         id: row.parsed("id")?,
         account: row.parsed("account_id")?,
@@ -76,7 +76,7 @@ pub(in crate::sql) fn portal_session_values(s: &PortalSession) -> Vec<Value> {
     ]
 }
 
-pub(in crate::sql) fn portal_session(row: &AnyRow) -> StoreResult<PortalSession> {
+pub(in crate::sql) fn portal_session(row: &Row) -> StoreResult<PortalSession> {
     Ok(PortalSession {
         id: row.parsed("id")?,
         customer: row.parsed("customer_id")?,
@@ -109,7 +109,7 @@ pub(in crate::sql) fn browser_session_view_columns() -> String {
     )
 }
 
-pub(in crate::sql) fn browser_session_view(row: &AnyRow) -> StoreResult<BrowserSessionView> {
+pub(in crate::sql) fn browser_session_view(row: &Row) -> StoreResult<BrowserSessionView> {
     let session = portal_session(row)?;
     let customer_active =
         row.opt_int("customer_deleted_at")?.is_none() && row.flag("portal_enabled")?;

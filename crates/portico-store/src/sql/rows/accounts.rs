@@ -8,7 +8,7 @@ pub(in crate::sql) const ACCOUNTS: Table = Table {
     soft_delete: false,
 };
 
-pub(in crate::sql) fn account(row: &AnyRow) -> StoreResult<Account> {
+pub(in crate::sql) fn account(row: &Row) -> StoreResult<Account> {
     Ok(Account {
         id: row.parsed("id")?,
         subdomain: row.text("subdomain")?,
@@ -50,7 +50,7 @@ pub(in crate::sql) fn api_key_values(key: &ApiKey, secret_sha256: &[u8; 32]) -> 
     ]
 }
 
-pub(in crate::sql) fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
+pub(in crate::sql) fn api_key(row: &Row) -> StoreResult<ApiKey> {
     Ok(ApiKey {
         id: row.parsed("id")?,
         name: row.text("name")?,
@@ -64,7 +64,7 @@ pub(in crate::sql) fn api_key(row: &AnyRow) -> StoreResult<ApiKey> {
 }
 
 /// Needs `account_id` selected beside the key's columns.
-pub(in crate::sql) fn api_key_credential(row: &AnyRow) -> StoreResult<ApiKeyCredential> {
+pub(in crate::sql) fn api_key_credential(row: &Row) -> StoreResult<ApiKeyCredential> {
     Ok(ApiKeyCredential {
         account: row.parsed("account_id")?,
         key: api_key(row)?,
@@ -98,7 +98,7 @@ pub(in crate::sql) fn oauth_client_values(c: &OAuthClient, secret_sha256: &[u8; 
     ]
 }
 
-pub(in crate::sql) fn oauth_client(row: &AnyRow) -> StoreResult<OAuthClient> {
+pub(in crate::sql) fn oauth_client(row: &Row) -> StoreResult<OAuthClient> {
     Ok(OAuthClient {
         id: row.parsed("id")?,
         name: row.text("name")?,
@@ -110,7 +110,7 @@ pub(in crate::sql) fn oauth_client(row: &AnyRow) -> StoreResult<OAuthClient> {
 }
 
 /// Needs `account_id` selected beside the client's columns.
-pub(in crate::sql) fn oauth_client_credential(row: &AnyRow) -> StoreResult<OAuthClientCredential> {
+pub(in crate::sql) fn oauth_client_credential(row: &Row) -> StoreResult<OAuthClientCredential> {
     Ok(OAuthClientCredential {
         account: row.parsed("account_id")?,
         client: oauth_client(row)?,
@@ -118,7 +118,7 @@ pub(in crate::sql) fn oauth_client_credential(row: &AnyRow) -> StoreResult<OAuth
     })
 }
 
-pub(in crate::sql) fn oauth_token(row: &AnyRow) -> StoreResult<OAuthTokenRecord> {
+pub(in crate::sql) fn oauth_token(row: &Row) -> StoreResult<OAuthTokenRecord> {
     Ok(OAuthTokenRecord {
         account: row.parsed("account_id")?,
         client: row.parsed("client_id")?,

@@ -44,7 +44,7 @@ pub(in crate::sql) fn subscription_values(s: &Subscription) -> StoreResult<Vec<V
     ])
 }
 
-pub(in crate::sql) fn subscription(row: &AnyRow) -> StoreResult<Subscription> {
+pub(in crate::sql) fn subscription(row: &Row) -> StoreResult<Subscription> {
     Ok(Subscription {
         id: row.parsed("id")?,
         customer: row.parsed("customer_id")?,
@@ -138,7 +138,7 @@ pub(in crate::sql) fn invoice_values(i: &Invoice) -> StoreResult<Vec<Value>> {
     ])
 }
 
-pub(in crate::sql) fn invoice(row: &AnyRow) -> StoreResult<Invoice> {
+pub(in crate::sql) fn invoice(row: &Row) -> StoreResult<Invoice> {
     let lines: Vec<StoredLine> = row.json("lines")?;
     Ok(Invoice {
         id: row.parsed("id")?,
@@ -207,7 +207,7 @@ pub(in crate::sql) fn transaction_values(t: &Transaction) -> Vec<Value> {
     ]
 }
 
-pub(in crate::sql) fn transaction(row: &AnyRow) -> StoreResult<Transaction> {
+pub(in crate::sql) fn transaction(row: &Row) -> StoreResult<Transaction> {
     Ok(Transaction {
         id: row.parsed("id")?,
         customer: row.parsed("customer_id")?,
@@ -257,7 +257,7 @@ pub(in crate::sql) fn payment_method_values(p: &PaymentMethod) -> Vec<Value> {
     ]
 }
 
-pub(in crate::sql) fn payment_method(row: &AnyRow) -> StoreResult<PaymentMethod> {
+pub(in crate::sql) fn payment_method(row: &Row) -> StoreResult<PaymentMethod> {
     Ok(PaymentMethod {
         id: row.parsed("id")?,
         customer: row.parsed("customer_id")?,

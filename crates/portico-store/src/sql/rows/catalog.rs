@@ -28,7 +28,7 @@ pub(in crate::sql) fn product_values(p: &Product) -> Vec<Value> {
     ]
 }
 
-pub(in crate::sql) fn product(row: &AnyRow) -> StoreResult<Product> {
+pub(in crate::sql) fn product(row: &Row) -> StoreResult<Product> {
     Ok(Product {
         id: row.parsed("id")?,
         name: row.text("name")?,
@@ -76,7 +76,7 @@ pub(in crate::sql) fn plan_values(p: &Plan) -> Vec<Value> {
     ]
 }
 
-pub(in crate::sql) fn plan(row: &AnyRow) -> StoreResult<Plan> {
+pub(in crate::sql) fn plan(row: &Row) -> StoreResult<Plan> {
     Ok(Plan {
         id: row.parsed("id")?,
         product: row.parsed("product_id")?,

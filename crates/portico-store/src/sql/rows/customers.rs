@@ -36,7 +36,7 @@ pub(in crate::sql) fn customer_values(c: &Customer) -> StoreResult<Vec<Value>> {
     ])
 }
 
-pub(in crate::sql) fn customer(row: &AnyRow) -> StoreResult<Customer> {
+pub(in crate::sql) fn customer(row: &Row) -> StoreResult<Customer> {
     Ok(Customer {
         id: row.parsed("id")?,
         alias: row.opt_text("alias")?,
@@ -82,7 +82,7 @@ pub(in crate::sql) fn contact_values(c: &Contact) -> Vec<Value> {
     ]
 }
 
-pub(in crate::sql) fn contact(row: &AnyRow) -> StoreResult<Contact> {
+pub(in crate::sql) fn contact(row: &Row) -> StoreResult<Contact> {
     Ok(Contact {
         id: row.parsed("id")?,
         customer: row.parsed("customer_id")?,

@@ -6,7 +6,7 @@ use super::*;
 pub(in crate::sql) const OUTBOX_SELECT: &str =
     "SELECT id, account_id, type, customer_id, actor, data, created_at FROM outbox";
 
-pub(in crate::sql) fn event(row: &AnyRow) -> StoreResult<Event> {
+pub(in crate::sql) fn event(row: &Row) -> StoreResult<Event> {
     let kind = row.text("type")?;
     let actor = row.text("actor")?;
     Ok(Event {

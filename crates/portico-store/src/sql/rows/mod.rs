@@ -25,9 +25,8 @@ use portico_core::model::*;
 use portico_core::scope::{ApiScopes, PortalScopes};
 use portico_core::*;
 use serde::{Deserialize, Serialize};
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::Query;
-use sqlx::{Any, Row};
+
+use super::db::{Query, Row};
 
 use crate::{
     ApiKeyCredential, BrowserSessionView, OAuthClientCredential, OAuthTokenRecord,
@@ -141,18 +140,9 @@ macro_rules! params {
 }
 pub(super) use params;
 
-/// A statement with its parameters bound in order (`$1` is the first).
-pub(super) fn query(sql: &str, params: Vec<Value>) -> Query<'_, Any, AnyArguments<'_>> {
-    let mut q = sqlx::query(sql);
-    for p in params {
-        q = match p {
-            Value::Text(v) => q.bind(v),
-            Value::Int(v) => q.bind(v),
-            Value::Bool(v) => q.bind(v),
-            Value::Bytes(v) => q.bind(v),
-        };
-    }
-    q
+/// A statement with its parameters, bound in order (`$1` is the first) when it runs.
+pub(super) fn query(sql: &str, params: Vec<Value>) -> Query<'_> {
+    Query::new(sql, params)
 }
 
 /// A table whose rows map to one record; `columns[0]` is `id`, `account_id` is implicit.
@@ -283,29 +273,34 @@ pub(super) trait RowExt {
     }
 }
 
-impl RowExt for AnyRow {
+impl RowExt for Row {
     fn text(&self, column: &str) -> StoreResult<String> {
-        self.try_get(column).map_err(|e| corrupt(column, e))
+        required(column, self.opt_text(column)?)
     }
     fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
-        self.try_get(column).map_err(|e| corrupt(column, e))
+        self.get(column).map_err(|e| corrupt(column, e))
     }
     fn int(&self, column: &str) -> StoreResult<i64> {
-        self.try_get(column).map_err(|e| corrupt(column, e))
+        required(column, self.opt_int(column)?)
     }
     fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
-        self.try_get(column).map_err(|e| corrupt(column, e))
+        self.get(column).map_err(|e| corrupt(column, e))
     }
     fn flag(&self, column: &str) -> StoreResult<bool> {
-        // PostgreSQL answers a BOOLEAN; SQLite's booleans are BIGINT 0/1 (see the migration).
-        match self.try_get::<bool, _>(column) {
-            Ok(b) => Ok(b),
-            Err(_) => self.int(column).map(|v| v != 0),
+        // PostgreSQL stores a BOOLEAN; SQLite a BIGINT 0 or 1 (see its first migration).
+        match self {
+            Row::Sqlite(_) => self.int(column).map(|v| v != 0),
+            Row::Postgres(_) => required(column, self.get(column).map_err(|e| corrupt(column, e))?),
         }
     }
     fn bytes(&self, column: &str) -> StoreResult<Option<Vec<u8>>> {
-        self.try_get(column).map_err(|e| corrupt(column, e))
+        self.get(column).map_err(|e| corrupt(column, e))
     }
+}
+
+/// A value a record cannot do without.
+fn required<T>(column: &str, value: Option<T>) -> StoreResult<T> {
+    value.ok_or_else(|| corrupt(column, "NULL where a value is required"))
 }
 
 fn to_json(value: &impl Serialize) -> StoreResult<String> {
@@ -319,8 +314,11 @@ pub(super) fn hash_text(sha256: &[u8; 32]) -> String {
     hex::encode(sha256)
 }
 
-fn hash(row: &AnyRow, column: &str) -> StoreResult<[u8; 32]> {
+fn hash(row: &Row, column: &str) -> StoreResult<[u8; 32]> {
     let mut out = [0u8; 32];
     hex::decode_to_slice(row.text(column)?, &mut out).map_err(|e| corrupt(column, e))?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,12 +24,12 @@ use portico_core::model::*;
 use portico_core::page::MAX_LIMIT;
 use portico_core::scope::ApiScopes;
 use portico_core::*;
-use sqlx::AnyConnection;
 
 use std::future::Future;
 use std::time::Duration;
 
 use super::changes::WriteTx;
+use super::db::Conn;
 use super::rows::{self, CONTACTS, CUSTOMERS, RowExt, Table, Value, params, query};
 use super::statements::*;
 use super::uow::UnitOfWork;
@@ -146,7 +146,7 @@ impl SqlStore {
     /// The customer a path or query names; a missing one is `NotFound`.
     async fn customer_id_of(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut Conn,
         account: &AccountId,
         customer: &CustomerRef,
     ) -> StoreResult<CustomerId> {
@@ -257,7 +257,7 @@ impl Store for SqlStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        query("SELECT 1", vec![]).execute(&self.pool).await?;
         Ok(())
     }
 

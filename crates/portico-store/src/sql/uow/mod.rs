@@ -30,9 +30,9 @@ use portico_core::event::{Actor, Event, EventType};
 use portico_core::id::Entropy;
 use portico_core::{AccountId, CustomerId, EventId, Timestamp};
 use serde::Serialize;
-use sqlx::AnyConnection;
 
 use super::changes::WriteTx;
+use super::db::Conn;
 use super::rows::{Value, params, placeholder_rows, query};
 use super::{Backend, entropy};
 use crate::{StoreError, StoreResult};
@@ -196,7 +196,7 @@ impl UnitOfWork {
     }
 
     /// The connection, the backend and the account, for a repository's statements.
-    fn parts(&mut self) -> (&mut AnyConnection, Backend, &AccountId) {
+    fn parts(&mut self) -> (&mut Conn, Backend, &AccountId) {
         (&mut self.tx, self.backend, &self.account)
     }
 
@@ -243,7 +243,7 @@ const OUTBOX_COLUMNS: [&str; 7] = [
 /// Rows per `INSERT`, well under every backend's parameter limit.
 const OUTBOX_BATCH: usize = 100;
 
-async fn write_outbox(conn: &mut AnyConnection, events: &[Event]) -> StoreResult<()> {
+async fn write_outbox(conn: &mut Conn, events: &[Event]) -> StoreResult<()> {
     for batch in events.chunks(OUTBOX_BATCH) {
         let sql = format!(
             "INSERT INTO outbox ({}) VALUES {}",

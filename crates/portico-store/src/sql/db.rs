@@ -1,0 +1,342 @@
+//! Each backend on its own sqlx driver, behind one small surface the statements are written
+//! against: a [`Pool`], a [`Conn`] (a pooled connection or a transaction), a [`Query`] with its
+//! parameters and the [`Row`] it answers. The SQL is shared; what differs between the backends
+//! (connection settings, how a write transaction begins, how a row decodes) is here, once.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Database, Decode, Encode, PgPool, Postgres, Sqlite, SqlitePool, Transaction, Type};
+
+use super::Backend;
+use super::rows::Value;
+use crate::StoreResult;
+
+/// How long a SQLite writer waits for another to finish before giving up with "database is
+/// locked". Writers queue on one lock, so this bounds the wait behind a burst of writes.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A pool of connections to one database.
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Pool {
+    /// Opens a pool on `url` with the settings each backend runs with; a missing SQLite file is
+    /// created.
+    pub async fn connect(url: &str) -> StoreResult<Pool> {
+        // No ping before each checkout: it is a round trip on every query, and a connection
+        // that broke fails its next query, which the caller sees as an error like any other.
+        match Backend::from_url(url)? {
+            Backend::Sqlite => {
+                let memory = url.contains(":memory:") || url.contains("mode=memory");
+                // Busy timeout first (the driver sets it before any pragma), so that switching
+                // to WAL waits for a concurrent first connection. WAL lets readers run while one
+                // writer writes; NORMAL sync is durable across application crashes and loses at
+                // most the last commits on power loss, the usual WAL trade-off. Foreign keys
+                // are off by default in SQLite; the schema relies on them for tenancy and
+                // references.
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(!url.contains("mode="))
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true);
+                // SQLite runs in this process: a few connections let readers proceed in
+                // parallel under WAL while writers take turns on the one write lock. An
+                // in-memory database exists once per connection, so it gets exactly one.
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(if memory { 1 } else { 4 })
+                    .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire(false);
+                let pool = if memory {
+                    pool.idle_timeout(None).max_lifetime(None)
+                } else {
+                    pool
+                };
+                Ok(Pool::Sqlite(pool.connect_with(options).await?))
+            }
+            // Two cores serve the requests; more connections than a small multiple of that
+            // only queue inside PostgreSQL instead of in the pool. TLS comes from the URL
+            // (`sslmode`, `sslrootcert`).
+            Backend::Postgres => Ok(Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(10)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .test_before_acquire(false)
+                    .connect_with(PgConnectOptions::from_str(url)?)
+                    .await?,
+            )),
+        }
+    }
+
+    pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(p) => Conn::Sqlite(Held::Pooled(p.acquire().await?)),
+            Pool::Postgres(p) => Conn::Postgres(Held::Pooled(p.acquire().await?)),
+        })
+    }
+
+    /// Begins a transaction that will write.
+    ///
+    /// SQLite: `BEGIN IMMEDIATE` takes the database's write lock up front. A plain (deferred)
+    /// transaction that reads and then writes fails with SQLITE_BUSY when another writer got
+    /// in between, without waiting; the immediate one waits (busy timeout) and then sees the
+    /// latest data, which makes every read-modify-write safe from lost updates.
+    /// PostgreSQL: a plain READ COMMITTED transaction; the rows it will change are locked with
+    /// `SELECT … FOR UPDATE` (see `statements::for_update`).
+    pub async fn begin_write(&self) -> Result<Conn, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(p) => Conn::Sqlite(Held::Tx(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Postgres(p) => Conn::Postgres(Held::Tx(p.begin().await?)),
+        })
+    }
+
+    /// Runs the migrations this build knows on one connection of the pool.
+    pub async fn migrate(&self, migrator: &Migrator) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Pool::Sqlite(p) => migrate_on(p.acquire().await?, migrator).await,
+            Pool::Postgres(p) => migrate_on(p.acquire().await?, migrator).await,
+        }
+    }
+}
+
+async fn migrate_on<DB: Database>(
+    mut conn: PoolConnection<DB>,
+    migrator: &Migrator,
+) -> Result<(), sqlx::migrate::MigrateError>
+where
+    DB::Connection: Migrate,
+{
+    // `run_direct` is `run` on one connection; `run` itself does not compile inside
+    // `async_trait` (its `Acquire` bound is not general enough over lifetimes).
+    let result = migrator.run_direct(&mut *conn).await;
+    if result.is_err() {
+        // On PostgreSQL the migrator holds a session-level advisory lock and returns on an
+        // error without releasing it; back in the pool, this connection would keep the lock
+        // and the next migration would wait for it forever. Closing the connection ends the
+        // session, and the lock with it.
+        conn.close_on_drop();
+    }
+    result
+}
+
+/// One connection's worth of statements: a pooled connection, or a transaction.
+#[derive(Debug)]
+pub(crate) enum Conn {
+    Sqlite(Held<Sqlite>),
+    Postgres(Held<Postgres>),
+}
+
+#[derive(Debug)]
+pub(crate) enum Held<DB: Database> {
+    Pooled(PoolConnection<DB>),
+    Tx(Transaction<'static, DB>),
+}
+
+impl<DB: Database> Held<DB> {
+    fn connection(&mut self) -> &mut DB::Connection {
+        match self {
+            Held::Pooled(c) => c,
+            Held::Tx(tx) => tx,
+        }
+    }
+
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Held::Tx(tx) => tx.commit().await,
+            Held::Pooled(_) => Ok(()),
+        }
+    }
+}
+
+impl Conn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Commits a transaction; a pooled connection has nothing to commit.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Conn::Sqlite(c) => c.commit().await,
+            Conn::Postgres(c) => c.commit().await,
+        }
+    }
+}
+
+/// Runs `$body` with `$q` the query bound for the driver of `$conn`, `$c` that driver's own
+/// connection and `$row` the constructor of its [`Row`].
+macro_rules! on_driver {
+    ($query:expr, $conn:expr, |$q:ident, $c:ident, $row:pat_param| $body:expr) => {
+        match $conn {
+            Conn::Sqlite(held) => {
+                let ($q, $c, $row) = (
+                    bind($query.sql, $query.params),
+                    held.connection(),
+                    Row::Sqlite,
+                );
+                $body
+            }
+            Conn::Postgres(held) => {
+                let ($q, $c, $row) = (
+                    bind($query.sql, $query.params),
+                    held.connection(),
+                    Row::Postgres,
+                );
+                $body
+            }
+        }
+    };
+}
+
+/// Where a statement runs: on a connection (or transaction) the caller holds, or on any
+/// connection of a pool.
+pub(crate) enum On<'c> {
+    Conn(&'c mut Conn),
+    Pool(&'c Pool),
+}
+
+impl<'c> From<&'c mut Conn> for On<'c> {
+    fn from(c: &'c mut Conn) -> Self {
+        On::Conn(c)
+    }
+}
+
+impl<'c> From<&'c Pool> for On<'c> {
+    fn from(p: &'c Pool) -> Self {
+        On::Pool(p)
+    }
+}
+
+/// A row of either backend; read it with `RowExt`.
+pub(crate) enum Row {
+    Sqlite(SqliteRow),
+    Postgres(PgRow),
+}
+
+impl Row {
+    /// A column as `T`, decoded by the row's own driver; NULL is `None`. (Asked for a `T`
+    /// itself, SQLite's driver would read a NULL as zero or empty.)
+    pub fn get<T>(&self, column: &str) -> Result<Option<T>, sqlx::Error>
+    where
+        T: for<'r> Decode<'r, Sqlite>
+            + Type<Sqlite>
+            + for<'r> Decode<'r, Postgres>
+            + Type<Postgres>,
+    {
+        use sqlx::Row as _;
+        match self {
+            Row::Sqlite(r) => r.try_get(column),
+            Row::Postgres(r) => r.try_get(column),
+        }
+    }
+}
+
+/// What a statement that returns no rows did.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Done(u64);
+
+impl Done {
+    pub fn rows_affected(self) -> u64 {
+        self.0
+    }
+}
+
+/// A statement with its parameters, to be bound in order (`$1` is the first).
+#[must_use = "a query does nothing until it is run"]
+pub(crate) struct Query<'q> {
+    sql: &'q str,
+    params: Vec<Value>,
+}
+
+impl<'q> Query<'q> {
+    pub fn new(sql: &'q str, params: Vec<Value>) -> Self {
+        Query { sql, params }
+    }
+
+    pub async fn execute<'c>(self, on: impl Into<On<'c>>) -> Result<Done, sqlx::Error> {
+        match on.into() {
+            On::Conn(c) => self.execute_on(c).await,
+            On::Pool(p) => self.execute_on(&mut p.acquire().await?).await,
+        }
+    }
+
+    pub async fn fetch_optional<'c>(
+        self,
+        on: impl Into<On<'c>>,
+    ) -> Result<Option<Row>, sqlx::Error> {
+        match on.into() {
+            On::Conn(c) => self.fetch_optional_on(c).await,
+            On::Pool(p) => self.fetch_optional_on(&mut p.acquire().await?).await,
+        }
+    }
+
+    pub async fn fetch_one<'c>(self, on: impl Into<On<'c>>) -> Result<Row, sqlx::Error> {
+        self.fetch_optional(on)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    pub async fn fetch_all<'c>(self, on: impl Into<On<'c>>) -> Result<Vec<Row>, sqlx::Error> {
+        match on.into() {
+            On::Conn(c) => self.fetch_all_on(c).await,
+            On::Pool(p) => self.fetch_all_on(&mut p.acquire().await?).await,
+        }
+    }
+
+    async fn execute_on(self, conn: &mut Conn) -> Result<Done, sqlx::Error> {
+        let done = on_driver!(self, conn, |q, c, _| q.execute(c).await?.rows_affected());
+        Ok(Done(done))
+    }
+
+    async fn fetch_optional_on(self, conn: &mut Conn) -> Result<Option<Row>, sqlx::Error> {
+        Ok(on_driver!(self, conn, |q, c, row| q
+            .fetch_optional(c)
+            .await?
+            .map(row)))
+    }
+
+    async fn fetch_all_on(self, conn: &mut Conn) -> Result<Vec<Row>, sqlx::Error> {
+        let rows = on_driver!(self, conn, |q, c, row| q
+            .fetch_all(c)
+            .await?
+            .into_iter()
+            .map(row)
+            .collect());
+        Ok(rows)
+    }
+}
+
+/// The driver's own statement, with `params` bound in order.
+fn bind<'q, DB: Database>(
+    sql: &'q str,
+    params: Vec<Value>,
+) -> sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>
+where
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+    Vec<u8>: Encode<'q, DB> + Type<DB>,
+{
+    let mut q = sqlx::query(sql);
+    for p in params {
+        q = match p {
+            Value::Text(v) => q.bind(v),
+            Value::Int(v) => q.bind(v),
+            Value::Bool(v) => q.bind(v),
+            Value::Bytes(v) => q.bind(v),
+        };
+    }
+    q
+}
