@@ -295,6 +295,8 @@ fn new_plan(product: &Product, trial_days: i32) -> NewPlan {
         currency: Currency::EUR,
         self_service: true,
         trial_days,
+        min_quantity: 1,
+        max_quantity: None,
         active: true,
     }
 }

@@ -96,6 +96,11 @@ impl Backend {
                     "billing cycle anchor",
                     include_str!("../../migrations/sqlite/0007_billing_cycle_anchor.sql"),
                 ),
+                (
+                    10,
+                    "subscription changes",
+                    include_str!("../../migrations/sqlite/0010_subscription_changes.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -138,6 +143,11 @@ impl Backend {
                     8,
                     "change notifications",
                     include_str!("../../migrations/postgres/0008_change_notifications.sql"),
+                ),
+                (
+                    10,
+                    "subscription changes",
+                    include_str!("../../migrations/postgres/0010_subscription_changes.sql"),
                 ),
             ],
         }
