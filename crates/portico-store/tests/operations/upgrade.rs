@@ -87,6 +87,11 @@ backend_tests! {
         // from one (a different value leaves its text in the line, which then differs).
         added.push("cancel_comment: None, scheduled_change: None, ".to_owned());
         added.push("min_quantity: 1, max_quantity: None, ".to_owned());
+        // Settings stored before the subscription rules existed read with the default rules.
+        added.push(format!(
+            ", subscription_changes: {:?}",
+            portico_core::model::SubscriptionChanges::default()
+        ));
 
         let read = records::read_everything(&store).await;
         let expected = expected(released.backend);
