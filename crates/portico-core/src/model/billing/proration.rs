@@ -143,6 +143,38 @@ impl ChangeQuote {
         self.timing == ChangeTiming::AtPeriodEnd
     }
 
+    /// Whether `shown` (a preview, as the wire carries it: times to the second) is this quote:
+    /// the same change, timing, amounts and dates.
+    pub fn agrees_with(&self, shown: &ChangeQuote) -> bool {
+        let secs = |q: &ChangeQuote| {
+            [
+                q.effective_at,
+                q.period_start,
+                q.period_end,
+                q.next_invoice_at,
+            ]
+            .map(Timestamp::as_secs)
+        };
+        let amounts = |q: &ChangeQuote| {
+            [
+                q.quantity,
+                q.credit,
+                q.charge,
+                q.subtotal,
+                q.tax_rate_bps,
+                q.tax,
+                q.total,
+                q.due_now,
+                q.credited_now,
+                q.next_invoice_amount,
+            ]
+        };
+        self.plan == shown.plan
+            && (self.direction, self.timing) == (shown.direction, shown.timing)
+            && amounts(self) == amounts(shown)
+            && secs(self) == secs(shown)
+    }
+
     /// The lines of the invoice that charges this change: the credit for the unused time of
     /// `from` (negative) and the charge for the same time on `to`, each naming its period.
     /// Their sum is the quote's subtotal; the invoice's tax rule then gives its tax and total.
@@ -393,6 +425,28 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_agrees_only_with_itself() {
+        let pro = plan(0);
+        let sub = sub_on(&pro, 1, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z");
+        let team = other(9, 9900, Interval::Month);
+        let q = quote(
+            prorated(&sub, &pro, &team, 1, 1900),
+            t("2026-03-16T00:00:00Z"),
+        )
+        .unwrap();
+        assert!(q.agrees_with(&q.clone()));
+        let later = quote(
+            prorated(&sub, &pro, &team, 1, 1900),
+            t("2026-03-17T00:00:00Z"),
+        )
+        .unwrap();
+        assert!(!q.agrees_with(&later));
+        let mut other_timing = q.clone();
+        other_timing.timing = ChangeTiming::NowWithoutProration;
+        assert!(!q.agrees_with(&other_timing));
+    }
+
+    #[test]
     fn refused_changes() {
         let pro = plan(0);
         let sub = sub_on(&pro, 1, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z");
@@ -540,6 +594,9 @@ mod tests {
             )
             .unwrap();
             prop_assert_eq!(invoice.total, qt.due_now);
+            // What the preview page carries back is the same quote.
+            let wire: ChangeQuote = serde_json::from_str(&serde_json::to_string(&qt).unwrap()).unwrap();
+            prop_assert!(qt.agrees_with(&wire));
             prop_assert_eq!(invoice.tax, qt.tax);
             prop_assert_eq!(invoice.amount_due, qt.due_now);
         }
