@@ -10,6 +10,7 @@ mod housekeeping;
 mod nodes;
 mod outbox;
 mod products_and_plans;
+mod subscription_changes;
 mod tenancy;
 
 use std::collections::BTreeSet;
