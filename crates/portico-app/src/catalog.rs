@@ -96,6 +96,8 @@ pub async fn create_plan(
         currency: input.currency,
         self_service: input.self_service,
         trial_days: input.trial_days,
+        min_quantity: input.min_quantity,
+        max_quantity: input.max_quantity,
         active: input.active,
         created_at: now,
         updated_at: now,

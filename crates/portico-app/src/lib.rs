@@ -18,6 +18,7 @@ mod error;
 pub mod invoices;
 pub mod keys;
 pub mod payment_methods;
+pub mod plan_changes;
 pub mod subscriptions;
 pub mod transactions;
 

@@ -1,8 +1,16 @@
-//! Subscriptions: start, change, cancel.
+//! Subscriptions: start, change, cancel (now or at the end of the period), resume, reactivate.
 
 use portico_core::event::EventType;
-use portico_core::model::{NewSubscription, Subscription, SubscriptionPatch};
-use portico_core::{SubscriptionId, Timestamp};
+use portico_core::model::{
+    CancelMode, CancelRefund, Customer, Invoice, InvoiceStatus, Metadata, NewInvoice,
+    NewInvoiceLine, NewSubscription, NewTransaction, Plan, PortalSettings, Subscription,
+    SubscriptionPatch, Transaction, TransactionKind, TransactionStatus, unused_credit,
+};
+use portico_core::page::PageRequest;
+use portico_core::{
+    CustomerId, Invalid, InvoiceId, PlanId, SubscriptionId, Timestamp, TransactionId,
+};
+use portico_store::{InvoiceFilter, UnitOfWork};
 
 use crate::error::no_such;
 use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
@@ -68,8 +76,82 @@ pub async fn update(
     Ok(updated)
 }
 
-/// Cancels at once.
+/// Who asks for a change to a subscription.
+#[derive(Debug, Clone, Copy)]
+pub enum Requester<'a> {
+    /// The vendor: any change the subscription's state allows.
+    Vendor,
+    /// A customer in the portal: only their own subscriptions (others' are not found), within
+    /// the account's feature switches and rules for subscription changes.
+    Customer(&'a CustomerId),
+}
+
+/// How a subscription is to be canceled.
+#[derive(Debug, Clone)]
+pub struct Cancellation {
+    pub mode: CancelMode,
+    /// For a customer, one of the account's reasons.
+    pub reason: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Cancels now or at the end of the period. A customer may cancel only as the account allows,
+/// giving one of its reasons; canceling now then credits the unused rest of the period when the
+/// account's refund rule says so, in the same unit of work.
 #[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn cancel_as(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+    c: Cancellation,
+    now: Timestamp,
+) -> AppResult<Subscription> {
+    let rules = customer_rules(app, by, who).await?;
+    let mut refund_rate = None;
+    if let Some(settings) = &rules {
+        let r = &settings.subscription_changes;
+        if !settings.features.cancel || !r.allows_cancel(c.mode) {
+            return Err(AppError::Forbidden(format!(
+                "the account does not let customers cancel {}",
+                c.mode.as_str()
+            )));
+        }
+        if let Some(reason) = &c.reason
+            && !r.cancel_reasons.contains(reason)
+        {
+            return Err(
+                Invalid::new("reason", "must be one of the account's cancel reasons").into(),
+            );
+        }
+        if c.mode == CancelMode::Immediately && r.cancel_refund == CancelRefund::ProratedCredit {
+            refund_rate = Some(tax_rate(app, by, id).await?);
+        }
+    }
+    let mut uow = app.begin(by, now).await?;
+    let current = lock_for(&mut uow, who, id).await?;
+    let refund = match refund_rate {
+        Some(rate) => {
+            let plan = plan_of(&mut uow, &current.plan).await?;
+            unused_credit(&current, &plan, rate, now)
+        }
+        None => 0,
+    };
+    let canceled = current.cancel(c.mode, c.reason, c.comment, now)?;
+    let kind = match c.mode {
+        CancelMode::Immediately => EventType::SubscriptionCanceled,
+        CancelMode::AtPeriodEnd => EventType::SubscriptionUpdated,
+    };
+    save_recorded(&mut uow, kind, &canceled).await?;
+    if refund > 0 {
+        let text = format!("Credit for the unused rest of {}", canceled.id);
+        credit(&mut uow, &canceled.customer, refund, text, now).await?;
+    }
+    uow.commit().await?;
+    Ok(canceled)
+}
+
+/// The vendor cancels at once.
 pub async fn cancel(
     app: &App,
     by: &Caller,
@@ -77,19 +159,237 @@ pub async fn cancel(
     reason: Option<String>,
     now: Timestamp,
 ) -> AppResult<Subscription> {
-    let mut uow = app.begin(by, now).await?;
-    let canceled = lock(&mut uow, id).await?.cancel_now(reason, now)?;
-    uow.subscriptions().save(&canceled).await?;
-    uow.record(
-        EventType::SubscriptionCanceled,
-        Some(&canceled.customer),
-        &canceled,
-    )?;
-    uow.commit().await?;
-    Ok(canceled)
+    let c = Cancellation {
+        mode: CancelMode::Immediately,
+        reason,
+        comment: None,
+    };
+    cancel_as(app, by, Requester::Vendor, id, c, now).await
 }
 
-async fn lock(uow: &mut portico_store::UnitOfWork, id: &SubscriptionId) -> AppResult<Subscription> {
+/// Takes back a cancellation at the end of the period.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn resume(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+    now: Timestamp,
+) -> AppResult<Subscription> {
+    customer_may(app, by, who, "cancel or resume", |s| s.features.cancel).await?;
+    let mut uow = app.begin(by, now).await?;
+    let resumed = lock_for(&mut uow, who, id).await?.resume(now)?;
+    save_recorded(&mut uow, EventType::SubscriptionResumed, &resumed).await?;
+    uow.commit().await?;
+    Ok(resumed)
+}
+
+/// Starts a canceled subscription again with a new period from now, and opens the invoice for
+/// that period in the same unit of work; then hands it to [`collect`]. A customer may do so
+/// only when the account allows reactivation.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn reactivate(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+    now: Timestamp,
+) -> AppResult<Subscription> {
+    customer_may(app, by, who, "reactivate subscriptions", |s| {
+        s.subscription_changes.reactivation
+    })
+    .await?;
+    let rate = tax_rate(app, by, id).await?;
+    let mut uow = app.begin(by, now).await?;
+    let current = lock_for(&mut uow, who, id).await?;
+    let plan = plan_of(&mut uow, &current.plan).await?;
+    let started = current.reactivate(&plan, now)?;
+    save_recorded(&mut uow, EventType::SubscriptionReactivated, &started).await?;
+    let line = NewInvoiceLine {
+        description: format!("{} × {}", plan.name, started.quantity),
+        quantity: started.quantity,
+        unit_amount: plan.unit_amount,
+        period_start: Some(started.current_period_start),
+        period_end: Some(started.current_period_end),
+    };
+    let invoice = open_invoice(&mut uow, &started, vec![line], rate, now).await?;
+    uow.commit().await?;
+    if let Some(invoice) = invoice {
+        collect(app, by, &invoice, now).await?;
+    }
+    Ok(started)
+}
+
+/// Where an invoice that a subscription change opened is to be charged through the account's
+/// payment provider, between units of work as every provider call. Until the provider is
+/// wired in, it stays open and the customer pays it from the invoices page.
+///
+/// To make a change wait for its payment, the unit that opens the invoice stores the change
+/// as the subscription's scheduled change instead of applying it, and the unit that settles
+/// a successful charge applies it (a decline withdraws it and voids the invoice).
+pub async fn collect(_app: &App, by: &Caller, invoice: &Invoice, _now: Timestamp) -> AppResult<()> {
+    tracing::info!(account = %by.account, invoice = %invoice.id, amount_due = invoice.amount_due,
+        "invoice left open for payment");
+    Ok(())
+}
+
+/// `Forbidden` when a customer asks and the account's settings do not `allow` what they ask.
+pub(crate) async fn customer_may(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    what: &str,
+    allow: impl FnOnce(&PortalSettings) -> bool,
+) -> AppResult<()> {
+    match customer_rules(app, by, who).await? {
+        Some(settings) if !allow(&settings) => Err(AppError::Forbidden(format!(
+            "the account does not let customers {what}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Saves the changed subscription and records `kind` about it.
+pub(crate) async fn save_recorded(
+    uow: &mut UnitOfWork,
+    kind: EventType,
+    sub: &Subscription,
+) -> AppResult<()> {
+    uow.subscriptions().save(sub).await?;
+    uow.record(kind, Some(&sub.customer), sub)?;
+    Ok(())
+}
+
+/// The account's portal settings when a customer asks, else `None` (the vendor's rules are its
+/// own).
+pub(crate) async fn customer_rules(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+) -> AppResult<Option<PortalSettings>> {
+    match who {
+        Requester::Vendor => Ok(None),
+        Requester::Customer(_) => Ok(Some(app.store.account(&by.account).await?.settings)),
+    }
+}
+
+/// The tax rate of the subscription's latest issued invoice, which its next invoices keep;
+/// none without one.
+pub async fn tax_rate(app: &App, by: &Caller, id: &SubscriptionId) -> AppResult<i64> {
+    let filter = InvoiceFilter {
+        customer: None,
+        subscription: Some(id.clone()),
+        exclude_drafts: true,
+        status: None,
+    };
+    let latest = app
+        .store
+        .list_invoices(&by.account, filter, PageRequest::first(1))
+        .await?;
+    Ok(latest.data.first().map_or(0, |i| i.tax_rate_bps))
+}
+
+/// An open invoice of `lines` for the subscription, unless they total nothing.
+pub(crate) async fn open_invoice(
+    uow: &mut UnitOfWork,
+    sub: &Subscription,
+    lines: Vec<NewInvoiceLine>,
+    tax_rate_bps: i64,
+    now: Timestamp,
+) -> AppResult<Option<Invoice>> {
+    let customer = customer_of(uow, sub).await?;
+    let number = uow.invoices().next_number().await?;
+    let input = NewInvoice {
+        customer: customer.id.to_string(),
+        subscription: Some(sub.id.clone()),
+        currency: None,
+        status: Some(InvoiceStatus::Open),
+        lines,
+        tax_rate_bps,
+        issued_at: None,
+        due_at: Some(now),
+        paid_at: None,
+        metadata: Metadata::new(),
+    };
+    let invoice = Invoice::create(
+        InvoiceId::new(now, entropy()),
+        number,
+        &customer,
+        input,
+        now,
+    )?;
+    if invoice.total == 0 {
+        return Ok(None);
+    }
+    uow.invoices().insert(&invoice).await?;
+    uow.record(EventType::InvoiceCreated, Some(&invoice.customer), &invoice)?;
+    Ok(Some(invoice))
+}
+
+/// A credit of `amount` to the customer, recorded as a succeeded transaction.
+pub(crate) async fn credit(
+    uow: &mut UnitOfWork,
+    customer: &CustomerId,
+    amount: i64,
+    description: String,
+    now: Timestamp,
+) -> AppResult<Transaction> {
+    let customer = uow
+        .customers()
+        .any(customer)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("customer {customer} is gone").into()))?;
+    let input = NewTransaction {
+        customer: customer.id.to_string(),
+        kind: TransactionKind::Credit,
+        status: TransactionStatus::Succeeded,
+        amount,
+        currency: None,
+        invoice: None,
+        payment_method: None,
+        description: Some(description),
+        created_at: None,
+    };
+    let id = TransactionId::new(now, entropy());
+    let transaction = Transaction::create(id, &customer, None, input, now)?;
+    uow.transactions().insert(&transaction).await?;
+    uow.record(
+        EventType::TransactionCreated,
+        Some(&transaction.customer),
+        &transaction,
+    )?;
+    Ok(transaction)
+}
+
+async fn customer_of(uow: &mut UnitOfWork, sub: &Subscription) -> AppResult<Customer> {
+    uow.customers().any(&sub.customer).await?.ok_or_else(|| {
+        AppError::Internal(format!("subscription {} has no customer", sub.id).into())
+    })
+}
+
+pub(crate) async fn plan_of(uow: &mut UnitOfWork, id: &PlanId) -> AppResult<Plan> {
+    uow.plans()
+        .find(id)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("plan {id} is gone").into()))
+}
+
+/// The subscription, locked; for a customer only one of theirs (another's is not found).
+pub(crate) async fn lock_for(
+    uow: &mut UnitOfWork,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+) -> AppResult<Subscription> {
+    let sub = lock(uow, id).await?;
+    match who {
+        Requester::Customer(customer) if *customer != sub.customer => {
+            Err(AppError::not_found("subscription", id))
+        }
+        _ => Ok(sub),
+    }
+}
+
+async fn lock(uow: &mut UnitOfWork, id: &SubscriptionId) -> AppResult<Subscription> {
     uow.subscriptions()
         .lock(id)
         .await?

@@ -2,7 +2,9 @@
 //! `portico-core`. Each has the name and the fields of the OpenAPI component it stands for; the
 //! tests compare the two.
 
-use portico_core::model::{ApiKey, OAuthClient, PortalPage};
+use portico_core::model::{
+    ApiKey, CancelMode, CancelRefund, ChangeTiming, OAuthClient, PortalPage,
+};
 use portico_core::{ContactId, CustomerId, PortalSessionId, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -55,11 +57,17 @@ pub struct CreatedOAuthClient {
     pub client_secret: Option<String>,
 }
 
-/// Why a subscription is canceled.
+/// How and why a subscription is canceled.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CancelSubscription {
     pub reason: Option<String>,
+    /// What the customer said, beside the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// `immediately` (the server's default) or `at_period_end`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<CancelMode>,
 }
 
 /// The portal settings to change; fields left `None` stay as they are. A nullable setting is
@@ -84,6 +92,27 @@ pub struct PortalSettingsPatch {
     /// where servers have this setting.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_reentry: Option<bool>,
+    /// The rules for cancellations and changes of plan or quantity, where servers have them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_changes: Option<SubscriptionChangesPatch>,
+}
+
+/// The rules for subscription changes to set; fields left `None` stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriptionChangesPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_modes: Option<Vec<CancelMode>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_refund: Option<CancelRefund>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_reasons: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reactivation: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrades: Option<ChangeTiming>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub downgrades: Option<ChangeTiming>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -39,6 +39,12 @@ pub enum EventType {
     SubscriptionUpdated,
     #[serde(rename = "subscription.canceled")]
     SubscriptionCanceled,
+    /// A cancellation at the end of the period was taken back.
+    #[serde(rename = "subscription.resumed")]
+    SubscriptionResumed,
+    /// A canceled subscription started again.
+    #[serde(rename = "subscription.reactivated")]
+    SubscriptionReactivated,
     #[serde(rename = "invoice.created")]
     InvoiceCreated,
     #[serde(rename = "invoice.updated")]
@@ -63,7 +69,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in catalogue order.
-    pub const ALL: [EventType; 25] = [
+    pub const ALL: [EventType; 27] = [
         EventType::CustomerCreated,
         EventType::CustomerUpdated,
         EventType::CustomerDeleted,
@@ -79,6 +85,8 @@ impl EventType {
         EventType::SubscriptionCreated,
         EventType::SubscriptionUpdated,
         EventType::SubscriptionCanceled,
+        EventType::SubscriptionResumed,
+        EventType::SubscriptionReactivated,
         EventType::InvoiceCreated,
         EventType::InvoiceUpdated,
         EventType::InvoicePaid,
@@ -108,6 +116,8 @@ impl EventType {
             EventType::SubscriptionCreated => "subscription.created",
             EventType::SubscriptionUpdated => "subscription.updated",
             EventType::SubscriptionCanceled => "subscription.canceled",
+            EventType::SubscriptionResumed => "subscription.resumed",
+            EventType::SubscriptionReactivated => "subscription.reactivated",
             EventType::InvoiceCreated => "invoice.created",
             EventType::InvoiceUpdated => "invoice.updated",
             EventType::InvoicePaid => "invoice.paid",

@@ -235,6 +235,8 @@ pub async fn seed(app: &App, now: Timestamp) -> anyhow::Result<Account> {
             currency,
             self_service: true,
             trial_days,
+            min_quantity: 1,
+            max_quantity: Some(50),
             active: true,
         };
         let starter = plan("Starter", Interval::Month, 1900, 0);
@@ -261,6 +263,8 @@ pub async fn seed(app: &App, now: Timestamp) -> anyhow::Result<Account> {
                 currency,
                 self_service: false,
                 trial_days: 0,
+                min_quantity: 1,
+                max_quantity: None,
                 active: true,
             }
             .validate()?,

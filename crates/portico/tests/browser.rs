@@ -20,3 +20,5 @@ mod no_js;
 mod pages;
 #[path = "browser/pdf.rs"]
 mod pdf;
+#[path = "browser/subscriptions.rs"]
+mod subscriptions;

@@ -104,6 +104,14 @@ backend_tests! {
             allowed_origins: vec!["https://app.acme.example".into()],
             default_return_url: Some("https://app.acme.example/billing".into()),
             link_reentry: true,
+            subscription_changes: SubscriptionChanges {
+                cancel_modes: vec![CancelMode::AtPeriodEnd, CancelMode::Immediately],
+                cancel_refund: CancelRefund::ProratedCredit,
+                cancel_reasons: vec!["Too dear".into()],
+                reactivation: false,
+                upgrades: ChangeTiming::NowWithoutProration,
+                downgrades: ChangeTiming::NowWithProration,
+            },
         };
         let replace = |s: &PortalSettings| { let s = s.clone(); move |_| s };
         let updated = portico_app::accounts::update_portal_settings(&db.app, &op(&account.id), replace(&settings), db.now())
@@ -113,6 +121,18 @@ backend_tests! {
         assert_eq!(updated.settings.branding.primary_color.as_deref(), Some("#1a73e8"));
         assert_eq!(db.store.account(&account.id).await.unwrap(), updated);
 
+        let mut no_mode = settings.clone();
+        no_mode.subscription_changes.cancel_modes.clear();
+        assert_invalid(
+            portico_app::accounts::update_portal_settings(&db.app, &op(&account.id), replace(&no_mode), db.now()).await,
+            "subscription_changes.cancel_modes",
+        );
+        let mut blank = settings.clone();
+        blank.subscription_changes.cancel_reasons.push("  ".into());
+        assert_invalid(
+            portico_app::accounts::update_portal_settings(&db.app, &op(&account.id), replace(&blank), db.now()).await,
+            "subscription_changes.cancel_reasons",
+        );
         let mut bad = settings;
         bad.default_locale = "it".into();
         assert_invalid(

@@ -10,6 +10,7 @@ mod housekeeping;
 mod nodes;
 mod outbox;
 mod products_and_plans;
+mod subscription_changes;
 mod tenancy;
 
 use std::collections::BTreeSet;
@@ -290,6 +291,8 @@ fn new_plan(product: &Product, trial_days: i32) -> NewPlan {
         currency: Currency::EUR,
         self_service: true,
         trial_days,
+        min_quantity: 1,
+        max_quantity: None,
         active: true,
     }
 }

@@ -30,11 +30,12 @@ backend_tests! {
         assert_eq!((ids(&page, |p| &p.id), page.has_more), (vec![product.id.clone()], false));
 
         let now = db.now();
-        let input = NewPlan { product: product.id.clone(), name: "Yearly".into(), interval: Interval::Year, interval_count: 2, unit_amount: 99_00, currency: Currency::USD, self_service: false, trial_days: 14, active: true };
+        let input = NewPlan { product: product.id.clone(), name: "Yearly".into(), interval: Interval::Year, interval_count: 2, unit_amount: 99_00, currency: Currency::USD, self_service: false, trial_days: 14, min_quantity: 2, max_quantity: Some(10), active: true };
         let plan = catalog::create_plan(&db.app, &op(&account.id), input, now).await.unwrap();
         assert_eq!((plan.product.clone(), plan.name.as_str(), plan.interval, plan.interval_count), (product.id.clone(), "Yearly", Interval::Year, 2));
         assert_eq!((plan.unit_amount, plan.currency, plan.self_service, plan.trial_days, plan.active), (99_00, Currency::USD, false, 14, true));
         assert_eq!((plan.created_at, plan.updated_at), (now, now));
+        assert_eq!((plan.min_quantity, plan.max_quantity), (2, Some(10)));
         assert_eq!(db.store.plan(&account.id, &plan.id).await.unwrap(), plan);
         let mut bad = new_plan(&product, 0);
         bad.interval_count = 4;
@@ -47,10 +48,12 @@ backend_tests! {
         assert_invalid(catalog::create_plan(&db.app, &op(&account.id), new_plan(&theirs, 0), db.now()).await, "product");
 
         let now = db.now();
-        let plan = catalog::update_plan(&db.app, &op(&account.id), &plan.id, PlanPatch { name: Some("Biennial".into()), self_service: Some(true), trial_days: Some(0), active: Some(false) }, now).await.unwrap();
+        let plan = catalog::update_plan(&db.app, &op(&account.id), &plan.id, PlanPatch { name: Some("Biennial".into()), self_service: Some(true), trial_days: Some(0), min_quantity: Some(3), max_quantity: Some(None), active: Some(false) }, now).await.unwrap();
         assert_eq!((plan.name.as_str(), plan.self_service, plan.trial_days, plan.active, plan.updated_at), ("Biennial", true, 0, false, now));
+        assert_eq!((plan.min_quantity, plan.max_quantity), (3, None));
         assert_eq!(db.store.plan(&account.id, &plan.id).await.unwrap(), plan);
         assert_invalid(catalog::update_plan(&db.app, &op(&account.id), &plan.id, PlanPatch { trial_days: Some(-1), ..Default::default() }, db.now()).await, "trial_days");
+        assert_invalid(catalog::update_plan(&db.app, &op(&account.id), &plan.id, PlanPatch { max_quantity: Some(Some(2)), ..Default::default() }, db.now()).await, "max_quantity");
         assert_eq!(db.store.plan(&account.id, &plan.id).await.unwrap(), plan);
 
         let other_plan = db.plan(&account, &second, 0).await;

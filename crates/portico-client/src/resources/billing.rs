@@ -63,6 +63,7 @@ impl Subscriptions<'_> {
     ) -> crate::Result<Subscription> {
         let body = CancelSubscription {
             reason: reason.map(str::to_owned),
+            ..CancelSubscription::default()
         };
         self.call
             .send(operations::SUBSCRIPTIONS_CANCEL, &[id.path_id()], &body)

@@ -65,6 +65,8 @@ resource!(
     ///         currency: Currency::parse("currency", "EUR")?,
     ///         self_service: true,
     ///         trial_days: 14,
+    ///         min_quantity: 1,
+    ///         max_quantity: None,
     ///         active: true,
     ///     })
     ///     .await?;

@@ -80,6 +80,8 @@ async fn catalogue(client: &Client) -> (Product, Plan) {
             currency: eur(),
             self_service: true,
             trial_days: 0,
+            min_quantity: 1,
+            max_quantity: None,
             active: true,
         })
         .await

@@ -143,7 +143,12 @@ pub fn scopes_allowed_by(features: &PortalFeatures) -> PortalScopes {
 pub fn scopes_allowed_for(role: Role) -> PortalScopes {
     match role {
         Role::Viewer => PortalScopes::read_only(),
-        Role::Owner | Role::Billing => PortalScopes::all(),
+        // Changing or ending a subscription commits the customer: only an owner may.
+        Role::Billing => PortalScopes::all()
+            .iter()
+            .filter(|s| *s != PortalScope::SubscriptionsWrite)
+            .fold(PortalScopes::empty(), PortalScopes::with),
+        Role::Owner => PortalScopes::all(),
     }
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{self, Invalid, ValidationResult};
+use crate::model::{CancelMode, ChangeDirection, ChangeTiming, text_enum};
 use crate::scope::ApiScopes;
 use crate::{AccountId, ApiKeyId, Timestamp};
 
@@ -52,6 +53,8 @@ pub struct PortalSettings {
     /// Whether a portal link may open the portal again until it expires (for links sent by
     /// e-mail); by default a link opens one browser session.
     pub link_reentry: bool,
+    /// What customers may do to their subscriptions, and how changes are charged.
+    pub subscription_changes: SubscriptionChanges,
 }
 
 impl Default for PortalSettings {
@@ -63,7 +66,87 @@ impl Default for PortalSettings {
             allowed_origins: Vec::new(),
             default_return_url: None,
             link_reentry: false,
+            subscription_changes: SubscriptionChanges::default(),
         }
+    }
+}
+
+text_enum!(
+    /// What a customer who cancels now gets back for the unused rest of the period.
+    CancelRefund { None = "none", ProratedCredit = "prorated_credit" }
+);
+
+/// The account's rules for cancellations and changes of plan or quantity in the portal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SubscriptionChanges {
+    /// How a customer may cancel; at least one mode.
+    pub cancel_modes: Vec<CancelMode>,
+    /// What an immediate cancellation gives back.
+    pub cancel_refund: CancelRefund,
+    /// The reasons a customer picks from when canceling (up to 20, each up to 100 characters).
+    pub cancel_reasons: Vec<String>,
+    /// Whether a customer may start a canceled subscription again.
+    pub reactivation: bool,
+    /// When an upgrade (a higher price per month) takes effect.
+    pub upgrades: ChangeTiming,
+    /// When a downgrade takes effect.
+    pub downgrades: ChangeTiming,
+}
+
+impl Default for SubscriptionChanges {
+    fn default() -> Self {
+        Self {
+            cancel_modes: vec![CancelMode::AtPeriodEnd],
+            cancel_refund: CancelRefund::None,
+            cancel_reasons: [
+                "Too expensive",
+                "Missing features",
+                "Switching to another product",
+                "No longer needed",
+                "Other",
+            ]
+            .map(String::from)
+            .to_vec(),
+            reactivation: true,
+            upgrades: ChangeTiming::NowWithProration,
+            downgrades: ChangeTiming::AtPeriodEnd,
+        }
+    }
+}
+
+impl SubscriptionChanges {
+    /// When a change in `direction` takes effect.
+    pub fn timing(&self, direction: ChangeDirection) -> ChangeTiming {
+        match direction {
+            ChangeDirection::Upgrade => self.upgrades,
+            ChangeDirection::Downgrade => self.downgrades,
+        }
+    }
+
+    pub fn allows_cancel(&self, mode: CancelMode) -> bool {
+        self.cancel_modes.contains(&mode)
+    }
+
+    fn validate(mut self) -> ValidationResult<Self> {
+        self.cancel_modes.dedup();
+        if self.cancel_modes.is_empty() || self.cancel_modes.len() > CancelMode::ALL.len() {
+            return Err(Invalid::new(
+                "subscription_changes.cancel_modes",
+                "must list at_period_end, immediately or both, once each",
+            ));
+        }
+        if self.cancel_reasons.len() > 20 {
+            return Err(Invalid::new(
+                "subscription_changes.cancel_reasons",
+                "may list at most 20 reasons",
+            ));
+        }
+        for reason in &mut self.cancel_reasons {
+            *reason = error::required_text("subscription_changes.cancel_reasons", reason, 100)?;
+        }
+        Ok(self)
     }
 }
 
@@ -164,6 +247,7 @@ impl PortalSettings {
             .as_deref()
             .map(|u| error::url("default_return_url", u))
             .transpose()?;
+        self.subscription_changes = self.subscription_changes.validate()?;
         Ok(self)
     }
 }

@@ -98,6 +98,10 @@ pub struct Plan {
     pub currency: Currency,
     pub self_service: bool,
     pub trial_days: i32,
+    /// The fewest units a customer may choose in the portal.
+    pub min_quantity: i64,
+    /// The most units a customer may choose in the portal; none for no limit but the global one.
+    pub max_quantity: Option<i64>,
     pub active: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -122,8 +126,39 @@ pub struct NewPlan {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 730))]
     pub trial_days: i32,
+    /// The fewest units a customer may choose in the portal (default 1).
+    #[serde(default = "one_unit")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
+    pub min_quantity: i64,
+    /// The most units a customer may choose in the portal.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
+    pub max_quantity: Option<i64>,
     #[serde(default = "yes")]
     pub active: bool,
+}
+
+fn one_unit() -> i64 {
+    1
+}
+
+/// Checks a plan's quantity limits: `1 <= min <= max <= MAX_QUANTITY`.
+pub fn check_quantity_limits(min: i64, max: Option<i64>) -> ValidationResult<()> {
+    let top = crate::model::MAX_QUANTITY;
+    if !(1..=top).contains(&min) {
+        return Err(Invalid::new(
+            "min_quantity",
+            format!("must be between 1 and {top}"),
+        ));
+    }
+    if let Some(max) = max
+        && !(min..=top).contains(&max)
+    {
+        return Err(Invalid::new(
+            "max_quantity",
+            format!("must be between min_quantity ({min}) and {top}"),
+        ));
+    }
+    Ok(())
 }
 
 fn one() -> i32 {
@@ -149,6 +184,7 @@ impl NewPlan {
             ));
         }
         check_trial_days(self.trial_days)?;
+        check_quantity_limits(self.min_quantity, self.max_quantity)?;
         Ok(Self {
             name: error::required_text("name", &self.name, 200)?,
             ..self
@@ -175,6 +211,16 @@ pub struct PlanPatch {
     pub self_service: Option<bool>,
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 730))]
     pub trial_days: Option<i32>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
+    pub min_quantity: Option<i64>,
+    /// `null` removes the limit.
+    #[serde(
+        default,
+        deserialize_with = "crate::model::nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, minimum = 1, maximum = 1000000))]
+    pub max_quantity: Option<Option<i64>>,
     pub active: Option<bool>,
 }
 
@@ -190,6 +236,13 @@ impl PlanPatch {
             check_trial_days(days)?;
             plan.trial_days = days;
         }
+        if let Some(min) = self.min_quantity {
+            plan.min_quantity = min;
+        }
+        if let Some(max) = self.max_quantity {
+            plan.max_quantity = max;
+        }
+        check_quantity_limits(plan.min_quantity, plan.max_quantity)?;
         if let Some(a) = self.active {
             plan.active = a;
         }

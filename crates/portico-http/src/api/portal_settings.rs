@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use portico_core::model::{PortalSettings, nullable};
+use portico_core::model::{CancelMode, CancelRefund, ChangeTiming, PortalSettings, nullable};
 use portico_core::scope::ApiScope;
 use serde::Deserialize;
 use utoipa_axum::routes;
@@ -34,6 +34,21 @@ pub struct PortalSettingsPatch {
     /// Let a portal link open the portal again until it expires (for links sent by e-mail);
     /// by default a link opens one browser session and a second opening says it was used.
     pub link_reentry: Option<bool>,
+    pub subscription_changes: Option<SubscriptionChangesPatch>,
+}
+
+/// The rules for cancellations and changes; each given field replaces the current one.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionChangesPatch {
+    /// `at_period_end`, `immediately`, or both.
+    pub cancel_modes: Option<Vec<CancelMode>>,
+    pub cancel_refund: Option<CancelRefund>,
+    #[schema(max_items = 20)]
+    pub cancel_reasons: Option<Vec<String>>,
+    pub reactivation: Option<bool>,
+    pub upgrades: Option<ChangeTiming>,
+    pub downgrades: Option<ChangeTiming>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -100,6 +115,15 @@ impl PortalSettingsPatch {
         set(&mut s.allowed_origins, self.allowed_origins);
         set(&mut s.default_return_url, self.default_return_url);
         set(&mut s.link_reentry, self.link_reentry);
+        if let Some(c) = self.subscription_changes {
+            let r = &mut s.subscription_changes;
+            set(&mut r.cancel_modes, c.cancel_modes);
+            set(&mut r.cancel_refund, c.cancel_refund);
+            set(&mut r.cancel_reasons, c.cancel_reasons);
+            set(&mut r.reactivation, c.reactivation);
+            set(&mut r.upgrades, c.upgrades);
+            set(&mut r.downgrades, c.downgrades);
+        }
         s
     }
 }
@@ -145,7 +169,9 @@ mod tests {
         current.branding.display_name = Some("Acme".into());
         let patch: PortalSettingsPatch = serde_json::from_str(
             r##"{"branding": {"primary_color": "#112233", "display_name": null},
-                 "features": {"invoices": false}}"##,
+                 "features": {"invoices": false},
+                 "subscription_changes": {"downgrades": "now_without_proration",
+                                          "cancel_modes": ["immediately"]}}"##,
         )
         .unwrap();
         let merged = patch.merge_into(current);
@@ -154,6 +180,14 @@ mod tests {
         assert!(!merged.features.invoices);
         assert!(!merged.features.cancel, "untouched switch kept");
         assert_eq!(merged.default_locale, "en");
+        let rules = &merged.subscription_changes;
+        assert_eq!(rules.downgrades, ChangeTiming::NowWithoutProration);
+        assert_eq!(rules.cancel_modes, [CancelMode::Immediately]);
+        assert_eq!(
+            rules.upgrades,
+            ChangeTiming::NowWithProration,
+            "untouched rule kept"
+        );
         assert!(
             serde_json::from_str::<PortalSettingsPatch>(r#"{"branding": {"logo": "x"}}"#).is_err()
         );

@@ -1,9 +1,10 @@
-//! Subscriptions: a customer on a plan; DELETE cancels at once.
+//! Subscriptions: a customer on a plan; DELETE cancels, at once or at the end of the period.
 
 use axum::Json;
 use axum::extract::State;
+use portico_app::subscriptions::{self, Cancellation, Requester};
 use portico_core::model::{
-    CustomerRef, NewSubscription, Subscription, SubscriptionPatch, SubscriptionStatus,
+    CancelMode, CustomerRef, NewSubscription, Subscription, SubscriptionPatch, SubscriptionStatus,
 };
 use portico_core::scope::ApiScope;
 use portico_core::{List, SubscriptionId};
@@ -41,11 +42,18 @@ pub struct ListQuery {
     status: Option<String>,
 }
 
-/// Why a subscription is canceled; the whole body may be left out.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// How and why a subscription is canceled; the whole body may be left out.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelSubscription {
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
+    /// What the customer said, beside the reason.
+    #[schema(max_length = 1000)]
+    pub comment: Option<String>,
+    /// `immediately` (the default) or `at_period_end`, which keeps the subscription until its
+    /// period ends and may be taken back with `PATCH {"cancel_at_period_end": false}`.
+    pub mode: Option<CancelMode>,
 }
 
 /// Subscribes a customer to a plan.
@@ -127,10 +135,11 @@ async fn update(
     Ok(Json(sub))
 }
 
-/// Cancels a subscription now; a body `{"reason": "…"}` is optional.
+/// Cancels a subscription now or at the end of its period; the body
+/// `{"mode": "at_period_end", "reason": "…", "comment": "…"}` is optional.
 #[utoipa::path(delete, path = "/api/v1/subscriptions/{id}", tag = "subscriptions",
     params(("id" = SubscriptionId, Path, description = "Subscription id")),
-    request_body(content = Option<CancelSubscription>, description = "Optional reason"),
+    request_body(content = Option<CancelSubscription>, description = "Optional mode, reason and comment"),
     responses((status = 200, description = "The canceled subscription", body = Subscription)),
     security(("bearer" = ["billing:write"])))]
 async fn cancel(
@@ -140,11 +149,15 @@ async fn cancel(
     body: JsonBody,
 ) -> ApiResult<Json<Subscription>> {
     auth.require(ApiScope::BillingWrite)?;
-    let reason = body
+    let body = body
         .parse_optional::<CancelSubscription>()?
-        .and_then(|c| c.reason);
-    let sub =
-        portico_app::subscriptions::cancel(&s.app, &auth.caller(), &id, reason, s.app.clock.now())
-            .await?;
+        .unwrap_or_default();
+    let c = Cancellation {
+        mode: body.mode.unwrap_or(CancelMode::Immediately),
+        reason: body.reason,
+        comment: body.comment,
+    };
+    let (by, now) = (auth.caller(), s.app.clock.now());
+    let sub = subscriptions::cancel_as(&s.app, &by, Requester::Vendor, &id, c, now).await?;
     Ok(Json(sub))
 }

@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/invoices/{id}", get(invoices::detail))
         .route("/portal/invoices/{id}/pdf", get(invoices::pdf))
         .route("/redirect/{token}", get(redirect_exchange))
+        .merge(pages::subscription_actions::router())
         .merge(assets::router())
 }
 

@@ -96,6 +96,11 @@ impl Backend {
                     include_str!("../../migrations/sqlite/0007_billing_cycle_anchor.sql"),
                 ),
                 (
+                    10,
+                    "subscription changes",
+                    include_str!("../../migrations/sqlite/0010_subscription_changes.sql"),
+                ),
+                (
                     11,
                     "idempotency commit",
                     include_str!("../../migrations/sqlite/0011_idempotency_commit.sql"),
@@ -142,6 +147,11 @@ impl Backend {
                     8,
                     "change notifications",
                     include_str!("../../migrations/postgres/0008_change_notifications.sql"),
+                ),
+                (
+                    10,
+                    "subscription changes",
+                    include_str!("../../migrations/postgres/0010_subscription_changes.sql"),
                 ),
                 (
                     11,

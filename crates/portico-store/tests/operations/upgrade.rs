@@ -83,6 +83,15 @@ backend_tests! {
             assert_eq!(sub.billing_cycle_anchor, sub.trial_end.unwrap_or(sub.current_period_start));
             added.push(format!("billing_cycle_anchor: {:?}, ", sub.billing_cycle_anchor));
         }
+        // Migration 10: no cancel comment or scheduled change yet; plans allow any quantity
+        // from one (a different value leaves its text in the line, which then differs).
+        added.push("cancel_comment: None, scheduled_change: None, ".to_owned());
+        added.push("min_quantity: 1, max_quantity: None, ".to_owned());
+        // Settings stored before the subscription rules existed read with the default rules.
+        added.push(format!(
+            ", subscription_changes: {:?}",
+            portico_core::model::SubscriptionChanges::default()
+        ));
 
         let read = records::read_everything(&store).await;
         let expected = expected(released.backend);

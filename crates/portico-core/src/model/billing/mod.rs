@@ -4,12 +4,14 @@
 mod cycle;
 mod invoice;
 mod payment_method;
+mod proration;
 mod subscription;
 mod transaction;
 
 pub use cycle::*;
 pub use invoice::*;
 pub use payment_method::*;
+pub use proration::*;
 pub use subscription::*;
 pub use transaction::*;
 
@@ -60,6 +62,8 @@ mod fixtures {
             currency: Currency::EUR,
             self_service: true,
             trial_days,
+            min_quantity: 1,
+            max_quantity: None,
             active: true,
             created_at: now,
             updated_at: now,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BillingCycle, DAY, MAX_QUANTITY, one};
+use super::{BillingCycle, ChangeQuote, DAY, MAX_QUANTITY, one};
 use crate::error::{self, Invalid, Refused, ValidationResult, conflict};
 use crate::model::{Customer, Metadata, Plan, nullable, text_enum, validate_metadata};
 use crate::{CustomerId, PlanId, SubscriptionId, Timestamp};
@@ -31,10 +31,28 @@ pub struct Subscription {
     pub cancel_at_period_end: bool,
     pub canceled_at: Option<Timestamp>,
     pub cancel_reason: Option<String>,
+    /// What the customer wrote when canceling, beside the reason.
+    pub cancel_comment: Option<String>,
+    /// A change of plan or quantity waiting for the end of the current period.
+    pub scheduled_change: Option<ScheduledChange>,
     pub metadata: Metadata,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+/// A change of plan or quantity that takes effect at `at`, the end of the current period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScheduledChange {
+    pub plan: PlanId,
+    pub quantity: i64,
+    pub at: Timestamp,
+}
+
+text_enum!(
+    /// How a subscription is canceled: at the end of the period it is paid for, or now.
+    CancelMode { AtPeriodEnd = "at_period_end", Immediately = "immediately" }
+);
 
 fn check_quantity(quantity: i64) -> ValidationResult<i64> {
     if (1..=MAX_QUANTITY).contains(&quantity) {
@@ -165,6 +183,8 @@ impl Subscription {
                 && status != SubscriptionStatus::Canceled,
             canceled_at: (status == SubscriptionStatus::Canceled).then_some(now),
             cancel_reason: None,
+            cancel_comment: None,
+            scheduled_change: None,
             metadata: input.metadata,
             created_at: now,
             updated_at: now,
@@ -182,14 +202,114 @@ impl Subscription {
     }
 
     /// Ends the subscription now.
-    pub fn cancel_now(mut self, reason: Option<String>, now: Timestamp) -> Result<Self, Refused> {
+    pub fn cancel_now(self, reason: Option<String>, now: Timestamp) -> Result<Self, Refused> {
+        self.cancel(CancelMode::Immediately, reason, None, now)
+    }
+
+    /// Cancels now, or at the end of the current period (the subscription stays active until
+    /// then and may be resumed). A scheduled change of plan is dropped: nothing follows.
+    pub fn cancel(
+        mut self,
+        mode: CancelMode,
+        reason: Option<String>,
+        comment: Option<String>,
+        now: Timestamp,
+    ) -> Result<Self, Refused> {
         if self.is_canceled() {
             return conflict("the subscription is already canceled");
         }
-        self.status = SubscriptionStatus::Canceled;
-        self.canceled_at = Some(now);
-        self.cancel_at_period_end = false;
+        if mode == CancelMode::AtPeriodEnd && self.cancel_at_period_end {
+            return conflict("the subscription is already canceled at the end of its period");
+        }
         self.cancel_reason = error::optional_text("cancel_reason", reason.as_deref(), 500)?;
+        self.cancel_comment = error::optional_text("cancel_comment", comment.as_deref(), 1000)?;
+        self.scheduled_change = None;
+        match mode {
+            CancelMode::Immediately => {
+                self.status = SubscriptionStatus::Canceled;
+                self.canceled_at = Some(now);
+                self.cancel_at_period_end = false;
+            }
+            CancelMode::AtPeriodEnd => self.cancel_at_period_end = true,
+        }
+        self.updated_at = now;
+        Ok(self)
+    }
+
+    /// Takes back a cancellation scheduled for the end of the period.
+    pub fn resume(mut self, now: Timestamp) -> Result<Self, Refused> {
+        if self.is_canceled() || !self.cancel_at_period_end {
+            return conflict("the subscription has no cancellation to take back");
+        }
+        self.cancel_at_period_end = false;
+        self.cancel_reason = None;
+        self.cancel_comment = None;
+        self.updated_at = now;
+        Ok(self)
+    }
+
+    /// Starts a canceled subscription again on its plan: a new period from `now`, which becomes
+    /// the billing-cycle anchor.
+    pub fn reactivate(mut self, plan: &Plan, now: Timestamp) -> Result<Self, Refused> {
+        if !self.is_canceled() {
+            return conflict("only a canceled subscription can be reactivated");
+        }
+        if !plan.active {
+            return Err(Invalid::new("plan", "is archived and takes no new subscriptions").into());
+        }
+        let too_far = || Invalid::new("plan", "the new period would end after 9999-12-31");
+        let cycle = BillingCycle::of_plan(plan, now).ok_or_else(too_far)?;
+        let period = cycle.period(0).ok_or_else(too_far)?;
+        self.status = SubscriptionStatus::Active;
+        self.current_period_start = period.start;
+        self.current_period_end = period.end;
+        self.billing_cycle_anchor = now;
+        self.trial_end = None;
+        self.canceled_at = None;
+        self.cancel_at_period_end = false;
+        self.cancel_reason = None;
+        self.cancel_comment = None;
+        self.updated_at = now;
+        Ok(self)
+    }
+
+    /// Moves to the plan and quantity of `quote` now (its period is the one the subscription is
+    /// in afterwards), or schedules the move for the end of the period when the quote says so.
+    /// A change made now replaces a scheduled one.
+    pub fn change_plan(
+        mut self,
+        plan: &Plan,
+        quote: &ChangeQuote,
+        now: Timestamp,
+    ) -> Result<Self, Refused> {
+        if self.is_canceled() {
+            return conflict("a canceled subscription cannot be changed");
+        }
+        if plan.id != quote.plan {
+            return Err(Invalid::new("plan", "differs from the quoted plan").into());
+        }
+        if quote.is_scheduled() {
+            self.scheduled_change = Some(ScheduledChange {
+                plan: quote.plan.clone(),
+                quantity: quote.quantity,
+                at: quote.effective_at,
+            });
+        } else {
+            self.plan = quote.plan.clone();
+            self.quantity = check_quantity(quote.quantity)?;
+            self.current_period_start = quote.period_start;
+            self.current_period_end = quote.period_end;
+            self.scheduled_change = None;
+        }
+        self.updated_at = now;
+        Ok(self)
+    }
+
+    /// Withdraws the scheduled change of plan or quantity.
+    pub fn withdraw_scheduled_change(mut self, now: Timestamp) -> Result<Self, Refused> {
+        if self.scheduled_change.take().is_none() {
+            return conflict("the subscription has no scheduled change");
+        }
         self.updated_at = now;
         Ok(self)
     }

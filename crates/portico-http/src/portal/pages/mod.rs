@@ -7,6 +7,7 @@ pub mod invoices;
 pub mod overview;
 pub mod parts;
 pub mod payment_methods;
+pub mod subscription_actions;
 pub mod subscriptions;
 pub mod transactions;
 
@@ -44,7 +45,7 @@ pub fn page_enabled(v: &Visit, page: PortalPage) -> bool {
 pub fn flash(done: &str) -> Option<Msg> {
     match done {
         "saved" => Some(Msg::Saved),
-        _ => None,
+        _ => subscription_actions::flash(done),
     }
 }
 

@@ -2,13 +2,15 @@
 
 use maud::{Markup, html};
 use portico_core::model::{Interval, Plan, PortalPage, Subscription, SubscriptionStatus};
-use portico_core::{Money, money};
+use portico_core::scope::PortalScope;
+use portico_core::{Money, PlanId, money};
 use portico_render::format::{format_date_range, format_integer};
 use portico_render::{Locale, Msg, format_date, format_money, t, tf};
 
-use super::parts::{heading, subscription_badge};
+use super::parts::{badge, heading, subscription_badge};
 use super::too_large;
 use crate::AppState;
+use crate::portal::action::allows;
 use crate::portal::load;
 use crate::portal::session::{Denied, Visit};
 
@@ -35,32 +37,132 @@ pub async fn rows(s: &AppState, v: &Visit) -> Result<Vec<Row>, Denied> {
         .collect()
 }
 
-pub async fn load(s: &AppState, v: &Visit) -> Result<Vec<Row>, Denied> {
-    rows(s, v).await
+/// The page: the subscriptions, the names of plans they are scheduled to move to, and what
+/// the session may do to them.
+pub struct Page {
+    pub rows: Vec<Row>,
+    pub scheduled_plans: Vec<Plan>,
+    pub can: Abilities,
+    pub csrf: String,
 }
 
-pub fn render(rows: &[Row], l: Locale) -> Markup {
+/// Which subscription actions the session may take: its scope, the contact's role and the
+/// account's feature switches and rules.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Abilities {
+    pub cancel: bool,
+    pub reactivate: bool,
+    pub change: bool,
+}
+
+impl Abilities {
+    pub fn of(v: &Visit) -> Self {
+        if !allows(v, PortalScope::SubscriptionsWrite) {
+            return Abilities::default();
+        }
+        let s = &v.account.settings;
+        Abilities {
+            cancel: s.features.cancel,
+            reactivate: s.subscription_changes.reactivation,
+            change: s.features.plan_change || s.features.quantity_change,
+        }
+    }
+}
+
+pub async fn load(s: &AppState, v: &Visit) -> Result<Page, Denied> {
+    let rows = rows(s, v).await?;
+    let scheduled: Vec<PlanId> = rows
+        .iter()
+        .filter_map(|r| r.sub.scheduled_change.as_ref().map(|c| c.plan.clone()))
+        .collect();
+    let scheduled_plans = if scheduled.is_empty() {
+        Vec::new()
+    } else {
+        s.app.store.plans_by_ids(&v.account.id, &scheduled).await?
+    };
+    Ok(Page {
+        rows,
+        scheduled_plans,
+        can: Abilities::of(v),
+        csrf: v.csrf_token(),
+    })
+}
+
+pub fn render(page: &Page, l: Locale) -> Markup {
+    let rows = &page.rows;
     html! {
         (heading(l, PortalPage::Subscriptions))
         @if rows.is_empty() {
             p.empty { (t(l, Msg::NoSubscriptions)) }
         }
         @for r in rows {
-            section.card.sub {
-                h2 { (r.plan.name) " " (subscription_badge(l, r.sub.status)) }
+            section.card.sub id=(r.sub.id) {
+                h2 { (r.plan.name) " " (status_badge(l, &r.sub)) }
                 dl.facts {
                     div { dt { (t(l, Msg::Plan)) } dd { (price(l, r)) } }
                     div { dt { (t(l, Msg::Quantity)) } dd { (format_integer(r.sub.quantity, l)) } }
-                    div {
-                        dt { (t(l, Msg::CurrentPeriod)) }
-                        dd { (format_date_range(r.sub.current_period_start, r.sub.current_period_end, l)) }
+                    @if !r.sub.is_canceled() {
+                        div {
+                            dt { (t(l, Msg::CurrentPeriod)) }
+                            dd { (format_date_range(r.sub.current_period_start, r.sub.current_period_end, l)) }
+                        }
                     }
                 }
                 p.muted { (renewal(l, &r.sub)) }
-                div.actions {}
+                @if let Some(change) = &r.sub.scheduled_change {
+                    @let name = page.scheduled_plans.iter().find(|p| p.id == change.plan).map_or("", |p| p.name.as_str());
+                    p.scheduled {
+                        (tf(l, Msg::ScheduledChange, &[
+                            ("plan", name),
+                            ("quantity", &format_integer(change.quantity, l)),
+                            ("date", &format_date(change.at, l)),
+                        ]))
+                    }
+                }
+                div.actions { (actions(page, r, l)) }
             }
         }
     }
+}
+
+/// The subscription's buttons: each a link to its confirmation page, or a one-click form.
+fn actions(page: &Page, r: &Row, l: Locale) -> Markup {
+    let (can, sub) = (page.can, &r.sub);
+    let base = format!("{}/{}", PortalPage::Subscriptions.path(), sub.id);
+    let button = |action: &str, label: Msg, class: &str| {
+        html! {
+            form.inline method="post" action={ (base) "/" (action) } {
+                input type="hidden" name="csrf" value=(page.csrf);
+                button type="submit" class=(class) { (t(l, label)) }
+            }
+        }
+    };
+    html! {
+        @if sub.is_canceled() {
+            @if can.reactivate { (button("reactivate", Msg::ReactivateSubscription, "primary")) }
+        } @else {
+            @if can.change {
+                a.button href={ (base) "/change" } { (t(l, Msg::ChangePlan)) }
+            }
+            @if can.change && sub.scheduled_change.is_some() {
+                (button("withdraw-change", Msg::WithdrawChange, "secondary"))
+            }
+            @if can.cancel && sub.cancel_at_period_end {
+                (button("resume", Msg::Resume, "primary"))
+            } @else if can.cancel {
+                a.button.secondary href={ (base) "/cancel" } { (t(l, Msg::CancelSubscription)) }
+            }
+        }
+    }
+}
+
+/// The status, or for a cancellation at the end of the period the date it ends.
+fn status_badge(l: Locale, sub: &Subscription) -> Markup {
+    if sub.cancel_at_period_end && !sub.is_canceled() {
+        let end = format_date(sub.current_period_end, l);
+        return badge("warn", &tf(l, Msg::CancelsOn, &[("date", &end)]));
+    }
+    subscription_badge(l, sub.status)
 }
 
 /// `€49.00 per month`, `€490.00 per year`, `€147.00 every 3 months`.

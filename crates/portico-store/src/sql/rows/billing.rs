@@ -20,6 +20,10 @@ pub(in crate::sql) const SUBSCRIPTIONS: Table = Table {
         "created_at",
         "updated_at",
         "billing_cycle_anchor",
+        "cancel_comment",
+        "scheduled_plan_id",
+        "scheduled_quantity",
+        "scheduled_at",
     ],
     soft_delete: false,
 };
@@ -41,6 +45,10 @@ pub(in crate::sql) fn subscription_values(s: &Subscription) -> StoreResult<Vec<V
         s.created_at,
         s.updated_at,
         s.billing_cycle_anchor,
+        s.cancel_comment.clone(),
+        s.scheduled_change.as_ref().map(|c| c.plan.as_str()),
+        s.scheduled_change.as_ref().map(|c| c.quantity),
+        s.scheduled_change.as_ref().map(|c| c.at),
     ])
 }
 
@@ -58,6 +66,15 @@ pub(in crate::sql) fn subscription(row: &Row) -> StoreResult<Subscription> {
         cancel_at_period_end: row.flag("cancel_at_period_end")?,
         canceled_at: row.opt_ts("canceled_at")?,
         cancel_reason: row.opt_text("cancel_reason")?,
+        cancel_comment: row.opt_text("cancel_comment")?,
+        scheduled_change: match row.opt_parsed("scheduled_plan_id")? {
+            Some(plan) => Some(ScheduledChange {
+                plan,
+                quantity: row.int("scheduled_quantity")?,
+                at: row.ts("scheduled_at")?,
+            }),
+            None => None,
+        },
         metadata: row.json("metadata")?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,

@@ -55,6 +55,8 @@ pub(in crate::sql) const PLANS: Table = Table {
         "active",
         "created_at",
         "updated_at",
+        "min_quantity",
+        "max_quantity",
     ],
     soft_delete: false,
 };
@@ -73,6 +75,8 @@ pub(in crate::sql) fn plan_values(p: &Plan) -> Vec<Value> {
         p.active,
         p.created_at,
         p.updated_at,
+        p.min_quantity,
+        p.max_quantity,
     ]
 }
 
@@ -87,6 +91,8 @@ pub(in crate::sql) fn plan(row: &Row) -> StoreResult<Plan> {
         currency: row.currency("currency")?,
         self_service: row.flag("self_service")?,
         trial_days: row.small("trial_days")?,
+        min_quantity: row.int("min_quantity")?,
+        max_quantity: row.opt_int("max_quantity")?,
         active: row.flag("active")?,
         created_at: row.ts("created_at")?,
         updated_at: row.ts("updated_at")?,

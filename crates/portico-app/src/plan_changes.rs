@@ -1,0 +1,167 @@
+//! Changes of plan or quantity: the preview a customer confirms, and the confirmation that
+//! applies exactly that preview (now, with or without proration, or at the end of the period).
+
+use portico_core::event::EventType;
+use portico_core::model::{
+    ChangeQuote, ChangeRequest, ChangeTiming, Plan, Subscription, direction, quote,
+};
+use portico_core::{Invalid, PlanId, SubscriptionId, Timestamp};
+
+use portico_store::StoreError;
+
+use crate::subscriptions::{
+    Requester, collect, credit, customer_may, customer_rules, lock_for, open_invoice, plan_of,
+    save_recorded, tax_rate,
+};
+use crate::{App, AppError, AppResult, Caller};
+
+/// The plan and quantity asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeInput {
+    pub plan: PlanId,
+    pub quantity: i64,
+}
+
+/// What a change would do: the subscription and both plans, and what it costs.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub subscription: Subscription,
+    pub from: Plan,
+    pub to: Plan,
+    pub quote: ChangeQuote,
+}
+
+/// Prices a change without making it. For a customer the new plan must be self-service and
+/// the change within the account's feature switches; the account's rules say when it takes
+/// effect. The vendor's changes take effect now with proration unless it says otherwise.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn preview(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+    input: &ChangeInput,
+    timing: Option<ChangeTiming>,
+    now: Timestamp,
+) -> AppResult<Preview> {
+    let sub = app.store.subscription(&by.account, id).await?;
+    if let Requester::Customer(customer) = who
+        && *customer != sub.customer
+    {
+        return Err(AppError::not_found("subscription", id));
+    }
+    let from = app.store.plan(&by.account, &sub.plan).await?;
+    let to = match app.store.plan(&by.account, &input.plan).await {
+        Err(StoreError::NotFound { .. }) => {
+            return Err(Invalid::new("plan", format!("no such plan: '{}'", input.plan)).into());
+        }
+        found => found?,
+    };
+    let rate = tax_rate(app, by, id).await?;
+    let timing = match customer_rules(app, by, who).await? {
+        Some(settings) => {
+            let f = &settings.features;
+            let plan_changes = to.id != sub.plan;
+            if (plan_changes && !f.plan_change)
+                || (input.quantity != sub.quantity && !f.quantity_change)
+                || (plan_changes && !to.self_service)
+            {
+                return Err(AppError::Forbidden(
+                    "the account does not let customers make this change".into(),
+                ));
+            }
+            let way = direction(&from, sub.quantity, &to, input.quantity);
+            settings.subscription_changes.timing(way)
+        }
+        None => timing.unwrap_or(ChangeTiming::NowWithProration),
+    };
+    let request = ChangeRequest {
+        sub: &sub,
+        from: &from,
+        to: &to,
+        quantity: input.quantity,
+        timing,
+        tax_rate_bps: rate,
+    };
+    let quote = quote(request, now)?;
+    Ok(Preview {
+        subscription: sub,
+        from,
+        to,
+        quote,
+    })
+}
+
+/// Makes the change `shown` describes, if it still costs exactly that: the quote is computed
+/// again in the unit of work, on the locked subscription, and a different one (the day turned,
+/// the subscription changed meanwhile) is a conflict that changes nothing. Applied now, money
+/// due opens an invoice of the quote's lines and money owed is credited, in the same unit; the
+/// invoice then goes to [`collect`]. At the end of the period, the change is scheduled.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn confirm(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+    input: &ChangeInput,
+    shown: &ChangeQuote,
+    now: Timestamp,
+) -> AppResult<Subscription> {
+    let priced = preview(app, by, who, id, input, Some(shown.timing), now).await?;
+    let mut uow = app.begin(by, now).await?;
+    let sub = lock_for(&mut uow, who, id).await?;
+    let from = plan_of(&mut uow, &sub.plan).await?;
+    let request = ChangeRequest {
+        sub: &sub,
+        from: &from,
+        to: &priced.to,
+        quantity: input.quantity,
+        timing: priced.quote.timing,
+        tax_rate_bps: priced.quote.tax_rate_bps,
+    };
+    let quote = quote(request, now)?;
+    if !quote.agrees_with(shown) {
+        return Err(AppError::Conflict(
+            "the change no longer costs what was shown; look at the new preview".into(),
+        ));
+    }
+    let lines = quote.invoice_lines(&sub, &from, &priced.to);
+    let changed = sub.change_plan(&priced.to, &quote, now)?;
+    save_recorded(&mut uow, EventType::SubscriptionUpdated, &changed).await?;
+    let invoice = if quote.due_now > 0 {
+        open_invoice(&mut uow, &changed, lines, quote.tax_rate_bps, now).await?
+    } else {
+        None
+    };
+    if quote.credited_now > 0 {
+        let text = format!("Credit for the change of {}", changed.id);
+        credit(&mut uow, &changed.customer, quote.credited_now, text, now).await?;
+    }
+    uow.commit().await?;
+    if let Some(invoice) = invoice {
+        collect(app, by, &invoice, now).await?;
+    }
+    Ok(changed)
+}
+
+/// Withdraws the change scheduled for the end of the period.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn withdraw(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+    now: Timestamp,
+) -> AppResult<Subscription> {
+    customer_may(app, by, who, "change plans or quantities", |s| {
+        s.features.plan_change || s.features.quantity_change
+    })
+    .await?;
+    let mut uow = app.begin(by, now).await?;
+    let sub = lock_for(&mut uow, who, id)
+        .await?
+        .withdraw_scheduled_change(now)?;
+    save_recorded(&mut uow, EventType::SubscriptionUpdated, &sub).await?;
+    uow.commit().await?;
+    Ok(sub)
+}

@@ -1,0 +1,393 @@
+//! Customers change their subscriptions: the account's rules for it, the plans' quantity
+//! limits, the vendor's cancel with a reason and a mode, and the portal's cancel, resume,
+//! reactivate and change of plan or quantity with its preview, each through the action gate.
+
+use portico_core::PageRequest;
+use serde_json::{Value, json};
+
+use crate::support::{Cookie, Portal, Seeded, TestApp};
+
+/// The kinds of the account's events, oldest first, after the first `skip`.
+async fn event_kinds(app: &TestApp, skip: usize) -> Vec<String> {
+    let mut list = app
+        .store
+        .events(&app.a.account, PageRequest::first(100))
+        .await
+        .unwrap()
+        .data;
+    list.reverse();
+    list.iter()
+        .skip(skip)
+        .map(|e| e.kind.as_str().to_owned())
+        .collect()
+}
+
+async fn event_count(app: &TestApp) -> usize {
+    event_kinds(app, 0).await.len()
+}
+
+async fn subscription(app: &TestApp, id: &str) -> Value {
+    let r = app
+        .get(&app.a.key, &format!("/api/v1/subscriptions/{id}"))
+        .await;
+    r.expect(200);
+    r.json.clone()
+}
+
+/// A portal session of the seeded customer's contact, with its role set to `role`.
+async fn enter_as(app: &TestApp, seed: &Seeded, role: &str) -> (Cookie, String) {
+    app.patch(
+        &app.a.key,
+        &format!("/api/v1/contacts/{}", seed.contact),
+        json!({"role": role}),
+    )
+    .await
+    .expect(200);
+    let r = app
+        .portal_session(
+            &app.a.key,
+            json!({"customer": seed.customer, "contact": seed.contact}),
+        )
+        .await;
+    let cookie = app.enter(r.json["token"].as_str().unwrap()).await;
+    let page = app.browse("/portal/subscriptions", Some(&cookie)).await;
+    page.expect(200);
+    let csrf = page.csrf();
+    (cookie, csrf)
+}
+
+/// The value of the hidden field `name` in a page, unescaped.
+fn hidden(text: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = text
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+        + marker.len();
+    let end = text[at..].find('"').unwrap();
+    text[at..at + end]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+async fn open_invoices(app: &TestApp, customer: &str) -> Vec<Value> {
+    let r = app
+        .get(
+            &app.a.key,
+            &format!("/api/v1/invoices?customer={customer}&status=open"),
+        )
+        .await;
+    r.expect(200).json["data"].as_array().unwrap().clone()
+}
+
+portico_testkit::backend_tests! {
+    async fn the_rules_for_subscription_changes_are_portal_settings(app: TestApp) {
+        let k = &app.a.key;
+        let before = app.get(k, "/api/v1/portal-settings").await;
+        let rules = &before.expect(200).json["subscription_changes"];
+        assert_eq!(rules["cancel_modes"], json!(["at_period_end"]));
+        assert_eq!(rules["cancel_refund"], "none");
+        assert_eq!(rules["upgrades"], "now_with_proration");
+        assert_eq!(rules["downgrades"], "at_period_end");
+        assert_eq!(rules["reactivation"], true);
+
+        let changed = app
+            .patch(k, "/api/v1/portal-settings", json!({"subscription_changes": {
+                "cancel_modes": ["at_period_end", "immediately"], "cancel_refund": "prorated_credit",
+                "cancel_reasons": ["Too dear", "Moving on"], "downgrades": "now_without_proration",
+            }}))
+            .await;
+        let rules = &changed.expect(200).json["subscription_changes"];
+        assert_eq!(rules["cancel_modes"], json!(["at_period_end", "immediately"]));
+        assert_eq!(rules["cancel_refund"], "prorated_credit");
+        assert_eq!(rules["cancel_reasons"], json!(["Too dear", "Moving on"]));
+        assert_eq!(rules["downgrades"], "now_without_proration");
+        assert_eq!(rules["upgrades"], "now_with_proration", "a rule not given is kept");
+        assert_eq!(&app.get(k, "/api/v1/portal-settings").await.json["subscription_changes"], rules);
+
+        for (body, field) in [
+            (json!({"cancel_modes": []}), "cancel_modes"),
+            (json!({"upgrades": "whenever"}), "upgrades"),
+            (json!({"cancel_reasons": [""]}), "cancel_reasons"),
+            (json!({"refund": "all"}), "refund"),
+        ] {
+            app.patch(k, "/api/v1/portal-settings", json!({"subscription_changes": body}))
+                .await
+                .expect_error(400, "BAD_REQUEST", field);
+        }
+        assert_eq!(&app.get(k, "/api/v1/portal-settings").await.json["subscription_changes"], rules);
+    }
+
+    async fn plans_limit_the_quantity_a_customer_may_choose(app: TestApp) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "lim").await;
+        let plan = app.get(k, &format!("/api/v1/plans/{}", seed.plan)).await;
+        assert_eq!((&plan.json["min_quantity"], &plan.json["max_quantity"]), (&json!(1), &Value::Null));
+        let p = app
+            .patch(k, &format!("/api/v1/plans/{}", seed.plan), json!({"min_quantity": 2, "max_quantity": 10}))
+            .await;
+        assert_eq!((&p.expect(200).json["min_quantity"], &p.json["max_quantity"]), (&json!(2), &json!(10)));
+        app.patch(k, &format!("/api/v1/plans/{}", seed.plan), json!({"max_quantity": 1}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "max_quantity");
+        let p = app.patch(k, &format!("/api/v1/plans/{}", seed.plan), json!({"max_quantity": null})).await;
+        assert_eq!(p.expect(200).json["max_quantity"], Value::Null);
+        let created = app
+            .post(k, "/api/v1/plans", json!({
+                "product": seed.product, "name": "Seats", "interval": "month", "unit_amount": 900,
+                "currency": "EUR", "min_quantity": 5, "max_quantity": 50,
+            }))
+            .await;
+        assert_eq!((&created.expect(201).json["min_quantity"], &created.json["max_quantity"]), (&json!(5), &json!(50)));
+        app.post(k, "/api/v1/plans", json!({
+            "product": seed.product, "name": "Seats", "interval": "month", "unit_amount": 900,
+            "currency": "EUR", "min_quantity": 0,
+        }))
+        .await
+        .expect_error(400, "BAD_REQUEST", "min_quantity");
+    }
+
+    async fn a_customer_cancels_at_period_end_and_resumes(app: Portal) {
+        let seed = app.seed(&app.a.key, "cr").await;
+        let (cookie, csrf) = enter_as(&app, &seed, "owner").await;
+        let sub = &seed.subscription;
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(list.text.contains(&format!("href=\"/portal/subscriptions/{sub}/cancel\"")), "{}", list.text);
+        assert!(list.text.contains(&format!("href=\"/portal/subscriptions/{sub}/change\"")), "{}", list.text);
+
+        let end = subscription(&app, sub).await["current_period_end"].as_str().unwrap().to_owned();
+        let page = app.browse(&format!("/portal/subscriptions/{sub}/cancel"), Some(&cookie)).await;
+        page.expect(200);
+        assert!(page.text.contains("stays active until"), "{}", page.text);
+        assert!(page.text.contains("value=\"Too expensive\""), "{}", page.text);
+        assert!(!page.text.contains("value=\"immediately\""), "only the allowed mode is offered: {}", page.text);
+
+        let before = event_count(&app).await;
+        let path = format!("/portal/subscriptions/{sub}/cancel");
+        let r = app.submit(&path, Some(&cookie), &[
+            ("csrf", &csrf), ("mode", "at_period_end"), ("reason", "Too expensive"), ("comment", "Back next year"),
+        ]).await;
+        r.expect(303);
+        assert_eq!(r.header("location"), Some("/portal/subscriptions?done=cancel-scheduled"));
+        let s = subscription(&app, sub).await;
+        assert_eq!((s["status"].as_str(), s["cancel_at_period_end"].as_bool()), (Some("active"), Some(true)));
+        assert_eq!((s["cancel_reason"].as_str(), s["cancel_comment"].as_str()), (Some("Too expensive"), Some("Back next year")));
+        assert_eq!(s["current_period_end"].as_str(), Some(end.as_str()));
+        assert_eq!(event_kinds(&app, before).await, ["subscription.updated"]);
+        let list = app.browse("/portal/subscriptions?done=cancel-scheduled", Some(&cookie)).await;
+        assert!(list.text.contains("Your subscription will end at the end of the period."), "{}", list.text);
+        assert!(list.text.contains("badge warn\">Cancels on"), "{}", list.text);
+        assert!(list.text.contains(&format!("action=\"/portal/subscriptions/{sub}/resume\"")), "{}", list.text);
+
+        // Immediately is not among the account's modes, nor a reason outside its list.
+        let refused = app.submit(&path, Some(&cookie), &[("csrf", &csrf), ("mode", "immediately")]).await;
+        refused.expect(403);
+        let r = app.submit(&format!("/portal/subscriptions/{sub}/resume"), Some(&cookie), &[("csrf", &csrf)]).await;
+        r.expect(303);
+        assert_eq!(r.header("location"), Some("/portal/subscriptions?done=resumed"));
+        let s = subscription(&app, sub).await;
+        assert_eq!((s["cancel_at_period_end"].as_bool(), &s["cancel_reason"]), (Some(false), &Value::Null));
+        assert_eq!(event_kinds(&app, before).await, ["subscription.updated", "subscription.resumed"]);
+        app.submit(&path, Some(&cookie), &[("csrf", &csrf), ("mode", "at_period_end"), ("reason", "Because")])
+            .await
+            .expect(400);
+        assert_eq!(subscription(&app, sub).await["cancel_at_period_end"], false);
+    }
+
+    async fn canceling_now_credits_the_unused_time_and_a_canceled_subscription_reactivates(app: Portal) {
+        let seed = app.seed(&app.a.key, "cn").await;
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"subscription_changes": {
+            "cancel_modes": ["at_period_end", "immediately"], "cancel_refund": "prorated_credit",
+        }})).await.expect(200);
+        // Ten days into the period.
+        app.clock.advance_secs(10 * 86_400);
+        let (cookie, csrf) = enter_as(&app, &seed, "owner").await;
+        let sub = &seed.subscription;
+        let page = app.browse(&format!("/portal/subscriptions/{sub}/cancel"), Some(&cookie)).await;
+        assert!(page.text.contains("value=\"immediately\""), "{}", page.text);
+        assert!(page.text.contains("is credited to your account"), "{}", page.text);
+        let before = event_count(&app).await;
+        let r = app.submit(&format!("/portal/subscriptions/{sub}/cancel"), Some(&cookie), &[
+            ("csrf", &csrf), ("mode", "immediately"), ("reason", ""), ("comment", ""),
+        ]).await;
+        r.expect(303);
+        assert_eq!(subscription(&app, sub).await["status"], "canceled");
+        assert_eq!(event_kinds(&app, before).await, ["subscription.canceled", "transaction.created"]);
+        let credits = app.get(&app.a.key, &format!("/api/v1/transactions?customer={}", seed.customer)).await;
+        let credit = credits.json["data"].as_array().unwrap().iter().find(|t| t["kind"] == "credit").cloned().unwrap();
+        // Two seats of 29.00 plus 19 % tax, for the days left of the month: more than nothing,
+        // less than the whole period.
+        let amount = credit["amount"].as_i64().unwrap();
+        assert!(amount > 0 && amount < 2 * 2900 * 119 / 100, "{credit}");
+
+        let open_before = open_invoices(&app, &seed.customer).await.len();
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(list.text.contains(&format!("action=\"/portal/subscriptions/{sub}/reactivate\"")), "{}", list.text);
+        assert!(!list.text.contains("Current period"), "no period after cancellation: {}", list.text);
+        let r = app.submit(&format!("/portal/subscriptions/{sub}/reactivate"), Some(&cookie), &[("csrf", &csrf)]).await;
+        r.expect(303);
+        let s = subscription(&app, sub).await;
+        assert_eq!((s["status"].as_str(), &s["canceled_at"]), (Some("active"), &Value::Null));
+        let open = open_invoices(&app, &seed.customer).await;
+        assert_eq!(open.len(), open_before + 1, "the new period is invoiced");
+        assert_eq!(open[0]["total"], 2 * 2900 * 119 / 100);
+
+        // Without reactivation in the rules, the button is gone and the action refused.
+        app.delete(&app.a.key, &format!("/api/v1/subscriptions/{sub}")).await.expect(200);
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"subscription_changes": {"reactivation": false}}))
+            .await
+            .expect(200);
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(!list.text.contains("/reactivate\""), "{}", list.text);
+        app.submit(&format!("/portal/subscriptions/{sub}/reactivate"), Some(&cookie), &[("csrf", &csrf)])
+            .await
+            .expect(403);
+        assert_eq!(subscription(&app, sub).await["status"], "canceled");
+    }
+
+    async fn a_plan_change_charges_exactly_its_preview(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "pc").await;
+        let team = app.post(k, "/api/v1/plans", json!({
+            "product": seed.product, "name": "Team monthly", "interval": "month", "unit_amount": 9900,
+            "currency": "EUR", "max_quantity": 3,
+        })).await.expect(201).id();
+        app.post(k, "/api/v1/plans", json!({
+            "product": seed.product, "name": "Team yearly", "interval": "year", "unit_amount": 99000,
+            "currency": "EUR",
+        })).await.expect(201);
+        app.post(k, "/api/v1/plans", json!({
+            "product": seed.product, "name": "Dollar plan", "interval": "month", "unit_amount": 100,
+            "currency": "USD",
+        })).await.expect(201);
+        app.clock.advance_secs(5 * 86_400);
+        let (cookie, csrf) = enter_as(&app, &seed, "owner").await;
+        let sub = &seed.subscription;
+
+        let picker = app.browse(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie)).await;
+        picker.expect(200);
+        for text in ["Portico Pro", "Monthly", "Yearly", "Team monthly", "Team yearly", "name=\"quantity\""] {
+            assert!(picker.text.contains(text), "{text}: {}", picker.text);
+        }
+        assert!(!picker.text.contains("Dollar plan"), "only the customer's currency: {}", picker.text);
+
+        let preview = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={team}&quantity=2"), Some(&cookie)).await;
+        preview.expect(200);
+        let quote: Value = serde_json::from_str(&hidden(&preview.text, "quote")).unwrap();
+        assert_eq!(quote["timing"], "now_with_proration");
+        let due = quote["due_now"].as_i64().unwrap();
+        assert!(due > 0, "{quote}");
+        assert!(quote["credit"].as_i64().unwrap() > 0, "{quote}");
+        assert_eq!(quote["total"].as_i64(), Some(quote["subtotal"].as_i64().unwrap() + quote["tax"].as_i64().unwrap()));
+        assert!(preview.text.contains("Due today"), "{}", preview.text);
+        assert!(preview.text.contains("Next invoice on"), "{}", preview.text);
+
+        let form = [("csrf", csrf.as_str()), ("plan", team.as_str()), ("quantity", "2"), ("quote", &hidden(&preview.text, "quote"))];
+        let open_before = open_invoices(&app, &seed.customer).await.len();
+        let before = event_count(&app).await;
+        let r = app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &form).await;
+        r.expect(303);
+        assert_eq!(r.header("location"), Some("/portal/subscriptions?done=changed"));
+        assert_eq!(subscription(&app, sub).await["plan"], team.as_str());
+        assert_eq!(event_kinds(&app, before).await, ["subscription.updated", "invoice.created"]);
+        let open = open_invoices(&app, &seed.customer).await;
+        assert_eq!(open.len(), open_before + 1);
+        assert_eq!(open[0]["total"].as_i64(), Some(due), "the invoice charges the preview");
+        assert_eq!(open[0]["tax"], quote["tax"]);
+        // The same confirmation again changes nothing more.
+        app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &form).await.expect(400);
+        assert_eq!(open_invoices(&app, &seed.customer).await.len(), open_before + 1);
+
+        // Beyond the plan's maximum: the form again, saying which quantities it takes.
+        let over = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={team}&quantity=4"), Some(&cookie)).await;
+        over.expect(400);
+        assert!(over.text.contains("Please choose a quantity from 1 to 3."), "{}", over.text);
+
+        // A downgrade waits for the end of the period, shows on the subscription, and can be
+        // withdrawn.
+        let preview = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={}&quantity=2", seed.plan), Some(&cookie)).await;
+        preview.expect(200);
+        assert!(preview.text.contains("at the end of the current period"), "{}", preview.text);
+        let quote = hidden(&preview.text, "quote");
+        let form = [("csrf", csrf.as_str()), ("plan", seed.plan.as_str()), ("quantity", "2"), ("quote", &quote)];
+        let r = app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &form).await;
+        assert_eq!(r.expect(303).header("location"), Some("/portal/subscriptions?done=change-scheduled"));
+        let s = subscription(&app, sub).await;
+        assert_eq!((s["plan"].as_str(), s["scheduled_change"]["plan"].as_str()), (Some(team.as_str()), Some(seed.plan.as_str())));
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(list.text.contains("Changes to Pro monthly × 2 on"), "{}", list.text);
+        let r = app.submit(&format!("/portal/subscriptions/{sub}/withdraw-change"), Some(&cookie), &[("csrf", &csrf)]).await;
+        r.expect(303);
+        assert_eq!(subscription(&app, sub).await["scheduled_change"], Value::Null);
+
+        // A quote that is not the one the server would make now is refused.
+        let mut forged: Value = serde_json::from_str(&quote).unwrap();
+        forged["timing"] = json!("now_without_proration");
+        let forged = forged.to_string();
+        let form = [("csrf", csrf.as_str()), ("plan", seed.plan.as_str()), ("quantity", "2"), ("quote", &forged)];
+        let r = app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &form).await;
+        r.expect(400);
+        assert!(r.text.contains("The price of this change has changed"), "{}", r.text);
+        assert_eq!(subscription(&app, sub).await["scheduled_change"], Value::Null);
+    }
+
+    async fn only_an_owner_changes_subscriptions_within_the_switches(app: Portal) {
+        let seed = app.seed(&app.a.key, "ow").await;
+        let sub = &seed.subscription;
+        let cancel = format!("/portal/subscriptions/{sub}/cancel");
+        for role in ["billing", "viewer"] {
+            let (cookie, csrf) = enter_as(&app, &seed, role).await;
+            let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+            assert!(!list.text.contains("/cancel\"") && !list.text.contains("/change\""), "{role}: {}", list.text);
+            app.browse(&cancel, Some(&cookie)).await.expect(404);
+            app.submit(&cancel, Some(&cookie), &[("csrf", &csrf), ("mode", "at_period_end")]).await.expect(403);
+            assert_eq!(subscription(&app, sub).await["cancel_at_period_end"], false, "{role}");
+        }
+        let (cookie, csrf) = enter_as(&app, &seed, "owner").await;
+        // Without the cancel switch: no button, no page, and the action refused.
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"features": {"cancel": false}})).await.expect(200);
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(!list.text.contains("/cancel\""), "{}", list.text);
+        assert!(list.text.contains("/change\""), "{}", list.text);
+        app.browse(&cancel, Some(&cookie)).await.expect(404);
+        app.submit(&cancel, Some(&cookie), &[("csrf", &csrf), ("mode", "at_period_end")]).await.expect(403);
+        assert_eq!(subscription(&app, sub).await["cancel_at_period_end"], false);
+        // Without the plan switch, the quantity alone may change; another plan is refused.
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"features": {"plan_change": false}})).await.expect(200);
+        let other = app.post(&app.a.key, "/api/v1/plans", json!({
+            "product": seed.product, "name": "Other", "interval": "month", "unit_amount": 100, "currency": "EUR",
+        })).await.expect(201).id();
+        app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={}&quantity=3", seed.plan), Some(&cookie)).await.expect(200);
+        app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={other}&quantity=2"), Some(&cookie)).await.expect(403);
+        // Without the quantity switch either, nothing is left to change.
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"features": {"quantity_change": false}})).await.expect(200);
+        app.browse(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie)).await.expect(404);
+        // Another customer's subscription is not found.
+        let theirs = app.seed(&app.a.key, "th").await.subscription;
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"features": {"cancel": true}})).await.expect(200);
+        app.browse(&format!("/portal/subscriptions/{theirs}/cancel"), Some(&cookie)).await.expect(404);
+        app.submit(&format!("/portal/subscriptions/{theirs}/cancel"), Some(&cookie), &[("csrf", &csrf), ("mode", "at_period_end")])
+            .await
+            .expect(404);
+        assert_eq!(subscription(&app, &theirs).await["cancel_at_period_end"], false);
+    }
+
+    async fn the_vendor_cancels_with_a_mode_reason_and_comment(app: TestApp) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "vc").await;
+        let path = format!("/api/v1/subscriptions/{}", seed.subscription);
+        let r = app.send(app.request(reqwest::Method::DELETE, &path, k)
+            .json(&json!({"mode": "at_period_end", "reason": "budget", "comment": "Q3 freeze"}))).await;
+        r.expect(200);
+        assert_eq!((r.json["status"].as_str(), r.json["cancel_at_period_end"].as_bool()), (Some("active"), Some(true)));
+        assert_eq!((r.json["cancel_reason"].as_str(), r.json["cancel_comment"].as_str()), (Some("budget"), Some("Q3 freeze")));
+        let resumed = app.patch(k, &path, json!({"cancel_at_period_end": false, "cancel_reason": null})).await;
+        assert_eq!(resumed.expect(200).json["cancel_at_period_end"], false);
+        app.send(app.request(reqwest::Method::DELETE, &path, k).json(&json!({"mode": "later"})))
+            .await
+            .expect_error(400, "BAD_REQUEST", "mode");
+        let r = app.send(app.request(reqwest::Method::DELETE, &path, k).json(&json!({"mode": "immediately"}))).await;
+        assert_eq!(r.expect(200).json["status"], "canceled");
+    }
+}
