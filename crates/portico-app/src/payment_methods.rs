@@ -4,6 +4,7 @@
 use portico_core::event::EventType;
 use portico_core::model::{NewPaymentMethod, PaymentMethod, PaymentMethodPatch};
 use portico_core::{PaymentMethodId, Timestamp};
+use portico_store::UnitOfWork;
 
 use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
 
@@ -20,15 +21,26 @@ pub async fn create(
     let first = !uow.payment_methods().any_of(&customer.id).await?;
     let id = PaymentMethodId::new(now, entropy());
     let pm = PaymentMethod::create(id, &customer, first, input, now)?;
-    if pm.is_default {
-        uow.payment_methods()
-            .clear_default(&customer.id, now)
-            .await?;
-    }
-    uow.payment_methods().insert(&pm).await?;
-    uow.record(EventType::PaymentMethodCreated, Some(&pm.customer), &pm)?;
+    insert(&mut uow, &pm, now).await?;
     uow.commit().await?;
     Ok(pm)
+}
+
+/// Stores a new payment method of a customer the unit has locked, taking the default flag
+/// from the others when it has it, with its event.
+pub(crate) async fn insert(
+    uow: &mut UnitOfWork,
+    pm: &PaymentMethod,
+    now: Timestamp,
+) -> AppResult<()> {
+    if pm.is_default {
+        uow.payment_methods()
+            .clear_default(&pm.customer, now)
+            .await?;
+    }
+    uow.payment_methods().insert(pm).await?;
+    uow.record(EventType::PaymentMethodCreated, Some(&pm.customer), pm)?;
+    Ok(())
 }
 
 #[tracing::instrument(skip_all, fields(account = %by.account))]

@@ -3,12 +3,14 @@
 
 mod cycle;
 mod invoice;
+mod payment;
 mod payment_method;
 mod subscription;
 mod transaction;
 
 pub use cycle::*;
 pub use invoice::*;
+pub use payment::*;
 pub use payment_method::*;
 pub use subscription::*;
 pub use transaction::*;
