@@ -118,6 +118,7 @@ operations! {
     INVOICES_GET = Get "/api/v1/invoices/{id}" -> Invoice;
     INVOICES_UPDATE = Patch "/api/v1/invoices/{id}" (InvoicePatch) -> Invoice;
     INVOICES_DELETE = Delete "/api/v1/invoices/{id}" -> Invoice;
+    INVOICES_PAY = Post "/api/v1/invoices/{id}/pay" (PayRequest) -> PaymentAttempt;
 
     TRANSACTIONS_CREATE = Post "/api/v1/transactions" (NewTransaction) -> Transaction;
     TRANSACTIONS_LIST = Get "/api/v1/transactions" -> List_Transaction;

@@ -3,7 +3,7 @@
 //! tests compare the two.
 
 use portico_core::model::{ApiKey, OAuthClient, PortalPage};
-use portico_core::{ContactId, CustomerId, PortalSessionId, Timestamp};
+use portico_core::{ContactId, CustomerId, PaymentMethodId, PortalSessionId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// `GET /healthz` and `GET /readyz`.
@@ -53,6 +53,13 @@ pub struct CreatedOAuthClient {
     pub client: OAuthClient,
     /// `portico_cs_…`; `None` in a replay.
     pub client_secret: Option<String>,
+}
+
+/// What to pay an invoice with: the customer's default payment method when `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayRequest {
+    pub payment_method: Option<PaymentMethodId>,
 }
 
 /// Why a subscription is canceled.

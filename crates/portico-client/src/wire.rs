@@ -42,6 +42,8 @@ wire!(
     NewSubscription,
     SubscriptionPatch,
     CancelSubscription,
+    PayRequest,
+    PaymentAttempt,
     Invoice,
     NewInvoice,
     InvoicePatch,

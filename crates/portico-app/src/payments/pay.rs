@@ -40,6 +40,15 @@ pub async fn pay(
     input: PayInput,
     now: Timestamp,
 ) -> AppResult<PaymentAttempt> {
+    // Another account's or customer's invoice is not found, whatever the account's provider.
+    let invoice = app.store.invoice(&by.account, &input.invoice).await?;
+    if input
+        .customer
+        .as_ref()
+        .is_some_and(|c| *c != invoice.customer)
+    {
+        return Err(AppError::not_found("invoice", &input.invoice));
+    }
     let (provider, opened) = provider_of(app, &by.account).await?;
     let attempt = match start(app, by, &input, provider.name(), now).await? {
         Started::New(attempt) => attempt,

@@ -218,6 +218,7 @@ fn client_types() -> Vec<(&'static str, Value)> {
         ("NewOAuthClient", client_schema::<NewOAuthClient>()),
         ("CreatedOAuthClient", client_schema::<CreatedOAuthClient>()),
         ("CancelSubscription", client_schema::<CancelSubscription>()),
+        ("PayRequest", client_schema::<PayRequest>()),
         (
             "PortalSettingsPatch",
             client_schema::<PortalSettingsPatch>(),

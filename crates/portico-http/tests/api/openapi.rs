@@ -43,6 +43,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/api/v1/invoices/{id}"),
     ("PATCH", "/api/v1/invoices/{id}"),
     ("DELETE", "/api/v1/invoices/{id}"),
+    ("POST", "/api/v1/invoices/{id}/pay"),
     ("POST", "/api/v1/transactions"),
     ("GET", "/api/v1/transactions"),
     ("GET", "/api/v1/transactions/{id}"),
