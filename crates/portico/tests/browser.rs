@@ -18,5 +18,7 @@ mod locales;
 mod no_js;
 #[path = "browser/pages.rs"]
 mod pages;
+#[path = "browser/payments.rs"]
+mod payments;
 #[path = "browser/pdf.rs"]
 mod pdf;

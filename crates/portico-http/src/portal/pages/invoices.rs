@@ -188,11 +188,11 @@ pub async fn detail(
     match found.await {
         Ok(Some((inv, paying))) => {
             let title = tf(v.locale, Msg::InvoiceTitle, &[("number", &inv.number)]);
-            let main = html! {
+            let pay = html! {
                 (render_outcome(&paying, v.locale))
-                (render_detail(&inv, &v, &title))
                 (render_pay(&inv, &paying, v.locale))
             };
+            let main = render_detail(&inv, &v, &title, pay);
             respond_page(&v, StatusCode::OK, PortalPage::Invoices, &title, None, main)
         }
         Ok(None) => not_found(&v),
@@ -355,7 +355,8 @@ pub async fn payment_return(
     }
 }
 
-fn render_detail(inv: &Invoice, v: &Visit, title: &str) -> Markup {
+/// The invoice; `pay` (how paying it stands, and the form) goes right under its title.
+fn render_detail(inv: &Invoice, v: &Visit, title: &str, pay: Markup) -> Markup {
     let l = v.locale;
     let c = &v.customer;
     let cur = inv.currency;
@@ -387,6 +388,7 @@ fn render_detail(inv: &Invoice, v: &Visit, title: &str) -> Markup {
     html! {
         p.crumb { a href=(PortalPage::Invoices.path()) { "← " (t(l, Msg::NavInvoices)) } }
         div.title-row { h1 { (title) } (invoice_badge(l, inv.status)) }
+        (pay)
         div.grid.two {
             section.card {
                 h2 { (t(l, Msg::Invoice)) }
