@@ -8,6 +8,7 @@ pub enum Method {
     Get,
     Post,
     Patch,
+    Put,
     Delete,
 }
 
@@ -17,6 +18,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
             Method::Delete => "DELETE",
         }
     }
@@ -26,6 +28,7 @@ impl Method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
             Method::Patch => reqwest::Method::PATCH,
+            Method::Put => reqwest::Method::PUT,
             Method::Delete => reqwest::Method::DELETE,
         }
     }
@@ -144,6 +147,9 @@ operations! {
     PORTAL_SETTINGS_GET = Get "/api/v1/portal-settings" -> PortalSettings;
     PORTAL_SETTINGS_UPDATE = Patch "/api/v1/portal-settings" (PortalSettingsPatch)
         -> PortalSettings;
+    PAYMENT_PROVIDER_GET = Get "/api/v1/payment-provider" -> PaymentProvider;
+    PAYMENT_PROVIDER_SET = Put "/api/v1/payment-provider" (PaymentProviderSettings)
+        -> PaymentProvider;
 
     PORTAL_SESSIONS_CREATE = Post "/api/v1/portal-sessions" (NewPortalSession)
         -> PortalSessionCreated;

@@ -62,6 +62,38 @@ pub struct PayRequest {
     pub payment_method: Option<PaymentMethodId>,
 }
 
+/// The payment provider to take the portal's payments with, and its keys. The secrets are
+/// sealed by the server and never answered.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentProviderSettings {
+    /// `test` (built in) or another provider the server has.
+    pub provider: String,
+    pub secret: Option<String>,
+    pub public_key: Option<String>,
+    pub webhook_secret: Option<String>,
+}
+
+impl std::fmt::Debug for PaymentProviderSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentProviderSettings")
+            .field("provider", &self.provider)
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The account's payment provider as it is set: which (`None` when the account takes no
+/// payments in the portal), and whether its secrets are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentProvider {
+    pub provider: Option<String>,
+    pub public_key: Option<String>,
+    pub secret_set: bool,
+    pub webhook_secret_set: bool,
+}
+
 /// Why a subscription is canceled.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -43,6 +43,8 @@ wire!(
     SubscriptionPatch,
     CancelSubscription,
     PayRequest,
+    PaymentProvider,
+    PaymentProviderSettings,
     PaymentAttempt,
     Invoice,
     NewInvoice,

@@ -22,7 +22,7 @@ use portico_core::{AccountId, Currency, CustomerId, Timestamp};
 use zeroize::Zeroizing;
 
 pub use pay::{PayInput, complete_action, pay};
-pub use settings::{ProviderSettings, configure};
+pub use settings::{ProviderSettings, ProviderSummary, configure, summary as settings_summary};
 pub use setup::{SetupInput, begin_setup, complete_setup};
 pub use test_provider::TestProvider;
 

@@ -219,6 +219,11 @@ fn client_types() -> Vec<(&'static str, Value)> {
         ("CreatedOAuthClient", client_schema::<CreatedOAuthClient>()),
         ("CancelSubscription", client_schema::<CancelSubscription>()),
         ("PayRequest", client_schema::<PayRequest>()),
+        ("PaymentProvider", client_schema::<PaymentProvider>()),
+        (
+            "PaymentProviderSettings",
+            client_schema::<PaymentProviderSettings>(),
+        ),
         (
             "PortalSettingsPatch",
             client_schema::<PortalSettingsPatch>(),

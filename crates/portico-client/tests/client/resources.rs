@@ -332,15 +332,17 @@ portico_testkit::backend_tests! {
     }
 
     async fn an_invoice_is_paid_through_the_payment_provider(app: App) {
-        use portico_app::payments::{self, ProviderSettings, SetupInput, SetupStart, test_provider};
+        use portico_app::payments::{self, SetupInput, SetupStart, test_provider};
         let client = app.client();
         acme(&client).await;
         let open = client.invoices().create(&invoice_of("acme", InvoiceStatus::Open)).await.unwrap();
         assert!(client.invoices().pay(&open.id, None).await.unwrap_err().is_conflict(), "no provider yet");
-        // Behind the API: the account takes payments, and the customer adds a card on the
-        // provider's page.
+        assert_eq!(client.payment_provider().get().await.unwrap().provider, None);
+        let set = client.payment_provider().set(&PaymentProviderSettings { provider: "test".into(), secret: Some("sk_test_kept_secret".into()), ..Default::default() }).await.unwrap();
+        assert_eq!((set.provider.as_deref(), set.secret_set, set.webhook_secret_set), (Some("test"), true, false));
+        assert_eq!(client.payment_provider().get().await.unwrap(), set);
+        // Behind the API, the customer adds a card on the provider's page.
         let (app_, by, now) = (&app.state.app, portico_app::Caller::operator(app.account.clone()), Timestamp::from_secs(1_800_000_000));
-        payments::configure(app_, &by, ProviderSettings { provider: "test".into(), ..Default::default() }, now).await.unwrap();
         let customer = client.customers().get("acme").await.unwrap();
         let input = SetupInput { customer: customer.id.clone(), return_url: format!("{}/portal/payment-method/added", app.base) };
         let SetupStart::Redirect { url } = payments::begin_setup(app_, &by, input, now).await.unwrap() else { panic!("a page") };

@@ -63,6 +63,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST", "/oauth/token"),
     ("GET", "/api/v1/portal-settings"),
     ("PATCH", "/api/v1/portal-settings"),
+    ("GET", "/api/v1/payment-provider"),
+    ("PUT", "/api/v1/payment-provider"),
     ("POST", "/api/v1/portal-sessions"),
     ("GET", "/api/v1/portal-sessions"),
     ("GET", "/api/v1/portal-sessions/{id}"),

@@ -8,7 +8,7 @@ use portico_app::payments::{self, ProviderSettings};
 use portico_http::Clock;
 use serde_json::{Value, json};
 
-use crate::support::{Cookie, Person, Portal, Resp, TestApp, logs};
+use crate::support::{Cookie, Person, Portal, Resp, TestApp, key_with, logs};
 
 /// The account of key A on the test provider.
 async fn take_payments(app: &TestApp) {
@@ -308,5 +308,26 @@ portico_testkit::backend_tests! {
         app.post(&app.a.key, &path, json!({})).await.expect_error(409, "CONFLICT", "already paid");
         app.post(&app.b.key, &path, json!({})).await.expect(404);
         app.post(&app.a.key, &path, json!({"payment_method": "pm_nope"})).await.expect(400);
+    }
+
+    async fn the_vendor_sets_the_payment_provider_and_never_reads_a_secret_back(app: Portal) {
+        let path = "/api/v1/payment-provider";
+        let none = app.get(&app.a.key, path).await;
+        assert_eq!(none.expect(200).json["provider"], Value::Null);
+        let body = json!({"provider": "test", "secret": "sk_test_9b1e77c2", "webhook_secret": "whsec_77aa"});
+        let set = app.send(app.request(reqwest::Method::PUT, path, &app.a.key).json(&body)).await;
+        set.expect(200);
+        assert_eq!(set.json, json!({"provider": "test", "public_key": null, "secret_set": true, "webhook_secret_set": true}));
+        let read = app.get(&app.a.key, path).await;
+        read.expect(200);
+        for secret in ["sk_test_9b1e77c2", "whsec_77aa"] {
+            assert!(!read.text.contains(secret) && !set.text.contains(secret), "a secret was answered");
+        }
+        assert_eq!(app.get(&app.b.key, path).await.json["provider"], Value::Null, "B has its own");
+        let unknown = json!({"provider": "paypal"});
+        app.send(app.request(reqwest::Method::PUT, path, &app.a.key).json(&unknown)).await.expect_error(400, "BAD_REQUEST", "provider");
+        let billing_only = key_with(&app, &[portico_core::scope::ApiScope::BillingWrite]).await;
+        app.send(app.request(reqwest::Method::PUT, path, &billing_only).json(&body)).await.expect(403);
+        app.get(&billing_only, path).await.expect(403);
     }
 }
