@@ -168,7 +168,7 @@ backend_tests! {
         assert_eq!(payments.data.iter().filter(|t| t.status == TransactionStatus::Succeeded).count(), 1);
     }
 
-    async fn a_double_submit_charges_once(db: Db) {
+    async fn sec34_a_double_submit_charges_once(db: Db) {
         let provider = Arc::new(TestProvider::default());
         let app = db.app.clone().with_payments(Payments::new(Duration::from_secs(20)).with_test_provider(provider.clone()));
         let account = db.account("acme").await;
@@ -191,7 +191,7 @@ backend_tests! {
         assert_eq!((paid.status, paid.amount_paid), (InvoiceStatus::Paid, invoice.amount_due));
     }
 
-    async fn a_provider_that_does_not_answer_leaves_a_pending_attempt_and_an_open_invoice(db: Db) {
+    async fn sec34_a_provider_that_does_not_answer_leaves_a_pending_attempt_and_an_open_invoice(db: Db) {
         let app = db.app.clone().with_payments(Payments::new(Duration::from_millis(300)).with_test_provider(Arc::new(TestProvider::default())));
         let account = db.account("acme").await;
         with_test_provider(&db, &account).await;
@@ -214,7 +214,7 @@ backend_tests! {
         assert_eq!(db.store.recent_payment_attempts(&account.id, &customer.id, 10).await.unwrap().len(), 1);
     }
 
-    async fn provider_secrets_are_sealed_and_card_numbers_never_stored(db: Db) {
+    async fn sec37_provider_secrets_are_sealed_and_card_numbers_never_stored(db: Db) {
         let account = db.account("acme").await;
         let settings = ProviderSettings {
             provider: "test".into(),

@@ -125,7 +125,7 @@ async fn invoice_json(app: &TestApp, id: &str) -> Value {
 }
 
 portico_testkit::backend_tests! {
-    async fn a_customer_adds_a_card_and_pays_an_open_invoice(app: Portal) {
+    async fn sec37_a_card_added_on_the_providers_page_pays_an_open_invoice_and_reaches_no_log(app: Portal) {
         logs::capture();
         take_payments(&app).await;
         let p = app.person(&app.a.key, "pay", "billing").await;
@@ -196,7 +196,7 @@ portico_testkit::backend_tests! {
         app.browse(&back, Some(&stranger)).await.expect(404);
     }
 
-    async fn a_double_submit_charges_once(app: Portal) {
+    async fn sec34_a_double_submitted_payment_charges_once(app: Portal) {
         take_payments(&app).await;
         let p = app.person(&app.a.key, "twice", "billing").await;
         let invoice = open_invoice(&app, &p).await;
@@ -212,7 +212,7 @@ portico_testkit::backend_tests! {
         assert_eq!(invoice_json(&app, &invoice).await["amount_paid"], 6170);
     }
 
-    async fn a_viewer_sees_no_pay_form_and_may_not_pay(app: Portal) {
+    async fn sec23_a_viewer_sees_no_pay_form_and_may_not_pay(app: Portal) {
         take_payments(&app).await;
         let payer = app.person(&app.a.key, "vw", "billing").await;
         let invoice = open_invoice(&app, &payer).await;

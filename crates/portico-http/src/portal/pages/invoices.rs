@@ -328,7 +328,9 @@ pub async fn pay(
 }
 
 /// `GET /portal/invoices/{id}/payment/{attempt}?…`: where the provider's step sends the
-/// customer back; records its outcome and shows it on the invoice.
+/// customer back; records its outcome and shows it on the invoice. A GET that writes, for the
+/// reason [`super::payment_methods::added`] gives: it records the provider's signed outcome,
+/// once.
 pub async fn payment_return(
     State(s): State<AppState>,
     v: Visit,

@@ -247,7 +247,10 @@ pub async fn add(State(s): State<AppState>, action: Action<AddForm>) -> Response
 }
 
 /// `GET /portal/payment-method/added?…`: where the provider's page sends the customer back;
-/// keeps the card it reports (a reload keeps it once) and goes on to the page.
+/// keeps the card it reports (a reload keeps it once) and goes on to the page. A GET that
+/// writes, on purpose: a provider returns by a top-level navigation, the one cross-site request
+/// that brings the `SameSite=Lax` cookie along; what it records is the provider's signed
+/// result, not a change the request asks for, and recording it twice changes nothing.
 pub async fn added(
     State(s): State<AppState>,
     v: Visit,
