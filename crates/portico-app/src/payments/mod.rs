@@ -225,9 +225,10 @@ impl std::fmt::Debug for Payments {
 }
 
 impl Default for Payments {
-    /// The built-in test provider, 20 seconds per call.
+    /// The built-in test provider, 10 seconds per call: a use case makes two calls at most,
+    /// well within the server's 30-second request deadline.
     fn default() -> Self {
-        Payments::new(Duration::from_secs(20)).with_test_provider(Arc::new(TestProvider::default()))
+        Payments::new(Duration::from_secs(10)).with_test_provider(Arc::new(TestProvider::default()))
     }
 }
 
