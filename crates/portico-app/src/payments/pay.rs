@@ -94,7 +94,7 @@ pub async fn complete_action(
 
 enum Started {
     New(PaymentAttempt),
-    /// The attempt an earlier request with the same key started.
+    /// The attempt an earlier request started: with the same key, or left pending by a stop.
     Existing(PaymentAttempt),
 }
 
@@ -128,10 +128,17 @@ async fn start(
     check_payable(&invoice)?;
     if let Some(mut open) = uow.payment_attempts().open_of_invoice(&invoice.id).await? {
         if open.status == PaymentAttemptStatus::Pending {
-            return Err(AppError::Conflict(format!(
-                "a payment of invoice {} is in progress",
-                invoice.number
-            )));
+            // Another request may still be charging it; past any request's provider calls it
+            // was left by a stop, and is resumed with its own key (which charges once).
+            let stale_after = app.payments.timeout.saturating_mul(2);
+            let age_ms = now.as_millis().saturating_sub(open.updated_at.as_millis());
+            if u128::try_from(age_ms).unwrap_or(0) < stale_after.as_millis() {
+                return Err(AppError::Conflict(format!(
+                    "a payment of invoice {} is in progress",
+                    invoice.number
+                )));
+            }
+            return Ok(Started::Existing(open));
         }
         // A new try replaces one whose step the customer did not finish.
         open.abandon(now);

@@ -209,9 +209,16 @@ backend_tests! {
         assert_eq!((still.status, still.amount_paid), (InvoiceStatus::Open, 0));
         assert!(db.store.list_transactions(&account.id, TransactionFilter::default(), first(10)).await.unwrap().data.is_empty());
         // Another key cannot start a second charge meanwhile; the same key resumes the first.
-        assert!(assert_conflict(payments::pay(&app, &op(&account.id), pay_input(&invoice, "k2"), db.now()).await).contains("in progress"));
-        assert!(matches!(payments::pay(&app, &op(&account.id), pay_input(&invoice, "k1"), db.now()).await, Err(AppError::Unavailable(_))));
-        assert_eq!(db.store.recent_payment_attempts(&account.id, &customer.id, 10).await.unwrap().len(), 1);
+        let started = recent[0].updated_at;
+        let soon = Timestamp::from_millis(started.as_millis() + 500);
+        assert!(assert_conflict(payments::pay(&app, &op(&account.id), pay_input(&invoice, "k2"), soon).await).contains("in progress"));
+        assert!(matches!(payments::pay(&app, &op(&account.id), pay_input(&invoice, "k1"), soon).await, Err(AppError::Unavailable(_))));
+        // Long after any request's calls, another key resumes the pending attempt with its own
+        // key instead of starting a second charge.
+        let later = Timestamp::from_millis(started.as_millis() + 3_600_000);
+        assert!(matches!(payments::pay(&app, &op(&account.id), pay_input(&invoice, "k3"), later).await, Err(AppError::Unavailable(_))));
+        let attempts = db.store.recent_payment_attempts(&account.id, &customer.id, 10).await.unwrap();
+        assert_eq!((attempts.len(), attempts[0].idempotency_key.as_str()), (1, "k1"));
     }
 
     async fn sec37_provider_secrets_are_sealed_and_card_numbers_never_stored(db: Db) {
