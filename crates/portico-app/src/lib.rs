@@ -18,6 +18,7 @@ mod error;
 pub mod invoices;
 pub mod keys;
 pub mod payment_methods;
+pub mod payments;
 pub mod plan_changes;
 pub mod subscriptions;
 pub mod transactions;
@@ -42,6 +43,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// The accounts' signing keys, opened with the master key.
     pub keys: Arc<SigningKeys>,
+    /// The payment providers this build has.
+    pub payments: Arc<payments::Payments>,
     /// Where this deployment is reached from outside, e.g. `https://billing.example.com`; may
     /// contain `{subdomain}`.
     pub public_url: String,
@@ -68,8 +71,15 @@ impl App {
             store,
             clock,
             keys: Arc::new(SigningKeys::new(master_key)),
+            payments: Arc::new(payments::Payments::default()),
             public_url: public_url.into(),
         }
+    }
+
+    /// The same app with these payment providers.
+    pub fn with_payments(mut self, payments: payments::Payments) -> Self {
+        self.payments = Arc::new(payments);
+        self
     }
 
     /// A unit of work in the caller's account; it marks the caller's idempotency key as

@@ -87,6 +87,51 @@ impl MasterKey {
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(self.0.as_slice().into())
     }
+
+    /// Seals another secret (a payment provider's API key) as signing keys are sealed, bound
+    /// to `context` (its owner and purpose), so that it opens only where it was stored.
+    pub fn seal_secret(
+        &self,
+        secret: &[u8],
+        context: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<String, KeyError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        let payload = Payload {
+            msg: secret,
+            aad: context,
+        };
+        let ciphertext = self
+            .cipher()
+            .encrypt(XNonce::from_slice(&nonce), payload)
+            .map_err(|_| KeyError::CannotSeal)?;
+        let mut blob = nonce.to_vec();
+        blob.extend_from_slice(&ciphertext);
+        Ok(format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(blob)))
+    }
+
+    /// Opens a secret sealed by [`MasterKey::seal_secret`] with the same `context`.
+    pub fn open_secret(
+        &self,
+        sealed: &str,
+        context: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let blob = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(|b64| URL_SAFE_NO_PAD.decode(b64).ok())
+            .filter(|b| b.len() >= NONCE_LEN + 16)
+            .ok_or(KeyError::MalformedSealedKey)?;
+        let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
+        let payload = Payload {
+            msg: ciphertext,
+            aad: context,
+        };
+        self.cipher()
+            .decrypt(XNonce::from_slice(nonce), payload)
+            .map(Zeroizing::new)
+            .map_err(|_| KeyError::CannotOpen)
+    }
 }
 
 impl fmt::Debug for MasterKey {
@@ -404,6 +449,31 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_master_key_and_context() {
+        let mut rng = rng();
+        let master = MasterKey::generate(&mut rng);
+        let sealed = master
+            .seal_secret(b"sk_test_secret", b"acct_1/payments", &mut rng)
+            .unwrap();
+        assert!(!sealed.contains("sk_test_secret"));
+        let opened = master.open_secret(&sealed, b"acct_1/payments").unwrap();
+        assert_eq!(opened.as_slice(), b"sk_test_secret");
+        assert_eq!(
+            master.open_secret(&sealed, b"acct_2/payments").err(),
+            Some(KeyError::CannotOpen)
+        );
+        let other = MasterKey::generate(&mut rng);
+        assert_eq!(
+            other.open_secret(&sealed, b"acct_1/payments").err(),
+            Some(KeyError::CannotOpen)
+        );
+        assert_eq!(
+            master.open_secret("v1.short", b"acct_1/payments").err(),
+            Some(KeyError::MalformedSealedKey)
+        );
     }
 
     #[test]

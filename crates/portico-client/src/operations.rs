@@ -8,6 +8,7 @@ pub enum Method {
     Get,
     Post,
     Patch,
+    Put,
     Delete,
 }
 
@@ -17,6 +18,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
             Method::Delete => "DELETE",
         }
     }
@@ -26,6 +28,7 @@ impl Method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
             Method::Patch => reqwest::Method::PATCH,
+            Method::Put => reqwest::Method::PUT,
             Method::Delete => reqwest::Method::DELETE,
         }
     }
@@ -118,6 +121,7 @@ operations! {
     INVOICES_GET = Get "/api/v1/invoices/{id}" -> Invoice;
     INVOICES_UPDATE = Patch "/api/v1/invoices/{id}" (InvoicePatch) -> Invoice;
     INVOICES_DELETE = Delete "/api/v1/invoices/{id}" -> Invoice;
+    INVOICES_PAY = Post "/api/v1/invoices/{id}/pay" (PayRequest) -> PaymentAttempt;
 
     TRANSACTIONS_CREATE = Post "/api/v1/transactions" (NewTransaction) -> Transaction;
     TRANSACTIONS_LIST = Get "/api/v1/transactions" -> List_Transaction;
@@ -143,6 +147,9 @@ operations! {
     PORTAL_SETTINGS_GET = Get "/api/v1/portal-settings" -> PortalSettings;
     PORTAL_SETTINGS_UPDATE = Patch "/api/v1/portal-settings" (PortalSettingsPatch)
         -> PortalSettings;
+    PAYMENT_PROVIDER_GET = Get "/api/v1/payment-provider" -> PaymentProvider;
+    PAYMENT_PROVIDER_SET = Put "/api/v1/payment-provider" (PaymentProviderSettings)
+        -> PaymentProvider;
 
     PORTAL_SESSIONS_CREATE = Post "/api/v1/portal-sessions" (NewPortalSession)
         -> PortalSessionCreated;

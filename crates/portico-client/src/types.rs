@@ -5,7 +5,7 @@
 use portico_core::model::{
     ApiKey, CancelMode, CancelRefund, ChangeTiming, OAuthClient, PortalPage,
 };
-use portico_core::{ContactId, CustomerId, PortalSessionId, Timestamp};
+use portico_core::{ContactId, CustomerId, PaymentMethodId, PortalSessionId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// `GET /healthz` and `GET /readyz`.
@@ -55,6 +55,45 @@ pub struct CreatedOAuthClient {
     pub client: OAuthClient,
     /// `portico_cs_…`; `None` in a replay.
     pub client_secret: Option<String>,
+}
+
+/// What to pay an invoice with: the customer's default payment method when `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayRequest {
+    pub payment_method: Option<PaymentMethodId>,
+}
+
+/// The payment provider to take the portal's payments with, and its keys. The secrets are
+/// sealed by the server and never answered.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentProviderSettings {
+    /// `test` (built in) or another provider the server has.
+    pub provider: String,
+    pub secret: Option<String>,
+    pub public_key: Option<String>,
+    pub webhook_secret: Option<String>,
+}
+
+impl std::fmt::Debug for PaymentProviderSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentProviderSettings")
+            .field("provider", &self.provider)
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The account's payment provider as it is set: which (`None` when the account takes no
+/// payments in the portal), and whether its secrets are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentProvider {
+    pub provider: Option<String>,
+    pub public_key: Option<String>,
+    pub secret_set: bool,
+    pub webhook_secret_set: bool,
 }
 
 /// How and why a subscription is canceled.

@@ -65,11 +65,19 @@ pub enum EventType {
     PaymentMethodUpdated,
     #[serde(rename = "payment_method.deleted")]
     PaymentMethodDeleted,
+    #[serde(rename = "payment.succeeded")]
+    PaymentSucceeded,
+    #[serde(rename = "payment.failed")]
+    PaymentFailed,
+    #[serde(rename = "payment.action_required")]
+    PaymentActionRequired,
+    #[serde(rename = "payment_provider.updated")]
+    PaymentProviderUpdated,
 }
 
 impl EventType {
     /// Every type, in catalogue order.
-    pub const ALL: [EventType; 27] = [
+    pub const ALL: [EventType; 31] = [
         EventType::CustomerCreated,
         EventType::CustomerUpdated,
         EventType::CustomerDeleted,
@@ -97,6 +105,10 @@ impl EventType {
         EventType::PaymentMethodCreated,
         EventType::PaymentMethodUpdated,
         EventType::PaymentMethodDeleted,
+        EventType::PaymentSucceeded,
+        EventType::PaymentFailed,
+        EventType::PaymentActionRequired,
+        EventType::PaymentProviderUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +140,10 @@ impl EventType {
             EventType::PaymentMethodCreated => "payment_method.created",
             EventType::PaymentMethodUpdated => "payment_method.updated",
             EventType::PaymentMethodDeleted => "payment_method.deleted",
+            EventType::PaymentSucceeded => "payment.succeeded",
+            EventType::PaymentFailed => "payment.failed",
+            EventType::PaymentActionRequired => "payment.action_required",
+            EventType::PaymentProviderUpdated => "payment_provider.updated",
         }
     }
 

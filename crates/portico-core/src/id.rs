@@ -139,6 +139,10 @@ define_id!(InvoiceId, "inv", "invoice");
 define_id!(TransactionId, "txn", "transaction");
 define_id!(PaymentMethodId, "pm", "payment method");
 define_id!(
+    /// One try at charging an invoice through the payment provider.
+    PaymentAttemptId, "pay", "payment attempt"
+);
+define_id!(
     /// A portal session; also the `jti` of the portal token that opened it.
     PortalSessionId, "ps", "portal session"
 );
@@ -184,6 +188,7 @@ mod tests {
             InvoiceId::new(now, [1; 10]).to_string(),
             TransactionId::new(now, [1; 10]).to_string(),
             PaymentMethodId::new(now, [1; 10]).to_string(),
+            PaymentAttemptId::new(now, [1; 10]).to_string(),
             PortalSessionId::new(now, [1; 10]).to_string(),
             OAuthClientId::new(now, [1; 10]).to_string(),
             SigningKeyId::new(now, [1; 10]).to_string(),

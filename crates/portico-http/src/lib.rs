@@ -22,6 +22,7 @@ pub mod portal;
 pub mod ratelimit;
 pub mod serve;
 mod strict;
+pub mod test_provider;
 
 use std::sync::Arc;
 
@@ -213,6 +214,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(parts.public)
         .merge(vendor)
         .merge(portal::router())
+        .merge(test_provider::router())
         .merge(graphql::router(&state))
         .route("/.well-known/jwks.json", axum::routing::get(jwks::jwks))
         .fallback(middleware::unknown_route)

@@ -103,6 +103,7 @@ fn methods_of(item: &PathItem) -> Vec<&'static str> {
         (name = "customers"), (name = "contacts"), (name = "products"), (name = "plans"),
         (name = "subscriptions"), (name = "invoices"), (name = "transactions"),
         (name = "payment-methods"), (name = "api-keys"), (name = "portal-settings"),
+        (name = "payment-provider"),
         (name = "portal-sessions"), (name = "oauth-clients"), (name = "oauth"),
         (name = "operations"),
         (name = "portal", description = "The portal read API, for portal tokens and the portal's \

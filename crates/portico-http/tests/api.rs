@@ -29,6 +29,8 @@ mod portal_api;
 mod portal_links;
 #[path = "api/portal_pages.rs"]
 mod portal_pages;
+#[path = "api/portal_payments.rs"]
+mod portal_payments;
 #[path = "api/portal_security.rs"]
 mod portal_security;
 #[path = "api/resources.rs"]

@@ -5,7 +5,8 @@
 //! uses a (narrow) no-break space before `: ; ? !` and typographic apostrophes throughout.
 
 use portico_core::model::{
-    InvoiceStatus, PaymentMethodKind, SubscriptionStatus, TransactionKind, TransactionStatus,
+    DeclineCode, InvoiceStatus, PaymentMethodKind, SubscriptionStatus, TransactionKind,
+    TransactionStatus,
 };
 
 use crate::Locale;
@@ -254,6 +255,36 @@ catalogue! {
     InvalidCountry { en: "Enter a two-letter country code such as DE or US.", de: "Geben Sie einen zweistelligen Ländercode wie DE oder US ein.", fr: "Saisissez un code pays à deux lettres, par exemple FR ou DE.", es: "Introduzca un código de país de dos letras, por ejemplo ES o DE." }
     InvalidValue { en: "Check this value.", de: "Bitte prüfen Sie diesen Wert.", fr: "Vérifiez cette valeur.", es: "Revise este valor." }
     InvalidEmail { en: "Enter a valid email address.", de: "Geben Sie eine gültige E-Mail-Adresse ein.", fr: "Saisissez une adresse e-mail valide.", es: "Introduzca un correo electrónico válido." }
+
+    // Paying and payment methods.
+    PayAmount { en: "Pay {amount}", de: "{amount} bezahlen", fr: "Payer {amount}", es: "Pagar {amount}" }
+    PayWith { en: "Pay with", de: "Bezahlen mit", fr: "Payer avec", es: "Pagar con" }
+    PaymentSucceeded { en: "Payment received. Thank you!", de: "Zahlung erhalten. Vielen Dank!", fr: "Paiement reçu. Merci\u{202f}!", es: "Pago recibido. ¡Gracias!" }
+    PaymentPending { en: "Your payment is being processed. Please check again in a moment.", de: "Ihre Zahlung wird bearbeitet. Bitte sehen Sie gleich noch einmal nach.", fr: "Votre paiement est en cours de traitement. Veuillez vérifier à nouveau dans un instant.", es: "Su pago se está procesando. Vuelva a comprobarlo en un momento." }
+    PaymentNeedsAction { en: "Your bank asks you to confirm this payment.", de: "Ihre Bank bittet Sie, diese Zahlung zu bestätigen.", fr: "Votre banque vous demande de confirmer ce paiement.", es: "Su banco le pide que confirme este pago." }
+    ConfirmPayment { en: "Confirm payment", de: "Zahlung bestätigen", fr: "Confirmer le paiement", es: "Confirmar el pago" }
+    PaymentInProgress { en: "A payment of this invoice is already in progress.", de: "Für diese Rechnung läuft bereits eine Zahlung.", fr: "Un paiement de cette facture est déjà en cours.", es: "Ya hay un pago de esta factura en curso." }
+    PaymentUnavailable { en: "We could not reach the payment provider. Nothing was charged twice; please try again in a moment.", de: "Der Zahlungsanbieter war nicht erreichbar. Es wurde nichts doppelt belastet; bitte versuchen Sie es gleich noch einmal.", fr: "Le prestataire de paiement est injoignable. Rien n’a été débité deux fois\u{a0}; veuillez réessayer dans un instant.", es: "No se ha podido contactar con el proveedor de pagos. No se ha cobrado nada dos veces; vuelva a intentarlo en un momento." }
+    PaymentNotStarted { en: "This payment could not be started. Please choose another card.", de: "Diese Zahlung konnte nicht gestartet werden. Bitte wählen Sie eine andere Karte.", fr: "Ce paiement n’a pas pu être lancé. Veuillez choisir une autre carte.", es: "No se ha podido iniciar este pago. Elija otra tarjeta." }
+    DeclineCardDeclined { en: "Your card was declined. Please use another card or contact your bank.", de: "Ihre Karte wurde abgelehnt. Bitte verwenden Sie eine andere Karte oder wenden Sie sich an Ihre Bank.", fr: "Votre carte a été refusée. Veuillez utiliser une autre carte ou contacter votre banque.", es: "Su tarjeta ha sido rechazada. Utilice otra tarjeta o póngase en contacto con su banco." }
+    DeclineInsufficientFunds { en: "Your card has insufficient funds.", de: "Ihre Karte ist nicht ausreichend gedeckt.", fr: "Le solde de votre carte est insuffisant.", es: "Su tarjeta no tiene fondos suficientes." }
+    DeclineExpiredCard { en: "Your card has expired.", de: "Ihre Karte ist abgelaufen.", fr: "Votre carte a expiré.", es: "Su tarjeta ha caducado." }
+    DeclineAuthenticationFailed { en: "The payment was not confirmed with your bank.", de: "Die Zahlung wurde bei Ihrer Bank nicht bestätigt.", fr: "Le paiement n’a pas été confirmé auprès de votre banque.", es: "El pago no se ha confirmado con su banco." }
+    DeclineProcessingError { en: "The payment could not be processed. Please try again.", de: "Die Zahlung konnte nicht verarbeitet werden. Bitte versuchen Sie es erneut.", fr: "Le paiement n’a pas pu être traité. Veuillez réessayer.", es: "No se ha podido procesar el pago. Vuelva a intentarlo." }
+    RetryPayment { en: "Retry payment", de: "Zahlung erneut versuchen", fr: "Réessayer le paiement", es: "Reintentar el pago" }
+    AddCard { en: "Add a card", de: "Karte hinzufügen", fr: "Ajouter une carte", es: "Añadir una tarjeta" }
+    ReplaceCard { en: "Replace card", de: "Karte ersetzen", fr: "Remplacer la carte", es: "Sustituir la tarjeta" }
+    RemoveMethod { en: "Remove", de: "Entfernen", fr: "Supprimer", es: "Eliminar" }
+    CardAdded { en: "Your card has been added.", de: "Ihre Karte wurde hinzugefügt.", fr: "Votre carte a été ajoutée.", es: "Su tarjeta se ha añadido." }
+    DefaultChanged { en: "Your default payment method has been changed.", de: "Ihre Standard-Zahlungsmethode wurde geändert.", fr: "Votre moyen de paiement par défaut a été modifié.", es: "Su método de pago predeterminado se ha cambiado." }
+    MethodRemoved { en: "The payment method has been removed.", de: "Die Zahlungsmethode wurde entfernt.", fr: "Le moyen de paiement a été supprimé.", es: "El método de pago se ha eliminado." }
+    LastMethodNeeded { en: "This is your only payment method and your subscription renews with it. Please add another one before removing it.", de: "Dies ist Ihre einzige Zahlungsmethode, und Ihr Abonnement verlängert sich damit. Bitte fügen Sie zuerst eine andere hinzu.", fr: "C’est votre seul moyen de paiement et votre abonnement se renouvelle avec lui. Veuillez d’abord en ajouter un autre.", es: "Es su único método de pago y su suscripción se renueva con él. Añada otro antes de eliminarlo." }
+    CardNotAdded { en: "The card could not be added. Please try again.", de: "Die Karte konnte nicht hinzugefügt werden. Bitte versuchen Sie es erneut.", fr: "La carte n’a pas pu être ajoutée. Veuillez réessayer.", es: "No se ha podido añadir la tarjeta. Vuelva a intentarlo." }
+    AddCardToPay { en: "Add a card to pay this invoice.", de: "Fügen Sie eine Karte hinzu, um diese Rechnung zu bezahlen.", fr: "Ajoutez une carte pour payer cette facture.", es: "Añada una tarjeta para pagar esta factura." }
+    AlertPastDue { en: "Invoice {number} of {amount} is overdue.", de: "Rechnung {number} über {amount} ist überfällig.", fr: "La facture {number} de {amount} est en retard de paiement.", es: "La factura {number} de {amount} está vencida." }
+    AlertPaymentFailed { en: "Your last payment of {amount} failed: {reason}", de: "Ihre letzte Zahlung über {amount} ist fehlgeschlagen: {reason}", fr: "Votre dernier paiement de {amount} a échoué\u{a0}: {reason}", es: "Su último pago de {amount} ha fallado: {reason}" }
+    AlertCardExpired { en: "Your default card, {card}, has expired.", de: "Ihre Standardkarte, {card}, ist abgelaufen.", fr: "Votre carte par défaut, {card}, a expiré.", es: "Su tarjeta predeterminada, {card}, ha caducado." }
+    AlertCardExpiring { en: "Your default card, {card}, expires soon.", de: "Ihre Standardkarte, {card}, läuft bald ab.", fr: "Votre carte par défaut, {card}, expire bientôt.", es: "Su tarjeta predeterminada, {card}, caduca pronto." }
 }
 
 /// `t` with `{name}` placeholders replaced by the matching argument. Unknown placeholders stay
@@ -346,6 +377,18 @@ impl From<PaymentMethodKind> for Msg {
             PaymentMethodKind::Card => Msg::Card,
             PaymentMethodKind::SepaDebit => Msg::SepaDebit,
             PaymentMethodKind::UsBankAccount => Msg::UsBankAccount,
+        }
+    }
+}
+
+impl From<DeclineCode> for Msg {
+    fn from(code: DeclineCode) -> Msg {
+        match code {
+            DeclineCode::CardDeclined => Msg::DeclineCardDeclined,
+            DeclineCode::InsufficientFunds => Msg::DeclineInsufficientFunds,
+            DeclineCode::ExpiredCard => Msg::DeclineExpiredCard,
+            DeclineCode::AuthenticationFailed => Msg::DeclineAuthenticationFailed,
+            DeclineCode::ProcessingError => Msg::DeclineProcessingError,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The demo account `acme`: a realistic catalogue, customers in every subscription state, and more
-//! than a year of invoices, payments and payment methods.
+//! than a year of invoices, payments and payment methods. It takes payments through the built-in
+//! test provider, so the past-due customer can replace its expired card and pay.
 
 use anyhow::Context;
 use portico_app::{App, Caller};
@@ -194,6 +195,11 @@ pub async fn seed(app: &App, now: Timestamp) -> anyhow::Result<Account> {
     let by = Caller::operator(account.id.clone());
     let account =
         portico_app::accounts::update_portal_settings(app, &by, |_| settings, now).await?;
+    let provider = portico_app::payments::ProviderSettings {
+        provider: portico_app::payments::test_provider::NAME.into(),
+        ..Default::default()
+    };
+    portico_app::payments::configure(app, &by, provider, now).await?;
 
     let history_start = now.plus_months(-26);
     let product = portico_app::catalog::create_product(
@@ -374,7 +380,8 @@ async fn seed_customer(
                 exp_month: Some(*month),
                 exp_year: Some(*year),
                 is_default: None,
-                provider_ref: Some(format!("card_demo_{last4}")),
+                // The test provider's reference of a card whose charges succeed.
+                provider_ref: Some(format!("tpm_ok_demo{last4}")),
             },
             started,
         )
@@ -393,7 +400,7 @@ async fn seed_customer(
                 exp_month: None,
                 exp_year: None,
                 is_default: None,
-                provider_ref: Some("sepa_demo_3000".into()),
+                provider_ref: Some("tpm_ok_demo3000".into()),
             },
             started,
         )
@@ -443,6 +450,9 @@ async fn seed_customer(
         let period_start = started.plus_months(i * step);
         let period_end = started.plus_months((i + 1) * step);
         let is_last = i == last;
+        let unpaid = is_last && story.state == State::PastDue;
+        // The past-due customer's last invoice fell due the day after it was issued: overdue.
+        let due_days = if unpaid { 1 } else { 14 };
         let status = if is_last && story.state == State::Canceled {
             InvoiceStatus::Void
         } else {
@@ -465,7 +475,7 @@ async fn seed_customer(
                 }],
                 tax_rate_bps: story.tax_bps,
                 issued_at: Some(period_start),
-                due_at: Some(period_start.plus_secs(14 * 86_400)),
+                due_at: Some(period_start.plus_secs(due_days * 86_400)),
                 paid_at: None,
                 metadata: Metadata::new(),
             },
@@ -475,7 +485,6 @@ async fn seed_customer(
         if status == InvoiceStatus::Void {
             continue;
         }
-        let unpaid = is_last && story.state == State::PastDue;
         let payment = |status, at: Timestamp| NewTransaction {
             customer: customer.id.to_string(),
             kind: TransactionKind::Payment,
@@ -489,15 +498,14 @@ async fn seed_customer(
         };
         let paid_at = period_start.plus_secs(2 * 86_400);
         if unpaid {
+            // Three tries on the expired card, all before now, each declined for its expiry.
             for retry in 0..3 {
-                let at = paid_at.plus_secs(retry * 3 * 86_400);
-                portico_app::transactions::create(
-                    app,
-                    &by,
-                    payment(TransactionStatus::Failed, at),
-                    at,
-                )
-                .await?;
+                let at = period_start.plus_secs(43_200 + retry * 86_400).min(now);
+                let failed = NewTransaction {
+                    description: Some(DeclineCode::ExpiredCard.as_str().into()),
+                    ..payment(TransactionStatus::Failed, at)
+                };
+                portico_app::transactions::create(app, &by, failed, at).await?;
             }
         } else if paid_at < now {
             portico_app::transactions::create(

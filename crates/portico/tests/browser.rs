@@ -18,6 +18,8 @@ mod locales;
 mod no_js;
 #[path = "browser/pages.rs"]
 mod pages;
+#[path = "browser/payments.rs"]
+mod payments;
 #[path = "browser/pdf.rs"]
 mod pdf;
 #[path = "browser/subscriptions.rs"]

@@ -9,6 +9,7 @@ mod customers_and_contacts;
 mod housekeeping;
 mod nodes;
 mod outbox;
+mod payments;
 mod products_and_plans;
 mod subscription_changes;
 mod tenancy;

@@ -1,15 +1,16 @@
 //! Billing records: subscriptions, invoices, transactions and payment methods.
 
+use portico_core::PaymentMethodId;
 use portico_core::model::{
     Invoice, InvoicePatch, NewInvoice, NewPaymentMethod, NewSubscription, NewTransaction,
-    PaymentMethod, PaymentMethodPatch, Subscription, SubscriptionPatch, Transaction,
-    TransactionPatch,
+    PaymentAttempt, PaymentMethod, PaymentMethodPatch, Subscription, SubscriptionPatch,
+    Transaction, TransactionPatch,
 };
 
 use super::{crud, resource};
 use crate::PathId;
 use crate::operations;
-use crate::types::CancelSubscription;
+use crate::types::{CancelSubscription, PayRequest};
 
 resource!(
     /// Subscriptions: a customer on a plan.
@@ -124,6 +125,26 @@ crud!(
     update: INVOICES_UPDATE(InvoicePatch),
     delete: INVOICES_DELETE "Deletes a draft invoice; any other is a conflict (void it instead).",
 );
+
+impl Invoices<'_> {
+    /// Charges what the invoice has due through the account's payment provider, with the
+    /// customer's default payment method unless one is named. The answer is the attempt:
+    /// `succeeded`, `declined` with its code, or `requires_action` with the URL where the
+    /// customer confirms. The call's `Idempotency-Key` (one per call, kept across its retries)
+    /// goes through to the provider, so a retried call charges once.
+    pub async fn pay(
+        &self,
+        id: impl PathId,
+        payment_method: Option<&PaymentMethodId>,
+    ) -> crate::Result<PaymentAttempt> {
+        let body = PayRequest {
+            payment_method: payment_method.cloned(),
+        };
+        self.call
+            .send(operations::INVOICES_PAY, &[id.path_id()], &body)
+            .await
+    }
+}
 
 resource!(
     /// Transactions: payments, refunds and credits; a succeeded payment pays down its invoice.

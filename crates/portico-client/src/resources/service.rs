@@ -6,7 +6,7 @@ use portico_core::model::PortalSettings;
 use crate::client::{Call, Client};
 use crate::error::Result;
 use crate::operations;
-use crate::types::{Health, PortalSettingsPatch};
+use crate::types::{Health, PaymentProvider, PaymentProviderSettings, PortalSettingsPatch};
 
 /// The account's portal settings: branding, feature switches, default locale, allowed origins.
 ///
@@ -82,6 +82,51 @@ impl PortalSettingsApi<'_> {
     pub async fn update(&self, patch: &PortalSettingsPatch) -> Result<PortalSettings> {
         self.call
             .send(operations::PORTAL_SETTINGS_UPDATE, &[], patch)
+            .await
+    }
+}
+
+/// The account's payment provider (`settings:write`): the one that takes the portal's payments.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use portico_client::{Client, PaymentProviderSettings};
+///
+/// let client = Client::new("http://127.0.0.1:8080", "portico_sk_…")?;
+/// let set = client
+///     .payment_provider()
+///     .set(&PaymentProviderSettings { provider: "test".into(), ..Default::default() })
+///     .await?;
+/// assert!(set.secret_set);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct PaymentProviderApi<'a> {
+    call: Call<'a>,
+}
+
+impl Client {
+    /// The account's [`PaymentProviderApi`].
+    pub fn payment_provider(&self) -> PaymentProviderApi<'_> {
+        PaymentProviderApi {
+            call: Call::new(self),
+        }
+    }
+}
+
+impl PaymentProviderApi<'_> {
+    /// The provider, without its secrets; `provider` is `None` when the account takes no
+    /// payments.
+    pub async fn get(&self) -> Result<PaymentProvider> {
+        self.call
+            .get(operations::PAYMENT_PROVIDER_GET, &[], &[])
+            .await
+    }
+
+    /// Sets the provider and its keys, replacing the ones before.
+    pub async fn set(&self, settings: &PaymentProviderSettings) -> Result<PaymentProvider> {
+        self.call
+            .send(operations::PAYMENT_PROVIDER_SET, &[], settings)
             .await
     }
 }

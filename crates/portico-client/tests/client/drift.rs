@@ -218,6 +218,12 @@ fn client_types() -> Vec<(&'static str, Value)> {
         ("NewOAuthClient", client_schema::<NewOAuthClient>()),
         ("CreatedOAuthClient", client_schema::<CreatedOAuthClient>()),
         ("CancelSubscription", client_schema::<CancelSubscription>()),
+        ("PayRequest", client_schema::<PayRequest>()),
+        ("PaymentProvider", client_schema::<PaymentProvider>()),
+        (
+            "PaymentProviderSettings",
+            client_schema::<PaymentProviderSettings>(),
+        ),
         (
             "PortalSettingsPatch",
             client_schema::<PortalSettingsPatch>(),

@@ -333,6 +333,34 @@ portico_testkit::backend_tests! {
         assert!(again.is_conflict(), "{again}");
     }
 
+    async fn an_invoice_is_paid_through_the_payment_provider(app: App) {
+        use portico_app::payments::{self, SetupInput, SetupStart, test_provider};
+        let client = app.client();
+        acme(&client).await;
+        let open = client.invoices().create(&invoice_of("acme", InvoiceStatus::Open)).await.unwrap();
+        assert!(client.invoices().pay(&open.id, None).await.unwrap_err().is_conflict(), "no provider yet");
+        assert_eq!(client.payment_provider().get().await.unwrap().provider, None);
+        let set = client.payment_provider().set(&PaymentProviderSettings { provider: "test".into(), secret: Some("sk_test_kept_secret".into()), ..Default::default() }).await.unwrap();
+        assert_eq!((set.provider.as_deref(), set.secret_set, set.webhook_secret_set), (Some("test"), true, false));
+        assert_eq!(client.payment_provider().get().await.unwrap(), set);
+        // Behind the API, the customer adds a card on the provider's page.
+        let (app_, by, now) = (&app.state.app, portico_app::Caller::operator(app.account.clone()), Timestamp::from_secs(1_800_000_000));
+        let customer = client.customers().get("acme").await.unwrap();
+        let input = SetupInput { customer: customer.id.clone(), return_url: format!("{}/portal/payment-method/added", app.base) };
+        let SetupStart::Redirect { url } = payments::begin_setup(app_, &by, input, now).await.unwrap() else { panic!("a page") };
+        let token = url.rsplit('/').next().unwrap();
+        let card = test_provider::CardForm { number: "4242424242424242".into(), expiry: "12/30".into(), cvc: "123".into() };
+        let back = test_provider::submit_card(app_, token, &card, now).await.unwrap();
+        let result = back.split_once("result=").unwrap().1.to_owned();
+        let returned = [("result".to_owned(), result)].into_iter().collect();
+        let card = payments::complete_setup(app_, &by, &customer.id, &returned, None, now).await.unwrap();
+
+        let attempt = client.invoices().pay(&open.id, Some(&card.id)).await.unwrap();
+        assert_eq!((attempt.status, attempt.amount, attempt.payment_method), (PaymentAttemptStatus::Succeeded, open.total, card.id));
+        assert_eq!(client.invoices().get(&open.id).await.unwrap().status, InvoiceStatus::Paid);
+        assert!(client.invoices().pay(&open.id, None).await.unwrap_err().is_conflict(), "already paid");
+    }
+
     async fn invoices_and_transactions(app: App) {
         let client = app.client();
         acme(&client).await;

@@ -18,6 +18,8 @@ pub struct App {
     pub account: AccountId,
     /// An API key with every scope.
     pub key: String,
+    /// The server's state, for what tests set up behind the API (the payment provider).
+    pub state: AppState,
     server: tokio::task::JoinHandle<()>,
     _db: TestDatabase,
 }
@@ -59,7 +61,7 @@ impl App {
         if let Some(quota) = api_quota {
             state = state.with_rate_limits(quota, portico_http::DEFAULT_EXCHANGE_QUOTA);
         }
-        let app = portico_http::router(state)
+        let app = portico_http::router(state.clone())
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -72,6 +74,7 @@ impl App {
             store,
             account: account.id,
             key,
+            state,
             server,
             _db: db,
         };

@@ -2,12 +2,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use portico_core::model::{CustomerRef, Invoice, InvoicePatch, InvoiceStatus, NewInvoice};
+use axum::http::HeaderMap;
+use portico_core::model::{
+    CustomerRef, Invoice, InvoicePatch, InvoiceStatus, NewInvoice, PaymentAttempt,
+};
 use portico_core::scope::ApiScope;
-use portico_core::{InvoiceId, List, SubscriptionId};
+use portico_core::{InvoiceId, List, PaymentMethodId, SubscriptionId};
 use portico_store::InvoiceFilter;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::{Created, created};
@@ -20,6 +23,7 @@ pub fn router() -> Routes {
     Routes::new()
         .routes(routes!(create, list))
         .routes(routes!(get, update, delete))
+        .routes(routes!(pay))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -142,4 +146,59 @@ async fn delete(
     Ok(Json(
         portico_app::invoices::delete(&s.app, &auth.caller(), &id, s.app.clock.now()).await?,
     ))
+}
+
+/// What to pay an invoice with.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    /// The customer's payment method to charge; its default when absent.
+    payment_method: Option<PaymentMethodId>,
+}
+
+/// Charges what the invoice has due through the account's payment provider, off-session.
+/// The answer is the payment attempt: `succeeded` (the invoice is paid and a payment recorded),
+/// `declined` with a `decline_code` (a failed payment recorded, the invoice stays open), or
+/// `requires_action` with an `action_url` where the customer confirms the payment. With an
+/// `Idempotency-Key` the charge itself is idempotent at the provider: a repeated request
+/// charges once. A provider that does not answer in time is a 503 that leaves the attempt
+/// pending; the same key resumes it.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/pay", tag = "invoices",
+    params(("id" = InvoiceId, Path, description = "Invoice id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a repeated request charge once")),
+    request_body(content = Option<PayRequest>, description = "Optional; `null` or `{}` pays with the default payment method"),
+    responses((status = 200, description = "The payment attempt and its outcome", body = PaymentAttempt),
+        (status = 409, description = "The invoice takes no payment, or one is in progress, or the account has no payment provider", body = crate::error::ErrorBody),
+        (status = 503, description = "The payment provider did not answer; the attempt stays pending", body = crate::error::ErrorBody)),
+    security(("bearer" = ["billing:write"])))]
+async fn pay(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<InvoiceId>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> ApiResult<Json<PaymentAttempt>> {
+    auth.require(ApiScope::BillingWrite)?;
+    let request = body.parse_optional::<PayRequest>()?.unwrap_or_default();
+    let idempotency_key = match headers
+        .get(crate::idempotency::HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        // The middleware checked the header; a key too long for an attempt is its digest.
+        Some(key) if key.len() <= portico_core::model::MAX_IDEMPOTENCY_KEY => key.to_owned(),
+        Some(key) => {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(key.as_bytes()))
+        }
+        None => format!("{:032x}", rand::random::<u128>()),
+    };
+    let input = portico_app::payments::PayInput {
+        invoice: id,
+        payment_method: request.payment_method,
+        idempotency_key,
+        customer: None,
+    };
+    let attempt =
+        portico_app::payments::pay(&s.app, &auth.caller(), input, s.app.clock.now()).await?;
+    Ok(Json(attempt))
 }

@@ -6,6 +6,7 @@ pub mod customers;
 pub mod invoices;
 pub mod oauth_clients;
 pub mod payment_methods;
+pub mod payment_provider;
 pub mod plans;
 pub mod portal_settings;
 pub mod products;
@@ -31,6 +32,7 @@ pub fn router() -> Routes {
         .merge(api_keys::router())
         .merge(oauth_clients::router())
         .merge(portal_settings::router())
+        .merge(payment_provider::router())
         .merge(crate::access::native::router())
         .merge(crate::access::rest_token::router())
         .merge(crate::access::shareable::router())

@@ -25,7 +25,7 @@ use portico_render::{Locale, Msg, negotiate};
 use serde::Deserialize;
 
 use self::layout::ErrorPage;
-use self::pages::{account, invoices, show};
+use self::pages::{account, invoices, payment_methods, show};
 use self::session::{Denied, Entry, Visit, cookie_spec, start, verify_portal_token, visit};
 use crate::AppState;
 
@@ -45,6 +45,21 @@ pub fn router() -> Router<AppState> {
         .route("/portal/logout", post(logout))
         .route("/portal/invoices/{id}", get(invoices::detail))
         .route("/portal/invoices/{id}/pdf", get(invoices::pdf))
+        .route("/portal/invoices/{id}/pay", post(invoices::pay))
+        .route(
+            "/portal/invoices/{id}/payment/{attempt}",
+            get(invoices::payment_return),
+        )
+        .route("/portal/payment-method/add", post(payment_methods::add))
+        .route("/portal/payment-method/added", get(payment_methods::added))
+        .route(
+            "/portal/payment-method/{id}/default",
+            post(payment_methods::make_default),
+        )
+        .route(
+            "/portal/payment-method/{id}/remove",
+            post(payment_methods::remove),
+        )
         .route("/redirect/{token}", get(redirect_exchange))
         .merge(pages::subscription_actions::router())
         .merge(assets::router())

@@ -96,6 +96,11 @@ impl Backend {
                     include_str!("../../migrations/sqlite/0007_billing_cycle_anchor.sql"),
                 ),
                 (
+                    9,
+                    "payments",
+                    include_str!("../../migrations/sqlite/0009_payments.sql"),
+                ),
+                (
                     10,
                     "subscription changes",
                     include_str!("../../migrations/sqlite/0010_subscription_changes.sql"),
@@ -147,6 +152,11 @@ impl Backend {
                     8,
                     "change notifications",
                     include_str!("../../migrations/postgres/0008_change_notifications.sql"),
+                ),
+                (
+                    9,
+                    "payments",
+                    include_str!("../../migrations/postgres/0009_payments.sql"),
                 ),
                 (
                     10,

@@ -7,6 +7,7 @@ mod credentials;
 mod customers;
 mod housekeeping;
 mod idempotency;
+mod payments;
 mod sessions;
 mod signing_keys;
 
@@ -17,5 +18,6 @@ pub use credentials::*;
 pub use customers::*;
 pub use housekeeping::*;
 pub use idempotency::*;
+pub use payments::*;
 pub use sessions::*;
 pub use signing_keys::*;

@@ -3,6 +3,7 @@
 
 mod cycle;
 mod invoice;
+mod payment;
 mod payment_method;
 mod proration;
 mod subscription;
@@ -10,6 +11,7 @@ mod transaction;
 
 pub use cycle::*;
 pub use invoice::*;
+pub use payment::*;
 pub use payment_method::*;
 pub use proration::*;
 pub use subscription::*;

@@ -84,6 +84,23 @@ impl PaymentMethod {
         }
     }
 
+    /// Whether the card expires this month or the next (and has not yet): time to replace it.
+    pub fn is_expiring(&self, now: Timestamp) -> bool {
+        match (self.exp_month, self.exp_year) {
+            (Some(m), Some(y)) if !self.is_expired(now) => {
+                let date = now.date();
+                let (year, month) = (date.year(), i32::from(u8::from(date.month())));
+                let next = if month == 12 {
+                    (year + 1, 1)
+                } else {
+                    (year, month + 1)
+                };
+                (y, m) <= next
+            }
+            _ => false,
+        }
+    }
+
     pub fn create(
         id: PaymentMethodId,
         customer: &Customer,
@@ -214,6 +231,16 @@ mod tests {
         )
         .unwrap();
         assert!(pm.is_default);
+        let expiring = |m, y, at| {
+            let mut card = pm.clone();
+            (card.exp_month, card.exp_year) = (Some(m), Some(y));
+            (card.is_expired(t(at)), card.is_expiring(t(at)))
+        };
+        assert_eq!(expiring(3, 2026, "2026-03-31T23:59:59Z"), (false, true));
+        assert_eq!(expiring(4, 2026, "2026-03-02T00:00:00Z"), (false, true));
+        assert_eq!(expiring(5, 2026, "2026-03-02T00:00:00Z"), (false, false));
+        assert_eq!(expiring(1, 2027, "2026-12-02T00:00:00Z"), (false, true));
+        assert_eq!(expiring(2, 2026, "2026-03-02T00:00:00Z"), (true, false));
         let e = PaymentMethod::create(
             id(),
             &customer(),

@@ -1,24 +1,34 @@
 //! The customer's invoices: the list (drafts never, newest first, a page at a time by keyset),
 //! one invoice in detail, and its PDF.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use portico_core::InvoiceId;
-use portico_core::model::{CustomerRef, Invoice, InvoiceStatus, PortalPage};
+use portico_app::payments::{self, PayInput};
+use portico_app::{AppError, Caller};
+use portico_core::model::{
+    CustomerRef, Invoice, InvoiceStatus, PaymentAttempt, PaymentAttemptStatus, PaymentMethod,
+    PortalPage,
+};
 use portico_core::page::PageRequest;
+use portico_core::scope::PortalScope;
+use portico_core::{InvoiceId, PaymentAttemptId, PaymentMethodId};
 use portico_render::format::{
     format_address, format_date_range, format_integer, format_percent_bps,
 };
 use portico_render::{InvoicePdf, Locale, Msg, invoice_pdf, t, tf};
 use portico_store::{InvoiceFilter, StoreError};
+use serde::Deserialize;
 
 use super::parts::{Pager, col, date, heading, hidden, invoice_badge, money, num, pager, table};
+use super::payment_methods::{brand_mark, can_manage, method_name, see_other};
 use super::{not_found, page_enabled, respond_page};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::portal::action::{Action, ActionForm, DONE, allows};
 use crate::portal::session::{Denied, Visit};
+use crate::portal::{forbidden, load};
 
 pub struct Invoices {
     pub rows: Vec<Invoice>,
@@ -109,13 +119,81 @@ async fn customer_invoice(s: &AppState, v: &Visit, id: &str) -> Result<Option<In
     }
 }
 
+/// What the detail page's query may say: the outcome of a payment, a refused payment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DetailQuery {
+    payment: Option<String>,
+    done: Option<String>,
+}
+
+/// How paying the invoice stands on its page.
+pub struct Paying {
+    /// The attempt a payment redirect names, when it is this invoice's.
+    pub attempt: Option<PaymentAttempt>,
+    /// The form's CSRF token, and the cards it may charge, when the invoice takes a payment
+    /// and the session may pay.
+    pub form: Option<(String, Vec<PaymentMethod>)>,
+    pub problem: Option<Msg>,
+}
+
+async fn paying(s: &AppState, v: &Visit, inv: &Invoice, q: &DetailQuery) -> Result<Paying, Denied> {
+    let attempt = match q.payment.as_deref().map(str::parse::<PaymentAttemptId>) {
+        Some(Ok(id)) => match s.app.store.payment_attempt(&v.account.id, &id).await {
+            Ok(a) if a.invoice == inv.id && a.customer == v.customer.id => Some(a),
+            Ok(_) | Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        },
+        _ => None,
+    };
+    let payable = portico_core::model::check_payable(inv).is_ok();
+    let form = if payable && can_manage(s, v).await? {
+        let now = s.app.clock.now();
+        let cards = load::payment_methods(s, &v.account.id, &v.customer.id)
+            .await?
+            .into_iter()
+            .filter(|pm| !pm.is_expired(now) && pm.provider_ref.is_some())
+            .collect();
+        Some((v.csrf_token(), cards))
+    } else {
+        None
+    };
+    let problem = match q.done.as_deref() {
+        Some("pay_in_progress") => Some(Msg::PaymentInProgress),
+        Some("pay_unavailable") => Some(Msg::PaymentUnavailable),
+        Some("pay_not_started") => Some(Msg::PaymentNotStarted),
+        _ => None,
+    };
+    Ok(Paying {
+        attempt,
+        form,
+        problem,
+    })
+}
+
 /// `GET /portal/invoices/{id}`: one invoice of the session's customer; any other id is the 404
-/// page.
-pub async fn detail(State(s): State<AppState>, v: Visit, Path(id): Path<String>) -> Response {
-    match customer_invoice(&s, &v, &id).await {
-        Ok(Some(inv)) => {
+/// page. With `?payment=` it says how that payment went.
+pub async fn detail(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Response {
+    let found = async {
+        let Some(inv) = customer_invoice(&s, &v, &id).await? else {
+            return Ok(None);
+        };
+        let paying = paying(&s, &v, &inv, &q).await?;
+        Ok::<_, Denied>(Some((inv, paying)))
+    };
+    match found.await {
+        Ok(Some((inv, paying))) => {
             let title = tf(v.locale, Msg::InvoiceTitle, &[("number", &inv.number)]);
-            let main = render_detail(&inv, &v, &title);
+            let pay = html! {
+                (render_outcome(&paying, v.locale))
+                (render_pay(&inv, &paying, v.locale))
+            };
+            let main = render_detail(&inv, &v, &title, pay);
             respond_page(&v, StatusCode::OK, PortalPage::Invoices, &title, None, main)
         }
         Ok(None) => not_found(&v),
@@ -123,7 +201,165 @@ pub async fn detail(State(s): State<AppState>, v: Visit, Path(id): Path<String>)
     }
 }
 
-fn render_detail(inv: &Invoice, v: &Visit, title: &str) -> Markup {
+/// The outcome of the payment the page was sent back with, or why one did not start.
+fn render_outcome(p: &Paying, l: Locale) -> Markup {
+    html! {
+        @if let Some(msg) = p.problem {
+            p.flash.bad role="alert" { (t(l, msg)) }
+        }
+        @if let Some(a) = &p.attempt {
+            @match a.status {
+                PaymentAttemptStatus::Succeeded => p.flash.good role="status" { (t(l, Msg::PaymentSucceeded)) },
+                PaymentAttemptStatus::Declined => p.flash.bad role="alert" {
+                    (t(l, a.decline_code.map_or(Msg::DeclineProcessingError, Msg::from)))
+                },
+                PaymentAttemptStatus::RequiresAction => p.flash.warn role="status" {
+                    (t(l, Msg::PaymentNeedsAction)) " "
+                    @if let Some(url) = &a.action_url { a href=(url) { (t(l, Msg::ConfirmPayment)) } }
+                },
+                PaymentAttemptStatus::Pending => p.flash.warn role="status" { (t(l, Msg::PaymentPending)) },
+                PaymentAttemptStatus::Abandoned => {},
+            }
+        }
+    }
+}
+
+/// "Pay €61.70": the cards to choose from, the default chosen; or a way to add one.
+fn render_pay(inv: &Invoice, p: &Paying, l: Locale) -> Markup {
+    let Some((csrf, cards)) = &p.form else {
+        return html! {};
+    };
+    let amount = money(l, inv.amount_due, inv.currency);
+    let key = format!("{:032x}", rand::random::<u128>());
+    html! {
+        section.card.pay #pay {
+            @if cards.is_empty() {
+                p { (t(l, Msg::AddCardToPay)) }
+                form.inline method="post" action="/portal/payment-method/add" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { (t(l, Msg::AddCard)) }
+                }
+            } @else {
+                form method="post" action={ "/portal/invoices/" (inv.id) "/pay" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="key" value=(key);
+                    fieldset.choices {
+                        legend { (t(l, Msg::PayWith)) }
+                        @for (i, pm) in cards.iter().enumerate() {
+                            @let id = format!("pay-{}", pm.id);
+                            div.choice {
+                                input #(id) type="radio" name="payment_method" value=(pm.id)
+                                    checked[pm.is_default || (i == 0 && !cards.iter().any(|c| c.is_default))];
+                                label for=(id) { (brand_mark(pm)) " " (method_name(pm, l)) }
+                            }
+                        }
+                    }
+                    div.actions { button.primary type="submit" { (tf(l, Msg::PayAmount, &[("amount", &amount)])) } }
+                }
+            }
+        }
+    }
+}
+
+/// The pay form: the card, and the key that makes a double submit charge once.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PayForm {
+    pub key: String,
+    pub payment_method: Option<String>,
+}
+
+impl ActionForm for PayForm {
+    const SCOPE: PortalScope = PortalScope::PaymentMethodsWrite;
+}
+
+fn to_invoice(id: &InvoiceId, query: &str) -> Response {
+    see_other(&format!("/portal/invoices/{id}?{query}"))
+}
+
+/// `POST /portal/invoices/{id}/pay`: charges the card, then shows the outcome on the invoice
+/// (Post/Redirect/Get), or sends the customer to the provider's step when the bank asks for one.
+pub async fn pay(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    action: Action<PayForm>,
+) -> Response {
+    let Action { visit: v, form } = action;
+    let Ok(id) = id.parse::<InvoiceId>() else {
+        return not_found(&v);
+    };
+    if !page_enabled(&v, PortalPage::Invoices) {
+        return not_found(&v);
+    }
+    let payment_method = match form
+        .payment_method
+        .as_deref()
+        .map(str::parse::<PaymentMethodId>)
+    {
+        Some(Ok(pm)) => Some(pm),
+        Some(Err(_)) => return to_invoice(&id, &format!("{DONE}=pay_not_started")),
+        None => None,
+    };
+    let input = PayInput {
+        invoice: id.clone(),
+        payment_method,
+        idempotency_key: form.key,
+        customer: Some(v.customer.id.clone()),
+    };
+    let by = Caller::portal(v.account.id.clone(), v.session.id.clone());
+    match payments::pay(&s.app, &by, input, s.app.clock.now()).await {
+        Ok(attempt) => {
+            tracing::info!(portal_session = %v.session.id, attempt = %attempt.id,
+                status = %attempt.status, "invoice payment");
+            match (&attempt.status, &attempt.action_url) {
+                (PaymentAttemptStatus::RequiresAction, Some(url)) => see_other(url),
+                _ => to_invoice(&id, &format!("payment={}", attempt.id)),
+            }
+        }
+        Err(AppError::NotFound { .. }) => not_found(&v),
+        Err(AppError::Unavailable(_)) => to_invoice(&id, &format!("{DONE}=pay_unavailable")),
+        Err(AppError::Conflict(m)) if m.contains("in progress") => {
+            to_invoice(&id, &format!("{DONE}=pay_in_progress"))
+        }
+        Err(AppError::Conflict(_) | AppError::Invalid(_)) => {
+            to_invoice(&id, &format!("{DONE}=pay_not_started"))
+        }
+        Err(e) => Denied::from(e).render(v.locale),
+    }
+}
+
+/// `GET /portal/invoices/{id}/payment/{attempt}?…`: where the provider's step sends the
+/// customer back; records its outcome and shows it on the invoice. A GET that writes, for the
+/// reason [`super::payment_methods::added`] gives: it records the provider's signed outcome,
+/// once.
+pub async fn payment_return(
+    State(s): State<AppState>,
+    v: Visit,
+    Path((id, attempt)): Path<(String, String)>,
+    Query(returned): Query<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    if !allows(&v, PortalScope::PaymentMethodsWrite) {
+        return forbidden(&v);
+    }
+    let (Ok(id), Ok(attempt)) = (id.parse::<InvoiceId>(), attempt.parse::<PaymentAttemptId>())
+    else {
+        return not_found(&v);
+    };
+    let by = Caller::portal(v.account.id.clone(), v.session.id.clone());
+    let now = s.app.clock.now();
+    match payments::complete_action(&s.app, &by, Some(&v.customer.id), &attempt, &returned, now)
+        .await
+    {
+        Ok(a) if a.invoice == id => to_invoice(&id, &format!("payment={}", a.id)),
+        Ok(_) | Err(AppError::NotFound { .. }) => not_found(&v),
+        Err(AppError::Unavailable(_)) => to_invoice(&id, &format!("{DONE}=pay_unavailable")),
+        Err(AppError::Conflict(_)) => to_invoice(&id, &format!("payment={attempt}")),
+        Err(e) => Denied::from(e).render(v.locale),
+    }
+}
+
+/// The invoice; `pay` (how paying it stands, and the form) goes right under its title.
+fn render_detail(inv: &Invoice, v: &Visit, title: &str, pay: Markup) -> Markup {
     let l = v.locale;
     let c = &v.customer;
     let cur = inv.currency;
@@ -155,6 +391,7 @@ fn render_detail(inv: &Invoice, v: &Visit, title: &str) -> Markup {
     html! {
         p.crumb { a href=(PortalPage::Invoices.path()) { "← " (t(l, Msg::NavInvoices)) } }
         div.title-row { h1 { (title) } (invoice_badge(l, inv.status)) }
+        (pay)
         div.grid.two {
             section.card {
                 h2 { (t(l, Msg::Invoice)) }

@@ -45,6 +45,9 @@ pub fn page_enabled(v: &Visit, page: PortalPage) -> bool {
 pub fn flash(done: &str) -> Option<Msg> {
     match done {
         "saved" => Some(Msg::Saved),
+        "card_added" => Some(Msg::CardAdded),
+        "default_changed" => Some(Msg::DefaultChanged),
+        "method_removed" => Some(Msg::MethodRemoved),
         _ => subscription_actions::flash(done),
     }
 }
@@ -87,7 +90,7 @@ pub async fn show(State(s): State<AppState>, q: PageQuery, v: Visit, page: Porta
                 .await
                 .map(|d| invoices::render(&d, l))
         }
-        PortalPage::PaymentMethod => payment_methods::load(&s, &v)
+        PortalPage::PaymentMethod => payment_methods::load(&s, &v, q.done.as_deref())
             .await
             .map(|d| payment_methods::render(&d, l)),
         PortalPage::Account => Ok(account::render(&account::load(&v), l)),

@@ -1,14 +1,19 @@
-//! The overview: the current plan, an estimate of the next invoice, the default payment method
-//! and the open balance, each linking to its page.
+//! The overview: alerts that need the customer (an overdue invoice, a failed payment, an expired
+//! or expiring card), the current plan, an estimate of the next invoice, the default payment
+//! method and the open balance, each linking to its page.
 
 use maud::{Markup, html};
-use portico_core::model::{PaymentMethod, PortalPage, SubscriptionStatus};
+use portico_core::model::{
+    CustomerRef, Invoice, InvoiceStatus, PaymentAttemptStatus, PaymentMethod, PortalPage,
+    SubscriptionStatus,
+};
+use portico_core::page::PageRequest;
 use portico_core::scope::PortalScope;
 use portico_core::{Currency, Money, Timestamp, money};
 use portico_render::format::format_card_expiry;
 use portico_render::{Locale, Msg, format_date, format_money, t, tf};
 
-use super::parts::{card, subscription_badge};
+use super::parts::{card, money as amount, subscription_badge};
 use super::payment_methods::method_name;
 use super::subscriptions::{Row, price, renewal, rows};
 use super::{page_enabled, too_large};
@@ -17,6 +22,7 @@ use crate::portal::load;
 use crate::portal::session::{Denied, Visit};
 
 pub struct Overview {
+    pub alerts: Vec<Alert>,
     pub customer_name: String,
     pub currency: Currency,
     /// `None` when the session may not see subscriptions.
@@ -27,6 +33,93 @@ pub struct Overview {
     pub open_balance: Option<Vec<Money>>,
     /// Whether the card links to the invoices page (the balance shows for transactions too).
     pub invoices_link: bool,
+}
+
+/// Something that needs the customer, with the way to it.
+pub struct Alert {
+    pub text: String,
+    pub href: String,
+    pub action: String,
+}
+
+/// The alerts, most pressing first: overdue invoices (when invoices show), the last payment
+/// when it failed and its invoice is still due, the default card when it has expired or
+/// expires soon (when payment methods show).
+async fn alerts(
+    s: &AppState,
+    v: &Visit,
+    default_method: Option<&PaymentMethod>,
+) -> Result<Vec<Alert>, Denied> {
+    let l = v.locale;
+    let now = s.app.clock.now();
+    let mut alerts = Vec::new();
+    if page_enabled(v, PortalPage::Invoices) {
+        let filter = portico_store::InvoiceFilter {
+            customer: Some(CustomerRef::Id(v.customer.id.clone())),
+            status: Some(InvoiceStatus::Open),
+            subscription: None,
+            exclude_drafts: true,
+        };
+        let open: Vec<Invoice> = s
+            .app
+            .store
+            .list_invoices(&v.account.id, filter, PageRequest::first(20))
+            .await?
+            .data;
+        for inv in open
+            .iter()
+            .filter(|i| i.amount_due > 0 && i.due_at.is_some_and(|d| d < now))
+        {
+            let due = amount(l, inv.amount_due, inv.currency);
+            alerts.push(Alert {
+                text: tf(
+                    l,
+                    Msg::AlertPastDue,
+                    &[("number", &inv.number), ("amount", &due)],
+                ),
+                href: format!("/portal/invoices/{}#pay", inv.id),
+                action: tf(l, Msg::PayAmount, &[("amount", &due)]),
+            });
+        }
+        let last = s
+            .app
+            .store
+            .recent_payment_attempts(&v.account.id, &v.customer.id, 1)
+            .await?;
+        if let Some(a) = last
+            .first()
+            .filter(|a| a.status == PaymentAttemptStatus::Declined)
+            && open.iter().any(|i| i.id == a.invoice && i.amount_due > 0)
+        {
+            let reason = t(
+                l,
+                a.decline_code
+                    .map_or(Msg::DeclineProcessingError, Msg::from),
+            );
+            let paid = amount(l, a.amount, a.currency);
+            alerts.push(Alert {
+                text: tf(
+                    l,
+                    Msg::AlertPaymentFailed,
+                    &[("amount", &paid), ("reason", reason)],
+                ),
+                href: format!("/portal/invoices/{}#pay", a.invoice),
+                action: t(l, Msg::RetryPayment).to_owned(),
+            });
+        }
+    }
+    if let Some(pm) = default_method.filter(|pm| pm.is_expired(now) || pm.is_expiring(now)) {
+        let msg = match pm.is_expired(now) {
+            true => Msg::AlertCardExpired,
+            false => Msg::AlertCardExpiring,
+        };
+        alerts.push(Alert {
+            text: tf(l, msg, &[("card", &method_name(pm, l))]),
+            href: PortalPage::PaymentMethod.path().to_owned(),
+            action: t(l, Msg::ReplaceCard).to_owned(),
+        });
+    }
+    Ok(alerts)
 }
 
 pub struct Plan {
@@ -57,7 +150,12 @@ pub async fn load(s: &AppState, v: &Visit) -> Result<Overview, Denied> {
         true => Some(load::open_balance(s, &v.account.id, &v.customer.id).await?),
         false => None,
     };
+    let default_method = payment_method
+        .as_ref()
+        .and_then(|pm| pm.as_ref())
+        .filter(|pm| pm.is_default);
     Ok(Overview {
+        alerts: alerts(s, v, default_method).await?,
         customer_name: v.customer.name.clone(),
         currency: v.customer.currency,
         plan,
@@ -90,6 +188,12 @@ pub fn render(d: &Overview, l: Locale) -> Markup {
     let manage = t(l, Msg::Manage);
     html! {
         h1 { (tf(l, Msg::Welcome, &[("name", &d.customer_name)])) }
+        @for alert in &d.alerts {
+            div.flash.bad.alert role="alert" {
+                p { (alert.text) }
+                a.button href=(alert.href) { (alert.action) }
+            }
+        }
         div.grid {
             @if let Some(plan) = &d.plan {
                 (card(t(l, Msg::CurrentPlan), current_plan(plan, l), Some((PortalPage::Subscriptions.path(), manage))))

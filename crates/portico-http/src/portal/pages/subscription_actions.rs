@@ -267,14 +267,16 @@ async fn one_click(
 /// self-service product; grouped by product, each group's plans by interval.
 async fn choices(s: &AppState, v: &Visit) -> Result<Vec<(String, Vec<Plan>)>, Denied> {
     let products = s
-        .app.store
+        .app
+        .store
         .list_products(&v.account.id, PageRequest::first(100))
         .await?
         .data;
     let mut groups = Vec::new();
     for product in products.into_iter().filter(|p| p.self_service && p.active) {
         let mut plans: Vec<Plan> = s
-            .app.store
+            .app
+            .store
             .list_plans(&v.account.id, Some(&product.id), PageRequest::first(100))
             .await?
             .data

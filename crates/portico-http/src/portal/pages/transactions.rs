@@ -3,9 +3,11 @@
 
 use maud::{Markup, html};
 use portico_core::model::{
-    CustomerRef, Invoice, InvoiceStatus, PortalPage, Transaction, TransactionKind,
+    CustomerRef, DeclineCode, Invoice, InvoiceStatus, PortalPage, Transaction, TransactionKind,
+    TransactionStatus, check_payable,
 };
 use portico_core::page::PageRequest;
+use portico_core::scope::PortalScope;
 use portico_core::{Money, TransactionId, money};
 use portico_render::{Locale, Msg, format_money, t, tf};
 use portico_store::TransactionFilter;
@@ -13,11 +15,14 @@ use portico_store::TransactionFilter;
 use super::parts::{Pager, col, date, heading, num, pager, table, transaction_badge};
 use super::too_large;
 use crate::AppState;
+use crate::portal::action::allows;
 use crate::portal::session::{Denied, Visit};
 
 pub struct Transactions {
     pub rows: Vec<Row>,
     pub pager: Pager,
+    /// The CSRF token of the retry forms, when the session may pay.
+    pub csrf: Option<String>,
 }
 
 pub struct Row {
@@ -26,6 +31,8 @@ pub struct Row {
     pub amount: Money,
     /// The number of the customer's invoice it pays, for a transaction without a description.
     pub invoice_number: Option<String>,
+    /// For a failed payment of an invoice that is still due: the invoice to pay again.
+    pub retry: Option<portico_core::InvoiceId>,
 }
 
 /// One page of the customer's transactions (one list read), and the invoices they name (one
@@ -48,7 +55,7 @@ pub async fn load(
     let named: Vec<_> = list
         .data
         .iter()
-        .filter(|tx| tx.description.is_none())
+        .filter(|tx| tx.description.is_none() || tx.status == TransactionStatus::Failed)
         .filter_map(|tx| tx.invoice.clone())
         .collect();
     let invoices: Vec<Invoice> = if named.is_empty() {
@@ -56,14 +63,20 @@ pub async fn load(
     } else {
         s.app.store.invoices_by_ids(&v.account.id, &named).await?
     };
-    let number = |tx: &Transaction| {
+    let invoice = |tx: &Transaction| {
         let id = tx.invoice.as_ref()?;
-        invoices
-            .iter()
-            .find(|i| {
-                &i.id == id && i.customer == v.customer.id && i.status != InvoiceStatus::Draft
-            })
-            .map(|i| i.number.clone())
+        invoices.iter().find(|i| {
+            &i.id == id && i.customer == v.customer.id && i.status != InvoiceStatus::Draft
+        })
+    };
+    let number = |tx: &Transaction| invoice(tx).map(|i| i.number.clone());
+    let may_pay = allows(v, PortalScope::PaymentMethodsWrite)
+        && s.app.store.payment_provider(&v.account.id).await?.is_some();
+    let retry = |tx: &Transaction| {
+        let failed = tx.kind == TransactionKind::Payment && tx.status == TransactionStatus::Failed;
+        invoice(tx)
+            .filter(|i| may_pay && failed && check_payable(i).is_ok())
+            .map(|i| i.id.clone())
     };
     let rows = list
         .data
@@ -79,11 +92,16 @@ pub async fn load(
             Ok(Row {
                 amount: Money::new(amount, tx.currency),
                 invoice_number: number(&tx),
+                retry: retry(&tx),
                 tx,
             })
         })
         .collect::<Result<_, Denied>>()?;
-    Ok(Transactions { rows, pager })
+    Ok(Transactions {
+        rows,
+        pager,
+        csrf: may_pay.then(|| v.csrf_token()),
+    })
 }
 
 pub fn render(d: &Transactions, l: Locale) -> Markup {
@@ -102,14 +120,28 @@ pub fn render(d: &Transactions, l: Locale) -> Markup {
                 html! { (date(l, r.tx.created_at)) },
                 html! { (t(l, r.tx.kind.into())) },
                 html! {
-                    @if let Some(text) = &r.tx.description {
+                    @if let Some(code) = decline(&r.tx) {
+                        @if let Some(number) = &r.invoice_number {
+                            (tf(l, Msg::ForInvoice, &[("number", number)])) ": "
+                        }
+                        (t(l, code.into()))
+                    } @else if let Some(text) = &r.tx.description {
                         (text)
                     } @else if let Some(number) = &r.invoice_number {
                         (tf(l, Msg::ForInvoice, &[("number", number)]))
                     }
                 },
                 html! { (format_money(r.amount, l)) },
-                transaction_badge(l, r.tx.status),
+                html! {
+                    (transaction_badge(l, r.tx.status))
+                    @if let (Some(invoice), Some(csrf)) = (&r.retry, &d.csrf) {
+                        form.inline method="post" action={ "/portal/invoices/" (invoice) "/pay" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="key" value=(format!("{:032x}", rand::random::<u128>()));
+                            button.secondary type="submit" { (t(l, Msg::RetryPayment)) }
+                        }
+                    }
+                },
             ]
         })
         .collect();
@@ -122,4 +154,12 @@ pub fn render(d: &Transactions, l: Locale) -> Markup {
         }
         (pager(l, PortalPage::Transactions.path(), &d.pager))
     }
+}
+
+/// Why a failed payment failed, when the provider declined it (its description is the code).
+fn decline(tx: &Transaction) -> Option<DeclineCode> {
+    if tx.status != TransactionStatus::Failed {
+        return None;
+    }
+    DeclineCode::parse("description", tx.description.as_deref()?).ok()
 }

@@ -14,6 +14,7 @@ mod credentials;
 mod customers;
 mod housekeeping;
 mod idempotency;
+mod payments;
 mod sessions;
 mod signing_keys;
 

@@ -14,6 +14,7 @@ mod contacts;
 mod customers;
 mod invoices;
 mod payment_methods;
+mod payments;
 mod subscriptions;
 mod transactions;
 
@@ -23,6 +24,7 @@ pub use contacts::Contacts;
 pub use customers::Customers;
 pub use invoices::Invoices;
 pub use payment_methods::PaymentMethods;
+pub use payments::{PaymentAttempts, PaymentProviders};
 pub use subscriptions::Subscriptions;
 pub use transactions::Transactions;
 
@@ -193,6 +195,12 @@ impl UnitOfWork {
     }
     pub fn payment_methods(&mut self) -> PaymentMethods<'_> {
         PaymentMethods(self)
+    }
+    pub fn payment_attempts(&mut self) -> PaymentAttempts<'_> {
+        PaymentAttempts(self)
+    }
+    pub fn payment_providers(&mut self) -> PaymentProviders<'_> {
+        PaymentProviders(self)
     }
 
     /// The connection, the backend and the account, for a repository's statements.
