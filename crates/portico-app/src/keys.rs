@@ -47,6 +47,11 @@ impl SigningKeys {
         }
     }
 
+    /// The master key, which also seals the accounts' webhook secrets.
+    pub(crate) fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
     /// The key that signs the account's new tokens; made on first use.
     pub async fn current(
         &self,

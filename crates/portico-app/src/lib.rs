@@ -20,6 +20,7 @@ pub mod keys;
 pub mod payment_methods;
 pub mod subscriptions;
 pub mod transactions;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -44,6 +45,8 @@ pub struct App {
     /// Where this deployment is reached from outside, e.g. `https://billing.example.com`; may
     /// contain `{subdomain}`.
     pub public_url: String,
+    /// Where webhooks may go, and the client that sends them.
+    pub webhooks: Arc<webhooks::Webhooks>,
 }
 
 impl std::fmt::Debug for App {
@@ -68,7 +71,15 @@ impl App {
             clock,
             keys: Arc::new(SigningKeys::new(master_key)),
             public_url: public_url.into(),
+            webhooks: webhooks::Webhooks::new(Default::default()),
         }
+    }
+
+    /// The same app, sending webhooks where `policy` allows (by default only to public `https`
+    /// addresses).
+    pub fn with_webhook_targets(mut self, policy: webhooks::targets::TargetPolicy) -> Self {
+        self.webhooks = webhooks::Webhooks::new(policy);
+        self
     }
 
     /// A unit of work in the caller's account; it marks the caller's idempotency key as

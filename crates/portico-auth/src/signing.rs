@@ -87,6 +87,52 @@ impl MasterKey {
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(self.0.as_slice().into())
     }
+
+    /// Encrypts `secret` for storage, bound to `aad` (what the secret belongs to): sealed for
+    /// one row, it does not open in another.
+    pub fn seal(
+        &self,
+        secret: &[u8],
+        aad: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<String, KeyError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        let ciphertext = self
+            .cipher()
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: secret, aad })
+            .map_err(|_| KeyError::CannotSeal)?;
+        let mut blob = nonce.to_vec();
+        blob.extend_from_slice(&ciphertext);
+        Ok(format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(blob)))
+    }
+
+    /// Opens what [`MasterKey::seal`] sealed with the same `aad`: a secret of `len` bytes.
+    pub fn open(
+        &self,
+        sealed: &str,
+        aad: &[u8],
+        len: usize,
+    ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let blob = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(|b64| URL_SAFE_NO_PAD.decode(b64).ok())
+            .ok_or(KeyError::MalformedSealedKey)?;
+        if blob.len() != NONCE_LEN + len + 16 {
+            return Err(KeyError::MalformedSealedKey);
+        }
+        let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
+        self.cipher()
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| KeyError::CannotOpen)
+    }
 }
 
 impl fmt::Debug for MasterKey {
@@ -239,23 +285,8 @@ impl SigningKey {
         master: &MasterKey,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<String, KeyError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rng.fill_bytes(&mut nonce);
         let secret = Zeroizing::new(self.private.to_bytes());
-        let aad = associated_data(&self.info());
-        let ciphertext = master
-            .cipher()
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: secret.as_slice(),
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| KeyError::CannotSeal)?;
-        let mut blob = nonce.to_vec();
-        blob.extend_from_slice(&ciphertext);
-        Ok(format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(blob)))
+        master.seal(secret.as_slice(), &associated_data(&self.info()), rng)
     }
 
     /// Opens a key sealed by [`SigningKey::seal`], given the stored public half.
@@ -264,27 +295,7 @@ impl SigningKey {
         sealed: &str,
         master: &MasterKey,
     ) -> Result<Self, KeyError> {
-        let blob = sealed
-            .strip_prefix(SEALED_PREFIX)
-            .and_then(|b64| URL_SAFE_NO_PAD.decode(b64).ok())
-            .ok_or(KeyError::MalformedSealedKey)?;
-        if blob.len() != NONCE_LEN + 32 + 16 {
-            return Err(KeyError::MalformedSealedKey);
-        }
-        let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
-        let aad = associated_data(info);
-        let secret = Zeroizing::new(
-            master
-                .cipher()
-                .decrypt(
-                    XNonce::from_slice(nonce),
-                    Payload {
-                        msg: ciphertext,
-                        aad: &aad,
-                    },
-                )
-                .map_err(|_| KeyError::CannotOpen)?,
-        );
+        let secret = master.open(sealed, &associated_data(info), 32)?;
         let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
             secret
                 .as_slice()

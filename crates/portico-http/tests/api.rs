@@ -35,3 +35,5 @@ mod portal_security;
 mod resources;
 #[path = "api/security.rs"]
 mod security;
+#[path = "api/webhooks.rs"]
+mod webhooks;

@@ -32,6 +32,7 @@ pub trait Store:
     + SessionStore
     + IdempotencyStore
     + HousekeepingStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
@@ -67,6 +68,6 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccountStore, BillingStore, CatalogStore, CredentialStore, CustomerStore,
-        HousekeepingStore, IdempotencyStore, SessionStore, SigningKeyStore, Store,
+        HousekeepingStore, IdempotencyStore, SessionStore, SigningKeyStore, Store, WebhookStore,
     };
 }

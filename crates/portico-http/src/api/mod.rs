@@ -11,6 +11,7 @@ pub mod portal_settings;
 pub mod products;
 pub mod subscriptions;
 pub mod transactions;
+pub mod webhook_endpoints;
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -31,6 +32,7 @@ pub fn router() -> Routes {
         .merge(api_keys::router())
         .merge(oauth_clients::router())
         .merge(portal_settings::router())
+        .merge(webhook_endpoints::router())
         .merge(crate::access::native::router())
         .merge(crate::access::rest_token::router())
         .merge(crate::access::shareable::router())

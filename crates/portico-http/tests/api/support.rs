@@ -49,6 +49,9 @@ pub struct Options {
     pub limits: Option<portico_http::ServerLimits>,
     /// Failed authentications per client address, and the proxies trusted to name the client.
     pub failures: Option<(portico_http::ratelimit::Quota, Vec<std::net::IpAddr>)>,
+    /// Refuse webhook endpoints on private addresses and plain http, as production does; by
+    /// default the tests allow them, to reach their receivers on loopback.
+    pub refuse_private_webhook_targets: bool,
 }
 
 /// A fixture that is only the backend, for tests that start the app themselves with [`Options`].
@@ -103,6 +106,9 @@ impl TestApp {
         if let Some((quota, proxies)) = options.failures.clone() {
             state = state.with_failure_limit(quota, proxies);
         }
+        state = state.with_webhook_targets(portico_app::webhooks::targets::TargetPolicy {
+            allow_private: !options.refuse_private_webhook_targets,
+        });
         let app = portico_http::router(state.clone());
         let limits = options.limits.unwrap_or_default();
         let server = tokio::spawn(portico_http::serve(

@@ -9,6 +9,7 @@ mod housekeeping;
 mod idempotency;
 mod sessions;
 mod signing_keys;
+mod webhooks;
 
 pub use accounts::*;
 pub use billing::*;
@@ -19,3 +20,4 @@ pub use housekeeping::*;
 pub use idempotency::*;
 pub use sessions::*;
 pub use signing_keys::*;
+pub use webhooks::*;

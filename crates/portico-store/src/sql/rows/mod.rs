@@ -9,6 +9,7 @@ mod billing;
 mod catalog;
 mod customers;
 mod events;
+mod webhooks;
 
 pub(super) use access::*;
 pub(super) use accounts::*;
@@ -16,6 +17,7 @@ pub(super) use billing::*;
 pub(super) use catalog::*;
 pub(super) use customers::*;
 pub(super) use events::*;
+pub(super) use webhooks::*;
 
 use std::fmt::Display;
 use std::str::FromStr;

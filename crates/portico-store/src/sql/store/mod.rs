@@ -16,6 +16,7 @@ mod housekeeping;
 mod idempotency;
 mod sessions;
 mod signing_keys;
+mod webhooks;
 
 use async_trait::async_trait;
 use portico_core::error::required_text;
