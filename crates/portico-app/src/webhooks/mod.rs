@@ -8,7 +8,7 @@ pub mod targets;
 use std::sync::{Arc, OnceLock};
 
 use portico_core::event::EventType;
-use portico_core::{EventId, Invalid, List, PageRequest, Timestamp, WebhookEndpointId};
+use portico_core::{Invalid, List, PageRequest, Timestamp, WebhookDeliveryId, WebhookEndpointId};
 use portico_store::{WebhookDeliveryRecord, WebhookEndpointRecord};
 
 use crate::{App, AppError, AppResult, Caller, entropy};
@@ -295,12 +295,12 @@ pub async fn rotate_secret(
     })
 }
 
-/// The endpoint's delivery log, newest event first.
+/// The endpoint's delivery log, newest first.
 pub async fn deliveries(
     app: &App,
     by: &Caller,
     id: &WebhookEndpointId,
-    page: PageRequest<EventId>,
+    page: PageRequest<WebhookDeliveryId>,
 ) -> AppResult<List<WebhookDeliveryRecord>> {
     Ok(app.store.webhook_deliveries(&by.account, id, page).await?)
 }
@@ -310,12 +310,8 @@ pub async fn deliveries(
 pub async fn redeliver(
     app: &App,
     by: &Caller,
-    id: &WebhookEndpointId,
-    event: &EventId,
+    id: &WebhookDeliveryId,
     now: Timestamp,
 ) -> AppResult<WebhookDeliveryRecord> {
-    Ok(app
-        .store
-        .redeliver_webhook(&by.account, id, event, now)
-        .await?)
+    Ok(app.store.redeliver_webhook(&by.account, id, now).await?)
 }

@@ -2,13 +2,12 @@
 //! their secret rotated with an overlap; each endpoint's delivery log and redelivery.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use portico_app::webhooks::{self, EndpointPatch, NewEndpoint};
 use portico_core::model::nullable;
 use portico_core::scope::ApiScope;
-use portico_core::{EventId, List, Timestamp, WebhookEndpointId};
+use portico_core::{EventId, List, Timestamp, WebhookDeliveryId, WebhookEndpointId};
 use portico_store::{WebhookDeliveryRecord, WebhookEndpointRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
@@ -36,8 +35,20 @@ pub struct ListQuery {
     /// How many to return, 1 to 100 (default 10).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     limit: Option<String>,
-    /// The last id of the previous page (an endpoint id, or for deliveries an event id).
-    #[param(value_type = Option<String>)]
+    /// The last endpoint id of the previous page.
+    #[param(value_type = Option<WebhookEndpointId>)]
+    starting_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveriesQuery {
+    /// How many to return, 1 to 100 (default 10).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    limit: Option<String>,
+    /// The last delivery id of the previous page.
+    #[param(value_type = Option<WebhookDeliveryId>)]
     starting_after: Option<String>,
 }
 
@@ -115,7 +126,7 @@ pub struct WebhookEndpointPatch {
 /// Where a delivery stands.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
+pub enum WebhookDeliveryStatus {
     Pending,
     Succeeded,
     Failed,
@@ -124,10 +135,12 @@ pub enum DeliveryStatus {
 /// One event sent (or to be sent) to one endpoint.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookDelivery {
+    pub id: WebhookDeliveryId,
+    pub endpoint: WebhookEndpointId,
     /// The event, also the `webhook-id` of every attempt.
     pub event: EventId,
     pub event_type: String,
-    pub status: DeliveryStatus,
+    pub status: WebhookDeliveryStatus,
     pub attempts: i64,
     /// When it is tried next, while pending.
     pub next_attempt_at: Option<Timestamp>,
@@ -142,12 +155,14 @@ pub struct WebhookDelivery {
 impl From<WebhookDeliveryRecord> for WebhookDelivery {
     fn from(d: WebhookDeliveryRecord) -> Self {
         WebhookDelivery {
+            id: d.id,
+            endpoint: d.endpoint,
             event: d.event,
             event_type: d.event_type,
             status: match d.status {
-                portico_store::DeliveryStatus::Pending => DeliveryStatus::Pending,
-                portico_store::DeliveryStatus::Succeeded => DeliveryStatus::Succeeded,
-                portico_store::DeliveryStatus::Failed => DeliveryStatus::Failed,
+                portico_store::DeliveryStatus::Pending => WebhookDeliveryStatus::Pending,
+                portico_store::DeliveryStatus::Succeeded => WebhookDeliveryStatus::Succeeded,
+                portico_store::DeliveryStatus::Failed => WebhookDeliveryStatus::Failed,
             },
             attempts: d.attempts,
             next_attempt_at: d.next_attempt_at,
@@ -289,54 +304,34 @@ async fn rotate_secret(
 
 /// The endpoint's delivery log, newest event first: status, attempts, the last answer.
 #[utoipa::path(get, path = "/api/v1/webhook-endpoints/{id}/deliveries", tag = "webhooks",
-    params(("id" = WebhookEndpointId, Path, description = "Webhook endpoint id"), ListQuery),
+    params(("id" = WebhookEndpointId, Path, description = "Webhook endpoint id"), DeliveriesQuery),
     responses((status = 200, description = "A page of deliveries", body = List<WebhookDelivery>)),
     security(("bearer" = ["webhooks:read"])))]
 async fn deliveries(
     State(s): State<AppState>,
     auth: VendorAuth,
     IdPath(id): IdPath<WebhookEndpointId>,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<DeliveriesQuery>,
 ) -> ApiResult<Json<List<WebhookDelivery>>> {
     auth.require(ApiScope::WebhooksRead)?;
-    let page = page::<EventId>(q.limit.as_deref(), q.starting_after.as_deref())?;
+    let page = page::<WebhookDeliveryId>(q.limit.as_deref(), q.starting_after.as_deref())?;
     let list = webhooks::deliveries(&s.app, &auth.caller(), &id, page).await?;
     Ok(Json(list.map(Into::into)))
 }
 
-/// An endpoint id and an event id in the path; either that does not parse is a 404.
-struct DeliveryPath(WebhookEndpointId, EventId);
-
-impl<S: Send + Sync> FromRequestParts<S> for DeliveryPath {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let not_found = || ApiError::NotFound("no such webhook delivery".to_owned());
-        let Path((endpoint, event)) = Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| not_found())?;
-        match (endpoint.parse(), event.parse()) {
-            (Ok(endpoint), Ok(event)) => Ok(DeliveryPath(endpoint, event)),
-            _ => Err(not_found()),
-        }
-    }
-}
-
-/// Sends an event to the endpoint again, now, whatever came of it before; the receiver gets the
-/// same `webhook-id`.
-#[utoipa::path(post, path = "/api/v1/webhook-endpoints/{id}/deliveries/{event}/redeliver", tag = "webhooks",
-    params(("id" = WebhookEndpointId, Path, description = "Webhook endpoint id"),
-           ("event" = EventId, Path, description = "Event id")),
+/// Sends a delivery again, now, whatever came of it before; the receiver gets the same
+/// `webhook-id` (the event id).
+#[utoipa::path(post, path = "/api/v1/webhook-deliveries/{id}/redeliver", tag = "webhooks",
+    params(("id" = WebhookDeliveryId, Path, description = "Webhook delivery id")),
     responses((status = 200, description = "The delivery, pending again", body = WebhookDelivery)),
     security(("bearer" = ["webhooks:write"])))]
 async fn redeliver(
     State(s): State<AppState>,
     auth: VendorAuth,
-    DeliveryPath(id, event): DeliveryPath,
+    IdPath(id): IdPath<WebhookDeliveryId>,
 ) -> ApiResult<Json<WebhookDelivery>> {
     auth.require(ApiScope::WebhooksWrite)?;
-    let delivery =
-        webhooks::redeliver(&s.app, &auth.caller(), &id, &event, s.app.clock.now()).await?;
+    let delivery = webhooks::redeliver(&s.app, &auth.caller(), &id, s.app.clock.now()).await?;
     Ok(Json(delivery.into()))
 }
 

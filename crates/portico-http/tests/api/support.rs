@@ -345,6 +345,17 @@ impl TestApp {
 
     /// Creates one record of every kind in the key's account, over HTTP.
     pub async fn seed(&self, key: &str, tag: &str) -> Seeded {
+        // An endpoint first, so that the events of the records below are fanned out to it (and
+        // never sent: nothing listens there).
+        let webhook_endpoint = self
+            .post(
+                key,
+                "/api/v1/webhook-endpoints",
+                json!({"url": "http://127.0.0.1:9/hook", "description": format!("{tag} hook")}),
+            )
+            .await
+            .expect(201)
+            .id();
         let customer = self
             .post(
                 key,
@@ -463,7 +474,21 @@ impl TestApp {
             .await
             .expect(201)
             .id();
+        self.store
+            .fan_out_webhook_events(self.clock.now(), 100)
+            .await
+            .unwrap();
+        let webhook_delivery = self
+            .get(
+                key,
+                &format!("/api/v1/webhook-endpoints/{webhook_endpoint}/deliveries"),
+            )
+            .await
+            .list_ids()
+            .remove(0);
         Seeded {
+            webhook_endpoint,
+            webhook_delivery,
             customer,
             customer_alias: format!("{tag}-cust"),
             contact,
@@ -497,6 +522,8 @@ pub struct Seeded {
     pub portal_session: String,
     pub api_key: String,
     pub oauth_client: String,
+    pub webhook_endpoint: String,
+    pub webhook_delivery: String,
 }
 
 impl Seeded {
@@ -516,6 +543,8 @@ impl Seeded {
             "/api/v1/shareabletokens" | "/api/v1/shareabletokens/access" => &self.contact,
             "/api/v1/api-keys" => &self.api_key,
             "/api/v1/oauth-clients" => &self.oauth_client,
+            "/api/v1/webhook-endpoints" => &self.webhook_endpoint,
+            "/api/v1/webhook-deliveries" => &self.webhook_delivery,
             other => panic!("no seeded id for {other}"),
         }
     }
@@ -542,6 +571,8 @@ impl Seeded {
             &self.portal_session,
             &self.api_key,
             &self.oauth_client,
+            &self.webhook_endpoint,
+            &self.webhook_delivery,
         ]
     }
 }

@@ -22,6 +22,7 @@ CREATE TABLE webhook_endpoints (
 CREATE INDEX webhook_endpoints_account ON webhook_endpoints (account_id, id);
 
 CREATE TABLE webhook_deliveries (
+    id TEXT COLLATE "C" NOT NULL UNIQUE,
     account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
     endpoint_id TEXT COLLATE "C" NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
     event_id TEXT COLLATE "C" NOT NULL REFERENCES outbox (id),

@@ -22,6 +22,7 @@ CREATE TABLE webhook_endpoints (
 CREATE INDEX webhook_endpoints_account ON webhook_endpoints (account_id, id);
 
 CREATE TABLE webhook_deliveries (
+    id TEXT NOT NULL UNIQUE,
     account_id TEXT NOT NULL REFERENCES accounts (id),
     endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
     event_id TEXT NOT NULL REFERENCES outbox (id),

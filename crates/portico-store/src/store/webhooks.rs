@@ -66,6 +66,7 @@ impl DeliveryStatus {
 /// One event for one endpoint, and how its attempts went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookDeliveryRecord {
+    pub id: WebhookDeliveryId,
     pub account: AccountId,
     pub endpoint: WebhookEndpointId,
     pub event: EventId,
@@ -151,19 +152,18 @@ pub trait WebhookStore: Send + Sync {
         delivery: &ClaimedDelivery,
         attempt: &DeliveryAttempt,
     ) -> StoreResult<bool>;
-    /// An endpoint's deliveries, newest event first.
+    /// An endpoint's deliveries, newest first.
     async fn webhook_deliveries(
         &self,
         account: &AccountId,
         endpoint: &WebhookEndpointId,
-        page: PageRequest<EventId>,
+        page: PageRequest<WebhookDeliveryId>,
     ) -> StoreResult<List<WebhookDeliveryRecord>>;
     /// Makes a delivery pending again, due at `now`, whatever its status.
     async fn redeliver_webhook(
         &self,
         account: &AccountId,
-        endpoint: &WebhookEndpointId,
-        event: &EventId,
+        id: &WebhookDeliveryId,
         now: Timestamp,
     ) -> StoreResult<WebhookDeliveryRecord>;
 }

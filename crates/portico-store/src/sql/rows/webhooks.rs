@@ -9,6 +9,12 @@ impl From<&WebhookEndpointId> for Value {
     }
 }
 
+impl From<&WebhookDeliveryId> for Value {
+    fn from(v: &WebhookDeliveryId) -> Self {
+        Value::Text(Some(v.as_str().to_owned()))
+    }
+}
+
 pub(in crate::sql) const WEBHOOK_ENDPOINTS: Table = Table {
     name: "webhook_endpoints",
     columns: &[
@@ -67,7 +73,7 @@ pub(in crate::sql) fn webhook_endpoint(row: &AnyRow) -> StoreResult<WebhookEndpo
 }
 
 /// A delivery's columns, with its event's type, for `FROM webhook_deliveries d JOIN outbox o`.
-pub(in crate::sql) const DELIVERY_SELECT: &str = "SELECT d.account_id, d.endpoint_id, \
+pub(in crate::sql) const DELIVERY_SELECT: &str = "SELECT d.id, d.account_id, d.endpoint_id, \
      d.event_id, o.type, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, \
      d.last_status_code, d.last_latency_ms, d.last_error, d.created_at \
      FROM webhook_deliveries d JOIN outbox o ON o.id = d.event_id";
@@ -75,6 +81,7 @@ pub(in crate::sql) const DELIVERY_SELECT: &str = "SELECT d.account_id, d.endpoin
 pub(in crate::sql) fn webhook_delivery(row: &AnyRow) -> StoreResult<WebhookDeliveryRecord> {
     let status = row.text("status")?;
     Ok(WebhookDeliveryRecord {
+        id: row.parsed("id")?,
         account: row.parsed("account_id")?,
         endpoint: row.parsed("endpoint_id")?,
         event: row.parsed("event_id")?,

@@ -209,6 +209,7 @@ impl WebhookStore for SqlStore {
                     && endpoint.wants(&kind)
                 {
                     deliveries.push(params![
+                        &WebhookDeliveryId::new(now, entropy()),
                         &account,
                         &endpoint.id,
                         id.as_str(),
@@ -223,9 +224,9 @@ impl WebhookStore for SqlStore {
         }
         for chunk in deliveries.chunks(ROWS_PER_INSERT) {
             let sql = format!(
-                "INSERT INTO webhook_deliveries (account_id, endpoint_id, event_id, status, \
+                "INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_id, status, \
                  attempts, next_attempt_at, created_at) VALUES {} ON CONFLICT DO NOTHING",
-                rows::placeholder_rows(chunk.len(), 7)
+                rows::placeholder_rows(chunk.len(), 8)
             );
             query(&sql, chunk.concat()).execute(&mut *tx).await?;
         }
@@ -383,7 +384,7 @@ impl WebhookStore for SqlStore {
         &self,
         account: &AccountId,
         endpoint: &WebhookEndpointId,
-        page: PageRequest<EventId>,
+        page: PageRequest<WebhookDeliveryId>,
     ) -> StoreResult<List<WebhookDeliveryRecord>> {
         // An unknown endpoint is a 404, not an empty list.
         self.webhook_endpoint(account, endpoint).await?;
@@ -394,7 +395,7 @@ impl WebhookStore for SqlStore {
         let after = page.starting_after.as_ref().map(|id| id.as_str());
         self.keyset_page(
             &select,
-            "d.event_id",
+            "d.id",
             params![account, endpoint],
             page.limit,
             after,
@@ -407,26 +408,24 @@ impl WebhookStore for SqlStore {
     async fn redeliver_webhook(
         &self,
         account: &AccountId,
-        endpoint: &WebhookEndpointId,
-        event: &EventId,
+        id: &WebhookDeliveryId,
         now: Timestamp,
     ) -> StoreResult<WebhookDeliveryRecord> {
         let done = query(
-            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $4, \
-             claim = NULL, claimed_until = NULL \
-             WHERE account_id = $1 AND endpoint_id = $2 AND event_id = $3",
-            params![account, endpoint, event, now],
+            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, \
+             claim = NULL, claimed_until = NULL WHERE account_id = $1 AND id = $2",
+            params![account, id, now],
         )
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::not_found("webhook delivery", event));
+            return Err(StoreError::not_found("webhook delivery", id));
         }
         let sql = format!(
-            "{} WHERE d.account_id = $1 AND d.endpoint_id = $2 AND d.event_id = $3",
+            "{} WHERE d.account_id = $1 AND d.id = $2",
             rows::DELIVERY_SELECT
         );
-        let row = query(&sql, params![account, endpoint, event])
+        let row = query(&sql, params![account, id])
             .fetch_one(&self.pool)
             .await?;
         rows::webhook_delivery(&row)
