@@ -70,6 +70,11 @@ wire!(
     Health,
     TokenRequest,
     TokenResponse,
+    WebhookEndpoint,
+    WebhookEndpointWithSecret,
+    NewWebhookEndpoint,
+    WebhookEndpointPatch,
+    WebhookDelivery,
 );
 
 /// utoipa names a page of `T` `List_T`.
@@ -121,6 +126,8 @@ listed!(
     ApiKey,
     OAuthClient,
     PortalSession,
+    WebhookEndpoint,
+    WebhookDelivery,
 );
 
 /// What names a record in a path: one of its id types, or text (an id, an alias, an external
@@ -171,4 +178,6 @@ path_ids!(
     ApiKeyId,
     OAuthClientId,
     PortalSessionId,
+    WebhookEndpointId,
+    WebhookDeliveryId,
 );
