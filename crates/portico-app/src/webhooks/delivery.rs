@@ -66,6 +66,7 @@ pub async fn run_once(app: &App) -> AppResult<RunReport> {
     let now = app.clock.now();
     loop {
         let n = app.store.fan_out_webhook_events(now, BATCH).await?;
+        metrics::counter!("portico_webhook_events_fanned_out_total").increment(n as u64);
         report.events += n;
         if n < BATCH as usize {
             break;
@@ -187,6 +188,7 @@ async fn attempt(app: &App, delivery: ClaimedDelivery) -> AppResult<bool> {
             ),
         },
     };
+    metrics::counter!("portico_webhook_attempts_total", "outcome" => outcome.as_str()).increment(1);
     if let Some(why) = &error {
         tracing::info!(endpoint = %delivery.endpoint.id, event = id, attempts, error = %why, "webhook attempt failed");
     }
