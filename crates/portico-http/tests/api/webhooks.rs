@@ -424,6 +424,25 @@ portico_testkit::backend_tests! {
         assert_eq!(ids.len(), 40);
     }
 
+    async fn the_document_holds_a_schema_per_event_type(app: TestApp) {
+        use portico_core::event::EventType;
+        let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+        let schemas = &doc.expect(200).json["components"]["schemas"];
+        let any = schemas["WebhookEvent"]["oneOf"].as_array().unwrap();
+        assert_eq!(any.len(), EventType::ALL.len());
+        for kind in EventType::ALL {
+            let schema = &schemas[format!("WebhookEvent.{kind}")];
+            assert_eq!(schema["properties"]["type"]["enum"], json!([kind.as_str()]), "{kind}");
+            let data = schema["properties"]["data"]["$ref"].as_str().unwrap_or_default();
+            let record = data.rsplit('/').next().unwrap_or_default();
+            assert!(schemas[record]["properties"]["id"].is_object(), "{kind}: data is {data:?}");
+        }
+        let customer = &schemas["WebhookEvent.customer.created"]["properties"]["data"]["$ref"];
+        assert_eq!(customer, "#/components/schemas/Customer");
+        let card = &schemas["WebhookEvent.payment_method.updated"]["properties"]["data"]["$ref"];
+        assert_eq!(card, "#/components/schemas/PaymentMethod");
+    }
+
     async fn private_and_plain_http_targets_are_refused_at_registration(on: On) {
         let app = TestApp::start_with(on.0, Options {
             refuse_private_webhook_targets: true,
