@@ -38,15 +38,22 @@ struct Receiver {
     answers: Arc<Mutex<VecDeque<u16>>>,
     /// How long it takes to answer, so that concurrent senders overlap.
     delay: Duration,
+    /// Where a 3xx answer points.
+    location: Option<String>,
 }
 
 impl Receiver {
     async fn start(answers: &[u16], delay: Duration) -> Receiver {
+        Receiver::start_with(answers, delay, None).await
+    }
+
+    async fn start_with(answers: &[u16], delay: Duration, location: Option<String>) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let receiver = Receiver {
             url: format!("http://{}/hook", listener.local_addr().unwrap()),
             answers: Arc::new(Mutex::new(answers.iter().copied().collect())),
             delay,
+            location,
             ..Receiver::default()
         };
         let router = axum::Router::new()
@@ -64,7 +71,11 @@ impl Receiver {
     }
 }
 
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
+async fn receive(
+    State(r): State<Receiver>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, HeaderMap) {
     let header = |name: &str| {
         headers
             .get(name)
@@ -80,7 +91,11 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) ->
     });
     tokio::time::sleep(r.delay).await;
     let status = r.answers.lock().unwrap().pop_front().unwrap_or(200);
-    StatusCode::from_u16(status).unwrap()
+    let mut answer = HeaderMap::new();
+    if let Some(location) = &r.location {
+        answer.insert("location", location.parse().unwrap());
+    }
+    (StatusCode::from_u16(status).unwrap(), answer)
 }
 
 /// The `v1,` signature of a delivery with a `whsec_` secret, as Standard Webhooks defines it.
@@ -441,6 +456,20 @@ portico_testkit::backend_tests! {
         assert_eq!(customer, "#/components/schemas/Customer");
         let card = &schemas["WebhookEvent.payment_method.updated"]["properties"]["data"]["$ref"];
         assert_eq!(card, "#/components/schemas/PaymentMethod");
+    }
+
+    async fn redirects_are_not_followed(app: TestApp) {
+        let elsewhere = Receiver::start(&[], Duration::ZERO).await;
+        let redirecting =
+            Receiver::start_with(&[307; 3], Duration::ZERO, Some(elsewhere.url.clone())).await;
+        let (endpoint, _) = endpoint(&app, json!({"url": redirecting.url})).await;
+        customer(&app, "acme").await;
+        assert_eq!(run(&app).await.succeeded, 0);
+        assert_eq!(redirecting.got().len(), 1);
+        assert!(elsewhere.got().is_empty());
+        let log = deliveries(&app, &endpoint).await;
+        assert_eq!(log[0]["status"], "pending");
+        assert_eq!(log[0]["last_status_code"], 307);
     }
 
     async fn private_and_plain_http_targets_are_refused_at_registration(on: On) {

@@ -50,6 +50,11 @@ impl SqlStore {
         Ok(List::from_overfetch(items, limit))
     }
 
+    /// Whether `sql` finds a row, read outside any transaction.
+    async fn any_row(&self, sql: &str, p: Vec<Value>) -> StoreResult<bool> {
+        Ok(query(sql, p).fetch_optional(&self.pool).await?.is_some())
+    }
+
     async fn endpoints_by_ids(&self, ids: &[&str]) -> StoreResult<Vec<WebhookEndpointRecord>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -164,6 +169,16 @@ impl WebhookStore for SqlStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fan_out_webhook_events(&self, now: Timestamp, limit: u32) -> StoreResult<usize> {
+        // A read first: an idle worker takes no write lock (all of SQLite's, every second).
+        if !self
+            .any_row(
+                "SELECT 1 FROM outbox WHERE fanned_out_at IS NULL LIMIT 1",
+                vec![],
+            )
+            .await?
+        {
+            return Ok(0);
+        }
         let mut tx = self.write_tx().await?;
         let sql = format!(
             "SELECT id, account_id, type, created_at FROM outbox WHERE fanned_out_at IS NULL \
@@ -249,6 +264,12 @@ impl WebhookStore for SqlStore {
         until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let due = "SELECT 1 FROM webhook_deliveries WHERE status = 'pending' \
+                   AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) \
+                   LIMIT 1";
+        if !self.any_row(due, params![now]).await? {
+            return Ok(Vec::new());
+        }
         let mut tx = self.write_tx().await?;
         // Deliveries of a disabled endpoint wait, and go on if it is enabled again.
         let sql = format!(
