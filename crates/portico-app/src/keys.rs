@@ -47,7 +47,7 @@ impl SigningKeys {
         }
     }
 
-    /// The master key, which also seals the payment providers' secrets.
+    /// The master key, which also seals the payment providers' and the webhooks' secrets.
     pub(crate) fn master(&self) -> &MasterKey {
         &self.master
     }

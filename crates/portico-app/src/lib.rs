@@ -22,6 +22,7 @@ pub mod payments;
 pub mod plan_changes;
 pub mod subscriptions;
 pub mod transactions;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ pub struct App {
     /// Where this deployment is reached from outside, e.g. `https://billing.example.com`; may
     /// contain `{subdomain}`.
     pub public_url: String,
+    /// Where webhooks may go, and the client that sends them.
+    pub webhooks: Arc<webhooks::Webhooks>,
 }
 
 impl std::fmt::Debug for App {
@@ -73,12 +76,20 @@ impl App {
             keys: Arc::new(SigningKeys::new(master_key)),
             payments: Arc::new(payments::Payments::default()),
             public_url: public_url.into(),
+            webhooks: webhooks::Webhooks::new(Default::default()),
         }
     }
 
     /// The same app with these payment providers.
     pub fn with_payments(mut self, payments: payments::Payments) -> Self {
         self.payments = Arc::new(payments);
+        self
+    }
+
+    /// The same app, sending webhooks where `policy` allows (by default only to public `https`
+    /// addresses).
+    pub fn with_webhook_targets(mut self, policy: webhooks::targets::TargetPolicy) -> Self {
+        self.webhooks = webhooks::Webhooks::new(policy);
         self
     }
 

@@ -88,35 +88,28 @@ impl MasterKey {
         XChaCha20Poly1305::new(self.0.as_slice().into())
     }
 
-    /// Seals another secret (a payment provider's API key) as signing keys are sealed, bound
-    /// to `context` (its owner and purpose), so that it opens only where it was stored.
-    pub fn seal_secret(
+    /// Encrypts a secret (a signing key, a payment provider's API key, a webhook secret) for
+    /// storage, bound to `aad` (its owner and purpose): sealed for one row, it does not open in
+    /// another.
+    pub fn seal(
         &self,
         secret: &[u8],
-        context: &[u8],
+        aad: &[u8],
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<String, KeyError> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let payload = Payload {
-            msg: secret,
-            aad: context,
-        };
         let ciphertext = self
             .cipher()
-            .encrypt(XNonce::from_slice(&nonce), payload)
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: secret, aad })
             .map_err(|_| KeyError::CannotSeal)?;
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&ciphertext);
         Ok(format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(blob)))
     }
 
-    /// Opens a secret sealed by [`MasterKey::seal_secret`] with the same `context`.
-    pub fn open_secret(
-        &self,
-        sealed: &str,
-        context: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    /// Opens what [`MasterKey::seal`] sealed with the same `aad`.
+    pub fn open(&self, sealed: &str, aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         let blob = sealed
             .strip_prefix(SEALED_PREFIX)
             .and_then(|b64| URL_SAFE_NO_PAD.decode(b64).ok())
@@ -125,7 +118,7 @@ impl MasterKey {
         let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
         let payload = Payload {
             msg: ciphertext,
-            aad: context,
+            aad,
         };
         self.cipher()
             .decrypt(XNonce::from_slice(nonce), payload)
@@ -284,23 +277,8 @@ impl SigningKey {
         master: &MasterKey,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<String, KeyError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rng.fill_bytes(&mut nonce);
         let secret = Zeroizing::new(self.private.to_bytes());
-        let aad = associated_data(&self.info());
-        let ciphertext = master
-            .cipher()
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: secret.as_slice(),
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| KeyError::CannotSeal)?;
-        let mut blob = nonce.to_vec();
-        blob.extend_from_slice(&ciphertext);
-        Ok(format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(blob)))
+        master.seal(secret.as_slice(), &associated_data(&self.info()), rng)
     }
 
     /// Opens a key sealed by [`SigningKey::seal`], given the stored public half.
@@ -309,27 +287,7 @@ impl SigningKey {
         sealed: &str,
         master: &MasterKey,
     ) -> Result<Self, KeyError> {
-        let blob = sealed
-            .strip_prefix(SEALED_PREFIX)
-            .and_then(|b64| URL_SAFE_NO_PAD.decode(b64).ok())
-            .ok_or(KeyError::MalformedSealedKey)?;
-        if blob.len() != NONCE_LEN + 32 + 16 {
-            return Err(KeyError::MalformedSealedKey);
-        }
-        let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
-        let aad = associated_data(info);
-        let secret = Zeroizing::new(
-            master
-                .cipher()
-                .decrypt(
-                    XNonce::from_slice(nonce),
-                    Payload {
-                        msg: ciphertext,
-                        aad: &aad,
-                    },
-                )
-                .map_err(|_| KeyError::CannotOpen)?,
-        );
+        let secret = master.open(sealed, &associated_data(info))?;
         let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
             secret
                 .as_slice()
@@ -456,22 +414,22 @@ mod tests {
         let mut rng = rng();
         let master = MasterKey::generate(&mut rng);
         let sealed = master
-            .seal_secret(b"sk_test_secret", b"acct_1/payments", &mut rng)
+            .seal(b"sk_test_secret", b"acct_1/payments", &mut rng)
             .unwrap();
         assert!(!sealed.contains("sk_test_secret"));
-        let opened = master.open_secret(&sealed, b"acct_1/payments").unwrap();
+        let opened = master.open(&sealed, b"acct_1/payments").unwrap();
         assert_eq!(opened.as_slice(), b"sk_test_secret");
         assert_eq!(
-            master.open_secret(&sealed, b"acct_2/payments").err(),
+            master.open(&sealed, b"acct_2/payments").err(),
             Some(KeyError::CannotOpen)
         );
         let other = MasterKey::generate(&mut rng);
         assert_eq!(
-            other.open_secret(&sealed, b"acct_1/payments").err(),
+            other.open(&sealed, b"acct_1/payments").err(),
             Some(KeyError::CannotOpen)
         );
         assert_eq!(
-            master.open_secret("v1.short", b"acct_1/payments").err(),
+            master.open("v1.short", b"acct_1/payments").err(),
             Some(KeyError::MalformedSealedKey)
         );
     }

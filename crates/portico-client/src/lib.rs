@@ -44,7 +44,7 @@ pub use oauth::{OAuthErrorBody, TokenRequest, TokenResponse};
 pub use page::{
     ApiKeyFilter, ContactFilter, CustomerFilter, Filter, InvoiceFilter, OAuthClientFilter, Page,
     Pager, PaymentMethodFilter, PlanFilter, PortalSessionFilter, ProductFilter, SubscriptionFilter,
-    TransactionFilter,
+    TransactionFilter, WebhookEndpointFilter,
 };
 pub use resources::billing::{Invoices, PaymentMethods, Subscriptions, Transactions};
 pub use resources::catalog::{Plans, Products};
@@ -52,12 +52,14 @@ pub use resources::credentials::{ApiKeys, OAuthClients};
 pub use resources::customers::{Contacts, Customers};
 pub use resources::portal::PortalSessions;
 pub use resources::service::{PaymentProviderApi, PortalSettingsApi};
+pub use resources::webhooks::WebhookEndpoints;
 pub use types::*;
 pub use wire::{Listed, PathId, Wire};
 
 /// The records and inputs of the API, as the server defines them.
 pub use portico_core::model;
 pub use portico_core::{
-    ApiKeyId, ContactId, Currency, CustomerId, InvoiceId, List, OAuthClientId, PaymentMethodId,
-    PlanId, PortalSessionId, ProductId, SubscriptionId, Timestamp, TransactionId,
+    ApiKeyId, ContactId, Currency, CustomerId, EventId, InvoiceId, List, OAuthClientId,
+    PaymentMethodId, PlanId, PortalSessionId, ProductId, SubscriptionId, Timestamp, TransactionId,
+    WebhookDeliveryId, WebhookEndpointId,
 };

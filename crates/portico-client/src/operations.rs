@@ -163,6 +163,20 @@ operations! {
         -> CustomerPortalTokenResponse;
     SHAREABLE_ACCESS = Get "/api/v1/shareabletokens/access/{enduserId}" -> PortalAccess;
     SHAREABLE_LINK = Get "/api/v1/shareabletokens/{enduserId}" -> SignedLink;
+
+    WEBHOOK_ENDPOINTS_CREATE = Post "/api/v1/webhook-endpoints" (NewWebhookEndpoint)
+        -> WebhookEndpointWithSecret;
+    WEBHOOK_ENDPOINTS_LIST = Get "/api/v1/webhook-endpoints" -> List_WebhookEndpoint;
+    WEBHOOK_ENDPOINTS_GET = Get "/api/v1/webhook-endpoints/{id}" -> WebhookEndpoint;
+    WEBHOOK_ENDPOINTS_UPDATE = Patch "/api/v1/webhook-endpoints/{id}" (WebhookEndpointPatch)
+        -> WebhookEndpoint;
+    WEBHOOK_ENDPOINTS_DELETE = Delete "/api/v1/webhook-endpoints/{id}" -> WebhookEndpoint;
+    WEBHOOK_ENDPOINTS_ROTATE_SECRET = Post "/api/v1/webhook-endpoints/{id}/rotate-secret"
+        -> WebhookEndpointWithSecret;
+    WEBHOOK_DELIVERIES_LIST = Get "/api/v1/webhook-endpoints/{id}/deliveries"
+        -> List_WebhookDelivery;
+    WEBHOOK_DELIVERIES_REDELIVER = Post "/api/v1/webhook-deliveries/{id}/redeliver"
+        -> WebhookDelivery;
 }
 
 /// `POST /graphql`: the GraphQL dialect, which the OpenAPI document does not describe.

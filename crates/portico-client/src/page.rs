@@ -37,7 +37,7 @@ impl Page {
         }
     }
 
-    fn pairs(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
         if let Some(limit) = self.limit {
             pairs.push(("limit", limit.to_string()));
@@ -141,6 +141,8 @@ filters! {
     ApiKeyFilter for API_KEYS_LIST => portico_core::model::ApiKey {}
     /// OAuth clients: no filter.
     OAuthClientFilter for OAUTH_CLIENTS_LIST => portico_core::model::OAuthClient {}
+    /// Webhook endpoints: no filter.
+    WebhookEndpointFilter for WEBHOOK_ENDPOINTS_LIST => crate::types::WebhookEndpoint {}
     /// Which portal sessions to list.
     PortalSessionFilter for PORTAL_SESSIONS_LIST => portico_core::model::PortalSession {
         /// Only sessions of this customer (id or alias).

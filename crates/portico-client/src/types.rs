@@ -5,7 +5,10 @@
 use portico_core::model::{
     ApiKey, CancelMode, CancelRefund, ChangeTiming, OAuthClient, PortalPage,
 };
-use portico_core::{ContactId, CustomerId, PaymentMethodId, PortalSessionId, Timestamp};
+use portico_core::{
+    ContactId, CustomerId, EventId, PaymentMethodId, PortalSessionId, Timestamp, WebhookDeliveryId,
+    WebhookEndpointId,
+};
 use serde::{Deserialize, Serialize};
 
 /// `GET /healthz` and `GET /readyz`.
@@ -277,4 +280,93 @@ pub struct PortalAccess {
 pub struct SignedLink {
     pub url: String,
     pub expires_at: Timestamp,
+}
+
+/// A webhook endpoint; its secret is shown only when it is made or rotated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookEndpoint {
+    pub id: WebhookEndpointId,
+    pub url: String,
+    pub description: String,
+    /// The event types it receives; `None` for every type.
+    pub event_types: Option<Vec<String>>,
+    pub enabled: bool,
+    /// Why Portico disabled it (its deliveries kept failing).
+    pub disabled_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// An endpoint with its signing secret, which exists only in this answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookEndpointWithSecret {
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
+    /// `whsec_…`, for a Standard Webhooks verifier; `None` in a replay.
+    pub secret: Option<String>,
+    /// After a rotation: until when the previous secret also signs every delivery.
+    pub previous_secret_expires_at: Option<Timestamp>,
+}
+
+/// A new webhook endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewWebhookEndpoint {
+    /// An `https` URL whose host resolves only to public addresses.
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Event type names such as `customer.created`; `None` for every type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+    /// Default `true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// The fields of an endpoint to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookEndpointPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `Some(None)` for every type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
+    pub event_types: Option<Option<Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookDeliveryStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+/// One event sent (or to be sent) to one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookDelivery {
+    pub id: WebhookDeliveryId,
+    pub endpoint: WebhookEndpointId,
+    /// The event, also the `webhook-id` of every attempt.
+    pub event: EventId,
+    pub event_type: String,
+    pub status: WebhookDeliveryStatus,
+    pub attempts: i64,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_attempt_at: Option<Timestamp>,
+    pub last_status_code: Option<i64>,
+    pub last_latency_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
 }

@@ -74,6 +74,11 @@ wire!(
     Health,
     TokenRequest,
     TokenResponse,
+    WebhookEndpoint,
+    WebhookEndpointWithSecret,
+    NewWebhookEndpoint,
+    WebhookEndpointPatch,
+    WebhookDelivery,
 );
 
 /// utoipa names a page of `T` `List_T`.
@@ -125,6 +130,8 @@ listed!(
     ApiKey,
     OAuthClient,
     PortalSession,
+    WebhookEndpoint,
+    WebhookDelivery,
 );
 
 /// What names a record in a path: one of its id types, or text (an id, an alias, an external
@@ -175,4 +182,6 @@ path_ids!(
     ApiKeyId,
     OAuthClientId,
     PortalSessionId,
+    WebhookEndpointId,
+    WebhookDeliveryId,
 );

@@ -150,6 +150,7 @@ define_id!(OAuthClientId, "cli", "OAuth client");
 define_id!(SigningKeyId, "sk", "signing key");
 define_id!(WebhookEndpointId, "we", "webhook endpoint");
 define_id!(EventId, "evt", "event");
+define_id!(WebhookDeliveryId, "whd", "webhook delivery");
 
 #[cfg(test)]
 mod tests {
@@ -194,6 +195,7 @@ mod tests {
             SigningKeyId::new(now, [1; 10]).to_string(),
             WebhookEndpointId::new(now, [1; 10]).to_string(),
             EventId::new(now, [1; 10]).to_string(),
+            WebhookDeliveryId::new(now, [1; 10]).to_string(),
         ] {
             assert!(has_id_form(&id), "{id}");
         }

@@ -116,6 +116,7 @@ scope_set!(
         BillingWrite = "billing:write",
         WebhooksWrite = "webhooks:write",
         SettingsWrite = "settings:write",
+        WebhooksRead = "webhooks:read",
     }
 );
 
@@ -139,6 +140,7 @@ impl ApiScopes {
             ApiScope::SecurityRead => Some(ApiScope::SecurityWrite),
             ApiScope::CustomersRead => Some(ApiScope::CustomersWrite),
             ApiScope::BillingRead => Some(ApiScope::BillingWrite),
+            ApiScope::WebhooksRead => Some(ApiScope::WebhooksWrite),
             _ => None,
         };
         self.contains(needed) || implied.is_some_and(|w| self.contains(w))

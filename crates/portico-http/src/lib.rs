@@ -167,6 +167,16 @@ impl AppState {
         self
     }
 
+    /// Where webhooks may be sent; by default only public `https` addresses.
+    pub fn with_webhook_targets(
+        mut self,
+        policy: portico_app::webhooks::targets::TargetPolicy,
+    ) -> Self {
+        let shared = self.configure();
+        shared.app = shared.app.clone().with_webhook_targets(policy);
+        self
+    }
+
     /// 429 for a client address that has failed authentication too often lately; nothing is
     /// checked for it until its allowance is back.
     pub fn refuse_failing(&self, addr: Option<std::net::IpAddr>) -> ApiResult<()> {

@@ -106,6 +106,8 @@ fn methods_of(item: &PathItem) -> Vec<&'static str> {
         (name = "payment-provider"),
         (name = "portal-sessions"), (name = "oauth-clients"), (name = "oauth"),
         (name = "operations"),
+        (name = "webhooks", description = "Endpoints that receive the account's events, signed \
+            as Standard Webhooks; the `WebhookEvent` schemas are the catalogue of what they get"),
         (name = "portal", description = "The portal read API, for portal tokens and the portal's \
             session cookie (not for API keys)"),
     )
@@ -141,6 +143,7 @@ pub(crate) fn build() -> Parts {
     document_vendor_operations(&mut doc, &vendor_paths);
     document_portal_credential(&mut doc);
     document_text_rules(&mut doc);
+    api::webhook_endpoints::document_events(&mut doc);
     name_operations(&mut doc);
     Parts {
         public,

@@ -39,3 +39,5 @@ mod resources;
 mod security;
 #[path = "api/subscription_changes.rs"]
 mod subscription_changes;
+#[path = "api/webhooks.rs"]
+mod webhooks;

@@ -33,6 +33,7 @@ pub trait Store:
     + IdempotencyStore
     + HousekeepingStore
     + PaymentStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
@@ -69,5 +70,6 @@ pub mod prelude {
     pub use crate::{
         AccountStore, BillingStore, CatalogStore, CredentialStore, CustomerStore,
         HousekeepingStore, IdempotencyStore, PaymentStore, SessionStore, SigningKeyStore, Store,
+        WebhookStore,
     };
 }

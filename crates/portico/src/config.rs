@@ -34,6 +34,7 @@ struct FileConfig {
     auth_failure_rate_limit: Option<u32>,
     trusted_proxies: Option<Vec<String>>,
     metrics_listen: Option<String>,
+    webhooks_allow_private_targets: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,9 @@ pub struct Config {
     /// Where Prometheus metrics are served (`GET /metrics`), apart from the public listener so
     /// that they need not be public; unset (the default), they are not served at all.
     pub metrics_listen: Option<SocketAddr>,
+    /// Lets webhook endpoints use plain `http` and private, loopback and link-local addresses:
+    /// for development only (the demo turns it on). Off, only public `https` targets are taken.
+    pub webhooks_allow_private_targets: bool,
 }
 
 /// Where the values come from; separate from the process so that tests can supply their own.
@@ -256,6 +260,15 @@ impl Config {
             metrics_listen != Some(listen),
             "metrics_listen: must differ from listen ({listen})"
         );
+        let webhooks_allow_private_targets =
+            match env("PORTICO_WEBHOOKS_ALLOW_PRIVATE_TARGETS").as_deref() {
+                Some("true" | "1") => true,
+                Some("false" | "0") => false,
+                Some(other) => {
+                    bail!("webhooks_allow_private_targets: `{other}` is not one of true, false")
+                }
+                None => file.webhooks_allow_private_targets.unwrap_or(false),
+            };
         let master_key = env("PORTICO_MASTER_KEY")
             .map(SecretString::from)
             .or(file.master_key);
@@ -279,6 +292,7 @@ impl Config {
             auth_failure_rate_limit,
             trusted_proxies,
             metrics_listen,
+            webhooks_allow_private_targets,
         })
     }
 
@@ -365,6 +379,26 @@ mod tests {
         assert_eq!(c.public_url, "https://billing.example.com");
         let c = load(Some(file), &[("PORTICO_LISTEN", "0.0.0.0:7000")]).unwrap();
         assert_eq!(c.listen.to_string(), "0.0.0.0:7000");
+    }
+
+    #[test]
+    fn webhooks_refuse_private_targets_unless_allowed() {
+        assert!(!load(None, &[]).unwrap().webhooks_allow_private_targets);
+        let file = "webhooks_allow_private_targets = true\n";
+        assert!(
+            load(Some(file), &[])
+                .unwrap()
+                .webhooks_allow_private_targets
+        );
+        let off = [("PORTICO_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "false")];
+        assert!(
+            !load(Some(file), &off)
+                .unwrap()
+                .webhooks_allow_private_targets
+        );
+        let bad = [("PORTICO_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "yes please")];
+        let e = load(None, &bad).unwrap_err().to_string();
+        assert!(e.contains("webhooks_allow_private_targets"), "{e}");
     }
 
     #[test]

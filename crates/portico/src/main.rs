@@ -141,7 +141,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database_url,
         } => {
             let url = database_url.unwrap_or_else(|| "sqlite://portico-demo.db".to_owned());
-            let config = config.with_overrides(listen, Some(url))?;
+            let mut config = config.with_overrides(listen, Some(url))?;
+            // The demo's webhooks may go to a receiver on the same machine.
+            config.webhooks_allow_private_targets = true;
             let store = server::open_store(config.database_url.expose_secret()).await?;
             let app = server::app(&config, store.clone())?;
             let account = demo::seed(&app, now).await?;

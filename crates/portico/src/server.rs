@@ -94,7 +94,14 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<portico_app
         Arc::new(SystemClock),
         config.public_url.clone(),
         master_key(config)?,
-    ))
+    )
+    .with_webhook_targets(webhook_targets(config)))
+}
+
+fn webhook_targets(config: &Config) -> portico_app::webhooks::targets::TargetPolicy {
+    portico_app::webhooks::targets::TargetPolicy {
+        allow_private: config.webhooks_allow_private_targets,
+    }
 }
 
 pub fn app_state(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<AppState> {
@@ -123,7 +130,8 @@ pub fn app_state(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<AppSt
             burst: config.auth_failure_rate_limit.saturating_mul(10),
         },
         config.trusted_proxies.clone(),
-    ))
+    )
+    .with_webhook_targets(webhook_targets(config)))
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
@@ -138,6 +146,10 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
     };
     let janitor = tokio::spawn(purge_expired_forever(store.clone()));
     let state = app_state(&config, store)?;
+    let webhooks = tokio::spawn(portico_app::webhooks::run_forever(
+        state.app.clone(),
+        WEBHOOKS_EVERY,
+    ));
     portico_http::serve(
         listener,
         portico_http::router(state),
@@ -146,6 +158,7 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
     )
     .await;
     janitor.abort();
+    webhooks.abort();
     for task in metrics.into_iter().flatten() {
         task.abort();
     }
@@ -172,6 +185,9 @@ async fn serve_metrics(
     ));
     Ok([upkeep, server])
 }
+
+/// How often new events are fanned out to webhook endpoints and due deliveries sent.
+const WEBHOOKS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How often expired tokens, sessions and idempotency keys are deleted.
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);

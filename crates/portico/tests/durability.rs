@@ -1,5 +1,6 @@
-//! Crash safety: the server is killed with SIGKILL in the middle of issuance load, restarted,
-//! and every portal token it had answered with 200 must still open the portal.
+//! The server process: crash safety (killed with SIGKILL in the middle of issuance load and
+//! restarted, every portal token it had answered with 200 must still open the portal), and the
+//! background work `portico serve` runs by itself (webhook delivery).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};
@@ -189,4 +190,112 @@ async fn sqlite_acknowledged_tokens_survive_sigkill() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_acknowledged_tokens_survive_sigkill() {
     acknowledged_tokens_survive_sigkill(Backend::Postgres).await;
+}
+
+/// `portico serve` runs the webhook worker: an event reaches a receiver on loopback without
+/// anything else being run, when the setting allows loopback targets; without the setting, the
+/// same endpoint is refused.
+async fn serve_delivers_webhooks(backend: Backend) {
+    use axum::routing::post;
+
+    let db = TestDatabase::create(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut env: Vec<(String, String)> = [
+        ("PORTICO_DATABASE_URL", db.url.clone()),
+        ("PORTICO_LISTEN", format!("127.0.0.1:{port}")),
+        (
+            "PORTICO_MASTER_KEY_FILE",
+            dir.path().join("master.key").display().to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    run(
+        &env,
+        &["account", "create", "--subdomain", "acme", "--name", "Acme"],
+    );
+    let key = run(
+        &env,
+        &[
+            "api-key",
+            "create",
+            "--account",
+            "acme",
+            "--scopes",
+            "webhooks:write,customers:write",
+        ],
+    );
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", receiver.local_addr().unwrap());
+    let router = axum::Router::new().route(
+        "/hook",
+        post(move |body: String| async move {
+            let _ = tx.send(body);
+        }),
+    );
+    tokio::spawn(async move { axum::serve(receiver, router).await.unwrap() });
+
+    let client = reqwest::Client::new();
+    let endpoint = serde_json::json!({"url": hook});
+    let mut server = start(&env, &base).await;
+    let refused = client
+        .post(format!("{base}/api/v1/webhook-endpoints"))
+        .bearer_auth(&key)
+        .json(&endpoint)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    env.push((
+        "PORTICO_WEBHOOKS_ALLOW_PRIVATE_TARGETS".to_owned(),
+        "true".to_owned(),
+    ));
+    let mut server = start(&env, &base).await;
+    for (path, body) in [
+        ("webhook-endpoints", endpoint),
+        (
+            "customers",
+            serde_json::json!({"alias": "c1", "name": "C1", "currency": "EUR"}),
+        ),
+    ] {
+        let r = client
+            .post(format!("{base}/api/v1/{path}"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let body = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("no webhook within 30 s")
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["type"], "customer.created");
+    assert_eq!(body["data"]["alias"], "c1");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_serve_delivers_webhooks() {
+    serve_delivers_webhooks(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_serve_delivers_webhooks() {
+    serve_delivers_webhooks(Backend::Postgres).await;
 }

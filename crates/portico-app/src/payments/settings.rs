@@ -66,7 +66,7 @@ pub async fn configure(
     let mut seal = |what: &str, value: &[u8]| {
         let context = context(&by.account, &settings.provider, what);
         master
-            .seal_secret(value, context.as_bytes(), &mut rng)
+            .seal(value, context.as_bytes(), &mut rng)
             .map_err(|e| AppError::Internal(format!("cannot seal a secret: {e}").into()))
     };
     let sealed_secret = seal("secret", &secret)?;
@@ -112,7 +112,7 @@ pub(super) async fn open(app: &App, record: &PaymentProviderRecord) -> AppResult
     let master = app.keys.master();
     let open = |what: &str, sealed: &str| {
         let context = context(&record.account, &record.provider, what);
-        master.open_secret(sealed, context.as_bytes()).map_err(|e| {
+        master.open(sealed, context.as_bytes()).map_err(|e| {
             AppError::Internal(
                 format!(
                     "cannot open the payment provider's {what} ({e}); is PORTICO_MASTER_KEY the one it was sealed with?"

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod customers;
 pub mod portal;
 pub mod service;
+pub mod webhooks;
 
 /// Declares a resource handle, its accessor on `Client`, and its `idempotency_key` option.
 macro_rules! resource {

@@ -111,6 +111,12 @@ fn client_queries() -> BTreeMap<Key, BTreeSet<String>> {
         of::<ApiKeyFilter>(),
         of::<OAuthClientFilter>(),
         of::<PortalSessionFilter>(),
+        of::<WebhookEndpointFilter>(),
+        // An endpoint's deliveries page like a list without a filter.
+        (
+            key(&operations::WEBHOOK_DELIVERIES_LIST),
+            ["limit", "starting_after"].map(str::to_owned).into(),
+        ),
     ]
     .into_iter()
     .collect()
@@ -245,6 +251,21 @@ fn client_types() -> Vec<(&'static str, Value)> {
         ),
         ("PortalAccess", client_schema::<PortalAccess>()),
         ("SignedLink", client_schema::<SignedLink>()),
+        ("WebhookEndpoint", client_schema::<WebhookEndpoint>()),
+        (
+            "WebhookEndpointWithSecret",
+            client_schema::<WebhookEndpointWithSecret>(),
+        ),
+        ("NewWebhookEndpoint", client_schema::<NewWebhookEndpoint>()),
+        (
+            "WebhookEndpointPatch",
+            client_schema::<WebhookEndpointPatch>(),
+        ),
+        ("WebhookDelivery", client_schema::<WebhookDelivery>()),
+        (
+            "WebhookDeliveryStatus",
+            client_schema::<WebhookDeliveryStatus>(),
+        ),
     ]
 }
 

@@ -12,6 +12,7 @@ pub mod portal_settings;
 pub mod products;
 pub mod subscriptions;
 pub mod transactions;
+pub mod webhook_endpoints;
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -33,6 +34,7 @@ pub fn router() -> Routes {
         .merge(oauth_clients::router())
         .merge(portal_settings::router())
         .merge(payment_provider::router())
+        .merge(webhook_endpoints::router())
         .merge(crate::access::native::router())
         .merge(crate::access::rest_token::router())
         .merge(crate::access::shareable::router())

@@ -235,17 +235,7 @@ portico_testkit::backend_tests! {
 
 /// Runs one statement on the test database behind the server's back.
 async fn execute(app: &TestApp, sql: &str) {
-    use sqlx::Connection;
-    match app.db.backend {
-        portico_testkit::Backend::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
-            sqlx::query(sql).execute(&mut conn).await.unwrap();
-        }
-        portico_testkit::Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-            sqlx::query(sql).execute(&mut conn).await.unwrap();
-        }
-    }
+    app.db.raw().await.execute(sql).await;
 }
 
 /// The key as the server stores it for tenant A's API key.

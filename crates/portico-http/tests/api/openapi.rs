@@ -75,6 +75,14 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/api/v1/shareabletokens/{enduserId}"),
     ("GET", "/portal/api/v1/summary"),
     ("OPTIONS", "/portal/api/v1/summary"),
+    ("POST", "/api/v1/webhook-endpoints"),
+    ("GET", "/api/v1/webhook-endpoints"),
+    ("GET", "/api/v1/webhook-endpoints/{id}"),
+    ("PATCH", "/api/v1/webhook-endpoints/{id}"),
+    ("DELETE", "/api/v1/webhook-endpoints/{id}"),
+    ("POST", "/api/v1/webhook-endpoints/{id}/rotate-secret"),
+    ("GET", "/api/v1/webhook-endpoints/{id}/deliveries"),
+    ("POST", "/api/v1/webhook-deliveries/{id}/redeliver"),
 ];
 
 portico_testkit::backend_tests! {

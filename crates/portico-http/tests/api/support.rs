@@ -49,6 +49,9 @@ pub struct Options {
     pub limits: Option<portico_http::ServerLimits>,
     /// Failed authentications per client address, and the proxies trusted to name the client.
     pub failures: Option<(portico_http::ratelimit::Quota, Vec<std::net::IpAddr>)>,
+    /// Refuse webhook endpoints on private addresses and plain http, as production does; by
+    /// default the tests allow them, to reach their receivers on loopback.
+    pub refuse_private_webhook_targets: bool,
 }
 
 /// A fixture that is only the backend, for tests that start the app themselves with [`Options`].
@@ -103,6 +106,9 @@ impl TestApp {
         if let Some((quota, proxies)) = options.failures.clone() {
             state = state.with_failure_limit(quota, proxies);
         }
+        state = state.with_webhook_targets(portico_app::webhooks::targets::TargetPolicy {
+            allow_private: !options.refuse_private_webhook_targets,
+        });
         let app = portico_http::router(state.clone());
         let limits = options.limits.unwrap_or_default();
         let server = tokio::spawn(portico_http::serve(
@@ -339,6 +345,17 @@ impl TestApp {
 
     /// Creates one record of every kind in the key's account, over HTTP.
     pub async fn seed(&self, key: &str, tag: &str) -> Seeded {
+        // An endpoint first, so that the events of the records below are fanned out to it (and
+        // never sent: nothing listens there).
+        let webhook_endpoint = self
+            .post(
+                key,
+                "/api/v1/webhook-endpoints",
+                json!({"url": "http://127.0.0.1:9/hook", "description": format!("{tag} hook")}),
+            )
+            .await
+            .expect(201)
+            .id();
         let customer = self
             .post(
                 key,
@@ -457,7 +474,21 @@ impl TestApp {
             .await
             .expect(201)
             .id();
+        self.store
+            .fan_out_webhook_events(self.clock.now(), 100)
+            .await
+            .unwrap();
+        let webhook_delivery = self
+            .get(
+                key,
+                &format!("/api/v1/webhook-endpoints/{webhook_endpoint}/deliveries"),
+            )
+            .await
+            .list_ids()
+            .remove(0);
         Seeded {
+            webhook_endpoint,
+            webhook_delivery,
             customer,
             customer_alias: format!("{tag}-cust"),
             contact,
@@ -491,6 +522,8 @@ pub struct Seeded {
     pub portal_session: String,
     pub api_key: String,
     pub oauth_client: String,
+    pub webhook_endpoint: String,
+    pub webhook_delivery: String,
 }
 
 impl Seeded {
@@ -510,6 +543,8 @@ impl Seeded {
             "/api/v1/shareabletokens" | "/api/v1/shareabletokens/access" => &self.contact,
             "/api/v1/api-keys" => &self.api_key,
             "/api/v1/oauth-clients" => &self.oauth_client,
+            "/api/v1/webhook-endpoints" => &self.webhook_endpoint,
+            "/api/v1/webhook-deliveries" => &self.webhook_delivery,
             other => panic!("no seeded id for {other}"),
         }
     }
@@ -536,6 +571,8 @@ impl Seeded {
             &self.portal_session,
             &self.api_key,
             &self.oauth_client,
+            &self.webhook_endpoint,
+            &self.webhook_delivery,
         ]
     }
 }

@@ -110,6 +110,11 @@ impl Backend {
                     "idempotency commit",
                     include_str!("../../migrations/sqlite/0011_idempotency_commit.sql"),
                 ),
+                (
+                    12,
+                    "webhooks",
+                    include_str!("../../migrations/sqlite/0012_webhooks.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -167,6 +172,11 @@ impl Backend {
                     11,
                     "idempotency commit",
                     include_str!("../../migrations/postgres/0011_idempotency_commit.sql"),
+                ),
+                (
+                    12,
+                    "webhooks",
+                    include_str!("../../migrations/postgres/0012_webhooks.sql"),
                 ),
             ],
         }

@@ -10,6 +10,7 @@ mod idempotency;
 mod payments;
 mod sessions;
 mod signing_keys;
+mod webhooks;
 
 pub use accounts::*;
 pub use billing::*;
@@ -21,3 +22,4 @@ pub use idempotency::*;
 pub use payments::*;
 pub use sessions::*;
 pub use signing_keys::*;
+pub use webhooks::*;

@@ -10,6 +10,7 @@ mod catalog;
 mod customers;
 mod events;
 mod payments;
+mod webhooks;
 
 pub(super) use access::*;
 pub(super) use accounts::*;
@@ -18,6 +19,7 @@ pub(super) use catalog::*;
 pub(super) use customers::*;
 pub(super) use events::*;
 pub(super) use payments::*;
+pub(super) use webhooks::*;
 
 use std::fmt::Display;
 use std::str::FromStr;

@@ -17,6 +17,7 @@ mod idempotency;
 mod payments;
 mod sessions;
 mod signing_keys;
+mod webhooks;
 
 use async_trait::async_trait;
 use portico_core::error::required_text;

@@ -1,0 +1,508 @@
+//! Webhooks over real HTTP: endpoints through the API, deliveries from the outbox to a receiver
+//! on loopback, signed as Standard Webhooks (checked here and by the `standardwebhooks` package
+//! from PyPI), retried by the app's clock, filtered, refused for private targets.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use portico_app::webhooks::targets::TargetPolicy;
+use portico_app::webhooks::{self, RunReport};
+use portico_core::PageRequest;
+use portico_http::Clock;
+use portico_store::Store;
+use portico_testkit::workspace_root;
+use serde_json::{Value, json};
+
+use crate::support::{On, Options, TestApp};
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: String,
+}
+
+/// A webhook receiver on 127.0.0.1 that answers the statuses it is given in turn, then 200.
+#[derive(Clone, Default)]
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<Received>>>,
+    answers: Arc<Mutex<VecDeque<u16>>>,
+    /// How long it takes to answer, so that concurrent senders overlap.
+    delay: Duration,
+    /// Where a 3xx answer points.
+    location: Option<String>,
+}
+
+impl Receiver {
+    async fn start(answers: &[u16], delay: Duration) -> Receiver {
+        Receiver::start_with(answers, delay, None).await
+    }
+
+    async fn start_with(answers: &[u16], delay: Duration, location: Option<String>) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let receiver = Receiver {
+            url: format!("http://{}/hook", listener.local_addr().unwrap()),
+            answers: Arc::new(Mutex::new(answers.iter().copied().collect())),
+            delay,
+            location,
+            ..Receiver::default()
+        };
+        let router = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(receiver.clone());
+        // It serves until the test's runtime ends.
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        receiver
+    }
+
+    fn got(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+async fn receive(
+    State(r): State<Receiver>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, HeaderMap) {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    r.got.lock().unwrap().push(Received {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body,
+    });
+    tokio::time::sleep(r.delay).await;
+    let status = r.answers.lock().unwrap().pop_front().unwrap_or(200);
+    let mut answer = HeaderMap::new();
+    if let Some(location) = &r.location {
+        answer.insert("location", location.parse().unwrap());
+    }
+    (StatusCode::from_u16(status).unwrap(), answer)
+}
+
+/// The `v1,` signature of a delivery with a `whsec_` secret, as Standard Webhooks defines it.
+fn sign(secret: &str, r: &Received) -> String {
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.{}", r.id, r.timestamp, r.body).as_bytes());
+    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+async fn endpoint(app: &TestApp, body: Value) -> (String, String) {
+    let r = app
+        .post(&app.a.key, "/api/v1/webhook-endpoints", body)
+        .await;
+    r.expect(201);
+    (r.id(), r.json["secret"].as_str().unwrap().to_owned())
+}
+
+async fn customer(app: &TestApp, alias: &str) -> String {
+    let r = app
+        .post(
+            &app.a.key,
+            "/api/v1/customers",
+            json!({"alias": alias, "name": alias, "currency": "EUR"}),
+        )
+        .await;
+    r.expect(201);
+    r.id()
+}
+
+async fn run(app: &TestApp) -> RunReport {
+    webhooks::run_once(&app.state.app).await.unwrap()
+}
+
+/// The newest event of account A.
+async fn newest_event(app: &TestApp) -> portico_core::event::Event {
+    app.store
+        .events(&app.a.account, PageRequest::first(1))
+        .await
+        .unwrap()
+        .data
+        .remove(0)
+}
+
+async fn deliveries(app: &TestApp, endpoint: &str) -> Vec<Value> {
+    let r = app
+        .get(
+            &app.a.key,
+            &format!("/api/v1/webhook-endpoints/{endpoint}/deliveries"),
+        )
+        .await;
+    r.expect(200).json["data"].as_array().unwrap().clone()
+}
+
+portico_testkit::backend_tests! {
+    async fn endpoints_are_created_listed_changed_and_deleted(app: TestApp) {
+        let k = &app.a.key;
+        let created = app
+            .post(k, "/api/v1/webhook-endpoints", json!({
+                "url": "https://127.0.0.1/hook", "description": "billing sync",
+                "event_types": ["customer.created", "customer.created", "invoice.paid"],
+            }))
+            .await;
+        created.expect(201);
+        let id = created.id();
+        assert!(id.starts_with("we_"));
+        let secret = created.json["secret"].as_str().unwrap();
+        let key = STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+        assert!(key.len() >= 24);
+        assert_eq!(created.json["event_types"], json!(["customer.created", "invoice.paid"]));
+        assert_eq!(created.json["enabled"], true);
+
+        // The secret is never shown again.
+        let got = app.get(k, &format!("/api/v1/webhook-endpoints/{id}")).await;
+        got.expect(200);
+        assert!(got.json.get("secret").is_none());
+        assert!(!got.text.contains(&secret[6..]));
+        let listed = app.get(k, "/api/v1/webhook-endpoints").await;
+        assert_eq!(listed.expect(200).list_ids(), vec![id.clone()]);
+        // Nor is it stored in the clear.
+        let row: (String,) = sqlx_row(&app, &id).await;
+        assert!(row.0.starts_with("v1.") && !row.0.contains(&secret[6..]));
+
+        let changed = app
+            .patch(k, &format!("/api/v1/webhook-endpoints/{id}"),
+                json!({"event_types": null, "enabled": false, "description": "off"}))
+            .await;
+        changed.expect(200);
+        assert_eq!(changed.json["event_types"], Value::Null);
+        assert_eq!(changed.json["enabled"], false);
+        assert_eq!(changed.json["description"], "off");
+
+        app.post(k, "/api/v1/webhook-endpoints", json!({
+            "url": "https://127.0.0.1/hook", "event_types": ["customer.exploded"],
+        })).await.expect_error(400, "BAD_REQUEST", "event_types");
+        app.post(k, "/api/v1/webhook-endpoints", json!({
+            "url": "https://127.0.0.1/hook", "event_types": [],
+        })).await.expect_error(400, "BAD_REQUEST", "event_types");
+        app.post(k, "/api/v1/webhook-endpoints", json!({"url": "not a url"}))
+            .await.expect_error(400, "BAD_REQUEST", "url");
+
+        // Another account sees none of it.
+        app.get(&app.b.key, &format!("/api/v1/webhook-endpoints/{id}")).await.expect(404);
+        assert!(app.get(&app.b.key, "/api/v1/webhook-endpoints").await.expect(200).list_ids().is_empty());
+        app.delete(&app.b.key, &format!("/api/v1/webhook-endpoints/{id}")).await.expect(404);
+
+        app.delete(k, &format!("/api/v1/webhook-endpoints/{id}")).await.expect(200);
+        app.get(k, &format!("/api/v1/webhook-endpoints/{id}")).await.expect(404);
+    }
+
+    async fn reading_needs_webhooks_read_and_writing_webhooks_write(app: TestApp) {
+        use portico_core::scope::ApiScope;
+        let reader = crate::support::key_with(&app, &[ApiScope::WebhooksRead]).await;
+        app.get(&reader, "/api/v1/webhook-endpoints").await.expect(200);
+        app.post(&reader, "/api/v1/webhook-endpoints", json!({"url": "https://127.0.0.1/x"}))
+            .await.expect_error(403, "FORBIDDEN", "webhooks:write");
+        let other = crate::support::key_with(&app, &[ApiScope::CustomersWrite]).await;
+        app.get(&other, "/api/v1/webhook-endpoints").await.expect_error(403, "FORBIDDEN", "webhooks:read");
+    }
+
+    async fn a_new_customer_arrives_signed_once_with_its_event_id(app: TestApp) {
+        let receiver = Receiver::start(&[], Duration::ZERO).await;
+        let (endpoint, secret) = endpoint(&app, json!({"url": receiver.url})).await;
+        let customer = customer(&app, "acme").await;
+        let event = newest_event(&app).await;
+
+        let report = run(&app).await;
+        assert_eq!((report.attempts, report.succeeded), (1, 1));
+        let got = receiver.got();
+        assert_eq!(got.len(), 1);
+        let r = &got[0];
+        assert_eq!(r.id, event.id.to_string());
+        assert_eq!(r.signature, sign(&secret, r));
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(body["type"], "customer.created");
+        assert_eq!(body["data"]["id"], customer.as_str());
+        assert_eq!(body["timestamp"], json!(event.created_at));
+        let now = app.clock.now().as_secs();
+        assert!((now - r.timestamp.parse::<i64>().unwrap()).abs() < 5);
+
+        // Once: a second run sends nothing more.
+        assert_eq!(run(&app).await.attempts, 0);
+        assert_eq!(receiver.got().len(), 1);
+        let log = deliveries(&app, &endpoint).await;
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0]["event"], event.id.as_str());
+        assert_eq!(log[0]["status"], "succeeded");
+        assert_eq!(log[0]["attempts"], 1);
+        assert_eq!(log[0]["last_status_code"], 200);
+        assert!(log[0]["last_latency_ms"].is_i64());
+
+        // Redelivery sends the same event again, with the same id.
+        let delivery = log[0]["id"].as_str().unwrap().to_owned();
+        assert!(delivery.starts_with("whd_"));
+        app.post(&app.a.key, &format!("/api/v1/webhook-deliveries/{delivery}/redeliver"), json!(null))
+            .await.expect(200);
+        run(&app).await;
+        let got = receiver.got();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].id, event.id.to_string());
+        app.post(&app.b.key, &format!("/api/v1/webhook-deliveries/{delivery}/redeliver"), json!(null))
+            .await.expect(404);
+    }
+
+    async fn a_failed_delivery_is_retried_after_its_backoff(app: TestApp) {
+        let receiver = Receiver::start(&[500], Duration::ZERO).await;
+        let (endpoint, _) = endpoint(&app, json!({"url": receiver.url})).await;
+        customer(&app, "acme").await;
+        assert_eq!(run(&app).await.succeeded, 0);
+        let log = deliveries(&app, &endpoint).await;
+        assert_eq!(log[0]["status"], "pending");
+        assert_eq!(log[0]["last_status_code"], 500);
+        assert!(log[0]["next_attempt_at"].is_string());
+        // Not due yet: nothing is sent.
+        assert_eq!(run(&app).await.attempts, 0);
+        app.clock.advance_secs(10);
+        assert_eq!(run(&app).await.succeeded, 1);
+        let got = receiver.got();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].id, got[1].id);
+        let log = deliveries(&app, &endpoint).await;
+        assert_eq!(log[0]["status"], "succeeded");
+        assert_eq!(log[0]["attempts"], 2);
+    }
+
+    async fn an_endpoint_that_keeps_failing_is_disabled_with_a_reason(app: TestApp) {
+        let receiver = Receiver::start(&[500; 20], Duration::ZERO).await;
+        let (endpoint, _) = endpoint(&app, json!({"url": receiver.url})).await;
+        customer(&app, "acme").await;
+        // Each step is longer than the longest wait with its jitter (14 h and a fifth).
+        for _ in 0..12 {
+            run(&app).await;
+            app.clock.advance_secs(17 * 3600);
+        }
+        assert_eq!(receiver.got().len(), 11);
+        let log = deliveries(&app, &endpoint).await;
+        assert_eq!(log[0]["status"], "failed");
+        assert_eq!(log[0]["attempts"], 11);
+        let got = app.get(&app.a.key, &format!("/api/v1/webhook-endpoints/{endpoint}")).await;
+        got.expect(200);
+        assert_eq!(got.json["enabled"], false);
+        assert!(got.json["disabled_reason"].as_str().unwrap().contains("failed"));
+        // Disabled, it gets nothing new; enabled again, the reason goes.
+        customer(&app, "later").await;
+        run(&app).await;
+        assert_eq!(receiver.got().len(), 11);
+        let on = app.patch(&app.a.key, &format!("/api/v1/webhook-endpoints/{endpoint}"),
+            json!({"enabled": true})).await;
+        assert_eq!(on.expect(200).json["disabled_reason"], Value::Null);
+    }
+
+    async fn only_enabled_endpoints_that_want_the_type_get_it(app: TestApp) {
+        let everything = Receiver::start(&[], Duration::ZERO).await;
+        let contacts_only = Receiver::start(&[], Duration::ZERO).await;
+        let disabled = Receiver::start(&[], Duration::ZERO).await;
+        endpoint(&app, json!({"url": everything.url})).await;
+        endpoint(&app, json!({"url": contacts_only.url, "event_types": ["contact.created"]})).await;
+        endpoint(&app, json!({"url": disabled.url, "enabled": false})).await;
+        // Another account's endpoint gets nothing of account A.
+        let other = Receiver::start(&[], Duration::ZERO).await;
+        app.post(&app.b.key, "/api/v1/webhook-endpoints", json!({"url": other.url})).await.expect(201);
+
+        customer(&app, "acme").await;
+        run(&app).await;
+        let types = |r: &Receiver| -> Vec<String> {
+            r.got().iter().map(|g| serde_json::from_str::<Value>(&g.body).unwrap()["type"]
+                .as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(types(&everything), vec!["customer.created"]);
+        assert!(types(&contacts_only).is_empty());
+        assert!(types(&disabled).is_empty());
+        assert!(types(&other).is_empty());
+    }
+
+    async fn a_rotated_secret_signs_beside_the_old_one_for_a_day(app: TestApp) {
+        let receiver = Receiver::start(&[], Duration::ZERO).await;
+        let (endpoint, old) = endpoint(&app, json!({"url": receiver.url})).await;
+        let rotated = app
+            .post(&app.a.key, &format!("/api/v1/webhook-endpoints/{endpoint}/rotate-secret"), json!(null))
+            .await;
+        rotated.expect(200);
+        let new = rotated.json["secret"].as_str().unwrap().to_owned();
+        assert_ne!(new, old);
+        assert!(rotated.json["previous_secret_expires_at"].is_string());
+        customer(&app, "during").await;
+        run(&app).await;
+        let r = &receiver.got()[0];
+        let signatures: Vec<&str> = r.signature.split(' ').collect();
+        assert_eq!(signatures, vec![sign(&new, r), sign(&old, r)]);
+
+        app.clock.advance_secs(24 * 3600 + 1);
+        customer(&app, "after").await;
+        run(&app).await;
+        let r = &receiver.got()[1];
+        assert_eq!(r.signature, sign(&new, r));
+    }
+
+    async fn deliveries_are_signed_as_the_standardwebhooks_library_verifies(app: TestApp) {
+        let python = workspace_root().join("target/compat/venv/bin/python");
+        assert!(
+            python.exists(),
+            "the standardwebhooks package is needed but {} is missing: scripts/test installs it \
+             (python3 -m venv target/compat/venv && target/compat/venv/bin/pip install 'standardwebhooks~=1.0')",
+            python.display()
+        );
+        let receiver = Receiver::start(&[], Duration::ZERO).await;
+        let (endpoint, secret) = endpoint(&app, json!({"url": receiver.url})).await;
+        app.post(&app.a.key, &format!("/api/v1/webhook-endpoints/{endpoint}/rotate-secret"), json!(null))
+            .await.expect(200);
+        customer(&app, "acme").await;
+        run(&app).await;
+        let r = receiver.got()[0].clone();
+        // The old secret, during the overlap: the library accepts any one signature that matches.
+        let verify = |secret: String, r: Received| {
+            let python = python.clone();
+            async move {
+                let script = "import sys, json\nfrom standardwebhooks.webhooks import Webhook\n\
+                    secret, wid, ts, sig, body = sys.argv[1:6]\n\
+                    payload = Webhook(secret).verify(body, {'webhook-id': wid, \
+                    'webhook-timestamp': ts, 'webhook-signature': sig})\n\
+                    print(json.dumps(payload))\n";
+                tokio::task::spawn_blocking(move || {
+                    std::process::Command::new(python)
+                        .args(["-c", script, &secret, &r.id, &r.timestamp, &r.signature, &r.body])
+                        .output()
+                        .unwrap()
+                })
+                .await
+                .unwrap()
+            }
+        };
+        let out = verify(secret.clone(), r.clone()).await;
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let payload: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(payload["type"], "customer.created");
+        // A wrong secret fails the same check: the test can fail.
+        let wrong = format!("whsec_{}", STANDARD.encode([7u8; 32]));
+        assert!(!verify(wrong, r).await.status.success());
+    }
+
+    async fn private_targets_are_refused_at_delivery_time_too(app: TestApp) {
+        // Made while the deployment allowed private targets, delivered after it stopped.
+        let receiver = Receiver::start(&[], Duration::ZERO).await;
+        let by_name = receiver.url.replace("127.0.0.1", "localhost");
+        let (literal, _) = endpoint(&app, json!({"url": receiver.url})).await;
+        let (named, _) = endpoint(&app, json!({"url": by_name})).await;
+        customer(&app, "acme").await;
+        let strict = app.state.app.clone().with_webhook_targets(TargetPolicy { allow_private: false });
+        let report = webhooks::run_once(&strict).await.unwrap();
+        assert_eq!((report.attempts, report.succeeded), (2, 0));
+        assert!(receiver.got().is_empty());
+        for endpoint in [literal, named] {
+            let log = deliveries(&app, &endpoint).await;
+            assert_eq!(log[0]["status"], "pending");
+            assert_eq!(log[0]["last_status_code"], Value::Null);
+            let error = log[0]["last_error"].as_str().unwrap();
+            assert!(error.contains("loopback") || error.contains("https"), "{error}");
+        }
+    }
+
+    async fn two_workers_never_send_one_delivery_twice(app: TestApp) {
+        let receiver = Receiver::start(&[], Duration::from_millis(20)).await;
+        endpoint(&app, json!({"url": receiver.url})).await;
+        for i in 0..40 {
+            customer(&app, &format!("c{i}")).await;
+        }
+        // A second node: its own connections to the same database.
+        let store: Arc<dyn Store> = Arc::new(app.db.store().await);
+        let master = portico_auth::signing::MasterKey::from_base64(&app.master.to_base64()).unwrap();
+        let other = portico_app::App::new(store, app.clock.clone(), "http://other", master)
+            .with_webhook_targets(TargetPolicy { allow_private: true });
+        let (a, b) = tokio::join!(webhooks::run_once(&app.state.app), webhooks::run_once(&other));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.attempts + b.attempts, 40, "{a:?} {b:?}");
+        let mut ids: Vec<String> = receiver.got().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), 40);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 40);
+    }
+
+    async fn the_document_holds_a_schema_per_event_type(app: TestApp) {
+        use portico_core::event::EventType;
+        let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
+        let schemas = &doc.expect(200).json["components"]["schemas"];
+        let any = schemas["WebhookEvent"]["oneOf"].as_array().unwrap();
+        assert_eq!(any.len(), EventType::ALL.len());
+        for kind in EventType::ALL {
+            let schema = &schemas[format!("WebhookEvent.{kind}")];
+            assert_eq!(schema["properties"]["type"]["enum"], json!([kind.as_str()]), "{kind}");
+            let data = schema["properties"]["data"]["$ref"].as_str().unwrap_or_default();
+            let record = data.rsplit('/').next().unwrap_or_default();
+            assert!(schemas[record]["properties"]["id"].is_object(), "{kind}: data is {data:?}");
+        }
+        let customer = &schemas["WebhookEvent.customer.created"]["properties"]["data"]["$ref"];
+        assert_eq!(customer, "#/components/schemas/Customer");
+        let card = &schemas["WebhookEvent.payment_method.updated"]["properties"]["data"]["$ref"];
+        assert_eq!(card, "#/components/schemas/PaymentMethod");
+    }
+
+    async fn redirects_are_not_followed(app: TestApp) {
+        let elsewhere = Receiver::start(&[], Duration::ZERO).await;
+        let redirecting =
+            Receiver::start_with(&[307; 3], Duration::ZERO, Some(elsewhere.url.clone())).await;
+        let (endpoint, _) = endpoint(&app, json!({"url": redirecting.url})).await;
+        customer(&app, "acme").await;
+        assert_eq!(run(&app).await.succeeded, 0);
+        assert_eq!(redirecting.got().len(), 1);
+        assert!(elsewhere.got().is_empty());
+        let log = deliveries(&app, &endpoint).await;
+        assert_eq!(log[0]["status"], "pending");
+        assert_eq!(log[0]["last_status_code"], 307);
+    }
+
+    async fn private_and_plain_http_targets_are_refused_at_registration(on: On) {
+        let app = TestApp::start_with(on.0, Options {
+            refuse_private_webhook_targets: true,
+            ..Options::default()
+        }).await;
+        for (case, url) in [
+            ("plain http", "http://93.184.216.34/hook"),
+            ("loopback", "https://127.0.0.1/hook"),
+            ("loopback by name", "https://localhost/hook"),
+            ("IPv6 loopback", "https://[::1]/hook"),
+            ("private", "https://10.0.0.1/hook"),
+            ("private", "https://192.168.1.10/hook"),
+            ("link-local metadata", "https://169.254.169.254/latest/meta-data"),
+            ("IPv4-mapped loopback", "https://[::ffff:127.0.0.1]/hook"),
+            ("credentials in the URL", "https://user:pw@93.184.216.34/hook"),
+        ] {
+            let r = app.post(&app.a.key, "/api/v1/webhook-endpoints", json!({"url": url})).await;
+            assert_eq!(r.status, 400, "{case}: {url} answered {}", r.status);
+            r.expect_error(400, "BAD_REQUEST", "url");
+        }
+        // A public address is accepted (no connection is made to register it).
+        app.post(&app.a.key, "/api/v1/webhook-endpoints", json!({"url": "https://93.184.216.34/hook"}))
+            .await.expect(201);
+    }
+}
+
+/// The stored secret of an endpoint, as the database has it.
+async fn sqlx_row(app: &TestApp, id: &str) -> (String,) {
+    let mut raw = app.db.raw().await;
+    (raw.scalar::<String>(&format!(
+        "SELECT secret_sealed FROM webhook_endpoints WHERE id = '{id}'"
+    ))
+    .await,)
+}
