@@ -484,7 +484,12 @@ mod tests {
         bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(bytes).unwrap();
         assert!(SigningKey::open(&info, &tampered, &master).is_err());
-        for bad in ["", "v1.", "v2.AAAA", "v1.!!!!", &sealed[..sealed.len() - 4]] {
+        let truncated = &sealed[..sealed.len() - 4];
+        assert_eq!(
+            SigningKey::open(&info, truncated, &master).err(),
+            Some(KeyError::CannotOpen)
+        );
+        for bad in ["", "v1.", "v2.AAAA", "v1.!!!!"] {
             assert_eq!(
                 SigningKey::open(&info, bad, &master).err(),
                 Some(KeyError::MalformedSealedKey),

@@ -387,9 +387,12 @@ pub(crate) fn document_events(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// `payment_method.updated` → `PaymentMethod`.
+/// `payment_method.updated` → `PaymentMethod`; a `payment.*` event is about a payment attempt.
 fn record_schema(event_type: &str) -> String {
-    let object = event_type.split('.').next().unwrap_or_default();
+    let object = match event_type.split('.').next().unwrap_or_default() {
+        "payment" => "payment_attempt",
+        object => object,
+    };
     object
         .split('_')
         .map(|word| {

@@ -157,8 +157,11 @@ pub async fn expect_h1(b: &mut Browser, expected: &str) {
 }
 
 pub async fn h1(b: &mut Browser) -> String {
-    let el = b.wait_for("h1", Duration::from_secs(10)).await;
-    normalize(&b.element_text(&el).await)
+    // Found and read in one script: a page that is replaced in between (a form just submitted)
+    // cannot leave a stale element behind.
+    let script = "const h = document.querySelector('h1'); return h ? h.innerText : null;";
+    let text = wait_until(b, script, Duration::from_secs(10), "a heading").await;
+    normalize(text.as_str().unwrap_or_default())
 }
 
 /// The texts of all elements matching `css`.
