@@ -110,6 +110,12 @@ impl Backend {
                     "idempotency commit",
                     include_str!("../../migrations/sqlite/0011_idempotency_commit.sql"),
                 ),
+                // 12 is taken by a change being written beside this one.
+                (
+                    13,
+                    "pending changes",
+                    include_str!("../../migrations/sqlite/0013_pending_changes.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -167,6 +173,12 @@ impl Backend {
                     11,
                     "idempotency commit",
                     include_str!("../../migrations/postgres/0011_idempotency_commit.sql"),
+                ),
+                // 12 is taken by a change being written beside this one.
+                (
+                    13,
+                    "pending changes",
+                    include_str!("../../migrations/postgres/0013_pending_changes.sql"),
                 ),
             ],
         }
