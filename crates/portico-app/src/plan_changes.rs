@@ -145,16 +145,27 @@ pub async fn confirm(
         ));
     }
     let lines = quote.invoice_lines(&sub, &from, &priced.to);
-    let invoice = if quote.due_now > 0 && !quote.is_scheduled() {
-        open_invoice(&mut uow, &sub, lines, quote.tax_rate_bps, now).await?
+    let rate = quote.tax_rate_bps;
+    let (changed, invoice) = if charge {
+        // `charge` holds only for money due now: the invoice is opened first, for the change
+        // to wait for it.
+        let invoice = open_invoice(&mut uow, &sub, lines, rate, now).await?;
+        let waiting = match &invoice {
+            Some(invoice) => sub.await_payment(&priced.to, &quote, &invoice.id, now)?,
+            None => sub.change_plan(&priced.to, &quote, now)?,
+        };
+        save_recorded(&mut uow, EventType::SubscriptionUpdated, &waiting).await?;
+        (waiting, invoice)
     } else {
-        None
+        let changed = sub.change_plan(&priced.to, &quote, now)?;
+        save_recorded(&mut uow, EventType::SubscriptionUpdated, &changed).await?;
+        let invoice = if quote.due_now > 0 && !quote.is_scheduled() {
+            open_invoice(&mut uow, &changed, lines, rate, now).await?
+        } else {
+            None
+        };
+        (changed, invoice)
     };
-    let changed = match &invoice {
-        Some(invoice) if charge => sub.await_payment(&priced.to, &quote, &invoice.id, now)?,
-        _ => sub.change_plan(&priced.to, &quote, now)?,
-    };
-    save_recorded(&mut uow, EventType::SubscriptionUpdated, &changed).await?;
     if quote.credited_now > 0 {
         let text = format!("Credit for the change of {}", changed.id);
         credit(&mut uow, &changed.customer, quote.credited_now, text, now).await?;

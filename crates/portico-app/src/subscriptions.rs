@@ -217,20 +217,24 @@ pub async fn reactivate(
         period_start: Some(started.current_period_start),
         period_end: Some(started.current_period_end),
     };
-    let invoice = open_invoice(&mut uow, &started, vec![line], rate, now).await?;
-    match &invoice {
-        Some(invoice) if charge => {
+    if charge {
+        // The invoice is opened first, for the reactivation to wait for it.
+        let invoice = open_invoice(&mut uow, &started, vec![line.clone()], rate, now).await?;
+        if let Some(invoice) = invoice {
             let waiting = current.await_reactivation(&started, &invoice.id, now)?;
             save_recorded(&mut uow, EventType::SubscriptionUpdated, &waiting).await?;
             uow.commit().await?;
-            finish(app, by, waiting, Some(invoice.clone()), true, now).await
-        }
-        _ => {
-            save_recorded(&mut uow, EventType::SubscriptionReactivated, &started).await?;
-            uow.commit().await?;
-            finish(app, by, started, invoice, false, now).await
+            return finish(app, by, waiting, Some(invoice), true, now).await;
         }
     }
+    save_recorded(&mut uow, EventType::SubscriptionReactivated, &started).await?;
+    let invoice = match charge {
+        // Already found to total nothing.
+        true => None,
+        false => open_invoice(&mut uow, &started, vec![line], rate, now).await?,
+    };
+    uow.commit().await?;
+    finish(app, by, started, invoice, false, now).await
 }
 
 /// A change of a subscription as made, and how the money it costs now is collected.
@@ -301,8 +305,8 @@ pub enum Collection {
 }
 
 /// Whether money due now for the customer can be charged at once: the account takes payments
-/// through a provider this build has, and the customer's default payment method has not
-/// expired.
+/// through a provider this build has, and the customer's default payment method is known to
+/// the provider and has not expired.
 pub async fn can_charge(
     app: &App,
     by: &Caller,
@@ -320,7 +324,7 @@ pub async fn can_charge(
     drop(uow);
     Ok(methods
         .iter()
-        .any(|pm| pm.is_default && !pm.is_expired(now)))
+        .any(|pm| pm.is_default && pm.provider_ref.is_some() && !pm.is_expired(now)))
 }
 
 /// Charges the invoice a change opened and left waiting for its payment, between units of
