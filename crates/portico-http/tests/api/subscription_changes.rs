@@ -334,10 +334,14 @@ portico_testkit::backend_tests! {
         assert_eq!(subscription(&app, sub).await["scheduled_change"], Value::Null);
     }
 
-    async fn an_upgrade_is_charged_through_the_provider_and_a_decline_changes_nothing(app: Portal) {
+    async fn an_upgrade_is_charged_through_the_provider_a_decline_changes_nothing_and_a_challenge_waits(app: Portal) {
         let k = &app.a.key;
         take_payments(&app).await;
-        let cases = [("paid", "4242 4242 4242 4242", "changed"), ("declined", "4000 0000 0000 0002", "declined-card_declined")];
+        let cases = [
+            ("paid", "4242 4242 4242 4242", "changed"),
+            ("declined", "4000 0000 0000 0002", "declined-card_declined"),
+            ("challenged", "4000 0000 0000 3220", "challenge"),
+        ];
         let mut seeds = Vec::new();
         for (name, _, _) in cases {
             seeds.push(app.seed(k, name).await);
@@ -367,6 +371,20 @@ portico_testkit::backend_tests! {
             let open_before = open_invoices(&app, &seed.customer).await.len();
             let r = app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &form).await;
             let to = location(&r);
+            if done == "challenge" {
+                assert!(to.contains("/test-provider/challenge/"), "{to}");
+                // Waiting for the bank: the plan is as it was, and the change is not withdrawn
+                // from the subscriptions page meanwhile.
+                assert_eq!(subscription(&app, sub).await["plan"], seed.plan.as_str());
+                let page = app.browse("/portal/subscriptions", Some(&cookie)).await;
+                assert!(!page.text.contains("withdraw-change"), "{}", page.text);
+                let back = location(&app.submit(&to, None, &[("answer", "approve")]).await);
+                let outcome = location(&app.browse(&back, Some(&cookie)).await);
+                app.browse(&outcome, Some(&cookie)).await.expect(200);
+                assert_eq!(subscription(&app, sub).await["plan"], team.as_str());
+                assert_eq!(open_invoices(&app, &seed.customer).await.len(), open_before);
+                continue;
+            }
             assert_eq!(to, format!("/portal/subscriptions?done={done}"));
             let page = app.browse(&to, Some(&cookie)).await;
             page.expect(200);
