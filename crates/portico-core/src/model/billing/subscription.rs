@@ -680,4 +680,61 @@ mod tests {
         let err = start(&plan(14), "9999-11-20T00:00:00Z").unwrap_err();
         assert_eq!(err.field, "current_period_start");
     }
+
+    #[test]
+    fn a_change_waiting_for_its_invoice_applies_only_when_that_invoice_is_paid() {
+        use crate::model::{ChangeRequest, ChangeTiming, quote};
+        let now = t("2026-03-10T00:00:00Z");
+        let pro = plan(0);
+        let mut team = plan(0);
+        team.id = PlanId::new(now, [9; 10]);
+        team.unit_amount = 9900;
+        let mut input = new_sub(&pro);
+        input.current_period_start = Some(t("2026-03-01T00:00:00Z"));
+        let sub = Subscription::start(
+            SubscriptionId::new(now, [4; 10]),
+            &customer(),
+            &pro,
+            input,
+            t("2026-03-01T00:00:00Z"),
+        )
+        .unwrap();
+        let request = ChangeRequest {
+            sub: &sub,
+            from: &pro,
+            to: &team,
+            quantity: 3,
+            timing: ChangeTiming::NowWithProration,
+            tax_rate_bps: 0,
+        };
+        let q = quote(request, now).unwrap();
+        let invoice = InvoiceId::new(now, [5; 10]);
+        let other = InvoiceId::new(now, [6; 10]);
+        let waiting = sub.clone().await_payment(&team, &q, &invoice, now).unwrap();
+        assert_eq!(
+            (&waiting.plan, waiting.quantity),
+            (&pro.id, 2),
+            "nothing changes yet"
+        );
+        assert!(waiting.clone().withdraw_scheduled_change(now).is_err());
+        assert!(
+            waiting
+                .clone()
+                .await_payment(&team, &q, &other, now)
+                .is_err()
+        );
+        assert_eq!(waiting.clone().apply_paid_change(&other, now), None);
+        assert_eq!(waiting.clone().drop_unpaid_change(&other, now), None);
+        let paid = waiting.clone().apply_paid_change(&invoice, now).unwrap();
+        let made = sub.clone().change_plan(&team, &q, now).unwrap();
+        assert_eq!(paid, made, "exactly the confirmed change");
+        let declined = waiting.drop_unpaid_change(&invoice, now).unwrap();
+        assert_eq!(
+            declined,
+            Subscription {
+                updated_at: now,
+                ..sub
+            }
+        );
+    }
 }
