@@ -10,8 +10,8 @@ use portico_core::{Invalid, PlanId, SubscriptionId, Timestamp};
 use portico_store::StoreError;
 
 use crate::subscriptions::{
-    Requester, collect, credit, customer_may, customer_rules, lock_for, open_invoice, plan_of,
-    save_recorded, tax_rate,
+    Changed, Requester, can_charge, charged, credit, customer_may, customer_rules, finish,
+    lock_for, open_invoice, plan_of, save_recorded, tax_rate,
 };
 use crate::{App, AppError, AppResult, Caller};
 
@@ -95,8 +95,12 @@ pub async fn preview(
 /// Makes the change `shown` describes, if it still costs exactly that: the quote is computed
 /// again in the unit of work, on the locked subscription, and a different one (the day turned,
 /// the subscription changed meanwhile) is a conflict that changes nothing. Applied now, money
-/// due opens an invoice of the quote's lines and money owed is credited, in the same unit; the
-/// invoice then goes to [`collect`]. At the end of the period, the change is scheduled.
+/// owed is credited in the same unit, and money due opens an invoice of the quote's lines.
+/// When that invoice can be charged at once ([`can_charge`]), the unit keeps the change
+/// waiting for it and [`collect`] charges it: the settling unit makes the change when the
+/// charge succeeds and withdraws it when it is declined. Otherwise the change is made and the
+/// invoice left open. At the end of the period, the change is scheduled. Confirming a change
+/// that waits for its payment again charges its invoice with the same key: once.
 #[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn confirm(
     app: &App,
@@ -106,10 +110,25 @@ pub async fn confirm(
     input: &ChangeInput,
     shown: &ChangeQuote,
     now: Timestamp,
-) -> AppResult<Subscription> {
+) -> AppResult<Changed> {
     let priced = preview(app, by, who, id, input, Some(shown.timing), now).await?;
+    let charge = priced.quote.due_now > 0
+        && !priced.quote.is_scheduled()
+        && can_charge(app, by, &priced.subscription.customer, now).await?;
     let mut uow = app.begin(by, now).await?;
     let sub = lock_for(&mut uow, who, id).await?;
+    if let Some(waiting) = sub.scheduled_change.as_ref()
+        && let Some(invoice) = waiting.awaited_invoice()
+    {
+        if waiting.plan != input.plan || waiting.quantity != input.quantity {
+            return Err(AppError::Conflict(
+                "another change of the subscription waits for its payment".into(),
+            ));
+        }
+        drop(uow);
+        let invoice = app.store.invoice(&by.account, invoice).await?;
+        return charged(app, by, id, &invoice, now).await;
+    }
     let from = plan_of(&mut uow, &sub.plan).await?;
     let request = ChangeRequest {
         sub: &sub,
@@ -126,22 +145,33 @@ pub async fn confirm(
         ));
     }
     let lines = quote.invoice_lines(&sub, &from, &priced.to);
-    let changed = sub.change_plan(&priced.to, &quote, now)?;
-    save_recorded(&mut uow, EventType::SubscriptionUpdated, &changed).await?;
-    let invoice = if quote.due_now > 0 {
-        open_invoice(&mut uow, &changed, lines, quote.tax_rate_bps, now).await?
+    let rate = quote.tax_rate_bps;
+    let (changed, invoice) = if charge {
+        // `charge` holds only for money due now: the invoice is opened first, for the change
+        // to wait for it.
+        let invoice = open_invoice(&mut uow, &sub, lines, rate, now).await?;
+        let waiting = match &invoice {
+            Some(invoice) => sub.await_payment(&priced.to, &quote, &invoice.id, now)?,
+            None => sub.change_plan(&priced.to, &quote, now)?,
+        };
+        save_recorded(&mut uow, EventType::SubscriptionUpdated, &waiting).await?;
+        (waiting, invoice)
     } else {
-        None
+        let changed = sub.change_plan(&priced.to, &quote, now)?;
+        save_recorded(&mut uow, EventType::SubscriptionUpdated, &changed).await?;
+        let invoice = if quote.due_now > 0 && !quote.is_scheduled() {
+            open_invoice(&mut uow, &changed, lines, rate, now).await?
+        } else {
+            None
+        };
+        (changed, invoice)
     };
     if quote.credited_now > 0 {
         let text = format!("Credit for the change of {}", changed.id);
         credit(&mut uow, &changed.customer, quote.credited_now, text, now).await?;
     }
     uow.commit().await?;
-    if let Some(invoice) = invoice {
-        collect(app, by, &invoice, now).await?;
-    }
-    Ok(changed)
+    finish(app, by, changed, invoice, charge, now).await
 }
 
 /// Withdraws the change scheduled for the end of the period.

@@ -2,9 +2,10 @@
 
 use portico_core::event::EventType;
 use portico_core::model::{
-    CancelMode, CancelRefund, Customer, Invoice, InvoiceStatus, Metadata, NewInvoice,
-    NewInvoiceLine, NewSubscription, NewTransaction, Plan, PortalSettings, Subscription,
-    SubscriptionPatch, Transaction, TransactionKind, TransactionStatus, unused_credit,
+    CancelMode, CancelRefund, Customer, Invoice, InvoicePatch, InvoiceStatus, Metadata, NewInvoice,
+    NewInvoiceLine, NewSubscription, NewTransaction, PaymentAttempt, Plan, PortalSettings,
+    Subscription, SubscriptionPatch, Transaction, TransactionKind, TransactionStatus,
+    unused_credit,
 };
 use portico_core::page::PageRequest;
 use portico_core::{
@@ -13,6 +14,7 @@ use portico_core::{
 use portico_store::{InvoiceFilter, UnitOfWork};
 
 use crate::error::no_such;
+use crate::payments::{self, PayInput};
 use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
 
 #[tracing::instrument(skip_all, fields(account = %by.account))]
@@ -185,8 +187,10 @@ pub async fn resume(
 }
 
 /// Starts a canceled subscription again with a new period from now, and opens the invoice for
-/// that period in the same unit of work; then hands it to [`collect`]. A customer may do so
-/// only when the account allows reactivation.
+/// that period in the same unit of work. When the invoice can be charged at once
+/// ([`can_charge`]) the reactivation waits for it, as a change of plan does (see
+/// [`crate::plan_changes::confirm`]); otherwise it is made and the invoice left open. A
+/// customer may reactivate only when the account allows it.
 #[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn reactivate(
     app: &App,
@@ -194,17 +198,18 @@ pub async fn reactivate(
     who: Requester<'_>,
     id: &SubscriptionId,
     now: Timestamp,
-) -> AppResult<Subscription> {
+) -> AppResult<Changed> {
     customer_may(app, by, who, "reactivate subscriptions", |s| {
         s.subscription_changes.reactivation
     })
     .await?;
     let rate = tax_rate(app, by, id).await?;
+    let customer = app.store.subscription(&by.account, id).await?.customer;
+    let charge = can_charge(app, by, &customer, now).await?;
     let mut uow = app.begin(by, now).await?;
     let current = lock_for(&mut uow, who, id).await?;
     let plan = plan_of(&mut uow, &current.plan).await?;
-    let started = current.reactivate(&plan, now)?;
-    save_recorded(&mut uow, EventType::SubscriptionReactivated, &started).await?;
+    let started = current.clone().reactivate(&plan, now)?;
     let line = NewInvoiceLine {
         description: format!("{} × {}", plan.name, started.quantity),
         quantity: started.quantity,
@@ -212,24 +217,186 @@ pub async fn reactivate(
         period_start: Some(started.current_period_start),
         period_end: Some(started.current_period_end),
     };
-    let invoice = open_invoice(&mut uow, &started, vec![line], rate, now).await?;
-    uow.commit().await?;
-    if let Some(invoice) = invoice {
-        collect(app, by, &invoice, now).await?;
+    if charge {
+        // The invoice is opened first, for the reactivation to wait for it.
+        let invoice = open_invoice(&mut uow, &started, vec![line.clone()], rate, now).await?;
+        if let Some(invoice) = invoice {
+            let waiting = current.await_reactivation(&started, &invoice.id, now)?;
+            save_recorded(&mut uow, EventType::SubscriptionUpdated, &waiting).await?;
+            uow.commit().await?;
+            return finish(app, by, waiting, Some(invoice), true, now).await;
+        }
     }
-    Ok(started)
+    save_recorded(&mut uow, EventType::SubscriptionReactivated, &started).await?;
+    let invoice = match charge {
+        // Already found to total nothing.
+        true => None,
+        false => open_invoice(&mut uow, &started, vec![line], rate, now).await?,
+    };
+    uow.commit().await?;
+    finish(app, by, started, invoice, false, now).await
 }
 
-/// Where an invoice that a subscription change opened is to be charged through the account's
-/// payment provider, between units of work as every provider call. Until the provider is
-/// wired in, it stays open and the customer pays it from the invoices page.
-///
-/// To make a change wait for its payment, the unit that opens the invoice stores the change
-/// as the subscription's scheduled change instead of applying it, and the unit that settles
-/// a successful charge applies it (a decline withdraws it and voids the invoice).
-pub async fn collect(_app: &App, by: &Caller, invoice: &Invoice, _now: Timestamp) -> AppResult<()> {
-    tracing::info!(account = %by.account, invoice = %invoice.id, amount_due = invoice.amount_due,
-        "invoice left open for payment");
+/// A change of a subscription as made, and how the money it costs now is collected.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    /// The subscription afterwards: changed, or (when the charge was declined or waits for the
+    /// customer's step) as it was.
+    pub subscription: Subscription,
+    pub collection: Collection,
+}
+
+/// After the unit that made or kept a change: charges its invoice when `charge`, else leaves
+/// it open.
+pub(crate) async fn finish(
+    app: &App,
+    by: &Caller,
+    sub: Subscription,
+    invoice: Option<Invoice>,
+    charge: bool,
+    now: Timestamp,
+) -> AppResult<Changed> {
+    match invoice {
+        Some(invoice) if charge => charged(app, by, &sub.id, &invoice, now).await,
+        Some(invoice) => {
+            tracing::info!(account = %by.account, invoice = %invoice.id,
+                amount_due = invoice.amount_due, "invoice left open for payment");
+            Ok(Changed {
+                subscription: sub,
+                collection: Collection::LeftOpen(invoice),
+            })
+        }
+        None => Ok(Changed {
+            subscription: sub,
+            collection: Collection::NothingDue,
+        }),
+    }
+}
+
+/// Charges `invoice`, which a change of subscription `id` waits for, and answers the
+/// subscription as the charge's outcome left it.
+pub(crate) async fn charged(
+    app: &App,
+    by: &Caller,
+    id: &SubscriptionId,
+    invoice: &Invoice,
+    now: Timestamp,
+) -> AppResult<Changed> {
+    let collection = collect(app, by, invoice, now).await?;
+    Ok(Changed {
+        subscription: app.store.subscription(&by.account, id).await?,
+        collection,
+    })
+}
+
+/// How an invoice that a subscription change opened is collected.
+#[derive(Debug, Clone)]
+pub enum Collection {
+    /// Nothing is due now.
+    NothingDue,
+    /// The account takes no payments through a provider or the customer has no usable
+    /// default payment method: the change was made and the invoice left open, for the
+    /// customer to pay from the invoices page.
+    LeftOpen(Invoice),
+    /// Charged through the provider: succeeded (the change is made), declined (the change is
+    /// withdrawn and the invoice void), or waiting for the customer's step at `action_url`
+    /// (the change is made when it succeeds).
+    Charged(PaymentAttempt),
+}
+
+/// Whether money due now for the customer can be charged at once: the account takes payments
+/// through a provider this build has, and the customer's default payment method is known to
+/// the provider and has not expired.
+pub async fn can_charge(
+    app: &App,
+    by: &Caller,
+    customer: &CustomerId,
+    now: Timestamp,
+) -> AppResult<bool> {
+    let Some(record) = app.store.payment_provider(&by.account).await? else {
+        return Ok(false);
+    };
+    if app.payments.get(&record.provider).is_none() {
+        return Ok(false);
+    }
+    let mut uow = app.begin(by, now).await?;
+    let methods = uow.payment_methods().live_of(customer).await?;
+    drop(uow);
+    Ok(methods
+        .iter()
+        .any(|pm| pm.is_default && pm.provider_ref.is_some() && !pm.is_expired(now)))
+}
+
+/// Charges the invoice a change opened and left waiting for its payment, between units of
+/// work; the key derived from the invoice makes a repeated confirmation charge once.
+pub(crate) async fn collect(
+    app: &App,
+    by: &Caller,
+    invoice: &Invoice,
+    now: Timestamp,
+) -> AppResult<Collection> {
+    let input = PayInput {
+        invoice: invoice.id.clone(),
+        payment_method: None,
+        idempotency_key: format!("subscription-change/{}", invoice.id),
+        customer: Some(invoice.customer.clone()),
+    };
+    Ok(Collection::Charged(
+        payments::pay(app, by, input, now).await?,
+    ))
+}
+
+/// Makes the change that waited for `invoice`, now paid, in the settling unit.
+pub(crate) async fn apply_awaited_change(
+    uow: &mut UnitOfWork,
+    id: &SubscriptionId,
+    invoice: &InvoiceId,
+    now: Timestamp,
+) -> AppResult<()> {
+    let Some(sub) = uow.subscriptions().lock(id).await? else {
+        return Ok(());
+    };
+    let was_canceled = sub.is_canceled();
+    if let Some(changed) = sub.apply_paid_change(invoice, now) {
+        let kind = if was_canceled {
+            EventType::SubscriptionReactivated
+        } else {
+            EventType::SubscriptionUpdated
+        };
+        save_recorded(uow, kind, &changed).await?;
+    }
+    Ok(())
+}
+
+/// Withdraws the change that waited for `invoice`, whose charge was declined, and voids the
+/// invoice, in the settling unit. Nothing happens for an invoice no change waits for.
+pub(crate) async fn drop_awaited_change(
+    uow: &mut UnitOfWork,
+    invoice: &InvoiceId,
+    now: Timestamp,
+) -> AppResult<()> {
+    let Some(found) = uow.invoices().lock_of_locked_customer(invoice).await? else {
+        return Ok(());
+    };
+    let Some(id) = &found.subscription else {
+        return Ok(());
+    };
+    let Some(sub) = uow.subscriptions().lock(id).await? else {
+        return Ok(());
+    };
+    let Some(unchanged) = sub.drop_unpaid_change(invoice, now) else {
+        return Ok(());
+    };
+    save_recorded(uow, EventType::SubscriptionUpdated, &unchanged).await?;
+    if found.status == InvoiceStatus::Open {
+        let void = InvoicePatch {
+            status: Some(InvoiceStatus::Void),
+            ..InvoicePatch::default()
+        }
+        .apply(found, now)?;
+        uow.invoices().save(&void).await?;
+        uow.record(EventType::InvoiceUpdated, Some(&void.customer), &void)?;
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use portico_store::UnitOfWork;
 use super::{ChargeRequest, PaymentProvider, ProviderAccount, ReturnParams, call, provider_of};
 use crate::error::no_such;
 use crate::invoices::apply_payment;
+use crate::subscriptions::{apply_awaited_change, drop_awaited_change};
 use crate::{App, AppError, AppResult, Caller, entropy};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +206,9 @@ async fn charge(
 }
 
 /// Records the provider's outcome (second unit): the attempt's status, and for an outcome
-/// that is final a payment — which pays the invoice when it succeeded. An attempt settled
+/// that is final a payment — which pays the invoice when it succeeded. A subscription change
+/// waiting for the invoice is made when it is paid, and withdrawn (the invoice voided) when
+/// the charge is declined. An attempt settled
 /// before (by a request that crossed this one) is answered as it is.
 pub(crate) async fn settle(
     app: &App,
@@ -231,7 +234,12 @@ pub(crate) async fn settle(
                 .await?
                 .ok_or_else(|| AppError::not_found("invoice", &attempt.invoice))?;
             if check_payable(&invoice).is_ok() {
+                let (id, paid) = (invoice.id.clone(), payment.amount >= invoice.amount_due);
+                let subscription = invoice.subscription.clone();
                 apply_payment(&mut uow, invoice, payment.amount, now).await?;
+                if let (true, Some(sub)) = (paid, subscription) {
+                    apply_awaited_change(&mut uow, &sub, &id, now).await?;
+                }
             } else {
                 // Changed by the vendor while the provider charged: the money is recorded
                 // against it, for the vendor to refund or credit.
@@ -246,6 +254,9 @@ pub(crate) async fn settle(
             &payment,
         )?;
         attempt.transaction = Some(payment.id);
+    }
+    if attempt.status == PaymentAttemptStatus::Declined {
+        drop_awaited_change(&mut uow, &attempt.invoice, now).await?;
     }
     uow.payment_attempts().save(&attempt).await?;
     let kind = match attempt.status {

@@ -14,7 +14,7 @@ use portico_app::payments::{
 use super::*;
 
 /// The account's provider set to `test`.
-async fn with_test_provider(db: &Db, account: &Account) {
+pub(super) async fn with_test_provider(db: &Db, account: &Account) {
     payments::configure(
         &db.app,
         &op(&account.id),
@@ -29,7 +29,7 @@ async fn with_test_provider(db: &Db, account: &Account) {
 }
 
 /// A card added the way a customer adds one: the provider's page, then back to the portal.
-async fn add_card(
+pub(super) async fn add_card(
     db: &Db,
     app: &App,
     account: &Account,
@@ -47,7 +47,10 @@ async fn add_card(
     };
     let token = url.rsplit('/').next().unwrap();
     assert!(
-        url.starts_with("https://acme.portal.example/test-provider/setup/"),
+        url.starts_with(&format!(
+            "https://{}.portal.example/test-provider/setup/",
+            account.subdomain
+        )),
         "{url}"
     );
     let page = test_provider::setup_page(app, token).await?;
@@ -62,7 +65,7 @@ async fn add_card(
 }
 
 /// The query the provider added to a return URL.
-fn returned(url: &str) -> BTreeMap<String, String> {
+pub(super) fn returned(url: &str) -> BTreeMap<String, String> {
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
     query
         .split('&')

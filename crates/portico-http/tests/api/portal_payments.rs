@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::support::{Cookie, Person, Portal, Resp, TestApp, key_with, logs};
 
 /// The account of key A on the test provider.
-async fn take_payments(app: &TestApp) {
+pub(crate) async fn take_payments(app: &TestApp) {
     let settings = ProviderSettings {
         provider: "test".into(),
         ..Default::default()
@@ -46,7 +46,7 @@ async fn enter(app: &TestApp, p: &Person, locale: &str) -> Cookie {
     app.enter(r.json["token"].as_str().unwrap()).await
 }
 
-fn location(r: &Resp) -> String {
+pub(crate) fn location(r: &Resp) -> String {
     r.expect(303);
     r.header("location").expect("a Location").to_owned()
 }
@@ -63,7 +63,7 @@ fn field(page: &Resp, name: &str) -> String {
 
 /// Adds a card the way a customer does: the portal's button, the provider's page, back.
 /// Answers the payment-method page it lands on.
-async fn add_card(app: &TestApp, cookie: &Cookie, number: &str) -> Resp {
+pub(crate) async fn add_card(app: &TestApp, cookie: &Cookie, number: &str) -> Resp {
     let page = app.browse("/portal/payment-method", Some(cookie)).await;
     page.expect(200);
     let to_provider = location(

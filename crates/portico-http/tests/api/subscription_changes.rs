@@ -5,6 +5,7 @@
 use portico_core::PageRequest;
 use serde_json::{Value, json};
 
+use crate::portal_payments::{add_card, location, take_payments};
 use crate::support::{Cookie, Portal, Seeded, TestApp};
 
 /// The kinds of the account's events, oldest first, after the first `skip`.
@@ -282,6 +283,7 @@ portico_testkit::backend_tests! {
         assert_eq!(quote["total"].as_i64(), Some(quote["subtotal"].as_i64().unwrap() + quote["tax"].as_i64().unwrap()));
         assert!(preview.text.contains("Due today"), "{}", preview.text);
         assert!(preview.text.contains("Next invoice on"), "{}", preview.text);
+        assert!(preview.text.contains("pay the invoice from Invoices"), "no provider: {}", preview.text);
 
         let form = [("csrf", csrf.as_str()), ("plan", team.as_str()), ("quantity", "2"), ("quote", &hidden(&preview.text, "quote"))];
         let open_before = open_invoices(&app, &seed.customer).await.len();
@@ -330,6 +332,73 @@ portico_testkit::backend_tests! {
         r.expect(400);
         assert!(r.text.contains("The price of this change has changed"), "{}", r.text);
         assert_eq!(subscription(&app, sub).await["scheduled_change"], Value::Null);
+    }
+
+    async fn an_upgrade_is_charged_through_the_provider_a_decline_changes_nothing_and_a_challenge_waits(app: Portal) {
+        let k = &app.a.key;
+        take_payments(&app).await;
+        let cases = [
+            ("paid", "4242 4242 4242 4242", "changed"),
+            ("declined", "4000 0000 0000 0002", "declined-card_declined"),
+            ("challenged", "4000 0000 0000 3220", "challenge"),
+        ];
+        let mut seeds = Vec::new();
+        for (name, _, _) in cases {
+            seeds.push(app.seed(k, name).await);
+        }
+        app.clock.advance_secs(5 * 86_400);
+        for ((_, card, done), seed) in cases.into_iter().zip(&seeds) {
+            let team = app.post(k, "/api/v1/plans", json!({
+                "product": seed.product, "name": "Team monthly", "interval": "month", "unit_amount": 9900,
+                "currency": "EUR",
+            })).await.expect(201).id();
+            let (cookie, _) = enter_as(&app, seed, "owner").await;
+            let sub = &seed.subscription;
+            // The seeded card is not the provider's: an upgrade is invoiced, not charged.
+            let preview = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={team}&quantity=1"), Some(&cookie)).await;
+            assert!(preview.text.contains("pay the invoice from Invoices"), "{}", preview.text);
+            add_card(&app, &cookie, card).await;
+            let cards = app.get(k, &format!("/api/v1/payment-methods?customer={}", seed.customer)).await;
+            let added = cards.json["data"].as_array().unwrap().iter().find(|pm| pm["id"] != seed.payment_method.as_str()).unwrap();
+            let path = format!("/api/v1/payment-methods/{}", added["id"].as_str().unwrap());
+            app.patch(k, &path, json!({"is_default": true})).await.expect(200);
+            let preview = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={team}&quantity=1"), Some(&cookie)).await;
+            preview.expect(200);
+            assert!(preview.text.contains("Confirming charges this to your default payment method"), "{}", preview.text);
+            let quote = hidden(&preview.text, "quote");
+            let form = [("csrf", preview.csrf()), ("plan", team.clone()), ("quantity", "1".into()), ("quote", quote)];
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let open_before = open_invoices(&app, &seed.customer).await.len();
+            let r = app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &form).await;
+            let to = location(&r);
+            if done == "challenge" {
+                assert!(to.contains("/test-provider/challenge/"), "{to}");
+                // Waiting for the bank: the plan is as it was, and the change is not withdrawn
+                // from the subscriptions page meanwhile.
+                assert_eq!(subscription(&app, sub).await["plan"], seed.plan.as_str());
+                let page = app.browse("/portal/subscriptions", Some(&cookie)).await;
+                assert!(!page.text.contains("withdraw-change"), "{}", page.text);
+                let back = location(&app.submit(&to, None, &[("answer", "approve")]).await);
+                let outcome = location(&app.browse(&back, Some(&cookie)).await);
+                app.browse(&outcome, Some(&cookie)).await.expect(200);
+                assert_eq!(subscription(&app, sub).await["plan"], team.as_str());
+                assert_eq!(open_invoices(&app, &seed.customer).await.len(), open_before);
+                continue;
+            }
+            assert_eq!(to, format!("/portal/subscriptions?done={done}"));
+            let page = app.browse(&to, Some(&cookie)).await;
+            page.expect(200);
+            // Paid in the one confirmation, or declined with nothing changed and nothing left to pay.
+            assert_eq!(open_invoices(&app, &seed.customer).await.len(), open_before);
+            let plan = subscription(&app, sub).await["plan"].as_str().unwrap().to_owned();
+            if done == "changed" {
+                assert_eq!(plan, team);
+                assert!(page.text.contains("Your subscription has been changed."), "{}", page.text);
+            } else {
+                assert_eq!(plan, seed.plan);
+                assert!(page.text.contains("Your card was declined."), "the reason: {}", page.text);
+            }
+        }
     }
 
     async fn only_an_owner_changes_subscriptions_within_the_switches(app: Portal) {

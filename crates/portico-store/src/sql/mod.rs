@@ -115,6 +115,11 @@ impl Backend {
                     "webhooks",
                     include_str!("../../migrations/sqlite/0012_webhooks.sql"),
                 ),
+                (
+                    13,
+                    "pending changes",
+                    include_str!("../../migrations/sqlite/0013_pending_changes.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -177,6 +182,11 @@ impl Backend {
                     12,
                     "webhooks",
                     include_str!("../../migrations/postgres/0012_webhooks.sql"),
+                ),
+                (
+                    13,
+                    "pending changes",
+                    include_str!("../../migrations/postgres/0013_pending_changes.sql"),
                 ),
             ],
         }

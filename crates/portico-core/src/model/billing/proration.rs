@@ -144,16 +144,21 @@ impl ChangeQuote {
     }
 
     /// Whether `shown` (a preview, as the wire carries it: times to the second) is this quote:
-    /// the same change, timing, amounts and dates.
+    /// the same change, timing, amounts and dates. A change that takes effect now takes effect
+    /// when it is confirmed, however long the customer read the preview; what it costs is in
+    /// the amounts, which count whole days.
     pub fn agrees_with(&self, shown: &ChangeQuote) -> bool {
         let secs = |q: &ChangeQuote| {
+            let effective = match q.timing {
+                ChangeTiming::AtPeriodEnd => q.effective_at.as_secs(),
+                ChangeTiming::NowWithProration | ChangeTiming::NowWithoutProration => 0,
+            };
             [
-                q.effective_at,
-                q.period_start,
-                q.period_end,
-                q.next_invoice_at,
+                effective,
+                q.period_start.as_secs(),
+                q.period_end.as_secs(),
+                q.next_invoice_at.as_secs(),
             ]
-            .map(Timestamp::as_secs)
         };
         let amounts = |q: &ChangeQuote| {
             [
@@ -441,6 +446,13 @@ mod tests {
         )
         .unwrap();
         assert!(!q.agrees_with(&later));
+        // Read for a few minutes, the same preview still holds: it takes effect when confirmed.
+        let minutes_later = quote(
+            prorated(&sub, &pro, &team, 1, 1900),
+            t("2026-03-16T00:05:00Z"),
+        )
+        .unwrap();
+        assert!(minutes_later.agrees_with(&q));
         let mut other_timing = q.clone();
         other_timing.timing = ChangeTiming::NowWithoutProration;
         assert!(!q.agrees_with(&other_timing));

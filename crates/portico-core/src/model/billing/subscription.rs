@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{BillingCycle, ChangeQuote, DAY, MAX_QUANTITY, one};
 use crate::error::{self, Invalid, Refused, ValidationResult, conflict};
 use crate::model::{Customer, Metadata, Plan, nullable, text_enum, validate_metadata};
-use crate::{CustomerId, PlanId, SubscriptionId, Timestamp};
+use crate::{CustomerId, InvoiceId, PlanId, SubscriptionId, Timestamp};
 
 text_enum!(SubscriptionStatus {
     Trialing = "trialing",
@@ -40,13 +40,32 @@ pub struct Subscription {
     pub updated_at: Timestamp,
 }
 
-/// A change of plan or quantity that takes effect at `at`, the end of the current period.
+/// A change of plan or quantity that takes effect at `at`, the end of the current period; or,
+/// with `payment`, one made now that waits for its invoice to be paid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduledChange {
     pub plan: PlanId,
     pub quantity: i64,
     pub at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<AwaitedPayment>,
+}
+
+/// The invoice a change made now waits for: paid, the change applies for the period from the
+/// change's `at` to `period_end`; declined, the change is withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AwaitedPayment {
+    pub invoice: InvoiceId,
+    pub period_end: Timestamp,
+}
+
+impl ScheduledChange {
+    /// The invoice the change waits for, when it waits for one.
+    pub fn awaited_invoice(&self) -> Option<&InvoiceId> {
+        self.payment.as_ref().map(|p| &p.invoice)
+    }
 }
 
 text_enum!(
@@ -273,6 +292,17 @@ impl Subscription {
         Ok(self)
     }
 
+    /// Refuses a change of a canceled subscription, or to a plan other than the quoted one.
+    fn check_change(&self, plan: &Plan, quote: &ChangeQuote) -> Result<(), Refused> {
+        if self.is_canceled() {
+            return conflict("a canceled subscription cannot be changed");
+        }
+        if plan.id != quote.plan {
+            return Err(Invalid::new("plan", "differs from the quoted plan").into());
+        }
+        Ok(())
+    }
+
     /// Moves to the plan and quantity of `quote` now (its period is the one the subscription is
     /// in afterwards), or schedules the move for the end of the period when the quote says so.
     /// A change made now replaces a scheduled one.
@@ -282,17 +312,13 @@ impl Subscription {
         quote: &ChangeQuote,
         now: Timestamp,
     ) -> Result<Self, Refused> {
-        if self.is_canceled() {
-            return conflict("a canceled subscription cannot be changed");
-        }
-        if plan.id != quote.plan {
-            return Err(Invalid::new("plan", "differs from the quoted plan").into());
-        }
+        self.check_change(plan, quote)?;
         if quote.is_scheduled() {
             self.scheduled_change = Some(ScheduledChange {
                 plan: quote.plan.clone(),
                 quantity: quote.quantity,
                 at: quote.effective_at,
+                payment: None,
             });
         } else {
             self.plan = quote.plan.clone();
@@ -305,13 +331,126 @@ impl Subscription {
         Ok(self)
     }
 
-    /// Withdraws the scheduled change of plan or quantity.
+    /// Withdraws the scheduled change of plan or quantity. One that waits for its payment is
+    /// withdrawn only by the payment's outcome.
     pub fn withdraw_scheduled_change(mut self, now: Timestamp) -> Result<Self, Refused> {
-        if self.scheduled_change.take().is_none() {
-            return conflict("the subscription has no scheduled change");
+        match &self.scheduled_change {
+            None => return conflict("the subscription has no scheduled change"),
+            Some(c) if c.payment.is_some() => {
+                return conflict("the change waits for its payment");
+            }
+            Some(_) => self.scheduled_change = None,
         }
         self.updated_at = now;
         Ok(self)
+    }
+
+    /// Keeps the change of `quote` (made now) waiting for `invoice` to be paid, instead of
+    /// making it: the subscription stays as it is until [`Subscription::apply_paid_change`].
+    pub fn await_payment(
+        self,
+        plan: &Plan,
+        quote: &ChangeQuote,
+        invoice: &InvoiceId,
+        now: Timestamp,
+    ) -> Result<Self, Refused> {
+        self.check_change(plan, quote)?;
+        if quote.is_scheduled() {
+            return conflict("a change at the end of the period waits for no payment");
+        }
+        self.pending_on(
+            quote.plan.clone(),
+            quote.quantity,
+            invoice,
+            quote.period_start,
+            quote.period_end,
+            now,
+        )
+    }
+
+    /// Keeps the reactivation `started` (what [`Subscription::reactivate`] made of this
+    /// canceled subscription) waiting for `invoice` to be paid.
+    pub fn await_reactivation(
+        self,
+        started: &Subscription,
+        invoice: &InvoiceId,
+        now: Timestamp,
+    ) -> Result<Self, Refused> {
+        if !self.is_canceled() {
+            return conflict("only a canceled subscription can be reactivated");
+        }
+        let (start, end) = (started.current_period_start, started.current_period_end);
+        self.pending_on(
+            started.plan.clone(),
+            started.quantity,
+            invoice,
+            start,
+            end,
+            now,
+        )
+    }
+
+    fn pending_on(
+        mut self,
+        plan: PlanId,
+        quantity: i64,
+        invoice: &InvoiceId,
+        start: Timestamp,
+        end: Timestamp,
+        now: Timestamp,
+    ) -> Result<Self, Refused> {
+        if self
+            .scheduled_change
+            .as_ref()
+            .is_some_and(|c| c.payment.is_some())
+        {
+            return conflict("another change waits for its payment");
+        }
+        self.scheduled_change = Some(ScheduledChange {
+            plan,
+            quantity: check_quantity(quantity)?,
+            at: start,
+            payment: Some(AwaitedPayment {
+                invoice: invoice.clone(),
+                period_end: end,
+            }),
+        });
+        self.updated_at = now;
+        Ok(self)
+    }
+
+    /// Makes the change that waited for `invoice`, now paid: the plan, quantity and period it
+    /// was confirmed with; a canceled subscription is reactivated with that period. `None`
+    /// when no change waits for that invoice.
+    pub fn apply_paid_change(mut self, invoice: &InvoiceId, now: Timestamp) -> Option<Self> {
+        let change = self
+            .scheduled_change
+            .take_if(|c| c.awaited_invoice() == Some(invoice))?;
+        let payment = change.payment?;
+        if self.is_canceled() {
+            self.status = SubscriptionStatus::Active;
+            self.billing_cycle_anchor = change.at;
+            self.trial_end = None;
+            self.canceled_at = None;
+            self.cancel_at_period_end = false;
+            self.cancel_reason = None;
+            self.cancel_comment = None;
+        }
+        self.plan = change.plan;
+        self.quantity = change.quantity;
+        self.current_period_start = change.at;
+        self.current_period_end = payment.period_end;
+        self.updated_at = now;
+        Some(self)
+    }
+
+    /// Withdraws the change that waited for `invoice`, whose charge was declined; `None` when
+    /// no change waits for that invoice.
+    pub fn drop_unpaid_change(mut self, invoice: &InvoiceId, now: Timestamp) -> Option<Self> {
+        self.scheduled_change
+            .take_if(|c| c.awaited_invoice() == Some(invoice))?;
+        self.updated_at = now;
+        Some(self)
     }
 }
 
@@ -540,5 +679,62 @@ mod tests {
         // The trial would end in time, but the first paid month after it would not.
         let err = start(&plan(14), "9999-11-20T00:00:00Z").unwrap_err();
         assert_eq!(err.field, "current_period_start");
+    }
+
+    #[test]
+    fn a_change_waiting_for_its_invoice_applies_only_when_that_invoice_is_paid() {
+        use crate::model::{ChangeRequest, ChangeTiming, quote};
+        let now = t("2026-03-10T00:00:00Z");
+        let pro = plan(0);
+        let mut team = plan(0);
+        team.id = PlanId::new(now, [9; 10]);
+        team.unit_amount = 9900;
+        let mut input = new_sub(&pro);
+        input.current_period_start = Some(t("2026-03-01T00:00:00Z"));
+        let sub = Subscription::start(
+            SubscriptionId::new(now, [4; 10]),
+            &customer(),
+            &pro,
+            input,
+            t("2026-03-01T00:00:00Z"),
+        )
+        .unwrap();
+        let request = ChangeRequest {
+            sub: &sub,
+            from: &pro,
+            to: &team,
+            quantity: 3,
+            timing: ChangeTiming::NowWithProration,
+            tax_rate_bps: 0,
+        };
+        let q = quote(request, now).unwrap();
+        let invoice = InvoiceId::new(now, [5; 10]);
+        let other = InvoiceId::new(now, [6; 10]);
+        let waiting = sub.clone().await_payment(&team, &q, &invoice, now).unwrap();
+        assert_eq!(
+            (&waiting.plan, waiting.quantity),
+            (&pro.id, 2),
+            "nothing changes yet"
+        );
+        assert!(waiting.clone().withdraw_scheduled_change(now).is_err());
+        assert!(
+            waiting
+                .clone()
+                .await_payment(&team, &q, &other, now)
+                .is_err()
+        );
+        assert_eq!(waiting.clone().apply_paid_change(&other, now), None);
+        assert_eq!(waiting.clone().drop_unpaid_change(&other, now), None);
+        let paid = waiting.clone().apply_paid_change(&invoice, now).unwrap();
+        let made = sub.clone().change_plan(&team, &q, now).unwrap();
+        assert_eq!(paid, made, "exactly the confirmed change");
+        let declined = waiting.drop_unpaid_change(&invoice, now).unwrap();
+        assert_eq!(
+            declined,
+            Subscription {
+                updated_at: now,
+                ..sub
+            }
+        );
     }
 }

@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use portico_app::plan_changes::{self, ChangeInput, Preview};
-use portico_app::subscriptions::{self as use_case, Cancellation, Requester};
+use portico_app::subscriptions::{self as use_case, Cancellation, Changed, Collection, Requester};
 use portico_app::{AppError, Caller};
 use portico_core::model::{
-    CancelMode, CancelRefund, ChangeQuote, Interval, Plan, PortalPage, Subscription, unused_credit,
+    CancelMode, CancelRefund, ChangeQuote, DeclineCode, Interval, PaymentAttemptStatus, Plan,
+    PortalPage, Subscription, unused_credit,
 };
 use portico_core::page::PageRequest;
 use portico_core::scope::PortalScope;
@@ -23,6 +24,7 @@ use portico_render::{Msg, format_date, t, tf};
 use serde::Deserialize;
 
 use super::parts::money;
+use super::payment_methods::see_other;
 use super::subscriptions::Abilities;
 use super::{not_found, respond_page};
 use crate::AppState;
@@ -48,7 +50,10 @@ pub fn flash(done: &str) -> Option<Msg> {
         "changed" => Msg::FlashChanged,
         "change-scheduled" => Msg::FlashChangeScheduled,
         "change-withdrawn" => Msg::FlashChangeWithdrawn,
-        _ => return None,
+        // The provider declined what the change costs now: the subscription is as it was.
+        declined => {
+            Msg::from(DeclineCode::parse("done", declined.strip_prefix("declined-")?).ok()?)
+        }
     })
 }
 
@@ -59,6 +64,31 @@ fn done(what: &str) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// After a change that may cost money now: the customer's step at the provider when the bank
+/// asks for one (the change is made when it succeeds), the decline's reason when the provider
+/// declined (nothing changed), else `what` was done.
+fn finish_changed(v: &Visit, what: &str, result: Result<Changed, AppError>) -> Response {
+    let result = result.map(
+        |Changed {
+             subscription,
+             collection,
+         }| (subscription, collection),
+    );
+    if let Ok((_, Collection::Charged(attempt))) = &result {
+        tracing::info!(portal_session = %v.session.id, attempt = %attempt.id,
+            status = %attempt.status, "subscription change charged");
+        match (&attempt.status, &attempt.action_url) {
+            (PaymentAttemptStatus::RequiresAction, Some(url)) => return see_other(url),
+            (PaymentAttemptStatus::Declined, _) => {
+                let code = attempt.decline_code.unwrap_or(DeclineCode::ProcessingError);
+                return done(&format!("declined-{}", code.as_str()));
+            }
+            _ => {}
+        }
+    }
+    finish(v, what, result.map(|(sub, _)| sub))
 }
 
 fn caller(v: &Visit) -> Caller {
@@ -248,10 +278,10 @@ async fn one_click(
     let who = Requester::Customer(&v.customer.id);
     let (result, done) = match what.as_str() {
         "resume" => (use_case::resume(app, &by, who, &id, now).await, "resumed"),
-        "reactivate" => (
-            use_case::reactivate(app, &by, who, &id, now).await,
-            "reactivated",
-        ),
+        "reactivate" => {
+            let result = use_case::reactivate(app, &by, who, &id, now).await;
+            return finish_changed(&v, "reactivated", result);
+        }
         "withdraw-change" => (
             plan_changes::withdraw(app, &by, who, &id, now).await,
             "change-withdrawn",
@@ -492,14 +522,22 @@ async fn preview_page(
     let now = s.app.clock.now();
     match plan_changes::preview(&s.app, &caller(&v), who, &sub_id, &input, None, now).await {
         Ok(p) => {
-            let main = render_preview(&v, &p);
+            let charges = p.quote.due_now > 0
+                && !p.quote.is_scheduled()
+                && match use_case::can_charge(&s.app, &caller(&v), &v.customer.id, now).await {
+                    Ok(charges) => charges,
+                    Err(e) => return Denied::from(e).render(v.locale),
+                };
+            let main = render_preview(&v, &p, charges);
             page(&v, StatusCode::OK, Msg::ReviewChange, main)
         }
         Err(e) => refused(&s, &v, &id, Some(&input), e).await,
     }
 }
 
-fn render_preview(v: &Visit, p: &Preview) -> Markup {
+/// The preview; `charges` says whether confirming charges the customer's card (else the
+/// amount due is invoiced for the customer to pay).
+fn render_preview(v: &Visit, p: &Preview, charges: bool) -> Markup {
     let l = v.locale;
     let q = &p.quote;
     let cur = p.to.currency;
@@ -530,6 +568,9 @@ fn render_preview(v: &Visit, p: &Preview) -> Markup {
                                 (row(t(l, Msg::ProrationDueToday).to_owned(), amount(q.due_now), "total"))
                             }
                         }
+                    }
+                    @if q.due_now > 0 {
+                        p.collection { (t(l, if charges { Msg::DueTodayCharged } else { Msg::DueTodayLeftOpen })) }
                     }
                 }
             }
@@ -592,13 +633,13 @@ async fn change(
     let who = Requester::Customer(&v.customer.id);
     let now = s.app.clock.now();
     match plan_changes::confirm(&s.app, &caller(&v), who, &sub_id, &input, &shown, now).await {
-        Ok(sub) => {
+        Ok(changed) => {
             let what = if shown.is_scheduled() {
                 "change-scheduled"
             } else {
                 "changed"
             };
-            finish(&v, what, Ok(sub))
+            finish_changed(&v, what, Ok(changed))
         }
         Err(e) => refused(&s, &v, &id, Some(&input), e).await,
     }

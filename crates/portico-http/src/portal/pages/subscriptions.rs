@@ -144,7 +144,7 @@ fn actions(page: &Page, r: &Row, l: Locale) -> Markup {
             @if can.change {
                 a.button href={ (base) "/change" } { (t(l, Msg::ChangePlan)) }
             }
-            @if can.change && sub.scheduled_change.is_some() {
+            @if can.change && sub.scheduled_change.as_ref().is_some_and(|c| c.payment.is_none()) {
                 (button("withdraw-change", Msg::WithdrawChange, "secondary"))
             }
             @if can.cancel && sub.cancel_at_period_end {

@@ -24,6 +24,8 @@ pub(in crate::sql) const SUBSCRIPTIONS: Table = Table {
         "scheduled_plan_id",
         "scheduled_quantity",
         "scheduled_at",
+        "scheduled_invoice_id",
+        "scheduled_period_end",
     ],
     soft_delete: false,
 };
@@ -49,6 +51,14 @@ pub(in crate::sql) fn subscription_values(s: &Subscription) -> StoreResult<Vec<V
         s.scheduled_change.as_ref().map(|c| c.plan.as_str()),
         s.scheduled_change.as_ref().map(|c| c.quantity),
         s.scheduled_change.as_ref().map(|c| c.at),
+        s.scheduled_change
+            .as_ref()
+            .and_then(|c| c.awaited_invoice())
+            .map(|i| i.as_str()),
+        s.scheduled_change
+            .as_ref()
+            .and_then(|c| c.payment.as_ref())
+            .map(|p| p.period_end),
     ])
 }
 
@@ -72,6 +82,13 @@ pub(in crate::sql) fn subscription(row: &Row) -> StoreResult<Subscription> {
                 plan,
                 quantity: row.int("scheduled_quantity")?,
                 at: row.ts("scheduled_at")?,
+                payment: match row.opt_parsed("scheduled_invoice_id")? {
+                    Some(invoice) => Some(AwaitedPayment {
+                        invoice,
+                        period_end: row.ts("scheduled_period_end")?,
+                    }),
+                    None => None,
+                },
             }),
             None => None,
         },
