@@ -33,6 +33,18 @@ fn run(env: &[(String, String)], args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// Creates the account `acme` from the command line, and an API key of `scopes` in it.
+fn acme_with_key(env: &[(String, String)], scopes: &str) -> String {
+    run(
+        env,
+        &["account", "create", "--subdomain", "acme", "--name", "Acme"],
+    );
+    run(
+        env,
+        &["api-key", "create", "--account", "acme", "--scopes", scopes],
+    )
+}
+
 async fn start(env: &[(String, String)], base: &str) -> Server {
     let child = portico(env)
         .arg("serve")
@@ -75,21 +87,7 @@ async fn acknowledged_tokens_survive_sigkill(backend: Backend) {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
 
-    run(
-        &env,
-        &["account", "create", "--subdomain", "acme", "--name", "Acme"],
-    );
-    let key = run(
-        &env,
-        &[
-            "api-key",
-            "create",
-            "--account",
-            "acme",
-            "--scopes",
-            "security:write,customers:write",
-        ],
-    );
+    let key = acme_with_key(&env, "security:write,customers:write");
     let mut server = start(&env, &base).await;
     let client = reqwest::Client::new();
     for i in 0..20 {
@@ -217,21 +215,7 @@ async fn serve_delivers_webhooks(backend: Backend) {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    run(
-        &env,
-        &["account", "create", "--subdomain", "acme", "--name", "Acme"],
-    );
-    let key = run(
-        &env,
-        &[
-            "api-key",
-            "create",
-            "--account",
-            "acme",
-            "--scopes",
-            "webhooks:write,customers:write",
-        ],
-    );
+    let key = acme_with_key(&env, "webhooks:write,customers:write");
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
