@@ -11,17 +11,14 @@ impl BillingStore for SqlStore {
         account: &AccountId,
         id: &SubscriptionId,
     ) -> StoreResult<Subscription> {
-        let mut conn = self.pool.acquire().await?;
-        find(
-            &mut conn,
+        self.get(
             &rows::SUBSCRIPTIONS,
             account,
             id.as_str(),
-            "",
+            "subscription",
             rows::subscription,
         )
-        .await?
-        .ok_or_else(|| StoreError::not_found("subscription", id))
+        .await
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_subscriptions(
@@ -31,15 +28,10 @@ impl BillingStore for SqlStore {
         page: PageRequest<SubscriptionId>,
     ) -> StoreResult<List<Subscription>> {
         let load = async {
-            let mut filters = vec![];
-            if let Some(customer) = &filter.customer {
-                let mut conn = self.pool.acquire().await?;
-                let id = self.customer_id_of(&mut conn, account, customer).await?;
-                filters.push(("customer_id", Value::from(&id)));
-            }
-            if let Some(status) = filter.status {
-                filters.push(("status", status.as_str().into()));
-            }
+            let mut filters = self
+                .customer_filters(account, filter.customer.as_ref())
+                .await?;
+            filters.extend(filter.status.map(|s| ("status", s.as_str().into())));
             self.list(
                 &rows::SUBSCRIPTIONS,
                 account,
@@ -67,17 +59,14 @@ impl BillingStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn invoice(&self, account: &AccountId, id: &InvoiceId) -> StoreResult<Invoice> {
         let load = async {
-            let mut conn = self.pool.acquire().await?;
-            find(
-                &mut conn,
+            self.get(
                 &rows::INVOICES,
                 account,
                 id.as_str(),
-                "",
+                "invoice",
                 rows::invoice,
             )
-            .await?
-            .ok_or_else(|| StoreError::not_found("invoice", id))
+            .await
         };
         let key = ("invoice", format!("{account}/{id}"));
         let scope = |i: &Invoice| Change::customer(account, &i.customer);
@@ -101,18 +90,16 @@ impl BillingStore for SqlStore {
         page: PageRequest<InvoiceId>,
     ) -> StoreResult<List<Invoice>> {
         let load = async {
-            let mut filters = vec![];
-            if let Some(customer) = &filter.customer {
-                let mut conn = self.pool.acquire().await?;
-                let id = self.customer_id_of(&mut conn, account, customer).await?;
-                filters.push(("customer_id", Value::from(&id)));
-            }
-            if let Some(status) = filter.status {
-                filters.push(("status", status.as_str().into()));
-            }
-            if let Some(subscription) = &filter.subscription {
-                filters.push(("subscription_id", subscription.into()));
-            }
+            let mut filters = self
+                .customer_filters(account, filter.customer.as_ref())
+                .await?;
+            filters.extend(filter.status.map(|s| ("status", s.as_str().into())));
+            filters.extend(
+                filter
+                    .subscription
+                    .as_ref()
+                    .map(|s| ("subscription_id", s.into())),
+            );
             if filter.exclude_drafts {
                 filters.push(("status <>", InvoiceStatus::Draft.as_str().into()));
             }
@@ -142,17 +129,14 @@ impl BillingStore for SqlStore {
         account: &AccountId,
         id: &TransactionId,
     ) -> StoreResult<Transaction> {
-        let mut conn = self.pool.acquire().await?;
-        find(
-            &mut conn,
+        self.get(
             &rows::TRANSACTIONS,
             account,
             id.as_str(),
-            "",
+            "transaction",
             rows::transaction,
         )
-        .await?
-        .ok_or_else(|| StoreError::not_found("transaction", id))
+        .await
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_transactions(
@@ -162,15 +146,10 @@ impl BillingStore for SqlStore {
         page: PageRequest<TransactionId>,
     ) -> StoreResult<List<Transaction>> {
         let load = async {
-            let mut filters = vec![];
-            if let Some(customer) = &filter.customer {
-                let mut conn = self.pool.acquire().await?;
-                let id = self.customer_id_of(&mut conn, account, customer).await?;
-                filters.push(("customer_id", Value::from(&id)));
-            }
-            if let Some(invoice) = &filter.invoice {
-                filters.push(("invoice_id", invoice.into()));
-            }
+            let mut filters = self
+                .customer_filters(account, filter.customer.as_ref())
+                .await?;
+            filters.extend(filter.invoice.as_ref().map(|i| ("invoice_id", i.into())));
             self.list(
                 &rows::TRANSACTIONS,
                 account,
@@ -201,17 +180,14 @@ impl BillingStore for SqlStore {
         account: &AccountId,
         id: &PaymentMethodId,
     ) -> StoreResult<PaymentMethod> {
-        let mut conn = self.pool.acquire().await?;
-        find(
-            &mut conn,
+        self.get(
             &rows::PAYMENT_METHODS,
             account,
             id.as_str(),
-            "",
+            "payment method",
             rows::payment_method,
         )
-        .await?
-        .ok_or_else(|| StoreError::not_found("payment method", id))
+        .await
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_payment_methods(
@@ -221,12 +197,7 @@ impl BillingStore for SqlStore {
         page: PageRequest<PaymentMethodId>,
     ) -> StoreResult<List<PaymentMethod>> {
         let load = async {
-            let mut filters = vec![];
-            if let Some(customer) = customer {
-                let mut conn = self.pool.acquire().await?;
-                let id = self.customer_id_of(&mut conn, account, customer).await?;
-                filters.push(("customer_id", Value::from(&id)));
-            }
+            let filters = self.customer_filters(account, customer).await?;
             self.list(
                 &rows::PAYMENT_METHODS,
                 account,

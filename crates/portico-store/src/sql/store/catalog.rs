@@ -6,17 +6,14 @@ use super::*;
 impl CatalogStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn product(&self, account: &AccountId, id: &ProductId) -> StoreResult<Product> {
-        let mut conn = self.pool.acquire().await?;
-        find(
-            &mut conn,
+        self.get(
             &rows::PRODUCTS,
             account,
             id.as_str(),
-            "",
+            "product",
             rows::product,
         )
-        .await?
-        .ok_or_else(|| StoreError::not_found("product", id))
+        .await
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_products(
@@ -37,17 +34,8 @@ impl CatalogStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn plan(&self, account: &AccountId, id: &PlanId) -> StoreResult<Plan> {
         let load = async {
-            let mut conn = self.pool.acquire().await?;
-            find(
-                &mut conn,
-                &rows::PLANS,
-                account,
-                id.as_str(),
-                "",
-                rows::plan,
-            )
-            .await?
-            .ok_or_else(|| StoreError::not_found("plan", id))
+            self.get(&rows::PLANS, account, id.as_str(), "plan", rows::plan)
+                .await
         };
         let key = ("plan", format!("{account}/{id}"));
         self.cached(key, CACHE_TTL, |_: &Plan| Change::account(account), load)

@@ -145,6 +145,37 @@ impl SqlStore {
         }
     }
 
+    /// One live record of `table` by id; a missing one is `NotFound` naming `what`.
+    async fn get<T>(
+        &self,
+        table: &Table,
+        account: &AccountId,
+        id: &str,
+        what: &'static str,
+        decode: Decode<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self.pool.acquire().await?;
+        find(&mut conn, table, account, id, "", decode)
+            .await?
+            .ok_or_else(|| StoreError::not_found(what, id))
+    }
+
+    /// The first filter of a list query: the customer's, when one is named (a missing one is
+    /// `NotFound`).
+    async fn customer_filters(
+        &self,
+        account: &AccountId,
+        customer: Option<&CustomerRef>,
+    ) -> StoreResult<Vec<(&'static str, Value)>> {
+        let mut filters = vec![];
+        if let Some(customer) = customer {
+            let mut conn = self.pool.acquire().await?;
+            let id = self.customer_id_of(&mut conn, account, customer).await?;
+            filters.push(("customer_id", Value::from(&id)));
+        }
+        Ok(filters)
+    }
+
     /// The customer a path or query names; a missing one is `NotFound`.
     async fn customer_id_of(
         &self,
