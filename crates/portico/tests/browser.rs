@@ -8,6 +8,8 @@
 #[path = "browser/support.rs"]
 mod support;
 
+#[path = "browser/cards.rs"]
+mod cards;
 #[path = "browser/clients.rs"]
 mod clients;
 #[path = "browser/embed.rs"]
