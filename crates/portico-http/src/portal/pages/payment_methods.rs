@@ -72,7 +72,7 @@ pub fn render(d: &Methods, l: Locale) -> Markup {
             @for pm in &d.methods {
                 li.card.method {
                     (brand_mark(pm))
-                    div {
+                    div.about {
                         p.kind { (t(l, pm.kind.into())) }
                         p.big { (method_name(pm, l)) }
                         p.muted {
