@@ -5,12 +5,14 @@ mod account;
 mod billing;
 mod catalog;
 mod customer;
+mod invoice_settings;
 
 pub use access::*;
 pub use account::*;
 pub use billing::*;
 pub use catalog::*;
 pub use customer::*;
+pub use invoice_settings::*;
 
 use serde::{Deserialize, Deserializer};
 

@@ -445,9 +445,9 @@ pub async fn pdf(State(s): State<AppState>, v: Visit, Path(id): Path<String>) ->
         })
         .collect();
     let locale = v.locale;
-    let (account, customer) = (v.account, v.customer);
+    let (account, customer, now) = (v.account, v.customer, s.app.clock.now());
     let made = tokio::task::spawn_blocking(move || {
-        invoice_pdf(&InvoicePdf::new(&account, &customer, &inv), locale)
+        invoice_pdf(&InvoicePdf::new(&account, &customer, &inv, now), locale)
     })
     .await;
     let bytes = match made {

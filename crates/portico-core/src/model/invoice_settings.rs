@@ -1,0 +1,96 @@
+//! What a vendor's invoices say about the vendor: the seller block a tax document needs, the
+//! payment instructions, a footer, and the uploaded logo.
+
+use serde::{Deserialize, Serialize};
+
+use super::Address;
+use crate::{Timestamp, ValidationResult, error};
+
+/// The seller as invoices name it. Every field is optional so that an account without them
+/// still issues invoices (headed by its display name); tax law in most countries asks for the
+/// legal name, address and tax ID.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct InvoiceSettings {
+    /// The seller's legal name ("Acme Cloud GmbH").
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    pub legal_name: Option<String>,
+    pub address: Address,
+    /// The seller's VAT or tax number.
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
+    pub tax_id: Option<String>,
+    /// Company registration, e.g. "Amtsgericht Berlin-Charlottenburg, HRB 123456".
+    #[cfg_attr(feature = "openapi", schema(max_length = 300))]
+    pub registration: Option<String>,
+    /// How to pay by bank transfer; printed on unpaid invoices. Line breaks are kept.
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    pub payment_instructions: Option<String>,
+    /// A line or two printed at the foot of every page.
+    #[cfg_attr(feature = "openapi", schema(max_length = 300))]
+    pub footer: Option<String>,
+    /// The logo uploaded with `PUT /api/v1/invoice-settings/logo`; read-only here.
+    pub logo: Option<LogoInfo>,
+}
+
+/// What is known about the stored logo without reading it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogoInfo {
+    /// `image/png` or `image/jpeg`.
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub updated_at: Timestamp,
+}
+
+impl InvoiceSettings {
+    /// Checks every field, trimming texts and dropping empty ones.
+    pub fn validate(self) -> ValidationResult<Self> {
+        let text = |field: &str, v: Option<String>, max| {
+            error::optional_text(&format!("invoice.{field}"), v.as_deref(), max)
+        };
+        Ok(Self {
+            legal_name: text("legal_name", self.legal_name, 200)?,
+            address: self.address.validate()?,
+            tax_id: text("tax_id", self.tax_id, 50)?,
+            registration: text("registration", self.registration, 300)?,
+            payment_instructions: text("payment_instructions", self.payment_instructions, 1000)?,
+            footer: text("footer", self.footer, 300)?,
+            logo: self.logo,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_trimmed_bounded_and_blank_ones_dropped() {
+        let settings = InvoiceSettings {
+            legal_name: Some("  Acme Cloud GmbH ".into()),
+            footer: Some("   ".into()),
+            ..InvoiceSettings::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(settings.legal_name.as_deref(), Some("Acme Cloud GmbH"));
+        assert_eq!(settings.footer, None);
+        let long = InvoiceSettings {
+            payment_instructions: Some("x".repeat(1001)),
+            ..InvoiceSettings::default()
+        };
+        let error = long.validate().unwrap_err();
+        assert_eq!(error.field, "invoice.payment_instructions");
+        let bad_country = InvoiceSettings {
+            address: Address {
+                country: Some("Germany".into()),
+                ..Address::default()
+            },
+            ..InvoiceSettings::default()
+        };
+        assert!(bad_country.validate().is_err());
+    }
+}
