@@ -1,7 +1,7 @@
 //! The seller block, payment instructions and footer the account's invoices carry.
 
 use portico_core::Timestamp;
-use portico_core::model::{Account, InvoiceSettings};
+use portico_core::model::{Account, InvoiceLogo, InvoiceSettings, LogoInfo};
 
 use crate::{App, AppResult, Caller};
 
@@ -24,4 +24,36 @@ pub async fn update(
         settings
     };
     crate::accounts::update_portal_settings(app, by, edit, now).await
+}
+
+/// Replaces the account's invoice logo (checked by the caller) or removes it (`None`). The
+/// image is stored first and then named in the settings, so invoices never name a logo that
+/// is not there.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn set_logo(
+    app: &App,
+    by: &Caller,
+    logo: Option<(InvoiceLogo, LogoInfo)>,
+    now: Timestamp,
+) -> AppResult<Account> {
+    let (image, info) = logo.unzip();
+    if image.is_some() {
+        app.store
+            .set_invoice_logo(&by.account, image.as_ref(), now)
+            .await?;
+    }
+    let account = crate::accounts::update_portal_settings(
+        app,
+        by,
+        |mut settings| {
+            settings.invoice.logo = info;
+            settings
+        },
+        now,
+    )
+    .await?;
+    if image.is_none() {
+        app.store.set_invoice_logo(&by.account, None, now).await?;
+    }
+    Ok(account)
 }

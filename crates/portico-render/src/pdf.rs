@@ -1,6 +1,7 @@
 //! Invoice PDFs, laid out like a vendor's own invoice and paged when the lines run long.
 
 mod fonts;
+mod image;
 mod writer;
 
 use portico_core::model::{
@@ -17,6 +18,7 @@ use crate::messages::{Msg, t, tf};
 use fonts::{CJK_FONT_NAME, Font, Fonts, is_cjk};
 
 pub use fonts::FallbackFonts;
+pub use image::{CheckedLogo, LogoError, MAX_LOGO_BYTES, MAX_LOGO_SIDE, check_logo};
 use writer::{PAGE_HEIGHT, PAGE_WIDTH, Page, Rgb};
 
 /// What an invoice PDF shows: the invoice, whom it bills, and who sends it.
@@ -33,6 +35,9 @@ pub struct InvoicePdf<'a> {
     pub seller: &'a InvoiceSettings,
     /// When the document is made: an open invoice due before then is marked Overdue.
     pub as_of: Timestamp,
+    /// The vendor's logo (PNG or JPEG), drawn instead of the name at the top; a logo that does
+    /// not decode is left out.
+    pub logo: Option<&'a [u8]>,
     /// Where characters the built-in font lacks (CJK) come from.
     pub fonts: FallbackFonts,
 }
@@ -54,6 +59,7 @@ impl<'a> InvoicePdf<'a> {
             customer,
             seller: &account.settings.invoice,
             as_of,
+            logo: None,
             fonts: FallbackFonts::system(),
         }
     }
@@ -79,8 +85,11 @@ pub fn invoice_pdf(pdf: &InvoicePdf<'_>, locale: Locale) -> Vec<u8> {
         ),
         pdf.vendor_name
     );
-    let pages = Layout::new(pdf, locale).render();
-    writer::document(pages, &title)
+    let logo = pdf.logo.and_then(|data| image::PdfImage::decode(data).ok());
+    let mut layout = Layout::new(pdf, locale);
+    layout.logo = logo.as_ref().map(|l| (l.width, l.height));
+    let pages = layout.render();
+    writer::document(pages, &title, logo.as_slice())
 }
 
 const MARGIN: f32 = 56.0;
@@ -91,6 +100,10 @@ const TOP: f32 = PAGE_HEIGHT - MARGIN;
 const BOTTOM: f32 = 96.0;
 const FOOTER_RULE: f32 = 62.0;
 const FOOTER_TEXT: f32 = 46.0;
+
+/// The box the logo is scaled into, keeping its proportions.
+const LOGO_WIDTH: f32 = 200.0;
+const LOGO_HEIGHT: f32 = 48.0;
 
 /// Table columns: text starts at `DESC_X`; the numbers are right-aligned at their column's edge.
 const DESC_X: f32 = LEFT + 8.0;
@@ -122,6 +135,8 @@ struct Layout<'a> {
     pdf: &'a InvoicePdf<'a>,
     locale: Locale,
     fonts: Fonts,
+    /// The logo's size in pixels, when there is one (the document's image 0).
+    logo: Option<(u32, u32)>,
     pages: Vec<Page>,
     y: f32,
 }
@@ -133,6 +148,7 @@ impl<'a> Layout<'a> {
             pdf,
             locale,
             fonts,
+            logo: None,
             pages: vec![Page::new(fonts)],
             y: TOP,
         }
@@ -185,11 +201,20 @@ impl<'a> Layout<'a> {
         );
         let number = self.pdf.invoice.number.clone();
         let seller = self.seller_lines(LABEL_X - LEFT - 24.0);
+        let image = self
+            .logo
+            .map(|(w, h)| fit_box(w, h, logo_room.min(LOGO_WIDTH), LOGO_HEIGHT));
         let page = self.page();
-        page.text(Font::Bold, size, LEFT, TOP - 22.0, INK, &logo);
+        let mut y = TOP - 42.0;
+        match image {
+            Some((width, height)) => {
+                page.image(0, LEFT, TOP - height, width, height);
+                y = TOP - height - 14.0;
+            }
+            None => page.text(Font::Bold, size, LEFT, TOP - 22.0, INK, &logo),
+        }
         page.text_right(Font::Regular, 24.0, RIGHT, TOP - 22.0, MUTED, title);
         page.text_right(Font::Regular, 10.5, RIGHT, TOP - 40.0, MUTED, &number);
-        let mut y = TOP - 42.0;
         for (font, text) in &seller {
             page.text(*font, SMALL, LEFT, y, MUTED, text);
             y -= SMALL_LEADING;
@@ -601,6 +626,14 @@ impl<'a> Layout<'a> {
             }
         }
     }
+}
+
+/// The size in points of a `width` × `height` picture scaled to fill the box as far as its
+/// proportions allow.
+fn fit_box(width: u32, height: u32, max_width: f32, max_height: f32) -> (f32, f32) {
+    let (w, h) = (width.max(1) as f32, height.max(1) as f32);
+    let scale = (max_width / w).min(max_height / h);
+    (w * scale, h * scale)
 }
 
 /// A line's description wrapped to its column; capped so that no row can outgrow a page

@@ -124,6 +124,21 @@ fn seller() -> InvoiceSettings {
     }
 }
 
+/// A 300 × 100 PNG logo, transparent on its left half.
+fn logo_png() -> Vec<u8> {
+    let (width, height) = (300, 100);
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgba);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..width * height)
+        .flat_map(|i| [20, 90, 200, if i % width < width / 2 { 0 } else { 255 }])
+        .collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
 fn render_for(
     invoice: &Invoice,
     customer: &Customer,
@@ -156,6 +171,7 @@ fn render_pdf(
         customer,
         seller,
         as_of: at(as_of),
+        logo: None,
         fonts,
     };
     invoice_pdf(&pdf, locale)
@@ -647,4 +663,51 @@ fn a_long_three_line_address_wraps_and_is_never_cut() {
         ],
     );
     assert!(text.contains("rechnungseingang.buchhaltung@"), "{text}");
+}
+
+#[test]
+fn the_logo_is_drawn_with_its_transparency() {
+    let customer = customer();
+    let invoice = invoice(&customer, standard_lines());
+    let logo = logo_png();
+    let seller = seller();
+    let pdf = InvoicePdf {
+        vendor_name: "Acme Cloud",
+        support_email: None,
+        invoice: &invoice,
+        customer: &customer,
+        seller: &seller,
+        as_of: at("2026-03-06"),
+        logo: Some(&logo),
+        fonts: FallbackFonts::none(),
+    };
+    let file = invoice_pdf(&pdf, Locale::En);
+    check_structure(&file);
+    let path = samples_dir().join("invoice-logo.pdf");
+    std::fs::write(&path, &file).unwrap();
+    let images = poppler("pdfimages", &["-list"], &path);
+    let rows: Vec<&str> = images.lines().skip(2).collect();
+    assert_eq!(rows.len(), 2, "the logo and its soft mask:\n{images}");
+    assert!(
+        rows[0].contains("image     300   100  rgb     3   8  image"),
+        "{images}"
+    );
+    assert!(
+        rows[1].contains("smask     300   100  gray    1   8  image"),
+        "{images}"
+    );
+    // The logo takes the name's place; the seller block still names the vendor.
+    let text = extract_text(&file, "invoice-logo.pdf");
+    assert!(text.starts_with("Invoice"), "{text}");
+    assert!(text.contains("Acme Cloud GmbH"), "{text}");
+
+    // Bytes that are not an image are left out, and the name stands in.
+    let pdf = InvoicePdf {
+        logo: Some(b"<svg onload=alert(1)>"),
+        ..pdf
+    };
+    let file = invoice_pdf(&pdf, Locale::En);
+    let path = samples_dir().join("invoice-logo-refused.pdf");
+    std::fs::write(&path, &file).unwrap();
+    assert_eq!(poppler("pdfimages", &["-list"], &path).lines().count(), 2);
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Address;
+use super::{Account, Address, Customer, PortalSettings};
 use crate::{Timestamp, ValidationResult, error};
 
 /// The seller as invoices name it. Every field is optional so that an account without them
@@ -43,6 +43,50 @@ pub struct LogoInfo {
     pub height: u32,
     pub bytes: u64,
     pub updated_at: Timestamp,
+}
+
+/// An invoice's parties as they were when it was issued: the customer's billing details and
+/// the account's settings (seller block and branding). Kept with the invoice so that later
+/// edits never rewrite an issued document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuedParties {
+    pub customer_name: String,
+    pub customer_email: Option<String>,
+    pub customer_address: Address,
+    pub customer_tax_id: Option<String>,
+    pub settings: PortalSettings,
+}
+
+impl IssuedParties {
+    /// The customer as the invoice billed it: today's record with the billing details of then.
+    pub fn customer(&self, current: &Customer) -> Customer {
+        Customer {
+            name: self.customer_name.clone(),
+            email: self.customer_email.clone(),
+            address: self.customer_address.clone(),
+            tax_id: self.customer_tax_id.clone(),
+            ..current.clone()
+        }
+    }
+
+    /// The account as it sent the invoice: its settings of then. The logo is today's, since
+    /// only one is stored.
+    pub fn account(&self, current: &Account) -> Account {
+        let mut settings = self.settings.clone();
+        settings.invoice.logo = current.settings.invoice.logo.clone();
+        Account {
+            settings,
+            ..current.clone()
+        }
+    }
+}
+
+/// The uploaded logo itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceLogo {
+    /// `image/png` or `image/jpeg`.
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 impl InvoiceSettings {

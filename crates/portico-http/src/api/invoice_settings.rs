@@ -1,10 +1,15 @@
 //! What the account's invoices say about the seller: legal name, address, tax ID,
-//! registration, payment instructions and footer.
+//! registration, payment instructions, footer, and the logo.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
-use portico_core::model::{Address, InvoiceSettings, nullable};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use portico_core::Invalid;
+use portico_core::model::{Address, InvoiceLogo, InvoiceSettings, LogoInfo, nullable};
 use portico_core::scope::ApiScope;
+use portico_render::pdf::check_logo;
 use serde::Deserialize;
 use utoipa_axum::routes;
 
@@ -15,7 +20,9 @@ use crate::openapi::Routes;
 use crate::{AppState, VendorAuth};
 
 pub fn router() -> Routes {
-    Routes::new().routes(routes!(get, update))
+    Routes::new()
+        .routes(routes!(get, update))
+        .routes(routes!(get_logo, put_logo, delete_logo))
 }
 
 /// The fields to change; `null` clears one, an absent field stays as it is. They apply to
@@ -79,6 +86,80 @@ async fn update(
     let edit = |current| patch.merge_into(current);
     let account =
         portico_app::invoice_settings::update(&s.app, &auth.caller(), edit, s.app.clock.now())
+            .await?;
+    Ok(Json(account.settings.invoice))
+}
+
+/// Sets the logo printed at the top of the account's invoices: a PNG or JPEG of at most
+/// 512 KiB and 2000 pixels a side, recognised by its bytes whatever the request's content
+/// type says. The image is kept in Portico; nothing is ever fetched from a URL.
+#[utoipa::path(put, path = "/api/v1/invoice-settings/logo", tag = "invoice-settings",
+    request_body(content = Vec<u8>, content_type = "image/png",
+        description = "The image file (PNG or JPEG)"),
+    responses((status = 200, description = "The invoice settings with the new logo", body = InvoiceSettings)),
+    security(("bearer" = ["settings:write"])))]
+async fn put_logo(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    body: Bytes,
+) -> ApiResult<Json<InvoiceSettings>> {
+    auth.require(ApiScope::SettingsWrite)?;
+    let checked = check_logo(&body).map_err(|e| Invalid::new("logo", e.to_string()))?;
+    let now = s.app.clock.now();
+    let logo = InvoiceLogo {
+        content_type: checked.content_type.to_owned(),
+        data: body.to_vec(),
+    };
+    let info = LogoInfo {
+        content_type: logo.content_type.clone(),
+        width: checked.width,
+        height: checked.height,
+        bytes: body.len() as u64,
+        updated_at: now,
+    };
+    let account =
+        portico_app::invoice_settings::set_logo(&s.app, &auth.caller(), Some((logo, info)), now)
+            .await?;
+    Ok(Json(account.settings.invoice))
+}
+
+/// The logo as it was uploaded.
+#[utoipa::path(get, path = "/api/v1/invoice-settings/logo", tag = "invoice-settings",
+    responses((status = 200, description = "The image", content_type = "image/png"),
+        (status = 404, description = "No logo")))]
+async fn get_logo(State(s): State<AppState>, auth: VendorAuth) -> ApiResult<Response> {
+    let logo = s
+        .app
+        .store
+        .invoice_logo(&auth.account)
+        .await?
+        .ok_or_else(|| portico_app::AppError::not_found("logo", "invoice-settings/logo"))?;
+    let mut response = logo.data.into_response();
+    let headers = response.headers_mut();
+    let content_type = match logo.content_type.as_str() {
+        "image/jpeg" => "image/jpeg",
+        _ => "image/png",
+    };
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// Removes the logo; invoices then show the account's display name at the top.
+#[utoipa::path(delete, path = "/api/v1/invoice-settings/logo", tag = "invoice-settings",
+    responses((status = 200, description = "The invoice settings without a logo", body = InvoiceSettings)),
+    security(("bearer" = ["settings:write"])))]
+async fn delete_logo(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+) -> ApiResult<Json<InvoiceSettings>> {
+    auth.require(ApiScope::SettingsWrite)?;
+    let account =
+        portico_app::invoice_settings::set_logo(&s.app, &auth.caller(), None, s.app.clock.now())
             .await?;
     Ok(Json(account.settings.invoice))
 }

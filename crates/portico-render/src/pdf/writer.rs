@@ -11,12 +11,13 @@ use std::io::Write as _;
 use subsetter::GlyphRemapper;
 
 use super::fonts::{FaceKey, Font, FontFile, Fonts, Glyph};
+use super::image::PdfImage;
 
 /// ISO A4 in points; the page size of invoices nearly everywhere outside North America.
 pub(super) const PAGE_WIDTH: f32 = 595.28;
 pub(super) const PAGE_HEIGHT: f32 = 841.89;
 
-/// Objects 1–3 are fixed; then each font takes five numbers, then each page two.
+/// Objects 1–3 are fixed; then each font takes six numbers, each image two, each page two.
 const CATALOG: usize = 1;
 const PAGE_TREE: usize = 2;
 const INFO: usize = 3;
@@ -37,6 +38,14 @@ enum Op {
         y: f32,
         color: Rgb,
         glyphs: Vec<Glyph>,
+    },
+    /// The document's image number `index`, scaled into the box.
+    Image {
+        index: usize,
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
     },
 }
 
@@ -96,8 +105,19 @@ impl Page {
                 .filter(|g| g.missing())
                 .map(|g| g.ch)
                 .collect(),
-            Op::Raw(_) => Vec::new(),
+            Op::Raw(_) | Op::Image { .. } => Vec::new(),
         })
+    }
+
+    /// Draws the document's image `index` into the box with its lower-left corner at (`x`, `y`).
+    pub(super) fn image(&mut self, index: usize, x: f32, y: f32, width: f32, height: f32) {
+        self.ops.push(Op::Image {
+            index,
+            x,
+            y,
+            width,
+            height,
+        });
     }
 
     pub(super) fn fill_rect(&mut self, x: f32, y: f32, width: f32, height: f32, color: Rgb) {
@@ -186,7 +206,7 @@ fn encode_pages(pages: &[Page]) -> (Vec<Vec<u8>>, BTreeMap<FaceKey, FontUse>) {
     let texts = || {
         pages.iter().flat_map(|p| &p.ops).filter_map(|op| match op {
             Op::Text { glyphs, .. } => Some(glyphs),
-            Op::Raw(_) => None,
+            Op::Raw(_) | Op::Image { .. } => None,
         })
     };
     for glyph in texts().flatten().filter(|g| !g.missing()) {
@@ -198,6 +218,22 @@ fn encode_pages(pages: &[Page]) -> (Vec<Vec<u8>>, BTreeMap<FaceKey, FontUse>) {
         for op in &page.ops {
             match op {
                 Op::Raw(ops) => content.extend_from_slice(ops.as_bytes()),
+                Op::Image {
+                    index,
+                    x,
+                    y,
+                    width,
+                    height,
+                } => {
+                    let _ = writeln!(
+                        content,
+                        "q {} 0 0 {} {} {} cm /Im{index} Do Q",
+                        num(*width),
+                        num(*height),
+                        num(*x),
+                        num(*y)
+                    );
+                }
                 Op::Text {
                     size,
                     x,
@@ -232,10 +268,11 @@ fn encode_pages(pages: &[Page]) -> (Vec<Vec<u8>>, BTreeMap<FaceKey, FontUse>) {
 
 /// The complete file: header, catalog, page tree, document info, the fonts, then every page
 /// with its content stream, the cross-reference table and the trailer.
-pub(super) fn document(pages: Vec<Page>, title: &str) -> Vec<u8> {
+pub(super) fn document(pages: Vec<Page>, title: &str, images: &[PdfImage]) -> Vec<u8> {
     let fonts = pages.first().map(|p| p.fonts);
     let (contents, uses) = encode_pages(&pages);
-    let first_page = FIRST_FONT + OBJECTS_PER_FONT * uses.len();
+    let first_image = FIRST_FONT + OBJECTS_PER_FONT * uses.len();
+    let first_page = first_image + 2 * images.len();
     let page_ids: Vec<usize> = (0..contents.len()).map(|i| first_page + 2 * i).collect();
     let kids: Vec<String> = page_ids.iter().map(|id| format!("{id} 0 R")).collect();
 
@@ -268,9 +305,14 @@ pub(super) fn document(pages: Vec<Page>, title: &str) -> Vec<u8> {
         write_font(&mut file, id, font, used);
         let _ = write!(resources, "/{} {id} 0 R ", key.resource());
     }
+    let mut xobjects = String::new();
+    for (index, (image, id)) in images.iter().zip((first_image..).step_by(2)).enumerate() {
+        write_image(&mut file, id, image);
+        let _ = write!(xobjects, "/Im{index} {id} 0 R ");
+    }
     for (content, id) in contents.into_iter().zip(page_ids) {
         let dict = format!(
-            "<< /Type /Page /Parent {PAGE_TREE} 0 R /Resources << /Font << {resources}>> >> /Contents {} 0 R >>",
+            "<< /Type /Page /Parent {PAGE_TREE} 0 R /Resources << /Font << {resources}>> /XObject << {xobjects}>> >> /Contents {} 0 R >>",
             id + 1
         );
         file.object(id, dict.as_bytes());
@@ -335,6 +377,31 @@ fn write_font(file: &mut ObjectWriter, id: usize, font: &FontFile, used: &FontUs
     match cid_to_gid {
         Some(map) => file.stream(id + 5, "", &map),
         None => file.object(id + 5, b"<< >>"),
+    }
+}
+
+/// An image as two objects from `id` on: the image and its soft mask (an empty dictionary
+/// when it has none).
+fn write_image(file: &mut ObjectWriter, id: usize, image: &PdfImage) {
+    let (filter, mask) = match (image.jpeg, &image.alpha) {
+        (true, _) => ("DCTDecode", String::new()),
+        (false, None) => ("FlateDecode", String::new()),
+        (false, Some(_)) => ("FlateDecode", format!(" /SMask {} 0 R", id + 1)),
+    };
+    let dict = format!(
+        " /Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace /{} /BitsPerComponent 8 /Filter /{filter}{mask}",
+        image.width, image.height, image.color_space
+    );
+    file.stream(id, &dict, &image.data);
+    match &image.alpha {
+        Some(alpha) => {
+            let dict = format!(
+                " /Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode",
+                image.width, image.height
+            );
+            file.stream(id + 1, &dict, alpha);
+        }
+        None => file.object(id + 1, b"<< >>"),
     }
 }
 
@@ -505,7 +572,7 @@ mod tests {
             Rgb(0.0, 0.0, 0.0),
             "Größe (€)",
         );
-        let file = document(vec![page], "t");
+        let file = document(vec![page], "t", &[]);
         let find = |needle: &[u8], from: usize| {
             file[from..]
                 .windows(needle.len())
