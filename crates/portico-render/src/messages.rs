@@ -198,6 +198,7 @@ catalogue! {
     TaxIdValue { en: "Tax ID: {id}", de: "USt-IdNr.: {id}", fr: "N° de TVA\u{a0}: {id}", es: "NIF: {id}" }
     ThankYou { en: "Thank you for your business.", de: "Vielen Dank für Ihr Vertrauen.", fr: "Merci de votre confiance.", es: "Gracias por su confianza." }
     PageOf { en: "Page {page} of {pages}", de: "Seite {page} von {pages}", fr: "Page {page} sur {pages}", es: "Página {page} de {pages}" }
+    InvalidTaxId { en: "This tax ID does not have the format of the country above, for example {example}.", de: "Diese Steuernummer hat nicht das Format des oben gewählten Landes, zum Beispiel {example}.", fr: "Ce numéro fiscal n’a pas le format du pays indiqué ci-dessus, par exemple {example}.", es: "Este número fiscal no tiene el formato del país indicado arriba, por ejemplo {example}." }
     PdfTaxWithRate { en: "VAT ({rate})", de: "USt. ({rate})", fr: "TVA ({rate})", es: "IVA ({rate})" }
     PdfPaymentInstructions { en: "Payment instructions", de: "Zahlungshinweise", fr: "Modalités de paiement", es: "Instrucciones de pago" }
     PdfOverdue { en: "Overdue", de: "Überfällig", fr: "En retard", es: "Vencida" }

@@ -6,6 +6,7 @@ mod billing;
 mod catalog;
 mod customer;
 mod invoice_settings;
+mod tax_id;
 
 pub use access::*;
 pub use account::*;
@@ -13,6 +14,7 @@ pub use billing::*;
 pub use catalog::*;
 pub use customer::*;
 pub use invoice_settings::*;
+pub use tax_id::*;
 
 use serde::{Deserialize, Deserializer};
 
