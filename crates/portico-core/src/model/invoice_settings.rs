@@ -89,6 +89,30 @@ pub struct InvoiceLogo {
     pub data: Vec<u8>,
 }
 
+impl InvoiceLogo {
+    /// A checked image of `width` × `height` pixels, and what the settings say of it.
+    pub fn with_info(
+        content_type: &str,
+        data: Vec<u8>,
+        width: u32,
+        height: u32,
+        now: Timestamp,
+    ) -> (Self, LogoInfo) {
+        let info = LogoInfo {
+            content_type: content_type.to_owned(),
+            width,
+            height,
+            bytes: data.len() as u64,
+            updated_at: now,
+        };
+        let logo = Self {
+            content_type: content_type.to_owned(),
+            data,
+        };
+        (logo, info)
+    }
+}
+
 impl InvoiceSettings {
     /// Checks every field, trimming texts and dropping empty ones.
     pub fn validate(self) -> ValidationResult<Self> {

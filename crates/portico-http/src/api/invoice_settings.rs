@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use portico_core::Invalid;
-use portico_core::model::{Address, InvoiceLogo, InvoiceSettings, LogoInfo, nullable};
+use portico_core::model::{Address, InvoiceLogo, InvoiceSettings, nullable};
 use portico_core::scope::ApiScope;
 use portico_render::pdf::check_logo;
 use serde::Deserialize;
@@ -106,17 +106,13 @@ async fn put_logo(
     auth.require(ApiScope::SettingsWrite)?;
     let checked = check_logo(&body).map_err(|e| Invalid::new("logo", e.to_string()))?;
     let now = s.app.clock.now();
-    let logo = InvoiceLogo {
-        content_type: checked.content_type.to_owned(),
-        data: body.to_vec(),
-    };
-    let info = LogoInfo {
-        content_type: logo.content_type.clone(),
-        width: checked.width,
-        height: checked.height,
-        bytes: body.len() as u64,
-        updated_at: now,
-    };
+    let (logo, info) = InvoiceLogo::with_info(
+        checked.content_type,
+        body.to_vec(),
+        checked.width,
+        checked.height,
+        now,
+    );
     let account =
         portico_app::invoice_settings::set_logo(&s.app, &auth.caller(), Some((logo, info)), now)
             .await?;
