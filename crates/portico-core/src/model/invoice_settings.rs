@@ -124,11 +124,30 @@ impl InvoiceSettings {
             address: self.address.validate()?,
             tax_id: text("tax_id", self.tax_id, 50)?,
             registration: text("registration", self.registration, 300)?,
-            payment_instructions: text("payment_instructions", self.payment_instructions, 1000)?,
+            payment_instructions: multiline(
+                "invoice.payment_instructions",
+                self.payment_instructions,
+                1000,
+            )?,
             footer: text("footer", self.footer, 300)?,
             logo: self.logo,
         })
     }
+}
+
+/// Text of several lines (bank details): each line checked like a one-line text, blank lines
+/// at either end dropped, `\r\n` kept as `\n`.
+fn multiline(field: &str, value: Option<String>, max: usize) -> ValidationResult<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let lines = value
+        .lines()
+        .map(|line| Ok(error::optional_text(field, Some(line), max)?.unwrap_or_default()))
+        .collect::<ValidationResult<Vec<String>>>()?;
+    let text = lines.join("\n").trim_matches('\n').to_owned();
+    error::optional_text(field, Some(&text.replace('\n', " ")), max)?;
+    Ok((!text.is_empty()).then_some(text))
 }
 
 #[cfg(test)]
@@ -152,6 +171,23 @@ mod tests {
         };
         let error = long.validate().unwrap_err();
         assert_eq!(error.field, "invoice.payment_instructions");
+        let bank = InvoiceSettings {
+            payment_instructions: Some(
+                "\r\n  IBAN DE89 3704 0044 0532 0130 00 \r\nBIC COBADEFFXXX\n".into(),
+            ),
+            ..InvoiceSettings::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            bank.payment_instructions.as_deref(),
+            Some("IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX")
+        );
+        let control = InvoiceSettings {
+            payment_instructions: Some("IBAN\u{7}".into()),
+            ..InvoiceSettings::default()
+        };
+        assert!(control.validate().is_err());
         let bad_country = InvoiceSettings {
             address: Address {
                 country: Some("Germany".into()),

@@ -111,7 +111,7 @@ portico_testkit::backend_tests! {
         let k = &app.a.key;
         app.patch(k, "/api/v1/invoice-settings", json!({
             "legal_name": "Acme Cloud GmbH", "tax_id": "DE987654321",
-            "payment_instructions": "IBAN DE89 3704 0044 0532 0130 00",
+            "payment_instructions": "IBAN DE89 3704 0044 0532 0130 00\r\nBIC COBADEFFXXX",
         }))
         .await
         .expect(200);
@@ -127,7 +127,7 @@ portico_testkit::backend_tests! {
         let cookie = app.enter(&token).await;
         let (before, images) = pdf_text(&app, &cookie, &s.invoice, "http-invoice-issued.pdf").await;
         assert!(before.contains("kept GmbH") && before.contains("Acme Cloud GmbH"), "{before}");
-        assert!(before.contains("IBAN DE89 3704 0044 0532 0130 00"), "{before}");
+        assert!(before.contains("IBAN DE89 3704 0044 0532 0130 00\nBIC COBADEFFXXX"), "{before}");
         assert_eq!(images.lines().count(), 3, "the logo is drawn:\n{images}");
 
         app.patch(k, &format!("/api/v1/customers/{}", s.customer), json!({
