@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod credentials;
 pub mod customers;
 mod error;
+pub mod invoice_settings;
 pub mod invoices;
 pub mod keys;
 pub mod payment_methods;

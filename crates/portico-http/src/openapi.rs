@@ -102,7 +102,7 @@ fn methods_of(item: &PathItem) -> Vec<&'static str> {
     tags(
         (name = "customers"), (name = "contacts"), (name = "products"), (name = "plans"),
         (name = "subscriptions"), (name = "invoices"), (name = "transactions"),
-        (name = "payment-methods"), (name = "api-keys"), (name = "portal-settings"),
+        (name = "payment-methods"), (name = "api-keys"), (name = "portal-settings"), (name = "invoice-settings"),
         (name = "payment-provider"),
         (name = "portal-sessions"), (name = "oauth-clients"), (name = "oauth"),
         (name = "operations"),

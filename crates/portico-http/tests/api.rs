@@ -15,6 +15,8 @@ mod errors;
 mod graphql;
 #[path = "api/idempotency.rs"]
 mod idempotency;
+#[path = "api/invoice_documents.rs"]
+mod invoice_documents;
 #[path = "api/oauth.rs"]
 mod oauth;
 #[path = "api/openapi.rs"]

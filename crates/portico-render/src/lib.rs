@@ -1,7 +1,8 @@
 //! What the customer portal shows, as pure functions: locales, texts, money, dates and invoice PDFs.
 //!
 //! Nothing here does I/O or reads the clock, so the HTTP layer decides where bytes go and tests
-//! can compare exact output.
+//! can compare exact output. The one exception is [`FallbackFonts::system`], which reads a CJK
+//! font from the system's font directories once per process.
 
 pub mod format;
 pub mod locale;
@@ -11,4 +12,4 @@ pub mod pdf;
 pub use format::{format_date, format_date_long, format_money};
 pub use locale::{Locale, negotiate};
 pub use messages::{Msg, t, tf};
-pub use pdf::{InvoicePdf, invoice_pdf};
+pub use pdf::{FallbackFonts, InvoicePdf, invoice_pdf};

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use portico_core::model::{Address, Customer, Invoice, InvoiceLine, InvoiceStatus, Metadata};
+use portico_core::model::{
+    Address, Customer, Invoice, InvoiceLine, InvoiceSettings, InvoiceStatus, Metadata,
+};
 use portico_core::{Currency, CustomerId, InvoiceId, Timestamp};
-use portico_render::{InvoicePdf, Locale, invoice_pdf};
+use portico_render::{FallbackFonts, InvoicePdf, Locale, invoice_pdf};
 
 fn at(date: &str) -> Timestamp {
     Timestamp::parse_rfc3339("t", &format!("{date}T09:30:00Z")).unwrap()
@@ -87,11 +89,90 @@ fn standard_lines() -> Vec<InvoiceLine> {
 }
 
 fn render(invoice: &Invoice, customer: &Customer, locale: Locale) -> Vec<u8> {
+    render_with(invoice, customer, locale, FallbackFonts::none())
+}
+
+fn render_with(
+    invoice: &Invoice,
+    customer: &Customer,
+    locale: Locale,
+    fonts: FallbackFonts,
+) -> Vec<u8> {
+    let seller = InvoiceSettings::default();
+    render_pdf(invoice, customer, &seller, "2026-03-06", locale, fonts)
+}
+
+/// The seller block of a German vendor, with bank details and a footer.
+fn seller() -> InvoiceSettings {
+    InvoiceSettings {
+        legal_name: Some("Acme Cloud GmbH".into()),
+        address: Address {
+            line1: Some("Friedrichstraße 68".into()),
+            line2: Some("Aufgang B, 3. Etage".into()),
+            city: Some("Berlin".into()),
+            state: None,
+            postal_code: Some("10117".into()),
+            country: Some("DE".into()),
+        },
+        tax_id: Some("DE987654321".into()),
+        registration: Some("Amtsgericht Berlin-Charlottenburg, HRB 123456 B".into()),
+        payment_instructions: Some(
+            "Bank transfer to Acme Cloud GmbH\nIBAN DE89 3704 0044 0532 0130 00 · BIC COBADEFFXXX\nReference: ACME-0042".into(),
+        ),
+        footer: Some("Geschäftsführer: Erika Mustermann · Sitz der Gesellschaft: Berlin".into()),
+        logo: None,
+    }
+}
+
+/// A 300 × 100 PNG logo, transparent on its left half.
+fn logo_png() -> Vec<u8> {
+    let (width, height) = (300, 100);
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgba);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..width * height)
+        .flat_map(|i| [20, 90, 200, if i % width < width / 2 { 0 } else { 255 }])
+        .collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+fn render_for(
+    invoice: &Invoice,
+    customer: &Customer,
+    seller: &InvoiceSettings,
+    as_of: &str,
+    locale: Locale,
+) -> Vec<u8> {
+    render_pdf(
+        invoice,
+        customer,
+        seller,
+        as_of,
+        locale,
+        FallbackFonts::none(),
+    )
+}
+
+fn render_pdf(
+    invoice: &Invoice,
+    customer: &Customer,
+    seller: &InvoiceSettings,
+    as_of: &str,
+    locale: Locale,
+    fonts: FallbackFonts,
+) -> Vec<u8> {
     let pdf = InvoicePdf {
         vendor_name: "Acme Cloud",
         support_email: Some("help@acme.test"),
         invoice,
         customer,
+        seller,
+        as_of: at(as_of),
+        logo: None,
+        fonts,
     };
     invoice_pdf(&pdf, locale)
 }
@@ -129,6 +210,16 @@ fn extract_text(pdf: &[u8], name: &str) -> String {
     let path = samples_dir().join(name);
     std::fs::write(&path, pdf).unwrap();
     plain(&poppler("pdftotext", &["-enc", "UTF-8"], &path))
+}
+
+/// Fails with the whole text when any of `expected` is not in it.
+fn assert_has(text: &str, expected: &[&str]) {
+    for expected in expected {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
 }
 
 fn plain(text: &str) -> String {
@@ -198,25 +289,33 @@ fn check_structure(pdf: &[u8]) -> usize {
 fn the_file_structure_is_sound() {
     let customer = customer();
     let pdf = render(&invoice(&customer, standard_lines()), &customer, Locale::En);
-    // Catalog, page tree, two fonts, info, and one page with its content.
-    assert_eq!(check_structure(&pdf), 7);
-    assert!(
-        find(
-            &pdf,
-            b"/BaseFont /Helvetica /Encoding /WinAnsiEncoding /FirstChar 32",
-            0
-        )
-        .is_some()
+    std::fs::write(samples_dir().join("invoice-structure.pdf"), &pdf).unwrap();
+    // Catalog, page tree, info, two fonts of six objects each, and one page with its content.
+    assert_eq!(check_structure(&pdf), 17);
+    for font in ["DejaVuSans", "DejaVuSansBold"] {
+        let base_font = format!("+{font} /Encoding /Identity-H /DescendantFonts");
+        assert!(find(&pdf, base_font.as_bytes(), 0).is_some(), "{font}");
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&pdf).matches("/FontFile2 ").count(),
+        2,
+        "both fonts are embedded"
     );
-    assert!(
-        find(
-            &pdf,
-            b"/BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding /FirstChar 32",
-            0
-        )
-        .is_some()
-    );
+    assert!(find(&pdf, b"/ToUnicode ", 0).is_some());
     assert!(find(&pdf, b"/Count 1 ", 0).is_some());
+    // Subset, not whole: the two built-in fonts are some 170 kB each.
+    assert!(pdf.len() < 80_000, "{} bytes", pdf.len());
+    let fonts = poppler(
+        "pdffonts",
+        &[],
+        &samples_dir().join("invoice-structure.pdf"),
+    );
+    assert_eq!(fonts.matches("CID TrueType").count(), 2, "{fonts}");
+    assert_eq!(
+        fonts.matches(" yes yes yes ").count(),
+        2,
+        "embedded, subset, unicode:\n{fonts}"
+    );
 }
 
 #[test]
@@ -224,38 +323,36 @@ fn an_english_invoice_reads_back() {
     let customer = customer();
     let pdf = render(&invoice(&customer, standard_lines()), &customer, Locale::En);
     let text = extract_text(&pdf, "invoice-en.pdf");
-    for expected in [
-        "Acme Cloud",
-        "Invoice",
-        "ACME-0042",
-        "BILL TO",
-        "Globex Corporation",
-        "Torstraße 1",
-        "10119 Berlin",
-        "Tax ID: DE123456789",
-        "Date of issue",
-        "Mar 5, 2026",
-        "Apr 4, 2026",
-        "€1,234.56 due Apr 4, 2026",
-        "Pro plan – 5 seats",
-        "Mar 1, 2026 – Apr 1, 2026",
-        "Extra storage (100 GB)",
-        "€179.00",
-        "€895.00",
-        "€1,028.80",
-        "Tax (20%)",
-        "€205.76",
-        "Total",
-        "€1,234.56",
-        "Amount due",
-        "Questions? Contact help@acme.test",
-        "Page 1 of 1",
-    ] {
-        assert!(
-            text.contains(expected),
-            "{expected:?} missing from:\n{text}"
-        );
-    }
+    assert_has(
+        &text,
+        &[
+            "Acme Cloud",
+            "Invoice",
+            "ACME-0042",
+            "BILL TO",
+            "Globex Corporation",
+            "Torstraße 1",
+            "10119 Berlin",
+            "Tax ID: DE123456789",
+            "Date of issue",
+            "Mar 5, 2026",
+            "Apr 4, 2026",
+            "€1,234.56 due Apr 4, 2026",
+            "Pro plan – 5 seats",
+            "Mar 1, 2026 – Apr 1, 2026",
+            "Extra storage (100 GB)",
+            "€179.00",
+            "€895.00",
+            "€1,028.80",
+            "VAT (20%)",
+            "€205.76",
+            "Total",
+            "€1,234.56",
+            "Amount due",
+            "Questions? Contact help@acme.test",
+            "Page 1 of 1",
+        ],
+    );
     assert_eq!(page_count("invoice-en.pdf"), 1);
 }
 
@@ -291,53 +388,47 @@ fn a_paid_german_invoice_reads_back_in_german() {
     let pdf = render(&invoice, &customer, Locale::De);
     check_structure(&pdf);
     let text = extract_text(&pdf, "invoice-paid-de.pdf");
-    for expected in [
-        "Rechnung",
-        "ACME-0042",
-        "RECHNUNGSEMPFÄNGER",
-        "USt-IdNr.: DE123456789",
-        "Rechnungsdatum",
-        "5. März 2026",
-        "1.234,56 € bezahlt am 9. März 2026",
-        "BEZAHLT",
-        "1. März 2026 – 1. Apr. 2026",
-        "179,00 €",
-        "1.028,80 €",
-        "Steuern (20 %)",
-        "205,76 €",
-        "Gesamtbetrag",
-        "1.234,56 €",
-        "Bezahlter Betrag",
-        "Fälliger Betrag",
-        "0,00 €",
-        "Fragen? Wenden Sie sich an help@acme.test",
-        "Seite 1 von 1",
-    ] {
-        assert!(
-            text.contains(expected),
-            "{expected:?} missing from:\n{text}"
-        );
-    }
+    assert_has(
+        &text,
+        &[
+            "Rechnung",
+            "ACME-0042",
+            "RECHNUNGSEMPFÄNGER",
+            "USt-IdNr.: DE123456789",
+            "Rechnungsdatum",
+            "5. März 2026",
+            "1.234,56 € bezahlt am 9. März 2026",
+            "BEZAHLT",
+            "1. März 2026 – 1. Apr. 2026",
+            "179,00 €",
+            "1.028,80 €",
+            "USt. (20 %)",
+            "205,76 €",
+            "Gesamtbetrag",
+            "1.234,56 €",
+            "Bezahlter Betrag",
+            "Fälliger Betrag",
+            "0,00 €",
+            "Fragen? Wenden Sie sich an help@acme.test",
+            "Seite 1 von 1",
+        ],
+    );
     assert!(!text.contains("Invoice"), "English left in:\n{text}");
 }
 
 #[test]
-fn every_locale_renders_its_title_and_total() {
+fn every_locale_renders_its_title_tax_label_and_total() {
     let customer = customer();
     let invoice = invoice(&customer, standard_lines());
-    for (locale, title, total) in [
-        (Locale::En, "Invoice", "€1,234.56"),
-        (Locale::De, "Rechnung", "1.234,56 €"),
-        (Locale::Fr, "Facture", "1 234,56 €"),
-        (Locale::Es, "Factura", "1234,56 €"),
+    for (locale, title, tax, total) in [
+        (Locale::En, "Invoice", "VAT (20%)", "€1,234.56"),
+        (Locale::De, "Rechnung", "USt. (20 %)", "1.234,56 €"),
+        (Locale::Fr, "Facture", "TVA (20 %)", "1 234,56 €"),
+        (Locale::Es, "Factura", "IVA (20 %)", "1234,56 €"),
     ] {
         let pdf = render(&invoice, &customer, locale);
         let text = extract_text(&pdf, &format!("invoice-locale-{locale}.pdf"));
-        assert!(text.contains(title), "{locale}: {title:?} missing");
-        assert!(
-            text.contains(total),
-            "{locale}: {total:?} missing from:\n{text}"
-        );
+        assert_has(&text, &[title, tax, total]);
     }
 }
 
@@ -369,5 +460,254 @@ fn hostile_text_cannot_break_the_file() {
     check_structure(&pdf);
     let text = extract_text(&pdf, "invoice-hostile.pdf");
     assert!(text.contains("Evil (Corp) \\ ) Tj ET BT ("), "{text}");
-    assert!(text.contains("endstream endobj %%EOF ??? (((("), "{text}");
+    assert!(
+        text.contains("endstream endobj %%EOF 日本語 (((("),
+        "{text}"
+    );
+    assert!(
+        text.contains("la fuente Noto Sans CJK no está instalada"),
+        "{text}"
+    );
+}
+
+#[test]
+fn polish_greek_and_cyrillic_names_read_back_exactly() {
+    let mut customer = customer();
+    customer.name = "Łódź Spółka z o.o.".into();
+    customer.address = Address {
+        line1: Some("ul. Piotrkowska 104".into()),
+        line2: None,
+        city: Some("Łódź".into()),
+        state: None,
+        postal_code: Some("90-926".into()),
+        country: Some("PL".into()),
+    };
+    customer.tax_id = Some("PL1234567890".into());
+    let lines = vec![
+        line("Ελληνικά: συνδρομή Pro", 1, 1_000),
+        line("Подписка «Про» — ООО «Ромашка»", 2, 500),
+        line("Zażółć gęślą jaźń ĄĆĘŁŃÓŚŹŻ", 1, 250),
+    ];
+    let pdf = render(&invoice(&customer, lines), &customer, Locale::En);
+    check_structure(&pdf);
+    let text = extract_text(&pdf, "invoice-unicode.pdf");
+    assert_has(
+        &text,
+        &[
+            "Łódź Spółka z o.o.",
+            "90-926 Łódź",
+            "Ελληνικά: συνδρομή Pro",
+            "Подписка «Про» — ООО «Ромашка»",
+            "Zażółć gęślą jaźń ĄĆĘŁŃÓŚŹŻ",
+        ],
+    );
+    assert!(!text.contains("Some characters cannot be shown"), "{text}");
+}
+
+/// Without a CJK font the text still reads back (the boxes map to their characters) and the
+/// document names the font that is missing; with one, it is embedded and nothing is missing.
+#[test]
+fn cjk_text_prints_with_a_cjk_font_and_names_it_when_missing() {
+    let mut customer = customer();
+    customer.name = "株式会社テスト 한국".into();
+    let invoice = invoice(&customer, vec![line("プロプラン 月額", 1, 1_000)]);
+
+    let pdf = render_with(&invoice, &customer, Locale::En, FallbackFonts::none());
+    check_structure(&pdf);
+    let text = extract_text(&pdf, "invoice-cjk-missing.pdf");
+    assert!(
+        text.contains("the font Noto Sans CJK is not installed on the server"),
+        "{text}"
+    );
+    assert_has(&text, &["株式会社テスト 한국", "プロプラン 月額"]);
+
+    let fonts = FallbackFonts::system();
+    assert!(
+        fonts.has_cjk(),
+        "no CJK font on this system: install one (apt-get install -y fonts-noto-cjk)"
+    );
+    let pdf = render_with(&invoice, &customer, Locale::De, fonts);
+    check_structure(&pdf);
+    let text = extract_text(&pdf, "invoice-cjk.pdf");
+    assert_has(
+        &text,
+        &["株式会社テスト 한국", "プロプラン 月額", "Rechnung"],
+    );
+    assert!(!text.contains("nicht installiert"), "{text}");
+    let listed = poppler("pdffonts", &[], &samples_dir().join("invoice-cjk.pdf"));
+    assert!(listed.contains("NotoSansCJK"), "{listed}");
+    assert_eq!(listed.matches(" yes yes yes ").count(), 3, "{listed}");
+}
+
+/// Amounts end at the column's edge whatever their digits: each right-aligned text starts
+/// where its width, measured from the font, puts it.
+#[test]
+fn right_aligned_amounts_share_their_right_edge() {
+    let customer = customer();
+    let lines = vec![
+        line("A", 1, 1),
+        line("B", 1, 111_111),
+        line("C", 1, 9_999_999),
+    ];
+    let pdf = render(&invoice(&customer, lines), &customer, Locale::En);
+    let path = samples_dir().join("invoice-align.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let html = poppler("pdftotext", &["-bbox"], &path);
+    let right_edge = |word: &str| -> f32 {
+        let line = html
+            .lines()
+            .find(|l| l.ends_with(&format!(">{word}</word>")))
+            .unwrap_or_else(|| panic!("{word} not found in {html}"));
+        let x_max = line.split("xMax=\"").nth(1).unwrap();
+        x_max[..x_max.find('"').unwrap()].parse().unwrap()
+    };
+    let edges = [
+        right_edge("€0.01"),
+        right_edge("€1,111.11"),
+        right_edge("€99,999.99"),
+    ];
+    for edge in edges {
+        assert!((edge - edges[0]).abs() < 0.5, "{edges:?}");
+    }
+}
+
+#[test]
+fn the_seller_block_payment_instructions_and_footer_read_back() {
+    let customer = customer();
+    let invoice = invoice(&customer, standard_lines());
+    let pdf = render_for(&invoice, &customer, &seller(), "2026-03-06", Locale::En);
+    check_structure(&pdf);
+    let text = extract_text(&pdf, "invoice-seller.pdf");
+    assert_has(
+        &text,
+        &[
+            "Acme Cloud GmbH",
+            "Friedrichstraße 68",
+            "Aufgang B, 3. Etage",
+            "10117 Berlin",
+            "Tax ID: DE987654321",
+            "Amtsgericht Berlin-Charlottenburg, HRB 123456 B",
+            "Payment instructions",
+            "Bank transfer to Acme Cloud GmbH",
+            "IBAN DE89 3704 0044 0532 0130 00 · BIC COBADEFFXXX",
+            "Reference: ACME-0042",
+            "Geschäftsführer: Erika Mustermann · Sitz der Gesellschaft: Berlin",
+        ],
+    );
+    assert!(!text.contains("OVERDUE"), "not yet due:\n{text}");
+
+    // Paid: nothing left to transfer, so no instructions.
+    let mut paid = invoice.clone();
+    paid.status = InvoiceStatus::Paid;
+    paid.amount_paid = paid.total;
+    paid.amount_due = 0;
+    paid.paid_at = Some(at("2026-03-09"));
+    let pdf = render_for(&paid, &customer, &seller(), "2026-03-10", Locale::En);
+    let text = extract_text(&pdf, "invoice-seller-paid.pdf");
+    assert!(text.contains("Acme Cloud GmbH"), "{text}");
+    assert!(!text.contains("Payment instructions"), "{text}");
+}
+
+#[test]
+fn an_unpaid_invoice_past_its_due_date_is_marked_overdue() {
+    let customer = customer();
+    let invoice = invoice(&customer, standard_lines());
+    let pdf = render_for(&invoice, &customer, &seller(), "2026-04-05", Locale::En);
+    let text = extract_text(&pdf, "invoice-overdue.pdf");
+    assert!(text.contains("OVERDUE"), "{text}");
+    assert!(text.contains("Payment instructions"), "{text}");
+    let pdf = render_for(&invoice, &customer, &seller(), "2026-04-05", Locale::De);
+    let text = extract_text(&pdf, "invoice-overdue-de.pdf");
+    assert!(text.contains("ÜBERFÄLLIG"), "{text}");
+    // The day it is due it is not overdue yet.
+    let pdf = render_for(&invoice, &customer, &seller(), "2026-04-04", Locale::En);
+    let text = extract_text(&pdf, "invoice-due-today.pdf");
+    assert!(
+        !text.contains("OVERDUE") && !text.contains("Overdue"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_long_three_line_address_wraps_and_is_never_cut() {
+    let mut customer = customer();
+    customer.name =
+        "Internationale Handelsgesellschaft für Büroausstattung und Verbrauchsmaterial mbH".into();
+    customer.address = Address {
+        line1: Some("Kurfürstendamm 234, Hinterhaus, Aufgang C, 4. Obergeschoss links".into()),
+        line2: Some(
+            "c/o Buchhaltung und Rechnungsprüfung, z. Hd. Frau Dr. Annemarie Schmidt-Wegener"
+                .into(),
+        ),
+        city: Some("Berlin-Charlottenburg-Wilmersdorf".into()),
+        state: None,
+        postal_code: Some("10719".into()),
+        country: Some("DE".into()),
+    };
+    customer.email =
+        Some("rechnungseingang.buchhaltung@internationale-handelsgesellschaft.example".into());
+    let invoice = invoice(&customer, standard_lines());
+    let mut seller = seller();
+    seller.address.line2 = customer.address.line2.clone();
+    let pdf = render_for(&invoice, &customer, &seller, "2026-03-06", Locale::En);
+    let text = extract_text(&pdf, "invoice-long-address.pdf");
+    assert!(!text.contains('…'), "something was cut:\n{text}");
+    let words: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_has(
+        &words,
+        &[
+            customer.name.as_str(),
+            "Kurfürstendamm 234, Hinterhaus, Aufgang C, 4. Obergeschoss links",
+            "c/o Buchhaltung und Rechnungsprüfung, z. Hd. Frau Dr. Annemarie Schmidt-Wegener",
+            "10719 Berlin-Charlottenburg-Wilmersdorf",
+        ],
+    );
+    assert!(text.contains("rechnungseingang.buchhaltung@"), "{text}");
+}
+
+#[test]
+fn the_logo_is_drawn_with_its_transparency() {
+    let customer = customer();
+    let invoice = invoice(&customer, standard_lines());
+    let logo = logo_png();
+    let seller = seller();
+    let pdf = InvoicePdf {
+        vendor_name: "Acme Cloud",
+        support_email: None,
+        invoice: &invoice,
+        customer: &customer,
+        seller: &seller,
+        as_of: at("2026-03-06"),
+        logo: Some(&logo),
+        fonts: FallbackFonts::none(),
+    };
+    let file = invoice_pdf(&pdf, Locale::En);
+    check_structure(&file);
+    let path = samples_dir().join("invoice-logo.pdf");
+    std::fs::write(&path, &file).unwrap();
+    let images = poppler("pdfimages", &["-list"], &path);
+    let rows: Vec<&str> = images.lines().skip(2).collect();
+    assert_eq!(rows.len(), 2, "the logo and its soft mask:\n{images}");
+    assert!(
+        rows[0].contains("image     300   100  rgb     3   8  image"),
+        "{images}"
+    );
+    assert!(
+        rows[1].contains("smask     300   100  gray    1   8  image"),
+        "{images}"
+    );
+    // The logo takes the name's place; the seller block still names the vendor.
+    let text = extract_text(&file, "invoice-logo.pdf");
+    assert!(text.starts_with("Invoice"), "{text}");
+    assert!(text.contains("Acme Cloud GmbH"), "{text}");
+
+    // Bytes that are not an image are left out, and the name stands in.
+    let pdf = InvoicePdf {
+        logo: Some(b"<svg onload=alert(1)>"),
+        ..pdf
+    };
+    let file = invoice_pdf(&pdf, Locale::En);
+    let path = samples_dir().join("invoice-logo-refused.pdf");
+    std::fs::write(&path, &file).unwrap();
+    assert_eq!(poppler("pdfimages", &["-list"], &path).lines().count(), 2);
 }

@@ -25,6 +25,11 @@ struct Story {
     currency: &'static str,
     country: &'static str,
     city: &'static str,
+    /// Street, postal code and region (where the country has one) of a real-looking address.
+    street: &'static str,
+    postal_code: &'static str,
+    region: Option<&'static str>,
+    tax_id: Option<&'static str>,
     tax_bps: i64,
     plan: fn(&Prices) -> PlanId,
     monthly_amount: i64,
@@ -53,6 +58,10 @@ const STORIES: &[Story] = &[
         currency: "EUR",
         country: "DE",
         city: "Berlin",
+        street: "Rosenthaler Straße 40",
+        postal_code: "10178",
+        region: None,
+        tax_id: Some("DE123456789"),
         tax_bps: 1900,
         plan: |p| p.team.clone(),
         monthly_amount: 4900,
@@ -78,6 +87,10 @@ const STORIES: &[Story] = &[
         currency: "USD",
         country: "US",
         city: "Seattle",
+        street: "1200 Westlake Ave N",
+        postal_code: "98109",
+        region: Some("WA"),
+        tax_id: Some("91-1234567"),
         tax_bps: 0,
         plan: |p| p.business.clone(),
         monthly_amount: 14900,
@@ -99,6 +112,10 @@ const STORIES: &[Story] = &[
         currency: "USD",
         country: "US",
         city: "Springfield",
+        street: "100 Industrial Way",
+        postal_code: "62701",
+        region: Some("IL"),
+        tax_id: None,
         tax_bps: 825,
         plan: |p| p.starter.clone(),
         monthly_amount: 1900,
@@ -118,6 +135,10 @@ const STORIES: &[Story] = &[
         currency: "USD",
         country: "US",
         city: "Austin",
+        street: "4120 Freidrich Lane",
+        postal_code: "78744",
+        region: Some("TX"),
+        tax_id: None,
         tax_bps: 625,
         plan: |p| p.team.clone(),
         monthly_amount: 4900,
@@ -139,6 +160,10 @@ const STORIES: &[Story] = &[
         currency: "EUR",
         country: "FR",
         city: "Lyon",
+        street: "20 Rue de la République",
+        postal_code: "69002",
+        region: None,
+        tax_id: Some("FR32123456789"),
         tax_bps: 2000,
         plan: |p| p.business.clone(),
         monthly_amount: 14900,
@@ -163,6 +188,10 @@ const STORIES: &[Story] = &[
         currency: "GBP",
         country: "GB",
         city: "London",
+        street: "30 St Mary Axe",
+        postal_code: "EC3A 8BF",
+        region: None,
+        tax_id: Some("GB123456789"),
         tax_bps: 2000,
         plan: |p| p.team_yearly.clone(),
         monthly_amount: 0,
@@ -173,6 +202,10 @@ const STORIES: &[Story] = &[
         cards: &[("visa", "1881", 6, 2029)],
     },
 ];
+
+/// The demo vendor's logo on its invoices: an indigo mark with a white peak, a 72 × 72 PNG
+/// (the test below checks it as an upload would be).
+const LOGO: &[u8] = include_bytes!("demo-logo.png");
 
 /// Seeds the demo account unless it exists; returns it either way.
 pub async fn seed(app: &App, now: Timestamp) -> anyhow::Result<Account> {
@@ -192,9 +225,35 @@ pub async fn seed(app: &App, now: Timestamp) -> anyhow::Result<Account> {
         support_url: Some("https://acme.example/support".into()),
     };
     settings.default_return_url = Some("https://app.acme.example/settings/billing".into());
+    settings.invoice = InvoiceSettings {
+        legal_name: Some("Acme Cloud GmbH".into()),
+        address: Address {
+            line1: Some("Friedrichstraße 68".into()),
+            line2: None,
+            city: Some("Berlin".into()),
+            state: None,
+            postal_code: Some("10117".into()),
+            country: Some("DE".into()),
+        },
+        tax_id: Some("DE987654321".into()),
+        registration: Some("Amtsgericht Berlin-Charlottenburg, HRB 201234 B".into()),
+        payment_instructions: Some(
+            "Bank transfer to Acme Cloud GmbH, Commerzbank Berlin\n\
+             IBAN DE89 3704 0044 0532 0130 00 · BIC COBADEFFXXX\n\
+             Please give the invoice number as the reference."
+                .into(),
+        ),
+        footer: Some(
+            "Acme Cloud GmbH · Managing director: Erika Mustermann · Registered office: Berlin"
+                .into(),
+        ),
+        logo: None,
+    };
     let by = Caller::operator(account.id.clone());
+    portico_app::accounts::update_portal_settings(app, &by, |_| settings, now).await?;
+    let (logo, info) = InvoiceLogo::with_info("image/png", LOGO.to_vec(), 72, 72, now);
     let account =
-        portico_app::accounts::update_portal_settings(app, &by, |_| settings, now).await?;
+        portico_app::invoice_settings::set_logo(app, &by, Some((logo, info)), now).await?;
     let provider = portico_app::payments::ProviderSettings {
         provider: portico_app::payments::test_provider::NAME.into(),
         ..Default::default()
@@ -333,14 +392,14 @@ async fn seed_customer(
             email: Some(story.email.into()),
             currency,
             address: Address {
-                line1: Some("1 Example Street".into()),
+                line1: Some(story.street.into()),
                 line2: None,
                 city: Some(story.city.into()),
-                state: None,
-                postal_code: Some("10115".into()),
+                state: story.region.map(Into::into),
+                postal_code: Some(story.postal_code.into()),
                 country: Some(story.country.into()),
             },
-            tax_id: (story.country != "US").then(|| format!("{}123456789", story.country)),
+            tax_id: story.tax_id.map(Into::into),
             portal_enabled: true,
             metadata: Metadata::new(),
         }
@@ -566,4 +625,18 @@ async fn seed_customer(
         _ => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_logo_passes_the_upload_check() {
+        let checked = portico_render::pdf::check_logo(LOGO).unwrap();
+        assert_eq!(
+            (checked.content_type, checked.width, checked.height),
+            ("image/png", 72, 72)
+        );
+    }
 }

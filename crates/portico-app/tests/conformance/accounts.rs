@@ -112,6 +112,15 @@ backend_tests! {
                 upgrades: ChangeTiming::NowWithoutProration,
                 downgrades: ChangeTiming::NowWithProration,
             },
+            invoice: InvoiceSettings {
+                legal_name: Some("Acme Cloud GmbH".into()),
+                address: Address { city: Some("Łódź".into()), country: Some("pl".into()), ..Address::default() },
+                tax_id: Some("PL1234567890".into()),
+                registration: Some("KRS 0000123456".into()),
+                payment_instructions: Some("IBAN PL61 1090 1014 0000 0712 1981 2874\nSWIFT WBKPPLPP".into()),
+                footer: Some("Thank you".into()),
+                logo: None,
+            },
         };
         let replace = |s: &PortalSettings| { let s = s.clone(); move |_| s };
         let updated = portico_app::accounts::update_portal_settings(&db.app, &op(&account.id), replace(&settings), db.now())

@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod billing;
 mod customers_and_contacts;
+mod documents;
 mod housekeeping;
 mod nodes;
 mod outbox;

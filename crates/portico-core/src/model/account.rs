@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{self, Invalid, ValidationResult};
-use crate::model::{CancelMode, ChangeDirection, ChangeTiming, text_enum};
+use crate::model::{CancelMode, ChangeDirection, ChangeTiming, InvoiceSettings, text_enum};
 use crate::scope::ApiScopes;
 use crate::{AccountId, ApiKeyId, Timestamp};
 
@@ -55,6 +55,8 @@ pub struct PortalSettings {
     pub link_reentry: bool,
     /// What customers may do to their subscriptions, and how changes are charged.
     pub subscription_changes: SubscriptionChanges,
+    /// The seller block, payment instructions, footer and logo of the account's invoices.
+    pub invoice: InvoiceSettings,
 }
 
 impl Default for PortalSettings {
@@ -67,6 +69,7 @@ impl Default for PortalSettings {
             default_return_url: None,
             link_reentry: false,
             subscription_changes: SubscriptionChanges::default(),
+            invoice: InvoiceSettings::default(),
         }
     }
 }
@@ -248,6 +251,7 @@ impl PortalSettings {
             .map(|u| error::url("default_return_url", u))
             .transpose()?;
         self.subscription_changes = self.subscription_changes.validate()?;
+        self.invoice = self.invoice.validate()?;
         Ok(self)
     }
 }

@@ -5,12 +5,16 @@ mod account;
 mod billing;
 mod catalog;
 mod customer;
+mod invoice_settings;
+mod tax_id;
 
 pub use access::*;
 pub use account::*;
 pub use billing::*;
 pub use catalog::*;
 pub use customer::*;
+pub use invoice_settings::*;
+pub use tax_id::*;
 
 use serde::{Deserialize, Deserializer};
 

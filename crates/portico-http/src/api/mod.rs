@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod contacts;
 pub mod customers;
+pub mod invoice_settings;
 pub mod invoices;
 pub mod oauth_clients;
 pub mod payment_methods;
@@ -33,6 +34,7 @@ pub fn router() -> Routes {
         .merge(api_keys::router())
         .merge(oauth_clients::router())
         .merge(portal_settings::router())
+        .merge(invoice_settings::router())
         .merge(payment_provider::router())
         .merge(webhook_endpoints::router())
         .merge(crate::access::native::router())

@@ -85,7 +85,8 @@ pub struct FeaturesPatch {
     pub quantity_change: Option<bool>,
 }
 
-fn set<T>(target: &mut T, value: Option<T>) {
+/// Replaces `target` when a patch gives a value.
+pub(super) fn set<T>(target: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *target = v;
     }

@@ -100,6 +100,36 @@ portico_testkit::backend_tests! {
         assert!(r.text.contains("value=\"Renamed GmbH\""), "the customer's input is kept: {}", r.text);
         unchanged(&app, &p, &before).await;
 
+        // Tax IDs are checked against the country's format, offline, in the customer's language.
+        let mut form = details(&csrf);
+        form[9].1 = "DE 12345678".to_owned();
+        let r = post_details(&app, &cookie, &form).await;
+        r.expect(400);
+        assert!(r.text.contains("This tax ID does not have the format of the country above, for example DE123456789."), "{}", r.text);
+        assert!(r.text.contains("value=\"DE 12345678\" aria-invalid=\"true\""), "{}", r.text);
+        unchanged(&app, &p, &before).await;
+        let mut form = details(&csrf);
+        form[8].1 = "fr".to_owned();
+        form[9].1 = "FR123".to_owned();
+        let r = app
+            .send(
+                app.client
+                    .post(app.local("/portal/account"))
+                    .header("cookie", cookie.header())
+                    .header("accept-language", "fr")
+                    .form(&form.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()),
+            )
+            .await;
+        r.expect(400);
+        assert!(r.text.contains("par exemple FR12345678901"), "{}", r.text);
+        unchanged(&app, &p, &before).await;
+        // A valid one is saved as the country writes it.
+        let mut form = details(&csrf);
+        form[9].1 = "de 123.456.789".to_owned();
+        post_details(&app, &cookie, &form).await.expect(303);
+        assert_eq!(customer(&app, &p).await["tax_id"], "DE123456789");
+        let before = customer(&app, &p).await;
+
         let mut form = details(&csrf);
         form[8].1 = "Deutschland".to_owned();
         let r = post_details(&app, &cookie, &form).await;

@@ -104,8 +104,10 @@ async fn invoice_pdf_download() {
     let bytes = resp.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"), "a PDF file");
 
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("invoice.pdf");
+    // Kept beside the other samples, to look at.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/samples");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("demo-invoice-paid.pdf");
     std::fs::write(&file, &bytes).unwrap();
     let out = std::process::Command::new(pdftotext)
         .arg("-layout")
@@ -119,12 +121,28 @@ async fn invoice_pdf_download() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = crate::support::normalize(&String::from_utf8_lossy(&out.stdout));
+    let images = std::process::Command::new(require_program("pdfimages", "poppler-utils"))
+        .arg("-list")
+        .arg(&file)
+        .output()
+        .expect("run pdfimages");
+    let images = String::from_utf8_lossy(&images.stdout);
+    assert!(
+        images.contains("image      72    72  rgb") && images.contains("smask      72    72"),
+        "the demo logo is on the invoice:\n{images}"
+    );
     let total = format_money(Money::new(invoice.total, invoice.currency), Locale::En);
     for needle in [
         invoice.number.as_str(),
         total.as_str(),
         "Acme Cloud",
         "Superdesk GmbH",
+        // The demo's seller block and the customer's address in its country's form.
+        "Acme Cloud GmbH",
+        "Tax ID: DE987654321",
+        "Amtsgericht Berlin-Charlottenburg, HRB 201234 B",
+        "Rosenthaler Straße 40",
+        "10178 Berlin",
     ] {
         assert!(text.contains(needle), "the PDF lacks {needle:?}:\n{text}");
     }

@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use portico_core::Invalid;
-use portico_core::model::{Address, Customer, CustomerPatch, CustomerRef, PortalPage};
+use portico_core::model::{
+    Address, Customer, CustomerPatch, CustomerRef, PortalPage, check_tax_id,
+};
 use portico_core::scope::PortalScope;
 use portico_render::format::format_address;
 use portico_render::{Locale, Msg, t, tf};
@@ -74,6 +76,21 @@ impl DetailsForm {
             }),
             tax_id: Some(some(&self.tax_id)),
             ..CustomerPatch::default()
+        }
+    }
+
+    /// Checks the tax ID against the format of the form's country (offline, by its shape) and
+    /// normalises it; the refusal carries an example of the right shape as its message.
+    fn check_tax_id(&mut self) -> Result<(), Invalid> {
+        let Some(id) = some(&self.tax_id) else {
+            return Ok(());
+        };
+        match check_tax_id(&self.country, &id) {
+            Ok(normalised) => {
+                self.tax_id = normalised;
+                Ok(())
+            }
+            Err(mismatch) => Err(Invalid::new("tax_id", mismatch.example)),
         }
     }
 
@@ -175,13 +192,15 @@ fn field_of(e: &Invalid) -> &str {
 }
 
 /// The customer-facing text for a refused value.
-fn problem(e: &Invalid, form: &DetailsForm) -> Msg {
-    match field_of(e) {
+fn problem(e: &Invalid, form: &DetailsForm, l: Locale) -> String {
+    let msg = match field_of(e) {
         "email" => Msg::InvalidEmail,
         "name" if form.name.trim().is_empty() => Msg::FieldRequired,
         "country" => Msg::InvalidCountry,
+        "tax_id" => return tf(l, Msg::InvalidTaxId, &[("example", &e.message)]),
         _ => Msg::InvalidValue,
-    }
+    };
+    t(l, msg).to_owned()
 }
 
 fn render_form(f: &DetailsForm, error: Option<&Invalid>, csrf: &str, l: Locale) -> Markup {
@@ -206,7 +225,7 @@ fn render_form(f: &DetailsForm, error: Option<&Invalid>, csrf: &str, l: Locale) 
                         aria-invalid=[bad.map(|_| "true")]
                         aria-describedby=[described.as_deref()];
                     @if let Some(e) = bad {
-                        p.error id=(described.as_deref().unwrap_or_default()) { (t(l, problem(e, f))) }
+                        p.error id=(described.as_deref().unwrap_or_default()) { (problem(e, f, l)) }
                     }
                 }
             }
@@ -219,11 +238,15 @@ fn render_form(f: &DetailsForm, error: Option<&Invalid>, csrf: &str, l: Locale) 
 /// (Post/Redirect/Get); a refused value shows the form again with the customer's input and the
 /// problem next to its field.
 pub async fn save(State(s): State<AppState>, action: Action<DetailsForm>) -> Response {
-    let Action { visit: v, form } = action;
+    let Action { visit: v, mut form } = action;
     let customer = CustomerRef::Id(v.customer.id.clone());
     let now = s.app.clock.now();
     let by = portico_app::Caller::portal(v.account.id.clone(), v.session.id.clone());
-    match portico_app::customers::update(&s.app, &by, &customer, form.patch(), now).await {
+    let saved = match form.check_tax_id() {
+        Ok(()) => portico_app::customers::update(&s.app, &by, &customer, form.patch(), now).await,
+        Err(e) => Err(portico_app::AppError::Invalid(e)),
+    };
+    match saved {
         Ok(_) => {
             tracing::info!(portal_session = %v.session.id, "billing details changed");
             redirect_done(PortalPage::Account)

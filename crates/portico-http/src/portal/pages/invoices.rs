@@ -8,8 +8,8 @@ use maud::{Markup, html};
 use portico_app::payments::{self, PayInput};
 use portico_app::{AppError, Caller};
 use portico_core::model::{
-    CustomerRef, Invoice, InvoiceStatus, PaymentAttempt, PaymentAttemptStatus, PaymentMethod,
-    PortalPage,
+    Account, CustomerRef, Invoice, InvoiceStatus, IssuedParties, PaymentAttempt,
+    PaymentAttemptStatus, PaymentMethod, PortalPage,
 };
 use portico_core::page::PageRequest;
 use portico_core::scope::PortalScope;
@@ -425,6 +425,20 @@ fn render_detail(inv: &Invoice, v: &Visit, title: &str, pay: Markup) -> Markup {
     }
 }
 
+/// What the PDF of `inv` needs besides the invoice: its parties at issue and the logo.
+async fn issued_parties_and_logo(
+    s: &AppState,
+    account: &Account,
+    inv: &Invoice,
+) -> Result<(Option<IssuedParties>, Option<Vec<u8>>), ApiError> {
+    let parties = s.app.store.issued_parties(&account.id, &inv.id).await?;
+    let logo = match &account.settings.invoice.logo {
+        Some(_) => s.app.store.invoice_logo(&account.id).await?.map(|l| l.data),
+        None => None,
+    };
+    Ok((parties, logo))
+}
+
 /// `GET /portal/invoices/{id}/pdf`: the invoice as a PDF attachment named after its number,
 /// made on request.
 pub async fn pdf(State(s): State<AppState>, v: Visit, Path(id): Path<String>) -> Response {
@@ -445,9 +459,20 @@ pub async fn pdf(State(s): State<AppState>, v: Visit, Path(id): Path<String>) ->
         })
         .collect();
     let locale = v.locale;
-    let (account, customer) = (v.account, v.customer);
+    let (parties, logo) = match issued_parties_and_logo(&s, &v.account, &inv).await {
+        Ok(found) => found,
+        Err(e) => return Denied::Failed(e).render(locale),
+    };
+    // An issued invoice shows its parties as they were at issue; older ones as they are now.
+    let (account, customer) = match parties {
+        Some(p) => (p.account(&v.account), p.customer(&v.customer)),
+        None => (v.account, v.customer),
+    };
+    let now = s.app.clock.now();
     let made = tokio::task::spawn_blocking(move || {
-        invoice_pdf(&InvoicePdf::new(&account, &customer, &inv), locale)
+        let mut pdf = InvoicePdf::new(&account, &customer, &inv, now);
+        pdf.logo = logo.as_deref();
+        invoice_pdf(&pdf, locale)
     })
     .await;
     let bytes = match made {

@@ -12,6 +12,7 @@ mod billing;
 mod catalog;
 mod credentials;
 mod customers;
+pub(super) mod documents;
 mod housekeeping;
 mod idempotency;
 mod payments;

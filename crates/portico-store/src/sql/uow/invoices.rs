@@ -6,6 +6,7 @@ use portico_core::model::Invoice;
 use super::UnitOfWork;
 use crate::sql::rows::{self, INVOICES, RowExt, params, query};
 use crate::sql::statements::{find, for_update, hard_delete, insert, locked_child, save};
+use crate::sql::store::documents::{forget_issued_parties, keep_issued_parties};
 use crate::sql::write_error;
 use crate::{StoreError, StoreResult};
 
@@ -77,13 +78,16 @@ impl Invoices<'_> {
                     StoreError::Database,
                 )
             })?;
+        keep_issued_parties(conn, account, invoice).await?;
         self.0.customer_changed(&invoice.customer);
         Ok(())
     }
 
+    /// Saves the invoice; the first save that issues it keeps its parties as they are now.
     pub async fn save(&mut self, invoice: &Invoice) -> StoreResult<()> {
         let (conn, _, account) = self.0.parts();
         save(conn, &INVOICES, account, rows::invoice_values(invoice)?).await?;
+        keep_issued_parties(conn, account, invoice).await?;
         self.0.customer_changed(&invoice.customer);
         Ok(())
     }
@@ -95,6 +99,7 @@ impl Invoices<'_> {
             format!("invoice {} has transactions", invoice.number)
         })
         .await?;
+        forget_issued_parties(conn, account, &invoice.id).await?;
         self.0.customer_changed(&invoice.customer);
         Ok(())
     }
