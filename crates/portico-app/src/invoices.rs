@@ -87,7 +87,8 @@ async fn lock(uow: &mut portico_store::UnitOfWork, id: &InvoiceId) -> AppResult<
         .ok_or_else(|| AppError::not_found("invoice", id))
 }
 
-/// Pays the invoice down by `amount` in the caller's unit, with its event.
+/// Pays the invoice down by `amount` in the caller's unit, with its event; paid, it ends the
+/// dunning of the renewal it bills, if it bills one.
 pub(crate) async fn apply_payment(
     uow: &mut portico_store::UnitOfWork,
     mut invoice: Invoice,
@@ -97,6 +98,7 @@ pub(crate) async fn apply_payment(
     invoice.apply_payment(amount, now)?;
     uow.invoices().save(&invoice).await?;
     let kind = if invoice.status == InvoiceStatus::Paid {
+        crate::billing::dunning::settled(uow, &invoice.id, now).await?;
         EventType::InvoicePaid
     } else {
         EventType::InvoiceUpdated

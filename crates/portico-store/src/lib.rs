@@ -34,6 +34,7 @@ pub trait Store:
     + HousekeepingStore
     + PaymentStore
     + WebhookStore
+    + ClockStore
     + Send
     + Sync
     + 'static
@@ -68,7 +69,7 @@ pub trait Store:
 /// Every trait of the store, for callers that use several: `use portico_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AccountStore, BillingStore, CatalogStore, CredentialStore, CustomerStore,
+        AccountStore, BillingStore, CatalogStore, ClockStore, CredentialStore, CustomerStore,
         HousekeepingStore, IdempotencyStore, PaymentStore, SessionStore, SigningKeyStore, Store,
         WebhookStore,
     };

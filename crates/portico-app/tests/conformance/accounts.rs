@@ -112,6 +112,11 @@ backend_tests! {
                 upgrades: ChangeTiming::NowWithoutProration,
                 downgrades: ChangeTiming::NowWithProration,
             },
+            billing: BillingRules {
+                retry_days: vec![2, 4],
+                after_last_failure: DunningEndRule::LeaveUnpaid,
+                trial_end_without_payment_method: TrialEndRule::PastDue,
+            },
         };
         let replace = |s: &PortalSettings| { let s = s.clone(); move |_| s };
         let updated = portico_app::accounts::update_portal_settings(&db.app, &op(&account.id), replace(&settings), db.now())

@@ -3,6 +3,7 @@
 mod accounts;
 mod billing;
 mod catalog;
+mod clock;
 mod credentials;
 mod customers;
 mod housekeeping;
@@ -15,6 +16,7 @@ mod webhooks;
 pub use accounts::*;
 pub use billing::*;
 pub use catalog::*;
+pub use clock::*;
 pub use credentials::*;
 pub use customers::*;
 pub use housekeeping::*;
