@@ -18,7 +18,7 @@ use portico_core::AccountId;
 use portico_core::event::Actor;
 use portico_core::scope::ApiScopes;
 
-pub use run::{LEASE, RunReport, run_due, run_subscription};
+pub use run::{LEASE, RunReport, report_backlog, run_due, run_forever, run_subscription};
 
 use crate::Caller;
 

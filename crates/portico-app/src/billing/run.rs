@@ -118,3 +118,46 @@ pub async fn run_due(app: &App, scope: &ClockScope, now: Timestamp) -> AppResult
         }
     }
 }
+
+/// Runs the real clock every `every` until the task is aborted, and after each run reports
+/// what is left in the metrics; a failed run is logged and the next tick tries again.
+pub async fn run_forever(app: App, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let now = app.clock.now();
+        match run_due(&app, &ClockScope::Real, now).await {
+            Ok(report) if report != RunReport::default() => tracing::info!(
+                subscriptions = report.subscriptions,
+                renewed = report.renewed,
+                ended = report.ended,
+                paid = report.paid,
+                failed = report.failed,
+                left = report.left,
+                "billing clock run"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "billing clock run failed"),
+        }
+        if let Err(e) = report_backlog(&app, app.clock.now()).await {
+            tracing::warn!(error = %e, "cannot read the billing clock's backlog");
+        }
+    }
+}
+
+/// Sets the backlog gauges: the clock's lag (how long the oldest due action has waited), its
+/// due actions, and the webhook queue's depth.
+pub async fn report_backlog(app: &App, now: Timestamp) -> AppResult<()> {
+    let backlog = app.store.backlog(now).await?;
+    let lag_ms = backlog.clock_oldest_due_at.map_or(0, |due| {
+        now.as_millis().saturating_sub(due.as_millis()).max(0)
+    });
+    #[allow(clippy::cast_precision_loss)] // a lag in seconds, far below 2^52
+    {
+        metrics::gauge!("portico_billing_clock_lag_seconds").set(lag_ms as f64 / 1000.0);
+        metrics::gauge!("portico_billing_clock_due").set(backlog.clock_due as f64);
+        metrics::gauge!("portico_webhook_queue_depth").set(backlog.webhook_queue as f64);
+    }
+    Ok(())
+}

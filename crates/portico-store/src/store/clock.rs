@@ -37,13 +37,16 @@ pub struct DueSubscription {
     pub subscription: SubscriptionId,
 }
 
-/// What the real clock has left to do at an instant, for the metrics.
+/// What the background work has left to do at an instant, for the metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ClockBacklog {
-    /// Due actions not yet processed: periods that ended and charges that are due.
-    pub due: i64,
+pub struct Backlog {
+    /// The real clock's due actions not yet processed: periods that ended and charges due.
+    pub clock_due: i64,
     /// When the oldest of them fell due.
-    pub oldest_due_at: Option<Timestamp>,
+    pub clock_oldest_due_at: Option<Timestamp>,
+    /// Webhook deliveries waiting to be sent (now or at their retry), and events not yet
+    /// fanned out to endpoints.
+    pub webhook_queue: i64,
 }
 
 /// A vendor's test clock: frozen time, moved only by advancing it.
@@ -74,8 +77,8 @@ pub trait ClockStore: Send + Sync {
     ) -> StoreResult<Vec<DueSubscription>>;
     /// Lets a claimed subscription go, if `claim` still holds it.
     async fn release_subscription(&self, due: &DueSubscription, claim: &str) -> StoreResult<()>;
-    /// The real clock's backlog at `now`.
-    async fn clock_backlog(&self, now: Timestamp) -> StoreResult<ClockBacklog>;
+    /// What is left to do at `now`.
+    async fn backlog(&self, now: Timestamp) -> StoreResult<Backlog>;
     /// A subscription's renewals, oldest first.
     async fn renewals(
         &self,

@@ -2,7 +2,7 @@
 
 use super::webhooks::skip_locked;
 use super::*;
-use crate::{ClockBacklog, ClockScope, DueSubscription, Renewal, TestClockRecord};
+use crate::{Backlog, ClockScope, DueSubscription, Renewal, TestClockRecord};
 
 /// Columns of `billing_renewals`, as [`renewal`] reads them and [`renewal_values`] binds them
 /// (after the account).
@@ -144,7 +144,7 @@ impl ClockStore for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn clock_backlog(&self, now: Timestamp) -> StoreResult<ClockBacklog> {
+    async fn backlog(&self, now: Timestamp) -> StoreResult<Backlog> {
         let mut p = params![now];
         let scoped = in_scope(&ClockScope::Real, 2, &mut p);
         let sql = format!(
@@ -155,10 +155,18 @@ impl ClockStore for SqlStore {
              JOIN subscriptions s ON s.id = r.subscription_id \
              WHERE r.next_charge_at <= $1 AND {scoped}) d"
         );
-        let row = query(&sql, p).fetch_one(&self.pool).await?;
-        Ok(ClockBacklog {
-            due: row.int("due")?,
-            oldest_due_at: row.opt_ts("oldest")?,
+        let clock = query(&sql, p).fetch_one(&self.pool).await?;
+        let queue = query(
+            "SELECT (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending') \
+             + (SELECT COUNT(*) FROM outbox WHERE fanned_out_at IS NULL) AS queue",
+            Vec::new(),
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Backlog {
+            clock_due: clock.int("due")?,
+            clock_oldest_due_at: clock.opt_ts("oldest")?,
+            webhook_queue: queue.int("queue")?,
         })
     }
 
