@@ -50,15 +50,14 @@ pub async fn update(
 ) -> AppResult<Invoice> {
     let mut uow = app.begin(by, now).await?;
     let current = lock(&mut uow, id).await?;
-    let was_paid = current.status == InvoiceStatus::Paid;
+    let was = current.status;
     let updated = patch.apply(current, now)?;
     uow.invoices().save(&updated).await?;
-    let kind = if !was_paid && updated.status == InvoiceStatus::Paid {
-        EventType::InvoicePaid
-    } else {
-        EventType::InvoiceUpdated
-    };
-    uow.record(kind, Some(&updated.customer), &updated)?;
+    uow.record(
+        change_kind(was, &updated),
+        Some(&updated.customer),
+        &updated,
+    )?;
     uow.commit().await?;
     Ok(updated)
 }
@@ -78,6 +77,15 @@ pub async fn delete(app: &App, by: &Caller, id: &InvoiceId, now: Timestamp) -> A
     uow.record(EventType::InvoiceDeleted, Some(&invoice.customer), &invoice)?;
     uow.commit().await?;
     Ok(invoice)
+}
+
+/// The event of a change of an invoice that was `was`: paid or voided by it, else updated.
+pub(crate) fn change_kind(was: InvoiceStatus, now: &Invoice) -> EventType {
+    match now.status {
+        InvoiceStatus::Paid if was != InvoiceStatus::Paid => EventType::InvoicePaid,
+        InvoiceStatus::Void if was != InvoiceStatus::Void => EventType::InvoiceVoided,
+        _ => EventType::InvoiceUpdated,
+    }
 }
 
 async fn lock(uow: &mut portico_store::UnitOfWork, id: &InvoiceId) -> AppResult<Invoice> {
