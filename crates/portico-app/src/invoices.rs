@@ -50,15 +50,14 @@ pub async fn update(
 ) -> AppResult<Invoice> {
     let mut uow = app.begin(by, now).await?;
     let current = lock(&mut uow, id).await?;
-    let was_paid = current.status == InvoiceStatus::Paid;
+    let was = current.status;
     let updated = patch.apply(current, now)?;
     uow.invoices().save(&updated).await?;
-    let kind = if !was_paid && updated.status == InvoiceStatus::Paid {
-        EventType::InvoicePaid
-    } else {
-        EventType::InvoiceUpdated
-    };
-    uow.record(kind, Some(&updated.customer), &updated)?;
+    uow.record(
+        change_kind(was, &updated),
+        Some(&updated.customer),
+        &updated,
+    )?;
     uow.commit().await?;
     Ok(updated)
 }
@@ -80,6 +79,15 @@ pub async fn delete(app: &App, by: &Caller, id: &InvoiceId, now: Timestamp) -> A
     Ok(invoice)
 }
 
+/// The event of a change of an invoice that was `was`: paid or voided by it, else updated.
+pub(crate) fn change_kind(was: InvoiceStatus, now: &Invoice) -> EventType {
+    match now.status {
+        InvoiceStatus::Paid if was != InvoiceStatus::Paid => EventType::InvoicePaid,
+        InvoiceStatus::Void if was != InvoiceStatus::Void => EventType::InvoiceVoided,
+        _ => EventType::InvoiceUpdated,
+    }
+}
+
 async fn lock(uow: &mut portico_store::UnitOfWork, id: &InvoiceId) -> AppResult<Invoice> {
     uow.invoices()
         .lock(id)
@@ -87,7 +95,8 @@ async fn lock(uow: &mut portico_store::UnitOfWork, id: &InvoiceId) -> AppResult<
         .ok_or_else(|| AppError::not_found("invoice", id))
 }
 
-/// Pays the invoice down by `amount` in the caller's unit, with its event.
+/// Pays the invoice down by `amount` in the caller's unit, with its event; paid, it ends the
+/// dunning of the renewal it bills, if it bills one.
 pub(crate) async fn apply_payment(
     uow: &mut portico_store::UnitOfWork,
     mut invoice: Invoice,
@@ -97,6 +106,7 @@ pub(crate) async fn apply_payment(
     invoice.apply_payment(amount, now)?;
     uow.invoices().save(&invoice).await?;
     let kind = if invoice.status == InvoiceStatus::Paid {
+        crate::billing::dunning::settled(uow, &invoice.id, now).await?;
         EventType::InvoicePaid
     } else {
         EventType::InvoiceUpdated

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod billing;
 pub mod catalog;
 pub mod clock;
 pub mod contacts;

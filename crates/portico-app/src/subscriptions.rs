@@ -395,7 +395,8 @@ pub(crate) async fn drop_awaited_change(
         }
         .apply(found, now)?;
         uow.invoices().save(&void).await?;
-        uow.record(EventType::InvoiceUpdated, Some(&void.customer), &void)?;
+        let kind = crate::invoices::change_kind(InvoiceStatus::Open, &void);
+        uow.record(kind, Some(&void.customer), &void)?;
     }
     Ok(())
 }

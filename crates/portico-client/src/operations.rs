@@ -177,6 +177,15 @@ operations! {
         -> List_WebhookDelivery;
     WEBHOOK_DELIVERIES_REDELIVER = Post "/api/v1/webhook-deliveries/{id}/redeliver"
         -> WebhookDelivery;
+
+    TEST_CLOCKS_CREATE = Post "/api/v1/test-clocks" (NewTestClock) -> TestClock;
+    TEST_CLOCKS_LIST = Get "/api/v1/test-clocks" -> List_TestClock;
+    TEST_CLOCKS_GET = Get "/api/v1/test-clocks/{id}" -> TestClock;
+    TEST_CLOCKS_DELETE = Delete "/api/v1/test-clocks/{id}" -> TestClock;
+    TEST_CLOCKS_ATTACH = Post "/api/v1/test-clocks/{id}/customers" (TestClockCustomer)
+        -> TestClock;
+    TEST_CLOCKS_ADVANCE = Post "/api/v1/test-clocks/{id}/advance" (TestClockAdvance)
+        -> TestClockAdvanced;
 }
 
 /// `POST /graphql`: the GraphQL dialect, which the OpenAPI document does not describe.

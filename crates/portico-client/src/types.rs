@@ -137,6 +137,25 @@ pub struct PortalSettingsPatch {
     /// The rules for cancellations and changes of plan or quantity, where servers have them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_changes: Option<SubscriptionChangesPatch>,
+    /// The billing clock's rules for trials without a payment method and failed charges,
+    /// where servers have them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing: Option<BillingRulesPatch>,
+}
+
+/// The billing clock's rules to set; fields left `None` stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BillingRulesPatch {
+    /// Days after a renewal at which a failed charge is tried again, e.g. `[1, 3, 5]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_days: Option<Vec<u32>>,
+    /// `cancel` or `leave_unpaid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_last_failure: Option<String>,
+    /// `cancel` or `past_due`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trial_end_without_payment_method: Option<String>,
 }
 
 /// The rules for subscription changes to set; fields left `None` stay as they are.

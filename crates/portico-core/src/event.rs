@@ -45,12 +45,29 @@ pub enum EventType {
     /// A canceled subscription started again.
     #[serde(rename = "subscription.reactivated")]
     SubscriptionReactivated,
+    /// The billing clock moved the subscription into its next period.
+    #[serde(rename = "subscription.renewed")]
+    SubscriptionRenewed,
+    /// A charge of the subscription's invoice failed, or its trial ended without a way to pay.
+    #[serde(rename = "subscription.past_due")]
+    SubscriptionPastDue,
     #[serde(rename = "invoice.created")]
     InvoiceCreated,
     #[serde(rename = "invoice.updated")]
     InvoiceUpdated,
+    /// An invoice was issued (opened for payment, numbered).
+    #[serde(rename = "invoice.issued")]
+    InvoiceIssued,
     #[serde(rename = "invoice.paid")]
     InvoicePaid,
+    /// A charge of the invoice failed.
+    #[serde(rename = "invoice.payment_failed")]
+    InvoicePaymentFailed,
+    /// Every charge of the invoice failed and the clock stopped trying.
+    #[serde(rename = "invoice.overdue")]
+    InvoiceOverdue,
+    #[serde(rename = "invoice.voided")]
+    InvoiceVoided,
     #[serde(rename = "invoice.deleted")]
     InvoiceDeleted,
     #[serde(rename = "transaction.created")]
@@ -77,7 +94,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in catalogue order.
-    pub const ALL: [EventType; 31] = [
+    pub const ALL: [EventType; 37] = [
         EventType::CustomerCreated,
         EventType::CustomerUpdated,
         EventType::CustomerDeleted,
@@ -95,9 +112,15 @@ impl EventType {
         EventType::SubscriptionCanceled,
         EventType::SubscriptionResumed,
         EventType::SubscriptionReactivated,
+        EventType::SubscriptionRenewed,
+        EventType::SubscriptionPastDue,
         EventType::InvoiceCreated,
         EventType::InvoiceUpdated,
+        EventType::InvoiceIssued,
         EventType::InvoicePaid,
+        EventType::InvoicePaymentFailed,
+        EventType::InvoiceOverdue,
+        EventType::InvoiceVoided,
         EventType::InvoiceDeleted,
         EventType::TransactionCreated,
         EventType::TransactionUpdated,
@@ -130,9 +153,15 @@ impl EventType {
             EventType::SubscriptionCanceled => "subscription.canceled",
             EventType::SubscriptionResumed => "subscription.resumed",
             EventType::SubscriptionReactivated => "subscription.reactivated",
+            EventType::SubscriptionRenewed => "subscription.renewed",
+            EventType::SubscriptionPastDue => "subscription.past_due",
             EventType::InvoiceCreated => "invoice.created",
             EventType::InvoiceUpdated => "invoice.updated",
+            EventType::InvoiceIssued => "invoice.issued",
             EventType::InvoicePaid => "invoice.paid",
+            EventType::InvoicePaymentFailed => "invoice.payment_failed",
+            EventType::InvoiceOverdue => "invoice.overdue",
+            EventType::InvoiceVoided => "invoice.voided",
             EventType::InvoiceDeleted => "invoice.deleted",
             EventType::TransactionCreated => "transaction.created",
             EventType::TransactionUpdated => "transaction.updated",
@@ -144,6 +173,31 @@ impl EventType {
             EventType::PaymentFailed => "payment.failed",
             EventType::PaymentActionRequired => "payment.action_required",
             EventType::PaymentProviderUpdated => "payment_provider.updated",
+        }
+    }
+
+    /// The record an event of this type carries as its `data`, by its schema's name in the API
+    /// document (`Subscription`, `PaymentAttempt`, …).
+    pub fn record(self) -> &'static str {
+        use EventType::*;
+        match self {
+            CustomerCreated | CustomerUpdated | CustomerDeleted => "Customer",
+            ContactCreated | ContactUpdated | ContactDeleted => "Contact",
+            ProductCreated | ProductUpdated | ProductDeleted => "Product",
+            PlanCreated | PlanUpdated | PlanDeleted => "Plan",
+            SubscriptionCreated
+            | SubscriptionUpdated
+            | SubscriptionCanceled
+            | SubscriptionResumed
+            | SubscriptionReactivated
+            | SubscriptionRenewed
+            | SubscriptionPastDue => "Subscription",
+            InvoiceCreated | InvoiceUpdated | InvoiceIssued | InvoicePaid
+            | InvoicePaymentFailed | InvoiceOverdue | InvoiceVoided | InvoiceDeleted => "Invoice",
+            TransactionCreated | TransactionUpdated | TransactionDeleted => "Transaction",
+            PaymentMethodCreated | PaymentMethodUpdated | PaymentMethodDeleted => "PaymentMethod",
+            PaymentSucceeded | PaymentFailed | PaymentActionRequired => "PaymentAttempt",
+            PaymentProviderUpdated => "PaymentProvider",
         }
     }
 

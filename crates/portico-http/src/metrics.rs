@@ -82,6 +82,32 @@ fn describe() {
         "portico_store_cache_lookups_total",
         "Read-cache lookups, by result (hit or miss)."
     );
+    metrics::describe_gauge!(
+        "portico_billing_clock_lag_seconds",
+        metrics::Unit::Seconds,
+        "How long the billing clock's oldest due action (a renewal or a charge) has waited; 0 \
+         when nothing is due."
+    );
+    metrics::describe_gauge!(
+        "portico_billing_clock_due",
+        "Billing clock actions due and not yet processed (ended periods and due charges)."
+    );
+    metrics::describe_counter!(
+        "portico_billing_renewals_total",
+        "Periods the billing clock renewed subscriptions into."
+    );
+    metrics::describe_counter!(
+        "portico_billing_charges_total",
+        "Charges of renewal invoices by the billing clock, by outcome (paid or failed)."
+    );
+    metrics::describe_counter!(
+        "portico_webhook_attempts_total",
+        "Webhook delivery attempts, by outcome (succeeded; pending, to be tried again; failed)."
+    );
+    metrics::describe_gauge!(
+        "portico_webhook_queue_depth",
+        "Webhook deliveries waiting to be sent, and events not yet fanned out to endpoints."
+    );
 }
 
 /// The scrape endpoint: `GET /metrics`.

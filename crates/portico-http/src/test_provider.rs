@@ -73,6 +73,7 @@ const TEST_NUMBERS: &[(&str, &str)] = &[
     ("4000 0000 0000 9995", "has insufficient funds"),
     ("4000 0000 0000 3220", "asks for a confirmation step"),
     ("4000 0000 0000 0069", "expires at the end of next month"),
+    ("4000 0000 0000 0341", "is declined twice, then succeeds"),
 ];
 
 fn card_form(token: &str, error: Option<(&str, &str)>) -> Markup {

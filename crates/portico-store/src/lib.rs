@@ -35,6 +35,7 @@ pub trait Store:
     + PaymentStore
     + WebhookStore
     + DocumentStore
+    + ClockStore
     + Send
     + Sync
     + 'static
@@ -70,6 +71,7 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccountStore, BillingStore, CatalogStore, CredentialStore, CustomerStore, DocumentStore,
+        AccountStore, BillingStore, CatalogStore, ClockStore, CredentialStore, CustomerStore,
         HousekeepingStore, IdempotencyStore, PaymentStore, SessionStore, SigningKeyStore, Store,
         WebhookStore,
     };

@@ -1,4 +1,4 @@
-//! Operator actions shared by the CLI and the demo: accounts and API keys.
+//! Operator actions shared by the CLI and the demo: accounts, API keys and the billing clock.
 
 use anyhow::Context;
 use portico_app::credentials::NewCredential;
@@ -27,6 +27,24 @@ pub async fn create_api_key(
         .await
         .context("cannot create the API key")?;
     Ok((created.record.id, created.secret))
+}
+
+/// `portico billing run`: runs the billing clock once, as of `until` (RFC 3339; now when
+/// absent), over every due subscription not attached to a test clock; returns what it did, as
+/// one line.
+pub async fn billing_run(app: &App, until: Option<&str>) -> anyhow::Result<String> {
+    let at = match until {
+        Some(text) => Timestamp::parse_rfc3339("--until", text)?,
+        None => app.clock.now(),
+    };
+    let report = portico_app::billing::run_due(app, &portico_store::ClockScope::Real, at)
+        .await
+        .context("the billing clock's run failed")?;
+    Ok(format!(
+        "billing clock as of {at}: {} subscriptions, {} renewed, {} ended, {} charges paid, \
+         {} failed, {} left for a later run",
+        report.subscriptions, report.renewed, report.ended, report.paid, report.failed, report.left
+    ))
 }
 
 pub async fn account_by_subdomain(store: &dyn Store, subdomain: &str) -> anyhow::Result<Account> {

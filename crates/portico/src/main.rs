@@ -67,6 +67,22 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Run the billing clock.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BillingCommand {
+    /// Renew, charge and retry every subscription due now (or by --until) and exit; `serve`
+    /// does the same every few seconds.
+    Run {
+        /// Bill up to this time (RFC 3339, e.g. 2027-01-01T00:00:00Z) instead of now.
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,6 +240,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", key.id);
+            Ok(())
+        }
+        Command::Billing {
+            command: BillingCommand::Run { until },
+        } => {
+            let store = server::open_store(config.database_url.expose_secret()).await?;
+            let app = server::app(&config, store)?;
+            println!("{}", admin::billing_run(&app, until.as_deref()).await?);
             Ok(())
         }
         Command::ApiKey { command } => {

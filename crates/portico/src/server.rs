@@ -150,6 +150,10 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
         state.app.clone(),
         WEBHOOKS_EVERY,
     ));
+    let clock = tokio::spawn(portico_app::billing::run_forever(
+        state.app.clone(),
+        CLOCK_EVERY,
+    ));
     portico_http::serve(
         listener,
         portico_http::router(state),
@@ -159,6 +163,7 @@ pub async fn serve(config: Config, store: Arc<dyn Store>) -> anyhow::Result<()> 
     .await;
     janitor.abort();
     webhooks.abort();
+    clock.abort();
     for task in metrics.into_iter().flatten() {
         task.abort();
     }
@@ -188,6 +193,9 @@ async fn serve_metrics(
 
 /// How often new events are fanned out to webhook endpoints and due deliveries sent.
 const WEBHOOKS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How often the billing clock looks for due renewals and charges.
+const CLOCK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How often expired tokens, sessions and idempotency keys are deleted.
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);

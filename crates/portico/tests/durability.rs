@@ -1,6 +1,8 @@
 //! The server process: crash safety (killed with SIGKILL in the middle of issuance load and
-//! restarted, every portal token it had answered with 200 must still open the portal), and the
-//! background work `portico serve` runs by itself (webhook delivery).
+//! restarted, every portal token it had answered with 200 must still open the portal; killed in
+//! the middle of a billing clock run and restarted, every period is invoiced exactly once), and
+//! the background work `portico serve` runs by itself (webhook delivery, the billing clock, on
+//! two nodes of one PostgreSQL at once).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};
@@ -12,6 +14,14 @@ use portico_testkit::{Backend, TestDatabase};
 struct Server {
     child: Child,
     base: String,
+}
+
+impl Server {
+    /// Kills the process with SIGKILL and reaps it.
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
 }
 
 fn portico(env: &[(String, String)]) -> Command {
@@ -170,8 +180,7 @@ async fn acknowledged_tokens_survive_sigkill(backend: Backend) {
             lost += 1;
         }
     }
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
     assert_eq!(
         lost,
         0,
@@ -239,8 +248,7 @@ async fn serve_delivers_webhooks(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(refused.status(), 400);
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
 
     env.push((
         "PORTICO_WEBHOOKS_ALLOW_PRIVATE_TARGETS".to_owned(),
@@ -270,8 +278,7 @@ async fn serve_delivers_webhooks(backend: Backend) {
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["type"], "customer.created");
     assert_eq!(body["data"]["alias"], "c1");
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,4 +289,273 @@ async fn sqlite_serve_delivers_webhooks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_serve_delivers_webhooks() {
     serve_delivers_webhooks(Backend::Postgres).await;
+}
+
+/// The environment of a `serve` node on `db` listening on `port`, with the master key in `dir`
+/// and loopback webhook targets allowed.
+fn node_env(db: &TestDatabase, dir: &std::path::Path, port: u16) -> Vec<(String, String)> {
+    [
+        ("PORTICO_DATABASE_URL", db.url.clone()),
+        ("PORTICO_LISTEN", format!("127.0.0.1:{port}")),
+        (
+            "PORTICO_MASTER_KEY_FILE",
+            dir.join("master.key").display().to_string(),
+        ),
+        ("PORTICO_API_RATE_LIMIT", "1000000".to_owned()),
+        ("PORTICO_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    key: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let r = client
+        .post(url)
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+/// `n` customers, each on a monthly plan whose first period ends `due_in` from now (imported as
+/// having started a month earlier), created through the API of the node at `base`, 16 at once.
+async fn due_subscriptions(base: &str, key: &str, n: usize, due_in: Duration) {
+    let client = reqwest::Client::new();
+    let product = post(
+        &client,
+        format!("{base}/api/v1/products"),
+        key,
+        serde_json::json!({"name": "Cloud"}),
+    )
+    .await;
+    let plan = post(
+        &client,
+        format!("{base}/api/v1/plans"),
+        key,
+        serde_json::json!({
+        "product": product["id"], "name": "Pro", "interval": "month", "unit_amount": 2900,
+        "currency": "EUR"}),
+    )
+    .await;
+    let mut customers = Vec::with_capacity(n);
+    let mut batch = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (client, base, key) = (client.clone(), base.to_owned(), key.to_owned());
+        batch.spawn(async move {
+            post(&client, format!("{base}/api/v1/customers"), &key,
+                serde_json::json!({"alias": format!("c{i}"), "name": format!("C{i}"), "currency": "EUR"})).await
+        });
+        if batch.len() == 16 || i + 1 == n {
+            while let Some(c) = batch.join_next().await {
+                customers.push(c.unwrap()["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let millis = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+        + i64::try_from(due_in.as_millis()).unwrap();
+    let start = portico_core::Timestamp::from_millis(millis)
+        .checked_plus_months(-1)
+        .unwrap();
+    let total = customers.len();
+    for (i, customer) in customers.into_iter().enumerate() {
+        let (client, base, key, plan) = (
+            client.clone(),
+            base.to_owned(),
+            key.to_owned(),
+            plan["id"].clone(),
+        );
+        batch.spawn(async move {
+            post(
+                &client,
+                format!("{base}/api/v1/subscriptions"),
+                &key,
+                serde_json::json!({
+                "customer": customer, "plan": plan, "status": "active",
+                "current_period_start": start}),
+            )
+            .await
+        });
+        if batch.len() == 16 || i + 1 == total {
+            while let Some(s) = batch.join_next().await {
+                s.unwrap();
+            }
+        }
+    }
+}
+
+/// Waits until `sql` (a count) answers `want`, for at most `within`.
+async fn until_count(db: &TestDatabase, sql: &str, want: i64, within: Duration) {
+    let mut raw = db.raw().await;
+    let deadline = Instant::now() + within;
+    loop {
+        let got: i64 = raw.scalar(sql).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{sql}: {got}, not {want}, after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every subscription renewed into exactly one new period, with exactly one invoice.
+async fn assert_invoiced_once(db: &TestDatabase, n: i64) {
+    let mut raw = db.raw().await;
+    let renewals: i64 = raw.scalar("SELECT COUNT(*) FROM billing_renewals").await;
+    let invoices: i64 = raw.scalar("SELECT COUNT(*) FROM invoices").await;
+    let billed: i64 = raw
+        .scalar("SELECT COUNT(DISTINCT subscription_id) FROM invoices")
+        .await;
+    let renewed: i64 = raw
+        .scalar("SELECT COUNT(*) FROM subscriptions WHERE current_period_start = \
+                 (SELECT MIN(period_start) FROM billing_renewals r WHERE r.subscription_id = subscriptions.id)")
+        .await;
+    assert_eq!((renewals, invoices, billed, renewed), (n, n, n, n));
+}
+
+/// Two `portico serve` nodes on one PostgreSQL run the billing clock over the same 1,000
+/// subscriptions, due at once: every period is invoiced exactly once, and every renewal event
+/// reaches the receiver at least once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_nodes_run_the_billing_clock_once_per_period() {
+    use axum::routing::post as route_post;
+
+    const N: usize = 1000;
+    let db = TestDatabase::create(Backend::Postgres).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (port_a, port_b) = (free_port(), free_port());
+    let (env_a, env_b) = (
+        node_env(&db, dir.path(), port_a),
+        node_env(&db, dir.path(), port_b),
+    );
+    let key = acme_with_key(&env_a, "billing:write,customers:write,webhooks:write");
+
+    let seen = Arc::new(Mutex::new(std::collections::HashSet::<String>::new()));
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", receiver.local_addr().unwrap());
+    let got = seen.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        route_post(move |body: String| async move {
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+            got.lock()
+                .unwrap()
+                .insert(body["data"]["id"].as_str().unwrap().to_owned());
+        }),
+    );
+    tokio::spawn(async move { axum::serve(receiver, router).await.unwrap() });
+
+    let base_a = format!("http://127.0.0.1:{port_a}");
+    let mut a = start(&env_a, &base_a).await;
+    let client = reqwest::Client::new();
+    post(
+        &client,
+        format!("{base_a}/api/v1/webhook-endpoints"),
+        &key,
+        serde_json::json!({"url": hook, "event_types": ["subscription.renewed"]}),
+    )
+    .await;
+    // Due once both nodes run.
+    due_subscriptions(&base_a, &key, N, Duration::from_secs(45)).await;
+    let mut b = start(&env_b, &format!("http://127.0.0.1:{port_b}")).await;
+
+    let n = i64::try_from(N).unwrap();
+    until_count(
+        &db,
+        "SELECT COUNT(*) FROM billing_renewals",
+        n,
+        Duration::from_secs(240),
+    )
+    .await;
+    assert_invoiced_once(&db, n).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while seen.lock().unwrap().len() < N {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {N} renewals delivered",
+            seen.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for node in [&mut a, &mut b] {
+        node.kill();
+    }
+    // Nothing more happened after the last check.
+    assert_invoiced_once(&db, n).await;
+}
+
+/// A node killed with SIGKILL in the middle of a billing clock run, and started again: no
+/// period is lost and none is invoiced twice.
+async fn a_clock_run_survives_sigkill(backend: Backend) {
+    const N: usize = 300;
+    let db = TestDatabase::create(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let env = node_env(&db, dir.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    let key = acme_with_key(&env, "billing:write,customers:write");
+    let mut server = start(&env, &base).await;
+    due_subscriptions(&base, &key, N, Duration::from_secs(20)).await;
+    // Killed once the run is under way, with periods left to renew.
+    let n = i64::try_from(N).unwrap();
+    let mut raw = db.raw().await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let renewed: i64 = raw.scalar("SELECT COUNT(*) FROM billing_renewals").await;
+        if renewed > 0 {
+            assert!(renewed < n, "the run ended before the kill");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the clock did not start");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+    let mid: i64 = raw.scalar("SELECT COUNT(*) FROM billing_renewals").await;
+    assert!(mid < n, "{mid} renewed before the kill");
+
+    let mut server = start(&env, &base).await;
+    until_count(
+        &db,
+        "SELECT COUNT(*) FROM billing_renewals",
+        n,
+        Duration::from_secs(240),
+    )
+    .await;
+    assert_invoiced_once(&db, n).await;
+    server.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_clock_run_survives_sigkill() {
+    a_clock_run_survives_sigkill(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_clock_run_survives_sigkill() {
+    a_clock_run_survives_sigkill(Backend::Postgres).await;
 }

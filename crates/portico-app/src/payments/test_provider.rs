@@ -10,6 +10,7 @@
 //! | 4000 0000 0000 3220 | charges need a challenge step on the provider's page      |
 //! | 4000 0000 0000 0069 | charges succeed; the card expires at the end of next month |
 //! | 4000 0000 0000 0119 | charges never answer (the caller's timeout ends them)     |
+//! | 4000 0000 0000 0341 | the first two charges are declined, later ones succeed    |
 //!
 //! Any other number that passes the Luhn check succeeds. The card number is read once to make
 //! the payment method and is not kept anywhere: what comes back to the portal is brand, last 4,
@@ -49,6 +50,8 @@ enum Behaviour {
     InsufficientFunds,
     Challenge,
     Hangs,
+    /// Declined twice (`card_declined`), then succeeds: to watch dunning recover.
+    DeclinedTwice,
 }
 
 impl Behaviour {
@@ -59,6 +62,7 @@ impl Behaviour {
             Behaviour::InsufficientFunds => "funds",
             Behaviour::Challenge => "challenge",
             Behaviour::Hangs => "hang",
+            Behaviour::DeclinedTwice => "twice",
         }
     }
 
@@ -70,6 +74,7 @@ impl Behaviour {
             Behaviour::InsufficientFunds,
             Behaviour::Challenge,
             Behaviour::Hangs,
+            Behaviour::DeclinedTwice,
         ]
         .into_iter()
         .find(|b| b.code() == code)
@@ -89,6 +94,8 @@ struct Ledger {
     outcomes: HashMap<(AccountId, String), ChargeOutcome>,
     /// How many charges were made (not answered from `outcomes`), by account.
     charges: HashMap<AccountId, usize>,
+    /// How many charges each payment method made, by account and reference.
+    by_method: HashMap<(AccountId, String), usize>,
 }
 
 impl TestProvider {
@@ -276,7 +283,15 @@ impl PaymentProvider for TestProvider {
             return Ok(outcome.clone());
         }
         let reference = charge_reference(&account.account, &request.idempotency_key);
+        let method = (account.account.clone(), request.payment_method.clone());
+        let earlier = ledger.by_method.get(&method).copied().unwrap_or(0);
+        *ledger.by_method.entry(method).or_default() += 1;
         let outcome = match behaviour {
+            Behaviour::DeclinedTwice if earlier < 2 => ChargeOutcome::Declined {
+                reference: Some(reference),
+                code: DeclineCode::CardDeclined,
+            },
+            Behaviour::DeclinedTwice => ChargeOutcome::Succeeded { reference },
             Behaviour::Succeeds | Behaviour::Hangs => ChargeOutcome::Succeeded { reference },
             Behaviour::Declined => ChargeOutcome::Declined {
                 reference: Some(reference),
@@ -534,6 +549,7 @@ fn check_card(card: &CardForm, now: Timestamp) -> Result<CheckedCard, Invalid> {
         "4000000000009995" => Behaviour::InsufficientFunds,
         "4000000000003220" => Behaviour::Challenge,
         "4000000000000119" => Behaviour::Hangs,
+        "4000000000000341" => Behaviour::DeclinedTwice,
         _ => Behaviour::Succeeds,
     };
     let today = now.date();
@@ -627,6 +643,7 @@ mod tests {
             ("4000 0000 0000 9995", Behaviour::InsufficientFunds),
             ("4000 0000 0000 3220", Behaviour::Challenge),
             ("4000-0000-0000-0119", Behaviour::Hangs),
+            ("4000 0000 0000 0341", Behaviour::DeclinedTwice),
             ("5555 5555 5555 4444", Behaviour::Succeeds),
         ];
         for (number, behaviour) in cases {

@@ -121,6 +121,11 @@ backend_tests! {
                 footer: Some("Thank you".into()),
                 logo: None,
             },
+            billing: BillingRules {
+                retry_days: vec![2, 4],
+                after_last_failure: DunningEndRule::LeaveUnpaid,
+                trial_end_without_payment_method: TrialEndRule::PastDue,
+            },
         };
         let replace = |s: &PortalSettings| { let s = s.clone(); move |_| s };
         let updated = portico_app::accounts::update_portal_settings(&db.app, &op(&account.id), replace(&settings), db.now())

@@ -5,6 +5,7 @@
 mod access;
 mod accounts;
 mod billing;
+mod billing_clock;
 mod customers_and_contacts;
 mod documents;
 mod housekeeping;

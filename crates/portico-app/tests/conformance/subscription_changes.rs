@@ -206,6 +206,8 @@ backend_tests! {
         let invoices = u.invoices(&db).await;
         assert_eq!(invoices.len(), 1);
         assert_eq!(invoices[0].status, InvoiceStatus::Void);
+        let newest = db.store.events(&u.account.id, first(5)).await.unwrap().data;
+        assert!(newest.iter().any(|e| e.kind.as_str() == "invoice.voided"), "{newest:?}");
     }
 
     async fn an_upgrade_that_needs_a_challenge_is_made_when_the_challenge_passes(db: Db) {

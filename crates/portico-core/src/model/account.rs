@@ -57,6 +57,8 @@ pub struct PortalSettings {
     pub subscription_changes: SubscriptionChanges,
     /// The seller block, payment instructions, footer and logo of the account's invoices.
     pub invoice: InvoiceSettings,
+    /// What the billing clock does when a trial ends or a charge fails.
+    pub billing: BillingRules,
 }
 
 impl Default for PortalSettings {
@@ -70,6 +72,7 @@ impl Default for PortalSettings {
             link_reentry: false,
             subscription_changes: SubscriptionChanges::default(),
             invoice: InvoiceSettings::default(),
+            billing: BillingRules::default(),
         }
     }
 }
@@ -78,6 +81,66 @@ text_enum!(
     /// What a customer who cancels now gets back for the unused rest of the period.
     CancelRefund { None = "none", ProratedCredit = "prorated_credit" }
 );
+
+text_enum!(
+    /// What becomes of a subscription whose trial ends while its customer has no payment
+    /// method: it ends, or it goes on past due with its first invoice open.
+    TrialEndRule { Cancel = "cancel", PastDue = "past_due" }
+);
+
+text_enum!(
+    /// What becomes of a subscription when the last retry of its invoice failed: it ends, or
+    /// it stays past due with the invoice open (unpaid).
+    DunningEndRule { Cancel = "cancel", LeaveUnpaid = "leave_unpaid" }
+);
+
+/// The billing clock's rules for money it cannot collect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct BillingRules {
+    /// After a renewal's charge fails, the days after the renewal (its first charge) at which
+    /// its invoice is charged again: up to 10, rising, each from 1 to 60.
+    pub retry_days: Vec<u32>,
+    /// After the last retry failed.
+    pub after_last_failure: DunningEndRule,
+    /// When a trial ends and the customer has no payment method.
+    pub trial_end_without_payment_method: TrialEndRule,
+}
+
+impl Default for BillingRules {
+    fn default() -> Self {
+        Self {
+            retry_days: vec![1, 3, 5],
+            after_last_failure: DunningEndRule::Cancel,
+            trial_end_without_payment_method: TrialEndRule::Cancel,
+        }
+    }
+}
+
+impl BillingRules {
+    /// When the invoice of a renewal at `renewed_at` is charged again after its `failures`-th
+    /// failed charge; `None` when that was the last.
+    pub fn retry_after(&self, renewed_at: Timestamp, failures: i64) -> Option<Timestamp> {
+        let index = usize::try_from(failures).ok()?.checked_sub(1)?;
+        let days = self.retry_days.get(index)?;
+        Some(renewed_at.plus_secs(i64::from(*days) * 86_400))
+    }
+
+    fn validate(self) -> ValidationResult<Self> {
+        let rising = self.retry_days.windows(2).all(|w| w[0] < w[1]);
+        if self.retry_days.len() > 10
+            || !rising
+            || self.retry_days.iter().any(|d| !(1..=60).contains(d))
+        {
+            return Err(Invalid::new(
+                "billing.retry_days",
+                "must list at most 10 rising numbers of days, each from 1 to 60",
+            ));
+        }
+        Ok(self)
+    }
+}
 
 /// The account's rules for cancellations and changes of plan or quantity in the portal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -252,6 +315,7 @@ impl PortalSettings {
             .transpose()?;
         self.subscription_changes = self.subscription_changes.validate()?;
         self.invoice = self.invoice.validate()?;
+        self.billing = self.billing.validate()?;
         Ok(self)
     }
 }
@@ -338,6 +402,41 @@ pub(crate) fn deserialize_api_scopes<'de, D: serde::Deserializer<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn billing_rules_retry_on_their_days_and_check_them() {
+        let rules = BillingRules::default();
+        let first = Timestamp::from_secs(1_767_225_600);
+        let day = |n: i64| Some(first.plus_secs(n * 86_400));
+        assert_eq!(rules.retry_after(first, 1), day(1));
+        assert_eq!(rules.retry_after(first, 2), day(3));
+        assert_eq!(rules.retry_after(first, 3), day(5));
+        assert_eq!(rules.retry_after(first, 4), None);
+        assert_eq!(rules.retry_after(first, 0), None);
+        for bad in [vec![3, 1], vec![0], vec![61], vec![1; 11], vec![2, 2]] {
+            let settings = PortalSettings {
+                billing: BillingRules {
+                    retry_days: bad.clone(),
+                    ..BillingRules::default()
+                },
+                ..PortalSettings::default()
+            };
+            let err = settings.validate().unwrap_err();
+            assert_eq!(err.field, "billing.retry_days", "{bad:?}");
+        }
+        let none = BillingRules {
+            retry_days: vec![],
+            ..BillingRules::default()
+        };
+        assert_eq!(none.clone().validate().unwrap().retry_after(first, 1), None);
+        let parsed: PortalSettings =
+            serde_json::from_str(r#"{"billing":{"after_last_failure":"leave_unpaid"}}"#).unwrap();
+        assert_eq!(
+            parsed.billing.after_last_failure,
+            DunningEndRule::LeaveUnpaid
+        );
+        assert_eq!(parsed.billing.retry_days, vec![1, 3, 5]);
+    }
 
     #[test]
     fn subdomains() {

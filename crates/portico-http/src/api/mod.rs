@@ -12,6 +12,7 @@ pub mod plans;
 pub mod portal_settings;
 pub mod products;
 pub mod subscriptions;
+pub mod test_clocks;
 pub mod transactions;
 pub mod webhook_endpoints;
 
@@ -37,6 +38,7 @@ pub fn router() -> Routes {
         .merge(invoice_settings::router())
         .merge(payment_provider::router())
         .merge(webhook_endpoints::router())
+        .merge(test_clocks::router())
         .merge(crate::access::native::router())
         .merge(crate::access::rest_token::router())
         .merge(crate::access::shareable::router())

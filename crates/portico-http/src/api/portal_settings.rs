@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use portico_core::model::{CancelMode, CancelRefund, ChangeTiming, PortalSettings, nullable};
+use portico_core::model::{
+    CancelMode, CancelRefund, ChangeTiming, DunningEndRule, PortalSettings, TrialEndRule, nullable,
+};
 use portico_core::scope::ApiScope;
 use serde::Deserialize;
 use utoipa_axum::routes;
@@ -35,6 +37,19 @@ pub struct PortalSettingsPatch {
     /// by default a link opens one browser session and a second opening says it was used.
     pub link_reentry: Option<bool>,
     pub subscription_changes: Option<SubscriptionChangesPatch>,
+    pub billing: Option<BillingRulesPatch>,
+}
+
+/// The billing clock's rules; each given field replaces the current one.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillingRulesPatch {
+    /// Days after a renewal's first failed charge at which it is charged again (rising, up
+    /// to 10, each 1 to 60; e.g. `[1, 3, 5]`).
+    #[schema(max_items = 10)]
+    pub retry_days: Option<Vec<u32>>,
+    pub after_last_failure: Option<DunningEndRule>,
+    pub trial_end_without_payment_method: Option<TrialEndRule>,
 }
 
 /// The rules for cancellations and changes; each given field replaces the current one.
@@ -124,6 +139,15 @@ impl PortalSettingsPatch {
             set(&mut r.reactivation, c.reactivation);
             set(&mut r.upgrades, c.upgrades);
             set(&mut r.downgrades, c.downgrades);
+        }
+        if let Some(b) = self.billing {
+            let r = &mut s.billing;
+            set(&mut r.retry_days, b.retry_days);
+            set(&mut r.after_last_failure, b.after_last_failure);
+            set(
+                &mut r.trial_end_without_payment_method,
+                b.trial_end_without_payment_method,
+            );
         }
         s
     }

@@ -337,8 +337,8 @@ async fn redeliver(
 
 /// The event catalogue, one schema per event type (`WebhookEvent.customer.created`, …) and
 /// `WebhookEvent`, any of them: what a delivery's body holds. The `data` of an event is its
-/// record as the API shows it, the schema named after the type's first part
-/// (`payment_method.updated` → `PaymentMethod`), where the document has one.
+/// record as the API shows it, the schema each type names (`EventType::record`), where the
+/// document has one.
 pub(crate) fn document_events(doc: &mut utoipa::openapi::OpenApi) {
     use portico_core::event::EventType;
     use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
@@ -353,9 +353,9 @@ pub(crate) fn document_events(doc: &mut utoipa::openapi::OpenApi) {
          signature per secret, separated by a space).",
     ));
     for kind in EventType::ALL {
-        let record = record_schema(kind.as_str());
-        let data: RefOr<Schema> = if components.schemas.contains_key(&record) {
-            Ref::from_schema_name(&record).into()
+        let record = kind.record();
+        let data: RefOr<Schema> = if components.schemas.contains_key(record) {
+            Ref::from_schema_name(record).into()
         } else {
             ObjectBuilder::new().schema_type(Type::Object).into()
         };
@@ -385,22 +385,4 @@ pub(crate) fn document_events(doc: &mut utoipa::openapi::OpenApi) {
             <Timestamp as utoipa::PartialSchema>::schema(),
         );
     }
-}
-
-/// `payment_method.updated` → `PaymentMethod`; a `payment.*` event is about a payment attempt.
-fn record_schema(event_type: &str) -> String {
-    let object = match event_type.split('.').next().unwrap_or_default() {
-        "payment" => "payment_attempt",
-        object => object,
-    };
-    object
-        .split('_')
-        .map(|word| {
-            let mut chars = word.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }

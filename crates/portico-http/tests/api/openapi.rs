@@ -83,6 +83,12 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST", "/api/v1/webhook-endpoints/{id}/rotate-secret"),
     ("GET", "/api/v1/webhook-endpoints/{id}/deliveries"),
     ("POST", "/api/v1/webhook-deliveries/{id}/redeliver"),
+    ("POST", "/api/v1/test-clocks"),
+    ("GET", "/api/v1/test-clocks"),
+    ("GET", "/api/v1/test-clocks/{id}"),
+    ("DELETE", "/api/v1/test-clocks/{id}"),
+    ("POST", "/api/v1/test-clocks/{id}/customers"),
+    ("POST", "/api/v1/test-clocks/{id}/advance"),
 ];
 
 portico_testkit::backend_tests! {

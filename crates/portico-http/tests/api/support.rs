@@ -474,6 +474,15 @@ impl TestApp {
             .await
             .expect(201)
             .id();
+        let test_clock = self
+            .post(
+                key,
+                "/api/v1/test-clocks",
+                json!({"frozen_time": self.clock.now().plus_secs(60)}),
+            )
+            .await
+            .expect(201)
+            .id();
         self.store
             .fan_out_webhook_events(self.clock.now(), 100)
             .await
@@ -502,6 +511,7 @@ impl TestApp {
             portal_session,
             api_key,
             oauth_client,
+            test_clock,
         }
     }
 }
@@ -524,6 +534,7 @@ pub struct Seeded {
     pub oauth_client: String,
     pub webhook_endpoint: String,
     pub webhook_delivery: String,
+    pub test_clock: String,
 }
 
 impl Seeded {
@@ -545,6 +556,7 @@ impl Seeded {
             "/api/v1/oauth-clients" => &self.oauth_client,
             "/api/v1/webhook-endpoints" => &self.webhook_endpoint,
             "/api/v1/webhook-deliveries" => &self.webhook_delivery,
+            "/api/v1/test-clocks" => &self.test_clock,
             other => panic!("no seeded id for {other}"),
         }
     }
@@ -573,6 +585,7 @@ impl Seeded {
             &self.oauth_client,
             &self.webhook_endpoint,
             &self.webhook_delivery,
+            &self.test_clock,
         ]
     }
 }

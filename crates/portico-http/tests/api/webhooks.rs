@@ -152,6 +152,60 @@ async fn deliveries(app: &TestApp, endpoint: &str) -> Vec<Value> {
     r.expect(200).json["data"].as_array().unwrap().clone()
 }
 
+async fn advance(app: &TestApp, clock: &str, to: &str) -> crate::support::Resp {
+    let path = format!("/api/v1/test-clocks/{clock}/advance");
+    app.post(&app.a.key, &path, json!({"frozen_time": to}))
+        .await
+}
+
+async fn subscription(app: &TestApp, id: &str) -> Value {
+    let r = app
+        .get(&app.a.key, &format!("/api/v1/subscriptions/{id}"))
+        .await;
+    r.expect(200).json.clone()
+}
+
+/// The Python that has the `standardwebhooks` package.
+fn library_python() -> std::path::PathBuf {
+    let python = workspace_root().join("target/compat/venv/bin/python");
+    assert!(
+        python.exists(),
+        "the standardwebhooks package is needed but {} is missing: scripts/test installs it \
+         (python3 -m venv target/compat/venv && target/compat/venv/bin/pip install 'standardwebhooks~=1.0')",
+        python.display()
+    );
+    python
+}
+
+/// Verifies a delivery with the `standardwebhooks` package; its output is the payload.
+async fn verify_with_library(
+    python: std::path::PathBuf,
+    secret: String,
+    r: Received,
+) -> std::process::Output {
+    let script = "import sys, json\nfrom standardwebhooks.webhooks import Webhook\n\
+        secret, wid, ts, sig, body = sys.argv[1:6]\n\
+        payload = Webhook(secret).verify(body, {'webhook-id': wid, \
+        'webhook-timestamp': ts, 'webhook-signature': sig})\n\
+        print(json.dumps(payload))\n";
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .args([
+                "-c",
+                script,
+                &secret,
+                &r.id,
+                &r.timestamp,
+                &r.signature,
+                &r.body,
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 portico_testkit::backend_tests! {
     async fn endpoints_are_created_listed_changed_and_deleted(app: TestApp) {
         let k = &app.a.key;
@@ -356,13 +410,7 @@ portico_testkit::backend_tests! {
     }
 
     async fn deliveries_are_signed_as_the_standardwebhooks_library_verifies(app: TestApp) {
-        let python = workspace_root().join("target/compat/venv/bin/python");
-        assert!(
-            python.exists(),
-            "the standardwebhooks package is needed but {} is missing: scripts/test installs it \
-             (python3 -m venv target/compat/venv && target/compat/venv/bin/pip install 'standardwebhooks~=1.0')",
-            python.display()
-        );
+        let python = library_python();
         let receiver = Receiver::start(&[], Duration::ZERO).await;
         let (endpoint, secret) = endpoint(&app, json!({"url": receiver.url})).await;
         app.post(&app.a.key, &format!("/api/v1/webhook-endpoints/{endpoint}/rotate-secret"), json!(null))
@@ -371,24 +419,7 @@ portico_testkit::backend_tests! {
         run(&app).await;
         let r = receiver.got()[0].clone();
         // The old secret, during the overlap: the library accepts any one signature that matches.
-        let verify = |secret: String, r: Received| {
-            let python = python.clone();
-            async move {
-                let script = "import sys, json\nfrom standardwebhooks.webhooks import Webhook\n\
-                    secret, wid, ts, sig, body = sys.argv[1:6]\n\
-                    payload = Webhook(secret).verify(body, {'webhook-id': wid, \
-                    'webhook-timestamp': ts, 'webhook-signature': sig})\n\
-                    print(json.dumps(payload))\n";
-                tokio::task::spawn_blocking(move || {
-                    std::process::Command::new(python)
-                        .args(["-c", script, &secret, &r.id, &r.timestamp, &r.signature, &r.body])
-                        .output()
-                        .unwrap()
-                })
-                .await
-                .unwrap()
-            }
-        };
+        let verify = |secret: String, r: Received| verify_with_library(python.clone(), secret, r);
         let out = verify(secret.clone(), r.clone()).await;
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let payload: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -437,6 +468,97 @@ portico_testkit::backend_tests! {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 40);
+    }
+
+    async fn a_test_clock_bills_its_customers_only_and_its_events_arrive_signed(app: TestApp) {
+        let k = &app.a.key;
+        let receiver = Receiver::start(&[], Duration::ZERO).await;
+        let clock_events = [
+            "subscription.renewed", "subscription.past_due", "subscription.canceled",
+            "invoice.issued", "invoice.payment_failed", "invoice.overdue",
+        ];
+        let (_, secret) = endpoint(&app, json!({"url": receiver.url, "event_types": clock_events})).await;
+        let created = app
+            .post(k, "/api/v1/test-clocks", json!({"name": "March", "frozen_time": "2027-03-01T00:00:00Z"}))
+            .await;
+        created.expect(201);
+        let clock = created.json["id"].as_str().unwrap().to_owned();
+        assert!(clock.starts_with("clock_"), "{clock}");
+        let listed = app.get(k, "/api/v1/test-clocks").await;
+        assert_eq!(listed.expect(200).json["data"][0]["id"], clock.as_str());
+        let other = app.get(&app.b.key, &format!("/api/v1/test-clocks/{clock}")).await;
+        other.expect(404);
+        // A clock starts now or later: what it runs happens after the endpoints that exist.
+        app.post(k, "/api/v1/test-clocks", json!({"frozen_time": "2020-01-01T00:00:00Z"}))
+            .await.expect_error(400, "BAD_REQUEST", "frozen_time");
+
+        let product = app.post(k, "/api/v1/products", json!({"name": "Cloud"})).await;
+        let plan = app.post(k, "/api/v1/plans", json!({"product": product.id(), "name": "Pro",
+            "interval": "month", "unit_amount": 2900, "currency": "EUR"})).await;
+        let plan = plan.id();
+        let tested = customer(&app, "tested").await;
+        let real = customer(&app, "real").await;
+        app.post(k, &format!("/api/v1/test-clocks/{clock}/customers"), json!({"customer": tested}))
+            .await.expect(200);
+        let subscribe = |customer: String| {
+            let plan = plan.clone();
+            let app = &app;
+            async move {
+                let r = app.post(&app.a.key, "/api/v1/subscriptions", json!({"customer": customer,
+                    "plan": plan, "current_period_start": "2027-03-01T00:00:00Z"})).await;
+                r.expect(201);
+                r.id()
+            }
+        };
+        let (tested_sub, real_sub) = (subscribe(tested.clone()).await, subscribe(real.clone()).await);
+        // A customer with a subscription is billed by the real clock: it cannot be attached.
+        app.post(k, &format!("/api/v1/test-clocks/{clock}/customers"), json!({"customer": real}))
+            .await.expect_error(400, "BAD_REQUEST", "already has subscriptions");
+
+        let advanced = advance(&app, &clock, "2027-04-01T00:00:00Z").await;
+        advanced.expect(200);
+        assert_eq!(advanced.json["frozen_time"], "2027-04-01T00:00:00Z");
+        assert_eq!((advanced.json["run"]["renewed"].as_i64(), advanced.json["run"]["charges_failed"].as_i64()), (Some(1), Some(1)));
+        advance(&app, &clock, "2027-04-01T00:00:00Z").await.expect_error(400, "BAD_REQUEST", "later than the clock");
+        let moved = subscription(&app, &tested_sub).await;
+        assert_eq!((moved["status"].as_str(), moved["current_period_end"].as_str()), (Some("past_due"), Some("2027-05-01T00:00:00Z")));
+        // The real customer's period ended too, but a test clock never touches it.
+        assert_eq!(subscription(&app, &real_sub).await["current_period_end"], "2027-04-01T00:00:00Z");
+        // Retries on days 1, 3 and 5; after the last, the default rule cancels.
+        let advanced = advance(&app, &clock, "2027-04-07T00:00:00Z").await;
+        assert_eq!(advanced.expect(200).json["run"]["charges_failed"], 3);
+        assert_eq!(subscription(&app, &tested_sub).await["status"], "canceled");
+
+        run(&app).await;
+        let got = receiver.got();
+        let python = library_python();
+        let mut types = std::collections::BTreeMap::<String, usize>::new();
+        for r in got {
+            assert_eq!(r.signature, sign(&secret, &r));
+            let out = verify_with_library(python.clone(), secret.clone(), r.clone()).await;
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let payload: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let kind = payload["type"].as_str().unwrap().to_owned();
+            let subject = if kind.starts_with("invoice.") { &payload["data"]["subscription"] } else { &payload["data"]["id"] };
+            assert_eq!(subject, tested_sub.as_str(), "{kind} is about the tested subscription");
+            *types.entry(kind).or_default() += 1;
+        }
+        let want: std::collections::BTreeMap<String, usize> = [
+            ("subscription.renewed", 1), ("subscription.past_due", 1), ("subscription.canceled", 1),
+            ("invoice.issued", 1), ("invoice.payment_failed", 4), ("invoice.overdue", 1),
+        ].into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
+        assert_eq!(types, want);
+
+        // The real clock, far ahead: the real customer is renewed, the tested one is left to
+        // its clock.
+        let far = portico_core::Timestamp::parse_rfc3339("t", "2027-04-20T00:00:00Z").unwrap();
+        let real_run = portico_app::billing::run_due(&app.state.app, &portico_store::ClockScope::Real, far).await.unwrap();
+        assert_eq!(real_run.renewed, 1);
+        assert_eq!(subscription(&app, &real_sub).await["current_period_end"], "2027-05-01T00:00:00Z");
+
+        let deleted = app.delete(k, &format!("/api/v1/test-clocks/{clock}")).await;
+        deleted.expect(200);
+        app.get(k, &format!("/api/v1/test-clocks/{clock}")).await.expect(404);
     }
 
     async fn the_document_holds_a_schema_per_event_type(app: TestApp) {

@@ -121,6 +121,11 @@ impl Backend {
                     include_str!("../../migrations/sqlite/0013_pending_changes.sql"),
                 ),
                 (
+                    14,
+                    "billing clock",
+                    include_str!("../../migrations/sqlite/0014_billing_clock.sql"),
+                ),
+                (
                     15,
                     "invoice documents",
                     include_str!("../../migrations/sqlite/0015_invoice_documents.sql"),
@@ -192,6 +197,11 @@ impl Backend {
                     13,
                     "pending changes",
                     include_str!("../../migrations/postgres/0013_pending_changes.sql"),
+                ),
+                (
+                    14,
+                    "billing clock",
+                    include_str!("../../migrations/postgres/0014_billing_clock.sql"),
                 ),
                 (
                     15,

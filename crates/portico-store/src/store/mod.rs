@@ -3,6 +3,7 @@
 mod accounts;
 mod billing;
 mod catalog;
+mod clock;
 mod credentials;
 mod customers;
 mod documents;
@@ -16,6 +17,7 @@ mod webhooks;
 pub use accounts::*;
 pub use billing::*;
 pub use catalog::*;
+pub use clock::*;
 pub use credentials::*;
 pub use customers::*;
 pub use documents::*;

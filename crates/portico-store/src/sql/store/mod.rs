@@ -10,6 +10,7 @@
 mod accounts;
 mod billing;
 mod catalog;
+pub(super) mod clock;
 mod credentials;
 mod customers;
 pub(super) mod documents;

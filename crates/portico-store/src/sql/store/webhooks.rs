@@ -8,7 +8,7 @@ use crate::{
 
 /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that concurrent workers take disjoint rows; SQLite
 /// has one writer at a time and no row locks.
-fn skip_locked(backend: Backend) -> &'static str {
+pub(super) fn skip_locked(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "",
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",

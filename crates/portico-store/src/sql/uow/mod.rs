@@ -15,6 +15,7 @@ mod customers;
 mod invoices;
 mod payment_methods;
 mod payments;
+mod renewals;
 mod subscriptions;
 mod transactions;
 
@@ -25,6 +26,7 @@ pub use customers::Customers;
 pub use invoices::Invoices;
 pub use payment_methods::PaymentMethods;
 pub use payments::{PaymentAttempts, PaymentProviders};
+pub use renewals::Renewals;
 pub use subscriptions::Subscriptions;
 pub use transactions::Transactions;
 
@@ -201,6 +203,9 @@ impl UnitOfWork {
     }
     pub fn payment_providers(&mut self) -> PaymentProviders<'_> {
         PaymentProviders(self)
+    }
+    pub fn renewals(&mut self) -> Renewals<'_> {
+        Renewals(self)
     }
 
     /// The connection, the backend and the account, for a repository's statements.
