@@ -70,8 +70,8 @@ pub trait Store:
 /// Every trait of the store, for callers that use several: `use portico_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AccountStore, BillingStore, CatalogStore, CredentialStore, CustomerStore, DocumentStore,
         AccountStore, BillingStore, CatalogStore, ClockStore, CredentialStore, CustomerStore,
+        DocumentStore,
         HousekeepingStore, IdempotencyStore, PaymentStore, SessionStore, SigningKeyStore, Store,
         WebhookStore,
     };
