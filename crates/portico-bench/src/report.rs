@@ -256,6 +256,8 @@ pub fn markdown(meta: &Meta, reports: &[BackendReport], previous: Option<&str>) 
         meta.command,
         if meta.quick {
             "quick mode: too short to quote"
+        } else if !meta.only.is_empty() {
+            "chosen scenarios only"
         } else {
             "full run"
         },
