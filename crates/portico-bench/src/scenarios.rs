@@ -33,6 +33,9 @@ pub struct RunArgs {
     /// Write the report (markdown) here as well as printing it.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The earlier report whose figures are shown beside the new ones (default: `--out`).
+    #[arg(long)]
+    previous: Option<PathBuf>,
     #[arg(long, default_value_t = 32)]
     connections: usize,
     /// Seconds per scenario (default 10, or 2 with --quick).
@@ -41,6 +44,37 @@ pub struct RunArgs {
     /// The command line to record in the report.
     #[arg(long, default_value = "portico-bench run")]
     command: String,
+    /// Comma-separated scenarios to run alone (for iterating on one): issuance, graphql,
+    /// exchange, subscriptions, invoices, stored. The bare server is always measured.
+    #[arg(long, value_parser = parse_only)]
+    only: Option<Only>,
+}
+
+/// The scenarios of one run.
+#[derive(Clone, Debug)]
+pub struct Only(Vec<&'static str>);
+
+const SCENARIOS: [&str; 6] = [
+    "issuance",
+    "graphql",
+    "exchange",
+    "subscriptions",
+    "invoices",
+    "stored",
+];
+
+fn parse_only(text: &str) -> Result<Only, String> {
+    text.split(',')
+        .map(str::trim)
+        .map(|name| {
+            SCENARIOS
+                .iter()
+                .find(|s| **s == name)
+                .copied()
+                .ok_or_else(|| format!("unknown scenario {name:?} ({})", SCENARIOS.join(", ")))
+        })
+        .collect::<Result<_, _>>()
+        .map(Only)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -67,6 +101,13 @@ struct Plan {
     contacts: usize,
     many_invoices: usize,
     stored_sessions: usize,
+    only: Option<Only>,
+}
+
+impl Plan {
+    fn runs(&self, scenario: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| o.0.contains(&scenario))
+    }
 }
 
 pub async fn run(args: RunArgs) -> Result<()> {
@@ -83,10 +124,16 @@ pub async fn run(args: RunArgs) -> Result<()> {
         contacts: 100,
         many_invoices: if args.quick { 1_000 } else { 100_000 },
         stored_sessions: if args.quick { 10_000 } else { 1_000_000 },
+        only: args.only,
     };
     let portico = std::fs::canonicalize(&args.portico)
         .with_context(|| format!("{} not found: build it first", args.portico.display()))?;
     let repo = std::fs::canonicalize(&args.repo)?;
+    let previous = args
+        .previous
+        .as_ref()
+        .or(args.out.as_ref())
+        .and_then(|p| std::fs::read_to_string(p).ok());
     let started = utc_now();
     let load_before = loadavg();
     let mut reports = Vec::new();
@@ -97,7 +144,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
             other => bail!("unknown backend {other:?} (sqlite, postgres)"),
         };
         let report = run_backend(backend, &plan, &portico, &repo).await?;
-        println!("{}", report::table(&report));
+        println!("{}", report::table(&report, previous.as_deref()));
         reports.push(report);
     }
     let meta = report::Meta {
@@ -110,8 +157,9 @@ pub async fn run(args: RunArgs) -> Result<()> {
         seconds: plan.duration.as_secs_f64(),
         connections: plan.connections,
         quick: args.quick,
+        only: plan.only.as_ref().map_or(String::new(), |o| o.0.join(", ")),
     };
-    let markdown = report::markdown(&meta, &reports);
+    let markdown = report::markdown(&meta, &reports, previous.as_deref());
     println!("{}", report::targets(&reports));
     if let Some(out) = args.out {
         std::fs::write(&out, markdown).with_context(|| format!("writing {}", out.display()))?;
@@ -301,8 +349,38 @@ async fn parallel(
     Ok(all.into_iter().map(|(_, r)| r).collect())
 }
 
+/// The CPU time (user and system, all threads) the process has used so far, from
+/// /proc/{pid}/stat.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_cpu_ticks(&stat).map(|ticks| Duration::from_secs_f64(ticks as f64 / clock_ticks()))
+}
+
+/// utime + stime of a /proc/{pid}/stat line, in clock ticks: fields 14 and 15, counted past the
+/// command name in parentheses (which may itself hold spaces and parentheses).
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux where that cannot run).
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
 /// Measures one scenario: warms up (unless the requests are single-use), resets the server's
-/// peak RSS, runs the load, reads the peak.
+/// peak RSS, runs the load, reads the peak and the server's CPU time over the run.
 async fn measure(name: &str, pid: u32, load: &Load, make: MakeRequest) -> Result<Row> {
     if !name.contains("single-use") {
         let warm_up = Load {
@@ -312,13 +390,18 @@ async fn measure(name: &str, pid: u32, load: &Load, make: MakeRequest) -> Result
         load::run(&warm_up, make.clone()).await?;
     }
     let reset = reset_peak(pid);
+    let cpu_before = cpu_time(pid);
     let stats: Stats = load::run(load, make).await?;
+    let cpu = cpu_before
+        .zip(cpu_time(pid))
+        .map(|(b, a)| a.saturating_sub(b));
     let peak_kib = proc_kib(pid, "VmHWM");
     let row = Row {
         name: name.to_owned(),
         stats,
         peak_kib,
         peak_is_per_scenario: reset,
+        cpu,
     };
     eprintln!("  {}", report::row_line(&row));
     Ok(row)
@@ -489,127 +572,140 @@ async fn run_backend_on(
             ))
         })
     };
-    rows.push(
-        measure(
-            "1. REST issuance (fresh store)",
-            pid,
-            &load(u64::MAX, 200),
-            issue_rest.clone(),
-        )
-        .await?,
-    );
-
-    // 2. GraphQL portalSessionCreate.
-    let issue_graphql: MakeRequest = {
-        let auth = auth.clone();
-        Arc::new(move |conn, seq| {
-            let body = format!(
-                "{{\"query\":\"mutation($c:String!){{portalSessionCreate(tenantCode:$c){{errors token}}}}\",\"variables\":{{\"c\":\"c{}\"}}}}",
-                alias(conn, seq)
-            );
-            Some(request(
-                "POST",
-                "/graphql",
-                &[("Authorization", &auth)],
-                Some(&body),
-            ))
-        })
-    };
-    rows.push(
-        measure(
-            "2. GraphQL portalSessionCreate",
-            pid,
-            &load(u64::MAX, 200),
-            issue_graphql,
-        )
-        .await?,
-    );
-
-    // 3. Redirect exchange: each connection gets its own fresh single-use links, made just
-    // before the run (they live 30 s), for as long as a run lasts.
-    let tokens = make_redirect_tokens(addr, &auth, plan).await?;
-    let total: usize = tokens.iter().map(Vec::len).sum();
-    eprintln!("  {total} redirect links made");
-    let tokens = Arc::new(tokens);
-    let exchange: MakeRequest = Arc::new(move |conn, seq| {
-        let token = tokens.get(conn)?.get(seq as usize)?;
-        Some(request("GET", &format!("/redirect/{token}"), &[], None))
-    });
-    rows.push(
-        measure(
-            "3. redirect exchange (fresh single-use links)",
-            pid,
-            &load(u64::MAX, 303),
-            exchange,
-        )
-        .await?,
-    );
-
-    // 4. The subscriptions page, many browser sessions.
-    let cookies = Arc::new(
-        browser_sessions(addr, &auth, plan.connections, plan.page_sessions, |i| {
-            format!("c{i}")
-        })
-        .await?,
-    );
-    rows.push(
-        measure(
-            "4. portal /portal/subscriptions",
-            pid,
-            &load(u64::MAX, 200),
-            page(cookies, "/portal/subscriptions", conns),
-        )
-        .await?,
-    );
-
-    // 5. The invoices page of a customer with 10 invoices and of one with many (100,000).
-    let many = format!(
-        "5b. portal /portal/invoices, {} invoices",
-        thousands(plan.many_invoices)
-    );
-    for (customer, label) in [
-        ("few", "5a. portal /portal/invoices, 10 invoices"),
-        ("many", many.as_str()),
-    ] {
-        let cookies = Arc::new(
-            browser_sessions(addr, &auth, plan.connections, 64, |_| customer.to_owned()).await?,
-        );
+    if plan.runs("issuance") {
         rows.push(
             measure(
-                label,
+                "1. REST issuance (fresh store)",
                 pid,
                 &load(u64::MAX, 200),
-                page(cookies, "/portal/invoices", conns),
+                issue_rest.clone(),
             )
             .await?,
         );
     }
 
-    // 6. Issuance again with many (1,000,000) more portal sessions stored.
-    let t = Instant::now();
-    let series = db.series(plan.stored_sessions);
-    let id = db.id_body("ps", "n.i");
-    db.exec(&format!(
-        "INSERT INTO portal_sessions (id, account_id, customer_id, contact_id, scopes, return_url, \
-         locale, page, issued_at, expires_at, revoked_at, issued_by) \
-         SELECT {id}, t.account_id, t.customer_id, t.contact_id, t.scopes, t.return_url, t.locale, \
-         t.page, t.issued_at, t.expires_at, t.revoked_at, t.issued_by \
-         FROM (SELECT * FROM portal_sessions LIMIT 1) AS t, {series}"
-    ))
-    .await?;
-    if let Db::Postgres(_) = db {
-        db.exec("ANALYZE portal_sessions").await?;
+    if plan.runs("graphql") {
+        // 2. GraphQL portalSessionCreate.
+        let issue_graphql: MakeRequest = {
+            let auth = auth.clone();
+            Arc::new(move |conn, seq| {
+                let body = format!(
+                    "{{\"query\":\"mutation($c:String!){{portalSessionCreate(tenantCode:$c){{errors token}}}}\",\"variables\":{{\"c\":\"c{}\"}}}}",
+                    alias(conn, seq)
+                );
+                Some(request(
+                    "POST",
+                    "/graphql",
+                    &[("Authorization", &auth)],
+                    Some(&body),
+                ))
+            })
+        };
+        rows.push(
+            measure(
+                "2. GraphQL portalSessionCreate",
+                pid,
+                &load(u64::MAX, 200),
+                issue_graphql,
+            )
+            .await?,
+        );
     }
-    eprintln!(
-        "  {} portal sessions stored in {:.1} s",
-        plan.stored_sessions,
-        t.elapsed().as_secs_f64()
-    );
-    let label = format!(
-        "6. REST issuance, {} more sessions stored",
-        thousands(plan.stored_sessions)
-    );
-    rows.push(measure(&label, pid, &load(u64::MAX, 200), issue_rest).await?);
+
+    if plan.runs("exchange") {
+        // 3. Redirect exchange: each connection gets its own fresh single-use links, made just
+        // before the run (they live 30 s), for as long as a run lasts.
+        let tokens = make_redirect_tokens(addr, &auth, plan).await?;
+        let total: usize = tokens.iter().map(Vec::len).sum();
+        eprintln!("  {total} redirect links made");
+        let tokens = Arc::new(tokens);
+        let exchange: MakeRequest = Arc::new(move |conn, seq| {
+            let token = tokens.get(conn)?.get(seq as usize)?;
+            Some(request("GET", &format!("/redirect/{token}"), &[], None))
+        });
+        rows.push(
+            measure(
+                "3. redirect exchange (fresh single-use links)",
+                pid,
+                &load(u64::MAX, 303),
+                exchange,
+            )
+            .await?,
+        );
+    }
+
+    if plan.runs("subscriptions") {
+        // 4. The subscriptions page, many browser sessions.
+        let cookies = Arc::new(
+            browser_sessions(addr, &auth, plan.connections, plan.page_sessions, |i| {
+                format!("c{i}")
+            })
+            .await?,
+        );
+        rows.push(
+            measure(
+                "4. portal /portal/subscriptions",
+                pid,
+                &load(u64::MAX, 200),
+                page(cookies, "/portal/subscriptions", conns),
+            )
+            .await?,
+        );
+    }
+
+    // 5. The invoices page of a customer with 10 invoices and of one with many (100,000).
+    if plan.runs("invoices") {
+        let many = format!(
+            "5b. portal /portal/invoices, {} invoices",
+            thousands(plan.many_invoices)
+        );
+        for (customer, label) in [
+            ("few", "5a. portal /portal/invoices, 10 invoices"),
+            ("many", many.as_str()),
+        ] {
+            let cookies = Arc::new(
+                browser_sessions(addr, &auth, plan.connections, 64, |_| customer.to_owned())
+                    .await?,
+            );
+            rows.push(
+                measure(
+                    label,
+                    pid,
+                    &load(u64::MAX, 200),
+                    page(cookies, "/portal/invoices", conns),
+                )
+                .await?,
+            );
+        }
+    }
+
+    // 6. Issuance again with many (1,000,000) more portal sessions stored.
+    if plan.runs("stored") {
+        let t = Instant::now();
+        let series = db.series(plan.stored_sessions);
+        let id = db.id_body("ps", "n.i");
+        db.exec(&format!(
+            "INSERT INTO portal_sessions (id, account_id, customer_id, contact_id, scopes, return_url, \
+             locale, page, issued_at, expires_at, revoked_at, issued_by) \
+             SELECT {id}, t.account_id, t.customer_id, t.contact_id, t.scopes, t.return_url, t.locale, \
+             t.page, t.issued_at, t.expires_at, t.revoked_at, t.issued_by \
+             FROM (SELECT * FROM portal_sessions LIMIT 1) AS t, {series}"
+        ))
+        .await?;
+        if let Db::Postgres(_) = db {
+            db.exec("ANALYZE portal_sessions").await?;
+        }
+        eprintln!(
+            "  {} portal sessions stored in {:.1} s",
+            plan.stored_sessions,
+            t.elapsed().as_secs_f64()
+        );
+        let label = format!(
+            "6. REST issuance, {} more sessions stored",
+            thousands(plan.stored_sessions)
+        );
+        rows.push(measure(&label, pid, &load(u64::MAX, 200), issue_rest).await?);
+    }
 
     let stopped = server.stop().await;
     match db {
@@ -850,5 +946,40 @@ mod thousands_tests {
         assert_eq!(super::thousands(1_000), "1,000");
         assert_eq!(super::thousands(100_000), "100,000");
         assert_eq!(super::thousands(1_000_000), "1,000,000");
+    }
+}
+
+#[cfg(test)]
+mod cpu_tests {
+    #[test]
+    fn utime_and_stime_are_read_past_the_command_name() {
+        // A command name with a space and a parenthesis; utime 1234, stime 56.
+        let stat = "4242 (port (ico) x) S 1 4242 4242 0 -1 4194560 900 0 0 0 1234 56 0 0 20 0 6 0";
+        assert_eq!(super::parse_cpu_ticks(stat), Some(1290));
+        assert_eq!(super::parse_cpu_ticks("4242 (x) S 1"), None);
+        assert_eq!(super::parse_cpu_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn the_running_process_has_used_cpu_time() {
+        // Spins until the kernel has counted a tick of it (on a busy machine that can take a
+        // while of wall time), for at most 10 s.
+        let me = std::process::id();
+        let spin = std::time::Instant::now();
+        let mut used = super::cpu_time(me);
+        while used.is_some_and(|t| t.is_zero()) && spin.elapsed().as_secs() < 10 {
+            std::hint::black_box((0..10_000u64).sum::<u64>());
+            used = super::cpu_time(me);
+        }
+        assert!(used.is_some_and(|t| !t.is_zero()), "{used:?}");
+    }
+
+    #[test]
+    fn only_names_known_scenarios() {
+        assert_eq!(
+            super::parse_only("issuance, exchange").map(|o| o.0),
+            Ok(vec!["issuance", "exchange"])
+        );
+        assert!(super::parse_only("issuance,nonsense").is_err());
     }
 }

@@ -402,6 +402,51 @@ backend_tests! {
         }
     }
 
+    /// An exchange spends the token and stores the browser session in one write: of many at
+    /// once, exactly the winner's session is stored, and a spent or unknown token stores none.
+    async fn an_exchange_stores_a_browser_session_only_for_the_one_that_spent_the_token(db: Db) {
+        let a = db.account("acme").await;
+        let customer = db.customer(&a, None).await;
+        let session = db.portal_session(&a, &customer, None, false).await;
+        let now = db.now();
+        let cookie = |round: usize, i: usize| sha256(&format!("exchange cookie {round} {i}"));
+        for round in 0..3 {
+            let token = sha256(&format!("exchanged redirect token {round}"));
+            db.store.create_redirect_token(&a.id, &session.id, &token, now.plus_secs(30)).await.unwrap();
+            let start = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+            let mut tasks = vec![];
+            for i in 0..20 {
+                let (store, start) = (db.store.clone(), start.clone());
+                let cookie = cookie(round, i);
+                tasks.push(tokio::spawn(async move {
+                    start.wait().await;
+                    store.exchange_redirect_token(&token, now, cookie, [i as u8; 32]).await
+                }));
+            }
+            let mut winners = vec![];
+            for (i, task) in tasks.into_iter().enumerate() {
+                let won = task.await.unwrap().expect("no exchange fails");
+                let stored = db.store.browser_session(&cookie(round, i)).await.unwrap();
+                match won {
+                    Some(won) => {
+                        assert_eq!(won, (a.id.clone(), session.id.clone()));
+                        let view = stored.expect("the winner's browser session is stored");
+                        assert_eq!((view.session.id, view.csrf_secret, view.created_at), (session.id.clone(), [i as u8; 32], now));
+                        winners.push(i);
+                    }
+                    None => assert!(stored.is_none(), "round {round}: a loser's browser session was stored"),
+                }
+            }
+            assert_eq!(winners.len(), 1, "exactly one exchange wins (round {round})");
+            let late = sha256(&format!("late cookie {round}"));
+            assert_eq!(db.store.exchange_redirect_token(&token, now, late, [0; 32]).await.unwrap(), None);
+            assert!(db.store.browser_session(&late).await.unwrap().is_none());
+        }
+        let never = sha256("cookie for a token never issued");
+        assert_eq!(db.store.exchange_redirect_token(&sha256("never issued"), now, never, [0; 32]).await.unwrap(), None);
+        assert!(db.store.browser_session(&never).await.unwrap().is_none());
+    }
+
     /// Writes that arrive together are committed together; one that fails (here a cookie hash
     /// that exists already) fails alone, and every other write of its group is stored.
     async fn a_failing_write_fails_alone_and_its_group_is_stored(db: Db) {

@@ -26,7 +26,10 @@ use serde::Deserialize;
 
 use self::layout::ErrorPage;
 use self::pages::{account, invoices, payment_methods, show};
-use self::session::{Denied, Entry, Visit, cookie_spec, start, verify_portal_token, visit};
+use self::session::{
+    Denied, Entry, FreshSession, Visit, cookie_spec, entering_customer, start, started,
+    verify_portal_token, visit,
+};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -167,27 +170,41 @@ async fn redirect_exchange(
                 return Err(Denied::BadLink(None));
             }
         }
-        let Some((account_id, session_id)) = s.app.store.consume_redirect_token(&hash, now).await?
+        // The token is spent and the browser session stored in one write. Should the portal
+        // session turn out to be over, the stored browser session is never reachable: its
+        // cookie is sent only in the answer below, and every visit checks the portal session.
+        let fresh = FreshSession::generate();
+        let Some((account_id, session_id)) = s
+            .app
+            .store
+            .exchange_redirect_token(&hash, now, fresh.cookie_sha256, *fresh.csrf.as_bytes())
+            .await?
         else {
             return Err(why_redirect_failed(&s, &hash, now).await);
         };
         let account = s.app.store.account(&account_id).await?;
         let portal_session = s.app.store.portal_session(&account.id, &session_id).await?;
+        let context = || Box::new((account.clone(), portal_session.return_url.clone()));
         if !portal_session.is_live(now) {
-            let context = Box::new((account, portal_session.return_url.clone()));
             return Err(match portal_session.revoked_at {
-                Some(_) => Denied::LinkRevoked(context),
-                None => Denied::LinkExpired(context),
+                Some(_) => Denied::LinkRevoked(context()),
+                None => Denied::LinkExpired(context()),
             });
         }
-        start(
+        if entering_customer(&s, &account, &portal_session)
+            .await?
+            .is_none()
+        {
+            return Err(Denied::LinkRevoked(context()));
+        }
+        Ok(started(
             &s,
             &account,
             &portal_session,
             portal_session.page.path(),
-            Entry::Redirect,
-        )
-        .await
+            &fresh.cookie,
+            now,
+        ))
     }
     .await;
     result.unwrap_or_else(|d| denied(&headers, d))

@@ -4,7 +4,7 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_auth::portal_token::{TokenError, Unverified};
-use portico_auth::session::{self, CookieSpec, CsrfSecret, SessionTimes};
+use portico_auth::session::{self, CookieSpec, CsrfSecret, SessionCookieValue, SessionTimes};
 use portico_core::model::{Account, Customer, CustomerRef, PortalSession, Role};
 use portico_core::{ContactId, Timestamp};
 use portico_store::{BrowserSessionView, NewBrowserSession, StoreError};
@@ -264,25 +264,62 @@ pub async fn start(
     {
         return Err(Denied::LinkUsed(context()));
     }
-    let (cookie, cookie_sha256) = session::new_session_secret();
-    let csrf = CsrfSecret::generate(&mut rand::rngs::OsRng);
+    let fresh = FreshSession::generate();
     state
         .app
         .store
         .create_browser_session(&NewBrowserSession {
             account: account.id.clone(),
             portal_session: session.id.clone(),
-            cookie_sha256,
-            csrf_secret: *csrf.as_bytes(),
+            cookie_sha256: fresh.cookie_sha256,
+            csrf_secret: *fresh.csrf.as_bytes(),
             now,
         })
         .await?;
+    Ok(started(
+        state,
+        account,
+        session,
+        location,
+        &fresh.cookie,
+        now,
+    ))
+}
+
+/// The secrets of a browser session about to be stored: the cookie (sent once, in the answer),
+/// its hash (stored) and the CSRF secret.
+pub struct FreshSession {
+    pub cookie: SessionCookieValue,
+    pub cookie_sha256: [u8; 32],
+    pub csrf: CsrfSecret,
+}
+
+impl FreshSession {
+    pub fn generate() -> Self {
+        let (cookie, cookie_sha256) = session::new_session_secret();
+        Self {
+            cookie,
+            cookie_sha256,
+            csrf: CsrfSecret::generate(&mut rand::rngs::OsRng),
+        }
+    }
+}
+
+/// The answer that hands a stored browser session's cookie to the browser: 303 to `location`.
+pub fn started(
+    state: &AppState,
+    account: &Account,
+    session: &PortalSession,
+    location: &str,
+    cookie: &SessionCookieValue,
+    now: Timestamp,
+) -> Response {
     let max_age = state
         .sessions
         .absolute_timeout_secs
         .min(now.secs_until(session.expires_at))
         .max(0);
-    let set_cookie = session::set_cookie_header(&cookie, &cookie_spec(state, account), max_age);
+    let set_cookie = session::set_cookie_header(cookie, &cookie_spec(state, account), max_age);
     tracing::info!(portal_session = %session.id, "started a browser session");
     let mut response = (
         StatusCode::SEE_OTHER,
@@ -298,7 +335,7 @@ pub async fn start(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    Ok(response)
+    response
 }
 
 /// The session's customer when it (and the session's contact, if any) may use the portal now;

@@ -34,6 +34,14 @@ pub(crate) enum WriteOp {
         sha256: [u8; 32],
         now: Timestamp,
     },
+    /// A redirect token spent and, if this write spent it, a browser session started for its
+    /// portal session in the same transaction.
+    ExchangeRedirectToken {
+        sha256: [u8; 32],
+        now: Timestamp,
+        cookie_sha256: [u8; 32],
+        csrf_secret: [u8; 32],
+    },
     BrowserSession(NewBrowserSession),
 }
 

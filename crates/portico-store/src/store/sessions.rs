@@ -67,6 +67,16 @@ pub trait SessionStore: Send + Sync {
     /// does not work, and for checking the host before a one-time link is spent. Unscoped: the
     /// token is the credential.
     async fn redirect_token(&self, sha256: &[u8; 32]) -> StoreResult<Option<RedirectTokenState>>;
+    /// Spends the token as [`Self::consume_redirect_token`] does and, in the same transaction
+    /// and only if this caller spent it, starts a browser session (`cookie_sha256`,
+    /// `csrf_secret`, begun at `now`) for the token's portal session: one write per exchange.
+    async fn exchange_redirect_token(
+        &self,
+        sha256: &[u8; 32],
+        now: Timestamp,
+        cookie_sha256: [u8; 32],
+        csrf_secret: [u8; 32],
+    ) -> StoreResult<Option<(AccountId, PortalSessionId)>>;
     async fn create_browser_session(&self, new: &NewBrowserSession) -> StoreResult<()>;
     /// The browser session with this cookie hash and the state of everything it depends on.
     async fn browser_session(

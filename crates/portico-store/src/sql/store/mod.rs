@@ -361,10 +361,13 @@ pub(super) async fn run_group(
         .iter()
         .enumerate()
         .filter_map(|(i, op)| match op {
-            WriteOp::ConsumeRedirectToken { sha256, now } => Some((i, sha256, *now)),
+            WriteOp::ConsumeRedirectToken { sha256, now }
+            | WriteOp::ExchangeRedirectToken { sha256, now, .. } => Some((i, sha256, *now)),
             _ => None,
         })
         .collect();
+    // Browser sessions of the exchanges that spent their token.
+    let mut exchanged = Vec::new();
     if !consumes.is_empty() {
         // One instant for the group, the latest asked: a token that expired by then is refused,
         // never one accepted late.
@@ -393,7 +396,26 @@ pub(super) async fn run_group(
         }
         // The same token twice in one group: the first asker has it, the others find it used.
         for (i, sha256, _) in consumes {
-            results[i] = Some(Written::Consumed(won.remove(&rows::hash_text(sha256))));
+            let found = won.remove(&rows::hash_text(sha256));
+            if let (
+                Some((account, portal_session)),
+                WriteOp::ExchangeRedirectToken {
+                    now,
+                    cookie_sha256,
+                    csrf_secret,
+                    ..
+                },
+            ) = (&found, ops[i])
+            {
+                exchanged.push(NewBrowserSession {
+                    account: account.clone(),
+                    portal_session: portal_session.clone(),
+                    cookie_sha256: *cookie_sha256,
+                    csrf_secret: *csrf_secret,
+                    now: *now,
+                });
+            }
+            results[i] = Some(Written::Consumed(found));
         }
     }
 
@@ -429,13 +451,14 @@ pub(super) async fn run_group(
         }
     }
 
-    let browsers: Vec<(usize, &NewBrowserSession)> = ops
+    let browsers: Vec<(Option<usize>, &NewBrowserSession)> = ops
         .iter()
         .enumerate()
         .filter_map(|(i, op)| match op {
-            WriteOp::BrowserSession(new) => Some((i, new)),
+            WriteOp::BrowserSession(new) => Some((Some(i), new)),
             _ => None,
         })
+        .chain(exchanged.iter().map(|new| (None, new)))
         .collect();
     if !browsers.is_empty() {
         let mut p = Vec::new();
@@ -462,7 +485,7 @@ pub(super) async fn run_group(
                 |_| StoreError::not_found("portal session", &first.portal_session),
             )
         })?;
-        for (i, _) in browsers {
+        for i in browsers.into_iter().filter_map(|(i, _)| i) {
             results[i] = Some(Written::Done);
         }
     }

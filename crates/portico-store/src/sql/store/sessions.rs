@@ -178,12 +178,23 @@ impl SessionStore for SqlStore {
             sha256: *sha256,
             now,
         };
-        match self.writer.write(op).await? {
-            Written::Consumed(found) => Ok(found),
-            Written::Done => Err(StoreError::Corrupt(
-                "the writer answered a consumption without its result".to_owned(),
-            )),
-        }
+        consumed(self.writer.write(op).await?)
+    }
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn exchange_redirect_token(
+        &self,
+        sha256: &[u8; 32],
+        now: Timestamp,
+        cookie_sha256: [u8; 32],
+        csrf_secret: [u8; 32],
+    ) -> StoreResult<Option<(AccountId, PortalSessionId)>> {
+        let op = WriteOp::ExchangeRedirectToken {
+            sha256: *sha256,
+            now,
+            cookie_sha256,
+            csrf_secret,
+        };
+        consumed(self.writer.write(op).await?)
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn redirect_token(&self, sha256: &[u8; 32]) -> StoreResult<Option<RedirectTokenState>> {
@@ -297,5 +308,15 @@ impl SessionStore for SqlStore {
         .ok_or_else(|| StoreError::not_found("browser session", "(cookie)"))?;
         tx.customer_changed(&ended.parsed("account_id")?, &ended.parsed("customer_id")?);
         tx.commit().await
+    }
+}
+
+/// The answer to a write that spends a redirect token.
+fn consumed(written: Written) -> StoreResult<Option<(AccountId, PortalSessionId)>> {
+    match written {
+        Written::Consumed(found) => Ok(found),
+        Written::Done => Err(StoreError::Corrupt(
+            "the writer answered a consumption without its result".to_owned(),
+        )),
     }
 }
