@@ -90,7 +90,7 @@ async fn pages_in_german_french_and_spanish() {
             "Acme Cloud",
             "Superdesk GmbH",
             "Team",
-            "1 Example Street",
+            "Rosenthaler Straße 40",
             "Mastercard",
             "Visa",
         ]

@@ -129,9 +129,9 @@ async fn check_content(b: &mut Browser, page: PortalPage, mine: &[Invoice], thei
                 serde_json::json!([
                     ["Name", "Superdesk GmbH"],
                     ["Email", "billing@superdesk.example"],
-                    ["Address line 1", "1 Example Street"],
+                    ["Address line 1", "Rosenthaler Straße 40"],
                     ["Address line 2", ""],
-                    ["Postal code", "10115"],
+                    ["Postal code", "10178"],
                     ["City", "Berlin"],
                     ["State or region", ""],
                     ["Country", "DE"],
