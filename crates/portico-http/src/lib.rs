@@ -167,6 +167,13 @@ impl AppState {
         self
     }
 
+    /// The payment providers the server has (by default the test provider and Stripe's API).
+    pub fn with_payments(mut self, payments: portico_app::payments::Payments) -> Self {
+        let shared = self.configure();
+        shared.app = shared.app.clone().with_payments(payments);
+        self
+    }
+
     /// Where webhooks may be sent; by default only public `https` addresses.
     pub fn with_webhook_targets(
         mut self,
