@@ -19,6 +19,7 @@ pub mod middleware;
 pub mod oauth;
 pub mod openapi;
 pub mod portal;
+pub mod provider_events;
 pub mod ratelimit;
 pub mod serve;
 mod strict;
@@ -232,6 +233,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(vendor)
         .merge(portal::router())
         .merge(test_provider::router())
+        .merge(provider_events::router())
         .merge(graphql::router(&state))
         .route("/.well-known/jwks.json", axum::routing::get(jwks::jwks))
         .fallback(middleware::unknown_route)

@@ -33,6 +33,8 @@ mod portal_pages;
 mod portal_payments;
 #[path = "api/portal_security.rs"]
 mod portal_security;
+#[path = "api/provider_events.rs"]
+mod provider_events;
 #[path = "api/resources.rs"]
 mod resources;
 #[path = "api/security.rs"]

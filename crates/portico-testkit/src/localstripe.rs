@@ -127,4 +127,76 @@ impl LocalStripe {
             })
             .count()
     }
+
+    /// Posts a form as Stripe.js does in the browser: with the publishable key, no secret.
+    pub async fn post_as_stripe_js(
+        &self,
+        public_key: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> serde_json::Value {
+        let mut form = form.to_vec();
+        form.push(("key", public_key));
+        let response = reqwest::Client::new()
+            .post(format!("{}{path}", self.url))
+            .form(&form)
+            .send()
+            .await
+            .expect("localstripe answers");
+        response.json().await.expect("an answer in JSON")
+    }
+
+    /// What Stripe.js's `confirmCardSetup` does with the card a customer typed (and the
+    /// customer's completing a challenge the card asks for); answers the SetupIntent's id.
+    pub async fn confirm_setup(
+        &self,
+        public_key: &str,
+        client_secret: &str,
+        number: &str,
+    ) -> String {
+        let seti = client_secret
+            .split("_secret_")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let path = format!("/v1/setup_intents/{seti}/confirm");
+        let card = [
+            ("client_secret", client_secret),
+            ("payment_method_data[type]", "card"),
+            ("payment_method_data[card][number]", number),
+            ("payment_method_data[card][exp_month]", "12"),
+            ("payment_method_data[card][exp_year]", "2030"),
+            ("payment_method_data[card][cvc]", "123"),
+        ];
+        let mut answer = self.post_as_stripe_js(public_key, &path, &card).await;
+        if answer["status"] == "requires_action" {
+            let done = [("client_secret", client_secret)];
+            answer = self.post_as_stripe_js(public_key, &path, &done).await;
+        }
+        assert_eq!(answer["status"], "succeeded", "{answer}");
+        seti
+    }
+
+    /// What Stripe.js's `confirmCardPayment` does when the customer completes the step of the
+    /// PaymentIntent whose client secret this is.
+    pub async fn complete_payment_step(&self, public_key: &str, client_secret: &str) {
+        let pi = client_secret.split("_secret_").next().unwrap_or_default();
+        let path = format!("/v1/payment_intents/{pi}/_authenticate?success=true");
+        let done = self
+            .post_as_stripe_js(public_key, &path, &[("client_secret", client_secret)])
+            .await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+    }
+
+    /// Has localstripe send every event, signed with `secret`, to `url`.
+    pub async fn send_events_to(&self, url: &str, secret: &str) {
+        let id = format!("{:016x}", rand::random::<u64>());
+        let answer = reqwest::Client::new()
+            .post(format!("{}/_config/webhooks/{id}", self.url))
+            .form(&[("url", url), ("secret", secret)])
+            .send()
+            .await
+            .expect("localstripe answers");
+        assert!(answer.status().is_success(), "{}", answer.status());
+    }
 }

@@ -40,29 +40,6 @@ pub(super) async fn with_stripe(db: &Db, app: &App, account: &Account) {
     .unwrap();
 }
 
-/// What Stripe.js does with the card the customer typed: confirms the SetupIntent with the
-/// publishable key and the client secret (and completes the challenge of a card that asks
-/// for one). Answers the SetupIntent's id, as the return to the portal carries it.
-pub(super) async fn confirm_setup_as_stripe_js(client_secret: &str, number: &str) -> String {
-    let seti = client_secret.split("_secret_").next().unwrap().to_owned();
-    let path = format!("/v1/setup_intents/{seti}/confirm");
-    let card = [
-        ("client_secret", client_secret),
-        ("payment_method_data[type]", "card"),
-        ("payment_method_data[card][number]", number),
-        ("payment_method_data[card][exp_month]", "12"),
-        ("payment_method_data[card][exp_year]", "2030"),
-        ("payment_method_data[card][cvc]", "123"),
-    ];
-    let mut answer = post_as_stripe_js(&path, &card).await;
-    if answer["status"] == "requires_action" {
-        // The customer completes the card's challenge.
-        answer = post_as_stripe_js(&path, &[("client_secret", client_secret)]).await;
-    }
-    assert_eq!(answer["status"], "succeeded", "{answer}");
-    seti
-}
-
 /// A card added the way a customer adds one through Stripe Elements.
 pub(super) async fn add_stripe_card(
     db: &Db,
@@ -86,7 +63,9 @@ pub(super) async fn add_stripe_card(
         panic!("Stripe's card form is embedded in the portal");
     };
     assert_eq!(public_key, PUBLIC_KEY);
-    let seti = confirm_setup_as_stripe_js(&client_secret, number).await;
+    let seti = localstripe()
+        .confirm_setup(PUBLIC_KEY, &client_secret, number)
+        .await;
     let returned = BTreeMap::from([("setup_intent".to_owned(), seti)]);
     payments::complete_setup(app, &by, &customer.id, &returned, None, db.now())
         .await
@@ -123,17 +102,11 @@ impl Setting {
     }
 }
 
-/// Posts a form to localstripe with the publishable key, as Stripe.js does.
-async fn post_as_stripe_js(path: &str, form: &[(&str, &str)]) -> serde_json::Value {
-    let mut form = form.to_vec();
-    form.push(("key", PUBLIC_KEY));
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", localstripe().url))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    response.json().await.unwrap()
+/// The client secret the payment-step page of `url` gives Stripe.js.
+pub(super) fn client_secret_of(url: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    let found = url.query_pairs().find(|(k, _)| k == "client_secret");
+    found.unwrap().1.into_owned()
 }
 
 /// An object as localstripe holds it now.
@@ -203,9 +176,7 @@ backend_tests! {
         let by = op(&s.account.id);
         assert_conflict(payments::complete_action(&s.app, &by, None, &attempt.id, &returned, db.now()).await);
         // What Stripe.js does when the customer completes the step.
-        let secret = url::Url::parse(&url).unwrap().query_pairs().find(|(k, _)| k == "client_secret").unwrap().1.into_owned();
-        let done = post_as_stripe_js(&format!("/v1/payment_intents/{pi}/_authenticate?success=true"), &[("client_secret", secret.as_str())]).await;
-        assert_eq!(done["status"], "succeeded", "{done}");
+        localstripe().complete_payment_step(PUBLIC_KEY, &client_secret_of(&url)).await;
         let settled = payments::complete_action(&s.app, &by, None, &attempt.id, &returned, db.now()).await.unwrap();
         assert_eq!(settled.status, PaymentAttemptStatus::Succeeded);
         assert_eq!(db.store.invoice(&s.account.id, &s.invoice.id).await.unwrap().status, InvoiceStatus::Paid);
@@ -248,8 +219,7 @@ backend_tests! {
         let attempt = s.pay(&db, "k1").await.unwrap();
         assert_eq!(attempt.status, PaymentAttemptStatus::RequiresAction);
         let pi = attempt.provider_ref.clone().unwrap();
-        let secret = url::Url::parse(attempt.action_url.as_deref().unwrap()).unwrap().query_pairs().find(|(k, _)| k == "client_secret").unwrap().1.into_owned();
-        post_as_stripe_js(&format!("/v1/payment_intents/{pi}/_authenticate?success=true"), &[("client_secret", secret.as_str())]).await;
+        localstripe().complete_payment_step(PUBLIC_KEY, &client_secret_of(attempt.action_url.as_deref().unwrap())).await;
         let body = event("payment_intent.succeeded", &format!("/v1/payment_intents/{pi}"), &format!("evt_{pi}")).await;
         let now = db.now();
         let t = now.as_millis() / 1000;
@@ -289,7 +259,7 @@ backend_tests! {
         let input = SetupInput { customer: customer.id.clone(), return_url: "https://acme.portal.example/portal/payment-methods".into() };
         let SetupStart::Embedded { client_secret, .. } = payments::begin_setup(&app, &op(&account.id), input, db.now()).await.unwrap() else { panic!("embedded") };
         // The customer confirmed the card but never came back to the portal.
-        let seti = confirm_setup_as_stripe_js(&client_secret, "4242424242424242").await;
+        let seti = localstripe().confirm_setup(PUBLIC_KEY, &client_secret, "4242424242424242").await;
         let body = event("setup_intent.succeeded", &format!("/v1/setup_intents/{seti}"), &format!("evt_{seti}")).await;
         let now = db.now();
         let header = signed(stripe::sign(b"whsec_portico_test", &body, now.as_millis() / 1000));
