@@ -35,6 +35,8 @@ mod portal_payments;
 mod portal_security;
 #[path = "api/provider_events.rs"]
 mod provider_events;
+#[path = "api/refunds.rs"]
+mod refunds;
 #[path = "api/resources.rs"]
 mod resources;
 #[path = "api/security.rs"]

@@ -9,6 +9,7 @@
 
 mod events;
 mod pay;
+mod refund;
 mod settings;
 mod setup;
 pub mod stripe;
@@ -25,6 +26,7 @@ use zeroize::Zeroizing;
 
 pub use events::{Received, receive_event};
 pub use pay::{PayInput, complete_action, pay};
+pub use refund::{RefundInput, refund};
 pub use settings::{ProviderSettings, ProviderSummary, configure, summary as settings_summary};
 pub use setup::{SetupInput, begin_setup, complete_setup};
 pub use stripe::StripeProvider;

@@ -11,6 +11,7 @@ mod nodes;
 mod outbox;
 mod payments;
 mod products_and_plans;
+mod refunds;
 mod stripe;
 mod subscription_changes;
 mod tenancy;

@@ -102,6 +102,25 @@ impl Setting {
     }
 }
 
+/// The amounts of the refunds localstripe holds for the account, newest first.
+pub(super) async fn localstripe_refunds(account: &AccountId) -> Vec<i64> {
+    let all = stripe_object("/v1/refunds?limit=1000000").await;
+    let mut mine: Vec<(i64, i64)> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["metadata"]["portico_account"] == account.as_str())
+        .map(|r| {
+            (
+                r["created"].as_i64().unwrap(),
+                r["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    mine.sort_by(|a, b| b.cmp(a));
+    mine.into_iter().map(|(_, amount)| amount).collect()
+}
+
 /// The client secret the payment-step page of `url` gives Stripe.js.
 pub(super) fn client_secret_of(url: &str) -> String {
     let url = url::Url::parse(url).unwrap();

@@ -17,7 +17,7 @@ use crate::support::{Options, TestApp};
 const PUBLIC_KEY: &str = "pk_test_events";
 
 /// A server whose Stripe is localstripe, with account A on it and `webhook_secret`.
-async fn on_stripe(backend: portico_testkit::Backend, webhook_secret: &str) -> TestApp {
+pub(crate) async fn on_stripe(backend: portico_testkit::Backend, webhook_secret: &str) -> TestApp {
     let options = Options {
         stripe_api_base: Some(localstripe().url.clone()),
         ..Default::default()
@@ -37,7 +37,7 @@ async fn on_stripe(backend: portico_testkit::Backend, webhook_secret: &str) -> T
 }
 
 /// A customer of account A with a card set up through Stripe, and an open invoice.
-async fn customer_with_card(app: &TestApp, number: &str) -> (String, String) {
+pub(crate) async fn customer_with_card(app: &TestApp, number: &str) -> (String, String) {
     let customer = app
         .post(
             &app.a.key,
