@@ -128,6 +128,7 @@ operations! {
     TRANSACTIONS_GET = Get "/api/v1/transactions/{id}" -> Transaction;
     TRANSACTIONS_UPDATE = Patch "/api/v1/transactions/{id}" (TransactionPatch) -> Transaction;
     TRANSACTIONS_DELETE = Delete "/api/v1/transactions/{id}" -> Transaction;
+    TRANSACTIONS_REFUND = Post "/api/v1/transactions/{id}/refund" (RefundRequest) -> Transaction;
 
     PAYMENT_METHODS_CREATE = Post "/api/v1/payment-methods" (NewPaymentMethod) -> PaymentMethod;
     PAYMENT_METHODS_LIST = Get "/api/v1/payment-methods" -> List_PaymentMethod;

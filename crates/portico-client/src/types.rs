@@ -67,6 +67,13 @@ pub struct PayRequest {
     pub payment_method: Option<PaymentMethodId>,
 }
 
+/// What to refund of a payment: all that is left of it when `amount` is `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundRequest {
+    pub amount: Option<i64>,
+}
+
 /// The payment provider to take the portal's payments with, and its keys. The secrets are
 /// sealed by the server and never answered.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -43,6 +43,7 @@ wire!(
     SubscriptionPatch,
     CancelSubscription,
     PayRequest,
+    RefundRequest,
     PaymentProvider,
     PaymentProviderSettings,
     PaymentAttempt,

@@ -192,6 +192,19 @@ pub fn fingerprint(method: &Method, path: &str, query: &str, body: &[u8]) -> [u8
     h.finalize().into()
 }
 
+/// The key a request passes on to the payment provider: its `Idempotency-Key` (which the
+/// middleware checked; one too long for the provider is its digest), or a fresh one.
+pub fn provider_key(headers: &axum::http::HeaderMap) -> String {
+    match headers.get(HEADER).and_then(|v| v.to_str().ok()) {
+        Some(key) if key.len() <= portico_core::model::MAX_IDEMPOTENCY_KEY => key.to_owned(),
+        Some(key) => {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(key.as_bytes()))
+        }
+        None => format!("{:032x}", rand::random::<u128>()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

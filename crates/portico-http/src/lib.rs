@@ -19,6 +19,7 @@ pub mod middleware;
 pub mod oauth;
 pub mod openapi;
 pub mod portal;
+pub mod provider_events;
 pub mod ratelimit;
 pub mod serve;
 mod strict;
@@ -167,6 +168,13 @@ impl AppState {
         self
     }
 
+    /// The payment providers the server has (by default the test provider and Stripe's API).
+    pub fn with_payments(mut self, payments: portico_app::payments::Payments) -> Self {
+        let shared = self.configure();
+        shared.app = shared.app.clone().with_payments(payments);
+        self
+    }
+
     /// Where webhooks may be sent; by default only public `https` addresses.
     pub fn with_webhook_targets(
         mut self,
@@ -225,6 +233,7 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(vendor)
         .merge(portal::router())
         .merge(test_provider::router())
+        .merge(provider_events::router())
         .merge(graphql::router(&state))
         .route("/.well-known/jwks.json", axum::routing::get(jwks::jwks))
         .fallback(middleware::unknown_route)

@@ -35,6 +35,10 @@ mod portal_pages;
 mod portal_payments;
 #[path = "api/portal_security.rs"]
 mod portal_security;
+#[path = "api/provider_events.rs"]
+mod provider_events;
+#[path = "api/refunds.rs"]
+mod refunds;
 #[path = "api/resources.rs"]
 mod resources;
 #[path = "api/security.rs"]

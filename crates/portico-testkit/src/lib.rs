@@ -6,6 +6,7 @@
 //! a test failure that says how to install it, never a skip.
 
 pub mod browser;
+pub mod localstripe;
 
 use std::path::PathBuf;
 use std::process::Command;

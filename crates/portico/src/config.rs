@@ -35,6 +35,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     metrics_listen: Option<String>,
     webhooks_allow_private_targets: Option<bool>,
+    stripe_api_base: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,10 @@ pub struct Config {
     /// Lets webhook endpoints use plain `http` and private, loopback and link-local addresses:
     /// for development only (the demo turns it on). Off, only public `https` targets are taken.
     pub webhooks_allow_private_targets: bool,
+    /// Where the `stripe` provider calls Stripe's API (`https://api.stripe.com`); a server
+    /// setting, never an account's. Tests point it at localstripe, whose Stripe.js stand-in
+    /// the portal then loads instead of `https://js.stripe.com`.
+    pub stripe_api_base: String,
 }
 
 /// Where the values come from; separate from the process so that tests can supply their own.
@@ -269,6 +274,11 @@ impl Config {
                 }
                 None => file.webhooks_allow_private_targets.unwrap_or(false),
             };
+        let stripe_api_base = env("PORTICO_STRIPE_API_BASE")
+            .or(file.stripe_api_base)
+            .map(|url| check_url("stripe_api_base", &url))
+            .transpose()?
+            .unwrap_or_else(|| portico_app::payments::stripe::DEFAULT_API_BASE.to_owned());
         let master_key = env("PORTICO_MASTER_KEY")
             .map(SecretString::from)
             .or(file.master_key);
@@ -293,6 +303,7 @@ impl Config {
             trusted_proxies,
             metrics_listen,
             webhooks_allow_private_targets,
+            stripe_api_base,
         })
     }
 
@@ -329,6 +340,10 @@ fn check_database_url(url: &str) -> anyhow::Result<()> {
 }
 
 fn check_public_url(url: &str) -> anyhow::Result<String> {
+    check_url("public_url", url)
+}
+
+fn check_url(key: &str, url: &str) -> anyhow::Result<String> {
     let trimmed = url.trim_end_matches('/');
     let rest = trimmed
         .strip_prefix("https://")
@@ -337,7 +352,7 @@ fn check_public_url(url: &str) -> anyhow::Result<String> {
         Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
             Ok(trimmed.to_owned())
         }
-        _ => bail!("public_url: `{url}` is not an absolute http(s) URL"),
+        _ => bail!("{key}: `{url}` is not an absolute http(s) URL"),
     }
 }
 
@@ -384,6 +399,17 @@ mod tests {
     #[test]
     fn webhooks_refuse_private_targets_unless_allowed() {
         assert!(!load(None, &[]).unwrap().webhooks_allow_private_targets);
+        assert_eq!(
+            load(None, &[]).unwrap().stripe_api_base,
+            "https://api.stripe.com"
+        );
+        let local = load(Some("stripe_api_base = \"http://127.0.0.1:8420/\"\n"), &[]).unwrap();
+        assert_eq!(local.stripe_api_base, "http://127.0.0.1:8420");
+        let e = format!(
+            "{:#}",
+            load(None, &[("PORTICO_STRIPE_API_BASE", "ftp://x")]).unwrap_err()
+        );
+        assert!(e.contains("stripe_api_base"), "{e}");
         let file = "webhooks_allow_private_targets = true\n";
         assert!(
             load(Some(file), &[])

@@ -95,7 +95,15 @@ pub fn app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<portico_app
         config.public_url.clone(),
         master_key(config)?,
     )
-    .with_webhook_targets(webhook_targets(config)))
+    .with_webhook_targets(webhook_targets(config))
+    .with_payments(payments(config)))
+}
+
+/// The built-in test provider and Stripe at the configured API.
+fn payments(config: &Config) -> portico_app::payments::Payments {
+    portico_app::payments::Payments::default().with_stripe(Arc::new(
+        portico_app::payments::StripeProvider::new(&config.stripe_api_base),
+    ))
 }
 
 fn webhook_targets(config: &Config) -> portico_app::webhooks::targets::TargetPolicy {
@@ -131,7 +139,8 @@ pub fn app_state(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<AppSt
         },
         config.trusted_proxies.clone(),
     )
-    .with_webhook_targets(webhook_targets(config)))
+    .with_webhook_targets(webhook_targets(config))
+    .with_payments(payments(config)))
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.

@@ -24,5 +24,7 @@ mod pages;
 mod payments;
 #[path = "browser/pdf.rs"]
 mod pdf;
+#[path = "browser/stripe.rs"]
+mod stripe;
 #[path = "browser/subscriptions.rs"]
 mod subscriptions;

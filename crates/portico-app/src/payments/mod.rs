@@ -7,9 +7,12 @@
 //! before the call and settled after it, so a stop or a timeout in between leaves a visible
 //! pending attempt (which the same idempotency key resumes), never a half-paid invoice.
 
+mod events;
 mod pay;
+mod refund;
 mod settings;
 mod setup;
+pub mod stripe;
 pub mod test_provider;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,12 +21,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use portico_core::model::{ChargeOutcome, Customer};
-use portico_core::{AccountId, Currency, CustomerId, Timestamp};
+use portico_core::{AccountId, Currency, CustomerId, PaymentAttemptId, Timestamp};
 use zeroize::Zeroizing;
 
+pub use events::{Received, receive_event};
 pub use pay::{PayInput, complete_action, pay};
+pub use refund::{RefundInput, refund};
 pub use settings::{ProviderSettings, ProviderSummary, configure, summary as settings_summary};
 pub use setup::{SetupInput, begin_setup, complete_setup};
+pub use stripe::StripeProvider;
 pub use test_provider::TestProvider;
 
 use crate::{App, AppError, AppResult};
@@ -89,6 +95,8 @@ pub struct SetupResult {
 /// A charge of a saved payment method, without the customer present.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeRequest {
+    /// The attempt the charge is for; the provider's events name it back.
+    pub attempt: PaymentAttemptId,
     /// The same key never charges twice: a repeated call answers the first call's outcome.
     pub idempotency_key: String,
     pub amount: i64,
@@ -123,11 +131,22 @@ pub type ReturnParams = BTreeMap<String, String>;
 pub enum ProviderEvent {
     /// A charge reached an outcome (after a step the customer completed, say).
     Charge {
+        /// The attempt the charge was for, as the charge request named it.
+        attempt: Option<String>,
         reference: String,
         outcome: ChargeOutcome,
     },
+    /// A payment method was set up; what it is comes from the provider, as after a return.
+    SetupSucceeded { returned: ReturnParams },
     /// Anything Portico does not act on.
     Other { kind: String },
+}
+
+/// An event whose signature holds, with the provider's id of it (each is acted on once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedEvent {
+    pub id: String,
+    pub event: ProviderEvent,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -202,13 +221,14 @@ pub trait PaymentProvider: Send + Sync + 'static {
         headers: &[(String, String)],
         body: &[u8],
         now: Timestamp,
-    ) -> Result<ProviderEvent, ProviderError>;
+    ) -> Result<VerifiedEvent, ProviderError>;
 }
 
 /// The providers of this build, by name, and how long a call may take.
 pub struct Payments {
     providers: HashMap<&'static str, Arc<dyn PaymentProvider>>,
     test: Option<Arc<TestProvider>>,
+    stripe: Option<Arc<StripeProvider>>,
     /// A call that takes longer is given up: its attempt stays pending.
     pub timeout: Duration,
 }
@@ -225,10 +245,12 @@ impl std::fmt::Debug for Payments {
 }
 
 impl Default for Payments {
-    /// The built-in test provider, 10 seconds per call: a use case makes two calls at most,
-    /// well within the server's 30-second request deadline.
+    /// The built-in test provider and Stripe's API, 10 seconds per call: a use case makes two
+    /// calls at most, well within the server's 30-second request deadline.
     fn default() -> Self {
-        Payments::new(Duration::from_secs(10)).with_test_provider(Arc::new(TestProvider::default()))
+        Payments::new(Duration::from_secs(10))
+            .with_test_provider(Arc::new(TestProvider::default()))
+            .with_stripe(Arc::new(StripeProvider::default()))
     }
 }
 
@@ -237,6 +259,7 @@ impl Payments {
         Payments {
             providers: HashMap::new(),
             test: None,
+            stripe: None,
             timeout,
         }
     }
@@ -255,6 +278,17 @@ impl Payments {
 
     pub fn get(&self, name: &str) -> Option<Arc<dyn PaymentProvider>> {
         self.providers.get(name).cloned()
+    }
+
+    /// Adds (or replaces) the Stripe provider, whose script the portal loads.
+    pub fn with_stripe(mut self, provider: Arc<StripeProvider>) -> Self {
+        self.stripe = Some(provider.clone());
+        self.with(provider)
+    }
+
+    /// The Stripe provider, for what the portal needs of Stripe.js.
+    pub fn stripe(&self) -> Option<Arc<StripeProvider>> {
+        self.stripe.clone()
     }
 
     /// The test provider, when this build serves its pages.

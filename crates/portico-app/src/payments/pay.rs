@@ -60,7 +60,7 @@ pub async fn pay(
         .store
         .payment_method(&by.account, &attempt.payment_method)
         .await?;
-    let outcome = charge(app, provider.as_ref(), &opened, &attempt, &method).await?;
+    let outcome = charge(app, by, provider.as_ref(), &opened, &attempt, &method, now).await?;
     settle(app, by, &attempt.id, &outcome, now).await
 }
 
@@ -185,17 +185,27 @@ async fn method_for(
 /// Asks the provider to charge the attempt, outside any unit of work.
 async fn charge(
     app: &App,
+    by: &Caller,
     provider: &dyn PaymentProvider,
     opened: &ProviderAccount,
     attempt: &PaymentAttempt,
     method: &PaymentMethod,
+    now: Timestamp,
 ) -> AppResult<ChargeOutcome> {
+    // The customer's reference at the provider (Stripe charges a card with its customer).
+    let provider_customer = {
+        let mut uow = app.begin(by, now).await?;
+        uow.payment_providers()
+            .customer_ref(&attempt.customer, provider.name())
+            .await?
+    };
     let request = ChargeRequest {
+        attempt: attempt.id.clone(),
         idempotency_key: format!("{}/{}", attempt.invoice, attempt.idempotency_key),
         amount: attempt.amount,
         currency: attempt.currency,
         payment_method: method.provider_ref.clone().unwrap_or_default(),
-        provider_customer: None,
+        provider_customer,
         return_url: format!(
             "{}/portal/invoices/{}/payment/{}",
             opened.portal_origin, attempt.invoice, attempt.id

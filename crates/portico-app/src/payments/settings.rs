@@ -54,6 +54,16 @@ pub async fn configure(
         )
         .into());
     }
+    if settings.provider == super::stripe::NAME
+        && !settings
+            .public_key
+            .as_deref()
+            .is_some_and(|k| k.starts_with("pk_"))
+    {
+        return Err(
+            Invalid::new("public_key", "Stripe's publishable key (pk_…) is required").into(),
+        );
+    }
     let secret = match settings.secret {
         Some(s) => Zeroizing::new(s.as_bytes().to_vec()),
         None if settings.provider == super::test_provider::NAME => {

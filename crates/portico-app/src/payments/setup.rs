@@ -6,7 +6,7 @@ use portico_core::event::EventType;
 use portico_core::model::{NewPaymentMethod, PaymentMethod, PaymentMethodKind};
 use portico_core::{CustomerId, PaymentMethodId, Timestamp};
 
-use super::{ReturnParams, SetupRequest, SetupStart, call, provider_of};
+use super::{ReturnParams, SetupRequest, SetupResult, SetupStart, call, provider_of};
 use crate::{App, AppError, AppResult, Caller, body_customer, entropy};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +86,19 @@ pub async fn complete_setup(
             "this payment method was set up for another customer".into(),
         ));
     }
+    keep(app, by, result, replace, now).await
+}
+
+/// Keeps what the provider reports of a payment method it set up (once: a second report of
+/// the same reference answers the payment method kept the first time).
+pub(super) async fn keep(
+    app: &App,
+    by: &Caller,
+    result: SetupResult,
+    replace: Option<&PaymentMethodId>,
+    now: Timestamp,
+) -> AppResult<PaymentMethod> {
+    let customer = &result.customer;
     let mut uow = app.begin(by, now).await?;
     let customer = body_customer(&mut uow, customer.as_str()).await?;
     if let Some(kept) = uow

@@ -31,8 +31,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
-    ChargeRequest, PaymentProvider, ProviderAccount, ProviderError, ProviderEvent, RefundOutcome,
-    RefundRequest, ReturnParams, SetupRequest, SetupResult, SetupStart,
+    ChargeRequest, PaymentProvider, ProviderAccount, ProviderError, RefundOutcome, RefundRequest,
+    ReturnParams, SetupRequest, SetupResult, SetupStart, VerifiedEvent,
 };
 use crate::{App, AppError, AppResult};
 
@@ -376,7 +376,7 @@ impl PaymentProvider for TestProvider {
         _headers: &[(String, String)],
         _body: &[u8],
         _now: Timestamp,
-    ) -> Result<ProviderEvent, ProviderError> {
+    ) -> Result<VerifiedEvent, ProviderError> {
         // Its outcomes come back with the customer; it sends no events.
         Err(ProviderError::Unsupported(NAME))
     }

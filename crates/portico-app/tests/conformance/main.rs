@@ -13,6 +13,8 @@ mod nodes;
 mod outbox;
 mod payments;
 mod products_and_plans;
+mod refunds;
+mod stripe;
 mod subscription_changes;
 mod tenancy;
 

@@ -74,7 +74,7 @@ pub(super) fn returned(url: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn pay_input(invoice: &Invoice, key: &str) -> PayInput {
+pub(super) fn pay_input(invoice: &Invoice, key: &str) -> PayInput {
     PayInput {
         invoice: invoice.id.clone(),
         payment_method: None,

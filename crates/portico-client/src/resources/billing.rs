@@ -10,7 +10,7 @@ use portico_core::model::{
 use super::{crud, resource};
 use crate::PathId;
 use crate::operations;
-use crate::types::{CancelSubscription, PayRequest};
+use crate::types::{CancelSubscription, PayRequest, RefundRequest};
 
 resource!(
     /// Subscriptions: a customer on a plan.
@@ -187,6 +187,19 @@ crud!(
     delete: TRANSACTIONS_DELETE
         "Deletes a pending or failed transaction; a succeeded one is a conflict.",
 );
+
+impl Transactions<'_> {
+    /// Refunds a payment made through the account's payment provider: `amount`, or all that
+    /// is left of it. The answer is the refund transaction. The call's `Idempotency-Key` (one
+    /// per call, kept across its retries) goes through to the provider, so a retried call
+    /// refunds once.
+    pub async fn refund(&self, id: impl PathId, amount: Option<i64>) -> crate::Result<Transaction> {
+        let body = RefundRequest { amount };
+        self.call
+            .send(operations::TRANSACTIONS_REFUND, &[id.path_id()], &body)
+            .await
+    }
+}
 
 resource!(
     /// Payment methods: cards and bank accounts as the payment provider describes them.

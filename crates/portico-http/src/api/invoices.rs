@@ -180,18 +180,7 @@ async fn pay(
 ) -> ApiResult<Json<PaymentAttempt>> {
     auth.require(ApiScope::BillingWrite)?;
     let request = body.parse_optional::<PayRequest>()?.unwrap_or_default();
-    let idempotency_key = match headers
-        .get(crate::idempotency::HEADER)
-        .and_then(|v| v.to_str().ok())
-    {
-        // The middleware checked the header; a key too long for an attempt is its digest.
-        Some(key) if key.len() <= portico_core::model::MAX_IDEMPOTENCY_KEY => key.to_owned(),
-        Some(key) => {
-            use sha2::Digest;
-            hex::encode(sha2::Sha256::digest(key.as_bytes()))
-        }
-        None => format!("{:032x}", rand::random::<u128>()),
-    };
+    let idempotency_key = crate::idempotency::provider_key(&headers);
     let input = portico_app::payments::PayInput {
         invoice: id,
         payment_method: request.payment_method,

@@ -20,6 +20,45 @@ pub fn router() -> Routes {
     Routes::new()
         .routes(routes!(create, list))
         .routes(routes!(get, update, delete))
+        .routes(routes!(refund))
+}
+
+/// What to refund of a payment.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// In the currency's minor unit; all that is left of the payment when absent.
+    #[schema(minimum = 1, maximum = 10000000000i64)]
+    pub amount: Option<i64>,
+}
+
+/// Refunds a payment made through the account's payment provider, in full or in part. With an
+/// `Idempotency-Key` a repeated request refunds once. Answers the refund transaction, which
+/// names the payment it refunds.
+#[utoipa::path(post, path = "/api/v1/transactions/{id}/refund", tag = "transactions",
+    params(("id" = TransactionId, Path, description = "The payment")),
+    request_body(content = Option<RefundRequest>),
+    responses((status = 201, description = "The refund", body = Transaction),
+        (status = 409, description = "Not a succeeded payment made through the provider, or the account has no payment provider", body = crate::error::ErrorBody),
+        (status = 503, description = "The payment provider did not answer; nothing was refunded or recorded", body = crate::error::ErrorBody)),
+    security(("bearer" = ["billing:write"])))]
+async fn refund(
+    State(s): State<AppState>,
+    auth: VendorAuth,
+    IdPath(id): IdPath<TransactionId>,
+    headers: axum::http::HeaderMap,
+    body: JsonBody,
+) -> ApiResult<Created<Transaction>> {
+    auth.require(ApiScope::BillingWrite)?;
+    let request = body.parse_optional::<RefundRequest>()?.unwrap_or_default();
+    let input = portico_app::payments::RefundInput {
+        transaction: id,
+        amount: request.amount,
+        idempotency_key: crate::idempotency::provider_key(&headers),
+    };
+    let refund =
+        portico_app::payments::refund(&s.app, &auth.caller(), input, s.app.clock.now()).await?;
+    Ok(created(refund))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -14,6 +14,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/portal.css", get(stylesheet))
         .route("/assets/portal.js", get(portal_script))
+        .route("/assets/stripe-card.js", get(stripe_card_script))
         .route("/assets/theme/{file}", get(theme))
         .route("/embed.js", get(embed_script))
 }
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
 const STYLESHEET: &str = include_str!("../../assets/portal.css");
 const PORTAL_JS: &str = include_str!("../../assets/portal.js");
 const EMBED_JS: &str = include_str!("../../assets/embed.js");
+const STRIPE_CARD_JS: &str = include_str!("../../assets/stripe-card.js");
 
 /// A short hash of the stylesheet and script, for their URLs (`?v=`): a new build with changed
 /// files gets new URLs, so long-cached copies never go stale.
@@ -31,6 +33,7 @@ pub fn version() -> &'static str {
         let digest = Sha256::new()
             .chain_update(STYLESHEET)
             .chain_update(PORTAL_JS)
+            .chain_update(STRIPE_CARD_JS)
             .finalize();
         hex::encode(&digest[..6])
     })
@@ -54,6 +57,11 @@ async fn stylesheet() -> Response {
 
 async fn portal_script() -> Response {
     asset(PORTAL_JS, "text/javascript; charset=utf-8")
+}
+
+/// Mounts Stripe's card form and confirms the SetupIntent (pages of accounts on Stripe).
+async fn stripe_card_script() -> Response {
+    asset(STRIPE_CARD_JS, "text/javascript; charset=utf-8")
 }
 
 /// The embed script is loaded cross-origin by vendor pages.

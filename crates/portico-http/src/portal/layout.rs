@@ -13,12 +13,33 @@ use super::brand::{Brand, Support, Theme};
 /// The Content-Security-Policy of portal pages: only our own assets, framing only by the
 /// account's allowed origins.
 pub fn content_security_policy(account: Option<&Account>) -> String {
+    policy(account, None)
+}
+
+/// The policy of a page that loads Stripe.js (for an account on the stripe provider): the one
+/// external script, from `js_origin`, which may frame its own pages and talk to `api_origin`.
+pub fn stripe_content_security_policy(
+    account: Option<&Account>,
+    js_origin: &str,
+    api_origin: &str,
+) -> String {
+    policy(account, Some((js_origin, api_origin)))
+}
+
+fn policy(account: Option<&Account>, stripe: Option<(&str, &str)>) -> String {
     let origins = account
         .map(|a| a.settings.allowed_origins.join(" "))
         .filter(|o| !o.is_empty())
         .unwrap_or_else(|| "'none'".to_owned());
+    let (script, stripe) = match stripe {
+        Some((js, api)) => (
+            format!("'self' {js}"),
+            format!(" frame-src {js}; connect-src {api};"),
+        ),
+        None => ("'self'".to_owned(), String::new()),
+    };
     format!(
-        "default-src 'none'; style-src 'self'; img-src 'self' https: data:; script-src 'self'; \
+        "default-src 'none'; style-src 'self'; img-src 'self' https: data:; script-src {script};{stripe} \
          form-action 'self'; base-uri 'none'; frame-ancestors {origins}"
     )
 }

@@ -45,6 +45,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/invoices/{id}"),
     ("POST", "/api/v1/invoices/{id}/pay"),
     ("POST", "/api/v1/transactions"),
+    ("POST", "/api/v1/transactions/{id}/refund"),
     ("GET", "/api/v1/transactions"),
     ("GET", "/api/v1/transactions/{id}"),
     ("PATCH", "/api/v1/transactions/{id}"),

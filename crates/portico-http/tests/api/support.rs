@@ -52,6 +52,8 @@ pub struct Options {
     /// Refuse webhook endpoints on private addresses and plain http, as production does; by
     /// default the tests allow them, to reach their receivers on loopback.
     pub refuse_private_webhook_targets: bool,
+    /// Stripe's API at this address (localstripe's) instead of Stripe's.
+    pub stripe_api_base: Option<String>,
 }
 
 /// A fixture that is only the backend, for tests that start the app themselves with [`Options`].
@@ -109,6 +111,12 @@ impl TestApp {
         state = state.with_webhook_targets(portico_app::webhooks::targets::TargetPolicy {
             allow_private: !options.refuse_private_webhook_targets,
         });
+        if let Some(base) = &options.stripe_api_base {
+            state = state.with_payments(
+                portico_app::payments::Payments::default()
+                    .with_stripe(Arc::new(portico_app::payments::StripeProvider::new(base))),
+            );
+        }
         let app = portico_http::router(state.clone());
         let limits = options.limits.unwrap_or_default();
         let server = tokio::spawn(portico_http::serve(

@@ -130,6 +130,11 @@ impl Backend {
                     "invoice documents",
                     include_str!("../../migrations/sqlite/0015_invoice_documents.sql"),
                 ),
+                (
+                    16,
+                    "stripe",
+                    include_str!("../../migrations/sqlite/0016_stripe.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -207,6 +212,11 @@ impl Backend {
                     15,
                     "invoice documents",
                     include_str!("../../migrations/postgres/0015_invoice_documents.sql"),
+                ),
+                (
+                    16,
+                    "stripe",
+                    include_str!("../../migrations/postgres/0016_stripe.sql"),
                 ),
             ],
         }

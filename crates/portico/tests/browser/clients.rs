@@ -174,12 +174,7 @@ async fn meteroids_python_sdk_gets_tokens_that_open_the_portal() {
         .text()
         .await
         .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let csrf = crate::support::csrf_in(&page);
     let refused = http
         .post(format!("{}/portal/account", portal.base))
         .header("cookie", &cookie)

@@ -12,7 +12,7 @@ use crate::support::{Portal, assert_accessible, axe_source, expect_h1, h1, page_
 /// The demo's past-due customer: an expired Amex, three failed payments, an overdue invoice.
 const PAST_DUE: &str = "globex";
 
-async fn click(b: &mut Browser, css: &str) {
+pub(crate) async fn click(b: &mut Browser, css: &str) {
     let Some(element) = b.find(css).await else {
         panic!("no {css} on {}", b.current_url().await);
     };

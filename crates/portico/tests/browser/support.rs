@@ -36,12 +36,23 @@ impl Drop for Portal {
 
 impl Portal {
     pub async fn start() -> Portal {
+        Portal::start_with(None).await
+    }
+
+    /// The demo with Stripe's API at `stripe_api_base` (localstripe's) when given.
+    pub async fn start_with(stripe_api_base: Option<&str>) -> Portal {
         let db = TestDatabase::create(Backend::Sqlite).await;
         let store: Arc<dyn Store> = Arc::new(db.store().await);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let master = portico_auth::signing::MasterKey::generate(&mut rand::rngs::OsRng);
-        let state = AppState::new(store.clone(), Arc::new(SystemClock), base.clone(), master);
+        let mut state = AppState::new(store.clone(), Arc::new(SystemClock), base.clone(), master);
+        if let Some(api) = stripe_api_base {
+            state = state.with_payments(
+                portico_app::payments::Payments::default()
+                    .with_stripe(Arc::new(portico_app::payments::StripeProvider::new(api))),
+            );
+        }
         let account = portico::demo::seed(&state.app, SystemClock.now())
             .await
             .expect("seed the demo account");
@@ -266,4 +277,13 @@ pub fn require_program(name: &str, package: &str) -> PathBuf {
                 "{name} is needed for this test: apt-get install {package} (scripts/test does this)"
             )
         })
+}
+
+/// The CSRF token of the first form in a page's HTML.
+pub fn csrf_in(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_owned()
 }

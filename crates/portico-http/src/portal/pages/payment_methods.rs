@@ -235,15 +235,70 @@ pub async fn add(State(s): State<AppState>, action: Action<AddForm>) -> Response
     };
     let input = SetupInput {
         customer: v.customer.id.clone(),
-        return_url,
+        return_url: return_url.clone(),
     };
     match payments::begin_setup(&s.app, &caller(&v), input, s.app.clock.now()).await {
         Ok(SetupStart::Redirect { url }) => see_other(&url),
-        // A provider whose form lives in the page is the second provider's to show.
-        Ok(SetupStart::Embedded { .. }) => back("card_not_added"),
+        Ok(SetupStart::Embedded {
+            client_secret,
+            public_key,
+        }) => match s.app.payments.stripe() {
+            Some(stripe) => card_form_page(&v, &stripe, &client_secret, &public_key, &return_url),
+            None => back("card_not_added"),
+        },
         Err(AppError::Unavailable(_)) => back("unavailable"),
         Err(e) => Denied::from(e).render(v.locale),
     }
+}
+
+/// The card form of an account on Stripe: Stripe's card Element, mounted by Stripe.js (the one
+/// external script a portal page loads, and only this page, so its policy names Stripe.js's
+/// origin) and confirmed in the browser; then back to [`added`] with the SetupIntent's id.
+/// Without JavaScript the page says that the form needs it.
+fn card_form_page(
+    v: &Visit,
+    stripe: &payments::StripeProvider,
+    client_secret: &str,
+    public_key: &str,
+    return_url: &str,
+) -> Response {
+    let l = v.locale;
+    let version = crate::portal::assets::version();
+    let main = html! {
+        h1 { (t(l, Msg::AddCard)) }
+        form #stripe-card.card method="get" action=(PortalPage::PaymentMethod.path())
+            data-key=(public_key) data-secret=(client_secret) data-return=(return_url)
+            data-failed=(t(l, Msg::CardNotAdded)) {
+            fieldset {
+                legend { (t(l, Msg::CardDetails)) }
+                div #card-element {}
+            }
+            noscript { p.flash.bad { (t(l, Msg::CardFormNeedsJavaScript)) } }
+            p #card-errors role="alert" {}
+            div.actions { button type="submit" hidden { (t(l, Msg::SaveCard)) } }
+        }
+        script src=(stripe.js_url()) {}
+        script src={ "/assets/stripe-card.js?v=" (version) } defer {}
+    };
+    let mut response = super::respond_page(
+        v,
+        StatusCode::OK,
+        PortalPage::PaymentMethod,
+        t(l, Msg::AddCard),
+        None,
+        main,
+    );
+    let policy = crate::portal::layout::stripe_content_security_policy(
+        Some(&v.account),
+        &stripe.js_origin(),
+        &stripe.api_origin(),
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 /// `GET /portal/payment-method/added?…`: where the provider's page sends the customer back;

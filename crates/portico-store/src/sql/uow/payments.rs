@@ -168,6 +168,35 @@ impl PaymentProviders<'_> {
     }
 }
 
+impl PaymentProviders<'_> {
+    /// Whether the provider's event `id` was acted on in this account.
+    pub async fn event_seen(&mut self, provider: &str, id: &str) -> StoreResult<bool> {
+        let (conn, _, account) = self.0.parts();
+        Ok(query(
+            "SELECT 1 AS seen FROM provider_events \
+             WHERE account_id = $1 AND provider = $2 AND event_id = $3",
+            params![account, provider, id],
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
+    }
+
+    /// Records that the provider's event `id` was acted on; false when it was already.
+    pub async fn mark_event(&mut self, provider: &str, id: &str) -> StoreResult<bool> {
+        let now = self.0.now;
+        let (conn, _, account) = self.0.parts();
+        let done = query(
+            "INSERT INTO provider_events (account_id, provider, event_id, received_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            params![account, provider, id, now],
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
 /// What paying needs of payment methods beyond their own repository.
 impl PaymentMethods<'_> {
     /// The live payment methods of a customer the caller has locked, newest first.
