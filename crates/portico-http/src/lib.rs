@@ -223,7 +223,7 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(parts.public)
         .merge(vendor)
-        .merge(portal::router())
+        .merge(portal::router(&state))
         .merge(test_provider::router())
         .merge(graphql::router(&state))
         .route("/.well-known/jwks.json", axum::routing::get(jwks::jwks))

@@ -25,6 +25,8 @@ mod operations;
 mod portal_actions;
 #[path = "api/portal_api.rs"]
 mod portal_api;
+#[path = "api/portal_flows.rs"]
+mod portal_flows;
 #[path = "api/portal_links.rs"]
 mod portal_links;
 #[path = "api/portal_pages.rs"]

@@ -5,12 +5,14 @@ mod account;
 mod billing;
 mod catalog;
 mod customer;
+mod flow;
 
 pub use access::*;
 pub use account::*;
 pub use billing::*;
 pub use catalog::*;
 pub use customer::*;
+pub use flow::*;
 
 use serde::{Deserialize, Deserializer};
 

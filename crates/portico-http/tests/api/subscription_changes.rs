@@ -27,7 +27,7 @@ async fn event_count(app: &TestApp) -> usize {
     event_kinds(app, 0).await.len()
 }
 
-async fn subscription(app: &TestApp, id: &str) -> Value {
+pub async fn subscription(app: &TestApp, id: &str) -> Value {
     let r = app
         .get(&app.a.key, &format!("/api/v1/subscriptions/{id}"))
         .await;

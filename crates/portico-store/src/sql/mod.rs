@@ -120,6 +120,11 @@ impl Backend {
                     "pending changes",
                     include_str!("../../migrations/sqlite/0013_pending_changes.sql"),
                 ),
+                (
+                    17,
+                    "flows and pause",
+                    include_str!("../../migrations/sqlite/0017_flows_and_pause.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -187,6 +192,11 @@ impl Backend {
                     13,
                     "pending changes",
                     include_str!("../../migrations/postgres/0013_pending_changes.sql"),
+                ),
+                (
+                    17,
+                    "flows and pause",
+                    include_str!("../../migrations/postgres/0017_flows_and_pause.sql"),
                 ),
             ],
         }
