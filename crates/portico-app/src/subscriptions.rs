@@ -186,6 +186,47 @@ pub async fn resume(
     Ok(resumed)
 }
 
+/// Pauses collection for the `periods` periods after the current one (1 to 3), when the
+/// account lets customers pause.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn pause(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+    periods: u32,
+    now: Timestamp,
+) -> AppResult<Subscription> {
+    customer_may(app, by, who, "pause", |s| s.subscription_changes.pause).await?;
+    let mut uow = app.begin(by, now).await?;
+    let sub = lock_for(&mut uow, who, id).await?;
+    let plan = plan_of(&mut uow, &sub.plan).await?;
+    let paused = sub.pause(&plan, periods, now)?;
+    save_recorded(&mut uow, EventType::SubscriptionPaused, &paused).await?;
+    uow.commit().await?;
+    Ok(paused)
+}
+
+/// Resumes paused collection early.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn unpause(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+    now: Timestamp,
+) -> AppResult<Subscription> {
+    customer_may(app, by, who, "pause or resume", |s| {
+        s.subscription_changes.pause
+    })
+    .await?;
+    let mut uow = app.begin(by, now).await?;
+    let resumed = lock_for(&mut uow, who, id).await?.unpause(now)?;
+    save_recorded(&mut uow, EventType::SubscriptionResumed, &resumed).await?;
+    uow.commit().await?;
+    Ok(resumed)
+}
+
 /// Starts a canceled subscription again with a new period from now, and opens the invoice for
 /// that period in the same unit of work. When the invoice can be charged at once
 /// ([`can_charge`]) the reactivation waits for it, as a change of plan does (see

@@ -45,6 +45,12 @@ pub enum EventType {
     /// A canceled subscription started again.
     #[serde(rename = "subscription.reactivated")]
     SubscriptionReactivated,
+    /// Collection was paused for some periods.
+    #[serde(rename = "subscription.paused")]
+    SubscriptionPaused,
+    /// A change of plan or quantity was scheduled for the end of the period.
+    #[serde(rename = "subscription.change_scheduled")]
+    SubscriptionChangeScheduled,
     #[serde(rename = "invoice.created")]
     InvoiceCreated,
     #[serde(rename = "invoice.updated")]
@@ -77,7 +83,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in catalogue order.
-    pub const ALL: [EventType; 31] = [
+    pub const ALL: [EventType; 33] = [
         EventType::CustomerCreated,
         EventType::CustomerUpdated,
         EventType::CustomerDeleted,
@@ -95,6 +101,8 @@ impl EventType {
         EventType::SubscriptionCanceled,
         EventType::SubscriptionResumed,
         EventType::SubscriptionReactivated,
+        EventType::SubscriptionPaused,
+        EventType::SubscriptionChangeScheduled,
         EventType::InvoiceCreated,
         EventType::InvoiceUpdated,
         EventType::InvoicePaid,
@@ -130,6 +138,8 @@ impl EventType {
             EventType::SubscriptionCanceled => "subscription.canceled",
             EventType::SubscriptionResumed => "subscription.resumed",
             EventType::SubscriptionReactivated => "subscription.reactivated",
+            EventType::SubscriptionPaused => "subscription.paused",
+            EventType::SubscriptionChangeScheduled => "subscription.change_scheduled",
             EventType::InvoiceCreated => "invoice.created",
             EventType::InvoiceUpdated => "invoice.updated",
             EventType::InvoicePaid => "invoice.paid",

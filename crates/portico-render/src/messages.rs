@@ -153,6 +153,12 @@ catalogue! {
     FlowBackToTask { en: "Back to your task", de: "Zurück zur Aufgabe", fr: "Revenir à la tâche", es: "Volver a la tarea" }
     FlowDoneTitle { en: "All done", de: "Erledigt", fr: "C’est fait", es: "Listo" }
     FlowDoneBody { en: "Your change has been saved.", de: "Ihre Änderung wurde gespeichert.", fr: "Votre modification a été enregistrée.", es: "Su cambio se ha guardado." }
+    PausedUntil { en: "Paused until {date}", de: "Pausiert bis {date}", fr: "En pause jusqu’au {date}", es: "En pausa hasta el {date}" }
+    PauseSubscription { en: "Pause payments", de: "Zahlungen pausieren", fr: "Suspendre les paiements", es: "Pausar los pagos" }
+    PausePeriods { en: "Billing periods to skip", de: "Auszusetzende Abrechnungszeiträume", fr: "Périodes de facturation à suspendre", es: "Periodos de facturación a omitir" }
+    UnpauseSubscription { en: "Resume payments now", de: "Zahlungen jetzt fortsetzen", fr: "Reprendre les paiements maintenant", es: "Reanudar los pagos ahora" }
+    FlashPaused { en: "Your payments are paused.", de: "Ihre Zahlungen sind pausiert.", fr: "Vos paiements sont suspendus.", es: "Sus pagos están en pausa." }
+    FlashUnpaused { en: "Your payments have resumed.", de: "Ihre Zahlungen laufen wieder.", fr: "Vos paiements ont repris.", es: "Sus pagos se han reanudado." }
     NoSubscriptions { en: "No subscriptions yet", de: "Noch keine Abonnements", fr: "Aucun abonnement pour le moment", es: "Todavía no hay suscripciones" }
 
     // Transactions.

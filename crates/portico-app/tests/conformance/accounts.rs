@@ -111,6 +111,7 @@ backend_tests! {
                 reactivation: false,
                 upgrades: ChangeTiming::NowWithoutProration,
                 downgrades: ChangeTiming::NowWithProration,
+                pause: true,
             },
         };
         let replace = |s: &PortalSettings| { let s = s.clone(); move |_| s };

@@ -49,6 +49,8 @@ pub struct SubscriptionChangesPatch {
     pub reactivation: Option<bool>,
     pub upgrades: Option<ChangeTiming>,
     pub downgrades: Option<ChangeTiming>,
+    /// Whether a customer may pause collection for one to three periods.
+    pub pause: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -123,6 +125,7 @@ impl PortalSettingsPatch {
             set(&mut r.reactivation, c.reactivation);
             set(&mut r.upgrades, c.upgrades);
             set(&mut r.downgrades, c.downgrades);
+            set(&mut r.pause, c.pause);
         }
         s
     }

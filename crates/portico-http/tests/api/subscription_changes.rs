@@ -313,8 +313,10 @@ portico_testkit::backend_tests! {
         assert!(preview.text.contains("at the end of the current period"), "{}", preview.text);
         let quote = hidden(&preview.text, "quote");
         let form = [("csrf", csrf.as_str()), ("plan", seed.plan.as_str()), ("quantity", "2"), ("quote", &quote)];
+        let before = event_count(&app).await;
         let r = app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &form).await;
         assert_eq!(r.expect(303).header("location"), Some("/portal/subscriptions?done=change-scheduled"));
+        assert_eq!(event_kinds(&app, before).await, ["subscription.change_scheduled"]);
         let s = subscription(&app, sub).await;
         assert_eq!((s["plan"].as_str(), s["scheduled_change"]["plan"].as_str()), (Some(team.as_str()), Some(seed.plan.as_str())));
         let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
@@ -458,5 +460,58 @@ portico_testkit::backend_tests! {
             .expect_error(400, "BAD_REQUEST", "mode");
         let r = app.send(app.request(reqwest::Method::DELETE, &path, k).json(&json!({"mode": "immediately"}))).await;
         assert_eq!(r.expect(200).json["status"], "canceled");
+    }
+
+    async fn a_customer_pauses_collection_and_resumes_early_when_the_account_allows(app: Portal) {
+        let seed = app.seed(&app.a.key, "pa").await;
+        let (cookie, csrf) = enter_as(&app, &seed, "owner").await;
+        let sub = &seed.subscription;
+        let pause = format!("/portal/subscriptions/{sub}/pause");
+        let before = subscription(&app, sub).await;
+
+        // Off by default: no form, and the action is refused.
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(!list.text.contains(&format!("action=\"{pause}\"")), "{}", list.text);
+        app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "1")]).await.expect(403);
+        assert_eq!(subscription(&app, sub).await, before);
+
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"subscription_changes": {"pause": true}}))
+            .await
+            .expect(200);
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(list.text.contains(&format!("action=\"{pause}\"")), "{}", list.text);
+        app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "4")]).await.expect(400);
+        assert_eq!(subscription(&app, sub).await, before);
+
+        let events = event_count(&app).await;
+        let r = app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "2")]).await;
+        assert_eq!(r.expect(303).header("location"), Some("/portal/subscriptions?done=paused"));
+        let s = subscription(&app, sub).await;
+        let resumes_at = s["pause_collection"]["resumes_at"].as_str().unwrap().to_owned();
+        assert!(resumes_at.as_str() > before["current_period_end"].as_str().unwrap(), "{s}");
+        assert_eq!(s["current_period_end"], before["current_period_end"], "the paid period stands");
+        assert_eq!(event_kinds(&app, events).await, ["subscription.paused"]);
+        let list = app.browse("/portal/subscriptions?done=paused", Some(&cookie)).await;
+        assert!(list.text.contains("Your payments are paused."), "{}", list.text);
+        assert!(list.text.contains("Paused until"), "{}", list.text);
+        assert!(!list.text.contains(&format!("action=\"{pause}\"")), "{}", list.text);
+        // Paused once is enough.
+        app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "1")]).await.expect(409);
+
+        let unpause = format!("/portal/subscriptions/{sub}/unpause");
+        assert!(list.text.contains(&format!("action=\"{unpause}\"")), "{}", list.text);
+        let r = app.submit(&unpause, Some(&cookie), &[("csrf", &csrf)]).await;
+        assert_eq!(r.expect(303).header("location"), Some("/portal/subscriptions?done=unpaused"));
+        assert_eq!(subscription(&app, sub).await["pause_collection"], Value::Null);
+        assert_eq!(event_kinds(&app, events).await, ["subscription.paused", "subscription.resumed"]);
+
+        // Switched off again: the form is gone and the action refused.
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"subscription_changes": {"pause": false}}))
+            .await
+            .expect(200);
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(!list.text.contains("/pause\""), "{}", list.text);
+        app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "1")]).await.expect(403);
+        assert_eq!(subscription(&app, sub).await["pause_collection"], Value::Null);
     }
 }
