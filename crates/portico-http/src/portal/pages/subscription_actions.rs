@@ -285,7 +285,10 @@ async fn one_click(
             let result = use_case::reactivate(app, &by, who, &id, now).await;
             return finish_changed(&v, "reactivated", result);
         }
-        "unpause" => (use_case::unpause(app, &by, who, &id, now).await, "unpaused"),
+        "unpause" => (
+            use_case::set_pause(app, &by, who, &id, None, now).await,
+            "unpaused",
+        ),
         "withdraw-change" => (
             plan_changes::withdraw(app, &by, who, &id, now).await,
             "change-withdrawn",
@@ -316,7 +319,8 @@ async fn pause(
     };
     let who = Requester::Customer(&v.customer.id);
     let now = s.app.clock.now();
-    let result = use_case::pause(&s.app, &caller(&v), who, &id, form.periods, now).await;
+    let periods = Some(form.periods);
+    let result = use_case::set_pause(&s.app, &caller(&v), who, &id, periods, now).await;
     finish(&v, "paused", result)
 }
 
