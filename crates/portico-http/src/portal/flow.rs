@@ -14,6 +14,7 @@ use portico_core::model::{
 use portico_render::{Msg, t};
 
 use super::layout::{Shell, document, respond, web_url};
+use super::pages::action_event;
 use super::session::{Denied, Visit, visit};
 use crate::AppState;
 
@@ -47,7 +48,13 @@ pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> R
         return outside_task(&s, &v, &flow).await;
     }
     if path == FLOW_DONE_PATH {
-        return done_page(&v, &flow);
+        let done = req.uri().query().and_then(|q| {
+            q.split('&')
+                .find_map(|p| p.strip_prefix("done="))
+                .filter(|d| flow.completed_by(d))
+                .and_then(super::pages::flash)
+        });
+        return done_page(&v, &flow, done);
     }
     req.extensions_mut().insert(v.clone());
     let response = next.run(req).await;
@@ -97,7 +104,7 @@ async fn outside_task(s: &AppState, v: &Visit, flow: &PortalFlow) -> Response {
 
 /// The confirmation page of a flow that ends on one: the vendor's message, or that the change
 /// was saved, and the way back to the vendor.
-fn done_page(v: &Visit, flow: &PortalFlow) -> Response {
+fn done_page(v: &Visit, flow: &PortalFlow, done: Option<Msg>) -> Response {
     let l = v.locale;
     let message = match &flow.after_completion {
         AfterCompletion::Confirmation { message: Some(m) } => m.as_str(),
@@ -107,7 +114,7 @@ fn done_page(v: &Visit, flow: &PortalFlow) -> Response {
     let main = html! {
         section.notice.flow-done {
             h1 { (t(l, Msg::FlowDoneTitle)) }
-            p.message { (message) }
+            p.message data-portico-action=[done.and_then(action_event)] { (message) }
             @if let Some(url) = back {
                 p { a.button href=(url) data-portico-close { (portico_render::tf(l, Msg::BackToVendor, &[("vendor", v.vendor_name())])) } }
             }

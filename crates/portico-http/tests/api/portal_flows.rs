@@ -127,6 +127,7 @@ portico_testkit::backend_tests! {
         let done = app.browse("/portal/done?done=cancel-scheduled", Some(&cookie)).await;
         done.expect(200);
         assert!(done.text.contains("Sorry to see you go &lt;3"), "{}", done.text);
+        assert!(done.text.contains("data-portico-action=\"portico:subscription.updated\""), "{}", done.text);
 
         // Without a flow, there is no confirmation page.
         let plain = app.portal_session(&app.a.key, json!({"customer": seed.customer})).await;

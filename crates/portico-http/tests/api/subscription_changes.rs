@@ -178,6 +178,11 @@ portico_testkit::backend_tests! {
         assert_eq!(event_kinds(&app, before).await, ["subscription.updated"]);
         let list = app.browse("/portal/subscriptions?done=cancel-scheduled", Some(&cookie)).await;
         assert!(list.text.contains("Your subscription will end at the end of the period."), "{}", list.text);
+        // A framing vendor page is told what changed; a page not reached by an action tells
+        // nothing.
+        assert!(list.text.contains("data-portico-action=\"portico:subscription.updated\""), "{}", list.text);
+        let plain = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(!plain.text.contains("data-portico-action"), "{}", plain.text);
         assert!(list.text.contains("badge warn\">Cancels on"), "{}", list.text);
         assert!(list.text.contains(&format!("action=\"/portal/subscriptions/{sub}/resume\"")), "{}", list.text);
 
@@ -214,6 +219,8 @@ portico_testkit::backend_tests! {
         ]).await;
         r.expect(303);
         assert_eq!(subscription(&app, sub).await["status"], "canceled");
+        let list = app.browse(r.header("location").unwrap(), Some(&cookie)).await;
+        assert!(list.text.contains("data-portico-action=\"portico:subscription.canceled\""), "{}", list.text);
         assert_eq!(event_kinds(&app, before).await, ["subscription.canceled", "transaction.created"]);
         let credits = app.get(&app.a.key, &format!("/api/v1/transactions?customer={}", seed.customer)).await;
         let credit = credits.json["data"].as_array().unwrap().iter().find(|t| t["kind"] == "credit").cloned().unwrap();
