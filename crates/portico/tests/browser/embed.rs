@@ -36,6 +36,21 @@ window.porticoEvents = [];
     (origin, server)
 }
 
+/// Opens the vendor page at `origin`, clicks its billing link and waits for the framed portal's
+/// `portico:ready`; the ready events so far.
+async fn open_from_vendor(b: &mut Browser, origin: &str) -> serde_json::Value {
+    b.goto(&format!("{origin}/")).await;
+    let open = b.find("#billing").await.expect("the vendor's billing link");
+    b.click(&open).await;
+    wait_until(
+        b,
+        "return window.porticoEvents.filter(e => e.startsWith('portico:ready'))",
+        Duration::from_secs(15),
+        "portico:ready from the framed portal",
+    )
+    .await
+}
+
 async fn link_again(portal: &Portal) -> String {
     portal.link(CUSTOMER, PortalPage::Overview, None).await
 }
@@ -95,16 +110,7 @@ async fn embedding_in_an_allowed_origin_only() {
     );
 
     let mut b = Browser::start(BrowserOptions::default()).await;
-    b.goto(&format!("{allowed}/")).await;
-    let open = b.find("#billing").await.expect("the vendor's billing link");
-    b.click(&open).await;
-    let events = wait_until(
-        &mut b,
-        "return window.porticoEvents.filter(e => e.startsWith('portico:ready'))",
-        Duration::from_secs(15),
-        "portico:ready from the framed portal",
-    )
-    .await;
+    let events = open_from_vendor(&mut b, &allowed).await;
     assert_eq!(events[0], "portico:ready /portal/invoices");
     b.screenshot("embed-1280").await;
     let frame = b
@@ -203,16 +209,7 @@ async fn an_action_in_the_frame_tells_the_vendor_page_what_changed() {
         .update_settings(|s| s.allowed_origins = vec![allowed.clone()])
         .await;
     let mut b = Browser::start(BrowserOptions::default()).await;
-    b.goto(&format!("{allowed}/")).await;
-    let open = b.find("#billing").await.expect("the vendor's billing link");
-    b.click(&open).await;
-    wait_until(
-        &mut b,
-        "return window.porticoEvents.filter(e => e.startsWith('portico:ready'))",
-        Duration::from_secs(15),
-        "portico:ready from the framed portal",
-    )
-    .await;
+    open_from_vendor(&mut b, &allowed).await;
     let frame = b
         .find("iframe.portico-frame")
         .await
