@@ -159,6 +159,7 @@ catalogue! {
     UnpauseSubscription { en: "Resume payments now", de: "Zahlungen jetzt fortsetzen", fr: "Reprendre les paiements maintenant", es: "Reanudar los pagos ahora" }
     FlashPaused { en: "Your payments are paused.", de: "Ihre Zahlungen sind pausiert.", fr: "Vos paiements sont suspendus.", es: "Sus pagos están en pausa." }
     FlashUnpaused { en: "Your payments have resumed.", de: "Ihre Zahlungen laufen wieder.", fr: "Vos paiements ont repris.", es: "Sus pagos se han reanudado." }
+    WaitingForPayment { en: "Changes to {plan} × {quantity} once {amount} is paid", de: "Wechselt zu {plan} × {quantity}, sobald {amount} bezahlt ist", fr: "Passe à {plan} × {quantity} dès le paiement de {amount}", es: "Cambia a {plan} × {quantity} cuando se pague {amount}" }
     NoSubscriptions { en: "No subscriptions yet", de: "Noch keine Abonnements", fr: "Aucun abonnement pour le moment", es: "Todavía no hay suscripciones" }
 
     // Transactions.

@@ -387,6 +387,9 @@ portico_testkit::backend_tests! {
                 assert_eq!(subscription(&app, sub).await["plan"], seed.plan.as_str());
                 let page = app.browse("/portal/subscriptions", Some(&cookie)).await;
                 assert!(!page.text.contains("withdraw-change"), "{}", page.text);
+                // It says what it waits for, not a date of its own.
+                assert!(page.text.contains("Changes to Team monthly × 1 once "), "{}", page.text);
+                assert!(!page.text.contains("Changes to Team monthly × 1 on "), "{}", page.text);
                 let back = location(&app.submit(&to, None, &[("answer", "approve")]).await);
                 let outcome = location(&app.browse(&back, Some(&cookie)).await);
                 app.browse(&outcome, Some(&cookie)).await.expect(200);

@@ -5,7 +5,7 @@ use portico_core::model::{
     Interval, MAX_PAUSE_PERIODS, Plan, PortalPage, Subscription, SubscriptionStatus,
 };
 use portico_core::scope::PortalScope;
-use portico_core::{Money, PlanId, Timestamp, money};
+use portico_core::{InvoiceId, Money, PlanId, Timestamp, money};
 use portico_render::format::{format_date_range, format_integer};
 use portico_render::{Locale, Msg, format_date, format_money, t, tf};
 
@@ -44,6 +44,8 @@ pub async fn rows(s: &AppState, v: &Visit) -> Result<Vec<Row>, Denied> {
 pub struct Page {
     pub rows: Vec<Row>,
     pub scheduled_plans: Vec<Plan>,
+    /// What each change that waits for its payment still costs, by the invoice it waits for.
+    pub awaited: Vec<(InvoiceId, Money)>,
     pub can: Abilities,
     pub csrf: String,
     /// When the page is shown: a pause that has ended by now is not shown.
@@ -86,9 +88,18 @@ pub async fn load(s: &AppState, v: &Visit) -> Result<Page, Denied> {
     } else {
         s.app.store.plans_by_ids(&v.account.id, &scheduled).await?
     };
+    let mut awaited = Vec::new();
+    for id in rows
+        .iter()
+        .filter_map(|r| r.sub.scheduled_change.as_ref()?.awaited_invoice())
+    {
+        let invoice = s.app.store.invoice(&v.account.id, id).await?;
+        awaited.push((id.clone(), Money::new(invoice.amount_due, invoice.currency)));
+    }
     Ok(Page {
         rows,
         scheduled_plans,
+        awaited,
         can: Abilities::of(v),
         csrf: v.csrf_token(),
         now: s.app.clock.now(),
@@ -118,12 +129,21 @@ pub fn render(page: &Page, l: Locale) -> Markup {
                 p.muted { (renewal(l, &r.sub)) }
                 @if let Some(change) = &r.sub.scheduled_change {
                     @let name = page.scheduled_plans.iter().find(|p| p.id == change.plan).map_or("", |p| p.name.as_str());
+                    @let quantity = format_integer(change.quantity, l);
+                    @let owed = change.awaited_invoice()
+                        .and_then(|id| page.awaited.iter().find(|(i, _)| i == id))
+                        .map(|(_, m)| format_money(*m, l));
                     p.scheduled {
-                        (tf(l, Msg::ScheduledChange, &[
-                            ("plan", name),
-                            ("quantity", &format_integer(change.quantity, l)),
-                            ("date", &format_date(change.at, l)),
-                        ]))
+                        @match owed {
+                            // Waiting for its payment, the change has no date of its own.
+                            Some(amount) => (tf(l, Msg::WaitingForPayment, &[
+                                ("plan", name), ("quantity", &quantity), ("amount", &amount),
+                            ])),
+                            None => (tf(l, Msg::ScheduledChange, &[
+                                ("plan", name), ("quantity", &quantity),
+                                ("date", &format_date(change.at, l)),
+                            ])),
+                        }
                     }
                 }
                 div.actions { (actions(page, r, l)) }
