@@ -35,6 +35,8 @@ mod portal_pages;
 mod portal_payments;
 #[path = "api/portal_security.rs"]
 mod portal_security;
+#[path = "api/portal_viewer.rs"]
+mod portal_viewer;
 #[path = "api/resources.rs"]
 mod resources;
 #[path = "api/security.rs"]

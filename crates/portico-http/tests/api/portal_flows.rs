@@ -18,7 +18,7 @@ async fn open_flow(app: &TestApp, body: Value) -> (Cookie, String) {
 }
 
 /// The CSRF token of the page at `path`, which must answer 200.
-async fn csrf_of(app: &TestApp, cookie: &Cookie, path: &str) -> String {
+pub async fn csrf_of(app: &TestApp, cookie: &Cookie, path: &str) -> String {
     let page = app.browse(path, Some(cookie)).await;
     page.expect(200);
     page.csrf()
