@@ -5,11 +5,14 @@
 
 use portico_auth::portal_token::{self, PortalClaims, PortalUser};
 use portico_core::model::{
-    Account, Contact, ContactRef, Customer, CustomerRef, PortalSession, PortalSessionRequest,
-    access_refusal, session_scopes,
+    Account, AfterCompletion, Contact, ContactRef, Customer, CustomerRef, PortalFlow,
+    PortalSession, PortalSessionRequest, access_refusal, session_scopes,
 };
-use portico_core::{PortalSessionId, Timestamp};
+use portico_core::scope::PortalScopes;
+use portico_core::{Invalid, PortalSessionId, Timestamp};
+use portico_store::StoreError;
 
+use crate::error::no_such;
 use crate::{App, AppError, AppResult, Caller};
 
 /// Who the session is for: a customer, or a contact (whose customer it then is).
@@ -77,7 +80,6 @@ pub async fn resolve(
 
 /// Issues a portal session for `target`: stored before the token is returned, scoped to what the
 /// vendor asked for within the account's portal settings and the contact's role.
-#[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn issue(
     app: &App,
     by: &Caller,
@@ -85,23 +87,43 @@ pub async fn issue(
     request: PortalSessionRequest,
     now: Timestamp,
 ) -> AppResult<Issued> {
+    issue_flow(app, by, target, request, None, now).await
+}
+
+/// Issues a portal session as [`issue`] does, locked to `flow` when one is given: the flow's
+/// subscription must be the customer's, its plan the account's, and the session's scopes must
+/// include what the task needs.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn issue_flow(
+    app: &App,
+    by: &Caller,
+    target: &Target,
+    request: PortalSessionRequest,
+    flow: Option<PortalFlow>,
+    now: Timestamp,
+) -> AppResult<Issued> {
     let (customer, contact) = resolve(app, by, target).await?;
     if let Some(reason) = access_refusal(&customer, contact.as_ref()) {
         return Err(AppError::Forbidden(reason.to_owned()));
     }
     let account = app.store.account(&by.account).await?;
+    let return_url = request
+        .return_url
+        .or_else(|| account.settings.default_return_url.clone());
+    let scopes = session_scopes(
+        request.scopes,
+        &account.settings.features,
+        contact.as_ref().map(|c| c.role),
+    );
+    if let Some(flow) = &flow {
+        check_flow(app, &account, &customer, flow, scopes, return_url.is_some()).await?;
+    }
     let session = PortalSession {
         id: PortalSessionId::new(now, rand::random()),
         customer: customer.id.clone(),
         contact: contact.as_ref().map(|c| c.id.clone()),
-        scopes: session_scopes(
-            request.scopes,
-            &account.settings.features,
-            contact.as_ref().map(|c| c.role),
-        ),
-        return_url: request
-            .return_url
-            .or_else(|| account.settings.default_return_url.clone()),
+        scopes,
+        return_url,
         locale: request.locale,
         page: request.page,
         issued_at: now,
@@ -110,6 +132,7 @@ pub async fn issue(
         issued_by: by.actor.issuer().ok_or_else(|| {
             AppError::Forbidden("only the vendor issues portal access".to_owned())
         })?,
+        flow,
     };
     app.store
         .create_portal_session(&account.id, &session, request.invalidate_existing)
@@ -122,6 +145,58 @@ pub async fn issue(
         account,
         customer,
     })
+}
+
+/// A flow the session can carry out: its records are the customer's (another customer's
+/// subscription is as good as none), the session may do its task, and a redirect has somewhere
+/// to go.
+async fn check_flow(
+    app: &App,
+    account: &Account,
+    customer: &Customer,
+    flow: &PortalFlow,
+    scopes: PortalScopes,
+    has_return_url: bool,
+) -> AppResult<()> {
+    if let Some(id) = &flow.subscription {
+        match app.store.subscription(&account.id, id).await {
+            Ok(sub) if sub.customer == customer.id => {}
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                return Err(no_such(
+                    "flow.subscription",
+                    "subscription of this customer",
+                    id,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(id) = &flow.plan {
+        match app.store.plan(&account.id, id).await {
+            Ok(plan) if plan.self_service && plan.active => {}
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                return Err(no_such("flow.plan", "self-service plan", id));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !scopes.contains(flow.scope()) {
+        return Err(AppError::Invalid(Invalid::new(
+            "flow",
+            format!(
+                "needs the portal scope {}, which the session does not have (the account's \
+                 settings, the contact's role or the requested scopes leave it out)",
+                flow.scope().as_str()
+            ),
+        )));
+    }
+    if flow.after_completion == AfterCompletion::Redirect && !has_return_url {
+        return Err(AppError::Invalid(Invalid::new(
+            "flow.after_completion",
+            "a redirect needs a return_url (or the account's default return URL)",
+        )));
+    }
+    Ok(())
 }
 
 /// Signs the portal token of a stored session with the account's current key.

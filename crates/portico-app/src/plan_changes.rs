@@ -158,7 +158,12 @@ pub async fn confirm(
         (waiting, invoice)
     } else {
         let changed = sub.change_plan(&priced.to, &quote, now)?;
-        save_recorded(&mut uow, EventType::SubscriptionUpdated, &changed).await?;
+        let kind = if quote.is_scheduled() {
+            EventType::SubscriptionChangeScheduled
+        } else {
+            EventType::SubscriptionUpdated
+        };
+        save_recorded(&mut uow, kind, &changed).await?;
         let invoice = if quote.due_now > 0 && !quote.is_scheduled() {
             open_invoice(&mut uow, &changed, lines, rate, now).await?
         } else {

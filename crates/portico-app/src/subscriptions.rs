@@ -186,6 +186,38 @@ pub async fn resume(
     Ok(resumed)
 }
 
+/// Pauses collection for the `periods` periods after the current one (1 to 3), or with `None`
+/// resumes paused collection early; when the account lets customers pause.
+#[tracing::instrument(skip_all, fields(account = %by.account))]
+pub async fn set_pause(
+    app: &App,
+    by: &Caller,
+    who: Requester<'_>,
+    id: &SubscriptionId,
+    periods: Option<u32>,
+    now: Timestamp,
+) -> AppResult<Subscription> {
+    customer_may(app, by, who, "pause payments", |s| {
+        s.subscription_changes.pause
+    })
+    .await?;
+    let mut uow = app.begin(by, now).await?;
+    let sub = lock_for(&mut uow, who, id).await?;
+    let (changed, kind) = match periods {
+        Some(periods) => {
+            let plan = plan_of(&mut uow, &sub.plan).await?;
+            (
+                sub.pause(&plan, periods, now)?,
+                EventType::SubscriptionPaused,
+            )
+        }
+        None => (sub.unpause(now)?, EventType::SubscriptionResumed),
+    };
+    save_recorded(&mut uow, kind, &changed).await?;
+    uow.commit().await?;
+    Ok(changed)
+}
+
 /// Starts a canceled subscription again with a new period from now, and opens the invoice for
 /// that period in the same unit of work. When the invoice can be charged at once
 /// ([`can_charge`]) the reactivation waits for it, as a change of plan does (see

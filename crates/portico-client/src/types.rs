@@ -3,7 +3,7 @@
 //! tests compare the two.
 
 use portico_core::model::{
-    ApiKey, CancelMode, CancelRefund, ChangeTiming, OAuthClient, PortalPage,
+    ApiKey, CancelMode, CancelRefund, ChangeTiming, OAuthClient, PortalFlow, PortalPage,
 };
 use portico_core::{
     ContactId, CustomerId, EventId, PaymentMethodId, PortalSessionId, Timestamp, WebhookDeliveryId,
@@ -240,6 +240,9 @@ pub struct PortalSessionCreated {
     pub contact: Option<ContactId>,
     pub page: PortalPage,
     pub scopes: Vec<String>,
+    /// The one task the session is locked to, when it is a single-task link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<PortalFlow>,
 }
 
 /// How many portal sessions a revoke-all ended.

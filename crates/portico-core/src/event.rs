@@ -51,6 +51,12 @@ pub enum EventType {
     /// A charge of the subscription's invoice failed, or its trial ended without a way to pay.
     #[serde(rename = "subscription.past_due")]
     SubscriptionPastDue,
+    /// Collection was paused for some periods.
+    #[serde(rename = "subscription.paused")]
+    SubscriptionPaused,
+    /// A change of plan or quantity was scheduled for the end of the period.
+    #[serde(rename = "subscription.change_scheduled")]
+    SubscriptionChangeScheduled,
     #[serde(rename = "invoice.created")]
     InvoiceCreated,
     #[serde(rename = "invoice.updated")]
@@ -94,7 +100,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in catalogue order.
-    pub const ALL: [EventType; 37] = [
+    pub const ALL: [EventType; 39] = [
         EventType::CustomerCreated,
         EventType::CustomerUpdated,
         EventType::CustomerDeleted,
@@ -114,6 +120,8 @@ impl EventType {
         EventType::SubscriptionReactivated,
         EventType::SubscriptionRenewed,
         EventType::SubscriptionPastDue,
+        EventType::SubscriptionPaused,
+        EventType::SubscriptionChangeScheduled,
         EventType::InvoiceCreated,
         EventType::InvoiceUpdated,
         EventType::InvoiceIssued,
@@ -155,6 +163,8 @@ impl EventType {
             EventType::SubscriptionReactivated => "subscription.reactivated",
             EventType::SubscriptionRenewed => "subscription.renewed",
             EventType::SubscriptionPastDue => "subscription.past_due",
+            EventType::SubscriptionPaused => "subscription.paused",
+            EventType::SubscriptionChangeScheduled => "subscription.change_scheduled",
             EventType::InvoiceCreated => "invoice.created",
             EventType::InvoiceUpdated => "invoice.updated",
             EventType::InvoiceIssued => "invoice.issued",

@@ -1,5 +1,7 @@
 /*! Portico embed: opens a portal link in a modal iframe on the vendor's page and passes the
- * portal's events on as DOM events on `window`: portico:ready, portico:close, portico:logout.
+ * portal's events on as DOM events on `window`: portico:ready, portico:close, portico:logout, and
+ * after an action portico:subscription.updated, portico:subscription.canceled,
+ * portico:payment_method.updated or portico:customer.updated.
  *
  *   <script src="https://billing.example.com/embed.js" defer></script>
  *   <a href="PORTAL_LINK" data-portico-open>Billing</a>
@@ -7,7 +9,8 @@
  */
 (function () {
   'use strict';
-  var EVENTS = ['portico:ready', 'portico:close', 'portico:logout'];
+  var EVENTS = ['portico:ready', 'portico:close', 'portico:logout', 'portico:subscription.updated',
+    'portico:subscription.canceled', 'portico:payment_method.updated', 'portico:customer.updated'];
   var current = null;
 
   function css(el, styles) { for (var k in styles) el.style[k] = styles[k]; return el; }

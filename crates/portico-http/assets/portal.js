@@ -1,5 +1,6 @@
 // Portico portal pages: tells a framing vendor page (only one of the account's allowed origins)
-// that the portal is ready, closed or logged out (the logged-out page says so on load). Pages work the same without it.
+// that the portal is ready, closed or logged out (the logged-out page says so on load), and what
+// an action changed. Pages work the same without it.
 (function () {
   'use strict';
   if (window.parent === window) return;
@@ -12,6 +13,9 @@
   }
   document.documentElement.className += ' framed';
   send(document.body.getAttribute('data-portico-event') || 'portico:ready');
+  // After an action, the page it led to names what changed (portico:subscription.updated, …).
+  var action = document.querySelector('[data-portico-action]');
+  if (action) send(action.getAttribute('data-portico-action'));
   document.addEventListener('click', function (e) {
     var link = e.target.closest && e.target.closest('[data-portico-close]');
     if (link && origins.length) { e.preventDefault(); send('portico:close'); }

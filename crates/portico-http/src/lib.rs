@@ -231,7 +231,7 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .merge(parts.public)
         .merge(vendor)
-        .merge(portal::router())
+        .merge(portal::router(&state))
         .merge(test_provider::router())
         .merge(provider_events::router())
         .merge(graphql::router(&state))

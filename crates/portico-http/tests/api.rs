@@ -27,6 +27,8 @@ mod operations;
 mod portal_actions;
 #[path = "api/portal_api.rs"]
 mod portal_api;
+#[path = "api/portal_flows.rs"]
+mod portal_flows;
 #[path = "api/portal_links.rs"]
 mod portal_links;
 #[path = "api/portal_pages.rs"]
@@ -39,6 +41,8 @@ mod portal_security;
 mod provider_events;
 #[path = "api/refunds.rs"]
 mod refunds;
+#[path = "api/portal_viewer.rs"]
+mod portal_viewer;
 #[path = "api/resources.rs"]
 mod resources;
 #[path = "api/security.rs"]

@@ -148,6 +148,18 @@ catalogue! {
     FlashChanged { en: "Your subscription has been changed.", de: "Ihr Abonnement wurde geändert.", fr: "Votre abonnement a été modifié.", es: "Su suscripción ha sido modificada." }
     FlashChangeScheduled { en: "Your change is scheduled for the end of the period.", de: "Ihre Änderung ist zum Ende des Zeitraums vorgemerkt.", fr: "Votre modification est prévue pour la fin de la période.", es: "Su cambio está previsto para el final del periodo." }
     FlashChangeWithdrawn { en: "The scheduled change has been withdrawn.", de: "Die vorgemerkte Änderung wurde zurückgezogen.", fr: "La modification prévue a été annulée.", es: "El cambio previsto ha sido retirado." }
+    FlowOnlyTitle { en: "This link is for one task", de: "Dieser Link gilt für eine Aufgabe", fr: "Ce lien est réservé à une tâche", es: "Este enlace es para una sola tarea" }
+    FlowOnlyBody { en: "This page is not part of it. Nothing was changed.", de: "Diese Seite gehört nicht dazu. Es wurde nichts geändert.", fr: "Cette page n’en fait pas partie. Rien n’a été modifié.", es: "Esta página no forma parte de ella. No se ha cambiado nada." }
+    FlowBackToTask { en: "Back to your task", de: "Zurück zur Aufgabe", fr: "Revenir à la tâche", es: "Volver a la tarea" }
+    FlowDoneTitle { en: "All done", de: "Erledigt", fr: "C’est fait", es: "Listo" }
+    FlowDoneBody { en: "Your change has been saved.", de: "Ihre Änderung wurde gespeichert.", fr: "Votre modification a été enregistrée.", es: "Su cambio se ha guardado." }
+    PausedUntil { en: "Paused until {date}", de: "Pausiert bis {date}", fr: "En pause jusqu’au {date}", es: "En pausa hasta el {date}" }
+    PauseSubscription { en: "Pause payments", de: "Zahlungen pausieren", fr: "Suspendre les paiements", es: "Pausar los pagos" }
+    PausePeriods { en: "Billing periods to skip", de: "Auszusetzende Abrechnungszeiträume", fr: "Périodes de facturation à suspendre", es: "Periodos de facturación a omitir" }
+    UnpauseSubscription { en: "Resume payments now", de: "Zahlungen jetzt fortsetzen", fr: "Reprendre les paiements maintenant", es: "Reanudar los pagos ahora" }
+    FlashPaused { en: "Your payments are paused.", de: "Ihre Zahlungen sind pausiert.", fr: "Vos paiements sont suspendus.", es: "Sus pagos están en pausa." }
+    FlashUnpaused { en: "Your payments have resumed.", de: "Ihre Zahlungen laufen wieder.", fr: "Vos paiements ont repris.", es: "Sus pagos se han reanudado." }
+    WaitingForPayment { en: "Changes to {plan} × {quantity} once {amount} is paid", de: "Wechselt zu {plan} × {quantity}, sobald {amount} bezahlt ist", fr: "Passe à {plan} × {quantity} dès le paiement de {amount}", es: "Cambia a {plan} × {quantity} cuando se pague {amount}" }
     NoSubscriptions { en: "No subscriptions yet", de: "Noch keine Abonnements", fr: "Aucun abonnement pour le moment", es: "Todavía no hay suscripciones" }
 
     // Transactions.

@@ -144,6 +144,15 @@ backend_tests! {
             locale: Some("de".into()),
             page: PortalPage::PaymentMethod,
             issued_by: "cli_0123".into(),
+            flow: Some(portico_core::model::PortalFlow {
+                kind: portico_core::model::FlowType::SubscriptionUpdate,
+                subscription: Some("sub_01hzz0000000000000000000aa".parse().unwrap()),
+                plan: None,
+                quantity: Some(3),
+                after_completion: portico_core::model::AfterCompletion::Confirmation {
+                    message: Some("Thanks".into()),
+                },
+            }),
             ..portal_session_for(&customer, Some(&contact), now, 600)
         };
         db.store.create_portal_session(&a.id, &session, false).await.unwrap();

@@ -111,6 +111,7 @@ backend_tests! {
                 reactivation: false,
                 upgrades: ChangeTiming::NowWithoutProration,
                 downgrades: ChangeTiming::NowWithProration,
+                pause: true,
             },
             invoice: InvoiceSettings {
                 legal_name: Some("Acme Cloud GmbH".into()),

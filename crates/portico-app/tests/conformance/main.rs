@@ -363,6 +363,7 @@ fn portal_session_for(
         expires_at: now.plus_secs(lifetime_secs),
         revoked_at: None,
         issued_by: "key_test".into(),
+        flow: None,
     }
 }
 

@@ -75,6 +75,27 @@ portico_testkit::backend_tests! {
             (stored.page, stored.locale.as_deref()),
             (PortalPage::Invoices, Some("de"))
         );
+        assert_eq!((created.flow, stored.flow), (None, None));
+
+        // A single-task link: the flow goes out and comes back typed.
+        let flow = PortalFlow {
+            kind: FlowType::BillingDetailsUpdate,
+            subscription: None,
+            plan: None,
+            quantity: None,
+            after_completion: AfterCompletion::Redirect,
+        };
+        let single = sessions
+            .create(&NewPortalSession {
+                customer: "acme".into(),
+                return_url: Some("https://app.alpha.example/billing".into()),
+                flow: Some(flow.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(single.flow.as_ref(), Some(&flow));
+        assert_eq!(sessions.get(&single.id).await.unwrap().flow, Some(flow));
         let listed = sessions
             .list(
                 &PortalSessionFilter {
@@ -86,12 +107,12 @@ portico_testkit::backend_tests! {
             .unwrap();
         assert_eq!(
             listed.data.iter().map(|s| &s.id).collect::<Vec<_>>(),
-            [&for_ana.id, &created.id]
+            [&single.id, &for_ana.id, &created.id]
         );
 
         let revoked = sessions.revoke(&created.id).await.unwrap();
         assert!(revoked.revoked_at.is_some());
-        assert_eq!(sessions.revoke_all("acme").await.unwrap().revoked, 1);
+        assert_eq!(sessions.revoke_all("acme").await.unwrap().revoked, 2);
         assert_eq!(sessions.revoke_all("acme").await.unwrap().revoked, 0);
         assert!(
             sessions

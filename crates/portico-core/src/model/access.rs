@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Contact, Customer, PortalFeatures, Role, text_enum};
+use super::{Contact, Customer, PortalFeatures, PortalFlow, Role, text_enum};
 use crate::error::{self, Invalid, ValidationResult};
 use crate::scope::{ApiScopes, PortalScope, PortalScopes};
 use crate::{ContactId, CustomerId, OAuthClientId, PortalSessionId, Timestamp};
@@ -85,6 +85,9 @@ pub struct PortalSession {
     pub revoked_at: Option<Timestamp>,
     /// The API key or OAuth client that issued it (`key_…`, `cli_…`), or `cli` for the command line.
     pub issued_by: String,
+    /// The one task the session is locked to, if it is a single-task link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<PortalFlow>,
 }
 
 impl PortalSession {
@@ -208,6 +211,9 @@ pub struct NewPortalSession {
     /// Revoke the customer's other live portal sessions.
     #[serde(default)]
     pub invalidate_existing: bool,
+    /// Lock the session to one task (a single-task link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<PortalFlow>,
 }
 
 /// A validated portal session request.
@@ -244,6 +250,9 @@ impl NewPortalSession {
             .as_deref()
             .map(|names| PortalScopes::parse_list("scopes", names))
             .transpose()?;
+        if let Some(flow) = &self.flow {
+            flow.validate()?;
+        }
         Ok(PortalSessionRequest {
             expires_in_seconds: check_expires_in("expires_in_seconds", self.expires_in_seconds)?,
             return_url: self

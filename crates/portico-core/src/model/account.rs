@@ -159,6 +159,8 @@ pub struct SubscriptionChanges {
     pub upgrades: ChangeTiming,
     /// When a downgrade takes effect.
     pub downgrades: ChangeTiming,
+    /// Whether a customer may pause collection for one to three periods.
+    pub pause: bool,
 }
 
 impl Default for SubscriptionChanges {
@@ -178,6 +180,7 @@ impl Default for SubscriptionChanges {
             reactivation: true,
             upgrades: ChangeTiming::NowWithProration,
             downgrades: ChangeTiming::AtPeriodEnd,
+            pause: false,
         }
     }
 }

@@ -7,6 +7,7 @@ mod catalog;
 mod customer;
 mod invoice_settings;
 mod tax_id;
+mod flow;
 
 pub use access::*;
 pub use account::*;
@@ -15,6 +16,7 @@ pub use catalog::*;
 pub use customer::*;
 pub use invoice_settings::*;
 pub use tax_id::*;
+pub use flow::*;
 
 use serde::{Deserialize, Deserializer};
 

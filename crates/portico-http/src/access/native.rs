@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use portico_core::model::{CustomerRef, NewPortalSession, PortalPage, PortalSession};
+use portico_core::model::{CustomerRef, NewPortalSession, PortalFlow, PortalPage, PortalSession};
 use portico_core::scope::ApiScope;
 use portico_core::{ContactId, CustomerId, List, PortalSessionId, Timestamp};
 use portico_store::PortalSessionFilter;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
-use super::{Target, issue};
+use super::Target;
 use crate::api::created;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, IdPath, JsonBody, RefPath, page};
@@ -44,6 +44,9 @@ pub struct PortalSessionCreated {
     pub contact: Option<ContactId>,
     pub page: PortalPage,
     pub scopes: Vec<String>,
+    /// The one task the session is locked to, when it is a single-task link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<PortalFlow>,
 }
 
 /// Issues a portal session for a customer, or for one contact of it.
@@ -51,7 +54,7 @@ pub struct PortalSessionCreated {
     request_body = NewPortalSession,
     responses(
         (status = 201, description = "The new portal session", body = PortalSessionCreated),
-        (status = 404, description = "No such customer, or no such contact of it", body = crate::error::ErrorBody),
+        (status = 400, description = "No such customer or contact, or a flow that is unknown, names another customer's subscription, or needs a scope the session lacks", body = crate::error::ErrorBody),
     ),
     security(("bearer" = ["security:write"])))]
 async fn create(
@@ -69,19 +72,28 @@ async fn create(
     };
     // The customer and contact are named in the body: one that does not exist is a bad request
     // naming the field, as on every other create.
-    let issued = issue(&s, &auth, &target, request)
-        .await
-        .map_err(|e| match e {
-            ApiError::NotFound(m) => {
-                let field = if m.contains("contact") {
-                    "contact"
-                } else {
-                    "customer"
-                };
-                ApiError::BadRequest(format!("{field}: {m}"))
-            }
-            e => e,
-        })?;
+    let now = s.app.clock.now();
+    let issued = portico_app::access::issue_flow(
+        &s.app,
+        &auth.caller(),
+        &target,
+        request,
+        input.flow.clone(),
+        now,
+    )
+    .await
+    .map_err(ApiError::from)
+    .map_err(|e| match e {
+        ApiError::NotFound(m) => {
+            let field = if m.contains("contact") {
+                "contact"
+            } else {
+                "customer"
+            };
+            ApiError::BadRequest(format!("{field}: {m}"))
+        }
+        e => e,
+    })?;
     let url = issued.url(&s.app);
     let bare_url = format!(
         "{}{}",
@@ -98,6 +110,7 @@ async fn create(
         contact: session.contact,
         page: session.page,
         scopes: session.scopes.names(),
+        flow: session.flow,
     };
     // The token opens the portal: an idempotency record keeps the answer without it.
     let mut replay = serde_json::to_value(&answer).map_err(ApiError::internal)?;

@@ -64,6 +64,8 @@ pub struct SubscriptionChangesPatch {
     pub reactivation: Option<bool>,
     pub upgrades: Option<ChangeTiming>,
     pub downgrades: Option<ChangeTiming>,
+    /// Whether a customer may pause collection for one to three periods.
+    pub pause: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -139,6 +141,7 @@ impl PortalSettingsPatch {
             set(&mut r.reactivation, c.reactivation);
             set(&mut r.upgrades, c.upgrades);
             set(&mut r.downgrades, c.downgrades);
+            set(&mut r.pause, c.pause);
         }
         if let Some(b) = self.billing {
             let r = &mut s.billing;

@@ -48,11 +48,16 @@ impl<F: ActionForm> FromRequest<AppState> for Action<F> {
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
         let headers = req.headers().clone();
+        // The flow guard has checked the session already.
+        let checked = req.extensions().get::<Visit>().cloned();
         // The body limit applies before anything else is looked at.
         let body = Bytes::from_request(req, s)
             .await
             .map_err(IntoResponse::into_response)?;
-        let v = visit(s, &headers).await.map_err(|d| denied(&headers, d))?;
+        let v = match checked {
+            Some(v) => v,
+            None => visit(s, &headers).await.map_err(|d| denied(&headers, d))?,
+        };
         let csrf_ok = serde_urlencoded::from_bytes::<Csrf>(&body)
             .is_ok_and(|f| cookie::verify_csrf(&f.csrf, &v.csrf_secret()));
         if !csrf_ok || !allows(&v, F::SCOPE) {

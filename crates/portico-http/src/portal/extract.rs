@@ -77,6 +77,10 @@ impl FromRequestParts<AppState> for Visit {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
+        // The flow guard has checked the session already.
+        if let Some(v) = parts.extensions.get::<Visit>() {
+            return Ok(v.clone());
+        }
         visit(s, &parts.headers)
             .await
             .map_err(|d| denied(&parts.headers, d))

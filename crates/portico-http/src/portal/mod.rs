@@ -6,6 +6,7 @@ pub mod api;
 pub mod assets;
 pub mod brand;
 pub mod extract;
+pub mod flow;
 pub mod layout;
 pub mod load;
 pub mod pages;
@@ -32,9 +33,11 @@ use self::session::{
 };
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
+/// The portal's routes. Those of a session pass the flow guard, which checks the session once and
+/// holds a single-task session to its task.
+pub fn router(state: &AppState) -> Router<AppState> {
     let page = |p: PortalPage| get(move |s, q, v| show(s, q, v, p));
-    Router::new()
+    let session_routes = Router::new()
         .route("/portal", page(PortalPage::Overview))
         .route("/portal/subscriptions", page(PortalPage::Subscriptions))
         .route("/portal/transactions", page(PortalPage::Transactions))
@@ -63,8 +66,14 @@ pub fn router() -> Router<AppState> {
             "/portal/payment-method/{id}/remove",
             post(payment_methods::remove),
         )
-        .route("/redirect/{token}", get(redirect_exchange))
         .merge(pages::subscription_actions::router())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            flow::guard,
+        ));
+    Router::new()
+        .merge(session_routes)
+        .route("/redirect/{token}", get(redirect_exchange))
         .merge(assets::router())
 }
 
@@ -142,7 +151,11 @@ pub async fn exchange_portal_token(
 ) -> Result<Response, Denied> {
     check_exchange_rate(s, peer, headers)?;
     let (account, session) = verify_portal_token(s, headers, token).await?;
-    start(s, &account, &session, page.path(), Entry::Link).await
+    let location = match &session.flow {
+        Some(_) => flow::start_path(s, &account, &session).await?,
+        None => page.path().to_owned(),
+    };
+    start(s, &account, &session, &location, Entry::Link).await
 }
 
 async fn redirect_exchange(
@@ -197,11 +210,12 @@ async fn redirect_exchange(
         {
             return Err(Denied::LinkRevoked(context()));
         }
+        let location = flow::start_path(&s, &account, &portal_session).await?;
         Ok(started(
             &s,
             &account,
             &portal_session,
-            portal_session.page.path(),
+            &location,
             &fresh.cookie,
             now,
         ))

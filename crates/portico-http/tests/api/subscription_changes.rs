@@ -27,7 +27,7 @@ async fn event_count(app: &TestApp) -> usize {
     event_kinds(app, 0).await.len()
 }
 
-async fn subscription(app: &TestApp, id: &str) -> Value {
+pub async fn subscription(app: &TestApp, id: &str) -> Value {
     let r = app
         .get(&app.a.key, &format!("/api/v1/subscriptions/{id}"))
         .await;
@@ -178,6 +178,11 @@ portico_testkit::backend_tests! {
         assert_eq!(event_kinds(&app, before).await, ["subscription.updated"]);
         let list = app.browse("/portal/subscriptions?done=cancel-scheduled", Some(&cookie)).await;
         assert!(list.text.contains("Your subscription will end at the end of the period."), "{}", list.text);
+        // A framing vendor page is told what changed; a page not reached by an action tells
+        // nothing.
+        assert!(list.text.contains("data-portico-action=\"portico:subscription.updated\""), "{}", list.text);
+        let plain = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(!plain.text.contains("data-portico-action"), "{}", plain.text);
         assert!(list.text.contains("badge warn\">Cancels on"), "{}", list.text);
         assert!(list.text.contains(&format!("action=\"/portal/subscriptions/{sub}/resume\"")), "{}", list.text);
 
@@ -214,6 +219,8 @@ portico_testkit::backend_tests! {
         ]).await;
         r.expect(303);
         assert_eq!(subscription(&app, sub).await["status"], "canceled");
+        let list = app.browse(r.header("location").unwrap(), Some(&cookie)).await;
+        assert!(list.text.contains("data-portico-action=\"portico:subscription.canceled\""), "{}", list.text);
         assert_eq!(event_kinds(&app, before).await, ["subscription.canceled", "transaction.created"]);
         let credits = app.get(&app.a.key, &format!("/api/v1/transactions?customer={}", seed.customer)).await;
         let credit = credits.json["data"].as_array().unwrap().iter().find(|t| t["kind"] == "credit").cloned().unwrap();
@@ -313,8 +320,10 @@ portico_testkit::backend_tests! {
         assert!(preview.text.contains("at the end of the current period"), "{}", preview.text);
         let quote = hidden(&preview.text, "quote");
         let form = [("csrf", csrf.as_str()), ("plan", seed.plan.as_str()), ("quantity", "2"), ("quote", &quote)];
+        let before = event_count(&app).await;
         let r = app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &form).await;
         assert_eq!(r.expect(303).header("location"), Some("/portal/subscriptions?done=change-scheduled"));
+        assert_eq!(event_kinds(&app, before).await, ["subscription.change_scheduled"]);
         let s = subscription(&app, sub).await;
         assert_eq!((s["plan"].as_str(), s["scheduled_change"]["plan"].as_str()), (Some(team.as_str()), Some(seed.plan.as_str())));
         let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
@@ -378,6 +387,9 @@ portico_testkit::backend_tests! {
                 assert_eq!(subscription(&app, sub).await["plan"], seed.plan.as_str());
                 let page = app.browse("/portal/subscriptions", Some(&cookie)).await;
                 assert!(!page.text.contains("withdraw-change"), "{}", page.text);
+                // It says what it waits for, not a date of its own.
+                assert!(page.text.contains("Changes to Team monthly × 1 once "), "{}", page.text);
+                assert!(!page.text.contains("Changes to Team monthly × 1 on "), "{}", page.text);
                 let back = location(&app.submit(&to, None, &[("answer", "approve")]).await);
                 let outcome = location(&app.browse(&back, Some(&cookie)).await);
                 app.browse(&outcome, Some(&cookie)).await.expect(200);
@@ -458,5 +470,58 @@ portico_testkit::backend_tests! {
             .expect_error(400, "BAD_REQUEST", "mode");
         let r = app.send(app.request(reqwest::Method::DELETE, &path, k).json(&json!({"mode": "immediately"}))).await;
         assert_eq!(r.expect(200).json["status"], "canceled");
+    }
+
+    async fn a_customer_pauses_collection_and_resumes_early_when_the_account_allows(app: Portal) {
+        let seed = app.seed(&app.a.key, "pa").await;
+        let (cookie, csrf) = enter_as(&app, &seed, "owner").await;
+        let sub = &seed.subscription;
+        let pause = format!("/portal/subscriptions/{sub}/pause");
+        let before = subscription(&app, sub).await;
+
+        // Off by default: no form, and the action is refused.
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(!list.text.contains(&format!("action=\"{pause}\"")), "{}", list.text);
+        app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "1")]).await.expect(403);
+        assert_eq!(subscription(&app, sub).await, before);
+
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"subscription_changes": {"pause": true}}))
+            .await
+            .expect(200);
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(list.text.contains(&format!("action=\"{pause}\"")), "{}", list.text);
+        app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "4")]).await.expect(400);
+        assert_eq!(subscription(&app, sub).await, before);
+
+        let events = event_count(&app).await;
+        let r = app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "2")]).await;
+        assert_eq!(r.expect(303).header("location"), Some("/portal/subscriptions?done=paused"));
+        let s = subscription(&app, sub).await;
+        let resumes_at = s["pause_collection"]["resumes_at"].as_str().unwrap().to_owned();
+        assert!(resumes_at.as_str() > before["current_period_end"].as_str().unwrap(), "{s}");
+        assert_eq!(s["current_period_end"], before["current_period_end"], "the paid period stands");
+        assert_eq!(event_kinds(&app, events).await, ["subscription.paused"]);
+        let list = app.browse("/portal/subscriptions?done=paused", Some(&cookie)).await;
+        assert!(list.text.contains("Your payments are paused."), "{}", list.text);
+        assert!(list.text.contains("Paused until"), "{}", list.text);
+        assert!(!list.text.contains(&format!("action=\"{pause}\"")), "{}", list.text);
+        // Paused once is enough.
+        app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "1")]).await.expect(409);
+
+        let unpause = format!("/portal/subscriptions/{sub}/unpause");
+        assert!(list.text.contains(&format!("action=\"{unpause}\"")), "{}", list.text);
+        let r = app.submit(&unpause, Some(&cookie), &[("csrf", &csrf)]).await;
+        assert_eq!(r.expect(303).header("location"), Some("/portal/subscriptions?done=unpaused"));
+        assert_eq!(subscription(&app, sub).await["pause_collection"], Value::Null);
+        assert_eq!(event_kinds(&app, events).await, ["subscription.paused", "subscription.resumed"]);
+
+        // Switched off again: the form is gone and the action refused.
+        app.patch(&app.a.key, "/api/v1/portal-settings", json!({"subscription_changes": {"pause": false}}))
+            .await
+            .expect(200);
+        let list = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        assert!(!list.text.contains("/pause\""), "{}", list.text);
+        app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "1")]).await.expect(403);
+        assert_eq!(subscription(&app, sub).await["pause_collection"], Value::Null);
     }
 }

@@ -135,6 +135,11 @@ impl Backend {
                     "stripe",
                     include_str!("../../migrations/sqlite/0016_stripe.sql"),
                 ),
+                (
+                    17,
+                    "flows and pause",
+                    include_str!("../../migrations/sqlite/0017_flows_and_pause.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -217,6 +222,11 @@ impl Backend {
                     16,
                     "stripe",
                     include_str!("../../migrations/postgres/0016_stripe.sql"),
+                ),
+                (
+                    17,
+                    "flows and pause",
+                    include_str!("../../migrations/postgres/0017_flows_and_pause.sql"),
                 ),
             ],
         }

@@ -87,6 +87,10 @@ backend_tests! {
         // from one (a different value leaves its text in the line, which then differs).
         added.push("cancel_comment: None, scheduled_change: None, ".to_owned());
         added.push("min_quantity: 1, max_quantity: None, ".to_owned());
+        // Migration 17: a portal session of before is locked to no task, and no subscription is
+        // paused.
+        added.push(", flow: None".to_owned());
+        added.push("pause_collection: None, ".to_owned());
         // Settings stored before the subscription rules existed read with the default rules.
         added.push(format!(
             ", subscription_changes: {:?}",

@@ -181,6 +181,7 @@ pub async fn make_every_record(store: &SqlStore) {
         expires_at: at(14).plus_secs(30 * 86_400),
         revoked_at: None,
         issued_by: key.id.to_string(),
+        flow: None,
     };
     store
         .create_portal_session(id, &session, false)

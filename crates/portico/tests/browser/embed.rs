@@ -1,5 +1,6 @@
 //! Embedding: a vendor page on another origin opens the portal with `/embed.js` and receives
-//! `portico:ready`; a page on an origin the account does not allow cannot frame the portal.
+//! `portico:ready`, and after an action in the frame what it changed; a page on an origin the
+//! account does not allow cannot frame the portal.
 
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ async fn vendor_site(portal: &str, link: &str) -> (String, tokio::task::JoinHand
 <a id="billing" href="{link}" data-portico-open>Billing</a><ul id="events"></ul>
 <script>
 window.porticoEvents = [];
-['portico:ready', 'portico:close', 'portico:logout'].forEach(function (type) {{
+['portico:ready', 'portico:close', 'portico:logout', 'portico:subscription.updated',
+ 'portico:subscription.canceled', 'portico:payment_method.updated', 'portico:customer.updated'].forEach(function (type) {{
   window.addEventListener(type, function (e) {{
     window.porticoEvents.push(type + ' ' + e.detail.path);
     var li = document.createElement('li'); li.textContent = type; document.getElementById('events').appendChild(li);
@@ -32,6 +34,21 @@ window.porticoEvents = [];
         axum::serve(listener, app).await.unwrap();
     });
     (origin, server)
+}
+
+/// Opens the vendor page at `origin`, clicks its billing link and waits for the framed portal's
+/// `portico:ready`; the ready events so far.
+async fn open_from_vendor(b: &mut Browser, origin: &str) -> serde_json::Value {
+    b.goto(&format!("{origin}/")).await;
+    let open = b.find("#billing").await.expect("the vendor's billing link");
+    b.click(&open).await;
+    wait_until(
+        b,
+        "return window.porticoEvents.filter(e => e.startsWith('portico:ready'))",
+        Duration::from_secs(15),
+        "portico:ready from the framed portal",
+    )
+    .await
 }
 
 async fn link_again(portal: &Portal) -> String {
@@ -93,16 +110,7 @@ async fn embedding_in_an_allowed_origin_only() {
     );
 
     let mut b = Browser::start(BrowserOptions::default()).await;
-    b.goto(&format!("{allowed}/")).await;
-    let open = b.find("#billing").await.expect("the vendor's billing link");
-    b.click(&open).await;
-    let events = wait_until(
-        &mut b,
-        "return window.porticoEvents.filter(e => e.startsWith('portico:ready'))",
-        Duration::from_secs(15),
-        "portico:ready from the framed portal",
-    )
-    .await;
+    let events = open_from_vendor(&mut b, &allowed).await;
     assert_eq!(events[0], "portico:ready /portal/invoices");
     b.screenshot("embed-1280").await;
     let frame = b
@@ -189,5 +197,46 @@ async fn embedding_in_an_allowed_origin_only() {
 
     allowed_server.abort();
     stranger_server.abort();
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_in_the_frame_tells_the_vendor_page_what_changed() {
+    let mut portal = Portal::start().await;
+    let link = portal.link(CUSTOMER, PortalPage::Account, None).await;
+    let (allowed, server) = vendor_site(&portal.base, &link).await;
+    portal
+        .update_settings(|s| s.allowed_origins = vec![allowed.clone()])
+        .await;
+    let mut b = Browser::start(BrowserOptions::default()).await;
+    open_from_vendor(&mut b, &allowed).await;
+    let frame = b
+        .find("iframe.portico-frame")
+        .await
+        .expect("the portal iframe");
+    b.switch_to_frame(Some(&frame)).await;
+    let save = b
+        .wait_for("form.details button[type=submit]", Duration::from_secs(10))
+        .await;
+    b.click(&save).await;
+    b.switch_to_frame(None).await;
+    wait_until(
+        &mut b,
+        "return window.porticoEvents.some(e => e.startsWith('portico:customer.updated'))",
+        Duration::from_secs(10),
+        "portico:customer.updated from the framed portal",
+    )
+    .await;
+    let events = b.execute("return window.porticoEvents", vec![]).await;
+    assert_eq!(
+        events,
+        serde_json::json!([
+            "portico:ready /portal/account",
+            "portico:ready /portal/account",
+            "portico:customer.updated /portal/account"
+        ]),
+    );
+    b.screenshot("embed-action-1280").await;
+    server.abort();
     b.quit().await;
 }

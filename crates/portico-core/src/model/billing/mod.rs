@@ -3,6 +3,7 @@
 
 mod cycle;
 mod invoice;
+mod pause;
 mod payment;
 mod payment_method;
 mod proration;
@@ -11,6 +12,7 @@ mod transaction;
 
 pub use cycle::*;
 pub use invoice::*;
+pub use pause::*;
 pub use payment::*;
 pub use payment_method::*;
 pub use proration::*;

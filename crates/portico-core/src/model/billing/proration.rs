@@ -346,6 +346,7 @@ mod tests {
             cancel_reason: None,
             cancel_comment: None,
             scheduled_change: None,
+            pause_collection: None,
             metadata: Metadata::new(),
             created_at: now,
             updated_at: now,

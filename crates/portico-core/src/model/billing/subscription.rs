@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BillingCycle, ChangeQuote, DAY, MAX_QUANTITY, one};
+use super::{BillingCycle, ChangeQuote, DAY, MAX_QUANTITY, PauseCollection, one};
 use crate::error::{self, Invalid, Refused, ValidationResult, conflict};
 use crate::model::{Customer, Metadata, Plan, nullable, text_enum, validate_metadata};
 use crate::{CustomerId, InvoiceId, PlanId, SubscriptionId, Timestamp};
@@ -35,6 +35,9 @@ pub struct Subscription {
     pub cancel_comment: Option<String>,
     /// A change of plan or quantity waiting for the end of the current period.
     pub scheduled_change: Option<ScheduledChange>,
+    /// Collection paused: the periods until `resumes_at` are not invoiced.
+    #[serde(default)]
+    pub pause_collection: Option<PauseCollection>,
     pub metadata: Metadata,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -204,6 +207,7 @@ impl Subscription {
             cancel_reason: None,
             cancel_comment: None,
             scheduled_change: None,
+            pause_collection: None,
             metadata: input.metadata,
             created_at: now,
             updated_at: now,

@@ -52,6 +52,27 @@ pub fn flash(done: &str) -> Option<Msg> {
     }
 }
 
+/// The event a page framed by the vendor tells its parent after an action succeeded, by the
+/// flash the action redirected with; `None` for a flash that reports no change.
+pub fn action_event(flash: Msg) -> Option<&'static str> {
+    Some(match flash {
+        Msg::FlashCanceled => "portico:subscription.canceled",
+        Msg::FlashCancelScheduled
+        | Msg::FlashResumed
+        | Msg::FlashReactivated
+        | Msg::FlashChanged
+        | Msg::FlashChangeScheduled
+        | Msg::FlashChangeWithdrawn
+        | Msg::FlashPaused
+        | Msg::FlashUnpaused => "portico:subscription.updated",
+        Msg::CardAdded | Msg::DefaultChanged | Msg::MethodRemoved => {
+            "portico:payment_method.updated"
+        }
+        Msg::Saved => "portico:customer.updated",
+        _ => return None,
+    })
+}
+
 /// A total that does not fit: stored amounts beyond the bounds input has now. An error page
 /// rather than a wrapped amount.
 pub fn too_large() -> Denied {
@@ -138,7 +159,7 @@ pub fn respond_page(
     };
     let main = html! {
         @if let Some(msg) = flash {
-            p.flash.good role="status" { (t(l, msg)) }
+            p.flash.good role="status" data-portico-action=[action_event(msg)] { (t(l, msg)) }
         }
         (main)
     };

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{base}/cancel"), get(cancel_page).post(cancel))
         .route(&format!("{base}/change"), get(change_page).post(change))
         .route(&format!("{base}/preview"), get(preview_page))
+        .route(&format!("{base}/pause"), post(pause))
         .route(&format!("{base}/{{action}}"), post(one_click))
 }
 
@@ -50,6 +51,8 @@ pub fn flash(done: &str) -> Option<Msg> {
         "changed" => Msg::FlashChanged,
         "change-scheduled" => Msg::FlashChangeScheduled,
         "change-withdrawn" => Msg::FlashChangeWithdrawn,
+        "paused" => Msg::FlashPaused,
+        "unpaused" => Msg::FlashUnpaused,
         // The provider declined what the change costs now: the subscription is as it was.
         declined => {
             Msg::from(DeclineCode::parse("done", declined.strip_prefix("declined-")?).ok()?)
@@ -282,6 +285,10 @@ async fn one_click(
             let result = use_case::reactivate(app, &by, who, &id, now).await;
             return finish_changed(&v, "reactivated", result);
         }
+        "unpause" => (
+            use_case::set_pause(app, &by, who, &id, None, now).await,
+            "unpaused",
+        ),
         "withdraw-change" => (
             plan_changes::withdraw(app, &by, who, &id, now).await,
             "change-withdrawn",
@@ -289,6 +296,32 @@ async fn one_click(
         _ => return not_found(&v),
     };
     finish(&v, done, result)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PauseForm {
+    periods: u32,
+}
+
+impl ActionForm for PauseForm {
+    const SCOPE: PortalScope = PortalScope::SubscriptionsWrite;
+}
+
+/// `POST …/pause`: collection pauses for the chosen number of periods.
+async fn pause(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    action: Action<PauseForm>,
+) -> Response {
+    let Action { visit: v, form } = action;
+    let Ok(id) = id.parse::<SubscriptionId>() else {
+        return not_found(&v);
+    };
+    let who = Requester::Customer(&v.customer.id);
+    let now = s.app.clock.now();
+    let periods = Some(form.periods);
+    let result = use_case::set_pause(&s.app, &caller(&v), who, &id, periods, now).await;
+    finish(&v, "paused", result)
 }
 
 // --- change of plan or quantity ---

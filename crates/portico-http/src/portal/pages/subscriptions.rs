@@ -1,9 +1,11 @@
 //! The customer's subscriptions: plan, price, quantity, period and what happens at its end.
 
 use maud::{Markup, html};
-use portico_core::model::{Interval, Plan, PortalPage, Subscription, SubscriptionStatus};
+use portico_core::model::{
+    Interval, MAX_PAUSE_PERIODS, Plan, PortalPage, Subscription, SubscriptionStatus,
+};
 use portico_core::scope::PortalScope;
-use portico_core::{Money, PlanId, money};
+use portico_core::{InvoiceId, Money, PlanId, Timestamp, money};
 use portico_render::format::{format_date_range, format_integer};
 use portico_render::{Locale, Msg, format_date, format_money, t, tf};
 
@@ -42,8 +44,12 @@ pub async fn rows(s: &AppState, v: &Visit) -> Result<Vec<Row>, Denied> {
 pub struct Page {
     pub rows: Vec<Row>,
     pub scheduled_plans: Vec<Plan>,
+    /// What each change that waits for its payment still costs, by the invoice it waits for.
+    pub awaited: Vec<(InvoiceId, Money)>,
     pub can: Abilities,
     pub csrf: String,
+    /// When the page is shown: a pause that has ended by now is not shown.
+    pub now: Timestamp,
 }
 
 /// Which subscription actions the session may take: its scope, the contact's role and the
@@ -53,6 +59,7 @@ pub struct Abilities {
     pub cancel: bool,
     pub reactivate: bool,
     pub change: bool,
+    pub pause: bool,
 }
 
 impl Abilities {
@@ -65,6 +72,7 @@ impl Abilities {
             cancel: s.features.cancel,
             reactivate: s.subscription_changes.reactivation,
             change: s.features.plan_change || s.features.quantity_change,
+            pause: s.subscription_changes.pause,
         }
     }
 }
@@ -80,11 +88,21 @@ pub async fn load(s: &AppState, v: &Visit) -> Result<Page, Denied> {
     } else {
         s.app.store.plans_by_ids(&v.account.id, &scheduled).await?
     };
+    let mut awaited = Vec::new();
+    for id in rows
+        .iter()
+        .filter_map(|r| r.sub.scheduled_change.as_ref()?.awaited_invoice())
+    {
+        let invoice = s.app.store.invoice(&v.account.id, id).await?;
+        awaited.push((id.clone(), Money::new(invoice.amount_due, invoice.currency)));
+    }
     Ok(Page {
         rows,
         scheduled_plans,
+        awaited,
         can: Abilities::of(v),
         csrf: v.csrf_token(),
+        now: s.app.clock.now(),
     })
 }
 
@@ -97,7 +115,7 @@ pub fn render(page: &Page, l: Locale) -> Markup {
         }
         @for r in rows {
             section.card.sub id=(r.sub.id) {
-                h2 { (r.plan.name) " " (status_badge(l, &r.sub)) }
+                h2 { (r.plan.name) " " (status_badge(l, &r.sub, page.now)) }
                 dl.facts {
                     div { dt { (t(l, Msg::Plan)) } dd { (price(l, r)) } }
                     div { dt { (t(l, Msg::Quantity)) } dd { (format_integer(r.sub.quantity, l)) } }
@@ -111,12 +129,21 @@ pub fn render(page: &Page, l: Locale) -> Markup {
                 p.muted { (renewal(l, &r.sub)) }
                 @if let Some(change) = &r.sub.scheduled_change {
                     @let name = page.scheduled_plans.iter().find(|p| p.id == change.plan).map_or("", |p| p.name.as_str());
+                    @let quantity = format_integer(change.quantity, l);
+                    @let owed = change.awaited_invoice()
+                        .and_then(|id| page.awaited.iter().find(|(i, _)| i == id))
+                        .map(|(_, m)| format_money(*m, l));
                     p.scheduled {
-                        (tf(l, Msg::ScheduledChange, &[
-                            ("plan", name),
-                            ("quantity", &format_integer(change.quantity, l)),
-                            ("date", &format_date(change.at, l)),
-                        ]))
+                        @match owed {
+                            // Waiting for its payment, the change has no date of its own.
+                            Some(amount) => (tf(l, Msg::WaitingForPayment, &[
+                                ("plan", name), ("quantity", &quantity), ("amount", &amount),
+                            ])),
+                            None => (tf(l, Msg::ScheduledChange, &[
+                                ("plan", name), ("quantity", &quantity),
+                                ("date", &format_date(change.at, l)),
+                            ])),
+                        }
                     }
                 }
                 div.actions { (actions(page, r, l)) }
@@ -147,6 +174,20 @@ fn actions(page: &Page, r: &Row, l: Locale) -> Markup {
             @if can.change && sub.scheduled_change.as_ref().is_some_and(|c| c.payment.is_none()) {
                 (button("withdraw-change", Msg::WithdrawChange, "secondary"))
             }
+            @if can.pause && sub.is_paused(page.now) {
+                (button("unpause", Msg::UnpauseSubscription, "primary"))
+            } @else if can.pause && !sub.cancel_at_period_end {
+                form.inline.pause method="post" action={ (base) "/pause" } {
+                    input type="hidden" name="csrf" value=(page.csrf);
+                    label for={ "pause-" (sub.id) } { (t(l, Msg::PausePeriods)) }
+                    " "
+                    select id={ "pause-" (sub.id) } name="periods" {
+                        @for n in 1..=MAX_PAUSE_PERIODS { option value=(n) { (n) } }
+                    }
+                    " "
+                    button type="submit" class="secondary" { (t(l, Msg::PauseSubscription)) }
+                }
+            }
             @if can.cancel && sub.cancel_at_period_end {
                 (button("resume", Msg::Resume, "primary"))
             } @else if can.cancel {
@@ -156,8 +197,13 @@ fn actions(page: &Page, r: &Row, l: Locale) -> Markup {
     }
 }
 
-/// The status, or for a cancellation at the end of the period the date it ends.
-fn status_badge(l: Locale, sub: &Subscription) -> Markup {
+/// The status, or for a cancellation at the end of the period the date it ends, or for a pause
+/// the date it ends.
+fn status_badge(l: Locale, sub: &Subscription, now: Timestamp) -> Markup {
+    if let Some(pause) = sub.pause_collection.filter(|_| sub.is_paused(now)) {
+        let end = format_date(pause.resumes_at, l);
+        return badge("info", &tf(l, Msg::PausedUntil, &[("date", &end)]));
+    }
     if sub.cancel_at_period_end && !sub.is_canceled() {
         let end = format_date(sub.current_period_end, l);
         return badge("warn", &tf(l, Msg::CancelsOn, &[("date", &end)]));

@@ -56,6 +56,7 @@ pub(in crate::sql) const PORTAL_SESSIONS: Table = Table {
         "expires_at",
         "revoked_at",
         "issued_by",
+        "flow",
     ],
     soft_delete: false,
 };
@@ -73,6 +74,9 @@ pub(in crate::sql) fn portal_session_values(s: &PortalSession) -> Vec<Value> {
         s.expires_at,
         s.revoked_at,
         s.issued_by.as_str(),
+        s.flow
+            .as_ref()
+            .map(|f| serde_json::to_string(f).unwrap_or_default()),
     ]
 }
 
@@ -90,6 +94,10 @@ pub(in crate::sql) fn portal_session(row: &Row) -> StoreResult<PortalSession> {
         expires_at: row.ts("expires_at")?,
         revoked_at: row.opt_ts("revoked_at")?,
         issued_by: row.text("issued_by")?,
+        flow: row
+            .opt_text("flow")?
+            .map(|f| serde_json::from_str(&f).map_err(|e| corrupt("flow", e)))
+            .transpose()?,
     })
 }
 

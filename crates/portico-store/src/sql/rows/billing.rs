@@ -26,6 +26,8 @@ pub(in crate::sql) const SUBSCRIPTIONS: Table = Table {
         "scheduled_at",
         "scheduled_invoice_id",
         "scheduled_period_end",
+        "paused_at",
+        "pause_resumes_at",
     ],
     soft_delete: false,
 };
@@ -59,6 +61,8 @@ pub(in crate::sql) fn subscription_values(s: &Subscription) -> StoreResult<Vec<V
             .as_ref()
             .and_then(|c| c.payment.as_ref())
             .map(|p| p.period_end),
+        s.pause_collection.map(|p| p.paused_at),
+        s.pause_collection.map(|p| p.resumes_at),
     ])
 }
 
@@ -91,6 +95,13 @@ pub(in crate::sql) fn subscription(row: &Row) -> StoreResult<Subscription> {
                 },
             }),
             None => None,
+        },
+        pause_collection: match (row.opt_ts("paused_at")?, row.opt_ts("pause_resumes_at")?) {
+            (Some(paused_at), Some(resumes_at)) => Some(PauseCollection {
+                paused_at,
+                resumes_at,
+            }),
+            _ => None,
         },
         metadata: row.json("metadata")?,
         created_at: row.ts("created_at")?,

@@ -1,0 +1,174 @@
+//! Single-task links in the browser: a session locked to one task opens only that task's pages
+//! and actions (anything else is a 403 page that leads back to the task, nothing changed), starts
+//! on the task, and ends as the vendor asked once the task is done.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use portico_core::model::{
+    Account, AfterCompletion, FLOW_DONE_PATH, FlowRequest, FlowType, PortalFlow, PortalPage,
+    PortalSession,
+};
+use portico_render::{Msg, t};
+
+use super::layout::{Shell, document, respond, web_url};
+use super::pages::action_event;
+use super::session::{Denied, Visit, visit};
+use crate::AppState;
+
+/// The middleware of the portal's session pages. It checks the browser session once and hands
+/// the visit on to the handler's extractors; a session with a flow is held to its task.
+pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
+    // A portal link replaces whatever session the browser had: its exchange is not the old
+    // session's business.
+    let exchanging = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("token=")));
+    if exchanging {
+        return next.run(req).await;
+    }
+    let Ok(v) = visit(&s, req.headers()).await else {
+        // The handler answers with the page that says why.
+        return next.run(req).await;
+    };
+    let Some(flow) = v.session.flow.clone() else {
+        req.extensions_mut().insert(v);
+        return next.run(req).await;
+    };
+    let path = req.uri().path().to_owned();
+    let asked = match *req.method() {
+        Method::GET | Method::HEAD => FlowRequest::Get(&path),
+        _ => FlowRequest::Post(&path),
+    };
+    if !flow.allows(asked) {
+        tracing::info!(portal_session = %v.session.id, path, "refused a page outside the session's task");
+        return outside_task(&s, &v, &flow).await;
+    }
+    if path == FLOW_DONE_PATH {
+        let done = req.uri().query().and_then(|q| {
+            q.split('&')
+                .find_map(|p| p.strip_prefix("done="))
+                .filter(|d| flow.completed_by(d))
+                .and_then(super::pages::flash)
+        });
+        return done_page(&v, &flow, done);
+    }
+    req.extensions_mut().insert(v.clone());
+    let response = next.run(req).await;
+    complete(&v, &flow, response)
+}
+
+/// The page a flow session starts on: its task, or the preview of the change the vendor named.
+pub async fn start_path(
+    s: &AppState,
+    account: &Account,
+    session: &PortalSession,
+) -> Result<String, Denied> {
+    let Some(flow) = &session.flow else {
+        return Ok(session.page.path().to_owned());
+    };
+    if flow.kind == FlowType::SubscriptionUpdate
+        && (flow.plan.is_some() || flow.quantity.is_some())
+        && let Some(id) = &flow.subscription
+    {
+        let sub = s.app.store.subscription(&account.id, id).await?;
+        let plan = flow.plan.as_ref().unwrap_or(&sub.plan);
+        let quantity = flow.quantity.unwrap_or(sub.quantity);
+        return Ok(format!(
+            "{}/{id}/preview?plan={plan}&quantity={quantity}",
+            PortalPage::Subscriptions.path()
+        ));
+    }
+    Ok(flow.start_path())
+}
+
+/// 403: the page is not part of the task. It says so and leads back to the task.
+async fn outside_task(s: &AppState, v: &Visit, flow: &PortalFlow) -> Response {
+    let back = match start_path(s, &v.account, &v.session).await {
+        Ok(path) => path,
+        Err(_) => flow.start_path(),
+    };
+    let l = v.locale;
+    let main = html! {
+        section.notice {
+            h1 { (t(l, Msg::FlowOnlyTitle)) }
+            p { (t(l, Msg::FlowOnlyBody)) }
+            p { a.button href=(back) { (t(l, Msg::FlowBackToTask)) } }
+        }
+    };
+    frame(v, StatusCode::FORBIDDEN, Msg::FlowOnlyTitle, main)
+}
+
+/// The confirmation page of a flow that ends on one: the vendor's message, or that the change
+/// was saved, and the way back to the vendor.
+fn done_page(v: &Visit, flow: &PortalFlow, done: Option<Msg>) -> Response {
+    let l = v.locale;
+    let message = match &flow.after_completion {
+        AfterCompletion::Confirmation { message: Some(m) } => m.as_str(),
+        _ => t(l, Msg::FlowDoneBody),
+    };
+    let back = v.session.return_url.as_deref().and_then(web_url);
+    let main = html! {
+        section.notice.flow-done {
+            h1 { (t(l, Msg::FlowDoneTitle)) }
+            p.message data-portico-action=[done.and_then(action_event)] { (message) }
+            @if let Some(url) = back {
+                p { a.button href=(url) data-portico-close { (portico_render::tf(l, Msg::BackToVendor, &[("vendor", v.vendor_name())])) } }
+            }
+        }
+    };
+    frame(v, StatusCode::OK, Msg::FlowDoneTitle, main)
+}
+
+/// A page of a flow session: the brand bar without navigation, since there is nowhere else to go.
+fn frame(v: &Visit, status: StatusCode, title: Msg, main: maud::Markup) -> Response {
+    let shell = Shell {
+        locale: v.locale,
+        title: t(v.locale, title),
+        brand: &v.brand,
+        controls: None,
+        nav: None,
+        event: "portico:ready",
+        home: None,
+    };
+    respond(status, Some(&v.account), document(&shell, main))
+}
+
+/// The `done` of a Post/Redirect/Get answer, if it is one.
+fn done_of(response: &Response) -> Option<String> {
+    if response.status() != StatusCode::SEE_OTHER {
+        return None;
+    }
+    let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
+    let (path, query) = location.split_once('?')?;
+    if !path.starts_with("/portal") {
+        return None;
+    }
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix("done="))
+        .map(str::to_owned)
+}
+
+/// When the answer says the task was done, the session ends as the vendor asked: back to the
+/// vendor's return URL, or on the confirmation page. Any other answer goes out as it is.
+fn complete(v: &Visit, flow: &PortalFlow, response: Response) -> Response {
+    let Some(done) = done_of(&response) else {
+        return response;
+    };
+    if !flow.completed_by(&done) {
+        return response;
+    }
+    tracing::info!(portal_session = %v.session.id, done, "the session's task is done");
+    let location = match (&flow.after_completion, v.session.return_url.as_deref()) {
+        (AfterCompletion::Redirect, Some(url)) => url.to_owned(),
+        _ => format!("{FLOW_DONE_PATH}?done={done}"),
+    };
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
