@@ -201,7 +201,9 @@ impl EventType {
             | SubscriptionResumed
             | SubscriptionReactivated
             | SubscriptionRenewed
-            | SubscriptionPastDue => "Subscription",
+            | SubscriptionPastDue
+            | SubscriptionPaused
+            | SubscriptionChangeScheduled => "Subscription",
             InvoiceCreated | InvoiceUpdated | InvoiceIssued | InvoicePaid
             | InvoicePaymentFailed | InvoiceOverdue | InvoiceVoided | InvoiceDeleted => "Invoice",
             TransactionCreated | TransactionUpdated | TransactionDeleted => "Transaction",
