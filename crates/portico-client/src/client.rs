@@ -300,28 +300,41 @@ impl Client {
         body: Option<Vec<u8>>,
         idempotency_key: Option<&str>,
     ) -> Result<T> {
+        let body = body.map(|b| (HeaderValue::from_static("application/json"), b));
+        let response = self.request(op, args, query, body, idempotency_key).await?;
+        decode(op, response).await
+    }
+
+    /// The request of [`Client::execute`] with a body of any content type, answering the
+    /// response as it came.
+    pub(crate) async fn request(
+        &self,
+        op: Operation,
+        args: &[&str],
+        query: &[(&'static str, String)],
+        body: Option<(HeaderValue, Vec<u8>)>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Response> {
         let url = self.url(op, args)?;
         let key = op
             .takes_idempotency_key()
             .then(|| idempotency_key.map_or_else(new_idempotency_key, str::to_owned));
-        let response = self
-            .send_authenticated(|| {
-                let mut request = self.inner.http.request(op.method.to_http(), url.clone());
-                if !query.is_empty() {
-                    request = request.query(query);
-                }
-                if let Some(key) = &key {
-                    request = request.header("Idempotency-Key", key);
-                }
-                if let Some(body) = &body {
-                    request = request
-                        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                        .body(body.clone());
-                }
-                request
-            })
-            .await?;
-        decode(op, response).await
+        self.send_authenticated(|| {
+            let mut request = self.inner.http.request(op.method.to_http(), url.clone());
+            if !query.is_empty() {
+                request = request.query(query);
+            }
+            if let Some(key) = &key {
+                request = request.header("Idempotency-Key", key);
+            }
+            if let Some((content_type, body)) = &body {
+                request = request
+                    .header(CONTENT_TYPE, content_type.clone())
+                    .body(body.clone());
+            }
+            request
+        })
+        .await
     }
 
     /// A call without credential (health checks, the OpenAPI document).

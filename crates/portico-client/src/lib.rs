@@ -51,7 +51,7 @@ pub use resources::catalog::{Plans, Products};
 pub use resources::credentials::{ApiKeys, OAuthClients};
 pub use resources::customers::{Contacts, Customers};
 pub use resources::portal::PortalSessions;
-pub use resources::service::{PaymentProviderApi, PortalSettingsApi};
+pub use resources::service::{InvoiceSettingsApi, PaymentProviderApi, PortalSettingsApi};
 pub use resources::webhooks::WebhookEndpoints;
 pub use types::*;
 pub use wire::{Listed, PathId, Wire};

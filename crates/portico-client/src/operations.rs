@@ -148,6 +148,14 @@ operations! {
     PORTAL_SETTINGS_GET = Get "/api/v1/portal-settings" -> PortalSettings;
     PORTAL_SETTINGS_UPDATE = Patch "/api/v1/portal-settings" (PortalSettingsPatch)
         -> PortalSettings;
+    INVOICE_SETTINGS_GET = Get "/api/v1/invoice-settings" -> InvoiceSettings;
+    INVOICE_SETTINGS_UPDATE = Patch "/api/v1/invoice-settings" (InvoiceSettingsPatch)
+        -> InvoiceSettings;
+    /// The body is the image itself (PNG or JPEG), not JSON.
+    INVOICE_LOGO_PUT = Put "/api/v1/invoice-settings/logo" -> InvoiceSettings;
+    /// The answer is the image itself.
+    INVOICE_LOGO_GET = Get "/api/v1/invoice-settings/logo";
+    INVOICE_LOGO_DELETE = Delete "/api/v1/invoice-settings/logo" -> InvoiceSettings;
     PAYMENT_PROVIDER_GET = Get "/api/v1/payment-provider" -> PaymentProvider;
     PAYMENT_PROVIDER_SET = Put "/api/v1/payment-provider" (PaymentProviderSettings)
         -> PaymentProvider;

@@ -3,7 +3,7 @@
 //! tests compare the two.
 
 use portico_core::model::{
-    ApiKey, CancelMode, CancelRefund, ChangeTiming, OAuthClient, PortalFlow, PortalPage,
+    Address, ApiKey, CancelMode, CancelRefund, ChangeTiming, OAuthClient, PortalFlow, PortalPage,
 };
 use portico_core::{
     ContactId, CustomerId, EventId, PaymentMethodId, PortalSessionId, Timestamp, WebhookDeliveryId,
@@ -148,6 +148,31 @@ pub struct PortalSettingsPatch {
     /// where servers have them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing: Option<BillingRulesPatch>,
+}
+
+/// The invoice settings to change; fields left `None` stay as they are, `Some(None)` clears one.
+/// They apply to invoices issued afterwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvoiceSettingsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub legal_name: Option<Option<String>>,
+    /// Replaces the whole address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub tax_id: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub registration: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub payment_instructions: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub footer: Option<Option<String>>,
 }
 
 /// The billing clock's rules to set; fields left `None` stay as they are.

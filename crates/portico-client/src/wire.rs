@@ -64,6 +64,8 @@ wire!(
     CreatedOAuthClient,
     PortalSettings,
     PortalSettingsPatch,
+    InvoiceSettings,
+    InvoiceSettingsPatch,
     PortalSession,
     NewPortalSession,
     PortalSessionCreated,

@@ -37,12 +37,12 @@ mod portal_pages;
 mod portal_payments;
 #[path = "api/portal_security.rs"]
 mod portal_security;
+#[path = "api/portal_viewer.rs"]
+mod portal_viewer;
 #[path = "api/provider_events.rs"]
 mod provider_events;
 #[path = "api/refunds.rs"]
 mod refunds;
-#[path = "api/portal_viewer.rs"]
-mod portal_viewer;
 #[path = "api/resources.rs"]
 mod resources;
 #[path = "api/security.rs"]

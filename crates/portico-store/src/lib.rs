@@ -71,8 +71,7 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccountStore, BillingStore, CatalogStore, ClockStore, CredentialStore, CustomerStore,
-        DocumentStore,
-        HousekeepingStore, IdempotencyStore, PaymentStore, SessionStore, SigningKeyStore, Store,
-        WebhookStore,
+        DocumentStore, HousekeepingStore, IdempotencyStore, PaymentStore, SessionStore,
+        SigningKeyStore, Store, WebhookStore,
     };
 }

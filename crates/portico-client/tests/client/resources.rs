@@ -652,6 +652,41 @@ portico_testkit::backend_tests! {
         assert_eq!(client.portal_settings().get().await.unwrap(), cleared);
     }
 
+    async fn invoice_settings_and_the_logo(app: App) {
+        let client = app.client();
+        let settings = client.invoice_settings();
+        assert_eq!(settings.get().await.unwrap().legal_name, None);
+        let set = settings
+            .update(&InvoiceSettingsPatch {
+                legal_name: Some(Some("Łódź Spółka z o.o.".into())),
+                payment_instructions: Some(Some("IBAN PL61 1090 1014\nSWIFT WBKPPLPP".into())),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(set.legal_name.as_deref(), Some("Łódź Spółka z o.o."));
+        let png = std::fs::read(
+            portico_testkit::workspace_root().join("crates/portico/src/demo-logo.png"),
+        )
+        .unwrap();
+        let with_logo = settings.put_logo("image/png", png.clone()).await.unwrap();
+        let logo = with_logo.logo.expect("the logo's description");
+        assert_eq!((logo.width, logo.height), (72, 72));
+        assert_eq!(settings.logo().await.unwrap(), ("image/png".to_owned(), png));
+        // A text file is no image, whatever its content type says.
+        let refused = settings.put_logo("image/png", b"not an image".to_vec()).await;
+        assert!(matches!(refused, Err(Error::Api { status: 400, .. })), "{refused:?}");
+        assert_eq!(settings.delete_logo().await.unwrap().logo, None);
+        assert!(matches!(
+            settings.logo().await,
+            Err(Error::Api { status: 404, .. })
+        ));
+        assert_eq!(
+            settings.get().await.unwrap().legal_name.as_deref(),
+            Some("Łódź Spółka z o.o.")
+        );
+    }
+
     async fn health_readiness_and_the_document(app: App) {
         let client = app.client();
         assert_eq!(client.health().await.unwrap().status, "ok");

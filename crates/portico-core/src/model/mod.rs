@@ -5,18 +5,18 @@ mod account;
 mod billing;
 mod catalog;
 mod customer;
+mod flow;
 mod invoice_settings;
 mod tax_id;
-mod flow;
 
 pub use access::*;
 pub use account::*;
 pub use billing::*;
 pub use catalog::*;
 pub use customer::*;
+pub use flow::*;
 pub use invoice_settings::*;
 pub use tax_id::*;
-pub use flow::*;
 
 use serde::{Deserialize, Deserializer};
 

@@ -96,6 +96,9 @@ backend_tests! {
             ", subscription_changes: {:?}",
             portico_core::model::SubscriptionChanges::default()
         ));
+        // Migration 15 and the settings of since: no seller block yet, the default clock rules.
+        added.push(format!(", invoice: {:?}", portico_core::model::InvoiceSettings::default()));
+        added.push(format!(", billing: {:?}", portico_core::model::BillingRules::default()));
 
         let read = records::read_everything(&store).await;
         let expected = expected(released.backend);
