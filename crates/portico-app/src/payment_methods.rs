@@ -39,7 +39,7 @@ pub(crate) async fn insert(
             .await?;
     }
     uow.payment_methods().insert(pm).await?;
-    uow.record(EventType::PaymentMethodCreated, Some(&pm.customer), pm)?;
+    uow.record(EventType::PaymentMethodAttached, Some(&pm.customer), pm)?;
     Ok(())
 }
 
@@ -61,11 +61,12 @@ pub async fn update(
             .await?;
     }
     uow.payment_methods().save(&updated).await?;
-    uow.record(
-        EventType::PaymentMethodUpdated,
-        Some(&updated.customer),
-        &updated,
-    )?;
+    let kind = if updated.is_default && !was_default {
+        EventType::PaymentMethodDefaultChanged
+    } else {
+        EventType::PaymentMethodUpdated
+    };
+    uow.record(kind, Some(&updated.customer), &updated)?;
     uow.commit().await?;
     Ok(updated)
 }
@@ -80,7 +81,7 @@ pub async fn delete(
     let mut uow = app.begin(by, now).await?;
     let pm = lock(&mut uow, id).await?;
     uow.payment_methods().remove(&pm, now).await?;
-    uow.record(EventType::PaymentMethodDeleted, Some(&pm.customer), &pm)?;
+    uow.record(EventType::PaymentMethodDetached, Some(&pm.customer), &pm)?;
     uow.commit().await?;
     Ok(pm)
 }
@@ -128,7 +129,11 @@ async fn set_default(
     pm.is_default = true;
     pm.updated_at = now;
     uow.payment_methods().save(&pm).await?;
-    uow.record(EventType::PaymentMethodUpdated, Some(&pm.customer), &pm)?;
+    uow.record(
+        EventType::PaymentMethodDefaultChanged,
+        Some(&pm.customer),
+        &pm,
+    )?;
     Ok(pm)
 }
 
@@ -187,7 +192,7 @@ pub async fn remove(
         }
     }
     uow.payment_methods().remove(&pm, now).await?;
-    uow.record(EventType::PaymentMethodDeleted, Some(&pm.customer), &pm)?;
+    uow.record(EventType::PaymentMethodDetached, Some(&pm.customer), &pm)?;
     if pm.is_default
         && let Some(next) = others.into_iter().find(|o| !o.is_expired(now))
     {

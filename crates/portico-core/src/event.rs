@@ -82,12 +82,17 @@ pub enum EventType {
     TransactionUpdated,
     #[serde(rename = "transaction.deleted")]
     TransactionDeleted,
-    #[serde(rename = "payment_method.created")]
-    PaymentMethodCreated,
+    /// A payment method was added to the customer (through the provider, or over the API).
+    #[serde(rename = "payment_method.attached")]
+    PaymentMethodAttached,
     #[serde(rename = "payment_method.updated")]
     PaymentMethodUpdated,
-    #[serde(rename = "payment_method.deleted")]
-    PaymentMethodDeleted,
+    /// A payment method was removed from the customer, or replaced.
+    #[serde(rename = "payment_method.detached")]
+    PaymentMethodDetached,
+    /// The payment method became its customer's default (the one before no longer is).
+    #[serde(rename = "payment_method.default_changed")]
+    PaymentMethodDefaultChanged,
     #[serde(rename = "payment.succeeded")]
     PaymentSucceeded,
     #[serde(rename = "payment.failed")]
@@ -100,7 +105,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in catalogue order.
-    pub const ALL: [EventType; 39] = [
+    pub const ALL: [EventType; 40] = [
         EventType::CustomerCreated,
         EventType::CustomerUpdated,
         EventType::CustomerDeleted,
@@ -133,9 +138,10 @@ impl EventType {
         EventType::TransactionCreated,
         EventType::TransactionUpdated,
         EventType::TransactionDeleted,
-        EventType::PaymentMethodCreated,
+        EventType::PaymentMethodAttached,
         EventType::PaymentMethodUpdated,
-        EventType::PaymentMethodDeleted,
+        EventType::PaymentMethodDetached,
+        EventType::PaymentMethodDefaultChanged,
         EventType::PaymentSucceeded,
         EventType::PaymentFailed,
         EventType::PaymentActionRequired,
@@ -176,9 +182,10 @@ impl EventType {
             EventType::TransactionCreated => "transaction.created",
             EventType::TransactionUpdated => "transaction.updated",
             EventType::TransactionDeleted => "transaction.deleted",
-            EventType::PaymentMethodCreated => "payment_method.created",
+            EventType::PaymentMethodAttached => "payment_method.attached",
             EventType::PaymentMethodUpdated => "payment_method.updated",
-            EventType::PaymentMethodDeleted => "payment_method.deleted",
+            EventType::PaymentMethodDetached => "payment_method.detached",
+            EventType::PaymentMethodDefaultChanged => "payment_method.default_changed",
             EventType::PaymentSucceeded => "payment.succeeded",
             EventType::PaymentFailed => "payment.failed",
             EventType::PaymentActionRequired => "payment.action_required",
@@ -207,7 +214,10 @@ impl EventType {
             InvoiceCreated | InvoiceUpdated | InvoiceIssued | InvoicePaid
             | InvoicePaymentFailed | InvoiceOverdue | InvoiceVoided | InvoiceDeleted => "Invoice",
             TransactionCreated | TransactionUpdated | TransactionDeleted => "Transaction",
-            PaymentMethodCreated | PaymentMethodUpdated | PaymentMethodDeleted => "PaymentMethod",
+            PaymentMethodAttached
+            | PaymentMethodUpdated
+            | PaymentMethodDetached
+            | PaymentMethodDefaultChanged => "PaymentMethod",
             PaymentSucceeded | PaymentFailed | PaymentActionRequired => "PaymentAttempt",
             PaymentProviderUpdated => "PaymentProvider",
         }

@@ -143,7 +143,7 @@ pub(super) async fn keep(
     crate::payment_methods::insert(&mut uow, &pm, now).await?;
     if let Some(old) = replaced {
         uow.payment_methods().remove(&old, now).await?;
-        uow.record(EventType::PaymentMethodDeleted, Some(&old.customer), &old)?;
+        uow.record(EventType::PaymentMethodDetached, Some(&old.customer), &old)?;
     }
     uow.commit().await?;
     Ok(pm)

@@ -396,6 +396,17 @@ backend_tests! {
         assert_not_found(db.store.payment_method(&account.id, &first_card.id).await);
         assert_not_found(payment_methods::delete(&db.app, &op(&account.id), &first_card.id, db.now()).await);
         assert_not_found(payment_methods::update(&db.app, &op(&account.id), &first_card.id, PaymentMethodPatch::default(), db.now()).await);
+        // Each change is told as what it was to the customer: attached, default changed,
+        // updated, detached.
+        let events = db.store.events(&account.id, first(100)).await.unwrap().data;
+        let told = |id: &PaymentMethodId| -> Vec<String> {
+            let mut kinds: Vec<String> = events.iter().filter(|e| e.data["id"] == id.as_str()).map(|e| e.kind.to_string()).collect();
+            kinds.reverse();
+            kinds
+        };
+        assert_eq!(told(&sepa.id), ["payment_method.attached", "payment_method.default_changed"]);
+        assert_eq!(told(&amex.id), ["payment_method.attached", "payment_method.updated"]);
+        assert_eq!(told(&first_card.id), ["payment_method.attached", "payment_method.detached"]);
         let mine = db.store.list_payment_methods(&account.id, Some(&by_id(&customer)), first(1)).await.unwrap();
         assert_eq!((ids(&mine, |p| &p.id), mine.has_more), (vec![amex.id.clone()], true));
         let mine = db.store.list_payment_methods(&account.id, Some(&by_id(&customer)), after(1, &amex.id)).await.unwrap();

@@ -15,6 +15,34 @@ fn kinds(events: &[portico_core::event::Event]) -> Vec<&'static str> {
 }
 
 backend_tests! {
+    async fn events_and_endpoint_filters_under_the_old_payment_method_names_take_the_new_ones(db: Db) {
+        let account = db.account("acme").await;
+        let customer = db.customer(&account, None).await;
+        let card = db.card(&account, &customer, None).await;
+        let hook = portico_app::webhooks::create(&db.app, &op(&account.id), portico_app::webhooks::NewEndpoint {
+            url: "https://93.184.216.34/hooks".into(),
+            description: None,
+            event_types: Some(vec!["customer.created".into(), "payment_method.attached".into(), "payment_method.detached".into()]),
+            enabled: None,
+        }, db.now()).await.unwrap();
+        // As a database written before migration 18 held them.
+        let mut raw = db.raw().await;
+        raw.execute_with("UPDATE outbox SET type = 'payment_method.created' WHERE type = 'payment_method.attached' AND account_id = $1", &[account.id.to_string()]).await;
+        raw.execute_with("UPDATE webhook_endpoints SET event_types = 'payment_method.created customer.created payment_method.deleted' WHERE id = $1", &[hook.endpoint.id.to_string()]).await;
+        let old: Vec<String> = raw.scalars("SELECT type FROM outbox WHERE type LIKE 'payment_method.%'").await;
+        assert_eq!(old, ["payment_method.created"]);
+
+        raw.execute(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../portico-store/migrations/sqlite/0018_payment_method_events.sql"))).await;
+        let event = events_of(&db, &account).await.into_iter().find(|e| e.data["id"] == card.id.as_str()).unwrap();
+        assert_eq!(event.kind.to_string(), "payment_method.attached");
+        let endpoint = db.store.webhook_endpoint(&account.id, &hook.endpoint.id).await.unwrap();
+        let wanted = endpoint.event_types.unwrap();
+        assert_eq!(wanted, ["payment_method.attached", "customer.created", "payment_method.detached"]);
+        let postgres = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../portico-store/migrations/postgres/0018_payment_method_events.sql"));
+        let sqlite = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../portico-store/migrations/sqlite/0018_payment_method_events.sql"));
+        assert_eq!(postgres, sqlite, "one migration text serves both backends");
+    }
+
     async fn each_change_records_its_events_with_the_record_and_the_caller(db: Db) {
         let account = db.account("events").await;
         let customer = db.customer(&account, Some("evented")).await;

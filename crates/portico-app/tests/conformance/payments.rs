@@ -107,7 +107,7 @@ backend_tests! {
         assert_eq!(again, attempt);
         assert!(assert_conflict(payments::pay(&db.app, &op(&account.id), pay_input(&invoice, "k2"), db.now()).await).contains("already paid"));
         let kinds: Vec<String> = db.store.events(&account.id, first(50)).await.unwrap().data.iter().map(|e| e.kind.to_string()).collect();
-        for kind in ["payment.succeeded", "invoice.paid", "transaction.created", "payment_method.created", "payment_provider.updated"] {
+        for kind in ["payment.succeeded", "invoice.paid", "transaction.created", "payment_method.attached", "payment_provider.updated"] {
             assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
         }
     }

@@ -140,6 +140,11 @@ impl Backend {
                     "flows and pause",
                     include_str!("../../migrations/sqlite/0017_flows_and_pause.sql"),
                 ),
+                (
+                    18,
+                    "payment method events",
+                    include_str!("../../migrations/sqlite/0018_payment_method_events.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -227,6 +232,11 @@ impl Backend {
                     17,
                     "flows and pause",
                     include_str!("../../migrations/postgres/0017_flows_and_pause.sql"),
+                ),
+                (
+                    18,
+                    "payment method events",
+                    include_str!("../../migrations/postgres/0018_payment_method_events.sql"),
                 ),
             ],
         }
