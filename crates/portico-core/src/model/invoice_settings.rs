@@ -24,7 +24,14 @@ pub struct InvoiceSettings {
     #[cfg_attr(feature = "openapi", schema(max_length = 300))]
     pub registration: Option<String>,
     /// How to pay by bank transfer; printed on unpaid invoices. Line breaks are kept.
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 1000,
+            // The shared text rule of the API document, with line breaks allowed.
+            pattern = r"^[^\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]*$"
+        )
+    )]
     pub payment_instructions: Option<String>,
     /// A line or two printed at the foot of every page.
     #[cfg_attr(feature = "openapi", schema(max_length = 300))]
