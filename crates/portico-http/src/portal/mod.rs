@@ -28,7 +28,7 @@ use serde::Deserialize;
 use self::layout::ErrorPage;
 use self::pages::{account, invoices, payment_methods, show};
 use self::session::{
-    Denied, Entry, FreshSession, Visit, cookie_spec, entering_customer, start, started,
+    Denied, FreshSession, Visit, cookie_spec, entering_customer, start, started,
     verify_portal_token, visit,
 };
 use crate::AppState;
@@ -155,7 +155,7 @@ pub async fn exchange_portal_token(
         Some(_) => flow::start_path(s, &account, &session).await?,
         None => page.path().to_owned(),
     };
-    start(s, &account, &session, &location, Entry::Link).await
+    start(s, &account, &session, &location).await
 }
 
 async fn redirect_exchange(

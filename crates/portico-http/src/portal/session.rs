@@ -227,35 +227,25 @@ pub async fn verify_portal_token(
     Ok((account, session))
 }
 
-/// How a browser came to ask for a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    /// A portal link with `?token=`.
-    Link,
-    /// A one-time redirect link, already spent by this request.
-    Redirect,
-}
-
 /// Starts a fresh browser session for a live portal session and answers 303 to `location`
 /// (a URL without any token), with the new cookie. A cookie the browser already had is
 /// replaced, never reused, so a session id cannot be fixed in advance.
 ///
-/// A portal link (`entry` = [`Entry::Link`]) opens one browser session unless the account allows
-/// re-entry; a second opening is [`Denied::LinkUsed`]. A redirect token is single-use itself.
+/// A portal link (`?token=`) opens one browser session unless the account allows re-entry; a
+/// second opening is [`Denied::LinkUsed`]. (A redirect token is single-use itself and enters
+/// through the exchange, which stores its browser session in the same write.)
 pub async fn start(
     state: &AppState,
     account: &Account,
     session: &PortalSession,
     location: &str,
-    entry: Entry,
 ) -> Result<Response, Denied> {
     let now = state.app.clock.now();
     let context = || Box::new((account.clone(), session.return_url.clone()));
     if entering_customer(state, account, session).await?.is_none() {
         return Err(Denied::LinkRevoked(context()));
     }
-    if entry == Entry::Link
-        && !account.settings.link_reentry
+    if !account.settings.link_reentry
         && !state
             .app
             .store
