@@ -7,7 +7,9 @@ use std::time::Duration;
 use portico_core::model::{InvoiceStatus, NewInvoice, NewInvoiceLine, PortalPage};
 use portico_testkit::browser::{Browser, BrowserOptions};
 
-use crate::support::{CUSTOMER, Portal, assert_accessible, axe_source, expect_h1, page_text};
+use crate::support::{
+    CUSTOMER, Portal, assert_accessible, axe_source, click, expect_h1, page_text,
+};
 
 /// The cards added, each with what it does when charged.
 const CARDS: [(&str, &str); 5] = [
@@ -26,11 +28,7 @@ struct Visit {
 
 impl Visit {
     async fn click(&mut self, css: &str) {
-        let Some(element) = self.b.find(css).await else {
-            let url = self.b.current_url().await;
-            panic!("no {css} on {url}: {}", page_text(&mut self.b).await);
-        };
-        self.b.click(&element).await;
+        click(&mut self.b, css).await;
     }
 
     /// Checks the portal page with axe-core when JavaScript is on, and keeps a screenshot.

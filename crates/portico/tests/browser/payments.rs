@@ -7,17 +7,10 @@ use std::time::Duration;
 use portico_core::model::PortalPage;
 use portico_testkit::browser::{Browser, BrowserOptions};
 
-use crate::support::{Portal, assert_accessible, axe_source, expect_h1, h1, page_text};
+use crate::support::{Portal, assert_accessible, axe_source, click, expect_h1, h1, page_text};
 
 /// The demo's past-due customer: an expired Amex, three failed payments, an overdue invoice.
 const PAST_DUE: &str = "globex";
-
-pub(crate) async fn click(b: &mut Browser, css: &str) {
-    let Some(element) = b.find(css).await else {
-        panic!("no {css} on {}", b.current_url().await);
-    };
-    b.click(&element).await;
-}
 
 async fn past_due_customer_replaces_the_card_and_pays(width: u32, height: u32) {
     let portal = Portal::start().await;

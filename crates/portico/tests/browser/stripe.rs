@@ -12,8 +12,7 @@ use portico_http::{Clock, SystemClock};
 use portico_testkit::browser::{Browser, BrowserOptions};
 use portico_testkit::localstripe::{LocalStripe, localstripe};
 
-use crate::payments::click;
-use crate::support::{Portal, assert_accessible, axe_source, expect_h1, page_text};
+use crate::support::{Portal, assert_accessible, axe_source, click, expect_h1, page_text};
 
 const PAST_DUE: &str = "globex";
 

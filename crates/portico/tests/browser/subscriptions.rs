@@ -7,20 +7,11 @@ use portico_core::model::PortalPage;
 use portico_testkit::browser::{Browser, BrowserOptions};
 
 use crate::support::{
-    CUSTOMER, Portal, assert_accessible, axe_source, expect_h1, page_text, wait_until,
+    CUSTOMER, Portal, assert_accessible, axe_source, click, expect_h1, page_text, wait_until,
 };
 
 // Generous: the suite runs beside other browsers and servers on a busy machine.
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Clicks the element `css` names.
-async fn click(b: &mut Browser, css: &str) {
-    let element = b
-        .find(css)
-        .await
-        .unwrap_or_else(|| panic!("no {css} on the page"));
-    b.click(&element).await;
-}
 
 /// Waits for the page after a redirect to say `text` (the previous page's flash may still be
 /// showing meanwhile).

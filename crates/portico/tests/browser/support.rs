@@ -140,6 +140,15 @@ pub async fn set_cookie(link: &str) -> String {
     entry.headers()["set-cookie"].to_str().unwrap().to_owned()
 }
 
+/// Clicks the element `css` names; a page without it fails the test with its address and text.
+pub async fn click(b: &mut Browser, css: &str) {
+    let Some(element) = b.find(css).await else {
+        let url = b.current_url().await;
+        panic!("no {css} on {url}: {}", page_text(b).await);
+    };
+    b.click(&element).await;
+}
+
 /// The page's text as the user reads it, with no-break spaces kept as spaces.
 pub async fn page_text(b: &mut Browser) -> String {
     let text = b.execute("return document.body.innerText", vec![]).await;
