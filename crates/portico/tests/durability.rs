@@ -13,7 +13,6 @@ use portico_testkit::{Backend, TestDatabase};
 
 struct Server {
     child: Child,
-    base: String,
 }
 
 impl Server {
@@ -33,72 +32,104 @@ fn portico(env: &[(String, String)]) -> Command {
     cmd
 }
 
-fn run(env: &[(String, String)], args: &[&str]) -> String {
-    let out = portico(env).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "portico {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+/// One `portico serve` node: its environment (database, address, master key, rate limits no
+/// load test reaches) and its base URL.
+struct Node {
+    env: Vec<(String, String)>,
+    base: String,
 }
 
-/// Creates the account `acme` from the command line, and an API key of `scopes` in it.
-fn acme_with_key(env: &[(String, String)], scopes: &str) -> String {
-    run(
-        env,
-        &["account", "create", "--subdomain", "acme", "--name", "Acme"],
-    );
-    run(
-        env,
-        &["api-key", "create", "--account", "acme", "--scopes", scopes],
-    )
+impl Node {
+    /// A node on `db`, on a free loopback port, keeping its master key in `dir`.
+    fn on(db: &TestDatabase, dir: &std::path::Path) -> Node {
+        let port = free_port();
+        let env = [
+            ("PORTICO_DATABASE_URL", db.url.clone()),
+            ("PORTICO_LISTEN", format!("127.0.0.1:{port}")),
+            (
+                "PORTICO_MASTER_KEY_FILE",
+                dir.join("master.key").display().to_string(),
+            ),
+            ("PORTICO_API_RATE_LIMIT", "1000000".to_owned()),
+            ("PORTICO_EXCHANGE_RATE_LIMIT", "1000000".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Node {
+            env,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// The same node, allowed to deliver webhooks to loopback receivers.
+    fn allowing_loopback_targets(mut self) -> Node {
+        self.env.push((
+            "PORTICO_WEBHOOKS_ALLOW_PRIVATE_TARGETS".to_owned(),
+            "true".to_owned(),
+        ));
+        self
+    }
+
+    /// Runs `portico args…` to its end and answers its standard output.
+    fn run(&self, args: &[&str]) -> String {
+        let out = portico(&self.env).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "portico {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// Creates the account `acme` from the command line, and an API key of `scopes` in it.
+    fn acme_with_key(&self, scopes: &str) -> String {
+        self.run(&["account", "create", "--subdomain", "acme", "--name", "Acme"]);
+        self.run(&["api-key", "create", "--account", "acme", "--scopes", scopes])
+    }
+
+    /// Starts `portico serve` and waits until it answers.
+    async fn start(&self) -> Server {
+        let child = portico(&self.env)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client
+            .get(format!("{}/healthz", self.base))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "server did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Server { child }
+    }
 }
 
-async fn start(env: &[(String, String)], base: &str) -> Server {
-    let child = portico(env)
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Server {
-        child,
-        base: base.to_owned(),
-    }
+/// A webhook receiver on loopback that hands each body to `got`; answers its URL.
+async fn receiver(got: impl Fn(String) + Clone + Send + Sync + 'static) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| async move { got(body) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    hook
 }
 
 async fn acknowledged_tokens_survive_sigkill(backend: Backend) {
     let db = TestDatabase::create(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let env: Vec<(String, String)> = [
-        ("PORTICO_DATABASE_URL", db.url.clone()),
-        ("PORTICO_LISTEN", format!("127.0.0.1:{port}")),
-        (
-            "PORTICO_MASTER_KEY_FILE",
-            dir.path().join("master.key").display().to_string(),
-        ),
-        ("PORTICO_API_RATE_LIMIT", "1000000".to_owned()),
-        ("PORTICO_EXCHANGE_RATE_LIMIT", "1000000".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-
-    let key = acme_with_key(&env, "security:write,customers:write");
-    let mut server = start(&env, &base).await;
+    let node = Node::on(&db, dir.path());
+    let base = node.base.clone();
+    let key = node.acme_with_key("security:write,customers:write");
+    let mut server = node.start().await;
     let client = reqwest::Client::new();
     for i in 0..20 {
         let r = client
@@ -153,8 +184,7 @@ async fn acknowledged_tokens_survive_sigkill(backend: Backend) {
     while Instant::now() < load_until {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    server.child.kill().unwrap(); // SIGKILL
-    server.child.wait().unwrap();
+    server.kill();
     for w in workers {
         w.await.unwrap();
     }
@@ -165,7 +195,7 @@ async fn acknowledged_tokens_survive_sigkill(backend: Backend) {
         tokens.len()
     );
 
-    let mut server = start(&env, &server.base).await;
+    let mut server = node.start().await;
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -203,43 +233,21 @@ async fn postgres_acknowledged_tokens_survive_sigkill() {
 /// anything else being run, when the setting allows loopback targets; without the setting, the
 /// same endpoint is refused.
 async fn serve_delivers_webhooks(backend: Backend) {
-    use axum::routing::post;
-
     let db = TestDatabase::create(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut env: Vec<(String, String)> = [
-        ("PORTICO_DATABASE_URL", db.url.clone()),
-        ("PORTICO_LISTEN", format!("127.0.0.1:{port}")),
-        (
-            "PORTICO_MASTER_KEY_FILE",
-            dir.path().join("master.key").display().to_string(),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let key = acme_with_key(&env, "webhooks:write,customers:write");
+    let node = Node::on(&db, dir.path());
+    let base = node.base.clone();
+    let key = node.acme_with_key("webhooks:write,customers:write");
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/hook", receiver.local_addr().unwrap());
-    let router = axum::Router::new().route(
-        "/hook",
-        post(move |body: String| async move {
-            let _ = tx.send(body);
-        }),
-    );
-    tokio::spawn(async move { axum::serve(receiver, router).await.unwrap() });
+    let hook = receiver(move |body| {
+        let _ = tx.send(body);
+    })
+    .await;
 
     let client = reqwest::Client::new();
     let endpoint = serde_json::json!({"url": hook});
-    let mut server = start(&env, &base).await;
+    let mut server = node.start().await;
     let refused = client
         .post(format!("{base}/api/v1/webhook-endpoints"))
         .bearer_auth(&key)
@@ -250,11 +258,7 @@ async fn serve_delivers_webhooks(backend: Backend) {
     assert_eq!(refused.status(), 400);
     server.kill();
 
-    env.push((
-        "PORTICO_WEBHOOKS_ALLOW_PRIVATE_TARGETS".to_owned(),
-        "true".to_owned(),
-    ));
-    let mut server = start(&env, &base).await;
+    let mut server = node.allowing_loopback_targets().start().await;
     for (path, body) in [
         ("webhook-endpoints", endpoint),
         (
@@ -289,24 +293,6 @@ async fn sqlite_serve_delivers_webhooks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_serve_delivers_webhooks() {
     serve_delivers_webhooks(Backend::Postgres).await;
-}
-
-/// The environment of a `serve` node on `db` listening on `port`, with the master key in `dir`
-/// and loopback webhook targets allowed.
-fn node_env(db: &TestDatabase, dir: &std::path::Path, port: u16) -> Vec<(String, String)> {
-    [
-        ("PORTICO_DATABASE_URL", db.url.clone()),
-        ("PORTICO_LISTEN", format!("127.0.0.1:{port}")),
-        (
-            "PORTICO_MASTER_KEY_FILE",
-            dir.join("master.key").display().to_string(),
-        ),
-        ("PORTICO_API_RATE_LIMIT", "1000000".to_owned()),
-        ("PORTICO_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
 }
 
 fn free_port() -> u16 {
@@ -443,35 +429,25 @@ async fn assert_invoiced_once(db: &TestDatabase, n: i64) {
 /// reaches the receiver at least once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_two_nodes_run_the_billing_clock_once_per_period() {
-    use axum::routing::post as route_post;
-
     const N: usize = 1000;
     let db = TestDatabase::create(Backend::Postgres).await;
     let dir = tempfile::tempdir().unwrap();
-    let (port_a, port_b) = (free_port(), free_port());
-    let (env_a, env_b) = (
-        node_env(&db, dir.path(), port_a),
-        node_env(&db, dir.path(), port_b),
-    );
-    let key = acme_with_key(&env_a, "billing:write,customers:write,webhooks:write");
+    let node_a = Node::on(&db, dir.path()).allowing_loopback_targets();
+    let node_b = Node::on(&db, dir.path()).allowing_loopback_targets();
+    let key = node_a.acme_with_key("billing:write,customers:write,webhooks:write");
 
     let seen = Arc::new(Mutex::new(std::collections::HashSet::<String>::new()));
-    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/hook", receiver.local_addr().unwrap());
     let got = seen.clone();
-    let router = axum::Router::new().route(
-        "/hook",
-        route_post(move |body: String| async move {
-            let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-            got.lock()
-                .unwrap()
-                .insert(body["data"]["id"].as_str().unwrap().to_owned());
-        }),
-    );
-    tokio::spawn(async move { axum::serve(receiver, router).await.unwrap() });
+    let hook = receiver(move |body| {
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        got.lock()
+            .unwrap()
+            .insert(body["data"]["id"].as_str().unwrap().to_owned());
+    })
+    .await;
 
-    let base_a = format!("http://127.0.0.1:{port_a}");
-    let mut a = start(&env_a, &base_a).await;
+    let base_a = node_a.base.clone();
+    let mut a = node_a.start().await;
     let client = reqwest::Client::new();
     post(
         &client,
@@ -482,7 +458,7 @@ async fn postgres_two_nodes_run_the_billing_clock_once_per_period() {
     .await;
     // Due once both nodes run.
     due_subscriptions(&base_a, &key, N, Duration::from_secs(45)).await;
-    let mut b = start(&env_b, &format!("http://127.0.0.1:{port_b}")).await;
+    let mut b = node_b.start().await;
 
     let n = i64::try_from(N).unwrap();
     until_count(
@@ -515,11 +491,10 @@ async fn a_clock_run_survives_sigkill(backend: Backend) {
     const N: usize = 300;
     let db = TestDatabase::create(backend).await;
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let env = node_env(&db, dir.path(), port);
-    let base = format!("http://127.0.0.1:{port}");
-    let key = acme_with_key(&env, "billing:write,customers:write");
-    let mut server = start(&env, &base).await;
+    let node = Node::on(&db, dir.path());
+    let base = node.base.clone();
+    let key = node.acme_with_key("billing:write,customers:write");
+    let mut server = node.start().await;
     due_subscriptions(&base, &key, N, Duration::from_secs(20)).await;
     // Killed once the run is under way, with periods left to renew.
     let n = i64::try_from(N).unwrap();
@@ -538,7 +513,7 @@ async fn a_clock_run_survives_sigkill(backend: Backend) {
     let mid: i64 = raw.scalar("SELECT COUNT(*) FROM billing_renewals").await;
     assert!(mid < n, "{mid} renewed before the kill");
 
-    let mut server = start(&env, &base).await;
+    let mut server = node.start().await;
     until_count(
         &db,
         "SELECT COUNT(*) FROM billing_renewals",
