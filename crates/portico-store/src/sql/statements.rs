@@ -57,10 +57,7 @@ pub(super) async fn insert(
     account: &AccountId,
     values: Vec<Value>,
 ) -> Result<(), sqlx::Error> {
-    let mut p = params![account];
-    p.extend(values);
-    query(&table.insert(), p).execute(&mut *conn).await?;
-    Ok(())
+    execute_row(conn, &table.insert(), account, values).await
 }
 
 /// Writes a whole record back over its row.
@@ -70,9 +67,19 @@ pub(super) async fn save(
     account: &AccountId,
     values: Vec<Value>,
 ) -> Result<(), sqlx::Error> {
+    execute_row(conn, &table.update(), account, values).await
+}
+
+/// Runs a row's insert or update: the account first, then the row's values.
+async fn execute_row(
+    conn: &mut Conn,
+    sql: &str,
+    account: &AccountId,
+    values: Vec<Value>,
+) -> Result<(), sqlx::Error> {
     let mut p = params![account];
     p.extend(values);
-    query(&table.update(), p).execute(&mut *conn).await?;
+    query(sql, p).execute(&mut *conn).await?;
     Ok(())
 }
 

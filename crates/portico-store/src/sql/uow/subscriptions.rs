@@ -62,33 +62,29 @@ impl Subscriptions<'_> {
     /// A new subscription of a customer the caller has locked, on a plan it has found; a plan
     /// deleted since is `Invalid`.
     pub async fn insert(&mut self, subscription: &Subscription) -> StoreResult<()> {
-        let (conn, _, account) = self.0.parts();
-        let values = rows::subscription_values(subscription)?;
-        insert(conn, &SUBSCRIPTIONS, account, values)
-            .await
-            .map_err(|e| {
-                write_error(
-                    e,
-                    || format!("subscription {}", subscription.id),
-                    |_| no_such("plan", "plan", &subscription.plan),
-                )
-            })?;
-        self.0.customer_changed(&subscription.customer);
-        Ok(())
+        self.write(subscription, false).await
     }
 
     pub async fn save(&mut self, subscription: &Subscription) -> StoreResult<()> {
+        self.write(subscription, true).await
+    }
+
+    /// Inserts (or with `existing`, writes back) the subscription's row.
+    async fn write(&mut self, subscription: &Subscription, existing: bool) -> StoreResult<()> {
         let (conn, _, account) = self.0.parts();
         let values = rows::subscription_values(subscription)?;
-        save(conn, &SUBSCRIPTIONS, account, values)
-            .await
-            .map_err(|e| {
-                write_error(
-                    e,
-                    || format!("subscription {}", subscription.id),
-                    |_| no_such("plan", "plan", &subscription.plan),
-                )
-            })?;
+        let done = if existing {
+            save(conn, &SUBSCRIPTIONS, account, values).await
+        } else {
+            insert(conn, &SUBSCRIPTIONS, account, values).await
+        };
+        done.map_err(|e| {
+            write_error(
+                e,
+                || format!("subscription {}", subscription.id),
+                |_| no_such("plan", "plan", &subscription.plan),
+            )
+        })?;
         self.0.customer_changed(&subscription.customer);
         Ok(())
     }
