@@ -58,6 +58,23 @@ pub struct NewPaymentMethod {
     pub provider_ref: Option<String>,
 }
 
+/// An expiry given for a method of `kind`: only cards have one, and it must be a real month.
+fn check_card_expiry(
+    kind: PaymentMethodKind,
+    exp_month: Option<i32>,
+    exp_year: Option<i32>,
+) -> ValidationResult<()> {
+    if kind != PaymentMethodKind::Card && (exp_month.is_some() || exp_year.is_some()) {
+        let field = if exp_month.is_some() {
+            "exp_month"
+        } else {
+            "exp_year"
+        };
+        return Err(Invalid::new(field, "applies to cards only"));
+    }
+    check_expiry(exp_month, exp_year)
+}
+
 fn check_expiry(month: Option<i32>, year: Option<i32>) -> ValidationResult<()> {
     if let Some(m) = month
         && !(1..=12).contains(&m)
@@ -128,15 +145,8 @@ impl PaymentMethod {
                 };
                 return Err(Invalid::new(field, "is required for cards"));
             }
-        } else if input.exp_month.is_some() || input.exp_year.is_some() {
-            let field = if input.exp_month.is_some() {
-                "exp_month"
-            } else {
-                "exp_year"
-            };
-            return Err(Invalid::new(field, "applies to cards only"));
         }
-        check_expiry(input.exp_month, input.exp_year)?;
+        check_card_expiry(input.kind, input.exp_month, input.exp_year)?;
         Ok(PaymentMethod {
             id,
             customer: customer.id.clone(),
@@ -172,17 +182,7 @@ pub struct PaymentMethodPatch {
 
 impl PaymentMethodPatch {
     pub fn apply(self, mut pm: PaymentMethod, now: Timestamp) -> ValidationResult<PaymentMethod> {
-        if (self.exp_month.is_some() || self.exp_year.is_some())
-            && pm.kind != PaymentMethodKind::Card
-        {
-            let field = if self.exp_month.is_some() {
-                "exp_month"
-            } else {
-                "exp_year"
-            };
-            return Err(Invalid::new(field, "applies to cards only"));
-        }
-        check_expiry(self.exp_month, self.exp_year)?;
+        check_card_expiry(pm.kind, self.exp_month, self.exp_year)?;
         pm.exp_month = self.exp_month.or(pm.exp_month);
         pm.exp_year = self.exp_year.or(pm.exp_year);
         match self.is_default {
@@ -268,5 +268,29 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.field, "exp_month");
+
+        // A change of expiry: only for cards, and only to a real month.
+        let sepa = PaymentMethod::create(
+            id(),
+            &customer(),
+            true,
+            input(PaymentMethodKind::SepaDebit, None, None, None),
+            now,
+        )
+        .unwrap();
+        let patch = |m, y| PaymentMethodPatch {
+            exp_month: m,
+            exp_year: y,
+            ..PaymentMethodPatch::default()
+        };
+        let e = patch(None, Some(2031)).apply(sepa, now).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("exp_year", "applies to cards only")
+        );
+        let e = patch(Some(0), None).apply(pm.clone(), now).unwrap_err();
+        assert_eq!(e.field, "exp_month");
+        let renewed = patch(Some(1), Some(2031)).apply(pm, now).unwrap();
+        assert_eq!((renewed.exp_month, renewed.exp_year), (Some(1), Some(2031)));
     }
 }
