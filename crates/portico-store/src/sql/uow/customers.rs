@@ -80,6 +80,6 @@ impl Customers<'_> {
         let ended =
             revoke_live_sessions(conn, account, "customer_id", customer.as_str(), now).await?;
         self.0.customer_changed(customer);
-        Ok(ended)
+        self.0.record_revoked(&ended)
     }
 }
