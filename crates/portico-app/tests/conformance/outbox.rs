@@ -66,7 +66,7 @@ backend_tests! {
         let events = events_of(&db, &account).await;
         assert_eq!(
             kinds(&events),
-            ["customer.created", "invoice.created", "invoice.paid", "transaction.created"]
+            ["customer.created", "invoice.created", "invoice.issued", "invoice.paid", "transaction.created"]
         );
         let created = &events[0];
         assert_eq!(created.account, account.id);
@@ -74,7 +74,7 @@ backend_tests! {
         assert_eq!(created.actor, Actor::Operator);
         assert_eq!(created.data, serde_json::to_value(&customer).unwrap());
         // The payment and the invoice it paid are one change: one time, one caller.
-        let (paid, recorded) = (&events[2], &events[3]);
+        let (paid, recorded) = (&events[3], &events[4]);
         assert_eq!((paid.created_at, recorded.created_at), (now, now));
         assert_eq!((&paid.actor, &recorded.actor), (&Actor::ApiKey(key.clone()), &Actor::ApiKey(key)));
         assert_eq!(recorded.data, serde_json::to_value(&txn).unwrap());
@@ -236,5 +236,24 @@ backend_tests! {
             let text = e.data.to_string();
             assert!(!text.contains("token") && !text.contains("cookie") && !text.contains("csrf"), "{text}");
         }
+    }
+
+    async fn every_issued_invoice_says_so_however_it_was_issued(db: Db) {
+        let a = db.account("issued").await;
+        let customer = db.customer(&a, None).await;
+        let skip = events_of(&db, &a).await.len();
+        let open = invoices::create(&db.app, &op(&a.id), new_invoice(&customer, Some(InvoiceStatus::Open)), db.now()).await.unwrap();
+        let draft = invoices::create(&db.app, &op(&a.id), new_invoice(&customer, Some(InvoiceStatus::Draft)), db.now()).await.unwrap();
+        let to = |status| InvoicePatch { status: Some(status), ..InvoicePatch::default() };
+        invoices::update(&db.app, &op(&a.id), &draft.id, to(InvoiceStatus::Open), db.now()).await.unwrap();
+        invoices::update(&db.app, &op(&a.id), &draft.id, to(InvoiceStatus::Void), db.now()).await.unwrap();
+        let events: Vec<_> = events_of(&db, &a).await.into_iter().skip(skip).collect();
+        let about: Vec<(&str, &str)> = events.iter().map(|e| (e.kind.as_str(), e.data["id"].as_str().unwrap())).collect();
+        assert_eq!(about, [
+            ("invoice.created", open.id.as_str()), ("invoice.issued", open.id.as_str()),
+            ("invoice.created", draft.id.as_str()), ("invoice.issued", draft.id.as_str()),
+            ("invoice.voided", draft.id.as_str()),
+        ]);
+        assert_eq!(events[3].data["status"], "open");
     }
 }
