@@ -561,6 +561,32 @@ portico_testkit::backend_tests! {
         app.get(k, &format!("/api/v1/test-clocks/{clock}")).await.expect(404);
     }
 
+    async fn a_customer_is_created_on_a_test_clock_of_its_account_only(app: TestApp) {
+        let k = &app.a.key;
+        let now = app.clock.now();
+        let mine = app.post(k, "/api/v1/test-clocks", json!({"frozen_time": now})).await.expect(201).id();
+        let theirs = app.post(&app.b.key, "/api/v1/test-clocks", json!({"frozen_time": now})).await.expect(201).id();
+        let body = |clock: &str| json!({"alias": "clocked", "name": "Clocked", "currency": "EUR", "test_clock": clock});
+        for clock in [theirs.as_str(), "clock_000000000000000000000000", "\u{7}"] {
+            app.post(k, "/api/v1/customers", body(clock)).await.expect_error(400, "BAD_REQUEST", "test_clock");
+        }
+        // Refused, nothing was made: the alias is still free.
+        let customer = app.post(k, "/api/v1/customers", body(&mine)).await.expect(201).id();
+        let product = app.post(k, "/api/v1/products", json!({"name": "Cloud"})).await.expect(201).id();
+        let plan = app.post(k, "/api/v1/plans", json!({"product": product, "name": "Pro",
+            "interval": "month", "unit_amount": 2900, "currency": "EUR"})).await.expect(201).id();
+        let sub = app.post(k, "/api/v1/subscriptions", json!({"customer": customer, "plan": plan,
+            "current_period_start": now})).await.expect(201).id();
+        let end = subscription(&app, &sub).await["current_period_end"].as_str().unwrap().to_owned();
+        // The real clock, past the period's end, leaves it to its test clock, which renews it.
+        let after = portico_core::Timestamp::parse_rfc3339("t", &end).unwrap().plus_secs(3600);
+        let real = portico_app::billing::run_due(&app.state.app, &portico_store::ClockScope::Real, after).await.unwrap();
+        assert_eq!(real.renewed, 0);
+        let advanced = advance(&app, &mine, &after.to_string()).await;
+        assert_eq!(advanced.expect(200).json["run"]["renewed"], 1);
+        assert_ne!(subscription(&app, &sub).await["current_period_end"], end.as_str());
+    }
+
     async fn the_document_holds_a_schema_per_event_type(app: TestApp) {
         use portico_core::event::EventType;
         let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
