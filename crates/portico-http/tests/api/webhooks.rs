@@ -23,7 +23,7 @@ use crate::support::{On, Options, Portal, TestApp};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     id: String,
     timestamp: String,
     signature: String,
@@ -32,8 +32,8 @@ struct Received {
 
 /// A webhook receiver on 127.0.0.1 that answers the statuses it is given in turn, then 200.
 #[derive(Clone, Default)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<VecDeque<u16>>>,
     /// How long it takes to answer, so that concurrent senders overlap.
@@ -43,7 +43,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start(answers: &[u16], delay: Duration) -> Receiver {
+    pub(crate) async fn start(answers: &[u16], delay: Duration) -> Receiver {
         Receiver::start_with(answers, delay, None).await
     }
 
@@ -66,7 +66,7 @@ impl Receiver {
         receiver
     }
 
-    fn got(&self) -> Vec<Received> {
+    pub(crate) fn got(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -108,7 +108,7 @@ fn sign(secret: &str, r: &Received) -> String {
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
-async fn endpoint(app: &TestApp, body: Value) -> (String, String) {
+pub(crate) async fn endpoint(app: &TestApp, body: Value) -> (String, String) {
     let r = app
         .post(&app.a.key, "/api/v1/webhook-endpoints", body)
         .await;
@@ -128,7 +128,7 @@ async fn customer(app: &TestApp, alias: &str) -> String {
     r.id()
 }
 
-async fn run(app: &TestApp) -> RunReport {
+pub(crate) async fn run(app: &TestApp) -> RunReport {
     webhooks::run_once(&app.state.app).await.unwrap()
 }
 
