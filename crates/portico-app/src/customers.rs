@@ -1,9 +1,10 @@
-//! Customers: create, change, delete.
+//! Customers: create (on a test clock if asked), change, delete.
 
 use portico_core::event::EventType;
 use portico_core::model::{Customer, CustomerPatch, CustomerRef, NewCustomer};
 use portico_core::{CustomerId, Timestamp};
 
+use crate::error::no_such;
 use crate::{App, AppError, AppResult, Caller, entropy};
 
 #[tracing::instrument(skip_all, fields(account = %by.account))]
@@ -13,9 +14,18 @@ pub async fn create(
     input: NewCustomer,
     now: Timestamp,
 ) -> AppResult<Customer> {
+    let clock = input.test_clock.clone();
     let customer = Customer::create(CustomerId::new(now, entropy()), input, now)?;
     let mut uow = app.begin(by, now).await?;
     uow.customers().insert(&customer).await?;
+    if let Some(clock) = clock.as_deref()
+        && !uow
+            .customers()
+            .attach_test_clock(&customer.id, clock)
+            .await?
+    {
+        return Err(no_such("test_clock", "test clock", clock));
+    }
     uow.record(EventType::CustomerCreated, Some(&customer.id), &customer)?;
     uow.commit().await?;
     Ok(customer)

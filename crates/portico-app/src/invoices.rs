@@ -36,6 +36,9 @@ pub async fn create(
     )?;
     uow.invoices().insert(&invoice).await?;
     uow.record(EventType::InvoiceCreated, Some(&invoice.customer), &invoice)?;
+    if invoice.status == InvoiceStatus::Open {
+        uow.record(EventType::InvoiceIssued, Some(&invoice.customer), &invoice)?;
+    }
     uow.commit().await?;
     Ok(invoice)
 }
@@ -79,9 +82,11 @@ pub async fn delete(app: &App, by: &Caller, id: &InvoiceId, now: Timestamp) -> A
     Ok(invoice)
 }
 
-/// The event of a change of an invoice that was `was`: paid or voided by it, else updated.
+/// The event of a change of an invoice that was `was`: issued (a draft opened), paid or voided
+/// by it, else updated.
 pub(crate) fn change_kind(was: InvoiceStatus, now: &Invoice) -> EventType {
     match now.status {
+        InvoiceStatus::Open if was == InvoiceStatus::Draft => EventType::InvoiceIssued,
         InvoiceStatus::Paid if was != InvoiceStatus::Paid => EventType::InvoicePaid,
         InvoiceStatus::Void if was != InvoiceStatus::Void => EventType::InvoiceVoided,
         _ => EventType::InvoiceUpdated,

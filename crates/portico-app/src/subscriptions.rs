@@ -489,7 +489,8 @@ pub async fn tax_rate(app: &App, by: &Caller, id: &SubscriptionId) -> AppResult<
     Ok(latest.data.first().map_or(0, |i| i.tax_rate_bps))
 }
 
-/// An open invoice of `lines` for the subscription, unless they total nothing.
+/// An open invoice of `lines` for the subscription, issued (with its events), unless they total
+/// nothing.
 pub(crate) async fn open_invoice(
     uow: &mut UnitOfWork,
     sub: &Subscription,
@@ -523,6 +524,7 @@ pub(crate) async fn open_invoice(
     }
     uow.invoices().insert(&invoice).await?;
     uow.record(EventType::InvoiceCreated, Some(&invoice.customer), &invoice)?;
+    uow.record(EventType::InvoiceIssued, Some(&invoice.customer), &invoice)?;
     Ok(Some(invoice))
 }
 

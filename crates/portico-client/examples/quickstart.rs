@@ -22,6 +22,7 @@ pub async fn quickstart(base_url: &str, api_key: &str) -> Result<String, Error> 
                     tax_id: None,
                     portal_enabled: true,
                     metadata: Default::default(),
+                    test_clock: None,
                 })
                 .await?
         }

@@ -9,6 +9,16 @@ use crate::{AccountId, CustomerId, EventId, Timestamp};
 /// What happened. The names are the `type` a vendor receives (`customer.updated`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum EventType {
+    /// A portal session was issued to the vendor for one customer (or contact).
+    #[serde(rename = "portal_session.created")]
+    PortalSessionCreated,
+    /// A browser opened the portal with the session: a browser session began.
+    #[serde(rename = "portal_session.entered")]
+    PortalSessionEntered,
+    /// The session ended for good: revoked by the vendor, by logging out, by a newer session
+    /// that replaced it, or because the customer's or contact's portal access was switched off.
+    #[serde(rename = "portal_session.revoked")]
+    PortalSessionRevoked,
     #[serde(rename = "customer.created")]
     CustomerCreated,
     #[serde(rename = "customer.updated")]
@@ -105,7 +115,10 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in catalogue order.
-    pub const ALL: [EventType; 40] = [
+    pub const ALL: [EventType; 43] = [
+        EventType::PortalSessionCreated,
+        EventType::PortalSessionEntered,
+        EventType::PortalSessionRevoked,
         EventType::CustomerCreated,
         EventType::CustomerUpdated,
         EventType::CustomerDeleted,
@@ -150,6 +163,9 @@ impl EventType {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            EventType::PortalSessionCreated => "portal_session.created",
+            EventType::PortalSessionEntered => "portal_session.entered",
+            EventType::PortalSessionRevoked => "portal_session.revoked",
             EventType::CustomerCreated => "customer.created",
             EventType::CustomerUpdated => "customer.updated",
             EventType::CustomerDeleted => "customer.deleted",
@@ -198,6 +214,7 @@ impl EventType {
     pub fn record(self) -> &'static str {
         use EventType::*;
         match self {
+            PortalSessionCreated | PortalSessionEntered | PortalSessionRevoked => "PortalSession",
             CustomerCreated | CustomerUpdated | CustomerDeleted => "Customer",
             ContactCreated | ContactUpdated | ContactDeleted => "Contact",
             ProductCreated | ProductUpdated | ProductDeleted => "Product",
@@ -273,6 +290,19 @@ impl Actor {
         }
     }
 
+    /// The actor that issued a portal session, from what was recorded with it
+    /// ([`Self::issuer`]).
+    pub fn from_issuer(issuer: &str) -> Option<Actor> {
+        if issuer == "cli" {
+            return Some(Actor::Operator);
+        }
+        issuer
+            .parse()
+            .map(Actor::ApiKey)
+            .or_else(|_| issuer.parse().map(Actor::OauthClient))
+            .ok()
+    }
+
     pub fn parse(s: &str) -> Option<Actor> {
         Some(match s.split_once(':') {
             Some(("api_key", id)) => Actor::ApiKey(id.parse().ok()?),
@@ -332,8 +362,12 @@ mod tests {
             Actor::Operator,
             Actor::System,
         ] {
-            assert_eq!(Actor::parse(&actor.to_text()), Some(actor));
+            assert_eq!(Actor::parse(&actor.to_text()), Some(actor.clone()));
+            if let Some(issuer) = actor.issuer() {
+                assert_eq!(Actor::from_issuer(&issuer), Some(actor));
+            }
         }
+        assert_eq!(Actor::from_issuer("cus_x"), None);
         let key = crate::ApiKeyId::new(now, [1; 10]);
         assert_eq!(Actor::ApiKey(key.clone()).issuer(), Some(key.to_string()));
         assert_eq!(Actor::Operator.issuer().as_deref(), Some("cli"));

@@ -402,6 +402,7 @@ async fn seed_customer(
             tax_id: story.tax_id.map(Into::into),
             portal_enabled: true,
             metadata: Metadata::new(),
+            test_clock: None,
         }
         .validate()?,
         started.minus_secs(86_400),

@@ -91,9 +91,6 @@ pub async fn renew(
         period_end: Some(end),
     };
     let invoice = open_invoice(&mut uow, &next, vec![line], rate, at).await?;
-    if let Some(invoice) = &invoice {
-        uow.record(EventType::InvoiceIssued, Some(&invoice.customer), invoice)?;
-    }
     let renewal = Renewal {
         subscription: next.id.clone(),
         period_start: at,

@@ -18,14 +18,27 @@ pub struct TargetPolicy {
 /// Why a target is refused.
 pub type Refusal = String;
 
+/// Whether the URL's host is this machine: a loopback address, or `localhost`.
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 impl TargetPolicy {
-    /// The URL, if its form is allowed: absolute, `https` (or `http` where private targets are
-    /// allowed), with a host, no user name or password; an IP address must be public.
+    /// The URL, if its form is allowed: absolute, `https` (or `http` to a loopback host where
+    /// private targets are allowed, for development), with a host, no user name or password; an
+    /// IP address must be public.
     pub fn check_url(self, text: &str) -> Result<Url, Refusal> {
         let url = Url::parse(text).map_err(|_| "must be an absolute https URL".to_owned())?;
         match url.scheme() {
             "https" => {}
-            "http" if self.allow_private => {}
+            "http" if self.allow_private && is_loopback_host(&url) => {}
             _ => return Err("must be an https URL".to_owned()),
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -234,7 +247,13 @@ mod tests {
             allow_private: true,
         };
         assert!(allow.check_url("http://127.0.0.1:9/hook").is_ok());
+        assert!(allow.check_url("http://localhost:9/hook").is_ok());
+        assert!(allow.check_url("http://[::1]:9/hook").is_ok());
         assert!(allow.check_url("ftp://127.0.0.1/hook").is_err());
+        // Plain http goes nowhere but this machine, even in development.
+        assert!(allow.check_url("http://93.184.216.34/hook").is_err());
+        assert!(allow.check_url("http://example.com/hook").is_err());
+        assert!(allow.check_url("http://10.0.0.1/hook").is_err());
     }
 
     #[tokio::test]

@@ -191,13 +191,13 @@ backend_tests! {
 
         // Revoking is idempotent and keeps the first time.
         let revoked_at = db.now();
-        let revoked = db.store.revoke_portal_session(&a.id, &session.id, revoked_at).await.unwrap();
+        let revoked = db.store.revoke_portal_session(&a.id, &session.id, revoked_at, &Actor::Operator).await.unwrap();
         assert_eq!(revoked, PortalSession { revoked_at: Some(revoked_at), ..session.clone() });
         assert!(!revoked.is_live(revoked_at));
-        let again = db.store.revoke_portal_session(&a.id, &session.id, db.now()).await.unwrap();
+        let again = db.store.revoke_portal_session(&a.id, &session.id, db.now(), &Actor::Operator).await.unwrap();
         assert_eq!(again.revoked_at, Some(revoked_at), "the first revocation time stays");
         assert_eq!(db.store.portal_session(&a.id, &session.id).await.unwrap(), revoked);
-        assert_not_found(db.store.revoke_portal_session(&a.id, &PortalSessionId::new(db.now(), [9; 10]), db.now()).await);
+        assert_not_found(db.store.revoke_portal_session(&a.id, &PortalSessionId::new(db.now(), [9; 10]), db.now(), &Actor::Operator).await);
     }
 
     async fn another_account_cannot_see_or_end_portal_sessions(db: Db) {
@@ -210,8 +210,8 @@ backend_tests! {
         let bid = &b.id;
         let now = db.now();
         assert_not_found(db.store.portal_session(bid, &session.id).await);
-        assert_not_found(db.store.revoke_portal_session(bid, &session.id, now).await);
-        assert_not_found(db.store.revoke_customer_portal_sessions(bid, &customer.id, now).await);
+        assert_not_found(db.store.revoke_portal_session(bid, &session.id, now, &Actor::Operator).await);
+        assert_not_found(db.store.revoke_customer_portal_sessions(bid, &customer.id, now, &Actor::Operator).await);
         let listed = db.store.list_portal_sessions(bid, PortalSessionFilter::default(), first(100)).await.unwrap();
         assert_eq!(ids(&listed, |p| &p.id), vec![b_session.id.clone()]);
         let listed = db.store.list_portal_sessions(bid, PortalSessionFilter { customer: Some(customer.id.clone()), contact: None }, first(100)).await.unwrap();
@@ -235,7 +235,7 @@ backend_tests! {
         db.store.create_portal_session(&a.id, &expired, false).await.unwrap();
         let earlier_revocation = db.now();
         let revoked = db.portal_session(&a, &customer, None, false).await;
-        db.store.revoke_portal_session(&a.id, &revoked.id, earlier_revocation).await.unwrap();
+        db.store.revoke_portal_session(&a.id, &revoked.id, earlier_revocation, &Actor::Operator).await.unwrap();
         let neighbours = db.portal_session(&a, &neighbour, None, false).await;
         // Without the flag nothing else changes.
         let kept = db.portal_session(&a, &customer, None, false).await;
@@ -257,13 +257,13 @@ backend_tests! {
         // The vendor's "revoke all" ends only what is live, and says how many.
         let second = db.portal_session(&a, &customer, None, false).await;
         let now = db.now();
-        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, now).await.unwrap(), 2);
+        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, now, &Actor::Operator).await.unwrap(), 2);
         assert_eq!(get(second.id.clone()).await, Some(now));
         assert_eq!(get(fresh.id.clone()).await, Some(now));
         assert_eq!(get(live.id.clone()).await, Some(fresh.issued_at));
         assert_eq!(get(neighbours.id.clone()).await, None);
-        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, db.now()).await.unwrap(), 0);
-        assert_not_found(db.store.revoke_customer_portal_sessions(&a.id, &CustomerId::new(db.now(), [9; 10]), db.now()).await);
+        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, db.now(), &Actor::Operator).await.unwrap(), 0);
+        assert_not_found(db.store.revoke_customer_portal_sessions(&a.id, &CustomerId::new(db.now(), [9; 10]), db.now(), &Actor::Operator).await);
     }
 
     async fn concurrent_sessions_that_invalidate_the_others_leave_one_live(db: Db) {
@@ -553,7 +553,7 @@ backend_tests! {
         // The portal session's revocation shows on the next call.
         assert_eq!(db.view(&own_cookie).await.session.revoked_at, None);
         let revoked_at = db.now();
-        db.store.revoke_portal_session(&a.id, &own.id, revoked_at).await.unwrap();
+        db.store.revoke_portal_session(&a.id, &own.id, revoked_at, &Actor::Operator).await.unwrap();
         assert_eq!(db.view(&own_cookie).await.session.revoked_at, Some(revoked_at));
 
         // last_seen_at only moves forward; ending keeps the first time.

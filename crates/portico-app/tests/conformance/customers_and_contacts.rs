@@ -22,6 +22,7 @@ backend_tests! {
             tax_id: Some("GB123456789".into()),
             portal_enabled: false,
             metadata: meta(&[("crm", "hubspot-9"), ("tier", "gold")]),
+            test_clock: None,
         };
         let c = customers::create(&db.app, &op(&account.id), input, now).await.unwrap();
         assert!(c.id.as_str().starts_with("cus_"));

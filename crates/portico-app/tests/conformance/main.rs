@@ -283,6 +283,7 @@ fn new_customer(alias: Option<&str>) -> NewCustomer {
         tax_id: None,
         portal_enabled: true,
         metadata: Metadata::new(),
+        test_clock: None,
     }
 }
 

@@ -66,7 +66,7 @@ backend_tests! {
         let events = events_of(&db, &account).await;
         assert_eq!(
             kinds(&events),
-            ["customer.created", "invoice.created", "invoice.paid", "transaction.created"]
+            ["customer.created", "invoice.created", "invoice.issued", "invoice.paid", "transaction.created"]
         );
         let created = &events[0];
         assert_eq!(created.account, account.id);
@@ -74,7 +74,7 @@ backend_tests! {
         assert_eq!(created.actor, Actor::Operator);
         assert_eq!(created.data, serde_json::to_value(&customer).unwrap());
         // The payment and the invoice it paid are one change: one time, one caller.
-        let (paid, recorded) = (&events[2], &events[3]);
+        let (paid, recorded) = (&events[3], &events[4]);
         assert_eq!((paid.created_at, recorded.created_at), (now, now));
         assert_eq!((&paid.actor, &recorded.actor), (&Actor::ApiKey(key.clone()), &Actor::ApiKey(key)));
         assert_eq!(recorded.data, serde_json::to_value(&txn).unwrap());
@@ -143,5 +143,117 @@ backend_tests! {
         uow.commit().await.unwrap();
         assert_eq!(db.store.customer(&account.id, &by_id(&customer)).await.unwrap(), customer);
         assert_eq!(kinds(&events_of(&db, &account).await), ["customer.created"]);
+    }
+
+    async fn portal_sessions_record_their_events_in_the_writes_that_change_them(db: Db) {
+        use portico_core::event::EventType;
+        let a = db.account("sessions").await;
+        let customer = db.customer(&a, None).await;
+        let contact = db.contact(&a, &customer, Role::Owner).await;
+        let key = ApiKeyId::new(db.now(), [5; 10]);
+        let by_key = Actor::ApiKey(key.clone());
+        let issue = |contact: Option<&Contact>, now: Timestamp| PortalSession {
+            issued_by: key.to_string(),
+            ..portal_session_for(&customer, contact, now, 3600)
+        };
+        let skip = events_of(&db, &a).await.len();
+        let mut want: Vec<(EventType, Actor, PortalSessionId)> = Vec::new();
+
+        // Issued, then entered by a portal link's browser session.
+        let first = issue(None, db.now());
+        db.store.create_portal_session(&a.id, &first, false).await.unwrap();
+        want.push((EventType::PortalSessionCreated, by_key.clone(), first.id.clone()));
+        db.browser_session(&a, &first, "first").await;
+        want.push((EventType::PortalSessionEntered, Actor::Portal(first.id.clone()), first.id.clone()));
+        // A session that replaces the customer's others revokes them in its own write.
+        let second = issue(None, db.now());
+        db.store.create_portal_session(&a.id, &second, true).await.unwrap();
+        want.push((EventType::PortalSessionRevoked, by_key.clone(), first.id.clone()));
+        want.push((EventType::PortalSessionCreated, by_key.clone(), second.id.clone()));
+        // A redirect exchange enters once; the refused second exchange records nothing.
+        let token = sha256("redirect");
+        db.store.create_redirect_token(&a.id, &second.id, &token, db.now().plus_secs(30)).await.unwrap();
+        let now = db.now();
+        assert!(db.store.exchange_redirect_token(&token, now, sha256("cookie"), [1; 32]).await.unwrap().is_some());
+        want.push((EventType::PortalSessionEntered, Actor::Portal(second.id.clone()), second.id.clone()));
+        assert!(db.store.exchange_redirect_token(&token, db.now(), sha256("cookie 2"), [1; 32]).await.unwrap().is_none());
+        // Revoked by the vendor once; revoking again records nothing.
+        db.store.revoke_portal_session(&a.id, &second.id, db.now(), &by_key).await.unwrap();
+        want.push((EventType::PortalSessionRevoked, by_key.clone(), second.id.clone()));
+        db.store.revoke_portal_session(&a.id, &second.id, db.now(), &Actor::Operator).await.unwrap();
+        // A browser session on a session that is over enters nothing.
+        db.browser_session(&a, &second, "too late").await;
+        // Switching the contact's access off revokes its sessions, by whoever switched it.
+        let contacts = issue(Some(&contact), db.now());
+        db.store.create_portal_session(&a.id, &contacts, false).await.unwrap();
+        want.push((EventType::PortalSessionCreated, by_key.clone(), contacts.id.clone()));
+        let off = ContactPatch { portal_access: Some(false), ..ContactPatch::default() };
+        contacts::update(&db.app, &op(&a.id), &ContactRef::Id(contact.id.clone()), off, db.now()).await.unwrap();
+        want.push((EventType::PortalSessionRevoked, Actor::Operator, contacts.id.clone()));
+        // And the customer's.
+        let customers_own = issue(None, db.now());
+        db.store.create_portal_session(&a.id, &customers_own, false).await.unwrap();
+        want.push((EventType::PortalSessionCreated, by_key.clone(), customers_own.id.clone()));
+        let off = CustomerPatch { portal_enabled: Some(false), ..CustomerPatch::default() };
+        customers::update(&db.app, &op(&a.id), &by_id(&customer), off, db.now()).await.unwrap();
+        want.push((EventType::PortalSessionRevoked, Actor::Operator, customers_own.id.clone()));
+        let on = CustomerPatch { portal_enabled: Some(true), ..CustomerPatch::default() };
+        customers::update(&db.app, &op(&a.id), &by_id(&customer), on, db.now()).await.unwrap();
+        // Every live session of the customer at once, each with its event.
+        let (one, two) = (issue(None, db.now()), issue(None, db.now()));
+        for s in [&one, &two] {
+            db.store.create_portal_session(&a.id, s, false).await.unwrap();
+            want.push((EventType::PortalSessionCreated, by_key.clone(), s.id.clone()));
+        }
+        let now = db.now();
+        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, now, &by_key).await.unwrap(), 2);
+
+        let events: Vec<_> = events_of(&db, &a).await.into_iter().skip(skip)
+            .filter(|e| e.kind.as_str().starts_with("portal_session."))
+            .collect();
+        let mut got: Vec<(EventType, Actor, PortalSessionId)> = events.iter()
+            .map(|e| (e.kind, e.actor.clone(), e.data["id"].as_str().unwrap().parse().unwrap()))
+            .collect();
+        // The last two share one write and one time: their order is the database's.
+        let tail = got.split_off(got.len() - 2);
+        assert_eq!(got, want);
+        let mut revoked_both: Vec<_> = tail.iter().map(|t| t.2.clone()).collect();
+        revoked_both.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+        let mut both = vec![one.id.clone(), two.id.clone()];
+        both.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+        assert_eq!(revoked_both, both);
+        assert!(tail.iter().all(|t| t.0 == EventType::PortalSessionRevoked && t.1 == by_key));
+        // Each carries the session as the API shows it right after the change, never a secret.
+        for e in &events {
+            assert_eq!(e.customer.as_ref(), Some(&customer.id));
+            let id: PortalSessionId = e.data["id"].as_str().unwrap().parse().unwrap();
+            let stored = db.store.portal_session(&a.id, &id).await.unwrap();
+            let mut shown = serde_json::to_value(&stored).unwrap();
+            if e.kind != EventType::PortalSessionRevoked {
+                shown["revoked_at"] = serde_json::Value::Null;
+            }
+            assert_eq!(e.data, shown, "{}", e.kind);
+            let text = e.data.to_string();
+            assert!(!text.contains("token") && !text.contains("cookie") && !text.contains("csrf"), "{text}");
+        }
+    }
+
+    async fn every_issued_invoice_says_so_however_it_was_issued(db: Db) {
+        let a = db.account("issued").await;
+        let customer = db.customer(&a, None).await;
+        let skip = events_of(&db, &a).await.len();
+        let open = invoices::create(&db.app, &op(&a.id), new_invoice(&customer, Some(InvoiceStatus::Open)), db.now()).await.unwrap();
+        let draft = invoices::create(&db.app, &op(&a.id), new_invoice(&customer, Some(InvoiceStatus::Draft)), db.now()).await.unwrap();
+        let to = |status| InvoicePatch { status: Some(status), ..InvoicePatch::default() };
+        invoices::update(&db.app, &op(&a.id), &draft.id, to(InvoiceStatus::Open), db.now()).await.unwrap();
+        invoices::update(&db.app, &op(&a.id), &draft.id, to(InvoiceStatus::Void), db.now()).await.unwrap();
+        let events: Vec<_> = events_of(&db, &a).await.into_iter().skip(skip).collect();
+        let about: Vec<(&str, &str)> = events.iter().map(|e| (e.kind.as_str(), e.data["id"].as_str().unwrap())).collect();
+        assert_eq!(about, [
+            ("invoice.created", open.id.as_str()), ("invoice.issued", open.id.as_str()),
+            ("invoice.created", draft.id.as_str()), ("invoice.issued", draft.id.as_str()),
+            ("invoice.voided", draft.id.as_str()),
+        ]);
+        assert_eq!(events[3].data["status"], "open");
     }
 }

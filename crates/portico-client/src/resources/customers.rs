@@ -26,6 +26,7 @@ resource!(
     ///         tax_id: None,
     ///         portal_enabled: true,
     ///         metadata: Default::default(),
+    ///         test_clock: None,
     ///     })
     ///     .await?;
     /// let renamed = customers

@@ -19,6 +19,7 @@ pub fn new_customer(alias: &str) -> NewCustomer {
         tax_id: None,
         portal_enabled: true,
         metadata: Metadata::default(),
+        test_clock: None,
     }
 }
 

@@ -112,6 +112,11 @@ pub struct NewCustomer {
     pub portal_enabled: bool,
     #[serde(default)]
     pub metadata: Metadata,
+    /// The account's test clock (`clock_…`) that bills this customer instead of the real
+    /// clock, as attaching it to the clock would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub test_clock: Option<String>,
 }
 
 fn yes() -> bool {
@@ -138,6 +143,7 @@ impl NewCustomer {
             tax_id: error::optional_text("tax_id", self.tax_id.as_deref(), 50)?,
             portal_enabled: self.portal_enabled,
             metadata: self.metadata,
+            test_clock: error::optional_text("test_clock", self.test_clock.as_deref(), 64)?,
         })
     }
 }

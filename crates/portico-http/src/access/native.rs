@@ -199,7 +199,7 @@ async fn revoke(
     Ok(Json(
         s.app
             .store
-            .revoke_portal_session(&auth.account, &id, s.app.clock.now())
+            .revoke_portal_session(&auth.account, &id, s.app.clock.now(), &auth.actor())
             .await?,
     ))
 }
@@ -229,7 +229,12 @@ async fn revoke_all(
     let revoked = s
         .app
         .store
-        .revoke_customer_portal_sessions(&auth.account, &customer.id, s.app.clock.now())
+        .revoke_customer_portal_sessions(
+            &auth.account,
+            &customer.id,
+            s.app.clock.now(),
+            &auth.actor(),
+        )
         .await?;
     Ok(Json(Revoked { revoked }))
 }

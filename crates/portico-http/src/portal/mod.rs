@@ -21,6 +21,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use portico_auth::redirect;
 use portico_auth::session as cookie;
+use portico_core::event::Actor;
 use portico_core::model::{Account, PortalPage};
 use portico_render::{Locale, Msg, negotiate};
 use serde::Deserialize;
@@ -275,6 +276,7 @@ async fn logout(
     // Logging out ends the portal session too, so that the link that opened it does not open
     // the portal again.
     let now = s.app.clock.now();
+    let by = Actor::Portal(v.session.id.clone());
     let ended = async {
         s.app
             .store
@@ -282,7 +284,7 @@ async fn logout(
             .await?;
         s.app
             .store
-            .revoke_portal_session(&v.account.id, &v.session.id, now)
+            .revoke_portal_session(&v.account.id, &v.session.id, now, &by)
             .await
     };
     if let Err(e) = ended.await {

@@ -1,6 +1,7 @@
 //! Operations: a panicking handler and a late one answer in JSON with their request id while the
 //! server goes on serving; the Prometheus scrape moves with the traffic and no label holds an id
-//! or a token; limits per client address follow `X-Forwarded-For` only from a trusted proxy.
+//! or a token, and its billing clock and webhook series move with a clock run and deliveries;
+//! limits per client address follow `X-Forwarded-For` only from a trusted proxy.
 
 use std::time::Duration;
 
@@ -203,6 +204,72 @@ portico_testkit::backend_tests! {
         for secret in [p.customer.as_str(), p.contact.as_str(), &session, &token, &app.a.key, &link[10..], "cus_0000"] {
             assert!(!values.iter().any(|v| v.contains(secret)), "{secret} is in a label");
         }
+    }
+
+    async fn the_billing_clock_and_webhook_series_move_with_a_clock_run_and_deliveries(app: TestApp) {
+        use crate::webhooks::{Receiver, endpoint};
+        use portico_core::Timestamp;
+        use portico_http::Clock;
+        let handle = portico_http::metrics::install();
+        let metrics = serve(portico_http::metrics::router(handle), ServerLimits::default()).await;
+        let scrape = || async { reqwest::get(format!("{metrics}/metrics")).await.unwrap().text().await.unwrap() };
+        let backlog = |at: Timestamp| {
+            let app = &app;
+            async move { portico_app::billing::report_backlog(&app.state.app, at).await.unwrap() }
+        };
+        let k = &app.a.key;
+        // The receiver refuses the first delivery; it is retried.
+        let receiver = Receiver::start(&[500], Duration::ZERO).await;
+        endpoint(&app, serde_json::json!({"url": receiver.url})).await;
+        let customer = app.post(k, "/api/v1/customers", serde_json::json!({"name": "Due", "currency": "EUR"})).await.expect(201).id();
+        let product = app.post(k, "/api/v1/products", serde_json::json!({"name": "Cloud"})).await.expect(201).id();
+        let plan = app.post(k, "/api/v1/plans", serde_json::json!({"product": product, "name": "Pro",
+            "interval": "month", "unit_amount": 2900, "currency": "EUR"})).await.expect(201).id();
+        let sub = app.post(k, "/api/v1/subscriptions", serde_json::json!({"customer": customer, "plan": plan})).await;
+        sub.expect(201);
+        let end = Timestamp::parse_rfc3339("end", sub.json["current_period_end"].as_str().unwrap()).unwrap();
+        let before = scrape().await;
+
+        // An hour past the period's end, the renewal waits: one due action, an hour late.
+        let late = end.plus_secs(3600);
+        backlog(late).await;
+        let waiting = scrape().await;
+        assert_eq!(sample(&waiting, "portico_billing_clock_due", &[]), 1.0, "{waiting}");
+        // (The period's end is shown to the second; it is kept to the millisecond.)
+        let lag = sample(&waiting, "portico_billing_clock_lag_seconds", &[]);
+        assert!((3599.0..=3600.0).contains(&lag), "{lag}");
+        // The customer's, product's, plan's and subscription's events wait to be sent.
+        assert_eq!(sample(&waiting, "portico_webhook_queue_depth", &[]), 4.0);
+
+        // The clock renews it; without a card its charge fails, and the retry is a day away.
+        let run = portico_app::billing::run_due(&app.state.app, &portico_store::ClockScope::Real, late).await.unwrap();
+        assert_eq!((run.renewed, run.failed), (1, 1));
+        backlog(late).await;
+        let renewed = scrape().await;
+        let moved = |now: &str, name: &str, labels: &[(&str, &str)]| sample(now, name, labels) - sample(&before, name, labels);
+        assert_eq!(moved(&renewed, "portico_billing_renewals_total", &[]), 1.0);
+        assert_eq!(moved(&renewed, "portico_billing_charges_total", &[("outcome", "failed")]), 1.0);
+        assert_eq!(moved(&renewed, "portico_billing_charges_total", &[("outcome", "paid")]), 0.0);
+        assert_eq!(sample(&renewed, "portico_billing_clock_due", &[]), 0.0);
+        assert_eq!(sample(&renewed, "portico_billing_clock_lag_seconds", &[]), 0.0);
+        // A day later the retry is due.
+        backlog(late.plus_secs(86_400 + 60)).await;
+        assert_eq!(sample(&scrape().await, "portico_billing_clock_due", &[]), 1.0);
+
+        // Deliveries: all but the refused one succeed; then its retry does, and the queue is empty.
+        let sent = crate::webhooks::run(&app).await;
+        backlog(app.clock.now()).await;
+        let delivered = scrape().await;
+        assert_eq!(moved(&delivered, "portico_webhook_attempts_total", &[("outcome", "pending")]), 1.0);
+        assert_eq!(moved(&delivered, "portico_webhook_attempts_total", &[("outcome", "succeeded")]), (sent.attempts - 1) as f64);
+        assert_eq!(sample(&delivered, "portico_webhook_queue_depth", &[]), 1.0);
+        app.clock.advance_secs(10);
+        crate::webhooks::run(&app).await;
+        backlog(app.clock.now()).await;
+        let done = scrape().await;
+        assert_eq!(moved(&done, "portico_webhook_attempts_total", &[("outcome", "succeeded")]), sent.attempts as f64);
+        assert_eq!(sample(&done, "portico_webhook_queue_depth", &[]), 0.0);
+        assert_eq!(receiver.got().len(), sent.attempts + 1);
     }
 
     async fn limits_per_client_address_follow_forwarded_for_only_from_a_trusted_proxy(on: On) {

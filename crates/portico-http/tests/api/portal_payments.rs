@@ -99,7 +99,7 @@ pub(crate) async fn add_card(app: &TestApp, cookie: &Cookie, number: &str) -> Re
 }
 
 /// Submits the invoice page's pay form (with `key`, or the page's own); answers the redirect.
-async fn pay(app: &TestApp, cookie: &Cookie, invoice: &str, key: Option<&str>) -> Resp {
+pub(crate) async fn pay(app: &TestApp, cookie: &Cookie, invoice: &str, key: Option<&str>) -> Resp {
     let page = app
         .browse(&format!("/portal/invoices/{invoice}"), Some(cookie))
         .await;

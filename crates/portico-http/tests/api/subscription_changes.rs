@@ -299,7 +299,7 @@ portico_testkit::backend_tests! {
         r.expect(303);
         assert_eq!(r.header("location"), Some("/portal/subscriptions?done=changed"));
         assert_eq!(subscription(&app, sub).await["plan"], team.as_str());
-        assert_eq!(event_kinds(&app, before).await, ["subscription.updated", "invoice.created"]);
+        assert_eq!(event_kinds(&app, before).await, ["subscription.updated", "invoice.created", "invoice.issued"]);
         let open = open_invoices(&app, &seed.customer).await;
         assert_eq!(open.len(), open_before + 1);
         assert_eq!(open[0]["total"].as_i64(), Some(due), "the invoice charges the preview");

@@ -19,11 +19,11 @@ use portico_store::Store;
 use portico_testkit::workspace_root;
 use serde_json::{Value, json};
 
-use crate::support::{On, Options, TestApp};
+use crate::support::{On, Options, Portal, TestApp};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     id: String,
     timestamp: String,
     signature: String,
@@ -32,8 +32,8 @@ struct Received {
 
 /// A webhook receiver on 127.0.0.1 that answers the statuses it is given in turn, then 200.
 #[derive(Clone, Default)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<VecDeque<u16>>>,
     /// How long it takes to answer, so that concurrent senders overlap.
@@ -43,7 +43,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start(answers: &[u16], delay: Duration) -> Receiver {
+    pub(crate) async fn start(answers: &[u16], delay: Duration) -> Receiver {
         Receiver::start_with(answers, delay, None).await
     }
 
@@ -66,7 +66,7 @@ impl Receiver {
         receiver
     }
 
-    fn got(&self) -> Vec<Received> {
+    pub(crate) fn got(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -108,7 +108,7 @@ fn sign(secret: &str, r: &Received) -> String {
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
-async fn endpoint(app: &TestApp, body: Value) -> (String, String) {
+pub(crate) async fn endpoint(app: &TestApp, body: Value) -> (String, String) {
     let r = app
         .post(&app.a.key, "/api/v1/webhook-endpoints", body)
         .await;
@@ -128,7 +128,7 @@ async fn customer(app: &TestApp, alias: &str) -> String {
     r.id()
 }
 
-async fn run(app: &TestApp) -> RunReport {
+pub(crate) async fn run(app: &TestApp) -> RunReport {
     webhooks::run_once(&app.state.app).await.unwrap()
 }
 
@@ -204,6 +204,86 @@ async fn verify_with_library(
     })
     .await
     .unwrap()
+}
+
+/// A receiver on 127.0.0.1 that speaks raw HTTP: after the request it answers 200 and then
+/// writes `x` for as long as the sender reads (or, with `answer` off, says nothing at all).
+/// Counts the bytes of body it managed to write.
+async fn raw_receiver(answer: bool) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let written = Arc::new(AtomicUsize::new(0));
+    let count = written.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                if !answer {
+                    // Holds the connection open, silent, until the sender gives up.
+                    let _ = socket.read(&mut request).await;
+                    return;
+                }
+                let head =
+                    b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n";
+                if socket.write_all(head).await.is_err() {
+                    return;
+                }
+                let chunk = [b'x'; 16 * 1024];
+                while socket.write_all(&chunk).await.is_ok() {
+                    count.fetch_add(chunk.len(), Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (url, written)
+}
+
+/// Verifies every delivery with the `standardwebhooks` package in one run; the payloads, in
+/// order. A delivery it refuses fails the test with the library's reason.
+async fn verify_all_with_library(secret: &str, got: &[Received]) -> Vec<Value> {
+    use std::io::Write;
+    let python = library_python();
+    let script = "import sys, json\nfrom standardwebhooks.webhooks import Webhook\n\
+        secret = sys.argv[1]\nout = []\n\
+        for d in json.load(sys.stdin):\n    \
+        out.append(Webhook(secret).verify(d['body'], {'webhook-id': d['id'], \
+        'webhook-timestamp': d['timestamp'], 'webhook-signature': d['signature']}))\n\
+        print(json.dumps(out))\n";
+    let input = Value::from(
+        got.iter()
+            .map(|r| json!({"id": r.id, "timestamp": r.timestamp, "signature": r.signature, "body": r.body}))
+            .collect::<Vec<_>>(),
+    )
+    .to_string();
+    let secret = secret.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(python)
+            .args(["-c", script, &secret])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 portico_testkit::backend_tests! {
@@ -561,6 +641,218 @@ portico_testkit::backend_tests! {
         app.get(k, &format!("/api/v1/test-clocks/{clock}")).await.expect(404);
     }
 
+    async fn every_event_of_the_catalogue_reaches_a_receiver_signed(app: Portal) {
+        use crate::portal_payments::{add_card, location, pay, take_payments};
+        let k = &app.a.key;
+        let receiver = Receiver::start(&[], Duration::ZERO).await;
+        let (_, secret) = endpoint(&app, json!({"url": receiver.url})).await;
+        take_payments(&app).await;
+        app.patch(k, "/api/v1/portal-settings", json!({"subscription_changes": {"pause": true}}))
+            .await.expect(200);
+
+        // A customer on a test clock from its creation, with a contact who owns it.
+        let start = app.clock.now();
+        let clock = app.post(k, "/api/v1/test-clocks", json!({"frozen_time": start})).await.expect(201).id();
+        let customer = app.post(k, "/api/v1/customers", json!({
+            "alias": "catalogue", "name": "Catalogue GmbH", "currency": "EUR", "test_clock": clock,
+        })).await.expect(201).id();
+        let contact = app.post(k, "/api/v1/contacts", json!({
+            "customer": customer, "email": "ana@catalogue.example", "role": "owner",
+        })).await.expect(201).id();
+        let product = app.post(k, "/api/v1/products", json!({"name": "Cloud"})).await.expect(201).id();
+        let plan = |name: &str, amount: i64| json!({"product": product, "name": name,
+            "interval": "month", "unit_amount": amount, "currency": "EUR"});
+        let pro = app.post(k, "/api/v1/plans", plan("Pro", 2900)).await.expect(201).id();
+        let basic = app.post(k, "/api/v1/plans", plan("Basic", 900)).await.expect(201).id();
+        let sub = app.post(k, "/api/v1/subscriptions", json!({
+            "customer": customer, "plan": pro, "current_period_start": start,
+        })).await.expect(201).id();
+
+        // The portal: issued, entered, and every action through its forms.
+        let session = app.portal_session(k, json!({"customer": customer, "contact": contact})).await;
+        let cookie = app.enter(session.json["token"].as_str().unwrap()).await;
+        let account = app.browse("/portal/account", Some(&cookie)).await;
+        let csrf = account.expect(200).csrf();
+        let form = [("csrf", csrf.as_str()), ("name", "Catalogue AG"), ("email", "ap@catalogue.example"),
+            ("line1", "Hauptstraße 5"), ("line2", ""), ("postal_code", "10115"), ("city", "Berlin"),
+            ("state", ""), ("country", "de"), ("tax_id", "")];
+        app.submit("/portal/account", Some(&cookie), &form).await.expect(303);
+        add_card(&app, &cookie, "4242424242424242").await;
+        let bill = app.post(k, "/api/v1/invoices", json!({"customer": customer, "status": "open",
+            "tax_rate_bps": 0, "lines": [{"description": "Setup", "quantity": 1, "unit_amount": 5000}]}))
+            .await.expect(201).id();
+        let paid = location(&pay(&app, &cookie, &bill, None).await);
+        app.browse(&paid, Some(&cookie)).await;
+        assert_eq!(app.get(k, &format!("/api/v1/invoices/{bill}")).await.json["status"], "paid");
+        // The card every charge of the clock will decline becomes the default; the other goes.
+        add_card(&app, &cookie, "4000000000000002").await;
+        let methods = app.get(k, &format!("/api/v1/payment-methods?customer={customer}")).await;
+        let card = |last4: &str| methods.json["data"].as_array().unwrap().iter()
+            .find(|m| m["last4"] == last4).unwrap()["id"].as_str().unwrap().to_owned();
+        let page = app.browse("/portal/payment-method", Some(&cookie)).await;
+        let csrf = page.csrf();
+        let done = app.submit(&format!("/portal/payment-method/{}/default", card("0002")), Some(&cookie), &[("csrf", &csrf)]).await;
+        assert_eq!(location(&done), "/portal/payment-method?done=default_changed");
+        let done = app.submit(&format!("/portal/payment-method/{}/remove", card("4242")), Some(&cookie), &[("csrf", &csrf)]).await;
+        assert_eq!(location(&done), "/portal/payment-method?done=method_removed");
+        let actions = format!("/portal/subscriptions/{sub}");
+        let cancel = [("csrf", csrf.as_str()), ("mode", "at_period_end"), ("reason", "Too expensive"), ("comment", "")];
+        app.submit(&format!("{actions}/cancel"), Some(&cookie), &cancel).await.expect(303);
+        app.submit(&format!("{actions}/resume"), Some(&cookie), &[("csrf", &csrf)]).await.expect(303);
+        app.submit(&format!("{actions}/pause"), Some(&cookie), &[("csrf", &csrf), ("periods", "1")]).await.expect(303);
+        app.submit(&format!("{actions}/unpause"), Some(&cookie), &[("csrf", &csrf)]).await.expect(303);
+        let preview = app.browse(&format!("{actions}/preview?plan={basic}&quantity=1"), Some(&cookie)).await;
+        let quote = {
+            let marker = "name=\"quote\" value=\"";
+            let at = preview.expect(200).text.find(marker).unwrap() + marker.len();
+            let end = preview.text[at..].find('"').unwrap();
+            preview.text[at..at + end].replace("&quot;", "\"").replace("&amp;", "&")
+        };
+        let change = [("csrf", csrf.as_str()), ("plan", basic.as_str()), ("quantity", "1"), ("quote", quote.as_str())];
+        let done = app.submit(&format!("{actions}/change"), Some(&cookie), &change).await;
+        assert_eq!(location(&done), "/portal/subscriptions?done=change-scheduled");
+        app.submit("/portal/logout", Some(&cookie), &[("csrf", &csrf)]).await.expect(200);
+
+        // The vendor voids an invoice it opened; the clock renews, fails to charge, duns and
+        // cancels.
+        let void = app.post(k, "/api/v1/invoices", json!({"customer": customer, "status": "draft",
+            "tax_rate_bps": 0, "lines": [{"description": "Extra", "quantity": 1, "unit_amount": 700}]}))
+            .await.expect(201).id();
+        app.patch(k, &format!("/api/v1/invoices/{void}"), json!({"status": "open"})).await.expect(200);
+        app.patch(k, &format!("/api/v1/invoices/{void}"), json!({"status": "void"})).await.expect(200);
+        let end = subscription(&app, &sub).await["current_period_end"].as_str().unwrap().to_owned();
+        advance(&app, &clock, &end).await.expect(200);
+        let later = portico_core::Timestamp::parse_rfc3339("t", &end).unwrap().plus_secs(7 * 86_400);
+        advance(&app, &clock, &later.to_string()).await.expect(200);
+        assert_eq!(subscription(&app, &sub).await["status"], "canceled");
+
+        run(&app).await;
+        let got = receiver.got();
+        for r in &got {
+            assert_eq!(r.signature, sign(&secret, r));
+        }
+        let payloads = verify_all_with_library(&secret, &got).await;
+        assert_eq!(payloads.len(), got.len());
+        let received: std::collections::BTreeSet<&str> =
+            payloads.iter().map(|p| p["type"].as_str().unwrap()).collect();
+        let catalogue = [
+            "portal_session.created", "portal_session.entered", "portal_session.revoked",
+            "customer.updated",
+            "payment_method.attached", "payment_method.detached", "payment_method.default_changed",
+            "subscription.created", "subscription.updated", "subscription.canceled",
+            "subscription.resumed", "subscription.paused", "subscription.renewed",
+            "subscription.past_due", "subscription.change_scheduled",
+            "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
+            "invoice.voided",
+            "transaction.created",
+        ];
+        let missing: Vec<&str> = catalogue.into_iter().filter(|t| !received.contains(t)).collect();
+        assert!(missing.is_empty(), "never received: {missing:?} (got {received:?})");
+        // Invoices the vendor issues are issued as much as the clock's: opened at creation, or
+        // later from a draft; and the vendor's void says so.
+        let about = |kind: &str| -> Vec<&str> {
+            payloads.iter().filter(|p| p["type"] == kind).map(|p| p["data"]["id"].as_str().unwrap()).collect()
+        };
+        let issued = about("invoice.issued");
+        assert!(issued.contains(&bill.as_str()) && issued.contains(&void.as_str()), "{issued:?}");
+        assert_eq!(about("invoice.voided"), [void.as_str()]);
+        // Each delivery is the event as stored, once.
+        let mut ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), got.len());
+    }
+
+    async fn a_customer_is_created_on_a_test_clock_of_its_account_only(app: TestApp) {
+        let k = &app.a.key;
+        let now = app.clock.now();
+        let mine = app.post(k, "/api/v1/test-clocks", json!({"frozen_time": now})).await.expect(201).id();
+        let theirs = app.post(&app.b.key, "/api/v1/test-clocks", json!({"frozen_time": now})).await.expect(201).id();
+        let body = |clock: &str| json!({"alias": "clocked", "name": "Clocked", "currency": "EUR", "test_clock": clock});
+        for clock in [theirs.as_str(), "clock_000000000000000000000000", "\u{7}"] {
+            app.post(k, "/api/v1/customers", body(clock)).await.expect_error(400, "BAD_REQUEST", "test_clock");
+        }
+        // Refused, nothing was made: the alias is still free.
+        let customer = app.post(k, "/api/v1/customers", body(&mine)).await.expect(201).id();
+        let product = app.post(k, "/api/v1/products", json!({"name": "Cloud"})).await.expect(201).id();
+        let plan = app.post(k, "/api/v1/plans", json!({"product": product, "name": "Pro",
+            "interval": "month", "unit_amount": 2900, "currency": "EUR"})).await.expect(201).id();
+        let sub = app.post(k, "/api/v1/subscriptions", json!({"customer": customer, "plan": plan,
+            "current_period_start": now})).await.expect(201).id();
+        let end = subscription(&app, &sub).await["current_period_end"].as_str().unwrap().to_owned();
+        // The real clock, past the period's end, leaves it to its test clock, which renews it.
+        let after = portico_core::Timestamp::parse_rfc3339("t", &end).unwrap().plus_secs(3600);
+        let real = portico_app::billing::run_due(&app.state.app, &portico_store::ClockScope::Real, after).await.unwrap();
+        assert_eq!(real.renewed, 0);
+        let advanced = advance(&app, &mine, &after.to_string()).await;
+        assert_eq!(advanced.expect(200).json["run"]["renewed"], 1);
+        assert_ne!(subscription(&app, &sub).await["current_period_end"], end.as_str());
+    }
+
+    async fn a_receiver_that_fails_three_times_then_succeeds_gets_the_event_with_the_same_id(app: TestApp) {
+        let receiver = Receiver::start(&[500, 502, 503], Duration::ZERO).await;
+        let (endpoint, secret) = endpoint(&app, json!({"url": receiver.url})).await;
+        customer(&app, "acme").await;
+        let event = newest_event(&app).await;
+        for _ in 0..4 {
+            run(&app).await;
+            // Past the longest wait with its jitter.
+            app.clock.advance_secs(17 * 3600);
+        }
+        let got = receiver.got();
+        assert_eq!(got.len(), 4);
+        for r in &got {
+            assert_eq!(r.id, event.id.to_string());
+            assert_eq!(r.signature, sign(&secret, r));
+        }
+        let log = deliveries(&app, &endpoint).await;
+        assert_eq!((log[0]["status"].as_str(), log[0]["attempts"].as_i64()), (Some("succeeded"), Some(4)));
+        assert_eq!(log[0]["last_status_code"], 200);
+    }
+
+    async fn sec36_plain_http_to_loopback_needs_the_development_setting(on: On) {
+        let strict = refusing_private_targets(on).await;
+        strict.post(&strict.a.key, "/api/v1/webhook-endpoints", json!({"url": "http://127.0.0.1:9/hook"}))
+            .await.expect_error(400, "BAD_REQUEST", "url");
+        let development = TestApp::start_with(on.0, Options::default()).await;
+        development.post(&development.a.key, "/api/v1/webhook-endpoints", json!({"url": "http://127.0.0.1:9/hook"}))
+            .await.expect(201);
+        development.post(&development.a.key, "/api/v1/webhook-endpoints", json!({"url": "http://93.184.216.34/hook"}))
+            .await.expect_error(400, "BAD_REQUEST", "url");
+    }
+
+    async fn sec36_a_receiver_that_never_answers_is_cut_off_at_the_attempt_timeout(app: TestApp) {
+        let (url, _) = raw_receiver(false).await;
+        let (endpoint, _) = endpoint(&app, json!({"url": url})).await;
+        customer(&app, "acme").await;
+        let started = std::time::Instant::now();
+        let report = run(&app).await;
+        let took = started.elapsed();
+        assert_eq!((report.attempts, report.succeeded), (1, 0));
+        assert!(took >= webhooks::delivery::ATTEMPT_TIMEOUT, "{took:?}");
+        assert!(took < webhooks::delivery::ATTEMPT_TIMEOUT + Duration::from_secs(10), "{took:?}");
+        let log = deliveries(&app, &endpoint).await;
+        assert_eq!(log[0]["status"], "pending");
+        assert_eq!(log[0]["last_status_code"], Value::Null);
+        assert!(log[0]["last_error"].as_str().unwrap().contains("timed out"), "{}", log[0]);
+    }
+
+    async fn sec36_an_endless_answer_is_read_only_up_to_the_cap(app: TestApp) {
+        let (url, written) = raw_receiver(true).await;
+        let (endpoint, _) = endpoint(&app, json!({"url": url})).await;
+        customer(&app, "acme").await;
+        let started = std::time::Instant::now();
+        let report = run(&app).await;
+        // Read to its end, the answer would never end: the attempt would time out and fail.
+        assert_eq!((report.attempts, report.succeeded), (1, 1));
+        assert!(started.elapsed() < webhooks::delivery::ATTEMPT_TIMEOUT, "{:?}", started.elapsed());
+        let log = deliveries(&app, &endpoint).await;
+        assert_eq!((log[0]["status"].as_str(), log[0]["last_status_code"].as_i64()), (Some("succeeded"), Some(200)));
+        // What the receiver could write is what the socket buffers held, not what it offered.
+        let sent = written.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(sent < 64 * 1024 * 1024, "{sent} bytes");
+    }
+
     async fn the_document_holds_a_schema_per_event_type(app: TestApp) {
         use portico_core::event::EventType;
         let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
@@ -595,10 +887,7 @@ portico_testkit::backend_tests! {
     }
 
     async fn private_and_plain_http_targets_are_refused_at_registration(on: On) {
-        let app = TestApp::start_with(on.0, Options {
-            refuse_private_webhook_targets: true,
-            ..Options::default()
-        }).await;
+        let app = refusing_private_targets(on).await;
         for (case, url) in [
             ("plain http", "http://93.184.216.34/hook"),
             ("loopback", "https://127.0.0.1/hook"),
@@ -618,6 +907,15 @@ portico_testkit::backend_tests! {
         app.post(&app.a.key, "/api/v1/webhook-endpoints", json!({"url": "https://93.184.216.34/hook"}))
             .await.expect(201);
     }
+}
+
+/// The app as deployed: webhook targets must be public and https.
+async fn refusing_private_targets(on: On) -> TestApp {
+    let options = Options {
+        refuse_private_webhook_targets: true,
+        ..Options::default()
+    };
+    TestApp::start_with(on.0, options).await
 }
 
 /// The stored secret of an endpoint, as the database has it.

@@ -4,6 +4,7 @@
 
 mod changes;
 mod db;
+mod outbox;
 mod rows;
 mod statements;
 mod store;

@@ -236,22 +236,26 @@ pub(super) fn external_id_exists(contact: &Contact) -> String {
 }
 
 /// Revokes the live portal sessions whose `column` (`customer_id` or `contact_id`) is `id`;
-/// returns how many.
+/// returns them as they are now.
 pub(super) async fn revoke_live_sessions(
     conn: &mut Conn,
     account: &AccountId,
     column: &'static str,
     id: &str,
     now: Timestamp,
-) -> StoreResult<u64> {
+) -> StoreResult<Vec<PortalSession>> {
     let sql = format!(
         "UPDATE portal_sessions SET revoked_at = $3 \
-         WHERE account_id = $1 AND {column} = $2 AND revoked_at IS NULL AND expires_at > $3"
+         WHERE account_id = $1 AND {column} = $2 AND revoked_at IS NULL AND expires_at > $3 \
+         RETURNING {}",
+        rows::PORTAL_SESSIONS.columns()
     );
-    let done = query(&sql, params![account, id, now])
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected())
+    query(&sql, params![account, id, now])
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(rows::portal_session)
+        .collect()
 }
 
 /// Locks a customer's row (deleted or not) before its records are changed; see the locking

@@ -1,6 +1,7 @@
 //! Portal sessions, the redirect tokens that open them, and the browser sessions they become.
 
 use async_trait::async_trait;
+use portico_core::event::Actor;
 use portico_core::model::*;
 use portico_core::*;
 
@@ -9,7 +10,8 @@ use crate::*;
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Stores a new portal session; with `invalidate_existing`, revokes the customer's other live
-    /// sessions in the same transaction.
+    /// sessions in the same transaction. Records `portal_session.created` (and `.revoked` for
+    /// each session it replaces), by the session's issuer.
     async fn create_portal_session(
         &self,
         account: &AccountId,
@@ -27,19 +29,23 @@ pub trait SessionStore: Send + Sync {
         filter: PortalSessionFilter,
         page: PageRequest<PortalSessionId>,
     ) -> StoreResult<List<PortalSession>>;
-    /// Revokes one session (idempotent: revoking twice keeps the first time).
+    /// Revokes one session (idempotent: revoking twice keeps the first time), recording
+    /// `portal_session.revoked` by `actor` the first time.
     async fn revoke_portal_session(
         &self,
         account: &AccountId,
         id: &PortalSessionId,
         now: Timestamp,
+        actor: &Actor,
     ) -> StoreResult<PortalSession>;
-    /// Revokes every live session of the customer; returns how many.
+    /// Revokes every live session of the customer, recording `portal_session.revoked` by `actor`
+    /// for each; returns how many.
     async fn revoke_customer_portal_sessions(
         &self,
         account: &AccountId,
         customer: &CustomerId,
         now: Timestamp,
+        actor: &Actor,
     ) -> StoreResult<u64>;
     /// Marks the session entered by a portal link; `false` when a link had entered it before,
     /// so that a one-entry link opens one browser session, however many ask at once.
@@ -69,7 +75,8 @@ pub trait SessionStore: Send + Sync {
     async fn redirect_token(&self, sha256: &[u8; 32]) -> StoreResult<Option<RedirectTokenState>>;
     /// Spends the token as [`Self::consume_redirect_token`] does and, in the same transaction
     /// and only if this caller spent it, starts a browser session (`cookie_sha256`,
-    /// `csrf_secret`, begun at `now`) for the token's portal session: one write per exchange.
+    /// `csrf_secret`, begun at `now`) for the token's portal session, with its
+    /// `portal_session.entered` if the portal session is live: one write per exchange.
     async fn exchange_redirect_token(
         &self,
         sha256: &[u8; 32],
@@ -77,6 +84,8 @@ pub trait SessionStore: Send + Sync {
         cookie_sha256: [u8; 32],
         csrf_secret: [u8; 32],
     ) -> StoreResult<Option<(AccountId, PortalSessionId)>>;
+    /// Starts a browser session, with its portal session's `portal_session.entered` if that is
+    /// live.
     async fn create_browser_session(&self, new: &NewBrowserSession) -> StoreResult<()>;
     /// The browser session with this cookie hash and the state of everything it depends on.
     async fn browser_session(

@@ -23,7 +23,7 @@ mod webhooks;
 
 use async_trait::async_trait;
 use portico_core::error::required_text;
-use portico_core::event::{Actor, Event};
+use portico_core::event::{Actor, Event, EventType};
 use portico_core::model::*;
 use portico_core::page::MAX_LIMIT;
 use portico_core::scope::ApiScopes;
@@ -34,6 +34,7 @@ use std::time::Duration;
 
 use super::changes::WriteTx;
 use super::db::Conn;
+use super::outbox::Outbox;
 use super::rows::{self, CONTACTS, CUSTOMERS, RowExt, Table, Value, params, query};
 use super::statements::*;
 use super::uow::UnitOfWork;
@@ -356,6 +357,7 @@ pub(super) async fn run_group(
     ops: &[&WriteOp],
 ) -> StoreResult<Vec<Written>> {
     let mut results: Vec<Option<Written>> = ops.iter().map(|_| None).collect();
+    let mut outbox = Outbox::default();
 
     let consumes: Vec<(usize, &[u8; 32], Timestamp)> = ops
         .iter()
@@ -446,7 +448,8 @@ pub(super) async fn run_group(
                     |_| no_such("customer", "customer", &first.customer),
                 )
             })?;
-        for (i, _, _) in sessions {
+        for (i, account, session) in sessions {
+            record_created(&mut outbox, account, session)?;
             results[i] = Some(Written::Done);
         }
     }
@@ -485,6 +488,8 @@ pub(super) async fn run_group(
                 |_| StoreError::not_found("portal session", &first.portal_session),
             )
         })?;
+        let started: Vec<&NewBrowserSession> = browsers.iter().map(|(_, new)| *new).collect();
+        record_entered(tx, &mut outbox, &started).await?;
         for i in browsers.into_iter().filter_map(|(i, _)| i) {
             results[i] = Some(Written::Done);
         }
@@ -492,10 +497,11 @@ pub(super) async fn run_group(
 
     for (i, op) in ops.iter().enumerate() {
         if let WriteOp::ReplacingPortalSession { account, session } = op {
-            replace_portal_sessions(tx, backend, account, session).await?;
+            replace_portal_sessions(tx, backend, account, session, &mut outbox).await?;
             results[i] = Some(Written::Done);
         }
     }
+    outbox.write(tx).await?;
     results
         .into_iter()
         .map(|r| r.ok_or_else(|| StoreError::Corrupt("a write of the group was not run".into())))
@@ -510,6 +516,7 @@ async fn replace_portal_sessions(
     backend: Backend,
     account: &AccountId,
     session: &PortalSession,
+    outbox: &mut Outbox,
 ) -> StoreResult<()> {
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE",
@@ -534,14 +541,10 @@ async fn replace_portal_sessions(
             return Err(other_customer("contact", "contact", contact_id));
         }
     }
-    query(
-        "UPDATE portal_sessions SET revoked_at = $3 \
-         WHERE account_id = $1 AND customer_id = $2 \
-         AND revoked_at IS NULL AND expires_at > $3",
-        params![account, &customer.id, session.issued_at],
-    )
-    .execute(&mut **tx)
-    .await?;
+    let customer_id = customer.id.as_str();
+    let at = session.issued_at;
+    let replaced = revoke_live_sessions(tx, account, "customer_id", customer_id, at).await?;
+    record_revoked(outbox, account, &issuer(session), at, &replaced)?;
     tx.customer_changed(account, &customer.id);
     insert(
         tx,
@@ -557,5 +560,92 @@ async fn replace_portal_sessions(
             |_| no_such("customer", "customer", &session.customer),
         )
     })?;
+    record_created(outbox, account, session)
+}
+
+/// The actor that issued `session`, as recorded with it.
+fn issuer(session: &PortalSession) -> Actor {
+    // Every stored issuer is one an actor gave; Portico itself stands in should one not parse.
+    Actor::from_issuer(&session.issued_by).unwrap_or(Actor::System)
+}
+
+fn record_created(
+    outbox: &mut Outbox,
+    account: &AccountId,
+    session: &PortalSession,
+) -> StoreResult<()> {
+    let kind = EventType::PortalSessionCreated;
+    let at = session.issued_at;
+    outbox.record(
+        account,
+        &issuer(session),
+        at,
+        kind,
+        Some(&session.customer),
+        session,
+    )
+}
+
+/// Records `portal_session.revoked` for each of `sessions`, by `actor` at `at`.
+pub(super) fn record_revoked(
+    outbox: &mut Outbox,
+    account: &AccountId,
+    actor: &Actor,
+    at: Timestamp,
+    sessions: &[PortalSession],
+) -> StoreResult<()> {
+    let kind = EventType::PortalSessionRevoked;
+    for session in sessions {
+        outbox.record(account, actor, at, kind, Some(&session.customer), session)?;
+    }
+    Ok(())
+}
+
+/// Records `portal_session.entered` for each started browser session whose portal session is
+/// live, by the portal session itself. Read in the write's own transaction, so that an exchange
+/// stays one write.
+async fn record_entered(
+    tx: &mut WriteTx,
+    outbox: &mut Outbox,
+    started: &[&NewBrowserSession],
+) -> StoreResult<()> {
+    let mut p: Vec<Value> = Vec::with_capacity(started.len() * 2);
+    let mut each = Vec::with_capacity(started.len());
+    for new in started {
+        p.push(Value::from(&new.account));
+        p.push(Value::from(&new.portal_session));
+        each.push(format!(
+            "(account_id = ${} AND id = ${})",
+            p.len() - 1,
+            p.len()
+        ));
+    }
+    let sql = format!(
+        "SELECT account_id, {} FROM portal_sessions WHERE {}",
+        rows::PORTAL_SESSIONS.columns(),
+        each.join(" OR ")
+    );
+    let mut found = std::collections::HashMap::new();
+    for row in query(&sql, p).fetch_all(&mut **tx).await? {
+        let account: AccountId = row.parsed("account_id")?;
+        let session = rows::portal_session(&row)?;
+        found.insert((account, session.id.clone()), session);
+    }
+    for new in started {
+        let key = (new.account.clone(), new.portal_session.clone());
+        let Some(session) = found.get(&key).filter(|s| s.is_live(new.now)) else {
+            continue;
+        };
+        let actor = Actor::Portal(session.id.clone());
+        let kind = EventType::PortalSessionEntered;
+        outbox.record(
+            &new.account,
+            &actor,
+            new.now,
+            kind,
+            Some(&session.customer),
+            session,
+        )?;
+    }
     Ok(())
 }

@@ -48,16 +48,7 @@ impl SessionStore for SqlStore {
         id: &PortalSessionId,
     ) -> StoreResult<PortalSession> {
         let mut conn = self.pool.acquire().await?;
-        find(
-            &mut conn,
-            &rows::PORTAL_SESSIONS,
-            account,
-            id.as_str(),
-            "",
-            rows::portal_session,
-        )
-        .await?
-        .ok_or_else(|| StoreError::not_found("portal session", id))
+        stored_portal_session(&mut conn, account, id).await
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_portal_sessions(
@@ -89,20 +80,30 @@ impl SessionStore for SqlStore {
         account: &AccountId,
         id: &PortalSessionId,
         now: Timestamp,
+        actor: &Actor,
     ) -> StoreResult<PortalSession> {
-        // Revoking twice keeps the first revocation time.
+        let mut tx = self.write_tx().await?;
         let sql = format!(
-            "UPDATE portal_sessions SET revoked_at = COALESCE(revoked_at, $3) \
-             WHERE account_id = $1 AND id = $2 RETURNING {}",
+            "UPDATE portal_sessions SET revoked_at = $3 \
+             WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING {}",
             rows::PORTAL_SESSIONS.columns()
         );
-        let mut tx = self.write_tx().await?;
-        let session = query(&sql, params![account, id, now])
+        let revoked = query(&sql, params![account, id, now])
             .fetch_optional(&mut *tx)
             .await?
             .map(|row| rows::portal_session(&row))
-            .transpose()?
-            .ok_or_else(|| StoreError::not_found("portal session", id))?;
+            .transpose()?;
+        // Revoking twice keeps the first revocation, and its one event.
+        let session = match revoked {
+            Some(session) => {
+                let mut outbox = Outbox::default();
+                let kind = EventType::PortalSessionRevoked;
+                outbox.record(account, actor, now, kind, Some(&session.customer), &session)?;
+                outbox.write(&mut tx).await?;
+                session
+            }
+            None => stored_portal_session(&mut tx, account, id).await?,
+        };
         tx.customer_changed(account, &session.customer);
         tx.commit().await?;
         Ok(session)
@@ -131,17 +132,21 @@ impl SessionStore for SqlStore {
         account: &AccountId,
         customer: &CustomerId,
         now: Timestamp,
+        actor: &Actor,
     ) -> StoreResult<u64> {
         // A deleted customer still counts: its sessions are what the caller wants ended.
         let mut tx = self.write_tx().await?;
         if !exists(&mut tx, "customers", account, "id", customer.into()).await? {
             return Err(StoreError::not_found("customer", customer));
         }
-        let done =
+        let ended =
             revoke_live_sessions(&mut tx, account, "customer_id", customer.as_str(), now).await?;
+        let mut outbox = Outbox::default();
+        record_revoked(&mut outbox, account, actor, now, &ended)?;
+        outbox.write(&mut tx).await?;
         tx.customer_changed(account, customer);
         tx.commit().await?;
-        Ok(done)
+        Ok(ended.len() as u64)
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn create_redirect_token(
@@ -309,6 +314,24 @@ impl SessionStore for SqlStore {
         tx.customer_changed(&ended.parsed("account_id")?, &ended.parsed("customer_id")?);
         tx.commit().await
     }
+}
+
+/// The portal session as stored, or `NotFound`.
+async fn stored_portal_session(
+    conn: &mut Conn,
+    account: &AccountId,
+    id: &PortalSessionId,
+) -> StoreResult<PortalSession> {
+    find(
+        conn,
+        &rows::PORTAL_SESSIONS,
+        account,
+        id.as_str(),
+        "",
+        rows::portal_session,
+    )
+    .await?
+    .ok_or_else(|| StoreError::not_found("portal session", id))
 }
 
 /// The answer to a write that spends a redirect token.

@@ -71,6 +71,6 @@ impl Contacts<'_> {
         let id: &ContactId = &contact.id;
         let ended = revoke_live_sessions(conn, account, "contact_id", id.as_str(), now).await?;
         self.0.customer_changed(&contact.customer);
-        Ok(ended)
+        self.0.record_revoked(&ended)
     }
 }

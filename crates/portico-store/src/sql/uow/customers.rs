@@ -34,6 +34,25 @@ impl Customers<'_> {
         .transpose()
     }
 
+    /// Puts the customer on the account's test clock `clock`, which bills it from then on
+    /// instead of the real clock; `false` when the account has no such clock.
+    pub async fn attach_test_clock(
+        &mut self,
+        customer: &CustomerId,
+        clock: &str,
+    ) -> StoreResult<bool> {
+        let (conn, _, account) = self.0.parts();
+        let done = query(
+            "UPDATE customers SET test_clock_id = $3 WHERE account_id = $1 AND id = $2 \
+             AND EXISTS (SELECT 1 FROM test_clocks t WHERE t.account_id = $1 AND t.id = $3)",
+            params![account, customer, clock],
+        )
+        .execute(&mut *conn)
+        .await?;
+        self.0.customer_changed(customer);
+        Ok(done.rows_affected() == 1)
+    }
+
     /// A new customer; its alias must be free in the account (`Conflict` otherwise).
     pub async fn insert(&mut self, customer: &Customer) -> StoreResult<()> {
         let (conn, _, account) = self.0.parts();
@@ -80,6 +99,6 @@ impl Customers<'_> {
         let ended =
             revoke_live_sessions(conn, account, "customer_id", customer.as_str(), now).await?;
         self.0.customer_changed(customer);
-        Ok(ended)
+        self.0.record_revoked(&ended)
     }
 }

@@ -31,15 +31,16 @@ pub use subscriptions::Subscriptions;
 pub use transactions::Transactions;
 
 use portico_core::event::{Actor, Event, EventType};
-use portico_core::id::Entropy;
-use portico_core::{AccountId, CustomerId, EventId, Timestamp};
+use portico_core::model::PortalSession;
+use portico_core::{AccountId, CustomerId, Timestamp};
 use serde::Serialize;
 
+use super::Backend;
 use super::changes::WriteTx;
 use super::db::Conn;
-use super::rows::{Value, params, placeholder_rows, query};
-use super::{Backend, entropy};
-use crate::{StoreError, StoreResult};
+use super::outbox::Outbox;
+use super::rows::{params, query};
+use crate::StoreResult;
 
 /// One account's write transaction; see the module documentation.
 pub struct UnitOfWork {
@@ -48,10 +49,9 @@ pub struct UnitOfWork {
     account: AccountId,
     actor: Actor,
     now: Timestamp,
-    events: Vec<Event>,
-    /// The random part of the last event id, which the next one counts up from: events of one
-    /// unit share their time, and their ids keep the order they were recorded in.
-    last_entropy: Option<Entropy>,
+    /// The unit's events: they share its time, and their ids keep the order they were
+    /// recorded in.
+    outbox: Outbox,
     /// The idempotency key claimed by the request this unit serves, if any.
     idempotency_key: Option<String>,
     /// When the transaction began, for its duration in the metrics.
@@ -63,7 +63,7 @@ impl std::fmt::Debug for UnitOfWork {
         f.debug_struct("UnitOfWork")
             .field("account", &self.account)
             .field("actor", &self.actor)
-            .field("events", &self.events.len())
+            .field("events", &self.outbox.len())
             .finish_non_exhaustive()
     }
 }
@@ -82,8 +82,7 @@ impl UnitOfWork {
             account,
             actor,
             now,
-            events: Vec::new(),
-            last_entropy: None,
+            outbox: Outbox::default(),
             idempotency_key: None,
             began: std::time::Instant::now(),
         }
@@ -114,32 +113,28 @@ impl UnitOfWork {
         customer: Option<&CustomerId>,
         record: &T,
     ) -> StoreResult<()> {
-        let data = serde_json::to_value(record)
-            .map_err(|e| StoreError::Corrupt(format!("event {kind}: {e}")))?;
-        let entropy = next_entropy(self.last_entropy);
-        self.last_entropy = Some(entropy);
-        self.events.push(Event {
-            id: EventId::new(self.now, entropy),
-            account: self.account.clone(),
-            kind,
-            customer: customer.cloned(),
-            actor: self.actor.clone(),
-            data,
-            created_at: self.now,
-        });
-        Ok(())
+        self.outbox
+            .record(&self.account, &self.actor, self.now, kind, customer, record)
+    }
+
+    /// Records `portal_session.revoked` for each of `sessions`; returns how many.
+    fn record_revoked(&mut self, sessions: &[PortalSession]) -> StoreResult<u64> {
+        for session in sessions {
+            let customer = Some(&session.customer);
+            self.record(EventType::PortalSessionRevoked, customer, session)?;
+        }
+        Ok(sessions.len() as u64)
     }
 
     /// The events recorded so far, in order.
     pub fn events(&self) -> &[Event] {
-        &self.events
+        self.outbox.events()
     }
 
     /// Stores the events and commits; the read side forgets what changed.
-    #[tracing::instrument(skip_all, fields(account = %self.account, events = self.events.len()))]
+    #[tracing::instrument(skip_all, fields(account = %self.account, events = self.outbox.len()))]
     pub async fn commit(mut self) -> StoreResult<()> {
-        let events = std::mem::take(&mut self.events);
-        let written = match write_outbox(&mut self.tx, &events).await {
+        let written = match self.outbox.write(&mut self.tx).await {
             Ok(()) => self.mark_idempotency_key().await,
             Err(e) => Err(e),
         };
@@ -222,85 +217,5 @@ impl UnitOfWork {
     fn customer_changed(&mut self, customer: &CustomerId) {
         let account = self.account.clone();
         self.tx.customer_changed(&account, customer);
-    }
-}
-
-/// Random for a unit's first event (with the top bit clear, so that counting up cannot wrap
-/// within a unit), one more than `last` for the next.
-fn next_entropy(last: Option<Entropy>) -> Entropy {
-    let Some(mut e) = last else {
-        let mut e = entropy();
-        e[0] &= 0x7f;
-        return e;
-    };
-    for byte in e.iter_mut().rev() {
-        let (next, carry) = byte.overflowing_add(1);
-        *byte = next;
-        if !carry {
-            break;
-        }
-    }
-    e
-}
-
-/// Columns of the outbox, in the order [`write_outbox`] binds them.
-const OUTBOX_COLUMNS: [&str; 7] = [
-    "id",
-    "account_id",
-    "type",
-    "customer_id",
-    "actor",
-    "data",
-    "created_at",
-];
-/// Rows per `INSERT`, well under every backend's parameter limit.
-const OUTBOX_BATCH: usize = 100;
-
-async fn write_outbox(conn: &mut Conn, events: &[Event]) -> StoreResult<()> {
-    for batch in events.chunks(OUTBOX_BATCH) {
-        let sql = format!(
-            "INSERT INTO outbox ({}) VALUES {}",
-            OUTBOX_COLUMNS.join(", "),
-            placeholder_rows(batch.len(), OUTBOX_COLUMNS.len())
-        );
-        let mut params: Vec<Value> = Vec::with_capacity(batch.len() * OUTBOX_COLUMNS.len());
-        for e in batch {
-            params.extend([
-                Value::from(&e.id),
-                Value::from(&e.account),
-                Value::from(e.kind.as_str()),
-                Value::from(e.customer.as_ref().map(|c| c.as_str())),
-                Value::from(e.actor.to_text()),
-                Value::from(e.data.to_string()),
-                Value::from(e.created_at),
-            ]);
-        }
-        query(&sql, params).execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_ids_of_one_unit_count_up_in_order() {
-        let now = Timestamp::from_millis(1_767_225_600_000);
-        let mut last = None;
-        let mut ids = Vec::new();
-        for _ in 0..300 {
-            let e = next_entropy(last);
-            last = Some(e);
-            ids.push(EventId::new(now, e).to_string());
-        }
-        let mut sorted = ids.clone();
-        sorted.sort();
-        assert_eq!(ids, sorted);
-        // Carries run through the bytes.
-        assert_eq!(
-            next_entropy(Some([0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff]))[8..],
-            [1, 0]
-        );
     }
 }
