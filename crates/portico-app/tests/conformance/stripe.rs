@@ -1,7 +1,8 @@
 //! Payments through the `stripe` provider against a real localstripe: a card set up with a
 //! SetupIntent (confirmed the way Stripe.js confirms it) and charged off-session, a decline, a
-//! charge that needs the customer's step, a double submit that makes one PaymentIntent, and no
-//! card number stored.
+//! charge that needs the customer's step (and its page), a double submit that makes one
+//! PaymentIntent, a charge whose answer is lost (the invoice stays open, the retry charges once),
+//! and no card number stored.
 
 use std::collections::BTreeMap;
 
@@ -100,6 +101,30 @@ impl Setting {
         let input = super::payments::pay_input(&self.invoice, key);
         payments::pay(&self.app, &op(&self.account.id), input, db.now()).await
     }
+}
+
+/// A way to localstripe that loses every answer: requests reach it (a charge is made there),
+/// the answers never come back and the connections stay open, as when a network fails mid-call.
+async fn answers_lost_on_the_way_back() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let target = localstripe().url.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let target = target.clone();
+            tokio::spawn(async move {
+                let mut server = tokio::net::TcpStream::connect(&target).await.unwrap();
+                let (mut from_client, _to_client) = client.split();
+                let (mut from_server, mut to_server) = server.split();
+                let mut lost = tokio::io::sink();
+                let _ = tokio::join!(
+                    tokio::io::copy(&mut from_client, &mut to_server),
+                    tokio::io::copy(&mut from_server, &mut lost),
+                );
+            });
+        }
+    });
+    format!("http://{address}")
 }
 
 /// The amounts of the refunds localstripe holds for the account, newest first.
@@ -229,6 +254,38 @@ backend_tests! {
         let payments_made = db.store.list_transactions(&s.account.id, Default::default(), first(100)).await.unwrap().data;
         assert_eq!(payments_made.iter().filter(|t| t.invoice.as_ref() == Some(&s.invoice.id)).count(), 1, "{payments_made:?}");
         assert_eq!(localstripe().payment_intents_tagged(s.account.id.as_str()).await, 1);
+    }
+
+    async fn sec34_stripe_a_charge_whose_answer_is_lost_leaves_the_invoice_open_and_a_retry_charges_once(db: Db) {
+        let s = customer_with_card(&db, "4242424242424242").await;
+        // The same account, on a server whose calls to Stripe lose their answers.
+        let lossy = db.app.clone().with_payments(
+            Payments::new(Duration::from_millis(1_500))
+                .with_stripe(Arc::new(StripeProvider::new(&answers_lost_on_the_way_back().await))),
+        );
+        let by = op(&s.account.id);
+        let input = crate::payments::pay_input(&s.invoice, "k1");
+        match payments::pay(&lossy, &by, input, db.now()).await {
+            Err(AppError::Unavailable(m)) => assert!(m.contains("try again"), "{m}"),
+            other => panic!("expected Unavailable, got {other:?}"),
+        }
+        // Stripe charged; Portico does not know it yet: the attempt is recorded and pending, the
+        // invoice open and unpaid, no payment recorded.
+        assert_eq!(localstripe().payment_intents_tagged(s.account.id.as_str()).await, 1);
+        let recent = db.store.recent_payment_attempts(&s.account.id, &s.customer.id, 10).await.unwrap();
+        assert_eq!((recent.len(), recent[0].status, recent[0].transaction.as_ref()), (1, PaymentAttemptStatus::Pending, None));
+        let open = db.store.invoice(&s.account.id, &s.invoice.id).await.unwrap();
+        assert_eq!((open.status, open.amount_paid), (InvoiceStatus::Open, 0));
+        assert!(db.store.list_transactions(&s.account.id, TransactionFilter::default(), first(10)).await.unwrap().data.is_empty());
+        // The retry with the same key reaches Stripe with the same idempotency key: Stripe
+        // answers the charge it made, and no second one is made.
+        let retried = s.pay(&db, "k1").await.unwrap();
+        assert_eq!((retried.id, retried.status), (recent[0].id.clone(), PaymentAttemptStatus::Succeeded));
+        assert_eq!(localstripe().payment_intents_tagged(s.account.id.as_str()).await, 1);
+        let paid = db.store.invoice(&s.account.id, &s.invoice.id).await.unwrap();
+        assert_eq!((paid.status, paid.amount_paid), (InvoiceStatus::Paid, s.invoice.amount_due));
+        let payments_made = db.store.list_transactions(&s.account.id, TransactionFilter::default(), first(10)).await.unwrap().data;
+        assert_eq!(payments_made.len(), 1, "{payments_made:?}");
     }
 
     async fn sec34_stripe_a_double_submit_makes_one_payment_intent(db: Db) {
