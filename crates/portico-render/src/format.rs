@@ -66,8 +66,12 @@ pub fn currency_symbol(currency: Currency, locale: Locale) -> String {
         )
 }
 
+/// The sign of a negative amount wherever a customer reads one: a true minus sign (U+2212),
+/// as typography and CLDR have it, not the hyphen-minus of code.
+pub const MINUS: &str = "\u{2212}";
+
 /// `€1,234.56` (en), `1.234,56 €` (de), `1 234,56 €` (fr), `1234,56 €` (es), with the
-/// currency's own number of decimals (`¥1,235`).
+/// currency's own number of decimals (`¥1,235`); a negative amount as `−€220.50`.
 pub fn format_money(money: Money, locale: Locale) -> String {
     let style = number_style(locale);
     let digits = u32::from(money.currency.minor_digits());
@@ -78,7 +82,7 @@ pub fn format_money(money: Money, locale: Locale) -> String {
         number.push(style.decimal);
         number.push_str(&format!("{:0width$}", abs % scale, width = digits as usize));
     }
-    let sign = if money.amount < 0 { "-" } else { "" };
+    let sign = if money.amount < 0 { MINUS } else { "" };
     let symbol = currency_symbol(money.currency, locale);
     if style.symbol_after {
         format!("{sign}{number}{NBSP}{symbol}")
@@ -92,7 +96,7 @@ pub fn format_money(money: Money, locale: Locale) -> String {
 
 /// A whole number with the locale's digit grouping, for quantities: `1,000` / `1.000`.
 pub fn format_integer(value: i64, locale: Locale) -> String {
-    let sign = if value < 0 { "-" } else { "" };
+    let sign = if value < 0 { MINUS } else { "" };
     format!(
         "{sign}{}",
         group(value.unsigned_abs(), &number_style(locale))
@@ -103,7 +107,7 @@ pub fn format_integer(value: i64, locale: Locale) -> String {
 /// with a narrow no-break space).
 pub fn format_percent_bps(bps: i64, locale: Locale) -> String {
     let style = number_style(locale);
-    let sign = if bps < 0 { "-" } else { "" };
+    let sign = if bps < 0 { MINUS } else { "" };
     let abs = bps.unsigned_abs();
     let mut number = group(abs / 100, &style);
     let fraction = format!("{:02}", abs % 100);
@@ -317,8 +321,8 @@ mod tests {
         assert_eq!(en(1_235, "JPY"), "¥1,235");
         assert_eq!(en(123_456, "CHF"), "CHF\u{a0}1,234.56");
         assert_eq!(en(123_456, "SEK"), "SEK\u{a0}1,234.56");
-        assert_eq!(en(-1_250, "EUR"), "-€12.50");
-        assert_eq!(en(-1_250, "CHF"), "-CHF\u{a0}12.50");
+        assert_eq!(en(-1_250, "EUR"), "\u{2212}€12.50");
+        assert_eq!(en(-1_250, "CHF"), "\u{2212}CHF\u{a0}12.50");
         assert_eq!(en(0, "USD"), "$0.00");
         assert_eq!(en(5, "USD"), "$0.05");
         assert_eq!(en(100_000, "USD"), "$1,000.00");
@@ -331,7 +335,7 @@ mod tests {
     fn money_in_german() {
         let de = |amount, code| money(amount, code, Locale::De);
         assert_eq!(de(123_456, "EUR"), "1.234,56\u{a0}€");
-        assert_eq!(de(-1_250, "EUR"), "-12,50\u{a0}€");
+        assert_eq!(de(-1_250, "EUR"), "\u{2212}12,50\u{a0}€");
         assert_eq!(de(999, "EUR"), "9,99\u{a0}€");
         assert_eq!(de(123_456, "USD"), "1.234,56\u{a0}$");
         assert_eq!(de(123_456, "GBP"), "1.234,56\u{a0}£");
@@ -345,7 +349,7 @@ mod tests {
     fn money_in_french() {
         let fr = |amount, code| money(amount, code, Locale::Fr);
         assert_eq!(fr(123_456, "EUR"), "1\u{202f}234,56\u{a0}€");
-        assert_eq!(fr(-1_250, "EUR"), "-12,50\u{a0}€");
+        assert_eq!(fr(-1_250, "EUR"), "\u{2212}12,50\u{a0}€");
         assert_eq!(fr(99_999, "EUR"), "999,99\u{a0}€");
         assert_eq!(fr(123_456, "USD"), "1\u{202f}234,56\u{a0}$US");
         assert_eq!(fr(123_456, "GBP"), "1\u{202f}234,56\u{a0}£GB");
@@ -360,7 +364,7 @@ mod tests {
         assert_eq!(es(123_456, "EUR"), "1234,56\u{a0}€");
         assert_eq!(es(1_234_567, "EUR"), "12.345,67\u{a0}€");
         assert_eq!(es(123_456_789, "EUR"), "1.234.567,89\u{a0}€");
-        assert_eq!(es(-1_250, "EUR"), "-12,50\u{a0}€");
+        assert_eq!(es(-1_250, "EUR"), "\u{2212}12,50\u{a0}€");
         assert_eq!(es(123_456, "USD"), "1234,56\u{a0}US$");
         assert_eq!(es(123_456, "GBP"), "1234,56\u{a0}GBP");
         assert_eq!(es(1_235, "JPY"), "1235\u{a0}JPY");
@@ -370,7 +374,7 @@ mod tests {
     #[test]
     fn extreme_amounts_do_not_overflow() {
         let min = money(i64::MIN, "EUR", Locale::En);
-        assert_eq!(min, "-€92,233,720,368,547,758.08");
+        assert_eq!(min, "\u{2212}€92,233,720,368,547,758.08");
         let max = money(i64::MAX, "JPY", Locale::De);
         assert_eq!(max, "9.223.372.036.854.775.807\u{a0}¥");
     }
@@ -388,12 +392,13 @@ mod tests {
         assert_eq!(format_integer(1_000, Locale::De), "1.000");
         assert_eq!(format_integer(1_000, Locale::Fr), "1\u{202f}000");
         assert_eq!(format_integer(1_000, Locale::Es), "1000");
-        assert_eq!(format_integer(-25_000, Locale::Es), "-25.000");
+        assert_eq!(format_integer(-25_000, Locale::Es), "\u{2212}25.000");
         assert_eq!(format_integer(7, Locale::En), "7");
         assert_eq!(format_percent_bps(1_900, Locale::En), "19%");
         assert_eq!(format_percent_bps(1_900, Locale::De), "19\u{a0}%");
         assert_eq!(format_percent_bps(750, Locale::Fr), "7,5\u{202f}%");
         assert_eq!(format_percent_bps(2_100, Locale::Es), "21\u{a0}%");
+        assert_eq!(format_percent_bps(-750, Locale::Fr), "\u{2212}7,5\u{202f}%");
         assert_eq!(format_percent_bps(1_234, Locale::En), "12.34%");
         assert_eq!(format_percent_bps(5, Locale::De), "0,05\u{a0}%");
         assert_eq!(format_percent_bps(0, Locale::En), "0%");
@@ -564,10 +569,17 @@ mod tests {
             let locale = Locale::ALL[li];
             let m = Money::new(amount, cur(&code));
             let decimal = number_style(locale).decimal;
-            let read_back: String = format_money(m, locale)
+            let text = format_money(m, locale);
+            // Only a true minus sign marks a negative amount; a hyphen never appears.
+            prop_assert!(!text.contains('-'), "{}", text);
+            let read_back: String = text
                 .chars()
-                .filter(|c| c.is_ascii_digit() || *c == '-' || *c == decimal)
-                .map(|c| if c == decimal { '.' } else { c })
+                .filter(|c| c.is_ascii_digit() || *c == '\u{2212}' || *c == decimal)
+                .map(|c| match c {
+                    '\u{2212}' => '-',
+                    c if c == decimal => '.',
+                    c => c,
+                })
                 .collect();
             prop_assert_eq!(read_back, m.decimal());
         }

@@ -504,6 +504,26 @@ fn polish_greek_and_cyrillic_names_read_back_exactly() {
     assert!(!text.contains("Some characters cannot be shown"), "{text}");
 }
 
+/// A credit (a negative amount) prints with a true minus sign (U+2212), which the embedded font
+/// subset has a glyph for: it reads back as that character, never as a hyphen or a box.
+#[test]
+fn a_credit_prints_with_a_true_minus_sign() {
+    let customer = customer();
+    let mut lines = standard_lines();
+    lines.push(line("Unused time on Basic", 1, -22_050));
+    for (locale, credit) in [
+        (Locale::En, "\u{2212}€220.50"),
+        (Locale::De, "\u{2212}220,50 €"),
+    ] {
+        let pdf = render(&invoice(&customer, lines.clone()), &customer, locale);
+        check_structure(&pdf);
+        let text = extract_text(&pdf, &format!("invoice-credit-{}.pdf", locale.as_str()));
+        assert_has(&text, &["Unused time on Basic", credit]);
+        assert!(!text.contains("-€") && !text.contains("-220"), "{text}");
+        assert!(!text.contains("Some characters cannot be shown"), "{text}");
+    }
+}
+
 /// Without a CJK font the text still reads back (the boxes map to their characters) and the
 /// document names the font that is missing; with one, it is embedded and nothing is missing.
 #[test]

@@ -90,11 +90,21 @@ pub struct PurgeCounts {
     pub browser_sessions: u64,
     pub oauth_tokens: u64,
     pub idempotency_keys: u64,
+    /// Ids of payment-provider events acted on, kept for [`PROVIDER_EVENT_RETENTION_DAYS`].
+    pub provider_events: u64,
 }
+
+/// How long the id of a provider's event acted on is kept, so that a repeated delivery does
+/// nothing: well past Stripe's retries of an event (3 days), after which none comes again.
+pub const PROVIDER_EVENT_RETENTION_DAYS: i64 = 30;
 
 impl PurgeCounts {
     pub fn total(&self) -> u64 {
-        self.redirect_tokens + self.browser_sessions + self.oauth_tokens + self.idempotency_keys
+        self.redirect_tokens
+            + self.browser_sessions
+            + self.oauth_tokens
+            + self.idempotency_keys
+            + self.provider_events
     }
 }
 

@@ -223,6 +223,7 @@ async fn purge_expired_forever(store: Arc<dyn Store>) {
                 browser_sessions = counts.browser_sessions,
                 oauth_tokens = counts.oauth_tokens,
                 idempotency_keys = counts.idempotency_keys,
+                provider_events = counts.provider_events,
                 "purged expired records"
             ),
             Ok(_) => {}

@@ -12,6 +12,7 @@ mod pay;
 mod refund;
 mod settings;
 mod setup;
+mod step;
 pub mod stripe;
 pub mod test_provider;
 
@@ -29,6 +30,7 @@ pub use pay::{PayInput, complete_action, pay};
 pub use refund::{RefundInput, refund};
 pub use settings::{ProviderSettings, ProviderSummary, configure, summary as settings_summary};
 pub use setup::{SetupInput, begin_setup, complete_setup};
+pub use step::{PaymentStep, payment_step};
 pub use stripe::StripeProvider;
 pub use test_provider::TestProvider;
 

@@ -85,6 +85,16 @@ impl StripeProvider {
         origin_of(&self.js_url())
     }
 
+    /// What Stripe.js may frame in the page: its own pages, and for Stripe's API the pages of
+    /// the bank's check (`hooks.stripe.com`); the stand-in draws its check in the page itself.
+    pub fn frame_origins(&self) -> String {
+        if self.api_base == DEFAULT_API_BASE {
+            "https://js.stripe.com https://hooks.stripe.com".to_owned()
+        } else {
+            self.js_origin()
+        }
+    }
+
     /// The origin Stripe.js talks to from the page.
     pub fn api_origin(&self) -> String {
         origin_of(&self.api_base)
@@ -147,15 +157,15 @@ impl StripeProvider {
             .await
     }
 
-    /// What a PaymentIntent's state means for the charge.
-    fn outcome_of(&self, account: &ProviderAccount, pi: &Value, return_url: &str) -> ChargeOutcome {
+    /// What a PaymentIntent's state means for the charge of `attempt`.
+    fn outcome_of(&self, account: &ProviderAccount, pi: &Value, attempt: &str) -> ChargeOutcome {
         let reference = text(pi, "id");
         match pi["status"].as_str() {
             Some("succeeded" | "processing" | "requires_capture") => {
                 ChargeOutcome::Succeeded { reference }
             }
             Some("requires_action") => ChargeOutcome::RequiresAction {
-                url: action_url(account, pi, return_url),
+                url: action_url(account, attempt),
                 reference,
             },
             _ => ChargeOutcome::Declined {
@@ -164,6 +174,62 @@ impl StripeProvider {
             },
         }
     }
+
+    /// How the customer's step of the PaymentIntent `reference` stands, read from Stripe: still
+    /// open (with the client secret Stripe.js confirms it with in the page), or over with its
+    /// outcome. The client secret is read here each time rather than carried in a URL.
+    pub async fn payment_step(
+        &self,
+        account: &ProviderAccount,
+        reference: &str,
+    ) -> Result<StepState, ProviderError> {
+        let pi = self.payment_intent(account, reference).await?;
+        match self.outcome_of(account, &pi, "") {
+            ChargeOutcome::RequiresAction { .. } => {
+                let client_secret = text(&pi, "client_secret");
+                if client_secret.is_empty() {
+                    return Err(ProviderError::Unavailable(
+                        "a PaymentIntent without a client secret".into(),
+                    ));
+                }
+                Ok(StepState::Open { client_secret })
+            }
+            outcome => Ok(StepState::Done(outcome)),
+        }
+    }
+
+    /// The PaymentIntent `reference`, when it is one of the account's.
+    async fn payment_intent(
+        &self,
+        account: &ProviderAccount,
+        reference: &str,
+    ) -> Result<Value, ProviderError> {
+        if !reference.starts_with("pi_")
+            || !reference
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(ProviderError::Rejected("not a PaymentIntent".into()));
+        }
+        let pi = self
+            .get(account, &format!("/v1/payment_intents/{reference}"))
+            .await?;
+        if pi["metadata"][ACCOUNT_KEY].as_str() != Some(account.account.as_str()) {
+            return Err(ProviderError::Rejected(
+                "not this account's PaymentIntent".into(),
+            ));
+        }
+        Ok(pi)
+    }
+}
+
+/// Where the customer's step of a PaymentIntent stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    /// Waiting for the customer: Stripe.js confirms it with this secret.
+    Open { client_secret: String },
+    /// Over (confirmed, failed or given up), with the charge's outcome.
+    Done(ChargeOutcome),
 }
 
 /// `scheme://host[:port]` of a URL.
@@ -174,20 +240,14 @@ fn origin_of(url: &str) -> String {
     }
 }
 
-/// The portal page on which Stripe.js takes the customer through the charge's step, then
-/// returns to `return_url` with the PaymentIntent's id added.
-fn action_url(account: &ProviderAccount, pi: &Value, return_url: &str) -> String {
-    let mut url = match url::Url::parse(&format!("{}{ACTION_PATH}", account.portal_origin)) {
-        Ok(u) => u,
-        Err(_) => return return_url.to_owned(),
-    };
-    url.query_pairs_mut()
-        .append_pair("client_secret", pi["client_secret"].as_str().unwrap_or(""))
-        .append_pair("return", return_url);
-    url.to_string()
+/// The portal page on which Stripe.js takes the customer through the step of the charge of
+/// `attempt`, then returns to the invoice. The URL names the attempt only: the page reads the
+/// PaymentIntent's client secret from Stripe, so that it never sits in a URL or a log.
+fn action_url(account: &ProviderAccount, attempt: &str) -> String {
+    format!("{}{ACTION_PATH}/{attempt}", account.portal_origin)
 }
 
-/// Where the portal serves the page of a charge's step.
+/// Where the portal serves the page of a charge's step (followed by the attempt's id).
 pub const ACTION_PATH: &str = "/portal/stripe/payment-step";
 
 fn text(v: &Value, key: &str) -> String {
@@ -391,7 +451,7 @@ impl PaymentProvider for StripeProvider {
             .post(account, "/v1/payment_intents", &form, Some(&key))
             .await
         {
-            Ok(pi) => Ok(self.outcome_of(account, &pi, &request.return_url)),
+            Ok(pi) => Ok(self.outcome_of(account, &pi, request.attempt.as_str())),
             Err(StripeError::Card(error)) => {
                 let pi = &error["payment_intent"];
                 // Off-session, Stripe answers a card that needs the customer's step with
@@ -400,7 +460,7 @@ impl PaymentProvider for StripeProvider {
                     && pi["client_secret"].is_string()
                 {
                     return Ok(ChargeOutcome::RequiresAction {
-                        url: action_url(account, pi, &request.return_url),
+                        url: action_url(account, request.attempt.as_str()),
                         reference: text(pi, "id"),
                     });
                 }
@@ -426,16 +486,7 @@ impl PaymentProvider for StripeProvider {
         if returned.get(PAYMENT_PARAM).is_some_and(|p| p != reference) {
             return Err(ProviderError::Rejected("not this charge's return".into()));
         }
-        if !reference.starts_with("pi_")
-            || !reference
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(ProviderError::Rejected("not a PaymentIntent".into()));
-        }
-        let pi = self
-            .get(account, &format!("/v1/payment_intents/{reference}"))
-            .await?;
+        let pi = self.payment_intent(account, reference).await?;
         match self.outcome_of(account, &pi, "") {
             // The customer left the step unfinished: they may try again.
             ChargeOutcome::RequiresAction { .. } => Err(ProviderError::Rejected(
@@ -624,8 +675,13 @@ mod tests {
         assert_eq!(real.js_url(), "https://js.stripe.com/v3/");
         assert_eq!(real.js_origin(), "https://js.stripe.com");
         assert_eq!(real.api_origin(), "https://api.stripe.com");
+        assert_eq!(
+            real.frame_origins(),
+            "https://js.stripe.com https://hooks.stripe.com"
+        );
         let local = StripeProvider::new("http://127.0.0.1:4242/");
         assert_eq!(local.js_url(), "http://127.0.0.1:4242/js.stripe.com/v3/");
         assert_eq!(local.js_origin(), "http://127.0.0.1:4242");
+        assert_eq!(local.frame_origins(), "http://127.0.0.1:4242");
     }
 }

@@ -118,12 +118,36 @@ backend_tests! {
         }
         assert_eq!(db.store.idempotency_begin(&b.id, "ik b fresh", &[1; 32], at(-1)).await.unwrap(), IdempotencyBegin::Started);
 
+        // Ids of provider events acted on: kept for 30 days, long past the provider's retries.
+        let keep = portico_store::PROVIDER_EVENT_RETENTION_DAYS * DAY;
+        for (account, id, received) in [
+            (&a, "evt_edge", at(-keep)),
+            (&a, "evt_past", at(-keep - 1)),
+            (&a, "evt_fresh", at(-1)),
+            (&b, "evt_b_past", at(-keep - 1)),
+            (&b, "evt_b_fresh", at(-1)),
+        ] {
+            let mut uow = db.store.begin(&account.id, Actor::System, received).await.unwrap();
+            assert!(uow.payment_providers().mark_event("stripe", id).await.unwrap());
+            uow.commit().await.unwrap();
+        }
+
         let counts = db.store.purge_expired(now).await.unwrap();
         assert_eq!(
             counts,
-            PurgeCounts { redirect_tokens: 2, browser_sessions: 3, oauth_tokens: 1, idempotency_keys: 2 }
+            PurgeCounts { redirect_tokens: 2, browser_sessions: 3, oauth_tokens: 1, idempotency_keys: 2, provider_events: 2 }
         );
-        assert_eq!(counts.total(), 8);
+        assert_eq!(counts.total(), 10);
+        for (account, id, kept) in [
+            (&a, "evt_edge", true),
+            (&a, "evt_past", false),
+            (&a, "evt_fresh", true),
+            (&b, "evt_b_past", false),
+            (&b, "evt_b_fresh", true),
+        ] {
+            let mut uow = db.store.begin(&account.id, Actor::System, now).await.unwrap();
+            assert_eq!(uow.payment_providers().event_seen("stripe", id).await.unwrap(), kept, "{id}");
+        }
 
         let mut raw = db.raw().await;
         let hashed = |names: &[&str]| {

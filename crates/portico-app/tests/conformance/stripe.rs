@@ -1,7 +1,8 @@
 //! Payments through the `stripe` provider against a real localstripe: a card set up with a
 //! SetupIntent (confirmed the way Stripe.js confirms it) and charged off-session, a decline, a
-//! charge that needs the customer's step, a double submit that makes one PaymentIntent, and no
-//! card number stored.
+//! charge that needs the customer's step (and its page), a double submit that makes one
+//! PaymentIntent, a charge whose answer is lost (the invoice stays open, the retry charges once),
+//! and no card number stored.
 
 use std::collections::BTreeMap;
 
@@ -102,6 +103,30 @@ impl Setting {
     }
 }
 
+/// A way to localstripe that loses every answer: requests reach it (a charge is made there),
+/// the answers never come back and the connections stay open, as when a network fails mid-call.
+async fn answers_lost_on_the_way_back() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let target = localstripe().url.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let target = target.clone();
+            tokio::spawn(async move {
+                let mut server = tokio::net::TcpStream::connect(&target).await.unwrap();
+                let (mut from_client, _to_client) = client.split();
+                let (mut from_server, mut to_server) = server.split();
+                let mut lost = tokio::io::sink();
+                let _ = tokio::join!(
+                    tokio::io::copy(&mut from_client, &mut to_server),
+                    tokio::io::copy(&mut from_server, &mut lost),
+                );
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
 /// The amounts of the refunds localstripe holds for the account, newest first.
 pub(super) async fn localstripe_refunds(account: &AccountId) -> Vec<i64> {
     let all = stripe_object("/v1/refunds?limit=1000000").await;
@@ -121,11 +146,10 @@ pub(super) async fn localstripe_refunds(account: &AccountId) -> Vec<i64> {
     mine.into_iter().map(|(_, amount)| amount).collect()
 }
 
-/// The client secret the payment-step page of `url` gives Stripe.js.
-pub(super) fn client_secret_of(url: &str) -> String {
-    let url = url::Url::parse(url).unwrap();
-    let found = url.query_pairs().find(|(k, _)| k == "client_secret");
-    found.unwrap().1.into_owned()
+/// The client secret of the PaymentIntent `pi`, which Stripe.js confirms the step with.
+pub(super) async fn client_secret_of(pi: &str) -> String {
+    let pi = stripe_object(&format!("/v1/payment_intents/{pi}")).await;
+    pi["client_secret"].as_str().unwrap().to_owned()
 }
 
 /// An object as localstripe holds it now.
@@ -186,19 +210,82 @@ backend_tests! {
         let s = customer_with_card(&db, "4000000000003220").await;
         let attempt = s.pay(&db, "k1").await.unwrap();
         assert_eq!(attempt.status, PaymentAttemptStatus::RequiresAction, "{attempt:?}");
+        // The step's page names the attempt only, never the PaymentIntent's client secret.
         let url = attempt.action_url.clone().unwrap();
-        assert!(url.starts_with(&format!("https://acme.portal.example{}?client_secret=pi_", stripe::ACTION_PATH)), "{url}");
-        assert!(url.contains(&format!("return=https%3A%2F%2Facme.portal.example%2Fportal%2Finvoices%2F{}%2Fpayment%2F{}", s.invoice.id, attempt.id)), "{url}");
+        assert_eq!(url, format!("https://acme.portal.example{}/{}", stripe::ACTION_PATH, attempt.id));
         // Before the step the attempt stays as it is.
         let pi = attempt.provider_ref.clone().unwrap();
         let returned = BTreeMap::from([("payment_intent".to_owned(), pi.clone())]);
         let by = op(&s.account.id);
         assert_conflict(payments::complete_action(&s.app, &by, None, &attempt.id, &returned, db.now()).await);
         // What Stripe.js does when the customer completes the step.
-        localstripe().complete_payment_step(PUBLIC_KEY, &client_secret_of(&url)).await;
+        localstripe().complete_payment_step(PUBLIC_KEY, &client_secret_of(&pi).await).await;
         let settled = payments::complete_action(&s.app, &by, None, &attempt.id, &returned, db.now()).await.unwrap();
         assert_eq!(settled.status, PaymentAttemptStatus::Succeeded);
         assert_eq!(db.store.invoice(&s.account.id, &s.invoice.id).await.unwrap().status, InvoiceStatus::Paid);
+    }
+
+    async fn stripe_the_step_page_reads_the_client_secret_and_settles_a_step_that_is_over(db: Db) {
+        let s = customer_with_card(&db, "4000000000003220").await;
+        let attempt = s.pay(&db, "k1").await.unwrap();
+        let pi = attempt.provider_ref.clone().unwrap();
+        let by = op(&s.account.id);
+        let step = payments::payment_step(&s.app, &by, &s.customer.id, &attempt.id, db.now()).await.unwrap();
+        let payments::PaymentStep::Open { client_secret, public_key, attempt: open } = step else { panic!("the step is open: {step:?}") };
+        assert_eq!((client_secret, public_key.as_str(), open.id), (client_secret_of(&pi).await, PUBLIC_KEY, attempt.id.clone()));
+        // Another customer of the account does not see it.
+        let other = db.customer(&s.account, None).await;
+        assert_not_found(payments::payment_step(&s.app, &by, &other.id, &attempt.id, db.now()).await);
+        // The customer completed the step but never came back: opening the page again reads
+        // the PaymentIntent and settles the attempt.
+        localstripe().complete_payment_step(PUBLIC_KEY, &client_secret_of(&pi).await).await;
+        let over = payments::payment_step(&s.app, &by, &s.customer.id, &attempt.id, db.now()).await.unwrap();
+        let payments::PaymentStep::Over(settled) = over else { panic!("the step is over: {over:?}") };
+        assert_eq!(settled.status, PaymentAttemptStatus::Succeeded);
+        let paid = db.store.invoice(&s.account.id, &s.invoice.id).await.unwrap();
+        assert_eq!((paid.status, paid.amount_paid), (InvoiceStatus::Paid, s.invoice.amount_due));
+        // Stripe's event arriving afterwards pays nothing twice.
+        let body = event("payment_intent.succeeded", &format!("/v1/payment_intents/{pi}"), &format!("evt_{pi}")).await;
+        let now = db.now();
+        let header = signed(stripe::sign(b"whsec_portico_test", &body, now.as_millis() / 1000));
+        let events = db.store.events(&s.account.id, first(100)).await.unwrap().data.len();
+        assert_eq!(payments::receive_event(&s.app, &s.account.id, "stripe", &header, &body, now).await.unwrap(), payments::Received::Done);
+        assert_eq!(db.store.events(&s.account.id, first(100)).await.unwrap().data.len(), events);
+        let payments_made = db.store.list_transactions(&s.account.id, Default::default(), first(100)).await.unwrap().data;
+        assert_eq!(payments_made.iter().filter(|t| t.invoice.as_ref() == Some(&s.invoice.id)).count(), 1, "{payments_made:?}");
+        assert_eq!(localstripe().payment_intents_tagged(s.account.id.as_str()).await, 1);
+    }
+
+    async fn sec34_stripe_a_charge_whose_answer_is_lost_leaves_the_invoice_open_and_a_retry_charges_once(db: Db) {
+        let s = customer_with_card(&db, "4242424242424242").await;
+        // The same account, on a server whose calls to Stripe lose their answers.
+        let lossy = db.app.clone().with_payments(
+            Payments::new(Duration::from_millis(1_500))
+                .with_stripe(Arc::new(StripeProvider::new(&answers_lost_on_the_way_back().await))),
+        );
+        let by = op(&s.account.id);
+        let input = crate::payments::pay_input(&s.invoice, "k1");
+        match payments::pay(&lossy, &by, input, db.now()).await {
+            Err(AppError::Unavailable(m)) => assert!(m.contains("try again"), "{m}"),
+            other => panic!("expected Unavailable, got {other:?}"),
+        }
+        // Stripe charged; Portico does not know it yet: the attempt is recorded and pending, the
+        // invoice open and unpaid, no payment recorded.
+        assert_eq!(localstripe().payment_intents_tagged(s.account.id.as_str()).await, 1);
+        let recent = db.store.recent_payment_attempts(&s.account.id, &s.customer.id, 10).await.unwrap();
+        assert_eq!((recent.len(), recent[0].status, recent[0].transaction.as_ref()), (1, PaymentAttemptStatus::Pending, None));
+        let open = db.store.invoice(&s.account.id, &s.invoice.id).await.unwrap();
+        assert_eq!((open.status, open.amount_paid), (InvoiceStatus::Open, 0));
+        assert!(db.store.list_transactions(&s.account.id, TransactionFilter::default(), first(10)).await.unwrap().data.is_empty());
+        // The retry with the same key reaches Stripe with the same idempotency key: Stripe
+        // answers the charge it made, and no second one is made.
+        let retried = s.pay(&db, "k1").await.unwrap();
+        assert_eq!((retried.id, retried.status), (recent[0].id.clone(), PaymentAttemptStatus::Succeeded));
+        assert_eq!(localstripe().payment_intents_tagged(s.account.id.as_str()).await, 1);
+        let paid = db.store.invoice(&s.account.id, &s.invoice.id).await.unwrap();
+        assert_eq!((paid.status, paid.amount_paid), (InvoiceStatus::Paid, s.invoice.amount_due));
+        let payments_made = db.store.list_transactions(&s.account.id, TransactionFilter::default(), first(10)).await.unwrap().data;
+        assert_eq!(payments_made.len(), 1, "{payments_made:?}");
     }
 
     async fn sec34_stripe_a_double_submit_makes_one_payment_intent(db: Db) {
@@ -238,7 +325,7 @@ backend_tests! {
         let attempt = s.pay(&db, "k1").await.unwrap();
         assert_eq!(attempt.status, PaymentAttemptStatus::RequiresAction);
         let pi = attempt.provider_ref.clone().unwrap();
-        localstripe().complete_payment_step(PUBLIC_KEY, &client_secret_of(attempt.action_url.as_deref().unwrap())).await;
+        localstripe().complete_payment_step(PUBLIC_KEY, &client_secret_of(&pi).await).await;
         let body = event("payment_intent.succeeded", &format!("/v1/payment_intents/{pi}"), &format!("evt_{pi}")).await;
         let now = db.now();
         let t = now.as_millis() / 1000;

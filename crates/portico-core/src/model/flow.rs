@@ -170,9 +170,11 @@ impl PortalFlow {
                 FlowType::SubscriptionCancel => in_subscription(path, &["cancel"]),
                 FlowType::SubscriptionUpdate => {
                     in_subscription(path, &["change", "preview"]) || {
-                        // The bank's challenge for a charge due now returns to its payment.
+                        // The bank's challenge for a charge due now (on Stripe, on the portal's
+                        // payment-step page) returns to its payment.
                         let s = segments(path);
-                        s.len() == 5 && s[..2] == ["portal", "invoices"] && s[3] == "payment"
+                        (s.len() == 5 && s[..2] == ["portal", "invoices"] && s[3] == "payment")
+                            || (s.len() == 4 && s[..3] == ["portal", "stripe", "payment-step"])
                     }
                 }
                 FlowType::PaymentMethodUpdate => {
@@ -314,6 +316,13 @@ mod tests {
         assert!(card.allows(FlowRequest::Post("/portal/payment-method/pm_x/default")));
         assert!(!card.allows(FlowRequest::Post("/portal/account")));
         assert!(!card.allows(FlowRequest::Get("/portal/invoices")));
+
+        let update = flow(FlowType::SubscriptionUpdate);
+        assert!(update.allows(FlowRequest::Get("/portal/stripe/payment-step/pay_x")));
+        assert!(update.allows(FlowRequest::Get("/portal/invoices/inv_x/payment/pay_x")));
+        assert!(!update.allows(FlowRequest::Get("/portal/stripe/payment-step")));
+        assert!(!update.allows(FlowRequest::Get("/portal/invoices/inv_x")));
+        assert!(!card.allows(FlowRequest::Get("/portal/stripe/payment-step/pay_x")));
 
         let details = flow(FlowType::BillingDetailsUpdate);
         assert!(details.allows(FlowRequest::Post("/portal/account")));

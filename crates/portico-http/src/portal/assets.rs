@@ -15,6 +15,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/portal.css", get(stylesheet))
         .route("/assets/portal.js", get(portal_script))
         .route("/assets/stripe-card.js", get(stripe_card_script))
+        .route("/assets/stripe-payment.js", get(stripe_payment_script))
         .route("/assets/theme/{file}", get(theme))
         .route("/embed.js", get(embed_script))
 }
@@ -23,6 +24,7 @@ const STYLESHEET: &str = include_str!("../../assets/portal.css");
 const PORTAL_JS: &str = include_str!("../../assets/portal.js");
 const EMBED_JS: &str = include_str!("../../assets/embed.js");
 const STRIPE_CARD_JS: &str = include_str!("../../assets/stripe-card.js");
+const STRIPE_PAYMENT_JS: &str = include_str!("../../assets/stripe-payment.js");
 
 /// A short hash of the stylesheet and script, for their URLs (`?v=`): a new build with changed
 /// files gets new URLs, so long-cached copies never go stale.
@@ -34,6 +36,7 @@ pub fn version() -> &'static str {
             .chain_update(STYLESHEET)
             .chain_update(PORTAL_JS)
             .chain_update(STRIPE_CARD_JS)
+            .chain_update(STRIPE_PAYMENT_JS)
             .finalize();
         hex::encode(&digest[..6])
     })
@@ -62,6 +65,11 @@ async fn portal_script() -> Response {
 /// Mounts Stripe's card form and confirms the SetupIntent (pages of accounts on Stripe).
 async fn stripe_card_script() -> Response {
     asset(STRIPE_CARD_JS, "text/javascript; charset=utf-8")
+}
+
+/// Takes the customer through the bank's check of a payment (accounts on Stripe).
+async fn stripe_payment_script() -> Response {
+    asset(STRIPE_PAYMENT_JS, "text/javascript; charset=utf-8")
 }
 
 /// The embed script is loaded cross-origin by vendor pages.

@@ -17,24 +17,31 @@ pub fn content_security_policy(account: Option<&Account>) -> String {
 }
 
 /// The policy of a page that loads Stripe.js (for an account on the stripe provider): the one
-/// external script, from `js_origin`, which may frame its own pages and talk to `api_origin`.
+/// external script, from Stripe.js's origin, which may frame its own pages (and the bank's
+/// check) and talk to Stripe's API.
 pub fn stripe_content_security_policy(
     account: Option<&Account>,
-    js_origin: &str,
-    api_origin: &str,
+    stripe: &portico_app::payments::StripeProvider,
 ) -> String {
-    policy(account, Some((js_origin, api_origin)))
+    policy(
+        account,
+        Some((
+            &stripe.js_origin(),
+            &stripe.frame_origins(),
+            &stripe.api_origin(),
+        )),
+    )
 }
 
-fn policy(account: Option<&Account>, stripe: Option<(&str, &str)>) -> String {
+fn policy(account: Option<&Account>, stripe: Option<(&str, &str, &str)>) -> String {
     let origins = account
         .map(|a| a.settings.allowed_origins.join(" "))
         .filter(|o| !o.is_empty())
         .unwrap_or_else(|| "'none'".to_owned());
     let (script, stripe) = match stripe {
-        Some((js, api)) => (
+        Some((js, frames, api)) => (
             format!("'self' {js}"),
-            format!(" frame-src {js}; connect-src {api};"),
+            format!(" frame-src {frames}; connect-src {api};"),
         ),
         None => ("'self'".to_owned(), String::new()),
     };

@@ -57,6 +57,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/portal/invoices/{id}/payment/{attempt}",
             get(invoices::payment_return),
         )
+        .route(
+            &format!("{}/{{attempt}}", portico_app::payments::stripe::ACTION_PATH),
+            get(pages::payment_step::page),
+        )
         .route("/portal/payment-method/add", post(payment_methods::add))
         .route("/portal/payment-method/added", get(payment_methods::added))
         .route(

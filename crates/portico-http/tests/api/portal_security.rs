@@ -868,7 +868,7 @@ portico_testkit::backend_tests! {
         let c = app.enter(&token_for(&app, &old.customer).await).await;
         let page = app.browse("/portal", Some(&c)).await;
         page.expect(500);
-        assert!(!page.text.contains("-€"), "{}", page.text);
+        assert!(!page.text.contains("-€") && !page.text.contains("\u{2212}€"), "{}", page.text);
     }
 
     async fn sec25_over_the_rate_limit_is_429_and_other_keys_are_unaffected(on: On) {

@@ -80,6 +80,20 @@ pub(crate) async fn customer_with_card(app: &TestApp, number: &str) -> (String, 
     (customer, invoice)
 }
 
+/// The client secret of the PaymentIntent `pi`, which Stripe.js confirms the step with.
+async fn client_secret_of(pi: &str) -> String {
+    let pi: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1/payment_intents/{pi}", localstripe().url))
+        .basic_auth("sk_test_read", Some(""))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    pi["client_secret"].as_str().unwrap().to_owned()
+}
+
 async fn invoice_status(app: &TestApp, invoice: &str) -> String {
     let r = app
         .get(&app.a.key, &format!("/api/v1/invoices/{invoice}"))
@@ -96,8 +110,9 @@ backend_tests! {
         paid.expect(200);
         assert_eq!(paid.json["status"], "requires_action", "{}", paid.text);
         let step = paid.json["action_url"].as_str().unwrap().to_owned();
-        let client_secret = step.split("client_secret=").nth(1).unwrap().split('&').next().unwrap().to_owned();
-        let pi = client_secret.split("_secret_").next().unwrap().to_owned();
+        assert_eq!(step, app.url(&format!("{}/{}", stripe::ACTION_PATH, paid.json["id"].as_str().unwrap())));
+        let pi = paid.json["provider_ref"].as_str().unwrap().to_owned();
+        let client_secret = client_secret_of(&pi).await;
 
         // Signed wrongly, not at all, or long ago: 400, and the invoice stays open.
         let path = format!("/provider-events/{}/stripe", app.a.account);

@@ -12,7 +12,7 @@ use crate::support::{On, key_with};
 backend_tests! {
     async fn a_stripe_payment_is_refunded_over_the_api(on: On) {
         let app = on_stripe(on.0, "whsec_refunds").await;
-        let (_, invoice) = customer_with_card(&app, "4242424242424242").await;
+        let (customer, invoice) = customer_with_card(&app, "4242424242424242").await;
         let paid = app.post(&app.a.key, &format!("/api/v1/invoices/{invoice}/pay"), json!({})).await;
         paid.expect(200);
         let payment = paid.json["transaction"].as_str().unwrap().to_owned();
@@ -37,5 +37,15 @@ backend_tests! {
         let refunds = app.get(&app.a.key, &format!("/api/v1/transactions?invoice={invoice}")).await;
         let kinds: Vec<&str> = refunds.json["data"].as_array().unwrap().iter().filter_map(|t| t["kind"].as_str()).collect();
         assert_eq!(kinds.iter().filter(|k| **k == "refund").count(), 2, "{kinds:?}");
+        // The customer reads the refunds as money going back, with a true minus sign; the API
+        // keeps numbers.
+        assert_eq!(rest.json["amount"].as_i64(), Some(5170));
+        let cookie = app.enter(&app.issue(&app.a.key, &customer).await.1).await;
+        let page = app.browse("/portal/transactions", Some(&cookie)).await;
+        page.expect(200);
+        for amount in ["\u{2212}€10.00", "\u{2212}€51.70", "€61.70"] {
+            assert!(page.text.contains(amount), "{amount}: {}", page.text);
+        }
+        assert!(!page.text.contains("-€"), "{}", page.text);
     }
 }

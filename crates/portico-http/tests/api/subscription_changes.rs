@@ -286,7 +286,13 @@ portico_testkit::backend_tests! {
         assert_eq!(quote["timing"], "now_with_proration");
         let due = quote["due_now"].as_i64().unwrap();
         assert!(due > 0, "{quote}");
-        assert!(quote["credit"].as_i64().unwrap() > 0, "{quote}");
+        let credit = quote["credit"].as_i64().unwrap();
+        assert!(credit > 0, "{quote}");
+        // The credit reads as a negative amount with a true minus sign; the quote keeps numbers.
+        let shown = portico_render::format_money(portico_core::Money::new(-credit, portico_core::Currency::EUR), portico_render::Locale::En);
+        assert!(shown.starts_with("\u{2212}€"), "{shown}");
+        assert!(preview.text.contains(&shown), "{shown}: {}", preview.text);
+        assert!(!preview.text.contains("-€"), "{}", preview.text);
         assert_eq!(quote["total"].as_i64(), Some(quote["subtotal"].as_i64().unwrap() + quote["tax"].as_i64().unwrap()));
         assert!(preview.text.contains("Due today"), "{}", preview.text);
         assert!(preview.text.contains("Next invoice on"), "{}", preview.text);

@@ -95,12 +95,15 @@ async fn cancel_resume_and_a_plan_change_through_the_preview() {
         "Tax (19%)",
         "Due today",
         "Next invoice on",
+        // The credit, with a true minus sign.
+        "\u{2212}€",
     ] {
         assert!(
             text.contains(needle),
             "the preview lacks {needle:?}: {text}"
         );
     }
+    assert!(!text.contains("-€"), "{text}");
     assert_accessible(&mut b, &axe, "preview").await;
     b.screenshot("subscription-preview-1280").await;
     click(&mut b, "section.preview form button[type=submit]").await;

@@ -137,6 +137,10 @@ pub struct Paying {
     pub problem: Option<Msg>,
 }
 
+/// How many of the customer's latest payment attempts are searched for one that waits for the
+/// customer's step.
+const RECENT_ATTEMPTS: u32 = 20;
+
 async fn paying(s: &AppState, v: &Visit, inv: &Invoice, q: &DetailQuery) -> Result<Paying, Denied> {
     let attempt = match q.payment.as_deref().map(str::parse::<PaymentAttemptId>) {
         Some(Ok(id)) => match s.app.store.payment_attempt(&v.account.id, &id).await {
@@ -147,6 +151,18 @@ async fn paying(s: &AppState, v: &Visit, inv: &Invoice, q: &DetailQuery) -> Resu
         _ => None,
     };
     let payable = portico_core::model::check_payable(inv).is_ok();
+    // A charge made without the customer (a renewal, say) that waits for their bank's check:
+    // the page leads to the check, whether or not the customer came from a payment.
+    let attempt = match attempt {
+        None if payable => s
+            .app
+            .store
+            .recent_payment_attempts(&v.account.id, &v.customer.id, RECENT_ATTEMPTS)
+            .await?
+            .into_iter()
+            .find(|a| a.invoice == inv.id && a.status == PaymentAttemptStatus::RequiresAction),
+        found => found,
+    };
     let form = if payable && can_manage(s, v).await? {
         let now = s.app.clock.now();
         let cards = load::payment_methods(s, &v.account.id, &v.customer.id)

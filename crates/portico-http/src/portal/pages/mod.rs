@@ -7,6 +7,7 @@ pub mod invoices;
 pub mod overview;
 pub mod parts;
 pub mod payment_methods;
+pub mod payment_step;
 pub mod subscription_actions;
 pub mod subscriptions;
 pub mod transactions;

@@ -280,7 +280,7 @@ fn card_form_page(
         script src=(stripe.js_url()) {}
         script src={ "/assets/stripe-card.js?v=" (version) } defer {}
     };
-    let mut response = super::respond_page(
+    let response = super::respond_page(
         v,
         StatusCode::OK,
         PortalPage::PaymentMethod,
@@ -288,11 +288,16 @@ fn card_form_page(
         None,
         main,
     );
-    let policy = crate::portal::layout::stripe_content_security_policy(
-        Some(&v.account),
-        &stripe.js_origin(),
-        &stripe.api_origin(),
-    );
+    with_stripe_policy(response, v, stripe)
+}
+
+/// A page that loads Stripe.js gets the policy that allows it (and only such a page).
+pub fn with_stripe_policy(
+    mut response: Response,
+    v: &Visit,
+    stripe: &payments::StripeProvider,
+) -> Response {
+    let policy = crate::portal::layout::stripe_content_security_policy(Some(&v.account), stripe);
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response
             .headers_mut()

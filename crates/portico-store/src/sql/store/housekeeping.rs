@@ -46,6 +46,13 @@ impl HousekeepingStore for SqlStore {
         .execute(&self.pool)
         .await?
         .rows_affected();
+        let provider_events = query(
+            "DELETE FROM provider_events WHERE received_at < $1",
+            params![now.minus_secs(crate::PROVIDER_EVENT_RETENTION_DAYS * DAY_SECS)],
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         // SQLite's change log (PostgreSQL has none): nodes read it every second, so a day-old
         // change has long been applied.
         if self.backend == Backend::Sqlite {
@@ -58,6 +65,7 @@ impl HousekeepingStore for SqlStore {
             browser_sessions,
             oauth_tokens,
             idempotency_keys,
+            provider_events,
         })
     }
 }

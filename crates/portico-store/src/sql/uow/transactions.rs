@@ -1,10 +1,10 @@
 //! Transactions: payments and refunds of a customer, against an invoice or not.
 
-use portico_core::TransactionId;
-use portico_core::model::Transaction;
+use portico_core::model::{Transaction, TransactionKind};
+use portico_core::{CustomerId, TransactionId};
 
 use super::UnitOfWork;
-use crate::sql::rows::{self, TRANSACTIONS};
+use crate::sql::rows::{self, TRANSACTIONS, params, query};
 use crate::sql::statements::{hard_delete, insert, locked_child, save};
 use crate::sql::write_error;
 use crate::{StoreError, StoreResult};
@@ -24,6 +24,25 @@ impl Transactions<'_> {
             rows::transaction,
         )
         .await
+    }
+
+    /// The refunds of a customer the caller has locked, oldest first, read in the unit (so a
+    /// refund another unit recorded before the lock was taken is among them).
+    pub async fn refunds_of(&mut self, customer: &CustomerId) -> StoreResult<Vec<Transaction>> {
+        let (conn, _, account) = self.0.parts();
+        let sql = format!(
+            "{} WHERE account_id = $1 AND customer_id = $2 AND kind = $3 ORDER BY id",
+            TRANSACTIONS.select()
+        );
+        query(
+            &sql,
+            params![account, customer, TransactionKind::Refund.as_str()],
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(rows::transaction)
+        .collect()
     }
 
     /// A new transaction of a customer the caller has locked.
