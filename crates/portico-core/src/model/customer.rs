@@ -36,6 +36,8 @@ pub struct Address {
     pub line2: Option<String>,
     #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub city: Option<String>,
+    /// The region: for US, CA and AU one of the country's ISO 3166-2 regions, given by its
+    /// code (`IL`, `US-IL`) or English name and kept as its code; elsewhere free text.
     #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub state: Option<String>,
     #[cfg_attr(feature = "openapi", schema(max_length = 20))]
