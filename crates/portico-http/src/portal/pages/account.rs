@@ -91,6 +91,7 @@ impl DetailsForm {
         }
     }
 
+    /// The value of one of the text `FIELDS`.
     fn value(&self, name: &str) -> &str {
         match name {
             "name" => &self.name,
@@ -98,11 +99,7 @@ impl DetailsForm {
             "line1" => &self.line1,
             "line2" => &self.line2,
             "city" => &self.city,
-            "state" => &self.state,
-            "postal_code" => &self.postal_code,
-            "country" => &self.country,
-            "invoice_recipients" => &self.invoice_recipients,
-            _ => &self.tax_id,
+            _ => &self.postal_code,
         }
     }
 }
