@@ -20,6 +20,7 @@ pub async fn quickstart(base_url: &str, api_key: &str) -> Result<String, Error> 
                         .map_err(|e| Error::Config(e.to_string()))?,
                     address: Default::default(),
                     tax_id: None,
+                    invoice_recipients: Vec::new(),
                     portal_enabled: true,
                     metadata: Default::default(),
                     test_clock: None,

@@ -21,3 +21,22 @@
     if (link && origins.length) { e.preventDefault(); send('portico:close'); }
   });
 })();
+
+// Billing details: the region field follows the country select (a list for countries whose post
+// needs a region, free text elsewhere); without the script the server shows the right one.
+(function () {
+  'use strict';
+  var country = document.querySelector('[data-region-country]');
+  if (!country) return;
+  function follow() {
+    var listed = document.querySelector('[data-region-for="' + country.value + '"]');
+    document.querySelectorAll('[data-region-for]').forEach(function (field) {
+      var shown = listed ? field === listed : field.getAttribute('data-region-for') === '';
+      field.hidden = !shown;
+      var control = field.querySelector('select, input');
+      control.disabled = !shown;
+      if (control.tagName === 'SELECT') control.required = shown;
+    });
+  }
+  country.addEventListener('change', follow);
+})();

@@ -1,6 +1,5 @@
-//! Money, numbers, dates and addresses written the way each portal language writes them (CLDR).
+//! Money, numbers and dates written the way each portal language writes them (CLDR).
 
-use portico_core::model::Address;
 use portico_core::{Currency, Money, Timestamp};
 
 use crate::Locale;
@@ -260,41 +259,6 @@ pub fn format_card_expiry(month: i32, year: i32) -> String {
     format!("{:02}/{:02}", month, year.rem_euclid(100))
 }
 
-/// Countries that write `City, State ZIP` on one line; elsewhere the postal code leads.
-const CITY_FIRST: &[&str] = &["US", "CA", "AU"];
-
-/// The address as the lines of a label, in the order the country's post expects them; empty
-/// parts leave no blank lines. The country stays an ISO code: the caller may name it.
-pub fn format_address(address: &Address) -> Vec<String> {
-    let part = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_owned();
-    let (city, state, postal) = (
-        part(&address.city),
-        part(&address.state),
-        part(&address.postal_code),
-    );
-    let country = part(&address.country).to_ascii_uppercase();
-    let mut lines = vec![part(&address.line1), part(&address.line2)];
-    if CITY_FIRST.contains(&country.as_str()) {
-        let region = join_nonempty(&[&state, &postal], " ");
-        lines.push(join_nonempty(&[&city, &region], ", "));
-    } else {
-        lines.push(join_nonempty(&[&postal, &city], " "));
-        lines.push(state);
-    }
-    lines.push(country);
-    lines.retain(|line| !line.is_empty());
-    lines
-}
-
-fn join_nonempty(parts: &[&str], separator: &str) -> String {
-    parts
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(separator)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,47 +484,6 @@ mod tests {
         );
         assert_eq!(format_card_expiry(8, 2027), "08/27");
         assert_eq!(format_card_expiry(12, 2030), "12/30");
-    }
-
-    fn address(
-        line1: &str,
-        line2: &str,
-        city: &str,
-        state: &str,
-        postal: &str,
-        country: &str,
-    ) -> Address {
-        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        Address {
-            line1: opt(line1),
-            line2: opt(line2),
-            city: opt(city),
-            state: opt(state),
-            postal_code: opt(postal),
-            country: opt(country),
-        }
-    }
-
-    #[test]
-    fn addresses_follow_the_country() {
-        let berlin = address("Torstraße 1", "", "Berlin", "", "10119", "DE");
-        assert_eq!(
-            format_address(&berlin),
-            ["Torstraße 1", "10119 Berlin", "DE"]
-        );
-        let austin = address("1 Main St", "Suite 5", "Austin", "TX", "78701", "US");
-        assert_eq!(
-            format_address(&austin),
-            ["1 Main St", "Suite 5", "Austin, TX 78701", "US"]
-        );
-        let madrid = address("Calle Mayor 1", "", "Madrid", "Madrid", "28013", "es");
-        assert_eq!(
-            format_address(&madrid),
-            ["Calle Mayor 1", "28013 Madrid", "Madrid", "ES"]
-        );
-        assert!(format_address(&Address::default()).is_empty());
-        let city_only = address("", "", "Lyon", "", "", "");
-        assert_eq!(format_address(&city_only), ["Lyon"]);
     }
 
     proptest! {

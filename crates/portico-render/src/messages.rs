@@ -241,6 +241,10 @@ catalogue! {
     State { en: "State or region", de: "Bundesland oder Region", fr: "État ou région", es: "Provincia o región" }
     PostalCode { en: "Postal code", de: "Postleitzahl", fr: "Code postal", es: "Código postal" }
     Country { en: "Country", de: "Land", fr: "Pays", es: "País" }
+    ChooseCountry { en: "Choose a country", de: "Land auswählen", fr: "Choisissez un pays", es: "Elija un país" }
+    ChooseRegion { en: "Choose a state, province or territory", de: "Bundesstaat, Provinz oder Territorium auswählen", fr: "Choisissez un État, une province ou un territoire", es: "Elija un estado, una provincia o un territorio" }
+    InvoiceRecipients { en: "Also send invoices to", de: "Rechnungen auch senden an", fr: "Envoyer aussi les factures à", es: "Enviar también las facturas a" }
+    InvoiceRecipientsHint { en: "Up to 5 email addresses, one per line.", de: "Bis zu 5 E-Mail-Adressen, eine pro Zeile.", fr: "Jusqu’à 5 adresses e-mail, une par ligne.", es: "Hasta 5 direcciones de correo electrónico, una por línea." }
     Save { en: "Save", de: "Speichern", fr: "Enregistrer", es: "Guardar" }
     Saved { en: "Your changes have been saved.", de: "Ihre Änderungen wurden gespeichert.", fr: "Vos modifications ont été enregistrées.", es: "Sus cambios se han guardado." }
     ReadOnlyDetails { en: "Contact {vendor} to change these details.", de: "Wenden Sie sich an {vendor}, um diese Angaben zu ändern.", fr: "Contactez {vendor} pour modifier ces informations.", es: "Póngase en contacto con {vendor} para modificar estos datos." }
@@ -271,7 +275,9 @@ catalogue! {
     NotAllowed { en: "You do not have permission to do this.", de: "Dazu fehlt Ihnen die Berechtigung.", fr: "Vous n’avez pas l’autorisation d’effectuer cette action.", es: "No tiene permiso para realizar esta acción." }
     FixErrors { en: "Please correct the highlighted fields.", de: "Bitte korrigieren Sie die markierten Felder.", fr: "Veuillez corriger les champs signalés.", es: "Corrija los campos marcados." }
     FieldRequired { en: "This field is required.", de: "Dieses Feld ist erforderlich.", fr: "Ce champ est obligatoire.", es: "Este campo es obligatorio." }
-    InvalidCountry { en: "Enter a two-letter country code such as DE or US.", de: "Geben Sie einen zweistelligen Ländercode wie DE oder US ein.", fr: "Saisissez un code pays à deux lettres, par exemple FR ou DE.", es: "Introduzca un código de país de dos letras, por ejemplo ES o DE." }
+    InvalidCountry { en: "Choose a country from the list.", de: "Wählen Sie ein Land aus der Liste.", fr: "Choisissez un pays dans la liste.", es: "Elija un país de la lista." }
+    InvalidRegion { en: "Choose the state, province or territory of this address from the list.", de: "Wählen Sie den Bundesstaat, die Provinz oder das Territorium dieser Adresse aus der Liste.", fr: "Choisissez dans la liste l’État, la province ou le territoire de cette adresse.", es: "Elija de la lista el estado, la provincia o el territorio de esta dirección." }
+    InvalidRecipients { en: "Enter up to 5 different valid email addresses, one per line.", de: "Geben Sie bis zu 5 verschiedene gültige E-Mail-Adressen ein, eine pro Zeile.", fr: "Saisissez jusqu’à 5 adresses e-mail valides et différentes, une par ligne.", es: "Introduzca hasta 5 direcciones de correo electrónico válidas y distintas, una por línea." }
     InvalidValue { en: "Check this value.", de: "Bitte prüfen Sie diesen Wert.", fr: "Vérifiez cette valeur.", es: "Revise este valor." }
     InvalidEmail { en: "Enter a valid email address.", de: "Geben Sie eine gültige E-Mail-Adresse ein.", fr: "Saisissez une adresse e-mail valide.", es: "Introduzca un correo electrónico válido." }
 

@@ -10,9 +10,9 @@ use portico_core::model::{
 use portico_core::{Money, Timestamp};
 
 use crate::Locale;
+use crate::address::format_address;
 use crate::format::{
-    format_address, format_date, format_date_range, format_integer, format_money,
-    format_percent_bps,
+    format_date, format_date_range, format_integer, format_money, format_percent_bps,
 };
 use crate::messages::{Msg, t, tf};
 use fonts::{CJK_FONT_NAME, Font, Fonts, is_cjk};
@@ -236,7 +236,7 @@ impl<'a> Layout<'a> {
         if let Some(name) = &seller.legal_name {
             push(Font::Bold, name);
         }
-        for line in format_address(&seller.address) {
+        for line in format_address(&seller.address, self.locale) {
             push(Font::Regular, &line);
         }
         if let Some(tax_id) = &seller.tax_id {
@@ -273,7 +273,7 @@ impl<'a> Layout<'a> {
                 lines.push((Font::Regular, color, line));
             }
         };
-        for line in format_address(&customer.address) {
+        for line in format_address(&customer.address, self.locale) {
             push(INK, &line);
         }
         if let Some(email) = &customer.email {

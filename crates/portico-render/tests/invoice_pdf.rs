@@ -31,6 +31,7 @@ fn customer() -> Customer {
             country: Some("DE".into()),
         },
         tax_id: Some("DE123456789".into()),
+        invoice_recipients: Vec::new(),
         portal_enabled: true,
         metadata: Metadata::new(),
         created_at: now,
@@ -496,6 +497,7 @@ fn polish_greek_and_cyrillic_names_read_back_exactly() {
         &[
             "Łódź Spółka z o.o.",
             "90-926 Łódź",
+            "Poland",
             "Ελληνικά: συνδρομή Pro",
             "Подписка «Про» — ООО «Ромашка»",
             "Zażółć gęślą jaźń ĄĆĘŁŃÓŚŹŻ",
@@ -521,6 +523,44 @@ fn a_credit_prints_with_a_true_minus_sign() {
         assert_has(&text, &["Unused time on Basic", credit]);
         assert!(!text.contains("-€") && !text.contains("-220"), "{text}");
         assert!(!text.contains("Some characters cannot be shown"), "{text}");
+    }
+}
+
+/// Addresses print their country by its name in the document's language, and a region the
+/// way the country's post writes it.
+#[test]
+fn addresses_name_their_country_in_the_documents_language() {
+    let mut customer = customer();
+    customer.address = Address {
+        line1: Some("100 Industrial Way".into()),
+        line2: None,
+        city: Some("Springfield".into()),
+        state: Some("IL".into()),
+        postal_code: Some("62701".into()),
+        country: Some("US".into()),
+    };
+    for (locale, seller_country, customer_country) in [
+        (Locale::De, "Deutschland", "Vereinigte Staaten"),
+        (Locale::Fr, "Allemagne", "États-Unis"),
+    ] {
+        let invoice = invoice(&customer, vec![line("Pro", 1, 1_000)]);
+        let pdf = render_pdf(
+            &invoice,
+            &customer,
+            &seller(),
+            "2026-03-06",
+            locale,
+            FallbackFonts::none(),
+        );
+        let text = extract_text(&pdf, &format!("invoice-countries-{locale}.pdf"));
+        assert_has(
+            &text,
+            &["Springfield, IL 62701", customer_country, seller_country],
+        );
+        assert!(
+            !text.lines().any(|l| l.trim() == "US" || l.trim() == "DE"),
+            "{text}"
+        );
     }
 }
 

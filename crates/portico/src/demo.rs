@@ -30,6 +30,8 @@ struct Story {
     postal_code: &'static str,
     region: Option<&'static str>,
     tax_id: Option<&'static str>,
+    /// Further addresses that receive the invoices.
+    recipients: &'static [&'static str],
     tax_bps: i64,
     plan: fn(&Prices) -> PlanId,
     monthly_amount: i64,
@@ -62,6 +64,7 @@ const STORIES: &[Story] = &[
         postal_code: "10178",
         region: None,
         tax_id: Some("DE123456789"),
+        recipients: &["buchhaltung@superdesk.example"],
         tax_bps: 1900,
         plan: |p| p.team.clone(),
         monthly_amount: 4900,
@@ -91,6 +94,7 @@ const STORIES: &[Story] = &[
         postal_code: "98109",
         region: Some("WA"),
         tax_id: Some("91-1234567"),
+        recipients: &[],
         tax_bps: 0,
         plan: |p| p.business.clone(),
         monthly_amount: 14900,
@@ -116,6 +120,7 @@ const STORIES: &[Story] = &[
         postal_code: "62701",
         region: Some("IL"),
         tax_id: None,
+        recipients: &[],
         tax_bps: 825,
         plan: |p| p.starter.clone(),
         monthly_amount: 1900,
@@ -139,6 +144,7 @@ const STORIES: &[Story] = &[
         postal_code: "78744",
         region: Some("TX"),
         tax_id: None,
+        recipients: &[],
         tax_bps: 625,
         plan: |p| p.team.clone(),
         monthly_amount: 4900,
@@ -164,6 +170,7 @@ const STORIES: &[Story] = &[
         postal_code: "69002",
         region: None,
         tax_id: Some("FR32123456789"),
+        recipients: &[],
         tax_bps: 2000,
         plan: |p| p.business.clone(),
         monthly_amount: 14900,
@@ -192,6 +199,7 @@ const STORIES: &[Story] = &[
         postal_code: "EC3A 8BF",
         region: None,
         tax_id: Some("GB123456789"),
+        recipients: &[],
         tax_bps: 2000,
         plan: |p| p.team_yearly.clone(),
         monthly_amount: 0,
@@ -400,6 +408,7 @@ async fn seed_customer(
                 country: Some(story.country.into()),
             },
             tax_id: story.tax_id.map(Into::into),
+            invoice_recipients: story.recipients.iter().map(|&r| r.into()).collect(),
             portal_enabled: true,
             metadata: Metadata::new(),
             test_clock: None,
@@ -630,7 +639,102 @@ async fn seed_customer(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use portico_app::Clock;
+    use portico_core::PageRequest;
+    use portico_store::{InvoiceFilter, Store, TransactionFilter};
+
     use super::*;
+
+    /// What the demo shows must hold together: each address is one of its country (a region
+    /// where the post needs one, a postal code of the country's shape), no payment is dated
+    /// after now, and the past-due customer has an overdue invoice.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_demo_is_coherent() {
+        let db = portico_testkit::TestDatabase::create(portico_testkit::Backend::Sqlite).await;
+        let store: Arc<dyn Store> = Arc::new(db.store().await);
+        let clock = portico_app::clock::SystemClock;
+        let now = clock.now();
+        let master = portico_auth::signing::MasterKey::generate(&mut rand::rngs::OsRng);
+        let app = App::new(store.clone(), Arc::new(clock), "http://127.0.0.1", master);
+        let account = seed(&app, now).await.unwrap();
+        let customers = store
+            .list_customers(&account.id, None, PageRequest::first(50))
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(customers.len(), STORIES.len());
+        for c in &customers {
+            let a = &c.address;
+            assert_eq!(a.clone().validate().as_ref(), Ok(a), "{}", c.name);
+            let country = a.country.as_deref().unwrap_or_default();
+            let postal = a.postal_code.as_deref().unwrap_or_default();
+            let digits = |n: usize| postal.len() == n && postal.bytes().all(|b| b.is_ascii_digit());
+            let fits = match country {
+                "DE" | "FR" | "US" => digits(5),
+                "GB" => postal.len() >= 6 && postal.contains(' '),
+                other => panic!("no postal rule for {other}"),
+            };
+            assert!(
+                fits,
+                "{}: {postal} is not a postal code of {country}",
+                c.name
+            );
+            let regions = countries::regions(country).is_some();
+            assert_eq!(
+                a.state.is_some(),
+                regions,
+                "{}: region {:?}",
+                c.name,
+                a.state
+            );
+            assert_eq!(
+                c.tax_id.clone(),
+                customer_tax_id(Some(country), c.tax_id.as_deref()).unwrap(),
+                "{}",
+                c.name
+            );
+        }
+
+        let mut seen = 0;
+        let mut page = PageRequest::first(100);
+        loop {
+            let list = store
+                .list_transactions(&account.id, TransactionFilter::default(), page)
+                .await
+                .unwrap();
+            seen += list.data.len();
+            for t in &list.data {
+                assert!(
+                    t.created_at <= now,
+                    "{} is dated {}, after now",
+                    t.id,
+                    t.created_at
+                );
+            }
+            match list.data.last() {
+                Some(last) if list.has_more => page = PageRequest::after(100, last.id.clone()),
+                _ => break,
+            }
+        }
+        assert!(seen > 50, "a history of payments: {seen}");
+
+        let past_due = InvoiceFilter {
+            customer: Some(CustomerRef::parse("globex")),
+            status: Some(InvoiceStatus::Open),
+            ..InvoiceFilter::default()
+        };
+        let open = store
+            .list_invoices(&account.id, past_due, PageRequest::first(10))
+            .await
+            .unwrap()
+            .data;
+        assert!(
+            open.iter().any(|i| i.due_at.is_some_and(|due| due < now)),
+            "the past-due customer has an overdue invoice: {open:?}"
+        );
+    }
 
     #[test]
     fn the_demo_logo_passes_the_upload_check() {

@@ -8,6 +8,8 @@
 #[path = "browser/support.rs"]
 mod support;
 
+#[path = "browser/billing_details.rs"]
+mod billing_details;
 #[path = "browser/cards.rs"]
 mod cards;
 #[path = "browser/clients.rs"]

@@ -20,6 +20,7 @@ backend_tests! {
                 country: Some("gb".into()),
             },
             tax_id: Some("GB123456789".into()),
+            invoice_recipients: vec!["ap@superdesk.example".into(), "cfo@superdesk.example".into()],
             portal_enabled: false,
             metadata: meta(&[("crm", "hubspot-9"), ("tier", "gold")]),
             test_clock: None,
@@ -33,6 +34,7 @@ backend_tests! {
         assert_eq!(c.address.country.as_deref(), Some("GB"));
         assert_eq!(c.address.line2.as_deref(), Some("Floor 3"));
         assert_eq!(c.tax_id.as_deref(), Some("GB123456789"));
+        assert_eq!(c.invoice_recipients, ["ap@superdesk.example", "cfo@superdesk.example"]);
         assert!(!c.portal_enabled);
         assert_eq!(c.metadata, meta(&[("crm", "hubspot-9"), ("tier", "gold")]));
         assert_eq!((c.created_at, c.updated_at), (now, now));
@@ -65,6 +67,7 @@ backend_tests! {
             currency: Some(Currency::USD),
             address: Some(Address { city: Some("Berlin".into()), country: Some("DE".into()), ..Address::default() }),
             tax_id: Some(None),
+            invoice_recipients: Some(vec!["ap@renamed.example".into()]),
             portal_enabled: Some(false),
             metadata: Some(meta(&[("k", "v")])),
         };
@@ -76,6 +79,11 @@ backend_tests! {
         assert_eq!(u.currency, Currency::USD);
         assert_eq!(u.address.city.as_deref(), Some("Berlin"));
         assert_eq!(u.tax_id, None);
+        assert_eq!(u.invoice_recipients, ["ap@renamed.example"]);
+        // The customer's events carry them, as the API shows them.
+        let events = db.store.events(&account.id, first(10)).await.unwrap().data;
+        let recipients: Vec<_> = events.iter().map(|e| (e.kind.as_str(), e.data["invoice_recipients"].clone())).collect();
+        assert!(recipients.contains(&("customer.updated", serde_json::json!(["ap@renamed.example"]))), "{recipients:?}");
         assert!(!u.portal_enabled);
         assert_eq!(u.metadata, meta(&[("k", "v")]));
         assert_eq!((u.created_at, u.updated_at), (c.created_at, now));

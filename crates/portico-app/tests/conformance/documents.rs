@@ -23,6 +23,7 @@ backend_tests! {
             name: Some("Łódź Spółka z o.o.".into()),
             address: Some(Address { city: Some("Łódź".into()), country: Some("PL".into()), ..Address::default() }),
             tax_id: Some(Some("PL1234567890".into())),
+            invoice_recipients: Some(vec!["ksiegowosc@lodz.example".into()]),
             ..CustomerPatch::default()
         };
         customers::update(&db.app, &op(&account.id), &by_id(&customer), moved, db.now()).await.unwrap();
@@ -32,6 +33,7 @@ backend_tests! {
         assert_eq!(kept.customer_name, "Acme GmbH");
         assert_eq!(kept.customer_address, Address::default());
         assert_eq!(kept.customer_tax_id, None);
+        assert!(kept.customer_invoice_recipients.is_empty());
         assert_eq!(kept.customer_email.as_deref(), Some("billing@acme.example"));
         assert_eq!(kept.settings.invoice.legal_name.as_deref(), Some("Acme Cloud GmbH"));
         // Paying it later saves it again: what it keeps stays.
@@ -45,6 +47,7 @@ backend_tests! {
         let later = db.store.issued_parties(&account.id, &draft.id).await.unwrap().unwrap();
         assert_eq!(later.customer_name, "Łódź Spółka z o.o.");
         assert_eq!(later.customer_tax_id.as_deref(), Some("PL1234567890"));
+        assert_eq!(later.customer_invoice_recipients, ["ksiegowosc@lodz.example"]);
         assert_eq!(later.settings.invoice.legal_name.as_deref(), Some("Acme Cloud SE"));
         let current = db.store.customer(&account.id, &by_id(&customer)).await.unwrap();
         assert_eq!(later.customer(&current).address.city.as_deref(), Some("Łódź"));

@@ -281,6 +281,7 @@ fn new_customer(alias: Option<&str>) -> NewCustomer {
         currency: Currency::EUR,
         address: Address::default(),
         tax_id: None,
+        invoice_recipients: Vec::new(),
         portal_enabled: true,
         metadata: Metadata::new(),
         test_clock: None,

@@ -123,6 +123,7 @@ backend_tests! {
             currency: Currency::parse("currency", "EUR").unwrap(),
             address: Address::default(),
             tax_id: None,
+            invoice_recipients: Vec::new(),
             portal_enabled: true,
             metadata: Metadata::new(),
             created_at: now,

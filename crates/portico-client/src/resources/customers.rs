@@ -24,6 +24,7 @@ resource!(
     ///         currency: Currency::parse("currency", "USD")?,
     ///         address: Default::default(),
     ///         tax_id: None,
+    ///         invoice_recipients: Vec::new(),
     ///         portal_enabled: true,
     ///         metadata: Default::default(),
     ///         test_clock: None,

@@ -17,6 +17,7 @@ pub fn new_customer(alias: &str) -> NewCustomer {
         currency: eur(),
         address: Address::default(),
         tax_id: None,
+        invoice_recipients: Vec::new(),
         portal_enabled: true,
         metadata: Metadata::default(),
         test_clock: None,

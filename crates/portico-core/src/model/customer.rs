@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Metadata, nullable, text_enum, validate_metadata};
+use super::{Metadata, countries, customer_tax_id, nullable, text_enum, validate_metadata};
 use crate::error::{self, Invalid, ValidationResult};
 use crate::{ContactId, Currency, CustomerId, Timestamp};
 
@@ -17,6 +17,9 @@ pub struct Customer {
     pub currency: Currency,
     pub address: Address,
     pub tax_id: Option<String>,
+    /// Further addresses that receive the customer's invoices besides `email`.
+    #[serde(default)]
+    pub invoice_recipients: Vec<String>,
     pub portal_enabled: bool,
     pub metadata: Metadata,
     pub created_at: Timestamp,
@@ -33,6 +36,8 @@ pub struct Address {
     pub line2: Option<String>,
     #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub city: Option<String>,
+    /// The region: for US, CA and AU one of the country's ISO 3166-2 regions, given by its
+    /// code (`IL`, `US-IL`) or English name and kept as its code; elsewhere free text.
     #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub state: Option<String>,
     #[cfg_attr(feature = "openapi", schema(max_length = 20))]
@@ -43,25 +48,29 @@ pub struct Address {
 }
 
 impl Address {
+    /// Checks every part; the country must be an ISO 3166-1 code (kept in upper case) and,
+    /// where its post needs a region (US, CA, AU), `state` must be one of its ISO 3166-2
+    /// regions (kept as its code, `IL`).
     pub fn validate(self) -> ValidationResult<Self> {
         let text =
             |field: &str, v: Option<String>, max| error::optional_text(field, v.as_deref(), max);
-        let country = text("address.country", self.country, 2)?;
+        let country = text("address.country", self.country, 2)?.map(|c| c.to_ascii_uppercase());
         if let Some(c) = &country
-            && (c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()))
+            && !countries::is_country(c)
         {
             return Err(Invalid::new(
                 "address.country",
                 "must be an ISO 3166-1 alpha-2 code such as DE",
             ));
         }
+        let state = text("address.state", self.state, 100)?;
         Ok(Self {
             line1: text("address.line1", self.line1, 200)?,
             line2: text("address.line2", self.line2, 200)?,
             city: text("address.city", self.city, 100)?,
-            state: text("address.state", self.state, 100)?,
+            state: countries::check_region("address.state", country.as_deref(), state)?,
             postal_code: text("address.postal_code", self.postal_code, 20)?,
-            country: country.map(|c| c.to_ascii_uppercase()),
+            country,
         })
     }
 
@@ -106,8 +115,17 @@ pub struct NewCustomer {
     pub currency: Currency,
     #[serde(default)]
     pub address: Address,
+    /// Checked against the format of the address's country (offline, by its shape) and
+    /// stored normalised; a country without a known format takes 3 to 30 letters and digits.
     #[cfg_attr(feature = "openapi", schema(max_length = 50))]
     pub tax_id: Option<String>,
+    /// Up to 5 further e-mail addresses that receive the customer's invoices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_items = 5, value_type = Vec<String>, format = Email)
+    )]
+    pub invoice_recipients: Vec<String>,
     #[serde(default = "yes")]
     pub portal_enabled: bool,
     #[serde(default)]
@@ -123,9 +141,36 @@ fn yes() -> bool {
     true
 }
 
+/// The most further invoice recipients a customer may have.
+pub const MAX_INVOICE_RECIPIENTS: usize = 5;
+
+/// Checks the further invoice recipients: at most five e-mail addresses, each once (in any
+/// letter case) and none empty.
+pub fn invoice_recipients(recipients: &[String]) -> ValidationResult<Vec<String>> {
+    if recipients.len() > MAX_INVOICE_RECIPIENTS {
+        return Err(Invalid::new(
+            "invoice_recipients",
+            format!("may hold at most {MAX_INVOICE_RECIPIENTS} addresses"),
+        ));
+    }
+    let mut checked: Vec<String> = Vec::with_capacity(recipients.len());
+    for (i, r) in recipients.iter().enumerate() {
+        let email = error::email(&format!("invoice_recipients[{i}]"), r)?;
+        if checked.iter().any(|e| e.eq_ignore_ascii_case(&email)) {
+            return Err(Invalid::new(
+                format!("invoice_recipients[{i}]"),
+                "is listed twice",
+            ));
+        }
+        checked.push(email);
+    }
+    Ok(checked)
+}
+
 impl NewCustomer {
     pub fn validate(self) -> ValidationResult<Self> {
         validate_metadata(&self.metadata)?;
+        let address = self.address.validate()?;
         Ok(Self {
             alias: self
                 .alias
@@ -139,8 +184,9 @@ impl NewCustomer {
                 .map(|e| error::email("email", e))
                 .transpose()?,
             currency: self.currency,
-            address: self.address.validate()?,
-            tax_id: error::optional_text("tax_id", self.tax_id.as_deref(), 50)?,
+            tax_id: customer_tax_id(address.country.as_deref(), self.tax_id.as_deref())?,
+            address,
+            invoice_recipients: invoice_recipients(&self.invoice_recipients)?,
             portal_enabled: self.portal_enabled,
             metadata: self.metadata,
             test_clock: error::optional_text("test_clock", self.test_clock.as_deref(), 64)?,
@@ -160,6 +206,7 @@ impl Customer {
             currency: input.currency,
             address: input.address,
             tax_id: input.tax_id,
+            invoice_recipients: input.invoice_recipients,
             portal_enabled: input.portal_enabled,
             metadata: input.metadata,
             created_at: now,
@@ -198,6 +245,13 @@ pub struct CustomerPatch {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub tax_id: Option<Option<String>>,
+    /// Replaces the further invoice recipients (`[]` removes them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_items = 5, value_type = Option<Vec<String>>, format = Email)
+    )]
+    pub invoice_recipients: Option<Vec<String>>,
     pub portal_enabled: Option<bool>,
     pub metadata: Option<Metadata>,
 }
@@ -220,11 +274,22 @@ impl CustomerPatch {
         if let Some(currency) = self.currency {
             customer.currency = currency;
         }
+        // A new address or tax ID is checked together: the tax ID against the country.
+        let checks_tax_id = self.address.is_some() || self.tax_id.is_some();
         if let Some(address) = self.address {
             customer.address = address.validate()?;
         }
         if let Some(tax_id) = self.tax_id {
-            customer.tax_id = error::optional_text("tax_id", tax_id.as_deref(), 50)?;
+            customer.tax_id = tax_id;
+        }
+        if checks_tax_id {
+            customer.tax_id = customer_tax_id(
+                customer.address.country.as_deref(),
+                customer.tax_id.as_deref(),
+            )?;
+        }
+        if let Some(recipients) = self.invoice_recipients {
+            customer.invoice_recipients = invoice_recipients(&recipients)?;
         }
         if let Some(enabled) = self.portal_enabled {
             customer.portal_enabled = enabled;
@@ -346,6 +411,7 @@ impl ContactPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::tax_id_example;
 
     #[test]
     fn aliases() {
@@ -363,6 +429,124 @@ mod tests {
         ] {
             assert!(alias("alias", bad).is_err(), "{bad} accepted");
         }
+    }
+
+    fn address(country: &str, state: Option<&str>) -> Address {
+        Address {
+            country: Some(country.into()),
+            state: state.map(Into::into),
+            ..Address::default()
+        }
+    }
+
+    #[test]
+    fn an_address_names_a_real_country_and_one_of_its_regions() {
+        let us = address("us", Some("Illinois")).validate().unwrap();
+        assert_eq!(
+            (us.country.as_deref(), us.state.as_deref()),
+            (Some("US"), Some("IL"))
+        );
+        for (bad, field) in [
+            (address("XK", None), "address.country"),
+            (address("US", Some("Bavaria")), "address.state"),
+            (address("CA", None), "address.state"),
+            (address("AU", Some("IL")), "address.state"),
+        ] {
+            assert_eq!(bad.clone().validate().unwrap_err().field, field, "{bad:?}");
+        }
+        assert_eq!(
+            address("DE", Some("Bayern"))
+                .validate()
+                .unwrap()
+                .state
+                .as_deref(),
+            Some("Bayern")
+        );
+    }
+
+    fn customer_in(country: &str, tax_id: &str) -> NewCustomer {
+        serde_json::from_value(serde_json::json!({
+            "name": "Acme", "currency": "EUR", "tax_id": tax_id,
+            "address": {"country": country, "state": match country { "US" => Some("NY"), "AU" => Some("NSW"), _ => None }},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_tax_id_must_fit_its_country_per_rule_family() {
+        // One of each family: an EU VAT number, the UK's, Switzerland's (with its suffix), an
+        // Australian ABN (check digits), a US EIN, and a country without a known format.
+        for (country, good, normalised, bad) in [
+            ("DE", "de 123456789", "DE123456789", "DE12345678"),
+            ("GB", "GB123 4567 89", "GB123456789", "GB12345678"),
+            (
+                "CH",
+                "CHE-123.456.789 MWST",
+                "CHE123456789MWST",
+                "CH123456789",
+            ),
+            ("AU", "51824753556", "51 824 753 556", "51 824 753 557"),
+            ("US", "123456789", "12-3456789", "1234567"),
+            ("JP", "T1234567890123", "T1234567890123", "T<1>"),
+        ] {
+            let ok = customer_in(country, good).validate().unwrap();
+            assert_eq!(ok.tax_id.as_deref(), Some(normalised), "{country} {good}");
+            let refused = customer_in(country, bad).validate().unwrap_err();
+            assert_eq!(refused.field, "tax_id", "{country} {bad}");
+            assert!(
+                refused.message.contains(&tax_id_example(country)),
+                "{}",
+                refused.message
+            );
+        }
+    }
+
+    #[test]
+    fn a_patch_checks_the_tax_id_against_the_country_it_leaves() {
+        let now = Timestamp::from_secs(1_700_000_000);
+        let c = Customer::create(
+            CustomerId::new(now, [0; 10]),
+            customer_in("DE", "DE123456789"),
+            now,
+        )
+        .unwrap();
+        let moved = CustomerPatch {
+            address: Some(address("PL", None)),
+            ..CustomerPatch::default()
+        };
+        assert_eq!(moved.apply(c.clone(), now).unwrap_err().field, "tax_id");
+        let renamed = CustomerPatch {
+            name: Some("Acme SE".into()),
+            ..CustomerPatch::default()
+        };
+        assert_eq!(
+            renamed.apply(c, now).unwrap().tax_id.as_deref(),
+            Some("DE123456789")
+        );
+    }
+
+    #[test]
+    fn invoice_recipients_are_up_to_five_distinct_addresses() {
+        let list = |n: usize| {
+            (0..n)
+                .map(|i| format!("ap{i}@acme.example"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(invoice_recipients(&list(5)).unwrap(), list(5));
+        assert_eq!(
+            invoice_recipients(&list(6)).unwrap_err().field,
+            "invoice_recipients"
+        );
+        let twice = ["a@acme.example".to_owned(), "A@acme.example".to_owned()];
+        assert_eq!(
+            invoice_recipients(&twice).unwrap_err().field,
+            "invoice_recipients[1]"
+        );
+        let bad = ["a@acme.example".to_owned(), "nope".to_owned()];
+        assert_eq!(
+            invoice_recipients(&bad).unwrap_err().field,
+            "invoice_recipients[1]"
+        );
     }
 
     #[test]

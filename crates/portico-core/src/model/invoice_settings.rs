@@ -61,6 +61,8 @@ pub struct IssuedParties {
     pub customer_email: Option<String>,
     pub customer_address: Address,
     pub customer_tax_id: Option<String>,
+    /// The further addresses the invoice went to.
+    pub customer_invoice_recipients: Vec<String>,
     pub settings: PortalSettings,
 }
 
@@ -72,6 +74,7 @@ impl IssuedParties {
             email: self.customer_email.clone(),
             address: self.customer_address.clone(),
             tax_id: self.customer_tax_id.clone(),
+            invoice_recipients: self.customer_invoice_recipients.clone(),
             ..current.clone()
         }
     }

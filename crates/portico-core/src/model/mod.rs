@@ -4,6 +4,7 @@ mod access;
 mod account;
 mod billing;
 mod catalog;
+pub mod countries;
 mod customer;
 mod flow;
 mod invoice_settings;

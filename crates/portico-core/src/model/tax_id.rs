@@ -4,6 +4,8 @@
 //! Only the shape is checked, never whether the number is registered (no remote lookup). A
 //! country without a known format accepts 3 to 30 letters, digits and separators.
 
+use crate::error::{self, Invalid, ValidationResult};
+
 /// Why a tax ID does not fit its country.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaxIdMismatch {
@@ -241,6 +243,46 @@ fn example(format: &Format) -> String {
     }
 }
 
+/// A tax ID of the right shape for `country` (ISO 3166-1 alpha-2, any case), to show as an
+/// example.
+pub fn tax_id_example(country: &str) -> String {
+    let country = country.trim().to_ascii_uppercase();
+    FORMATS
+        .iter()
+        .find(|f| f.country == country)
+        .map_or_else(|| ANY_EXAMPLE.to_owned(), example)
+}
+
+/// The example for countries without a known format.
+const ANY_EXAMPLE: &str = "AB123456789";
+
+/// Checks a customer's tax ID (the API's and the portal's rule): bounded text that fits the
+/// format of the address's country, given back normalised; the refusal names `tax_id` and
+/// shows an example of the right shape.
+pub fn customer_tax_id(
+    country: Option<&str>,
+    id: Option<&str>,
+) -> ValidationResult<Option<String>> {
+    let Some(id) = error::optional_text("tax_id", id, 50)? else {
+        return Ok(None);
+    };
+    let country = country.unwrap_or("");
+    check_tax_id(country, &id).map(Some).map_err(|m| {
+        let whose = if country.is_empty() {
+            "a tax ID".to_owned()
+        } else {
+            format!("a tax ID of {country}")
+        };
+        Invalid::new(
+            "tax_id",
+            format!(
+                "does not have the format of {whose}, for example {}",
+                m.example
+            ),
+        )
+    })
+}
+
 /// Checks `id` against the format of `country` (ISO 3166-1 alpha-2, any case) and returns it
 /// normalised: upper case, without spaces, dots or dashes, with the country's prefix (an EIN
 /// keeps its dash, an ABN its spaces).
@@ -258,7 +300,7 @@ pub fn check_tax_id(country: &str, id: &str) -> Result<String, TaxIdMismatch> {
             Ok(compact)
         } else {
             Err(TaxIdMismatch {
-                example: "AB123456789".to_owned(),
+                example: ANY_EXAMPLE.to_owned(),
             })
         };
     };

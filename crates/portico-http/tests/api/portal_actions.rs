@@ -21,7 +21,20 @@ fn details(csrf: &str) -> Vec<(&'static str, String)> {
         ("state", String::new()),
         ("country", "de".to_owned()),
         ("tax_id", "DE123456789".to_owned()),
+        (
+            "invoice_recipients",
+            "ap2@renamed.example\n\n cfo@renamed.example ".to_owned(),
+        ),
     ]
+}
+
+/// Sets one field of a billing-details form.
+fn set(form: &mut [(&'static str, String)], name: &str, value: &str) {
+    let field = form
+        .iter_mut()
+        .find(|(k, _)| *k == name)
+        .expect("a field of the form");
+    field.1 = value.to_owned();
 }
 
 async fn post_details(
@@ -63,6 +76,10 @@ portico_testkit::backend_tests! {
         let page = app.browse("/portal/account", Some(&cookie)).await;
         assert!(page.text.contains("action=\"/portal/account\""), "{}", page.text);
         assert!(page.text.contains("value=\"bd GmbH\""), "the form holds today's name: {}", page.text);
+        // The country is chosen by its name; no country yet, so the region is free text.
+        assert!(page.text.contains("<option value=\"DE\">Germany</option>"), "{}", page.text);
+        assert!(page.text.contains("<option value=\"\" selected>Choose a country</option>"), "{}", page.text);
+        assert!(page.text.contains("name=\"state\" type=\"text\""), "{}", page.text);
 
         let r = post_details(&app, &cookie, &details(&csrf)).await;
         r.expect(303);
@@ -71,6 +88,8 @@ portico_testkit::backend_tests! {
         after.expect(200);
         assert!(after.text.contains("Your changes have been saved."), "{}", after.text);
         assert!(after.text.contains("value=\"Renamed GmbH\""), "{}", after.text);
+        assert!(after.text.contains("<option value=\"DE\" selected>Germany</option>"), "{}", after.text);
+        assert!(after.text.contains("ap2@renamed.example\ncfo@renamed.example</textarea>"), "{}", after.text);
         // A `done` the server did not set says nothing.
         let other = app.browse("/portal/account?done=%3Cscript%3E", Some(&cookie)).await;
         assert!(!other.text.contains("class=\"flash"), "{}", other.text);
@@ -79,6 +98,7 @@ portico_testkit::backend_tests! {
         assert_eq!(c["name"], "Renamed GmbH");
         assert_eq!(c["email"], "ap@renamed.example");
         assert_eq!(c["tax_id"], "DE123456789");
+        assert_eq!(c["invoice_recipients"], json!(["ap2@renamed.example", "cfo@renamed.example"]));
         assert_eq!(
             c["address"],
             json!({"line1": "Hauptstraße 5", "line2": null, "city": "Berlin", "state": null,
@@ -91,7 +111,7 @@ portico_testkit::backend_tests! {
         let before = customer(&app, &p).await;
         let (cookie, csrf) = enter_with(&app, json!({"customer": p.customer})).await;
         let mut form = details(&csrf);
-        form[2].1 = "not-an-address".to_owned();
+        set(&mut form, "email", "not-an-address");
         let r = post_details(&app, &cookie, &form).await;
         r.expect(400);
         assert!(r.text.contains("Please correct the highlighted fields."), "{}", r.text);
@@ -102,15 +122,15 @@ portico_testkit::backend_tests! {
 
         // Tax IDs are checked against the country's format, offline, in the customer's language.
         let mut form = details(&csrf);
-        form[9].1 = "DE 12345678".to_owned();
+        set(&mut form, "tax_id", "DE 12345678");
         let r = post_details(&app, &cookie, &form).await;
         r.expect(400);
         assert!(r.text.contains("This tax ID does not have the format of the country above, for example DE123456789."), "{}", r.text);
         assert!(r.text.contains("value=\"DE 12345678\" aria-invalid=\"true\""), "{}", r.text);
         unchanged(&app, &p, &before).await;
         let mut form = details(&csrf);
-        form[8].1 = "fr".to_owned();
-        form[9].1 = "FR123".to_owned();
+        set(&mut form, "country", "fr");
+        set(&mut form, "tax_id", "FR123");
         let r = app
             .send(
                 app.client
@@ -125,17 +145,69 @@ portico_testkit::backend_tests! {
         unchanged(&app, &p, &before).await;
         // A valid one is saved as the country writes it.
         let mut form = details(&csrf);
-        form[9].1 = "de 123.456.789".to_owned();
+        set(&mut form, "tax_id", "de 123.456.789");
         post_details(&app, &cookie, &form).await.expect(303);
         assert_eq!(customer(&app, &p).await["tax_id"], "DE123456789");
         let before = customer(&app, &p).await;
 
         let mut form = details(&csrf);
-        form[8].1 = "Deutschland".to_owned();
+        set(&mut form, "country", "Deutschland");
         let r = post_details(&app, &cookie, &form).await;
         r.expect(400);
-        assert!(r.text.contains("Enter a two-letter country code"), "{}", r.text);
+        assert!(r.text.contains("Choose a country from the list."), "{}", r.text);
         unchanged(&app, &p, &before).await;
+
+        let mut form = details(&csrf);
+        set(&mut form, "invoice_recipients", "a@renamed.example\nnot-an-address");
+        let r = post_details(&app, &cookie, &form).await;
+        r.expect(400);
+        assert!(r.text.contains("Enter up to 5 different valid email addresses, one per line."), "{}", r.text);
+        let six = (1..=6).map(|i| format!("ap{i}@renamed.example")).collect::<Vec<_>>().join("\n");
+        set(&mut form, "invoice_recipients", &six);
+        post_details(&app, &cookie, &form).await.expect(400);
+        unchanged(&app, &p, &before).await;
+    }
+
+    /// Without the script, changing the country to one whose post needs a region shows the
+    /// form again with that country's regions and says what is missing; a region that is not
+    /// the country's is refused the same way; one of its regions is saved as its code.
+    async fn a_region_is_required_where_the_country_has_a_list_and_checked_against_it(app: Portal) {
+        let p = app.person(&app.a.key, "rg", "owner").await;
+        let (cookie, csrf) = enter_with(&app, json!({"customer": p.customer})).await;
+        post_details(&app, &cookie, &details(&csrf)).await.expect(303);
+        let before = customer(&app, &p).await;
+
+        let mut form = details(&csrf);
+        set(&mut form, "country", "US");
+        set(&mut form, "tax_id", "12-3456789");
+        let r = post_details(&app, &cookie, &form).await;
+        r.expect(400);
+        assert!(
+            r.text.contains("Choose the state, province or territory of this address from the list."),
+            "{}",
+            r.text
+        );
+        // The US list is shown and sent, the other countries' lists and the free text are not.
+        assert!(r.text.contains("<div class=\"field\" data-region-for=\"US\"><label for=\"f-state-US\">"), "{}", r.text);
+        assert!(r.text.contains("<select id=\"f-state-US\" name=\"state\" autocomplete=\"address-level1\" required aria-invalid=\"true\""), "{}", r.text);
+        assert!(r.text.contains("<div class=\"field\" data-region-for=\"CA\" hidden>"), "{}", r.text);
+        assert!(r.text.contains("data-region-for=\"\" hidden>"), "{}", r.text);
+        assert!(r.text.contains("<option value=\"IL\">Illinois</option>"), "{}", r.text);
+        unchanged(&app, &p, &before).await;
+
+        set(&mut form, "state", "ON");
+        post_details(&app, &cookie, &form).await.expect(400);
+        unchanged(&app, &p, &before).await;
+
+        set(&mut form, "state", "IL");
+        set(&mut form, "city", "Springfield");
+        set(&mut form, "postal_code", "62701");
+        post_details(&app, &cookie, &form).await.expect(303);
+        let c = customer(&app, &p).await;
+        assert_eq!((&c["address"]["country"], &c["address"]["state"]), (&json!("US"), &json!("IL")));
+        assert_eq!(c["tax_id"], "12-3456789");
+        let page = app.browse("/portal/account", Some(&cookie)).await;
+        assert!(page.text.contains("<option value=\"IL\" selected>Illinois</option>"), "{}", page.text);
     }
 
     async fn a_read_only_token_shows_no_action_form_and_its_post_is_refused(app: Portal) {

@@ -71,6 +71,87 @@ portico_testkit::backend_tests! {
             .expect(201);
     }
 
+    /// The vendor API checks a customer's tax ID as the portal does, per rule family: an EU
+    /// VAT number, the UK's, Switzerland's, an Australian ABN with its check digits, a US EIN,
+    /// a Canadian BN, and the plain rule of countries without a known format.
+    async fn a_customers_tax_id_must_fit_its_country(app: TestApp) {
+        let k = &app.a.key;
+        let with = |country: &str, tax_id: &str| {
+            let state = match country { "US" => Some("NY"), "AU" => Some("NSW"), "CA" => Some("ON"), _ => None };
+            json!({"name": "T", "currency": "EUR", "tax_id": tax_id,
+                   "address": {"country": country, "state": state}})
+        };
+        for (country, good, normalised, bad, example) in [
+            ("DE", "DE 123 456 789", "DE123456789", "DE12345678", "DE123456789"),
+            ("GB", "gb123456789", "GB123456789", "GB12345678", "GB123456789"),
+            ("CH", "CHE-123.456.789 MWST", "CHE123456789MWST", "CH123456789", "CHE123456789"),
+            ("AU", "51824753556", "51 824 753 556", "51 824 753 557", "51 824 753 556"),
+            ("US", "123456789", "12-3456789", "1234567", "12-3456789"),
+            ("CA", "123456789RT0001", "123456789RT0001", "12345678", "123456789"),
+            ("JP", "T1234567890123", "T1234567890123", "T<1>", "AB123456789"),
+        ] {
+            let created = app.post(k, "/api/v1/customers", with(country, good)).await;
+            assert_eq!(created.expect(201).json["tax_id"], normalised, "{country}");
+            app.post(k, "/api/v1/customers", with(country, bad))
+                .await
+                .expect_error(400, "BAD_REQUEST", &format!("tax_id: does not have the format of a tax ID of {country}, for example {example}"));
+            // A change is checked the same way and leaves the customer as it was.
+            let path = format!("/api/v1/customers/{}", created.id());
+            app.patch(k, &path, json!({"tax_id": bad})).await.expect_error(400, "BAD_REQUEST", "tax_id");
+            assert_eq!(app.get(k, &path).await.json["tax_id"], normalised);
+        }
+        // Moving to a country whose format the tax ID does not have is refused too.
+        let de = app.post(k, "/api/v1/customers", with("DE", "DE123456789")).await.expect(201).id();
+        app.patch(k, &format!("/api/v1/customers/{de}"), json!({"address": {"country": "PL"}}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "tax_id: does not have the format of a tax ID of PL");
+    }
+
+    /// A country must be an ISO 3166-1 code, and where the post needs a region (US, Canada,
+    /// Australia) the region must be one of the country's; extra invoice recipients are up to
+    /// five e-mail addresses.
+    async fn a_customers_address_and_invoice_recipients_are_checked(app: TestApp) {
+        let k = &app.a.key;
+        let address = |country: &str, state: Option<&str>| {
+            json!({"name": "R", "currency": "USD", "address": {"country": country, "state": state, "city": "Springfield"}})
+        };
+        let il = app.post(k, "/api/v1/customers", address("us", Some("us-il"))).await;
+        assert_eq!(il.expect(201).json["address"]["state"], "IL");
+        assert_eq!(il.json["address"]["country"], "US");
+        app.post(k, "/api/v1/customers", address("US", Some("Bavaria")))
+            .await
+            .expect_error(400, "BAD_REQUEST", "address.state: must be a region of US");
+        app.post(k, "/api/v1/customers", address("CA", None))
+            .await
+            .expect_error(400, "BAD_REQUEST", "address.state: is required for CA");
+        app.post(k, "/api/v1/customers", address("AU", Some("ON")))
+            .await
+            .expect_error(400, "BAD_REQUEST", "address.state");
+        app.post(k, "/api/v1/customers", address("XK", None))
+            .await
+            .expect_error(400, "BAD_REQUEST", "address.country");
+        let bavaria = app.post(k, "/api/v1/customers", address("DE", Some("Bayern"))).await;
+        assert_eq!(bavaria.expect(201).json["address"]["state"], "Bayern");
+
+        let path = format!("/api/v1/customers/{}", il.id());
+        assert_eq!(il.json["invoice_recipients"], json!([]));
+        let set = app.patch(k, &path, json!({"invoice_recipients": ["ap@r.example", "cfo@r.example"]})).await;
+        assert_eq!(set.expect(200).json["invoice_recipients"], json!(["ap@r.example", "cfo@r.example"]));
+        let six: Vec<String> = (1..=6).map(|i| format!("ap{i}@r.example")).collect();
+        app.patch(k, &path, json!({"invoice_recipients": six}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "invoice_recipients: may hold at most 5 addresses");
+        app.patch(k, &path, json!({"invoice_recipients": ["ok@r.example", "nope"]}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "invoice_recipients[1]: must be an e-mail address");
+        app.patch(k, &path, json!({"invoice_recipients": ["a@r.example", "A@r.example"]}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "invoice_recipients[1]: is listed twice");
+        assert_eq!(app.get(k, &path).await.json["invoice_recipients"], json!(["ap@r.example", "cfo@r.example"]));
+        let cleared = app.patch(k, &path, json!({"invoice_recipients": []})).await;
+        assert_eq!(cleared.expect(200).json["invoice_recipients"], json!([]));
+    }
+
     async fn contacts_crud_by_id_and_external_id(app: TestApp) {
         let k = &app.a.key;
         let customer = app

@@ -146,6 +146,11 @@ impl Backend {
                     "payment method events",
                     include_str!("../../migrations/sqlite/0018_payment_method_events.sql"),
                 ),
+                (
+                    20,
+                    "invoice recipients",
+                    include_str!("../../migrations/sqlite/0020_invoice_recipients.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -238,6 +243,11 @@ impl Backend {
                     18,
                     "payment method events",
                     include_str!("../../migrations/postgres/0018_payment_method_events.sql"),
+                ),
+                (
+                    20,
+                    "invoice recipients",
+                    include_str!("../../migrations/postgres/0020_invoice_recipients.sql"),
                 ),
             ],
         }

@@ -99,6 +99,8 @@ backend_tests! {
         // Migration 15 and the settings of since: no seller block yet, the default clock rules.
         added.push(format!(", invoice: {:?}", portico_core::model::InvoiceSettings::default()));
         added.push(format!(", billing: {:?}", portico_core::model::BillingRules::default()));
+        // Migration 20: customers of before have no further invoice recipients.
+        added.push("invoice_recipients: [], ".to_owned());
 
         let read = records::read_everything(&store).await;
         let expected = expected(released.backend);

@@ -134,10 +134,17 @@ async fn check_content(b: &mut Browser, page: PortalPage, mine: &[Invoice], thei
                     ["Postal code", "10178"],
                     ["City", "Berlin"],
                     ["State or region", ""],
-                    ["Country", "DE"],
                     ["Tax ID", "DE123456789"],
                 ])
             );
+            // The country is chosen by its name; its code is only the value sent.
+            let country = b
+                .execute(
+                    "const s = document.querySelector('#f-country'); return [s.value, s.selectedOptions[0].text];",
+                    vec![],
+                )
+                .await;
+            assert_eq!(country, serde_json::json!(["DE", "Germany"]));
             assert!(text.contains("Save"), "no Save button:\n{text}");
         }
     }

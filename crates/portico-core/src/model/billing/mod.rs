@@ -47,6 +47,7 @@ mod fixtures {
             currency: Currency::EUR,
             address: Address::default(),
             tax_id: None,
+            invoice_recipients: Vec::new(),
             portal_enabled: true,
             metadata: Metadata::new(),
             created_at: now,

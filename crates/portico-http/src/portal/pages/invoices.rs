@@ -14,10 +14,8 @@ use portico_core::model::{
 use portico_core::page::PageRequest;
 use portico_core::scope::PortalScope;
 use portico_core::{InvoiceId, PaymentAttemptId, PaymentMethodId};
-use portico_render::format::{
-    format_address, format_date_range, format_integer, format_percent_bps,
-};
-use portico_render::{InvoicePdf, Locale, Msg, invoice_pdf, t, tf};
+use portico_render::format::{format_date_range, format_integer, format_percent_bps};
+use portico_render::{InvoicePdf, Locale, Msg, format_address, invoice_pdf, t, tf};
 use portico_store::{InvoiceFilter, StoreError};
 use serde::Deserialize;
 
@@ -423,7 +421,7 @@ fn render_detail(inv: &Invoice, v: &Visit, title: &str, pay: Markup) -> Markup {
                 h2 { (t(l, Msg::BillTo)) }
                 address {
                     (c.name)
-                    @for line in format_address(&c.address).iter().filter(|x| !x.is_empty()) { br; (line) }
+                    @for line in format_address(&c.address, l).iter().filter(|x| !x.is_empty()) { br; (line) }
                     @if let Some(email) = &c.email { br; (email) }
                     @if let Some(tax) = &c.tax_id { br; (tf(l, Msg::TaxIdValue, &[("id", tax)])) }
                 }

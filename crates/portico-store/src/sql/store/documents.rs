@@ -15,8 +15,9 @@ pub(in crate::sql) async fn keep_issued_parties(
     };
     query(
         "INSERT INTO invoice_documents (invoice_id, account_id, customer_name, customer_email, \
-         customer_address, customer_tax_id, settings, created_at) \
-         SELECT $2, c.account_id, c.name, c.email, c.address, c.tax_id, a.settings, $4 \
+         customer_address, customer_tax_id, customer_invoice_recipients, settings, created_at) \
+         SELECT $2, c.account_id, c.name, c.email, c.address, c.tax_id, c.invoice_recipients, \
+         a.settings, $4 \
          FROM customers c JOIN accounts a ON a.id = c.account_id \
          WHERE c.account_id = $1 AND c.id = $3 \
          ON CONFLICT (invoice_id) DO NOTHING",
@@ -51,8 +52,8 @@ impl DocumentStore for SqlStore {
         invoice: &InvoiceId,
     ) -> StoreResult<Option<IssuedParties>> {
         query(
-            "SELECT customer_name, customer_email, customer_address, customer_tax_id, settings \
-             FROM invoice_documents WHERE account_id = $1 AND invoice_id = $2",
+            "SELECT customer_name, customer_email, customer_address, customer_tax_id, \
+             customer_invoice_recipients, settings FROM invoice_documents WHERE account_id = $1 AND invoice_id = $2",
             params![account, invoice.as_str()],
         )
         .fetch_optional(&self.pool)
@@ -63,6 +64,7 @@ impl DocumentStore for SqlStore {
                 customer_email: row.opt_text("customer_email")?,
                 customer_address: row.json("customer_address")?,
                 customer_tax_id: row.opt_text("customer_tax_id")?,
+                customer_invoice_recipients: row.json("customer_invoice_recipients")?,
                 settings: row.json("settings")?,
             })
         })
