@@ -97,9 +97,14 @@ async fn team_plan(app: &TestApp, seed: &Seeded) -> String {
 /// card is one of its, which succeeds: money due now is charged at once. Answers the owner's
 /// portal session.
 async fn charging(app: &TestApp, seed: &Seeded) -> (Cookie, String) {
+    charging_with(app, seed, "4242 4242 4242 4242").await
+}
+
+/// As [`charging`], with the test card `number` as the default.
+async fn charging_with(app: &TestApp, seed: &Seeded, number: &str) -> (Cookie, String) {
     take_payments(app).await;
     let (cookie, csrf) = enter_as(app, seed, "owner").await;
-    add_card(app, &cookie, "4242 4242 4242 4242").await;
+    add_card(app, &cookie, number).await;
     let cards = app
         .get(
             &app.a.key,
@@ -770,5 +775,33 @@ portico_testkit::backend_tests! {
             }
         }
         assert!(single.is_some_and(|k| k.contains(&"subscription.updated".to_owned())));
+    }
+
+    async fn a_double_confirm_waiting_for_the_banks_challenge_opens_one_invoice(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "dw").await;
+        let team = team_plan(&app, &seed).await;
+        app.clock.advance_secs(5 * 86_400);
+        let (cookie, csrf) = charging_with(&app, &seed, "4000 0000 0000 3220").await;
+        let sub = &seed.subscription;
+        let page = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={team}&quantity=1"), Some(&cookie)).await;
+        let quote = hidden(&page.expect(200).text, "quote");
+        let invoices = invoice_count(&app, &seed.customer).await;
+        let form = [("csrf", csrf.as_str()), ("plan", team.as_str()), ("quantity", "1"), ("quote", quote.as_str())];
+        let path = format!("/portal/subscriptions/{sub}/change");
+        let (a, b) = tokio::join!(app.submit(&path, Some(&cookie), &form), app.submit(&path, Some(&cookie), &form));
+        // Both wait for the one challenge of the one invoice; a third confirmation as well.
+        let challenge = location(&a);
+        assert!(challenge.contains("/test-provider/challenge/"), "{challenge}");
+        assert_eq!(location(&b), challenge);
+        assert_eq!(location(&app.submit(&path, Some(&cookie), &form).await), challenge);
+        assert_eq!(invoice_count(&app, &seed.customer).await, invoices + 1, "one invoice");
+        assert_eq!(subscription(&app, sub).await["plan"], seed.plan.as_str(), "not before the bank says so");
+        let back = location(&app.submit(&challenge, None, &[("answer", "approve")]).await);
+        let outcome = location(&app.browse(&back, Some(&cookie)).await);
+        app.browse(&outcome, Some(&cookie)).await.expect(200);
+        assert_eq!(subscription(&app, sub).await["plan"], team.as_str());
+        assert_eq!(charges(&app, &seed.customer).await, 1);
+        assert_eq!(invoice_count(&app, &seed.customer).await, invoices + 1);
     }
 }
