@@ -804,4 +804,42 @@ portico_testkit::backend_tests! {
         assert_eq!(charges(&app, &seed.customer).await, 1);
         assert_eq!(invoice_count(&app, &seed.customer).await, invoices + 1);
     }
+
+    async fn each_change_switch_off_removes_its_field_and_refuses_its_change(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "sw").await;
+        let sub = &seed.subscription;
+        let other = app.post(k, "/api/v1/plans", json!({
+            "product": seed.product, "name": "Other plan", "interval": "month", "unit_amount": 100, "currency": "EUR",
+        })).await.expect(201).id();
+        let (cookie, csrf) = enter_as(&app, &seed, "owner").await;
+        // The two changes as previewed while both switches are on.
+        let mut forms = Vec::new();
+        for (plan, quantity) in [(other.as_str(), "2"), (seed.plan.as_str(), "3")] {
+            let page = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={plan}&quantity={quantity}"), Some(&cookie)).await;
+            let quote = hidden(&page.expect(200).text, "quote");
+            forms.push([("csrf", csrf.clone()), ("plan", plan.to_owned()), ("quantity", quantity.to_owned()), ("quote", quote)]);
+        }
+        let before = subscription(&app, sub).await;
+        let picker = format!("/portal/subscriptions/{sub}/change");
+        let settings = |plan: bool, quantity: bool| json!({"features": {"plan_change": plan, "quantity_change": quantity}});
+        for (switches, field, form) in [
+            (settings(false, true), "type=\"radio\" name=\"plan\"", &forms[0]),
+            (settings(true, false), "type=\"number\" name=\"quantity\"", &forms[1]),
+        ] {
+            app.patch(k, "/api/v1/portal-settings", switches.clone()).await.expect(200);
+            let page = app.browse(&picker, Some(&cookie)).await;
+            assert!(!page.expect(200).text.contains(field), "{switches}: {}", page.text);
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.submit(&picker, Some(&cookie), &form).await.expect(403);
+            assert_eq!(subscription(&app, sub).await, before, "{switches}");
+        }
+        // Both on again: each field is back and the same change goes through.
+        app.patch(k, "/api/v1/portal-settings", settings(true, true)).await.expect(200);
+        let page = app.browse(&picker, Some(&cookie)).await;
+        assert!(page.text.contains("type=\"radio\" name=\"plan\"") && page.text.contains("type=\"number\" name=\"quantity\""), "{}", page.text);
+        let form: Vec<(&str, &str)> = forms[1].iter().map(|(k, v)| (*k, v.as_str())).collect();
+        app.submit(&picker, Some(&cookie), &form).await.expect(303);
+        assert_eq!(subscription(&app, sub).await["quantity"], 3);
+    }
 }
