@@ -115,6 +115,16 @@ operations! {
     SUBSCRIPTIONS_GET = Get "/api/v1/subscriptions/{id}" -> Subscription;
     SUBSCRIPTIONS_UPDATE = Patch "/api/v1/subscriptions/{id}" (SubscriptionPatch) -> Subscription;
     SUBSCRIPTIONS_CANCEL = Delete "/api/v1/subscriptions/{id}" (CancelSubscription) -> Subscription;
+    SUBSCRIPTIONS_PREVIEW_CHANGE = Post "/api/v1/subscriptions/{id}/preview-change"
+        (SubscriptionChangeRequest) -> ChangeQuote;
+    SUBSCRIPTIONS_CHANGE = Post "/api/v1/subscriptions/{id}/change" (SubscriptionChangeRequest)
+        -> SubscriptionChanged;
+    SUBSCRIPTIONS_CANCEL_BY_POST = Post "/api/v1/subscriptions/{id}/cancel" (CancelSubscription)
+        -> Subscription;
+    SUBSCRIPTIONS_RESUME = Post "/api/v1/subscriptions/{id}/resume" -> Subscription;
+    SUBSCRIPTIONS_PAUSE = Post "/api/v1/subscriptions/{id}/pause" (PauseSubscription)
+        -> Subscription;
+    SUBSCRIPTIONS_UNPAUSE = Post "/api/v1/subscriptions/{id}/unpause" -> Subscription;
 
     INVOICES_CREATE = Post "/api/v1/invoices" (NewInvoice) -> Invoice;
     INVOICES_LIST = Get "/api/v1/invoices" -> List_Invoice;

@@ -3,11 +3,12 @@
 //! tests compare the two.
 
 use portico_core::model::{
-    Address, ApiKey, CancelMode, CancelRefund, ChangeTiming, OAuthClient, PortalFlow, PortalPage,
+    Address, ApiKey, CancelMode, CancelRefund, ChangeQuote, ChangeTiming, OAuthClient,
+    PaymentAttempt, PortalFlow, PortalPage, Subscription,
 };
 use portico_core::{
-    ContactId, CustomerId, EventId, PaymentMethodId, PortalSessionId, Timestamp, WebhookDeliveryId,
-    WebhookEndpointId,
+    ContactId, CustomerId, EventId, InvoiceId, PaymentMethodId, PlanId, PortalSessionId, Timestamp,
+    WebhookDeliveryId, WebhookEndpointId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +118,37 @@ pub struct CancelSubscription {
     /// `immediately` (the server's default) or `at_period_end`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<CancelMode>,
+}
+
+/// A change of plan or quantity, to preview or to make; what is `None` stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriptionChangeRequest {
+    pub plan: Option<PlanId>,
+    pub quantity: Option<i64>,
+    /// `now_with_proration` (the server's default), `now_without_proration` or `at_period_end`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<ChangeTiming>,
+    /// For a change: the preview it must still cost; otherwise the server answers a conflict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<ChangeQuote>,
+}
+
+/// A change as made: the subscription afterwards, the invoice opened for money due now, and
+/// its charge when the provider was asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriptionChanged {
+    pub subscription: Subscription,
+    pub invoice: Option<InvoiceId>,
+    pub payment: Option<PaymentAttempt>,
+}
+
+/// Pauses collection for 1 to 3 periods after the current one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PauseSubscription {
+    pub periods: u32,
 }
 
 /// The portal settings to change; fields left `None` stay as they are. A nullable setting is

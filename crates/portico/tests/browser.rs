@@ -28,5 +28,7 @@ mod payments;
 mod pdf;
 #[path = "browser/stripe.rs"]
 mod stripe;
+#[path = "browser/subscription_flows.rs"]
+mod subscription_flows;
 #[path = "browser/subscriptions.rs"]
 mod subscriptions;

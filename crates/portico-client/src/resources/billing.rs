@@ -2,15 +2,18 @@
 
 use portico_core::PaymentMethodId;
 use portico_core::model::{
-    Invoice, InvoicePatch, NewInvoice, NewPaymentMethod, NewSubscription, NewTransaction,
-    PaymentAttempt, PaymentMethod, PaymentMethodPatch, Subscription, SubscriptionPatch,
-    Transaction, TransactionPatch,
+    ChangeQuote, Invoice, InvoicePatch, NewInvoice, NewPaymentMethod, NewSubscription,
+    NewTransaction, PaymentAttempt, PaymentMethod, PaymentMethodPatch, Subscription,
+    SubscriptionPatch, Transaction, TransactionPatch,
 };
 
 use super::{crud, resource};
 use crate::PathId;
 use crate::operations;
-use crate::types::{CancelSubscription, PayRequest, RefundRequest};
+use crate::types::{
+    CancelSubscription, PauseSubscription, PayRequest, RefundRequest, SubscriptionChangeRequest,
+    SubscriptionChanged,
+};
 
 resource!(
     /// Subscriptions: a customer on a plan.
@@ -68,6 +71,71 @@ impl Subscriptions<'_> {
         };
         self.call
             .send(operations::SUBSCRIPTIONS_CANCEL, &[id.path_id()], &body)
+            .await
+    }
+
+    /// Cancels with a mode, reason and comment, as a POST: the call's `Idempotency-Key`
+    /// makes a retried call cancel once.
+    pub async fn cancel_with(
+        &self,
+        id: impl PathId,
+        how: &CancelSubscription,
+    ) -> crate::Result<Subscription> {
+        self.call
+            .send(
+                operations::SUBSCRIPTIONS_CANCEL_BY_POST,
+                &[id.path_id()],
+                how,
+            )
+            .await
+    }
+
+    /// What a change of plan or quantity would cost, without making it.
+    pub async fn preview_change(
+        &self,
+        id: impl PathId,
+        change: &SubscriptionChangeRequest,
+    ) -> crate::Result<ChangeQuote> {
+        self.call
+            .send(
+                operations::SUBSCRIPTIONS_PREVIEW_CHANGE,
+                &[id.path_id()],
+                change,
+            )
+            .await
+    }
+
+    /// Makes a change of plan or quantity; with `quote` set, only if it still costs that.
+    /// Money due now is charged through the account's provider, once per call.
+    pub async fn change(
+        &self,
+        id: impl PathId,
+        change: &SubscriptionChangeRequest,
+    ) -> crate::Result<SubscriptionChanged> {
+        self.call
+            .send(operations::SUBSCRIPTIONS_CHANGE, &[id.path_id()], change)
+            .await
+    }
+
+    /// Takes back a cancellation at the end of the period.
+    pub async fn resume(&self, id: impl PathId) -> crate::Result<Subscription> {
+        self.call
+            .send(operations::SUBSCRIPTIONS_RESUME, &[id.path_id()], &())
+            .await
+    }
+
+    /// Pauses collection for `periods` (1 to 3) periods after the current one.
+    pub async fn pause(&self, id: impl PathId, periods: u32) -> crate::Result<Subscription> {
+        let body = PauseSubscription { periods };
+        self.call
+            .send(operations::SUBSCRIPTIONS_PAUSE, &[id.path_id()], &body)
+            .await
+    }
+
+    /// Resumes paused collection early.
+    pub async fn unpause(&self, id: impl PathId) -> crate::Result<Subscription> {
+        self.call
+            .send(operations::SUBSCRIPTIONS_UNPAUSE, &[id.path_id()], &())
             .await
     }
 }

@@ -224,6 +224,15 @@ fn client_types() -> Vec<(&'static str, Value)> {
         ("NewOAuthClient", client_schema::<NewOAuthClient>()),
         ("CreatedOAuthClient", client_schema::<CreatedOAuthClient>()),
         ("CancelSubscription", client_schema::<CancelSubscription>()),
+        (
+            "SubscriptionChangeRequest",
+            client_schema::<SubscriptionChangeRequest>(),
+        ),
+        (
+            "SubscriptionChanged",
+            client_schema::<SubscriptionChanged>(),
+        ),
+        ("PauseSubscription", client_schema::<PauseSubscription>()),
         ("PayRequest", client_schema::<PayRequest>()),
         ("PaymentProvider", client_schema::<PaymentProvider>()),
         (

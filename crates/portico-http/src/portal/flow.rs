@@ -120,7 +120,16 @@ fn done_page(v: &Visit, flow: &PortalFlow, done: Option<Msg>) -> Response {
             }
         }
     };
-    frame(v, StatusCode::OK, Msg::FlowDoneTitle, main)
+    let mut response = frame(v, StatusCode::OK, Msg::FlowDoneTitle, main);
+    // Back to the vendor by a new navigation: a form's answer may not lead to another origin
+    // (the CSP's form-action), and the page says where it goes meanwhile.
+    if matches!(flow.after_completion, AfterCompletion::Redirect)
+        && let Some(url) = back
+        && let Ok(refresh) = HeaderValue::from_str(&format!("0; url={url}"))
+    {
+        response.headers_mut().insert(header::REFRESH, refresh);
+    }
+    response
 }
 
 /// A page of a flow session: the brand bar without navigation, since there is nowhere else to go.
@@ -153,8 +162,8 @@ fn done_of(response: &Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// When the answer says the task was done, the session ends as the vendor asked: back to the
-/// vendor's return URL, or on the confirmation page. Any other answer goes out as it is.
+/// When the answer says the task was done, the session ends as the vendor asked: on the
+/// confirmation page, which goes on to the vendor's return URL for a redirecting flow. Any other answer goes out as it is.
 fn complete(v: &Visit, flow: &PortalFlow, response: Response) -> Response {
     let Some(done) = done_of(&response) else {
         return response;
@@ -163,10 +172,8 @@ fn complete(v: &Visit, flow: &PortalFlow, response: Response) -> Response {
         return response;
     }
     tracing::info!(portal_session = %v.session.id, done, "the session's task is done");
-    let location = match (&flow.after_completion, v.session.return_url.as_deref()) {
-        (AfterCompletion::Redirect, Some(url)) => url.to_owned(),
-        _ => format!("{FLOW_DONE_PATH}?done={done}"),
-    };
+    // The confirmation page, which sends a redirecting flow on to the vendor.
+    let location = format!("{FLOW_DONE_PATH}?done={done}");
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

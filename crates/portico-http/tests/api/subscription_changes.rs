@@ -82,6 +82,98 @@ async fn open_invoices(app: &TestApp, customer: &str) -> Vec<Value> {
     r.expect(200).json["data"].as_array().unwrap().clone()
 }
 
+/// A plan of the seeded product at €99.00 a month: an upgrade from the seeded plan.
+async fn team_plan(app: &TestApp, seed: &Seeded) -> String {
+    app.post(&app.a.key, "/api/v1/plans", json!({
+        "product": seed.product, "name": "Team monthly", "interval": "month", "unit_amount": 9900,
+        "currency": "EUR", "max_quantity": 5,
+    }))
+    .await
+    .expect(201)
+    .id()
+}
+
+/// The account takes payments through the test provider and the seeded customer's default
+/// card is one of its, which succeeds: money due now is charged at once. Answers the owner's
+/// portal session.
+async fn charging(app: &TestApp, seed: &Seeded) -> (Cookie, String) {
+    charging_with(app, seed, "4242 4242 4242 4242").await
+}
+
+/// As [`charging`], with the test card `number` as the default.
+async fn charging_with(app: &TestApp, seed: &Seeded, number: &str) -> (Cookie, String) {
+    take_payments(app).await;
+    let (cookie, csrf) = enter_as(app, seed, "owner").await;
+    add_card(app, &cookie, number).await;
+    let cards = app
+        .get(
+            &app.a.key,
+            &format!("/api/v1/payment-methods?customer={}", seed.customer),
+        )
+        .await;
+    let added = cards.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pm| pm["id"] != seed.payment_method.as_str())
+        .unwrap();
+    let path = format!("/api/v1/payment-methods/{}", added["id"].as_str().unwrap());
+    app.patch(&app.a.key, &path, json!({"is_default": true}))
+        .await
+        .expect(200);
+    (cookie, csrf)
+}
+
+/// The customer's payments that succeeded.
+async fn charges(app: &TestApp, customer: &str) -> usize {
+    let r = app
+        .get(
+            &app.a.key,
+            &format!("/api/v1/transactions?customer={customer}&limit=100"),
+        )
+        .await;
+    r.expect(200).json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "payment" && t["status"] == "succeeded")
+        .count()
+}
+
+/// The customer's invoices of any status.
+async fn invoice_count(app: &TestApp, customer: &str) -> usize {
+    let r = app
+        .get(
+            &app.a.key,
+            &format!("/api/v1/invoices?customer={customer}&limit=100"),
+        )
+        .await;
+    r.expect(200).json["data"].as_array().unwrap().len()
+}
+
+/// A vendor POST with an `Idempotency-Key`.
+async fn post_once(app: &TestApp, path: &str, key: &str, body: Value) -> crate::support::Resp {
+    app.send(
+        app.request(reqwest::Method::POST, path, &app.a.key)
+            .header("idempotency-key", key)
+            .json(&body),
+    )
+    .await
+}
+
+/// How a confirmation is sent twice at once.
+#[derive(Debug, Clone, Copy)]
+enum Twice {
+    /// Once: what a single confirmation does, for the others to match.
+    Once,
+    /// The portal's form, with the same CSRF token and quote.
+    PortalForm,
+    /// The vendor's change with the same `Idempotency-Key`.
+    SameKey,
+    /// The vendor's change with two keys.
+    TwoKeys,
+}
+
 portico_testkit::backend_tests! {
     async fn the_rules_for_subscription_changes_are_portal_settings(app: TestApp) {
         let k = &app.a.key;
@@ -529,5 +621,231 @@ portico_testkit::backend_tests! {
         assert!(!list.text.contains("/pause\""), "{}", list.text);
         app.submit(&pause, Some(&cookie), &[("csrf", &csrf), ("periods", "1")]).await.expect(403);
         assert_eq!(subscription(&app, sub).await["pause_collection"], Value::Null);
+    }
+
+    async fn the_vendor_previews_and_makes_the_portals_changes_once_per_idempotency_key(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "vp").await;
+        let team = team_plan(&app, &seed).await;
+        app.clock.advance_secs(5 * 86_400);
+        let sub = &seed.subscription;
+        let (cookie, _) = enter_as(&app, &seed, "owner").await;
+        let page = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={team}&quantity=2"), Some(&cookie)).await;
+        page.expect(200);
+        let shown: Value = serde_json::from_str(&hidden(&page.text, "quote")).unwrap();
+
+        // The vendor's preview of the same change is the portal's, to the field.
+        let base = format!("/api/v1/subscriptions/{sub}");
+        let preview = app.post(k, &format!("{base}/preview-change"), json!({"plan": team, "quantity": 2})).await;
+        assert_eq!(preview.expect(200).json, shown);
+        let later = app.post(k, &format!("{base}/preview-change"), json!({"plan": seed.plan, "quantity": 1, "timing": "at_period_end"})).await;
+        assert_eq!(later.expect(200).json["effective_at"], subscription(&app, sub).await["current_period_end"]);
+        app.post(k, &format!("{base}/preview-change"), json!({"plan": team, "quantity": 6}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "quantity");
+        app.post(k, &format!("{base}/preview-change"), json!({"plan": team, "timing": "whenever"}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "timing");
+        assert_eq!(subscription(&app, sub).await["plan"], seed.plan.as_str(), "a preview changes nothing");
+
+        // The change, retried with its key, is made once: one invoice of the preview's total.
+        let invoices = invoice_count(&app, &seed.customer).await;
+        let events = event_count(&app).await;
+        let body = json!({"plan": team, "quantity": 2, "quote": shown});
+        let first = post_once(&app, &format!("{base}/change"), "change-1", body.clone()).await;
+        first.expect(200);
+        assert_eq!(first.json["subscription"]["plan"], team.as_str());
+        assert_eq!(first.json["payment"], Value::Null, "no provider: the invoice is left open");
+        let invoice = first.json["invoice"].as_str().unwrap().to_owned();
+        let again = post_once(&app, &format!("{base}/change"), "change-1", body.clone()).await;
+        again.expect(200);
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        assert_eq!(again.json, first.json);
+        let opened = app.get(k, &format!("/api/v1/invoices/{invoice}")).await;
+        assert_eq!(opened.expect(200).json["total"], shown["due_now"]);
+        assert_eq!(invoice_count(&app, &seed.customer).await, invoices + 1);
+        assert_eq!(event_kinds(&app, events).await, ["subscription.updated", "invoice.created"]);
+        // The same change under another key is no change any more.
+        post_once(&app, &format!("{base}/change"), "change-2", body)
+            .await
+            .expect_error(400, "BAD_REQUEST", "already");
+        assert_eq!(invoice_count(&app, &seed.customer).await, invoices + 1);
+
+        // Cancel, resume, pause and unpause: each once per key, each a 200 on its replay.
+        let events = event_count(&app).await;
+        let steps = [
+            ("cancel", json!({"mode": "at_period_end", "reason": "budget"}), "cancel_at_period_end", json!(true)),
+            ("resume", Value::Null, "cancel_at_period_end", json!(false)),
+        ];
+        for (action, body, field, value) in steps {
+            let key = format!("{action}-1");
+            let r = post_once(&app, &format!("{base}/{action}"), &key, body.clone()).await;
+            assert_eq!(r.expect(200).json[field], value, "{action}");
+            let replay = post_once(&app, &format!("{base}/{action}"), &key, body).await;
+            assert_eq!((replay.expect(200).header("idempotent-replayed"), &replay.json), (Some("true"), &r.json), "{action}");
+        }
+        assert_eq!(event_kinds(&app, events).await, ["subscription.updated", "subscription.resumed"]);
+        post_once(&app, &format!("{base}/resume"), "resume-2", Value::Null).await.expect(409);
+
+        post_once(&app, &format!("{base}/pause"), "pause-0", json!({"periods": 4}))
+            .await
+            .expect_error(400, "BAD_REQUEST", "periods");
+        let paused = post_once(&app, &format!("{base}/pause"), "pause-1", json!({"periods": 2})).await;
+        assert!(paused.expect(200).json["pause_collection"]["resumes_at"].is_string(), "{}", paused.json);
+        post_once(&app, &format!("{base}/pause"), "pause-1", json!({"periods": 2})).await.expect(200);
+        post_once(&app, &format!("{base}/pause"), "pause-2", json!({"periods": 1})).await.expect(409);
+        let unpaused = post_once(&app, &format!("{base}/unpause"), "unpause-1", Value::Null).await;
+        assert_eq!(unpaused.expect(200).json["pause_collection"], Value::Null);
+        assert_eq!(
+            event_kinds(&app, events).await,
+            ["subscription.updated", "subscription.resumed", "subscription.paused", "subscription.resumed"]
+        );
+        // The vendor's actions are not the portal's: they need billing:write.
+        let reader = crate::support::key_with(&app, &[portico_core::scope::ApiScope::BillingRead]).await;
+        app.send(app.request(reqwest::Method::POST, &format!("{base}/cancel"), &reader).json(&json!({})))
+            .await
+            .expect_error(403, "FORBIDDEN", "billing:write");
+        assert_eq!(subscription(&app, sub).await["status"], "active");
+    }
+
+    async fn a_vendor_change_charges_through_the_provider_once(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "vq").await;
+        let team = team_plan(&app, &seed).await;
+        app.clock.advance_secs(5 * 86_400);
+        charging(&app, &seed).await;
+        let path = format!("/api/v1/subscriptions/{}/change", seed.subscription);
+        let r = post_once(&app, &path, "upgrade", json!({"plan": team})).await;
+        r.expect(200);
+        assert_eq!(r.json["subscription"]["plan"], team.as_str());
+        assert_eq!(r.json["payment"]["status"], "succeeded", "{}", r.json);
+        assert_eq!(r.json["payment"]["invoice"], r.json["invoice"]);
+        post_once(&app, &path, "upgrade", json!({"plan": team})).await.expect(200);
+        assert_eq!(charges(&app, &seed.customer).await, 1);
+    }
+
+    async fn a_double_confirm_at_once_changes_the_subscription_once(app: Portal) {
+        let k = &app.a.key;
+        let cases = [Twice::Once, Twice::PortalForm, Twice::SameKey, Twice::TwoKeys];
+        let mut seeds = Vec::new();
+        for (i, _) in cases.iter().enumerate() {
+            let seed = app.seed(k, &format!("dc{i}")).await;
+            let team = team_plan(&app, &seed).await;
+            seeds.push((seed, team));
+        }
+        // Five days into the period, then into the portal (whose sessions would not last the
+        // five days).
+        app.clock.advance_secs(5 * 86_400);
+        let mut entered = Vec::new();
+        for (seed, team) in seeds {
+            let session = charging(&app, &seed).await;
+            entered.push((seed, team, session));
+        }
+        let mut single = None;
+        for (case, (seed, team, (cookie, csrf))) in cases.into_iter().zip(&entered) {
+            let sub = &seed.subscription;
+            let page = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={team}&quantity=1"), Some(cookie)).await;
+            page.expect(200);
+            let quote = hidden(&page.text, "quote");
+            let invoices = invoice_count(&app, &seed.customer).await;
+            let events = event_count(&app).await;
+            let form = [("csrf", csrf.as_str()), ("plan", team.as_str()), ("quantity", "1"), ("quote", quote.as_str())];
+            let portal = format!("/portal/subscriptions/{sub}/change");
+            let api = format!("/api/v1/subscriptions/{sub}/change");
+            let body = json!({"plan": team, "quantity": 1, "quote": serde_json::from_str::<Value>(&quote).unwrap()});
+            let statuses = match case {
+                Twice::Once => vec![app.submit(&portal, Some(cookie), &form).await.status],
+                Twice::PortalForm => {
+                    let (a, b) = tokio::join!(app.submit(&portal, Some(cookie), &form), app.submit(&portal, Some(cookie), &form));
+                    vec![a.status, b.status]
+                }
+                Twice::SameKey => {
+                    let (a, b) = tokio::join!(post_once(&app, &api, "same", body.clone()), post_once(&app, &api, "same", body.clone()));
+                    vec![a.status, b.status]
+                }
+                Twice::TwoKeys => {
+                    let (a, b) = tokio::join!(post_once(&app, &api, "one", body.clone()), post_once(&app, &api, "two", body.clone()));
+                    vec![a.status, b.status]
+                }
+            };
+            assert!(statuses.iter().any(|s| *s == 200 || *s == 303), "{case:?}: one confirmation goes through: {statuses:?}");
+            assert_eq!(subscription(&app, sub).await["plan"], team.as_str(), "{case:?}");
+            assert_eq!(charges(&app, &seed.customer).await, 1, "{case:?}: one charge");
+            assert_eq!(invoice_count(&app, &seed.customer).await, invoices + 1, "{case:?}: one invoice");
+            // Events of one moment are listed in no particular order.
+            let mut kinds = event_kinds(&app, events).await;
+            kinds.sort();
+            match &single {
+                None => single = Some(kinds),
+                Some(once) => assert_eq!(&kinds, once, "{case:?}: the events of one change"),
+            }
+        }
+        assert!(single.is_some_and(|k| k.contains(&"subscription.updated".to_owned())));
+    }
+
+    async fn a_double_confirm_waiting_for_the_banks_challenge_opens_one_invoice(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "dw").await;
+        let team = team_plan(&app, &seed).await;
+        app.clock.advance_secs(5 * 86_400);
+        let (cookie, csrf) = charging_with(&app, &seed, "4000 0000 0000 3220").await;
+        let sub = &seed.subscription;
+        let page = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={team}&quantity=1"), Some(&cookie)).await;
+        let quote = hidden(&page.expect(200).text, "quote");
+        let invoices = invoice_count(&app, &seed.customer).await;
+        let form = [("csrf", csrf.as_str()), ("plan", team.as_str()), ("quantity", "1"), ("quote", quote.as_str())];
+        let path = format!("/portal/subscriptions/{sub}/change");
+        let (a, b) = tokio::join!(app.submit(&path, Some(&cookie), &form), app.submit(&path, Some(&cookie), &form));
+        // Both wait for the one challenge of the one invoice; a third confirmation as well.
+        let challenge = location(&a);
+        assert!(challenge.contains("/test-provider/challenge/"), "{challenge}");
+        assert_eq!(location(&b), challenge);
+        assert_eq!(location(&app.submit(&path, Some(&cookie), &form).await), challenge);
+        assert_eq!(invoice_count(&app, &seed.customer).await, invoices + 1, "one invoice");
+        assert_eq!(subscription(&app, sub).await["plan"], seed.plan.as_str(), "not before the bank says so");
+        let back = location(&app.submit(&challenge, None, &[("answer", "approve")]).await);
+        let outcome = location(&app.browse(&back, Some(&cookie)).await);
+        app.browse(&outcome, Some(&cookie)).await.expect(200);
+        assert_eq!(subscription(&app, sub).await["plan"], team.as_str());
+        assert_eq!(charges(&app, &seed.customer).await, 1);
+        assert_eq!(invoice_count(&app, &seed.customer).await, invoices + 1);
+    }
+
+    async fn each_change_switch_off_removes_its_field_and_refuses_its_change(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "sw").await;
+        let sub = &seed.subscription;
+        let other = app.post(k, "/api/v1/plans", json!({
+            "product": seed.product, "name": "Other plan", "interval": "month", "unit_amount": 100, "currency": "EUR",
+        })).await.expect(201).id();
+        let (cookie, csrf) = enter_as(&app, &seed, "owner").await;
+        // The two changes as previewed while both switches are on.
+        let mut forms = Vec::new();
+        for (plan, quantity) in [(other.as_str(), "2"), (seed.plan.as_str(), "3")] {
+            let page = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={plan}&quantity={quantity}"), Some(&cookie)).await;
+            let quote = hidden(&page.expect(200).text, "quote");
+            forms.push([("csrf", csrf.clone()), ("plan", plan.to_owned()), ("quantity", quantity.to_owned()), ("quote", quote)]);
+        }
+        let before = subscription(&app, sub).await;
+        let picker = format!("/portal/subscriptions/{sub}/change");
+        let settings = |plan: bool, quantity: bool| json!({"features": {"plan_change": plan, "quantity_change": quantity}});
+        for (switches, field, form) in [
+            (settings(false, true), "type=\"radio\" name=\"plan\"", &forms[0]),
+            (settings(true, false), "type=\"number\" name=\"quantity\"", &forms[1]),
+        ] {
+            app.patch(k, "/api/v1/portal-settings", switches.clone()).await.expect(200);
+            let page = app.browse(&picker, Some(&cookie)).await;
+            assert!(!page.expect(200).text.contains(field), "{switches}: {}", page.text);
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.submit(&picker, Some(&cookie), &form).await.expect(403);
+            assert_eq!(subscription(&app, sub).await, before, "{switches}");
+        }
+        // Both on again: each field is back and the same change goes through.
+        app.patch(k, "/api/v1/portal-settings", settings(true, true)).await.expect(200);
+        let page = app.browse(&picker, Some(&cookie)).await;
+        assert!(page.text.contains("type=\"radio\" name=\"plan\"") && page.text.contains("type=\"number\" name=\"quantity\""), "{}", page.text);
+        let form: Vec<(&str, &str)> = forms[1].iter().map(|(k, v)| (*k, v.as_str())).collect();
+        app.submit(&picker, Some(&cookie), &form).await.expect(303);
+        assert_eq!(subscription(&app, sub).await["quantity"], 3);
     }
 }

@@ -169,9 +169,14 @@ pub fn respond_page(
         title,
         brand: &v.brand,
         controls: Some(controls),
-        nav: Some(nav),
+        // A session locked to one task has no other page to go to.
+        nav: v.session.flow.is_none().then_some(nav),
         event: "portico:ready",
-        home: Some(PortalPage::Overview.path()),
+        home: v
+            .session
+            .flow
+            .is_none()
+            .then_some(PortalPage::Overview.path()),
     };
     respond(status, Some(&v.account), document(&shell, main))
 }
