@@ -664,7 +664,7 @@ portico_testkit::backend_tests! {
         let opened = app.get(k, &format!("/api/v1/invoices/{invoice}")).await;
         assert_eq!(opened.expect(200).json["total"], shown["due_now"]);
         assert_eq!(invoice_count(&app, &seed.customer).await, invoices + 1);
-        assert_eq!(event_kinds(&app, events).await, ["subscription.updated", "invoice.created"]);
+        assert_eq!(event_kinds(&app, events).await, ["subscription.updated", "invoice.created", "invoice.issued"]);
         // The same change under another key is no change any more.
         post_once(&app, &format!("{base}/change"), "change-2", body)
             .await
