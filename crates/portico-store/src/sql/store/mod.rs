@@ -609,21 +609,16 @@ async fn record_entered(
     outbox: &mut Outbox,
     started: &[&NewBrowserSession],
 ) -> StoreResult<()> {
-    let mut p: Vec<Value> = Vec::with_capacity(started.len() * 2);
-    let mut each = Vec::with_capacity(started.len());
-    for new in started {
-        p.push(Value::from(&new.account));
-        p.push(Value::from(&new.portal_session));
-        each.push(format!(
-            "(account_id = ${} AND id = ${})",
-            p.len() - 1,
-            p.len()
-        ));
-    }
+    // By primary key alone, which every backend looks up by its index; the account is matched
+    // below. (An OR of (account, id) pairs led PostgreSQL to scan the table.)
+    let p: Vec<Value> = started
+        .iter()
+        .map(|new| Value::from(&new.portal_session))
+        .collect();
     let sql = format!(
-        "SELECT account_id, {} FROM portal_sessions WHERE {}",
+        "SELECT account_id, {} FROM portal_sessions WHERE id IN ({})",
         rows::PORTAL_SESSIONS.columns(),
-        each.join(" OR ")
+        rows::placeholder_rows(p.len(), 1)
     );
     let mut found = std::collections::HashMap::new();
     for row in query(&sql, p).fetch_all(&mut **tx).await? {
