@@ -5,18 +5,15 @@
 
 use std::time::Duration;
 
-use portico_core::model::{
-    CustomerRef, Invoice, InvoiceStatus, NewInvoice, NewInvoiceLine, PortalPage,
-};
+use portico_core::model::{CustomerRef, Invoice, InvoiceStatus, PortalPage};
 use portico_core::page::PageRequest;
-use portico_http::{Clock, SystemClock};
 use portico_store::InvoiceFilter;
 use portico_testkit::browser::{Browser, BrowserOptions};
 use serde_json::json;
 
 use crate::support::{
-    CUSTOMER, Portal, assert_accessible, axe_source, click, expect_h1, normalize, page_text,
-    require_program, wait_until,
+    CUSTOMER, Portal, assert_accessible, axe_source, browser_cookie, click, expect_h1, normalize,
+    open_invoice, page_text, require_program, wait_until,
 };
 
 /// What the customer enters, in the words of the page's language.
@@ -197,7 +194,7 @@ async fn run(edit: &Edit, options: BrowserOptions, width: &str) {
     assert_eq!(saved["invoice_recipients"], json!(recipients));
 
     // An invoice issued now shows the new details; the one issued before keeps the old ones.
-    let after = issue_invoice(&portal).await;
+    let after = open_invoice(&portal, "Team plan", 4900).await;
     let kept = portal
         .store
         .issued_parties(&portal.account.id, &after.id)
@@ -332,51 +329,6 @@ async fn paid_invoice(portal: &Portal) -> Invoice {
         .into_iter()
         .next()
         .expect("a paid invoice")
-}
-
-/// Issues an open invoice to the customer, as the vendor API does.
-async fn issue_invoice(portal: &Portal) -> Invoice {
-    let by = portico_app::Caller::operator(portal.account.id.clone());
-    let input = NewInvoice {
-        customer: CUSTOMER.into(),
-        subscription: None,
-        currency: None,
-        status: Some(InvoiceStatus::Open),
-        lines: vec![NewInvoiceLine {
-            description: "Team plan".into(),
-            quantity: 1,
-            unit_amount: 4900,
-            period_start: None,
-            period_end: None,
-        }],
-        tax_rate_bps: 0,
-        issued_at: None,
-        due_at: None,
-        paid_at: None,
-        metadata: Default::default(),
-    };
-    portico_app::invoices::create(&portal.state.app, &by, input, SystemClock.now())
-        .await
-        .expect("issue an invoice")
-}
-
-/// The browser's session cookie, for a plain HTTP client (`name=value`).
-async fn browser_cookie(b: &mut Browser) -> String {
-    let cookie = b
-        .cookies()
-        .await
-        .into_iter()
-        .find(|c| {
-            c["name"]
-                .as_str()
-                .is_some_and(|n| n.ends_with("portico_session"))
-        })
-        .expect("a session cookie");
-    format!(
-        "{}={}",
-        cookie["name"].as_str().unwrap(),
-        cookie["value"].as_str().unwrap()
-    )
 }
 
 /// Downloads the invoice's PDF with the browser's session, keeps it beside the other samples

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use portico_core::model::{InvoiceStatus, NewInvoice, NewInvoiceLine, PortalPage};
+use portico_core::model::{InvoiceStatus, PortalPage};
 use portico_testkit::browser::{Browser, BrowserOptions};
 
 use crate::support::{
-    CUSTOMER, Portal, assert_accessible, axe_source, click, expect_h1, page_text,
+    CUSTOMER, Portal, assert_accessible, axe_source, click, expect_h1, open_invoice, page_text,
 };
 
 /// The cards added, each with what it does when charged.
@@ -96,33 +96,7 @@ impl Visit {
 async fn every_card_then_pay(width: u32, height: u32, javascript: bool) {
     let portal = Portal::start().await;
     // One open invoice of the customer's, due in two weeks: the one the cards are tried on.
-    let by = portico_app::Caller::operator(portal.account.id.clone());
-    let now = portal.state.app.clock.now();
-    let invoice = portico_app::invoices::create(
-        &portal.state.app,
-        &by,
-        NewInvoice {
-            customer: CUSTOMER.to_owned(),
-            subscription: None,
-            currency: None,
-            status: Some(InvoiceStatus::Open),
-            lines: vec![NewInvoiceLine {
-                description: "Onboarding workshop".to_owned(),
-                quantity: 1,
-                unit_amount: 6170,
-                period_start: None,
-                period_end: None,
-            }],
-            tax_rate_bps: 0,
-            issued_at: None,
-            due_at: None,
-            paid_at: None,
-            metadata: Default::default(),
-        },
-        now,
-    )
-    .await
-    .expect("an open invoice");
+    let invoice = open_invoice(&portal, "Onboarding workshop", 6170).await;
 
     let mut b = Browser::start(BrowserOptions {
         javascript,

@@ -7,7 +7,7 @@ use portico_render::{Locale, format_money};
 use portico_store::InvoiceFilter;
 use portico_testkit::browser::{Browser, BrowserOptions};
 
-use crate::support::{CUSTOMER, OTHER, Portal, require_program};
+use crate::support::{CUSTOMER, OTHER, Portal, browser_cookie, require_program};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoice_pdf_download() {
@@ -62,21 +62,7 @@ async fn invoice_pdf_download() {
     );
 
     // The browser's session cookie, presented by a plain HTTP client.
-    let cookie = b
-        .cookies()
-        .await
-        .into_iter()
-        .find(|c| {
-            c["name"]
-                .as_str()
-                .is_some_and(|n| n.ends_with("portico_session"))
-        })
-        .expect("a session cookie");
-    let cookie = format!(
-        "{}={}",
-        cookie["name"].as_str().unwrap(),
-        cookie["value"].as_str().unwrap()
-    );
+    let cookie = browser_cookie(&mut b).await;
     let client = reqwest::Client::new();
     let get = |path: String| {
         client

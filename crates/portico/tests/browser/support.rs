@@ -296,3 +296,53 @@ pub fn csrf_in(page: &str) -> String {
         .expect("a form with a CSRF token")
         .to_owned()
 }
+
+/// The browser's session cookie, for a plain HTTP client (`name=value`).
+pub async fn browser_cookie(b: &mut Browser) -> String {
+    let cookie = b
+        .cookies()
+        .await
+        .into_iter()
+        .find(|c| {
+            c["name"]
+                .as_str()
+                .is_some_and(|n| n.ends_with("portico_session"))
+        })
+        .expect("a session cookie");
+    format!(
+        "{}={}",
+        cookie["name"].as_str().unwrap(),
+        cookie["value"].as_str().unwrap()
+    )
+}
+
+/// Issues an open invoice of one line to [`CUSTOMER`], as the vendor API does.
+pub async fn open_invoice(
+    portal: &Portal,
+    description: &str,
+    unit_amount: i64,
+) -> portico_core::model::Invoice {
+    use portico_core::model::{InvoiceStatus, NewInvoice, NewInvoiceLine};
+    let by = portico_app::Caller::operator(portal.account.id.clone());
+    let input = NewInvoice {
+        customer: CUSTOMER.into(),
+        subscription: None,
+        currency: None,
+        status: Some(InvoiceStatus::Open),
+        lines: vec![NewInvoiceLine {
+            description: description.into(),
+            quantity: 1,
+            unit_amount,
+            period_start: None,
+            period_end: None,
+        }],
+        tax_rate_bps: 0,
+        issued_at: None,
+        due_at: None,
+        paid_at: None,
+        metadata: Default::default(),
+    };
+    portico_app::invoices::create(&portal.state.app, &by, input, portal.state.app.clock.now())
+        .await
+        .expect("an open invoice")
+}
