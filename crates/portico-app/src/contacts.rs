@@ -64,6 +64,8 @@ pub async fn delete(
 ) -> AppResult<Contact> {
     let mut uow = app.begin(by, now).await?;
     let mut deleted = lock(&mut uow, contact).await?;
+    // Its portal sessions end with it, each saying so, as when its access is switched off.
+    uow.contacts().end_portal_sessions(&deleted, now).await?;
     uow.contacts().delete(&deleted, now).await?;
     deleted.updated_at = now;
     uow.record(EventType::ContactDeleted, Some(&deleted.customer), &deleted)?;

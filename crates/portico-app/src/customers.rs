@@ -75,6 +75,10 @@ pub async fn delete(
         .lock(customer)
         .await?
         .ok_or_else(|| AppError::not_found("customer", customer))?;
+    // Its portal sessions (its contacts' too) end with it, each saying so.
+    uow.customers()
+        .end_portal_sessions(&deleted.id, now)
+        .await?;
     uow.customers().delete(&deleted.id, now).await?;
     for live in uow.subscriptions().lock_live_of(&deleted.id).await? {
         let canceled = live.cancel_now(None, now)?;

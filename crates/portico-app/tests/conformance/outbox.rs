@@ -239,6 +239,51 @@ backend_tests! {
         }
     }
 
+    async fn deleting_a_contact_or_a_customer_revokes_its_live_portal_sessions_with_events(db: Db) {
+        use portico_core::event::EventType;
+        let a = db.account("deleted").await;
+        let customer = db.customer(&a, None).await;
+        let (leaving, staying) = (db.contact(&a, &customer, Role::Owner).await, db.contact(&a, &customer, Role::Billing).await);
+        let open = |contact: Option<&Contact>, now: Timestamp| portal_session_for(&customer, contact, now, 3600);
+        let (of_leaving, of_staying, of_customer) = (open(Some(&leaving), db.now()), open(Some(&staying), db.now()), open(None, db.now()));
+        // One already over: revoked before, it is not revoked again.
+        let revoked_before = open(None, db.now());
+        for s in [&of_leaving, &of_staying, &of_customer, &revoked_before] {
+            db.store.create_portal_session(&a.id, s, false).await.unwrap();
+        }
+        db.store.revoke_portal_session(&a.id, &revoked_before.id, db.now(), &Actor::Operator).await.unwrap();
+        let revoked = |events: &[portico_core::event::Event]| -> Vec<PortalSessionId> {
+            let mut ids: Vec<PortalSessionId> = events.iter()
+                .filter(|e| e.kind == EventType::PortalSessionRevoked)
+                .map(|e| e.data["id"].as_str().unwrap().parse().unwrap())
+                .collect();
+            ids.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+            ids
+        };
+        let skip = events_of(&db, &a).await.len();
+
+        // The contact goes, and its session with it; the other contact's stays live.
+        contacts::delete(&db.app, &op(&a.id), &ContactRef::Id(leaving.id.clone()), db.now()).await.unwrap();
+        let events: Vec<_> = events_of(&db, &a).await.into_iter().skip(skip).collect();
+        assert_eq!(kinds(&events), ["portal_session.revoked", "contact.deleted"]);
+        assert_eq!(revoked(&events), [of_leaving.id.clone()]);
+        assert!(db.store.portal_session(&a.id, &of_leaving.id).await.unwrap().revoked_at.is_some());
+        assert!(db.store.portal_session(&a.id, &of_staying.id).await.unwrap().revoked_at.is_none());
+
+        // The customer goes, and every live session of it and its contacts with it, in its write.
+        let skip = skip + events.len();
+        customers::delete(&db.app, &op(&a.id), &by_id(&customer), db.now()).await.unwrap();
+        let events: Vec<_> = events_of(&db, &a).await.into_iter().skip(skip).collect();
+        assert_eq!(kinds(&events), ["portal_session.revoked", "portal_session.revoked", "customer.deleted"]);
+        let mut want = vec![of_staying.id.clone(), of_customer.id.clone()];
+        want.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+        assert_eq!(revoked(&events), want);
+        for e in &events {
+            assert_eq!(e.actor, Actor::Operator);
+            assert_eq!(e.customer.as_ref(), Some(&customer.id));
+        }
+    }
+
     async fn every_issued_invoice_says_so_however_it_was_issued(db: Db) {
         let a = db.account("issued").await;
         let customer = db.customer(&a, None).await;
