@@ -284,3 +284,50 @@ async fn postgres_an_open_write_holds_up_no_other_accounts_write() {
         .unwrap();
     open.commit().await.unwrap();
 }
+
+/// A customer read by alias is kept under its id as well (issuance reads it by alias, then
+/// checks it by id), and a change of that customer drops it under both.
+async fn a_customer_read_by_alias_is_cached_by_id_too(backend: portico_testkit::Backend) {
+    let (a, _b, db) = two_nodes(backend).await;
+    let account = a
+        .create_account("alias", "Alias Inc", now())
+        .await
+        .unwrap()
+        .id;
+    let id = customer(&a, &account, "Aliased").await;
+    let CustomerRef::Id(customer_id) = &id else {
+        panic!("by id")
+    };
+    let mut uow = a.begin(&account, Actor::Operator, now()).await.unwrap();
+    let current = uow.customers().lock(&id).await.unwrap().unwrap();
+    let patch = CustomerPatch {
+        alias: Some(Some("acme".into())),
+        ..Default::default()
+    };
+    uow.customers()
+        .save(&patch.apply(current, now()).unwrap())
+        .await
+        .unwrap();
+    uow.commit().await.unwrap();
+    let alias = CustomerRef::Alias("acme".into());
+    assert_eq!(a.customer(&account, &alias).await.unwrap().id, *customer_id);
+
+    rename_behind_the_caches(&db.url, &id, "Renamed behind the cache").await;
+    assert_eq!(name(&a, &account, &id).await, "Aliased", "not cached by id");
+
+    let mut tx = begin_write(&a.pool, &a.cache).await.unwrap();
+    tx.customer_changed(&account, customer_id);
+    tx.commit().await.unwrap();
+    assert_eq!(name(&a, &account, &id).await, "Renamed behind the cache");
+    assert_eq!(name(&a, &account, &alias).await, "Renamed behind the cache");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_customer_read_by_alias_is_cached_by_id_too() {
+    a_customer_read_by_alias_is_cached_by_id_too(portico_testkit::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_customer_read_by_alias_is_cached_by_id_too() {
+    a_customer_read_by_alias_is_cached_by_id_too(portico_testkit::Backend::Postgres).await;
+}
