@@ -51,6 +51,12 @@ impl WriteTx {
         }
     }
 
+    /// This node's cache, for a read of the transaction to fill (it is read the way any cached
+    /// read is: what the database held, kept unless a change was applied meanwhile).
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
     /// Something of the whole account changed (settings, keys, catalogue).
     pub fn account_changed(&mut self, account: &AccountId) {
         self.changed(Change::account(account));

@@ -284,3 +284,123 @@ async fn postgres_an_open_write_holds_up_no_other_accounts_write() {
         .unwrap();
     open.commit().await.unwrap();
 }
+
+/// A customer read by alias is kept under its id as well (issuance reads it by alias, then
+/// checks it by id), and a change of that customer drops it under both.
+async fn a_customer_read_by_alias_is_cached_by_id_too(backend: portico_testkit::Backend) {
+    let (a, _b, db) = two_nodes(backend).await;
+    let account = a
+        .create_account("alias", "Alias Inc", now())
+        .await
+        .unwrap()
+        .id;
+    let id = customer(&a, &account, "Aliased").await;
+    let CustomerRef::Id(customer_id) = &id else {
+        panic!("by id")
+    };
+    let mut uow = a.begin(&account, Actor::Operator, now()).await.unwrap();
+    let current = uow.customers().lock(&id).await.unwrap().unwrap();
+    let patch = CustomerPatch {
+        alias: Some(Some("acme".into())),
+        ..Default::default()
+    };
+    uow.customers()
+        .save(&patch.apply(current, now()).unwrap())
+        .await
+        .unwrap();
+    uow.commit().await.unwrap();
+    let alias = CustomerRef::Alias("acme".into());
+    assert_eq!(a.customer(&account, &alias).await.unwrap().id, *customer_id);
+
+    rename_behind_the_caches(&db.url, &id, "Renamed behind the cache").await;
+    assert_eq!(name(&a, &account, &id).await, "Aliased", "not cached by id");
+
+    let mut tx = begin_write(&a.pool, &a.cache).await.unwrap();
+    tx.customer_changed(&account, customer_id);
+    tx.commit().await.unwrap();
+    assert_eq!(name(&a, &account, &id).await, "Renamed behind the cache");
+    assert_eq!(name(&a, &account, &alias).await, "Renamed behind the cache");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_customer_read_by_alias_is_cached_by_id_too() {
+    a_customer_read_by_alias_is_cached_by_id_too(portico_testkit::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_customer_read_by_alias_is_cached_by_id_too() {
+    a_customer_read_by_alias_is_cached_by_id_too(portico_testkit::Backend::Postgres).await;
+}
+
+/// The exchange keeps the portal session its write read, for the read that answers the browser
+/// right after; revoking the session (which announces its customer) drops it.
+async fn an_exchange_keeps_the_portal_session_it_read(backend: portico_testkit::Backend) {
+    use portico_core::PortalSessionId;
+    use portico_core::model::{PortalPage, PortalSession};
+    use portico_core::scope::PortalScopes;
+
+    let (a, _b, db) = two_nodes(backend).await;
+    let account = a
+        .create_account("exchange", "Exchange Inc", now())
+        .await
+        .unwrap()
+        .id;
+    let CustomerRef::Id(customer) = customer(&a, &account, "Entering").await else {
+        panic!("by id")
+    };
+    let session = PortalSession {
+        id: PortalSessionId::new(now(), rand::random()),
+        customer,
+        contact: None,
+        scopes: PortalScopes::read_only(),
+        return_url: None,
+        locale: None,
+        page: PortalPage::Overview,
+        issued_at: now(),
+        expires_at: now().plus_secs(3_600),
+        revoked_at: None,
+        issued_by: "cli".into(),
+        flow: None,
+    };
+    a.create_portal_session(&account, &session, false)
+        .await
+        .unwrap();
+    let hash = [7; 32];
+    a.create_redirect_token(&account, &session.id, &hash, now().plus_secs(30))
+        .await
+        .unwrap();
+    let (_, id) = a
+        .exchange_redirect_token(&hash, now(), [1; 32], [2; 32])
+        .await
+        .unwrap()
+        .expect("the token is spent");
+
+    let raw = crate::sql::db::Pool::connect(&db.url).await.unwrap();
+    let behind = "https://behind.example/";
+    query(
+        "UPDATE portal_sessions SET return_url = $1 WHERE id = $2",
+        params![behind, &id],
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    let read = a.portal_session(&account, &id).await.unwrap();
+    assert_eq!(read.return_url, None, "the exchange's read was not kept");
+
+    a.revoke_portal_session(&account, &id, now(), &Actor::Operator)
+        .await
+        .unwrap();
+    let read = a.portal_session(&account, &id).await.unwrap();
+    assert!(read.revoked_at.is_some(), "a revoked session was served");
+    assert_eq!(read.return_url.as_deref(), Some(behind));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_exchange_keeps_the_portal_session_it_read() {
+    an_exchange_keeps_the_portal_session_it_read(portico_testkit::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_exchange_keeps_the_portal_session_it_read() {
+    an_exchange_keeps_the_portal_session_it_read(portico_testkit::Backend::Postgres).await;
+}

@@ -6,15 +6,27 @@ use super::*;
 impl CustomerStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn customer(&self, account: &AccountId, customer: &CustomerRef) -> StoreResult<Customer> {
-        let load = async {
-            let mut conn = self.pool.acquire().await?;
-            find_customer(&mut conn, account, customer, "")
-                .await?
-                .ok_or_else(|| StoreError::not_found("customer", customer))
-        };
         let key = ("customer", customer_ref_key(account, customer));
-        let scope = |c: &Customer| Change::customer(account, &c.id);
-        self.cached(key, CACHE_TTL, scope, load).await
+        if let Some(found) = self.cache.get::<Customer>(&key) {
+            return Ok(found);
+        }
+        let token = self.cache.fill_token();
+        let mut conn = self.pool.acquire().await?;
+        let found = find_customer(&mut conn, account, customer, "")
+            .await?
+            .ok_or_else(|| StoreError::not_found("customer", customer))?;
+        drop(conn);
+        let scope = Change::customer(account, &found.id);
+        // Read by alias, it is kept under its id too: issuance names the customer by alias and
+        // the portal session it stores names it by id, checked right after. One scope drops both.
+        if let CustomerRef::Alias(_) = customer {
+            let by_id = customer_ref_key(account, &CustomerRef::Id(found.id.clone()));
+            let (value, scope) = (found.clone(), scope.clone());
+            self.cache
+                .put(token, ("customer", by_id), scope, CACHE_TTL, value);
+        }
+        self.cache.put(token, key, scope, CACHE_TTL, found.clone());
+        Ok(found)
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_customers(

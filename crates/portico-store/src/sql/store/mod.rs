@@ -83,6 +83,10 @@ const CACHE_TTL: Duration = Duration::from_secs(60);
 /// this node within this long, so idle timeouts count from at most this much too early.
 const BROWSER_SESSION_TTL: Duration = Duration::from_secs(10);
 
+fn portal_session_key(account: &AccountId, id: &PortalSessionId) -> Key {
+    ("portal_session", format!("{account}/{id}"))
+}
+
 fn customer_ref_key(account: &AccountId, customer: &CustomerRef) -> String {
     match customer {
         CustomerRef::Id(id) => format!("{account}/id:{id}"),
@@ -620,10 +624,19 @@ async fn record_entered(
         rows::PORTAL_SESSIONS.columns(),
         rows::placeholder_rows(p.len(), 1)
     );
+    // The exchange answers with the portal session it opened: what is read here is kept for
+    // that read (the group changes no portal session before this point).
+    let token = tx.cache().fill_token();
     let mut found = std::collections::HashMap::new();
     for row in query(&sql, p).fetch_all(&mut **tx).await? {
         let account: AccountId = row.parsed("account_id")?;
         let session = rows::portal_session(&row)?;
+        let (key, scope) = (
+            portal_session_key(&account, &session.id),
+            Change::customer(&account, &session.customer),
+        );
+        tx.cache()
+            .put(token, key, scope, CACHE_TTL, session.clone());
         found.insert((account, session.id.clone()), session);
     }
     for new in started {

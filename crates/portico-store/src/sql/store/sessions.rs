@@ -47,8 +47,15 @@ impl SessionStore for SqlStore {
         account: &AccountId,
         id: &PortalSessionId,
     ) -> StoreResult<PortalSession> {
-        let mut conn = self.pool.acquire().await?;
-        stored_portal_session(&mut conn, account, id).await
+        let load = async {
+            let mut conn = self.pool.acquire().await?;
+            stored_portal_session(&mut conn, account, id).await
+        };
+        // Every change of a portal session (revoking it, or all of its customer's or contact's)
+        // announces its customer's scope.
+        let scope = |s: &PortalSession| Change::customer(account, &s.customer);
+        self.cached(portal_session_key(account, id), CACHE_TTL, scope, load)
+            .await
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_portal_sessions(
