@@ -3,7 +3,6 @@
 //! parameters and the [`Row`] it answers. The SQL is shared; what differs between the backends
 //! (connection settings, how a write transaction begins, how a row decodes) is here, once.
 
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,9 +27,9 @@ pub(super) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// A pool of connections to one database.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
-    /// With the file, where one is: the group-commit writer opens its own connection there
-    /// (see `native`); an in-memory database exists only in the pool's one connection.
-    Sqlite(SqlitePool, Option<PathBuf>),
+    /// A file's pool also has read connections of its own (see `native`); an in-memory
+    /// database exists only in the pool's one connection.
+    Sqlite(SqlitePool, Option<Arc<Home>>),
     Postgres(PgPool),
 }
 
@@ -67,8 +66,8 @@ impl Pool {
                 } else {
                     pool
                 };
-                let file = (!memory).then(|| options.get_filename().to_owned());
-                Ok(Pool::Sqlite(pool.connect_with(options).await?, file))
+                let readers = (!memory).then(|| Home::readers(options.get_filename().to_owned()));
+                Ok(Pool::Sqlite(pool.connect_with(options).await?, readers))
             }
             // Two cores serve the requests; more connections than a small multiple of that
             // only queue inside PostgreSQL instead of in the pool. TLS comes from the URL
@@ -91,10 +90,18 @@ impl Pool {
         })
     }
 
+    /// A connection for reads only: on a SQLite file, one that runs them on the calling thread.
+    pub async fn read(&self) -> Result<Conn, sqlx::Error> {
+        match self {
+            Pool::Sqlite(_, Some(readers)) => Ok(Conn::Native(readers.take()?)),
+            _ => self.acquire().await,
+        }
+    }
+
     /// Where the group-commit writer keeps its own connection: a SQLite file's.
     pub fn native_writer(&self) -> Option<Arc<Home>> {
         match self {
-            Pool::Sqlite(_, Some(file)) => Some(Home::writer(file.clone())),
+            Pool::Sqlite(_, Some(readers)) => Some(Home::writer(readers.path().to_owned())),
             _ => None,
         }
     }
@@ -304,7 +311,10 @@ impl<'q> Query<'q> {
     ) -> Result<Option<Row>, sqlx::Error> {
         match on.into() {
             On::Conn(c) => self.fetch_optional_on(c).await,
-            On::Pool(p) => self.fetch_optional_on(&mut p.acquire().await?).await,
+            On::Pool(p) => {
+                let mut conn = self.reader(p).await?;
+                self.fetch_optional_on(&mut conn).await
+            }
         }
     }
 
@@ -317,7 +327,25 @@ impl<'q> Query<'q> {
     pub async fn fetch_all<'c>(self, on: impl Into<On<'c>>) -> Result<Vec<Row>, sqlx::Error> {
         match on.into() {
             On::Conn(c) => self.fetch_all_on(c).await,
-            On::Pool(p) => self.fetch_all_on(&mut p.acquire().await?).await,
+            On::Pool(p) => {
+                let mut conn = self.reader(p).await?;
+                self.fetch_all_on(&mut conn).await
+            }
+        }
+    }
+
+    /// The connection a statement on a pool runs on: a `SELECT` reads on the calling thread
+    /// where the pool can (see [`Pool::read`]); anything else takes a pooled connection.
+    async fn reader(&self, pool: &Pool) -> Result<Conn, sqlx::Error> {
+        let select = self
+            .sql
+            .trim_start()
+            .get(..6)
+            .is_some_and(|w| w.eq_ignore_ascii_case("select"));
+        if select {
+            pool.read().await
+        } else {
+            pool.acquire().await
         }
     }
 

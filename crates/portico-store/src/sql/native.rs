@@ -3,8 +3,10 @@
 //! thread switches per statement; here a statement runs where it is called, from a prepared
 //! statement kept per connection, with its parameters bound by position.
 //!
-//! The group-commit writer keeps its own connection, on a thread of its own (see `writer`).
-//! Schema changes (migrations), the unit of work's transactions and reads stay on sqlx.
+//! Two uses: the group-commit writer's own connection, on a thread of its own (see `writer`),
+//! and a few read-only connections that reads on the pool take and give back without waiting
+//! (see `Pool::read`). Schema changes (migrations), the unit of work's transactions and the
+//! pool's other writes stay on sqlx.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -21,6 +23,8 @@ use super::rows::Value;
 /// Prepared statements kept per connection. The group writer's statements vary with the
 /// group's size (one placeholder per token), so there are more than a handful.
 const STATEMENT_CACHE: usize = 128;
+/// Idle read connections kept; more are opened while more reads run at once, and closed after.
+const IDLE_READERS: usize = 2;
 
 /// Opens `path` with the settings the sqlx pool gives its connections: the busy timeout first,
 /// so that the pragmas wait for a concurrent writer; WAL (already the file's mode, the pool set
@@ -50,6 +54,16 @@ pub(crate) struct Home {
 }
 
 impl Home {
+    /// Read-only connections to `path`, opened on first use.
+    pub fn readers(path: PathBuf) -> Arc<Home> {
+        Arc::new(Home {
+            path,
+            read_only: true,
+            idle: Mutex::new(Vec::new()),
+            keep: IDLE_READERS,
+        })
+    }
+
     /// The one writing connection to `path`, opened on first use.
     pub fn writer(path: PathBuf) -> Arc<Home> {
         Arc::new(Home {
@@ -58,6 +72,10 @@ impl Home {
             idle: Mutex::new(Vec::new()),
             keep: 1,
         })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
@@ -136,6 +154,28 @@ impl Native {
     /// Runs `sql` with `params` bound in order; the rows it answers and how many rows it
     /// changed.
     pub fn run(&self, sql: &str, params: &[Value]) -> Result<(Vec<NativeRow>, u64), sqlx::Error> {
+        let started = tracing::enabled!(target: "sqlx::query", tracing::Level::DEBUG)
+            .then(std::time::Instant::now);
+        let (rows, changed) = self.run_unlogged(sql, params)?;
+        if let Some(started) = started {
+            // Where and as sqlx logs its statements, so that one filter shows every statement.
+            tracing::debug!(
+                target: "sqlx::query",
+                summary = sql.get(..40).unwrap_or(sql),
+                db.statement = sql,
+                rows_affected = changed,
+                rows_returned = rows.len(),
+                elapsed = ?started.elapsed(),
+            );
+        }
+        Ok((rows, changed))
+    }
+
+    fn run_unlogged(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<(Vec<NativeRow>, u64), sqlx::Error> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&positional(sql)).map_err(error)?;
         for (i, p) in params.iter().enumerate() {
@@ -372,6 +412,19 @@ mod tests {
         let (rows, _) = native.run("SELECT a, b FROM t WHERE b = $1", &[Value::from(2_i64)])?;
         assert_eq!(rows[0].get::<String>("a")?.as_deref(), Some("one"));
         assert_eq!(rows[0].get::<i64>("b")?, Some(2));
+        Ok(())
+    }
+
+    #[test]
+    fn read_connections_refuse_writes() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("n.db");
+        Home::writer(path.clone())
+            .take()?
+            .run("CREATE TABLE t (a TEXT)", &[])?;
+        let reader = Home::readers(path).take()?;
+        assert!(reader.run("INSERT INTO t (a) VALUES ('x')", &[]).is_err());
+        assert!(reader.run("SELECT a FROM t", &[])?.0.is_empty());
         Ok(())
     }
 }

@@ -47,7 +47,7 @@ impl SessionStore for SqlStore {
         account: &AccountId,
         id: &PortalSessionId,
     ) -> StoreResult<PortalSession> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.pool.read().await?;
         stored_portal_session(&mut conn, account, id).await
     }
     #[tracing::instrument(level = "debug", skip_all)]
