@@ -4,6 +4,7 @@
 //! (connection settings, how a write transaction begins, how a row decodes) is here, once.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::{Migrate, Migrator};
@@ -15,17 +16,20 @@ use sqlx::sqlite::{
 use sqlx::{Database, Decode, Encode, PgPool, Postgres, Sqlite, SqlitePool, Transaction, Type};
 
 use super::Backend;
+use super::native::{FromNative, Home, Native, NativeRow};
 use super::rows::Value;
 use crate::StoreResult;
 
 /// How long a SQLite writer waits for another to finish before giving up with "database is
 /// locked". Writers queue on one lock, so this bounds the wait behind a burst of writes.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A pool of connections to one database.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
-    Sqlite(SqlitePool),
+    /// A file's pool also has read connections of its own (see `native`); an in-memory
+    /// database exists only in the pool's one connection.
+    Sqlite(SqlitePool, Option<Arc<Home>>),
     Postgres(PgPool),
 }
 
@@ -62,7 +66,8 @@ impl Pool {
                 } else {
                     pool
                 };
-                Ok(Pool::Sqlite(pool.connect_with(options).await?))
+                let readers = (!memory).then(|| Home::readers(options.get_filename().to_owned()));
+                Ok(Pool::Sqlite(pool.connect_with(options).await?, readers))
             }
             // Two cores serve the requests; more connections than a small multiple of that
             // only queue inside PostgreSQL instead of in the pool. TLS comes from the URL
@@ -80,9 +85,25 @@ impl Pool {
 
     pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(p) => Conn::Sqlite(Held::Pooled(p.acquire().await?)),
+            Pool::Sqlite(p, _) => Conn::Sqlite(Held::Pooled(p.acquire().await?)),
             Pool::Postgres(p) => Conn::Postgres(Held::Pooled(p.acquire().await?)),
         })
+    }
+
+    /// A connection for reads only: on a SQLite file, one that runs them on the calling thread.
+    pub async fn read(&self) -> Result<Conn, sqlx::Error> {
+        match self {
+            Pool::Sqlite(_, Some(readers)) => Ok(Conn::Native(readers.take()?)),
+            _ => self.acquire().await,
+        }
+    }
+
+    /// Where the group-commit writer keeps its own connection: a SQLite file's.
+    pub fn native_writer(&self) -> Option<Arc<Home>> {
+        match self {
+            Pool::Sqlite(_, Some(readers)) => Some(Home::writer(readers.path().to_owned())),
+            _ => None,
+        }
     }
 
     /// Begins a transaction that will write.
@@ -95,7 +116,7 @@ impl Pool {
     /// `SELECT … FOR UPDATE` (see `statements::for_update`).
     pub async fn begin_write(&self) -> Result<Conn, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(p) => Conn::Sqlite(Held::Tx(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Sqlite(p, _) => Conn::Sqlite(Held::Tx(p.begin_with("BEGIN IMMEDIATE").await?)),
             Pool::Postgres(p) => Conn::Postgres(Held::Tx(p.begin().await?)),
         })
     }
@@ -103,7 +124,7 @@ impl Pool {
     /// Runs the migrations this build knows on one connection of the pool.
     pub async fn migrate(&self, migrator: &Migrator) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Pool::Sqlite(p) => migrate_on(p.acquire().await?, migrator).await,
+            Pool::Sqlite(p, _) => migrate_on(p.acquire().await?, migrator).await,
             Pool::Postgres(p) => migrate_on(p.acquire().await?, migrator).await,
         }
     }
@@ -134,6 +155,8 @@ where
 pub(crate) enum Conn {
     Sqlite(Held<Sqlite>),
     Postgres(Held<Postgres>),
+    /// SQLite without sqlx: statements run on the calling thread.
+    Native(Native),
 }
 
 #[derive(Debug)]
@@ -161,7 +184,7 @@ impl<DB: Database> Held<DB> {
 impl Conn {
     pub fn backend(&self) -> Backend {
         match self {
-            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Sqlite(_) | Conn::Native(_) => Backend::Sqlite,
             Conn::Postgres(_) => Backend::Postgres,
         }
     }
@@ -171,15 +194,22 @@ impl Conn {
         match self {
             Conn::Sqlite(c) => c.commit().await,
             Conn::Postgres(c) => c.commit().await,
+            Conn::Native(mut c) => c.commit(),
         }
     }
 }
 
 /// Runs `$body` with `$q` the query bound for the driver of `$conn`, `$c` that driver's own
-/// connection and `$row` the constructor of its [`Row`].
+/// connection and `$row` the constructor of its [`Row`]; on a native connection, runs the query
+/// there and answers `$native` of its rows and count of changed rows.
 macro_rules! on_driver {
-    ($query:expr, $conn:expr, |$q:ident, $c:ident, $row:pat_param| $body:expr) => {
+    ($query:expr, $conn:expr, |$q:ident, $c:ident, $row:pat_param| $body:expr,
+     |$rows:pat_param| $native:expr) => {
         match $conn {
+            Conn::Native(native) => {
+                let $rows = native.run($query.sql, &$query.params)?;
+                $native
+            }
             Conn::Sqlite(held) => {
                 let ($q, $c, $row) = (
                     bind($query.sql, $query.params),
@@ -223,6 +253,7 @@ impl<'c> From<&'c Pool> for On<'c> {
 pub(crate) enum Row {
     Sqlite(SqliteRow),
     Postgres(PgRow),
+    Native(NativeRow),
 }
 
 impl Row {
@@ -233,12 +264,14 @@ impl Row {
         T: for<'r> Decode<'r, Sqlite>
             + Type<Sqlite>
             + for<'r> Decode<'r, Postgres>
-            + Type<Postgres>,
+            + Type<Postgres>
+            + FromNative,
     {
         use sqlx::Row as _;
         match self {
             Row::Sqlite(r) => r.try_get(column),
             Row::Postgres(r) => r.try_get(column),
+            Row::Native(r) => r.get(column),
         }
     }
 }
@@ -278,7 +311,10 @@ impl<'q> Query<'q> {
     ) -> Result<Option<Row>, sqlx::Error> {
         match on.into() {
             On::Conn(c) => self.fetch_optional_on(c).await,
-            On::Pool(p) => self.fetch_optional_on(&mut p.acquire().await?).await,
+            On::Pool(p) => {
+                let mut conn = self.reader(p).await?;
+                self.fetch_optional_on(&mut conn).await
+            }
         }
     }
 
@@ -291,29 +327,54 @@ impl<'q> Query<'q> {
     pub async fn fetch_all<'c>(self, on: impl Into<On<'c>>) -> Result<Vec<Row>, sqlx::Error> {
         match on.into() {
             On::Conn(c) => self.fetch_all_on(c).await,
-            On::Pool(p) => self.fetch_all_on(&mut p.acquire().await?).await,
+            On::Pool(p) => {
+                let mut conn = self.reader(p).await?;
+                self.fetch_all_on(&mut conn).await
+            }
+        }
+    }
+
+    /// The connection a statement on a pool runs on: a `SELECT` reads on the calling thread
+    /// where the pool can (see [`Pool::read`]); anything else takes a pooled connection.
+    async fn reader(&self, pool: &Pool) -> Result<Conn, sqlx::Error> {
+        let select = self
+            .sql
+            .trim_start()
+            .get(..6)
+            .is_some_and(|w| w.eq_ignore_ascii_case("select"));
+        if select {
+            pool.read().await
+        } else {
+            pool.acquire().await
         }
     }
 
     async fn execute_on(self, conn: &mut Conn) -> Result<Done, sqlx::Error> {
-        let done = on_driver!(self, conn, |q, c, _| q.execute(c).await?.rows_affected());
+        let done = on_driver!(
+            self,
+            conn,
+            |q, c, _| q.execute(c).await?.rows_affected(),
+            |(_, changed)| changed
+        );
         Ok(Done(done))
     }
 
     async fn fetch_optional_on(self, conn: &mut Conn) -> Result<Option<Row>, sqlx::Error> {
-        Ok(on_driver!(self, conn, |q, c, row| q
-            .fetch_optional(c)
-            .await?
-            .map(row)))
+        Ok(on_driver!(
+            self,
+            conn,
+            |q, c, row| q.fetch_optional(c).await?.map(row),
+            |(rows, _)| rows.into_iter().next().map(Row::Native)
+        ))
     }
 
     async fn fetch_all_on(self, conn: &mut Conn) -> Result<Vec<Row>, sqlx::Error> {
-        let rows = on_driver!(self, conn, |q, c, row| q
-            .fetch_all(c)
-            .await?
-            .into_iter()
-            .map(row)
-            .collect());
+        let rows = on_driver!(
+            self,
+            conn,
+            |q, c, row| q.fetch_all(c).await?.into_iter().map(row).collect(),
+            |(rows, _)| rows.into_iter().map(Row::Native).collect()
+        );
         Ok(rows)
     }
 }

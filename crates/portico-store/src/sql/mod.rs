@@ -4,6 +4,7 @@
 
 mod changes;
 mod db;
+mod native;
 mod outbox;
 mod rows;
 mod statements;

@@ -5,6 +5,11 @@
 //!
 //! A write that fails (a constraint, a deadlock) would take the batch down with it; the batch is
 //! then rolled back and each write runs alone, so every caller gets its own answer.
+//!
+//! On a SQLite file the writer is a thread of its own with its own connection (see `native`):
+//! a group costs one hand-off to it and one answer back, its statements none. On PostgreSQL (and
+//! an in-memory SQLite database, which only the pool's connection holds) it is a task of the
+//! runtime, on a pooled connection.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +17,9 @@ use portico_core::model::PortalSession;
 use portico_core::{AccountId, PortalSessionId, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 
-use super::db::Pool;
+use super::changes::WriteTx;
+use super::db::{Conn, Pool};
+use super::native::{self, Home};
 use super::{Backend, begin_write};
 use crate::cache::Cache;
 use crate::{NewBrowserSession, StoreError, StoreResult};
@@ -67,6 +74,8 @@ struct Ctx {
     pool: Pool,
     backend: Backend,
     cache: Arc<Cache>,
+    /// The writer thread's connection, on a SQLite file.
+    native: Option<Arc<Home>>,
 }
 
 pub(crate) struct Writer {
@@ -78,6 +87,7 @@ impl Writer {
     pub fn new(pool: Pool, backend: Backend, cache: Arc<Cache>) -> Self {
         Writer {
             ctx: Ctx {
+                native: pool.native_writer(),
                 pool,
                 backend,
                 cache,
@@ -115,7 +125,18 @@ impl Writer {
             return q.clone();
         }
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(self.ctx.clone(), jobs));
+        let ctx = self.ctx.clone();
+        if ctx.native.is_some() {
+            // The thread ends when the queue closes, with the store.
+            let started = std::thread::Builder::new()
+                .name("portico-sqlite-writer".to_owned())
+                .spawn(move || native::block_on(run(ctx, jobs)));
+            if let Err(e) = started {
+                tracing::error!(error = %e, "the SQLite writer thread cannot start");
+            }
+        } else {
+            tokio::spawn(run(ctx, jobs));
+        }
         *slot = Some(queue.clone());
         queue
     }
@@ -170,8 +191,55 @@ async fn together(ctx: &Ctx, ops: &[&WriteOp]) -> StoreResult<Vec<Written>> {
 }
 
 async fn commit_group(ctx: &Ctx, ops: &[&WriteOp]) -> StoreResult<Vec<Written>> {
-    let mut tx = begin_write(&ctx.pool, &ctx.cache).await?;
+    let mut tx = match &ctx.native {
+        Some(home) => WriteTx::new(Conn::Native(home.begin_immediate()?), ctx.cache.clone()),
+        None => begin_write(&ctx.pool, &ctx.cache).await?,
+    };
     let results = super::store::run_group(&mut tx, ctx.backend, ops).await?;
     tx.commit().await?;
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::Store;
+    use crate::sql::SqlStore;
+    use portico_testkit::{Backend as TestBackend, TestDatabase};
+
+    /// The names of this process's threads (as the kernel keeps them, at most 15 bytes).
+    fn threads() -> Vec<String> {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim().to_owned())
+            .collect()
+    }
+
+    /// On a SQLite file the groups run on the writer's own thread, which ends with the store.
+    #[tokio::test]
+    async fn sqlite_groups_run_on_a_thread_of_their_own_that_ends_with_the_store() {
+        let db = TestDatabase::create(TestBackend::Sqlite).await;
+        let store = SqlStore::connect(&db.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let writer_thread = |names: Vec<String>| names.iter().any(|n| n == "portico-sqlite-");
+        let op = WriteOp::ConsumeRedirectToken {
+            sha256: [7; 32],
+            now: Timestamp::from_millis(1_767_225_600_000),
+        };
+        let written = store.writer.write(op).await.unwrap();
+        assert!(matches!(written, Written::Consumed(None)));
+        assert!(writer_thread(threads()));
+        drop(store);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while writer_thread(threads()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer thread lives on"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
 }

@@ -293,7 +293,7 @@ impl RowExt for Row {
     fn flag(&self, column: &str) -> StoreResult<bool> {
         // PostgreSQL stores a BOOLEAN; SQLite a BIGINT 0 or 1 (see its first migration).
         match self {
-            Row::Sqlite(_) => self.int(column).map(|v| v != 0),
+            Row::Sqlite(_) | Row::Native(_) => self.int(column).map(|v| v != 0),
             Row::Postgres(_) => required(column, self.get(column).map_err(|e| corrupt(column, e))?),
         }
     }

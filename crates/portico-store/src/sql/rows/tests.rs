@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::prelude::*;
-use crate::sql::db::Pool;
+use crate::sql::db::{Conn, Pool};
 use portico_testkit::{Backend, TestDatabase};
 
 /// The one row `sql` answers, on a fresh database of `backend`.
@@ -108,4 +108,33 @@ async fn sqlite_a_stored_value_that_does_not_fit_is_corrupt() {
 #[tokio::test]
 async fn postgres_a_stored_value_that_does_not_fit_is_corrupt() {
     a_stored_value_that_does_not_fit_is_corrupt(Backend::Postgres).await;
+}
+
+/// On a SQLite file, a `SELECT` on the pool runs on the calling thread (no sqlx worker thread)
+/// and still reads what sqlx committed; a statement that writes takes a pooled sqlx connection.
+#[tokio::test]
+async fn sqlite_reads_on_the_pool_run_natively_and_writes_on_sqlx() {
+    let db = TestDatabase::create(Backend::Sqlite).await;
+    let pool = Pool::connect(&db.url).await.unwrap();
+    query("CREATE TABLE t (a TEXT)", vec![])
+        .execute(&pool)
+        .await
+        .unwrap();
+    let written = query("INSERT INTO t (a) VALUES ($1) RETURNING a", params!["x"])
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(matches!(written, Row::Sqlite(_)));
+    let read = row(&pool, "SELECT a FROM t", vec![]).await;
+    assert!(matches!(read, Row::Native(_)));
+    assert_eq!(read.text("a").unwrap(), "x");
+    let mut conn = pool.read().await.unwrap();
+    assert!(matches!(conn, Conn::Native(_)));
+    // A read connection refuses to write.
+    assert!(
+        query("INSERT INTO t (a) VALUES ('y')", vec![])
+            .execute(&mut conn)
+            .await
+            .is_err()
+    );
 }

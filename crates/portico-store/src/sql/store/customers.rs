@@ -11,7 +11,7 @@ impl CustomerStore for SqlStore {
             return Ok(found);
         }
         let token = self.cache.fill_token();
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.pool.read().await?;
         let found = find_customer(&mut conn, account, customer, "")
             .await?
             .ok_or_else(|| StoreError::not_found("customer", customer))?;
@@ -49,7 +49,7 @@ impl CustomerStore for SqlStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn contact(&self, account: &AccountId, contact: &ContactRef) -> StoreResult<Contact> {
         let load = async {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.pool.read().await?;
             find_contact(&mut conn, account, contact).await
         };
         let key = match contact {
@@ -68,7 +68,7 @@ impl CustomerStore for SqlStore {
     ) -> StoreResult<List<Contact>> {
         let mut filters = vec![];
         if let Some(customer) = customer {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.pool.read().await?;
             let id = self.customer_id_of(&mut conn, account, customer).await?;
             filters.push(("customer_id", Value::from(&id)));
         }

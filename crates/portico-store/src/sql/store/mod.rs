@@ -161,7 +161,7 @@ impl SqlStore {
         what: &'static str,
         decode: Decode<T>,
     ) -> StoreResult<T> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.pool.read().await?;
         find(&mut conn, table, account, id, "", decode)
             .await?
             .ok_or_else(|| StoreError::not_found(what, id))
@@ -176,7 +176,7 @@ impl SqlStore {
     ) -> StoreResult<Vec<(&'static str, Value)>> {
         let mut filters = vec![];
         if let Some(customer) = customer {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.pool.read().await?;
             let id = self.customer_id_of(&mut conn, account, customer).await?;
             filters.push(("customer_id", Value::from(&id)));
         }

@@ -33,7 +33,7 @@ impl PaymentStore for SqlStore {
         account: &AccountId,
         id: &PaymentAttemptId,
     ) -> StoreResult<PaymentAttempt> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.pool.read().await?;
         find(
             &mut conn,
             &rows::PAYMENT_ATTEMPTS,

@@ -48,7 +48,7 @@ impl SessionStore for SqlStore {
         id: &PortalSessionId,
     ) -> StoreResult<PortalSession> {
         let load = async {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.pool.read().await?;
             stored_portal_session(&mut conn, account, id).await
         };
         // Every change of a portal session (revoking it, or all of its customer's or contact's)
