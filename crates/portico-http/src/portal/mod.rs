@@ -21,7 +21,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use portico_auth::redirect;
 use portico_auth::session as cookie;
-use portico_core::event::Actor;
+use portico_core::event::{Actor, Origin};
 use portico_core::model::{Account, PortalPage};
 use portico_render::{Locale, Msg, negotiate};
 use serde::Deserialize;
@@ -102,8 +102,19 @@ pub fn denied(headers: &HeaderMap, d: Denied) -> Response {
 }
 
 /// The client's address when the server records it (it does when serving with connect info).
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub Option<SocketAddr>);
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub addr: Option<SocketAddr>,
+    /// The request's id, for the origin of what the request records.
+    pub request_id: Option<String>,
+}
+
+impl Peer {
+    /// Where the request comes from, as its events record it.
+    pub fn origin(&self, state: &AppState, headers: &HeaderMap) -> Option<Origin> {
+        crate::origin::of_parts(state, self.request_id.clone(), self.addr, headers)
+    }
+}
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
@@ -112,12 +123,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
         parts: &mut axum::http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts
+        Ok(Peer {
+            addr: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0),
-        ))
+            request_id: crate::origin::request_id(&parts.extensions),
+        })
     }
 }
 
@@ -125,7 +137,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 /// at speed.
 /// The client is the peer, or behind a trusted proxy the address that proxy names.
 fn check_exchange_rate(state: &AppState, peer: &Peer, headers: &HeaderMap) -> Result<(), Denied> {
-    let ip = peer.0.map_or_else(
+    let ip = peer.addr.map_or_else(
         || "unknown".to_owned(),
         |a| crate::client_addr::client_addr(&state.trusted_proxies, a.ip(), headers).to_string(),
     );
@@ -160,7 +172,7 @@ pub async fn exchange_portal_token(
         Some(_) => flow::start_path(s, &account, &session).await?,
         None => page.path().to_owned(),
     };
-    start(s, &account, &session, &location).await
+    start(s, &account, &session, &location, peer.origin(s, headers)).await
 }
 
 async fn redirect_exchange(
@@ -195,7 +207,13 @@ async fn redirect_exchange(
         let Some((account_id, session_id)) = s
             .app
             .store
-            .exchange_redirect_token(&hash, now, fresh.cookie_sha256, *fresh.csrf.as_bytes())
+            .exchange_redirect_token(
+                &hash,
+                now,
+                fresh.cookie_sha256,
+                *fresh.csrf.as_bytes(),
+                peer.origin(&s, &headers),
+            )
             .await?
         else {
             return Err(why_redirect_failed(&s, &hash, now).await);
@@ -288,7 +306,7 @@ async fn logout(
             .await?;
         s.app
             .store
-            .revoke_portal_session(&v.account.id, &v.session.id, now, &by)
+            .revoke_portal_session(&v.account.id, &v.session.id, now, &by, v.origin.as_ref())
             .await
     };
     if let Err(e) = ended.await {

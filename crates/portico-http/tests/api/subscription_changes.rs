@@ -36,7 +36,7 @@ pub async fn subscription(app: &TestApp, id: &str) -> Value {
 }
 
 /// A portal session of the seeded customer's contact, with its role set to `role`.
-async fn enter_as(app: &TestApp, seed: &Seeded, role: &str) -> (Cookie, String) {
+pub async fn enter_as(app: &TestApp, seed: &Seeded, role: &str) -> (Cookie, String) {
     app.patch(
         &app.a.key,
         &format!("/api/v1/contacts/{}", seed.contact),

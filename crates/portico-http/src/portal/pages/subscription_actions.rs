@@ -9,9 +9,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use portico_app::AppError;
 use portico_app::plan_changes::{self, ChangeInput, Preview};
 use portico_app::subscriptions::{self as use_case, Cancellation, Changed, Collection, Requester};
-use portico_app::{AppError, Caller};
 use portico_core::model::{
     CancelMode, CancelRefund, ChangeQuote, DeclineCode, Interval, PaymentAttemptStatus, Plan,
     PortalPage, Subscription, unused_credit,
@@ -92,10 +92,6 @@ fn finish_changed(v: &Visit, what: &str, result: Result<Changed, AppError>) -> R
         }
     }
     finish(v, what, result.map(|(sub, _)| sub))
-}
-
-fn caller(v: &Visit) -> Caller {
-    Caller::portal(v.account.id.clone(), v.session.id.clone())
 }
 
 /// The customer's subscription named in the path; another's, or an id that does not parse, is
@@ -181,7 +177,7 @@ async fn cancel_page(State(s): State<AppState>, v: Visit, Path(id): Path<String>
     let refund = if rules.allows_cancel(CancelMode::Immediately)
         && rules.cancel_refund == CancelRefund::ProratedCredit
     {
-        let by = caller(&v);
+        let by = v.caller();
         match use_case::tax_rate(&s.app, &by, &sub.id).await {
             Ok(rate) => unused_credit(&sub, &plan, rate, s.app.clock.now()),
             Err(e) => return Denied::from(e).render(v.locale),
@@ -261,7 +257,7 @@ async fn cancel(
         CancelMode::AtPeriodEnd => "cancel-scheduled",
     };
     let who = Requester::Customer(&v.customer.id);
-    let result = use_case::cancel_as(&s.app, &caller(&v), who, &id, c, s.app.clock.now()).await;
+    let result = use_case::cancel_as(&s.app, &v.caller(), who, &id, c, s.app.clock.now()).await;
     finish(&v, what, result)
 }
 
@@ -277,7 +273,7 @@ async fn one_click(
     let Ok(id) = id.parse::<SubscriptionId>() else {
         return not_found(&v);
     };
-    let (app, by, now) = (&s.app, caller(&v), s.app.clock.now());
+    let (app, by, now) = (&s.app, v.caller(), s.app.clock.now());
     let who = Requester::Customer(&v.customer.id);
     let (result, done) = match what.as_str() {
         "resume" => (use_case::resume(app, &by, who, &id, now).await, "resumed"),
@@ -320,7 +316,7 @@ async fn pause(
     let who = Requester::Customer(&v.customer.id);
     let now = s.app.clock.now();
     let periods = Some(form.periods);
-    let result = use_case::set_pause(&s.app, &caller(&v), who, &id, periods, now).await;
+    let result = use_case::set_pause(&s.app, &v.caller(), who, &id, periods, now).await;
     finish(&v, "paused", result)
 }
 
@@ -553,11 +549,11 @@ async fn preview_page(
     };
     let who = Requester::Customer(&v.customer.id);
     let now = s.app.clock.now();
-    match plan_changes::preview(&s.app, &caller(&v), who, &sub_id, &input, None, now).await {
+    match plan_changes::preview(&s.app, &v.caller(), who, &sub_id, &input, None, now).await {
         Ok(p) => {
             let charges = p.quote.due_now > 0
                 && !p.quote.is_scheduled()
-                && match use_case::can_charge(&s.app, &caller(&v), &v.customer.id, now).await {
+                && match use_case::can_charge(&s.app, &v.caller(), &v.customer.id, now).await {
                     Ok(charges) => charges,
                     Err(e) => return Denied::from(e).render(v.locale),
                 };
@@ -665,7 +661,7 @@ async fn change(
     }
     let who = Requester::Customer(&v.customer.id);
     let now = s.app.clock.now();
-    match plan_changes::confirm(&s.app, &caller(&v), who, &sub_id, &input, &shown, now).await {
+    match plan_changes::confirm(&s.app, &v.caller(), who, &sub_id, &input, &shown, now).await {
         Ok(changed) => {
             let what = if shown.is_scheduled() {
                 "change-scheduled"

@@ -10,11 +10,17 @@ impl SessionStore for SqlStore {
         account: &AccountId,
         session: &PortalSession,
         invalidate_existing: bool,
+        origin: Option<&Origin>,
     ) -> StoreResult<()> {
         let account = account.clone();
         let session = session.clone();
+        let origin = origin.cloned();
         if invalidate_existing {
-            let op = WriteOp::ReplacingPortalSession { account, session };
+            let op = WriteOp::ReplacingPortalSession {
+                account,
+                session,
+                origin,
+            };
             return self.writer.write(op).await.map(|_| ());
         }
         // Checked before the group, from the cache: the customer and contact only have to exist
@@ -38,7 +44,11 @@ impl SessionStore for SqlStore {
                 return Err(other_customer("contact", "contact", contact_id));
             }
         }
-        let op = WriteOp::PortalSession { account, session };
+        let op = WriteOp::PortalSession {
+            account,
+            session,
+            origin,
+        };
         self.writer.write(op).await.map(|_| ())
     }
     #[tracing::instrument(level = "debug", skip_all)]
@@ -81,6 +91,7 @@ impl SessionStore for SqlStore {
         id: &PortalSessionId,
         now: Timestamp,
         actor: &Actor,
+        origin: Option<&Origin>,
     ) -> StoreResult<PortalSession> {
         let mut tx = self.write_tx().await?;
         let sql = format!(
@@ -98,7 +109,8 @@ impl SessionStore for SqlStore {
             Some(session) => {
                 let mut outbox = Outbox::default();
                 let kind = EventType::PortalSessionRevoked;
-                outbox.record(account, actor, now, kind, Some(&session.customer), &session)?;
+                let customer = Some(&session.customer);
+                outbox.record(account, actor, origin, now, kind, customer, &session)?;
                 outbox.write(&mut tx).await?;
                 session
             }
@@ -133,6 +145,7 @@ impl SessionStore for SqlStore {
         customer: &CustomerId,
         now: Timestamp,
         actor: &Actor,
+        origin: Option<&Origin>,
     ) -> StoreResult<u64> {
         // A deleted customer still counts: its sessions are what the caller wants ended.
         let mut tx = self.write_tx().await?;
@@ -142,7 +155,7 @@ impl SessionStore for SqlStore {
         let ended =
             revoke_live_sessions(&mut tx, account, "customer_id", customer.as_str(), now).await?;
         let mut outbox = Outbox::default();
-        record_revoked(&mut outbox, account, actor, now, &ended)?;
+        record_revoked(&mut outbox, account, actor, origin, now, &ended)?;
         outbox.write(&mut tx).await?;
         tx.customer_changed(account, customer);
         tx.commit().await?;
@@ -192,12 +205,14 @@ impl SessionStore for SqlStore {
         now: Timestamp,
         cookie_sha256: [u8; 32],
         csrf_secret: [u8; 32],
+        origin: Option<Origin>,
     ) -> StoreResult<Option<(AccountId, PortalSessionId)>> {
         let op = WriteOp::ExchangeRedirectToken {
             sha256: *sha256,
             now,
             cookie_sha256,
             csrf_secret,
+            origin,
         };
         consumed(self.writer.write(op).await?)
     }
