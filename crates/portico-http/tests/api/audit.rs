@@ -133,6 +133,18 @@ portico_testkit::backend_tests! {
         assert_eq!(event["request"]["id"], revoked.header("x-request-id").unwrap());
     }
 
+    async fn a_graphql_portal_session_names_its_key_and_request(on: On) {
+        let app = start(on, false).await;
+        let seed = app.seed(&app.a.key, "audit").await;
+        let query = "mutation ($code: String!) { portalSessionCreate(tenantCode: $code) { errors token } }";
+        let r = app.post(&app.a.key, "/graphql", json!({"query": query, "variables": {"code": seed.customer_alias}})).await;
+        r.expect(200);
+        assert!(r.json["data"]["portalSessionCreate"]["token"].is_string(), "{}", r.text);
+        let event = newest(&app, &seed.customer, "portal_session.created").await;
+        assert_eq!(event["actor"], json!({"type": "api_key", "api_key": app.a.key_id.to_string()}));
+        assert_eq!(event["request"], json!({"id": r.header("x-request-id").unwrap(), "ip": "127.0.0.1"}));
+    }
+
     async fn the_trail_pages_newest_first_and_refuses_unknown_filters(on: On) {
         let app = start(on, false).await;
         let seed = app.seed(&app.a.key, "audit").await;
