@@ -18,7 +18,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use portico_auth::redirect;
 use portico_auth::session as cookie;
 use portico_core::event::{Actor, Origin};
@@ -44,15 +44,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/portal/transactions", page(PortalPage::Transactions))
         .route("/portal/invoices", page(PortalPage::Invoices))
         .route("/portal/payment-method", page(PortalPage::PaymentMethod))
-        .route(
-            "/portal/account",
-            page(PortalPage::Account).post(account::save),
-        )
+        .route("/portal/account", page(PortalPage::Account))
         .route("/portal/{page}", get(unknown_page))
         .route("/portal/logout", post(logout))
         .route("/portal/invoices/{id}", get(invoices::detail))
         .route("/portal/invoices/{id}/pdf", get(invoices::pdf))
-        .route("/portal/invoices/{id}/pay", post(invoices::pay))
         .route(
             "/portal/invoices/{id}/payment/{attempt}",
             get(invoices::payment_return),
@@ -61,17 +57,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
             &format!("{}/{{attempt}}", portico_app::payments::stripe::ACTION_PATH),
             get(pages::payment_step::page),
         )
-        .route("/portal/payment-method/add", post(payment_methods::add))
         .route("/portal/payment-method/added", get(payment_methods::added))
-        .route(
-            "/portal/payment-method/{id}/default",
-            post(payment_methods::make_default),
-        )
-        .route(
-            "/portal/payment-method/{id}/remove",
-            post(payment_methods::remove),
-        )
-        .merge(pages::subscription_actions::router())
+        .merge(pages::subscription_actions::router());
+    // Every change a session can make is in one list, which tests post to one by one.
+    let session_routes = actions()
+        .into_iter()
+        .fold(session_routes, |r, (path, action)| r.route(&path, action))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             flow::guard,
@@ -80,6 +71,35 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(session_routes)
         .route("/redirect/{token}", get(redirect_exchange))
         .merge(assets::router())
+}
+
+/// Every state-changing route of a portal session (logging out aside, which changes no billing
+/// data): besides logging out, the router registers these POSTs and no others; each passes the
+/// portal-action gate.
+fn actions() -> Vec<(String, MethodRouter<AppState>)> {
+    let mut all = vec![
+        ("/portal/account".to_owned(), post(account::save)),
+        ("/portal/invoices/{id}/pay".to_owned(), post(invoices::pay)),
+        (
+            "/portal/payment-method/add".to_owned(),
+            post(payment_methods::add),
+        ),
+        (
+            "/portal/payment-method/{id}/default".to_owned(),
+            post(payment_methods::make_default),
+        ),
+        (
+            "/portal/payment-method/{id}/remove".to_owned(),
+            post(payment_methods::remove),
+        ),
+    ];
+    all.extend(pages::subscription_actions::actions());
+    all
+}
+
+/// The paths of [`actions`] (with `{id}` for the record), for tests that must reach every one.
+pub fn action_paths() -> Vec<String> {
+    actions().into_iter().map(|(path, _)| path).collect()
 }
 
 /// The page's language: the session's, else the browser's, else the account's.

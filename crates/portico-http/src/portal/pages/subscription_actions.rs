@@ -4,10 +4,10 @@
 //! through the action gate, then Post/Redirect/Get with a flash.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{MatchedPath, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use maud::{Markup, html};
 use portico_app::AppError;
 use portico_app::plan_changes::{self, ChangeInput, Preview};
@@ -32,13 +32,26 @@ use crate::portal::action::{Action, ActionForm};
 use crate::portal::session::{Denied, Visit};
 
 pub fn router() -> Router<AppState> {
-    let base = "/portal/subscriptions/{id}";
     Router::new()
-        .route(&format!("{base}/cancel"), get(cancel_page).post(cancel))
-        .route(&format!("{base}/change"), get(change_page).post(change))
-        .route(&format!("{base}/preview"), get(preview_page))
-        .route(&format!("{base}/pause"), post(pause))
-        .route(&format!("{base}/{{action}}"), post(one_click))
+        .route(&format!("{BASE}/cancel"), get(cancel_page))
+        .route(&format!("{BASE}/change"), get(change_page))
+        .route(&format!("{BASE}/preview"), get(preview_page))
+}
+
+const BASE: &str = "/portal/subscriptions/{id}";
+
+/// The actions taken with one click, each at `{BASE}/{action}`.
+const ONE_CLICK: [&str; 4] = ["resume", "reactivate", "unpause", "withdraw-change"];
+
+/// The subscription actions (POSTs), for the portal's one list of them.
+pub fn actions() -> Vec<(String, MethodRouter<AppState>)> {
+    let mut all = vec![
+        (format!("{BASE}/cancel"), post(cancel)),
+        (format!("{BASE}/change"), post(change)),
+        (format!("{BASE}/pause"), post(pause)),
+    ];
+    all.extend(ONE_CLICK.map(|a| (format!("{BASE}/{a}"), post(one_click))));
+    all
 }
 
 /// The flash a subscription action redirects with, by its `done` value.
@@ -266,16 +279,18 @@ async fn cancel(
 /// scheduled for the end of the period): one click each.
 async fn one_click(
     State(s): State<AppState>,
-    Path((id, what)): Path<(String, String)>,
+    Path(id): Path<String>,
+    matched: MatchedPath,
     action: Action<OneClick>,
 ) -> Response {
     let v = action.visit;
+    let what = matched.as_str().rsplit('/').next().unwrap_or_default();
     let Ok(id) = id.parse::<SubscriptionId>() else {
         return not_found(&v);
     };
     let (app, by, now) = (&s.app, v.caller(), s.app.clock.now());
     let who = Requester::Customer(&v.customer.id);
-    let (result, done) = match what.as_str() {
+    let (result, done) = match what {
         "resume" => (use_case::resume(app, &by, who, &id, now).await, "resumed"),
         "reactivate" => {
             let result = use_case::reactivate(app, &by, who, &id, now).await;
