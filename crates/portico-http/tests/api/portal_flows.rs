@@ -174,6 +174,41 @@ portico_testkit::backend_tests! {
         assert_eq!(s["scheduled_change"]["quantity"], 1, "a downgrade waits for the period's end: {s}");
     }
 
+    async fn a_flow_session_does_its_task_once(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "fo").await;
+        let (cookie, _) = open_flow(&app, json!({
+            "customer": seed.customer, "flow": {"type": "billing_details_update"},
+        })).await;
+        let csrf = csrf_of(&app, &cookie, "/portal/account").await;
+        let form = |name: &'static str| [
+            ("csrf", csrf.clone()), ("name", name.to_owned()), ("email", "ap@once.example".to_owned()),
+            ("line1", "Weg 1".to_owned()), ("line2", String::new()), ("postal_code", "10115".to_owned()),
+            ("city", "Berlin".to_owned()), ("state", String::new()), ("country", "de".to_owned()), ("tax_id", String::new()),
+        ];
+        let submit = |name: &'static str| {
+            let req = app.client.post(app.local("/portal/account")).form(&form(name)).header("cookie", cookie.header());
+            app.send(req)
+        };
+        assert_eq!(submit("Once GmbH").await.expect(303).header("location"), Some("/portal/done?done=saved"));
+        let name = || async { app.get(k, &format!("/api/v1/customers/{}", seed.customer)).await.json["name"].clone() };
+        assert_eq!(name().await, "Once GmbH");
+
+        // Done is done: a second attempt through the session is refused and changes nothing,
+        // and the task's page is only the confirmation now.
+        let events = app.get(k, "/api/v1/events?limit=100").await.json["data"].as_array().unwrap().len();
+        let again = submit("Twice GmbH").await;
+        again.expect(409);
+        assert!(again.text.contains("All done"), "{}", again.text);
+        assert_eq!(name().await, "Once GmbH");
+        assert_eq!(app.get(k, "/api/v1/events?limit=100").await.json["data"].as_array().unwrap().len(), events);
+        let page = app.browse("/portal/account", Some(&cookie)).await;
+        page.expect(200);
+        assert!(page.text.contains("All done") && !page.text.contains("name=\"line1\""), "{}", page.text);
+        let done = app.browse("/portal/done?done=saved", Some(&cookie)).await;
+        assert!(done.expect(200).text.contains("Your change has been saved."), "{}", done.text);
+    }
+
     async fn details_and_card_links_reach_only_their_pages(app: Portal) {
         let k = &app.a.key;
         let seed = app.seed(k, "fd").await;

@@ -6,3 +6,6 @@ ALTER TABLE outbox ADD COLUMN request_id TEXT;
 ALTER TABLE outbox ADD COLUMN client_ip TEXT;
 -- The events of one customer, newest first.
 CREATE INDEX outbox_customer ON outbox (account_id, customer_id, id);
+-- When a single-task session's task was done: from then on the session shows only its
+-- confirmation page.
+ALTER TABLE portal_sessions ADD COLUMN flow_completed_at BIGINT;

@@ -50,6 +50,20 @@ pub trait SessionStore: Send + Sync {
         actor: &Actor,
         origin: Option<&Origin>,
     ) -> StoreResult<u64>;
+    /// Marks the task of a single-task session done at `now`; true if this call did (the
+    /// first time).
+    async fn complete_flow(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// When the task of a single-task session was done, if it was.
+    async fn flow_completed(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+    ) -> StoreResult<Option<Timestamp>>;
     /// Marks the session entered by a portal link; `false` when a link had entered it before,
     /// so that a one-entry link opens one browser session, however many ask at once.
     async fn enter_portal_session(

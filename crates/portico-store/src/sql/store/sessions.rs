@@ -121,22 +121,38 @@ impl SessionStore for SqlStore {
         Ok(session)
     }
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn complete_flow(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.mark_once("flow_completed_at", account, id, now).await
+    }
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn flow_completed(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+    ) -> StoreResult<Option<Timestamp>> {
+        // From the database, not the cache: a task done on another node counts at once.
+        let row = query(
+            "SELECT flow_completed_at FROM portal_sessions WHERE account_id = $1 AND id = $2",
+            params![account, id],
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("portal session", id))?;
+        row.opt_ts("flow_completed_at")
+    }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn enter_portal_session(
         &self,
         account: &AccountId,
         id: &PortalSessionId,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let mut tx = self.write_tx().await?;
-        let done = query(
-            "UPDATE portal_sessions SET entered_at = $3 \
-             WHERE account_id = $1 AND id = $2 AND entered_at IS NULL",
-            params![account, id, now],
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        self.mark_once("entered_at", account, id, now).await
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_customer_portal_sessions(
@@ -356,5 +372,27 @@ fn consumed(written: Written) -> StoreResult<Option<(AccountId, PortalSessionId)
         Written::Done => Err(StoreError::Corrupt(
             "the writer answered a consumption without its result".to_owned(),
         )),
+    }
+}
+
+impl SqlStore {
+    /// Sets the session's `column` (a time) to `now` unless it is set; true if this call did.
+    async fn mark_once(
+        &self,
+        column: &str,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!(
+            "UPDATE portal_sessions SET {column} = $3 \
+             WHERE account_id = $1 AND id = $2 AND {column} IS NULL"
+        );
+        let done = query(&sql, params![account, id, now])
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 }
