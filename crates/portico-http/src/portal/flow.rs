@@ -197,6 +197,10 @@ async fn complete(s: &AppState, v: &Visit, flow: &PortalFlow, response: Response
         return response;
     };
     if !flow.completed_by(&done) {
+        // A declined charge leaves the change undone: back to the task, which says why.
+        if done.starts_with("declined-") && flow.kind == FlowType::SubscriptionUpdate {
+            return see_other(format!("{}?done={done}", flow.start_path()));
+        }
         return response;
     }
     tracing::info!(portal_session = %v.session.id, done, "the session's task is done");
@@ -211,7 +215,11 @@ async fn complete(s: &AppState, v: &Visit, flow: &PortalFlow, response: Response
         tracing::error!(portal_session = %v.session.id, error = %e, "could not mark the task done");
     }
     // The confirmation page, which sends a redirecting flow on to the vendor.
-    let location = format!("{FLOW_DONE_PATH}?done={done}");
+    see_other(format!("{FLOW_DONE_PATH}?done={done}"))
+}
+
+/// 303 to `location`, not to be kept.
+fn see_other(location: String) -> Response {
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

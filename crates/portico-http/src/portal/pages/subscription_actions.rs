@@ -243,7 +243,7 @@ async fn cancel_page(State(s): State<AppState>, v: Visit, Path(id): Path<String>
             }
             div.actions {
                 button.danger type="submit" { (t(l, Msg::ConfirmCancellation)) }
-                a.button.secondary href=(PortalPage::Subscriptions.path()) { (t(l, Msg::KeepSubscription)) }
+                a.button.secondary href=(way_back(&v, PortalPage::Subscriptions.path())) { (t(l, Msg::KeepSubscription)) }
             }
         }
     };
@@ -372,7 +372,32 @@ async fn choices(s: &AppState, v: &Visit) -> Result<Vec<(String, Vec<Plan>)>, De
 }
 
 /// `GET …/change`: the plan picker and the quantity stepper, which lead to the preview.
-async fn change_page(State(s): State<AppState>, v: Visit, Path(id): Path<String>) -> Response {
+/// Where a page's Cancel or Back link leads: out of a single-task session's task, back to the
+/// vendor (the session's return URL) or, without one, to the task's start; else to `page`.
+fn way_back(v: &Visit, page: &str) -> String {
+    match &v.session.flow {
+        Some(flow) => v
+            .session
+            .return_url
+            .as_deref()
+            .and_then(crate::portal::layout::web_url)
+            .map_or_else(|| flow.start_path(), str::to_owned),
+        None => page.to_owned(),
+    }
+}
+
+/// The `done` a page was sent to with.
+#[derive(Debug, Default, Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn change_page(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
     if !Abilities::of(&v).change {
         return not_found(&v);
     }
@@ -389,7 +414,14 @@ async fn change_page(State(s): State<AppState>, v: Visit, Path(id): Path<String>
     } else {
         Vec::new()
     };
-    let main = render_change(&v, &sub, &plan, &groups, None);
+    // A single-task session comes back here when the provider declined the change's charge.
+    let declined = q
+        .done
+        .as_deref()
+        .filter(|d| d.starts_with("declined-"))
+        .and_then(flash)
+        .map(|m| t(v.locale, m).to_owned());
+    let main = render_change(&v, &sub, &plan, &groups, declined);
     page(&v, StatusCode::OK, Msg::ChangePlan, main)
 }
 
@@ -458,7 +490,7 @@ fn render_change(
             }
             div.actions {
                 button type="submit" { (t(l, Msg::Preview)) }
-                a.button.secondary href=(PortalPage::Subscriptions.path()) { (t(l, Msg::CancelAction)) }
+                a.button.secondary href=(way_back(v, PortalPage::Subscriptions.path())) { (t(l, Msg::CancelAction)) }
             }
         }
     }
@@ -631,7 +663,7 @@ fn render_preview(v: &Visit, p: &Preview, charges: bool) -> Markup {
                 input type="hidden" name="quote" value=(quote);
                 div.actions {
                     button type="submit" { (t(l, Msg::Confirm)) }
-                    a.button.secondary href={ (PortalPage::Subscriptions.path()) "/" (p.subscription.id) "/change" } { (t(l, Msg::CancelAction)) }
+                    a.button.secondary href=(way_back(v, &format!("{}/{}/change", PortalPage::Subscriptions.path(), p.subscription.id))) { (t(l, Msg::CancelAction)) }
                 }
             }
         }
