@@ -135,7 +135,12 @@ pub async fn issue_flow(
         flow,
     };
     app.store
-        .create_portal_session(&account.id, &session, request.invalidate_existing)
+        .create_portal_session(
+            &account.id,
+            &session,
+            request.invalidate_existing,
+            by.origin.as_ref(),
+        )
         .await?;
     let token = sign(app, &account, &session, now).await?;
     tracing::info!(portal_session = %session.id, customer = %customer.id, "issued a portal session");

@@ -16,6 +16,7 @@ pub mod contacts;
 pub mod credentials;
 pub mod customers;
 mod error;
+pub mod events;
 pub mod invoice_settings;
 pub mod invoices;
 pub mod keys;
@@ -29,7 +30,7 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use portico_auth::signing::MasterKey;
-use portico_core::event::Actor;
+use portico_core::event::{Actor, Origin};
 use portico_core::model::{Customer, CustomerRef};
 use portico_core::scope::ApiScopes;
 use portico_core::{AccountId, PortalSessionId, Timestamp};
@@ -102,6 +103,7 @@ impl App {
         if let Some(key) = &by.idempotency_key {
             uow.idempotent(key);
         }
+        uow.from_request(by.origin.clone());
         Ok(uow)
     }
 }
@@ -117,6 +119,9 @@ pub struct Caller {
     /// The idempotency key the caller's request claimed (as stored), which every unit of work
     /// of the request marks as committed with its change.
     pub idempotency_key: Option<String>,
+    /// The request the caller acts in (its id and client address), which every event of the
+    /// call carries; `None` for the billing clock and the command line.
+    pub origin: Option<Origin>,
 }
 
 impl Caller {
@@ -126,7 +131,14 @@ impl Caller {
             actor,
             scopes,
             idempotency_key: None,
+            origin: None,
         }
+    }
+
+    /// The same caller, acting in the request `origin`.
+    pub fn with_origin(mut self, origin: Option<Origin>) -> Self {
+        self.origin = origin;
+        self
     }
 
     /// The same caller, in a request that claimed `key`.

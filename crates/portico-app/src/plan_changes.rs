@@ -33,7 +33,7 @@ pub struct Preview {
 
 /// Prices a change without making it. For a customer the new plan must be self-service and
 /// the change within the account's feature switches; the account's rules say when it takes
-/// effect. The vendor's changes take effect now with proration unless it says otherwise.
+/// effect. The vendor's changes follow the same rules unless it names another `timing`.
 #[tracing::instrument(skip_all, fields(account = %by.account))]
 pub async fn preview(
     app: &App,
@@ -58,6 +58,7 @@ pub async fn preview(
         found => found?,
     };
     let rate = tax_rate(app, by, id).await?;
+    let way = direction(&from, sub.quantity, &to, input.quantity);
     let timing = match customer_rules(app, by, who).await? {
         Some(settings) => {
             let f = &settings.features;
@@ -70,10 +71,17 @@ pub async fn preview(
                     "the account does not let customers make this change".into(),
                 ));
             }
-            let way = direction(&from, sub.quantity, &to, input.quantity);
             settings.subscription_changes.timing(way)
         }
-        None => timing.unwrap_or(ChangeTiming::NowWithProration),
+        // The vendor's change follows the same rules as the customer's unless it names its own
+        // timing, so that the vendor's preview of a change is the portal's.
+        None => match timing {
+            Some(timing) => timing,
+            None => {
+                let account = app.store.account(&by.account).await?;
+                account.settings.subscription_changes.timing(way)
+            }
+        },
     };
     let request = ChangeRequest {
         sub: &sub,

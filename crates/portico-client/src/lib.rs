@@ -42,14 +42,15 @@ pub use client::{Client, ClientBuilder, Retry};
 pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use oauth::{OAuthErrorBody, TokenRequest, TokenResponse};
 pub use page::{
-    ApiKeyFilter, ContactFilter, CustomerFilter, Filter, InvoiceFilter, OAuthClientFilter, Page,
-    Pager, PaymentMethodFilter, PlanFilter, PortalSessionFilter, ProductFilter, SubscriptionFilter,
-    TransactionFilter, WebhookEndpointFilter,
+    ApiKeyFilter, ContactFilter, CustomerFilter, EventFilter, Filter, InvoiceFilter,
+    OAuthClientFilter, Page, Pager, PaymentMethodFilter, PlanFilter, PortalSessionFilter,
+    ProductFilter, SubscriptionFilter, TransactionFilter, WebhookEndpointFilter,
 };
 pub use resources::billing::{Invoices, PaymentMethods, Subscriptions, Transactions};
 pub use resources::catalog::{Plans, Products};
 pub use resources::credentials::{ApiKeys, OAuthClients};
 pub use resources::customers::{Contacts, Customers};
+pub use resources::events::Events;
 pub use resources::portal::PortalSessions;
 pub use resources::service::{InvoiceSettingsApi, PaymentProviderApi, PortalSettingsApi};
 pub use resources::webhooks::WebhookEndpoints;

@@ -197,6 +197,9 @@ operations! {
     WEBHOOK_DELIVERIES_REDELIVER = Post "/api/v1/webhook-deliveries/{id}/redeliver"
         -> WebhookDelivery;
 
+    EVENTS_LIST = Get "/api/v1/events" -> List_Event;
+    EVENTS_GET = Get "/api/v1/events/{id}" -> Event;
+
     TEST_CLOCKS_CREATE = Post "/api/v1/test-clocks" (NewTestClock) -> TestClock;
     TEST_CLOCKS_LIST = Get "/api/v1/test-clocks" -> List_TestClock;
     TEST_CLOCKS_GET = Get "/api/v1/test-clocks/{id}" -> TestClock;

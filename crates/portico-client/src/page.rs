@@ -150,6 +150,33 @@ filters! {
     }
 }
 
+/// Which events to list. Written out rather than by `filters!`, whose parameter names are the
+/// field names, since this one's `type` is a keyword.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// Only events of this customer (id or alias).
+    pub customer: Option<String>,
+    /// Only events of this type, e.g. `subscription.canceled`.
+    pub event_type: Option<String>,
+}
+
+impl Filter for EventFilter {
+    const OPERATION: Operation = operations::EVENTS_LIST;
+    const PARAMETERS: &'static [&'static str] = &["customer", "type"];
+    type Item = crate::types::Event;
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(customer) = &self.customer {
+            pairs.push(("customer", customer.clone()));
+        }
+        if let Some(event_type) = &self.event_type {
+            pairs.push(("type", event_type.clone()));
+        }
+        pairs
+    }
+}
+
 /// One page of `filter`.
 pub(crate) async fn list<F: Filter>(
     call: &Call<'_>,

@@ -7,8 +7,8 @@ use portico_core::model::{
     PaymentAttempt, PortalFlow, PortalPage, Subscription,
 };
 use portico_core::{
-    ContactId, CustomerId, EventId, InvoiceId, PaymentMethodId, PlanId, PortalSessionId, Timestamp,
-    WebhookDeliveryId, WebhookEndpointId,
+    ApiKeyId, ContactId, CustomerId, EventId, InvoiceId, OAuthClientId, PaymentMethodId, PlanId,
+    PortalSessionId, Timestamp, WebhookDeliveryId, WebhookEndpointId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -454,5 +454,59 @@ pub struct WebhookDelivery {
     pub last_status_code: Option<i64>,
     pub last_latency_ms: Option<i64>,
     pub last_error: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// Who made a recorded change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventActor {
+    /// The customer itself, in the portal.
+    Customer {
+        customer: CustomerId,
+        portal_session: PortalSessionId,
+    },
+    /// One of the customer's contacts, in the portal.
+    Contact {
+        contact: ContactId,
+        customer: CustomerId,
+        portal_session: PortalSessionId,
+    },
+    /// A portal session whose record is gone.
+    PortalSession { portal_session: PortalSessionId },
+    /// The vendor's backend, with this API key.
+    ApiKey { api_key: ApiKeyId },
+    /// The vendor's backend, with a token of this OAuth client.
+    OauthClient { oauth_client: OAuthClientId },
+    /// An operator at the command line.
+    Operator {},
+    /// Portico itself: the billing clock.
+    System {},
+}
+
+/// The request that made a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventRequest {
+    /// As the request's answer said in `x-request-id`.
+    pub id: String,
+    /// The client's address.
+    pub ip: Option<String>,
+}
+
+/// One recorded change of the account (`GET /api/v1/events`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Event {
+    pub id: EventId,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub customer: Option<CustomerId>,
+    pub actor: EventActor,
+    /// `None` for the billing clock and the command line.
+    pub request: Option<EventRequest>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
     pub created_at: Timestamp,
 }

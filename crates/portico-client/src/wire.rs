@@ -86,6 +86,7 @@ wire!(
     NewWebhookEndpoint,
     WebhookEndpointPatch,
     WebhookDelivery,
+    Event,
 );
 
 /// utoipa names a page of `T` `List_T`.
@@ -139,6 +140,7 @@ listed!(
     PortalSession,
     WebhookEndpoint,
     WebhookDelivery,
+    Event,
 );
 
 /// What names a record in a path: one of its id types, or text (an id, an alias, an external
@@ -191,4 +193,5 @@ path_ids!(
     PortalSessionId,
     WebhookEndpointId,
     WebhookDeliveryId,
+    EventId,
 );

@@ -315,6 +315,17 @@ impl Actor {
     }
 }
 
+/// Where a change came from: the request that made it, for the vendor's audit trail. Changes
+/// made outside a request (the billing clock, the command line) have none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The request's id, as its answer said in `x-request-id`.
+    pub request_id: String,
+    /// The client's address: the peer's, or the one a trusted proxy reported. Never sent in a
+    /// webhook; only the vendor's API shows it.
+    pub ip: Option<std::net::IpAddr>,
+}
+
 /// One event of one account: its record as it was right after the change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
@@ -330,6 +341,9 @@ pub struct Event {
     /// The record, as the API shows it.
     pub data: serde_json::Value,
     pub created_at: Timestamp,
+    /// The request that made the change, if a request did.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use portico_auth::{api_key, oauth};
-use portico_core::event::Actor;
+use portico_core::event::{Actor, Origin};
 use portico_core::scope::{ApiScope, ApiScopes};
 use portico_core::{AccountId, ApiKeyId, OAuthClientId, Timestamp};
 use portico_store::StoreError;
@@ -39,6 +39,8 @@ pub struct VendorAuth {
     pub scopes: ApiScopes,
     /// The `Idempotency-Key` this request claimed, as stored (see [`crate::idempotency`]).
     pub idempotency_key: Option<String>,
+    /// The request this is (its id and client address), which the events of its changes carry.
+    pub origin: Option<Origin>,
 }
 
 impl VendorAuth {
@@ -69,6 +71,7 @@ impl VendorAuth {
     pub fn caller(&self) -> portico_app::Caller {
         portico_app::Caller::new(self.account.clone(), self.actor(), self.scopes)
             .with_idempotency_key(self.idempotency_key.clone())
+            .with_origin(self.origin.clone())
     }
 
     /// The operator acting on one account with every scope, for the command line.
@@ -78,6 +81,7 @@ impl VendorAuth {
             credential: Credential::Operator,
             scopes: ApiScopes::all(),
             idempotency_key: None,
+            origin: None,
         }
     }
 
@@ -131,7 +135,7 @@ pub async fn authenticate(
         Ok(token) => authenticate_bearer(&state, token).await,
         Err(e) => Err(e),
     };
-    let auth = match authenticated {
+    let mut auth = match authenticated {
         Ok(auth) => auth,
         Err(e) => {
             if matches!(e, ApiError::Unauthorized(_)) {
@@ -145,6 +149,7 @@ pub async fn authenticate(
         .check(&auth.issuer(), state.app.clock.now())
         .map_err(ApiError::TooManyRequests)?;
     tracing::Span::current().record("account", tracing::field::display(&auth.account));
+    auth.origin = crate::origin::of_request(&state, req.extensions(), req.headers());
     req.extensions_mut().insert(auth);
     Ok(next.run(req).await)
 }
@@ -216,6 +221,7 @@ async fn authenticate_api_key(state: &AppState, token: &str) -> ApiResult<Vendor
         credential: Credential::ApiKey(key.id.clone()),
         scopes: key.scopes,
         idempotency_key: None,
+        origin: None,
     })
 }
 
@@ -235,6 +241,7 @@ async fn authenticate_oauth_token(state: &AppState, token: &str) -> ApiResult<Ve
         credential: Credential::OAuthClient(record.client),
         scopes: record.scopes,
         idempotency_key: None,
+        origin: None,
     })
 }
 
@@ -277,6 +284,7 @@ mod tests {
             credential: Credential::ApiKey(ApiKeyId::new(Timestamp::from_secs(1), [0; 10])),
             scopes: ApiScopes::empty().with(ApiScope::BillingWrite),
             idempotency_key: None,
+            origin: None,
         };
         assert!(auth.require(ApiScope::BillingRead).is_ok());
         let e = auth.require(ApiScope::CustomersRead).unwrap_err();

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod oauth;
 pub mod openapi;
+pub mod origin;
 pub mod portal;
 pub mod provider_events;
 pub mod ratelimit;

@@ -106,6 +106,8 @@ fn methods_of(item: &PathItem) -> Vec<&'static str> {
         (name = "payment-provider"),
         (name = "portal-sessions"), (name = "oauth-clients"), (name = "oauth"),
         (name = "operations"),
+        (name = "events", description = "The account's audit trail: every change, who made it \
+            and in which request"),
         (name = "webhooks", description = "Endpoints that receive the account's events, signed \
             as Standard Webhooks; the `WebhookEvent` schemas are the catalogue of what they get"),
         (name = "portal", description = "The portal read API, for portal tokens and the portal's \

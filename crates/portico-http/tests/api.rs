@@ -7,6 +7,8 @@ mod support;
 
 #[path = "api/access.rs"]
 mod access;
+#[path = "api/audit.rs"]
+mod audit;
 #[path = "api/cost.rs"]
 mod cost;
 #[path = "api/errors.rs"]

@@ -57,6 +57,8 @@ pub struct NewBrowserSession {
     pub cookie_sha256: [u8; 32],
     pub csrf_secret: [u8; 32],
     pub now: Timestamp,
+    /// The request that opened the portal, which `portal_session.entered` carries.
+    pub origin: Option<portico_core::event::Origin>,
 }
 
 /// Filters for listing portal sessions.

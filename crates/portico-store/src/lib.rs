@@ -64,7 +64,26 @@ pub trait Store:
         &self,
         account: &AccountId,
         page: PageRequest<EventId>,
+    ) -> StoreResult<List<Event>> {
+        self.list_events(account, EventFilter::default(), page)
+            .await
+    }
+    /// The account's recorded events that match `filter`, newest first.
+    async fn list_events(
+        &self,
+        account: &AccountId,
+        filter: EventFilter,
+        page: PageRequest<EventId>,
     ) -> StoreResult<List<Event>>;
+    /// One recorded event.
+    async fn event(&self, account: &AccountId, id: &EventId) -> StoreResult<Event>;
+}
+
+/// Filters for listing events.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub customer: Option<CustomerId>,
+    pub kind: Option<portico_core::event::EventType>,
 }
 
 /// Every trait of the store, for callers that use several: `use portico_store::prelude::*`.

@@ -155,9 +155,9 @@ backend_tests! {
             }),
             ..portal_session_for(&customer, Some(&contact), now, 600)
         };
-        db.store.create_portal_session(&a.id, &session, false).await.unwrap();
+        db.store.create_portal_session(&a.id, &session, false, None).await.unwrap();
         assert_eq!(db.store.portal_session(&a.id, &session.id).await.unwrap(), session);
-        let msg = assert_conflict(db.store.create_portal_session(&a.id, &session, false).await);
+        let msg = assert_conflict(db.store.create_portal_session(&a.id, &session, false, None).await);
         assert!(msg.contains("already exists"), "{msg}");
         let bare = db.portal_session(&a, &customer, None, false).await;
         assert_eq!(db.store.portal_session(&a.id, &bare.id).await.unwrap(), bare);
@@ -166,13 +166,13 @@ backend_tests! {
         // What the session names must exist in the account and fit together.
         let other_customer = db.customer(&a, None).await;
         let theirs = db.contact(&a, &other_customer, Role::Owner).await;
-        assert_invalid(db.store.create_portal_session(&a.id, &portal_session_for(&customer, Some(&theirs), db.now(), 600), false).await, "contact");
+        assert_invalid(db.store.create_portal_session(&a.id, &portal_session_for(&customer, Some(&theirs), db.now(), 600), false, None).await, "contact");
         let gone = db.customer(&a, None).await;
         customers::delete(&db.app, &op(&a.id), &by_id(&gone), db.now()).await.unwrap();
-        assert_invalid(db.store.create_portal_session(&a.id, &portal_session_for(&gone, None, db.now(), 600), false).await, "customer");
+        assert_invalid(db.store.create_portal_session(&a.id, &portal_session_for(&gone, None, db.now(), 600), false, None).await, "customer");
         let deleted_contact = db.contact(&a, &customer, Role::Owner).await;
         contacts::delete(&db.app, &op(&a.id), &ContactRef::Id(deleted_contact.id.clone()), db.now()).await.unwrap();
-        assert_invalid(db.store.create_portal_session(&a.id, &portal_session_for(&customer, Some(&deleted_contact), db.now(), 600), false).await, "contact");
+        assert_invalid(db.store.create_portal_session(&a.id, &portal_session_for(&customer, Some(&deleted_contact), db.now(), 600), false, None).await, "contact");
 
         // Lists: newest first, by customer or contact, in pages.
         let third = db.portal_session(&a, &customer, Some(&contact), false).await;
@@ -191,13 +191,13 @@ backend_tests! {
 
         // Revoking is idempotent and keeps the first time.
         let revoked_at = db.now();
-        let revoked = db.store.revoke_portal_session(&a.id, &session.id, revoked_at, &Actor::Operator).await.unwrap();
+        let revoked = db.store.revoke_portal_session(&a.id, &session.id, revoked_at, &Actor::Operator, None).await.unwrap();
         assert_eq!(revoked, PortalSession { revoked_at: Some(revoked_at), ..session.clone() });
         assert!(!revoked.is_live(revoked_at));
-        let again = db.store.revoke_portal_session(&a.id, &session.id, db.now(), &Actor::Operator).await.unwrap();
+        let again = db.store.revoke_portal_session(&a.id, &session.id, db.now(), &Actor::Operator, None).await.unwrap();
         assert_eq!(again.revoked_at, Some(revoked_at), "the first revocation time stays");
         assert_eq!(db.store.portal_session(&a.id, &session.id).await.unwrap(), revoked);
-        assert_not_found(db.store.revoke_portal_session(&a.id, &PortalSessionId::new(db.now(), [9; 10]), db.now(), &Actor::Operator).await);
+        assert_not_found(db.store.revoke_portal_session(&a.id, &PortalSessionId::new(db.now(), [9; 10]), db.now(), &Actor::Operator, None).await);
     }
 
     async fn another_account_cannot_see_or_end_portal_sessions(db: Db) {
@@ -210,17 +210,17 @@ backend_tests! {
         let bid = &b.id;
         let now = db.now();
         assert_not_found(db.store.portal_session(bid, &session.id).await);
-        assert_not_found(db.store.revoke_portal_session(bid, &session.id, now, &Actor::Operator).await);
-        assert_not_found(db.store.revoke_customer_portal_sessions(bid, &customer.id, now, &Actor::Operator).await);
+        assert_not_found(db.store.revoke_portal_session(bid, &session.id, now, &Actor::Operator, None).await);
+        assert_not_found(db.store.revoke_customer_portal_sessions(bid, &customer.id, now, &Actor::Operator, None).await);
         let listed = db.store.list_portal_sessions(bid, PortalSessionFilter::default(), first(100)).await.unwrap();
         assert_eq!(ids(&listed, |p| &p.id), vec![b_session.id.clone()]);
         let listed = db.store.list_portal_sessions(bid, PortalSessionFilter { customer: Some(customer.id.clone()), contact: None }, first(100)).await.unwrap();
         assert!(listed.data.is_empty());
         // B cannot hang its own tokens, sessions or customers onto A's records.
         assert_not_found(db.store.create_redirect_token(bid, &session.id, &sha256("b's token"), now.plus_secs(30)).await);
-        let stolen = NewBrowserSession { account: b.id.clone(), portal_session: session.id.clone(), cookie_sha256: sha256("b's cookie"), csrf_secret: [1; 32], now };
+        let stolen = NewBrowserSession { account: b.id.clone(), portal_session: session.id.clone(), cookie_sha256: sha256("b's cookie"), csrf_secret: [1; 32], now, origin: None };
         assert_not_found(db.store.create_browser_session(&stolen).await);
-        assert_invalid(db.store.create_portal_session(bid, &portal_session_for(&customer, None, now, 600), true).await, "customer");
+        assert_invalid(db.store.create_portal_session(bid, &portal_session_for(&customer, None, now, 600), true, None).await, "customer");
         // And A's session is exactly as it was.
         assert_eq!(db.store.portal_session(&a.id, &session.id).await.unwrap(), session);
         assert_eq!(db.store.list_portal_sessions(&a.id, PortalSessionFilter::default(), first(100)).await.unwrap().data, vec![session]);
@@ -232,10 +232,10 @@ backend_tests! {
         let neighbour = db.customer(&a, None).await;
         let live = db.portal_session(&a, &customer, None, false).await;
         let expired = portal_session_for(&customer, None, db.now(), 1);
-        db.store.create_portal_session(&a.id, &expired, false).await.unwrap();
+        db.store.create_portal_session(&a.id, &expired, false, None).await.unwrap();
         let earlier_revocation = db.now();
         let revoked = db.portal_session(&a, &customer, None, false).await;
-        db.store.revoke_portal_session(&a.id, &revoked.id, earlier_revocation, &Actor::Operator).await.unwrap();
+        db.store.revoke_portal_session(&a.id, &revoked.id, earlier_revocation, &Actor::Operator, None).await.unwrap();
         let neighbours = db.portal_session(&a, &neighbour, None, false).await;
         // Without the flag nothing else changes.
         let kept = db.portal_session(&a, &customer, None, false).await;
@@ -257,13 +257,13 @@ backend_tests! {
         // The vendor's "revoke all" ends only what is live, and says how many.
         let second = db.portal_session(&a, &customer, None, false).await;
         let now = db.now();
-        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, now, &Actor::Operator).await.unwrap(), 2);
+        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, now, &Actor::Operator, None).await.unwrap(), 2);
         assert_eq!(get(second.id.clone()).await, Some(now));
         assert_eq!(get(fresh.id.clone()).await, Some(now));
         assert_eq!(get(live.id.clone()).await, Some(fresh.issued_at));
         assert_eq!(get(neighbours.id.clone()).await, None);
-        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, db.now(), &Actor::Operator).await.unwrap(), 0);
-        assert_not_found(db.store.revoke_customer_portal_sessions(&a.id, &CustomerId::new(db.now(), [9; 10]), db.now(), &Actor::Operator).await);
+        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, db.now(), &Actor::Operator, None).await.unwrap(), 0);
+        assert_not_found(db.store.revoke_customer_portal_sessions(&a.id, &CustomerId::new(db.now(), [9; 10]), db.now(), &Actor::Operator, None).await);
     }
 
     async fn concurrent_sessions_that_invalidate_the_others_leave_one_live(db: Db) {
@@ -274,7 +274,7 @@ backend_tests! {
             let store = db.store.clone();
             let account = a.id.clone();
             let session = portal_session_for(&customer, None, db.now(), 3600);
-            tasks.push(tokio::spawn(async move { store.create_portal_session(&account, &session, true).await }));
+            tasks.push(tokio::spawn(async move { store.create_portal_session(&account, &session, true, None).await }));
         }
         for task in tasks {
             task.await.unwrap().unwrap();
@@ -429,7 +429,7 @@ backend_tests! {
                 let cookie = cookie(round, i);
                 tasks.push(tokio::spawn(async move {
                     start.wait().await;
-                    store.exchange_redirect_token(&token, now, cookie, [i as u8; 32]).await
+                    store.exchange_redirect_token(&token, now, cookie, [i as u8; 32], None).await
                 }));
             }
             let mut winners = vec![];
@@ -448,11 +448,11 @@ backend_tests! {
             }
             assert_eq!(winners.len(), 1, "exactly one exchange wins (round {round})");
             let late = sha256(&format!("late cookie {round}"));
-            assert_eq!(db.store.exchange_redirect_token(&token, now, late, [0; 32]).await.unwrap(), None);
+            assert_eq!(db.store.exchange_redirect_token(&token, now, late, [0; 32], None).await.unwrap(), None);
             assert!(db.store.browser_session(&late).await.unwrap().is_none());
         }
         let never = sha256("cookie for a token never issued");
-        assert_eq!(db.store.exchange_redirect_token(&sha256("never issued"), now, never, [0; 32]).await.unwrap(), None);
+        assert_eq!(db.store.exchange_redirect_token(&sha256("never issued"), now, never, [0; 32], None).await.unwrap(), None);
         assert!(db.store.browser_session(&never).await.unwrap().is_none());
     }
 
@@ -475,6 +475,7 @@ backend_tests! {
                     cookie_sha256,
                     csrf_secret: [1; 32],
                     now: db.now(),
+                    origin: None,
                 };
                 tasks.push(tokio::spawn(async move {
                     start.wait().await;
@@ -500,7 +501,7 @@ backend_tests! {
         let session = db.portal_session(&a, &customer, Some(&contact), false).await;
         let created = db.now();
         let cookie = sha256("cookie of the contact");
-        let new = NewBrowserSession { account: a.id.clone(), portal_session: session.id.clone(), cookie_sha256: cookie, csrf_secret: sha256("csrf"), now: created };
+        let new = NewBrowserSession { account: a.id.clone(), portal_session: session.id.clone(), cookie_sha256: cookie, csrf_secret: sha256("csrf"), now: created, origin: None };
         db.store.create_browser_session(&new).await.unwrap();
         let view = db.view(&cookie).await;
         assert_eq!(view.account, a.id);
@@ -509,7 +510,7 @@ backend_tests! {
         assert_eq!((view.created_at, view.last_seen_at, view.ended_at), (created, created, None));
         assert_eq!((view.customer_active, view.contact_active, view.contact_role), (true, true, Some(Role::Billing)));
         assert!(db.store.browser_session(&sha256("a cookie never issued")).await.unwrap().is_none());
-        let again = NewBrowserSession { account: a.id.clone(), portal_session: session.id.clone(), cookie_sha256: cookie, csrf_secret: [0; 32], now: db.now() };
+        let again = NewBrowserSession { account: a.id.clone(), portal_session: session.id.clone(), cookie_sha256: cookie, csrf_secret: [0; 32], now: db.now(), origin: None };
         let msg = assert_conflict(db.store.create_browser_session(&again).await);
         assert!(msg.contains("already exists"), "{msg}");
         assert_not_found(db.store.create_browser_session(&NewBrowserSession { portal_session: PortalSessionId::new(db.now(), [9; 10]), cookie_sha256: sha256("orphan"), ..again }).await);
@@ -553,7 +554,7 @@ backend_tests! {
         // The portal session's revocation shows on the next call.
         assert_eq!(db.view(&own_cookie).await.session.revoked_at, None);
         let revoked_at = db.now();
-        db.store.revoke_portal_session(&a.id, &own.id, revoked_at, &Actor::Operator).await.unwrap();
+        db.store.revoke_portal_session(&a.id, &own.id, revoked_at, &Actor::Operator, None).await.unwrap();
         assert_eq!(db.view(&own_cookie).await.session.revoked_at, Some(revoked_at));
 
         // last_seen_at only moves forward; ending keeps the first time.

@@ -52,9 +52,9 @@ backend_tests! {
         let expired_past = portal_session_for(&customer, None, at(-2 * DAY - 1), DAY / 1000);
         let live_b = portal_session_for(&other, None, at(-DAY), 2 * DAY / 1000);
         for s in [&live, &expired_edge, &expired_past] {
-            db.store.create_portal_session(&a.id, s, false).await.unwrap();
+            db.store.create_portal_session(&a.id, s, false, None).await.unwrap();
         }
-        db.store.create_portal_session(&b.id, &live_b, false).await.unwrap();
+        db.store.create_portal_session(&b.id, &live_b, false, None).await.unwrap();
 
         // Redirect tokens: expired exactly a day ago stays, a millisecond more goes, used or not.
         for (name, expires_at, used) in [
@@ -79,6 +79,7 @@ backend_tests! {
             cookie_sha256: sha256(cookie),
             csrf_secret: sha256(&format!("csrf {cookie}")),
             now: created,
+            origin: None,
         };
         for (cookie, session, created, ended) in [
             ("bs seen now", &live, at(-60_000), None),

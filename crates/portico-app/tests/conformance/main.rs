@@ -225,7 +225,7 @@ impl Db {
     ) -> PortalSession {
         let session = portal_session_for(customer, contact, self.now(), 3600);
         self.store
-            .create_portal_session(&account.id, &session, invalidate_existing)
+            .create_portal_session(&account.id, &session, invalidate_existing, None)
             .await
             .unwrap();
         session
@@ -246,6 +246,7 @@ impl Db {
                 cookie_sha256,
                 csrf_secret: sha256(&format!("csrf {cookie}")),
                 now: self.now(),
+                origin: None,
             })
             .await
             .unwrap();

@@ -92,7 +92,7 @@ backend_tests! {
         let listed = b.list_subscriptions(id, subs(), first(10)).await.unwrap();
         assert_eq!(listed.data[0].status, SubscriptionStatus::Canceled);
 
-        a.revoke_portal_session(id, &session.id, db.now(), &Actor::Operator).await.unwrap();
+        a.revoke_portal_session(id, &session.id, db.now(), &Actor::Operator, None).await.unwrap();
         b.sync(std::time::Duration::ZERO).await.unwrap();
         let view = b.browser_session(&cookie).await.unwrap().unwrap();
         assert!(view.session.revoked_at.is_some());

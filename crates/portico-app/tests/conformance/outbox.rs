@@ -162,38 +162,38 @@ backend_tests! {
 
         // Issued, then entered by a portal link's browser session.
         let first = issue(None, db.now());
-        db.store.create_portal_session(&a.id, &first, false).await.unwrap();
+        db.store.create_portal_session(&a.id, &first, false, None).await.unwrap();
         want.push((EventType::PortalSessionCreated, by_key.clone(), first.id.clone()));
         db.browser_session(&a, &first, "first").await;
         want.push((EventType::PortalSessionEntered, Actor::Portal(first.id.clone()), first.id.clone()));
         // A session that replaces the customer's others revokes them in its own write.
         let second = issue(None, db.now());
-        db.store.create_portal_session(&a.id, &second, true).await.unwrap();
+        db.store.create_portal_session(&a.id, &second, true, None).await.unwrap();
         want.push((EventType::PortalSessionRevoked, by_key.clone(), first.id.clone()));
         want.push((EventType::PortalSessionCreated, by_key.clone(), second.id.clone()));
         // A redirect exchange enters once; the refused second exchange records nothing.
         let token = sha256("redirect");
         db.store.create_redirect_token(&a.id, &second.id, &token, db.now().plus_secs(30)).await.unwrap();
         let now = db.now();
-        assert!(db.store.exchange_redirect_token(&token, now, sha256("cookie"), [1; 32]).await.unwrap().is_some());
+        assert!(db.store.exchange_redirect_token(&token, now, sha256("cookie"), [1; 32], None).await.unwrap().is_some());
         want.push((EventType::PortalSessionEntered, Actor::Portal(second.id.clone()), second.id.clone()));
-        assert!(db.store.exchange_redirect_token(&token, db.now(), sha256("cookie 2"), [1; 32]).await.unwrap().is_none());
+        assert!(db.store.exchange_redirect_token(&token, db.now(), sha256("cookie 2"), [1; 32], None).await.unwrap().is_none());
         // Revoked by the vendor once; revoking again records nothing.
-        db.store.revoke_portal_session(&a.id, &second.id, db.now(), &by_key).await.unwrap();
+        db.store.revoke_portal_session(&a.id, &second.id, db.now(), &by_key, None).await.unwrap();
         want.push((EventType::PortalSessionRevoked, by_key.clone(), second.id.clone()));
-        db.store.revoke_portal_session(&a.id, &second.id, db.now(), &Actor::Operator).await.unwrap();
+        db.store.revoke_portal_session(&a.id, &second.id, db.now(), &Actor::Operator, None).await.unwrap();
         // A browser session on a session that is over enters nothing.
         db.browser_session(&a, &second, "too late").await;
         // Switching the contact's access off revokes its sessions, by whoever switched it.
         let contacts = issue(Some(&contact), db.now());
-        db.store.create_portal_session(&a.id, &contacts, false).await.unwrap();
+        db.store.create_portal_session(&a.id, &contacts, false, None).await.unwrap();
         want.push((EventType::PortalSessionCreated, by_key.clone(), contacts.id.clone()));
         let off = ContactPatch { portal_access: Some(false), ..ContactPatch::default() };
         contacts::update(&db.app, &op(&a.id), &ContactRef::Id(contact.id.clone()), off, db.now()).await.unwrap();
         want.push((EventType::PortalSessionRevoked, Actor::Operator, contacts.id.clone()));
         // And the customer's.
         let customers_own = issue(None, db.now());
-        db.store.create_portal_session(&a.id, &customers_own, false).await.unwrap();
+        db.store.create_portal_session(&a.id, &customers_own, false, None).await.unwrap();
         want.push((EventType::PortalSessionCreated, by_key.clone(), customers_own.id.clone()));
         let off = CustomerPatch { portal_enabled: Some(false), ..CustomerPatch::default() };
         customers::update(&db.app, &op(&a.id), &by_id(&customer), off, db.now()).await.unwrap();
@@ -203,11 +203,11 @@ backend_tests! {
         // Every live session of the customer at once, each with its event.
         let (one, two) = (issue(None, db.now()), issue(None, db.now()));
         for s in [&one, &two] {
-            db.store.create_portal_session(&a.id, s, false).await.unwrap();
+            db.store.create_portal_session(&a.id, s, false, None).await.unwrap();
             want.push((EventType::PortalSessionCreated, by_key.clone(), s.id.clone()));
         }
         let now = db.now();
-        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, now, &by_key).await.unwrap(), 2);
+        assert_eq!(db.store.revoke_customer_portal_sessions(&a.id, &customer.id, now, &by_key, None).await.unwrap(), 2);
 
         let events: Vec<_> = events_of(&db, &a).await.into_iter().skip(skip)
             .filter(|e| e.kind.as_str().starts_with("portal_session."))

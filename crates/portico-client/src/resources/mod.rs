@@ -4,6 +4,7 @@ pub mod billing;
 pub mod catalog;
 pub mod credentials;
 pub mod customers;
+pub mod events;
 pub mod portal;
 pub mod service;
 pub mod webhooks;

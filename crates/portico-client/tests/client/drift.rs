@@ -112,6 +112,7 @@ fn client_queries() -> BTreeMap<Key, BTreeSet<String>> {
         of::<OAuthClientFilter>(),
         of::<PortalSessionFilter>(),
         of::<WebhookEndpointFilter>(),
+        of::<EventFilter>(),
         // An endpoint's deliveries page like a list without a filter.
         (
             key(&operations::WEBHOOK_DELIVERIES_LIST),
@@ -275,6 +276,9 @@ fn client_types() -> Vec<(&'static str, Value)> {
             "WebhookDeliveryStatus",
             client_schema::<WebhookDeliveryStatus>(),
         ),
+        ("Event", client_schema::<Event>()),
+        ("EventActor", client_schema::<EventActor>()),
+        ("EventRequest", client_schema::<EventRequest>()),
     ]
 }
 

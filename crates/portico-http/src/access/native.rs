@@ -199,7 +199,13 @@ async fn revoke(
     Ok(Json(
         s.app
             .store
-            .revoke_portal_session(&auth.account, &id, s.app.clock.now(), &auth.actor())
+            .revoke_portal_session(
+                &auth.account,
+                &id,
+                s.app.clock.now(),
+                &auth.actor(),
+                auth.origin.as_ref(),
+            )
             .await?,
     ))
 }
@@ -234,6 +240,7 @@ async fn revoke_all(
             &customer.id,
             s.app.clock.now(),
             &auth.actor(),
+            auth.origin.as_ref(),
         )
         .await?;
     Ok(Json(Revoked { revoked }))

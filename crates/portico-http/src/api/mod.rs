@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod contacts;
 pub mod customers;
+pub mod events;
 pub mod invoice_settings;
 pub mod invoices;
 pub mod oauth_clients;
@@ -39,6 +40,7 @@ pub fn router() -> Routes {
         .merge(payment_provider::router())
         .merge(webhook_endpoints::router())
         .merge(test_clocks::router())
+        .merge(events::router())
         .merge(crate::access::native::router())
         .merge(crate::access::rest_token::router())
         .merge(crate::access::shareable::router())

@@ -179,8 +179,9 @@ pub struct SubscriptionChangeRequest {
     pub plan: Option<PlanId>,
     #[schema(minimum = 1, maximum = 1000000)]
     pub quantity: Option<i64>,
-    /// When the change takes effect: `now_with_proration` (the default),
-    /// `now_without_proration` or `at_period_end`.
+    /// When the change takes effect: by default what the account's rules say for an upgrade
+    /// or a downgrade (`subscription_changes` of the portal settings, as in the portal); set,
+    /// `now_with_proration`, `now_without_proration` or `at_period_end` instead.
     pub timing: Option<ChangeTiming>,
     /// For a change: the preview it must still cost (as `preview-change` answered); a change
     /// that would now cost otherwise is a conflict and changes nothing.

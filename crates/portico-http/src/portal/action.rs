@@ -48,16 +48,18 @@ impl<F: ActionForm> FromRequest<AppState> for Action<F> {
 
     async fn from_request(req: Request, s: &AppState) -> Result<Self, Response> {
         let headers = req.headers().clone();
+        let origin = crate::origin::of_request(s, req.extensions(), &headers);
         // The flow guard has checked the session already.
         let checked = req.extensions().get::<Visit>().cloned();
         // The body limit applies before anything else is looked at.
         let body = Bytes::from_request(req, s)
             .await
             .map_err(IntoResponse::into_response)?;
-        let v = match checked {
+        let mut v = match checked {
             Some(v) => v,
             None => visit(s, &headers).await.map_err(|d| denied(&headers, d))?,
         };
+        v.origin = origin;
         let csrf_ok = serde_urlencoded::from_bytes::<Csrf>(&body)
             .is_ok_and(|f| cookie::verify_csrf(&f.csrf, &v.csrf_secret()));
         if !csrf_ok || !allows(&v, F::SCOPE) {

@@ -78,12 +78,13 @@ impl FromRequestParts<AppState> for Visit {
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
         // The flow guard has checked the session already.
-        if let Some(v) = parts.extensions.get::<Visit>() {
-            return Ok(v.clone());
-        }
-        visit(s, &parts.headers)
-            .await
-            .map_err(|d| denied(&parts.headers, d))
+        let v = match parts.extensions.get::<Visit>() {
+            Some(v) => v.clone(),
+            None => visit(s, &parts.headers)
+                .await
+                .map_err(|d| denied(&parts.headers, d))?,
+        };
+        Ok(v.in_request(s, &parts.extensions, &parts.headers))
     }
 }
 

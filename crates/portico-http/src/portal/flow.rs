@@ -39,6 +39,29 @@ pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let path = req.uri().path().to_owned();
+    // A task done once is done: the session shows its confirmation page and changes nothing
+    // more (logging out aside), however its pages are asked for.
+    match s
+        .app
+        .store
+        .flow_completed(&v.account.id, &v.session.id)
+        .await
+    {
+        Ok(Some(_)) if path != "/portal/logout" => {
+            let status = match *req.method() {
+                Method::GET | Method::HEAD => StatusCode::OK,
+                _ => StatusCode::CONFLICT,
+            };
+            let done = (path == FLOW_DONE_PATH)
+                .then(|| done_of_query(req.uri().query(), &flow))
+                .flatten();
+            let mut r = done_page(&v, &flow, done);
+            *r.status_mut() = status;
+            return r;
+        }
+        Ok(_) => {}
+        Err(e) => return super::denied(req.headers(), e.into()),
+    }
     let asked = match *req.method() {
         Method::GET | Method::HEAD => FlowRequest::Get(&path),
         _ => FlowRequest::Post(&path),
@@ -48,17 +71,21 @@ pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> R
         return outside_task(&s, &v, &flow).await;
     }
     if path == FLOW_DONE_PATH {
-        let done = req.uri().query().and_then(|q| {
-            q.split('&')
-                .find_map(|p| p.strip_prefix("done="))
-                .filter(|d| flow.completed_by(d))
-                .and_then(super::pages::flash)
-        });
+        let done = done_of_query(req.uri().query(), &flow);
         return done_page(&v, &flow, done);
     }
     req.extensions_mut().insert(v.clone());
     let response = next.run(req).await;
-    complete(&v, &flow, response)
+    complete(&s, &v, &flow, response).await
+}
+
+/// The flash of the confirmation page's `done`, when the flow's task ends with it.
+fn done_of_query(query: Option<&str>, flow: &PortalFlow) -> Option<Msg> {
+    query?
+        .split('&')
+        .find_map(|p| p.strip_prefix("done="))
+        .filter(|d| flow.completed_by(d))
+        .and_then(super::pages::flash)
 }
 
 /// The page a flow session starts on: its task, or the preview of the change the vendor named.
@@ -163,17 +190,36 @@ fn done_of(response: &Response) -> Option<String> {
 }
 
 /// When the answer says the task was done, the session ends as the vendor asked: on the
-/// confirmation page, which goes on to the vendor's return URL for a redirecting flow. Any other answer goes out as it is.
-fn complete(v: &Visit, flow: &PortalFlow, response: Response) -> Response {
+/// confirmation page, which goes on to the vendor's return URL for a redirecting flow, and is
+/// all the session shows from then on. Any other answer goes out as it is.
+async fn complete(s: &AppState, v: &Visit, flow: &PortalFlow, response: Response) -> Response {
     let Some(done) = done_of(&response) else {
         return response;
     };
     if !flow.completed_by(&done) {
+        // A declined charge leaves the change undone: back to the task, which says why.
+        if done.starts_with("declined-") && flow.kind == FlowType::SubscriptionUpdate {
+            return see_other(format!("{}?done={done}", flow.start_path()));
+        }
         return response;
     }
     tracing::info!(portal_session = %v.session.id, done, "the session's task is done");
+    let now = s.app.clock.now();
+    if let Err(e) = s
+        .app
+        .store
+        .complete_flow(&v.account.id, &v.session.id, now)
+        .await
+    {
+        // The change is made; only a second attempt through the session is not barred.
+        tracing::error!(portal_session = %v.session.id, error = %e, "could not mark the task done");
+    }
     // The confirmation page, which sends a redirecting flow on to the vendor.
-    let location = format!("{FLOW_DONE_PATH}?done={done}");
+    see_other(format!("{FLOW_DONE_PATH}?done={done}"))
+}
+
+/// 303 to `location`, not to be kept.
+fn see_other(location: String) -> Response {
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -18,10 +18,10 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use portico_auth::redirect;
 use portico_auth::session as cookie;
-use portico_core::event::Actor;
+use portico_core::event::{Actor, Origin};
 use portico_core::model::{Account, PortalPage};
 use portico_render::{Locale, Msg, negotiate};
 use serde::Deserialize;
@@ -44,15 +44,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/portal/transactions", page(PortalPage::Transactions))
         .route("/portal/invoices", page(PortalPage::Invoices))
         .route("/portal/payment-method", page(PortalPage::PaymentMethod))
-        .route(
-            "/portal/account",
-            page(PortalPage::Account).post(account::save),
-        )
+        .route("/portal/account", page(PortalPage::Account))
         .route("/portal/{page}", get(unknown_page))
         .route("/portal/logout", post(logout))
         .route("/portal/invoices/{id}", get(invoices::detail))
         .route("/portal/invoices/{id}/pdf", get(invoices::pdf))
-        .route("/portal/invoices/{id}/pay", post(invoices::pay))
         .route(
             "/portal/invoices/{id}/payment/{attempt}",
             get(invoices::payment_return),
@@ -61,17 +57,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
             &format!("{}/{{attempt}}", portico_app::payments::stripe::ACTION_PATH),
             get(pages::payment_step::page),
         )
-        .route("/portal/payment-method/add", post(payment_methods::add))
         .route("/portal/payment-method/added", get(payment_methods::added))
-        .route(
-            "/portal/payment-method/{id}/default",
-            post(payment_methods::make_default),
-        )
-        .route(
-            "/portal/payment-method/{id}/remove",
-            post(payment_methods::remove),
-        )
-        .merge(pages::subscription_actions::router())
+        .merge(pages::subscription_actions::router());
+    // Every change a session can make is in one list, which tests post to one by one.
+    let session_routes = actions()
+        .into_iter()
+        .fold(session_routes, |r, (path, action)| r.route(&path, action))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             flow::guard,
@@ -80,6 +71,35 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(session_routes)
         .route("/redirect/{token}", get(redirect_exchange))
         .merge(assets::router())
+}
+
+/// Every state-changing route of a portal session (logging out aside, which changes no billing
+/// data): besides logging out, the router registers these POSTs and no others; each passes the
+/// portal-action gate.
+fn actions() -> Vec<(String, MethodRouter<AppState>)> {
+    let mut all = vec![
+        ("/portal/account".to_owned(), post(account::save)),
+        ("/portal/invoices/{id}/pay".to_owned(), post(invoices::pay)),
+        (
+            "/portal/payment-method/add".to_owned(),
+            post(payment_methods::add),
+        ),
+        (
+            "/portal/payment-method/{id}/default".to_owned(),
+            post(payment_methods::make_default),
+        ),
+        (
+            "/portal/payment-method/{id}/remove".to_owned(),
+            post(payment_methods::remove),
+        ),
+    ];
+    all.extend(pages::subscription_actions::actions());
+    all
+}
+
+/// The paths of [`actions`] (with `{id}` for the record), for tests that must reach every one.
+pub fn action_paths() -> Vec<String> {
+    actions().into_iter().map(|(path, _)| path).collect()
 }
 
 /// The page's language: the session's, else the browser's, else the account's.
@@ -102,8 +122,19 @@ pub fn denied(headers: &HeaderMap, d: Denied) -> Response {
 }
 
 /// The client's address when the server records it (it does when serving with connect info).
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub Option<SocketAddr>);
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub addr: Option<SocketAddr>,
+    /// The request's id, for the origin of what the request records.
+    pub request_id: Option<String>,
+}
+
+impl Peer {
+    /// Where the request comes from, as its events record it.
+    pub fn origin(&self, state: &AppState, headers: &HeaderMap) -> Option<Origin> {
+        crate::origin::of_parts(state, self.request_id.clone(), self.addr, headers)
+    }
+}
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
@@ -112,12 +143,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
         parts: &mut axum::http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts
+        Ok(Peer {
+            addr: parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0),
-        ))
+            request_id: crate::origin::request_id(&parts.extensions),
+        })
     }
 }
 
@@ -125,7 +157,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 /// at speed.
 /// The client is the peer, or behind a trusted proxy the address that proxy names.
 fn check_exchange_rate(state: &AppState, peer: &Peer, headers: &HeaderMap) -> Result<(), Denied> {
-    let ip = peer.0.map_or_else(
+    let ip = peer.addr.map_or_else(
         || "unknown".to_owned(),
         |a| crate::client_addr::client_addr(&state.trusted_proxies, a.ip(), headers).to_string(),
     );
@@ -160,7 +192,7 @@ pub async fn exchange_portal_token(
         Some(_) => flow::start_path(s, &account, &session).await?,
         None => page.path().to_owned(),
     };
-    start(s, &account, &session, &location).await
+    start(s, &account, &session, &location, peer.origin(s, headers)).await
 }
 
 async fn redirect_exchange(
@@ -195,7 +227,13 @@ async fn redirect_exchange(
         let Some((account_id, session_id)) = s
             .app
             .store
-            .exchange_redirect_token(&hash, now, fresh.cookie_sha256, *fresh.csrf.as_bytes())
+            .exchange_redirect_token(
+                &hash,
+                now,
+                fresh.cookie_sha256,
+                *fresh.csrf.as_bytes(),
+                peer.origin(&s, &headers),
+            )
             .await?
         else {
             return Err(why_redirect_failed(&s, &hash, now).await);
@@ -288,7 +326,7 @@ async fn logout(
             .await?;
         s.app
             .store
-            .revoke_portal_session(&v.account.id, &v.session.id, now, &by)
+            .revoke_portal_session(&v.account.id, &v.session.id, now, &by, v.origin.as_ref())
             .await
     };
     if let Err(e) = ended.await {

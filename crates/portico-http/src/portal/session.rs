@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_auth::portal_token::{TokenError, Unverified};
 use portico_auth::session::{self, CookieSpec, CsrfSecret, SessionCookieValue, SessionTimes};
+use portico_core::event::Origin;
 use portico_core::model::{Account, Customer, CustomerRef, PortalSession, Role};
 use portico_core::{ContactId, Timestamp};
 use portico_store::{BrowserSessionView, NewBrowserSession, StoreError};
@@ -239,6 +240,7 @@ pub async fn start(
     account: &Account,
     session: &PortalSession,
     location: &str,
+    origin: Option<Origin>,
 ) -> Result<Response, Denied> {
     let now = state.app.clock.now();
     let context = || Box::new((account.clone(), session.return_url.clone()));
@@ -264,6 +266,7 @@ pub async fn start(
             cookie_sha256: fresh.cookie_sha256,
             csrf_secret: *fresh.csrf.as_bytes(),
             now,
+            origin,
         })
         .await?;
     Ok(started(
@@ -378,9 +381,30 @@ pub struct Visit {
     /// The page's language: the session's, else the browser's, else the account's.
     pub locale: Locale,
     pub brand: Brand,
+    /// The request (its id and client address), set by the extractors; the events of the
+    /// visit's actions carry it.
+    pub origin: Option<Origin>,
 }
 
 impl Visit {
+    /// The customer or contact of this portal session as the caller of a use case, in this
+    /// request.
+    pub fn caller(&self) -> portico_app::Caller {
+        portico_app::Caller::portal(self.account.id.clone(), self.session.id.clone())
+            .with_origin(self.origin.clone())
+    }
+
+    /// The same visit, in the request of `parts`.
+    pub(super) fn in_request(
+        mut self,
+        state: &AppState,
+        extensions: &axum::http::Extensions,
+        headers: &HeaderMap,
+    ) -> Self {
+        self.origin = crate::origin::of_request(state, extensions, headers);
+        self
+    }
+
     pub fn csrf_secret(&self) -> CsrfSecret {
         CsrfSecret::from_bytes(self.csrf)
     }
@@ -502,6 +526,7 @@ pub async fn visit(state: &AppState, headers: &HeaderMap) -> Result<Visit, Denie
         session: view.session,
         customer,
         account,
+        origin: None,
     })
 }
 

@@ -245,6 +245,7 @@ fn stored_key(app: &TestApp, key: &str) -> String {
         credential: portico_http::auth::Credential::ApiKey(app.a.key_id.clone()),
         scopes: ApiScopes::all(),
         idempotency_key: None,
+        origin: None,
     };
     portico_http::idempotency::stored_key(&auth, key)
 }

@@ -95,6 +95,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST", "/api/v1/webhook-endpoints/{id}/rotate-secret"),
     ("GET", "/api/v1/webhook-endpoints/{id}/deliveries"),
     ("POST", "/api/v1/webhook-deliveries/{id}/redeliver"),
+    ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/events/{id}"),
     ("POST", "/api/v1/test-clocks"),
     ("GET", "/api/v1/test-clocks"),
     ("GET", "/api/v1/test-clocks/{id}"),

@@ -43,6 +43,14 @@ async fn other_pages_are_refused(app: &TestApp, cookie: &Cookie, task: &str) {
     }
 }
 
+/// The quote a preview page's form confirms.
+fn quote_of(page: &str) -> String {
+    let marker = "name=\"quote\" value=\"";
+    let at = page.find(marker).unwrap() + marker.len();
+    let end = page[at..].find('"').unwrap();
+    page[at..at + end].replace("&quot;", "\"")
+}
+
 fn cancel_flow(seed: &Seeded, after: Value) -> Value {
     json!({"customer": seed.customer, "flow": {
         "type": "subscription_cancel", "subscription": seed.subscription, "after_completion": after,
@@ -148,12 +156,7 @@ portico_testkit::backend_tests! {
         assert_eq!(landing, format!("/portal/subscriptions/{sub}/preview?plan={plan}&quantity=1"));
         let preview = app.browse(&landing, Some(&cookie)).await;
         preview.expect(200);
-        let quote = {
-            let marker = "name=\"quote\" value=\"";
-            let at = preview.text.find(marker).unwrap() + marker.len();
-            let end = preview.text[at..].find('"').unwrap();
-            preview.text[at..at + end].replace("&quot;", "\"")
-        };
+        let quote = quote_of(&preview.text);
         let csrf = preview.csrf();
         app.browse(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie)).await.expect(200);
         other_pages_are_refused(&app, &cookie, &landing).await;
@@ -172,6 +175,86 @@ portico_testkit::backend_tests! {
         assert!(done.text.contains("href=\"https://vendor.example/billing\""), "{}", done.text);
         let s = subscription(&app, sub).await;
         assert_eq!(s["scheduled_change"]["quantity"], 1, "a downgrade waits for the period's end: {s}");
+    }
+
+    async fn a_flow_session_does_its_task_once(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "fo").await;
+        let (cookie, _) = open_flow(&app, json!({
+            "customer": seed.customer, "flow": {"type": "billing_details_update"},
+        })).await;
+        let csrf = csrf_of(&app, &cookie, "/portal/account").await;
+        let form = |name: &'static str| [
+            ("csrf", csrf.clone()), ("name", name.to_owned()), ("email", "ap@once.example".to_owned()),
+            ("line1", "Weg 1".to_owned()), ("line2", String::new()), ("postal_code", "10115".to_owned()),
+            ("city", "Berlin".to_owned()), ("state", String::new()), ("country", "de".to_owned()), ("tax_id", String::new()),
+        ];
+        let submit = |name: &'static str| {
+            let req = app.client.post(app.local("/portal/account")).form(&form(name)).header("cookie", cookie.header());
+            app.send(req)
+        };
+        assert_eq!(submit("Once GmbH").await.expect(303).header("location"), Some("/portal/done?done=saved"));
+        let name = || async { app.get(k, &format!("/api/v1/customers/{}", seed.customer)).await.json["name"].clone() };
+        assert_eq!(name().await, "Once GmbH");
+
+        // Done is done: a second attempt through the session is refused and changes nothing,
+        // and the task's page is only the confirmation now.
+        let events = app.get(k, "/api/v1/events?limit=100").await.json["data"].as_array().unwrap().len();
+        let again = submit("Twice GmbH").await;
+        again.expect(409);
+        assert!(again.text.contains("All done"), "{}", again.text);
+        assert_eq!(name().await, "Once GmbH");
+        assert_eq!(app.get(k, "/api/v1/events?limit=100").await.json["data"].as_array().unwrap().len(), events);
+        let page = app.browse("/portal/account", Some(&cookie)).await;
+        page.expect(200);
+        assert!(page.text.contains("All done") && !page.text.contains("name=\"line1\""), "{}", page.text);
+        let done = app.browse("/portal/done?done=saved", Some(&cookie)).await;
+        assert!(done.expect(200).text.contains("Your change has been saved."), "{}", done.text);
+    }
+
+    async fn a_declined_change_returns_to_its_task_and_cancel_links_lead_back_to_the_vendor(app: Portal) {
+        let k = &app.a.key;
+        crate::portal_payments::take_payments(&app).await;
+        let seed = app.seed(k, "fx").await;
+        let sub = &seed.subscription;
+        let team = app.post(k, "/api/v1/plans", json!({
+            "product": seed.product, "name": "Team monthly", "interval": "month", "unit_amount": 9900, "currency": "EUR",
+        })).await.expect(201).id();
+        // A default card of the provider's that it declines.
+        let (owner, _) = crate::subscription_changes::enter_as(&app, &seed, "owner").await;
+        crate::portal_payments::add_card(&app, &owner, "4000 0000 0000 0002").await;
+        let cards = app.get(k, &format!("/api/v1/payment-methods?customer={}", seed.customer)).await;
+        let added = cards.json["data"].as_array().unwrap().iter().find(|pm| pm["id"] != seed.payment_method.as_str()).unwrap().clone();
+        app.patch(k, &format!("/api/v1/payment-methods/{}", added["id"].as_str().unwrap()), json!({"is_default": true}))
+            .await.expect(200);
+
+        let vendor = "https://vendor.example/billing";
+        let (cookie, landing) = open_flow(&app, json!({
+            "customer": seed.customer, "return_url": vendor,
+            "flow": {"type": "subscription_update", "subscription": sub, "plan": team, "quantity": 1},
+        })).await;
+        let preview = app.browse(&landing, Some(&cookie)).await;
+        preview.expect(200);
+        // Cancel leaves the task for the vendor's page, not a page the session may not open.
+        assert!(preview.text.contains(&format!("class=\"button secondary\" href=\"{vendor}\"")), "{}", preview.text);
+        let quote = quote_of(&preview.text);
+        let csrf = preview.csrf();
+        let r = app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &[
+            ("csrf", &csrf), ("plan", &team), ("quantity", "1"), ("quote", &quote),
+        ]).await;
+        let back = format!("/portal/subscriptions/{sub}/change?done=declined-card_declined");
+        assert_eq!(r.expect(303).header("location"), Some(back.as_str()));
+        let task = app.browse(&back, Some(&cookie)).await;
+        task.expect(200);
+        assert!(task.text.contains("Your card was declined."), "{}", task.text);
+        assert!(task.text.contains(&format!("href=\"{vendor}\"")), "{}", task.text);
+        assert_eq!(subscription(&app, sub).await["plan"], seed.plan.as_str(), "a decline changes nothing");
+
+        // Without a return URL, a cancel flow's "keep" link leads to the task's start.
+        let (cookie, landing) = open_flow(&app, cancel_flow(&seed, json!({"type": "confirmation"}))).await;
+        let page = app.browse(&landing, Some(&cookie)).await;
+        let keep = format!("href=\"/portal/subscriptions/{sub}/cancel\"");
+        assert!(page.expect(200).text.contains(&keep), "{}", page.text);
     }
 
     async fn details_and_card_links_reach_only_their_pages(app: Portal) {

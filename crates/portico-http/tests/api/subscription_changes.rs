@@ -36,7 +36,7 @@ pub async fn subscription(app: &TestApp, id: &str) -> Value {
 }
 
 /// A portal session of the seeded customer's contact, with its role set to `role`.
-async fn enter_as(app: &TestApp, seed: &Seeded, role: &str) -> (Cookie, String) {
+pub async fn enter_as(app: &TestApp, seed: &Seeded, role: &str) -> (Cookie, String) {
     app.patch(
         &app.a.key,
         &format!("/api/v1/contacts/{}", seed.contact),
@@ -344,6 +344,39 @@ portico_testkit::backend_tests! {
             .await
             .expect(403);
         assert_eq!(subscription(&app, sub).await["status"], "canceled");
+    }
+
+    async fn the_vendors_preview_follows_the_accounts_rules_as_the_portals_does(app: Portal) {
+        let k = &app.a.key;
+        let seed = app.seed(k, "vp").await;
+        let plan = |name: &str, amount: i64| json!({
+            "product": seed.product, "name": name, "interval": "month", "unit_amount": amount, "currency": "EUR",
+        });
+        let team = app.post(k, "/api/v1/plans", plan("Team", 9900)).await.expect(201).id();
+        let lite = app.post(k, "/api/v1/plans", plan("Lite", 100)).await.expect(201).id();
+        app.clock.advance_secs(5 * 86_400);
+        let (cookie, _) = enter_as(&app, &seed, "owner").await;
+        let sub = &seed.subscription;
+        let quantity = subscription(&app, sub).await["quantity"].as_i64().unwrap();
+        // The account's rules: upgrades now with proration, downgrades at the period's end.
+        for (to, timing) in [(&team, "now_with_proration"), (&lite, "at_period_end")] {
+            let page = app.browse(&format!("/portal/subscriptions/{sub}/preview?plan={to}&quantity={quantity}"), Some(&cookie)).await;
+            page.expect(200);
+            let portal: Value = serde_json::from_str(&hidden(&page.text, "quote")).unwrap();
+            let vendor = app.post(k, &format!("/api/v1/subscriptions/{sub}/preview-change"), json!({"plan": to})).await;
+            vendor.expect(200);
+            assert_eq!(vendor.json, portal, "{to}");
+            assert_eq!(vendor.json["timing"], timing);
+        }
+        // The vendor may name another timing.
+        let now = app.post(k, &format!("/api/v1/subscriptions/{sub}/preview-change"),
+            json!({"plan": lite, "timing": "now_with_proration"})).await;
+        assert_eq!(now.expect(200).json["timing"], "now_with_proration");
+        // And a change without a timing takes the rule: the downgrade waits for the period's end.
+        let changed = app.post(k, &format!("/api/v1/subscriptions/{sub}/change"), json!({"plan": lite})).await;
+        changed.expect(200);
+        assert_eq!(changed.json["subscription"]["plan"], seed.plan.as_str());
+        assert_eq!(changed.json["subscription"]["scheduled_change"]["plan"], lite.as_str(), "{}", changed.text);
     }
 
     async fn a_plan_change_charges_exactly_its_preview(app: Portal) {

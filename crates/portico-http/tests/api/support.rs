@@ -515,7 +515,13 @@ impl TestApp {
             .await
             .list_ids()
             .remove(0);
+        let event = self
+            .get(key, "/api/v1/events?limit=1")
+            .await
+            .list_ids()
+            .remove(0);
         Seeded {
+            event,
             webhook_endpoint,
             webhook_delivery,
             customer,
@@ -555,6 +561,7 @@ pub struct Seeded {
     pub webhook_endpoint: String,
     pub webhook_delivery: String,
     pub test_clock: String,
+    pub event: String,
 }
 
 impl Seeded {
@@ -577,6 +584,7 @@ impl Seeded {
             "/api/v1/webhook-endpoints" => &self.webhook_endpoint,
             "/api/v1/webhook-deliveries" => &self.webhook_delivery,
             "/api/v1/test-clocks" => &self.test_clock,
+            "/api/v1/events" => &self.event,
             other => panic!("no seeded id for {other}"),
         }
     }
@@ -606,6 +614,7 @@ impl Seeded {
             &self.webhook_endpoint,
             &self.webhook_delivery,
             &self.test_clock,
+            &self.event,
         ]
     }
 }

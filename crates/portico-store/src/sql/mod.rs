@@ -152,6 +152,11 @@ impl Backend {
                     "invoice recipients",
                     include_str!("../../migrations/sqlite/0020_invoice_recipients.sql"),
                 ),
+                (
+                    21,
+                    "event origin",
+                    include_str!("../../migrations/sqlite/0021_event_origin.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (
@@ -249,6 +254,11 @@ impl Backend {
                     20,
                     "invoice recipients",
                     include_str!("../../migrations/postgres/0020_invoice_recipients.sql"),
+                ),
+                (
+                    21,
+                    "event origin",
+                    include_str!("../../migrations/postgres/0021_event_origin.sql"),
                 ),
             ],
         }

@@ -1,7 +1,7 @@
 //! The outbox: events stored in the transaction of the change they describe, for the webhook
 //! sender to deliver. The unit of work and the group-commit writer both record through it.
 
-use portico_core::event::{Actor, Event, EventType};
+use portico_core::event::{Actor, Event, EventType, Origin};
 use portico_core::id::Entropy;
 use portico_core::{AccountId, CustomerId, EventId, Timestamp};
 use serde::Serialize;
@@ -21,11 +21,14 @@ pub(super) struct Outbox {
 }
 
 impl Outbox {
-    /// Records an event about `record` (as the API shows it), made by `actor` at `at`.
+    /// Records an event about `record` (as the API shows it), made by `actor` at `at` in the
+    /// request `origin` (if a request made it).
+    #[allow(clippy::too_many_arguments)]
     pub fn record<T: Serialize>(
         &mut self,
         account: &AccountId,
         actor: &Actor,
+        origin: Option<&Origin>,
         at: Timestamp,
         kind: EventType,
         customer: Option<&CustomerId>,
@@ -43,6 +46,7 @@ impl Outbox {
             actor: actor.clone(),
             data,
             created_at: at,
+            origin: origin.cloned(),
         });
         Ok(())
     }
@@ -81,7 +85,7 @@ fn next_entropy(last: Option<Entropy>) -> Entropy {
 }
 
 /// Columns of the outbox, in the order [`write_outbox`] binds them.
-const OUTBOX_COLUMNS: [&str; 7] = [
+const OUTBOX_COLUMNS: [&str; 9] = [
     "id",
     "account_id",
     "type",
@@ -89,6 +93,8 @@ const OUTBOX_COLUMNS: [&str; 7] = [
     "actor",
     "data",
     "created_at",
+    "request_id",
+    "client_ip",
 ];
 /// Rows per `INSERT`, well under every backend's parameter limit.
 const OUTBOX_BATCH: usize = 100;
@@ -110,6 +116,13 @@ async fn write_outbox(conn: &mut Conn, events: &[Event]) -> StoreResult<()> {
                 Value::from(e.actor.to_text()),
                 Value::from(e.data.to_string()),
                 Value::from(e.created_at),
+                Value::from(e.origin.as_ref().map(|o| o.request_id.as_str())),
+                Value::from(
+                    e.origin
+                        .as_ref()
+                        .and_then(|o| o.ip)
+                        .map(|ip| ip.to_string()),
+                ),
             ]);
         }
         query(&sql, params).execute(&mut *conn).await?;

@@ -13,6 +13,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use portico_core::event::Origin;
 use portico_core::model::PortalSession;
 use portico_core::{AccountId, PortalSessionId, Timestamp};
 use tokio::sync::{mpsc, oneshot};
@@ -31,11 +32,13 @@ pub(crate) enum WriteOp {
     PortalSession {
         account: AccountId,
         session: PortalSession,
+        origin: Option<Origin>,
     },
     /// A new portal session that revokes the customer's others.
     ReplacingPortalSession {
         account: AccountId,
         session: PortalSession,
+        origin: Option<Origin>,
     },
     ConsumeRedirectToken {
         sha256: [u8; 32],
@@ -48,6 +51,7 @@ pub(crate) enum WriteOp {
         now: Timestamp,
         cookie_sha256: [u8; 32],
         csrf_secret: [u8; 32],
+        origin: Option<Origin>,
     },
     BrowserSession(NewBrowserSession),
 }

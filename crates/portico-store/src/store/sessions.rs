@@ -1,7 +1,7 @@
 //! Portal sessions, the redirect tokens that open them, and the browser sessions they become.
 
 use async_trait::async_trait;
-use portico_core::event::Actor;
+use portico_core::event::{Actor, Origin};
 use portico_core::model::*;
 use portico_core::*;
 
@@ -11,12 +11,13 @@ use crate::*;
 pub trait SessionStore: Send + Sync {
     /// Stores a new portal session; with `invalidate_existing`, revokes the customer's other live
     /// sessions in the same transaction. Records `portal_session.created` (and `.revoked` for
-    /// each session it replaces), by the session's issuer.
+    /// each session it replaces), by the session's issuer in the request `origin`.
     async fn create_portal_session(
         &self,
         account: &AccountId,
         session: &PortalSession,
         invalidate_existing: bool,
+        origin: Option<&Origin>,
     ) -> StoreResult<()>;
     async fn portal_session(
         &self,
@@ -37,6 +38,7 @@ pub trait SessionStore: Send + Sync {
         id: &PortalSessionId,
         now: Timestamp,
         actor: &Actor,
+        origin: Option<&Origin>,
     ) -> StoreResult<PortalSession>;
     /// Revokes every live session of the customer, recording `portal_session.revoked` by `actor`
     /// for each; returns how many.
@@ -46,7 +48,22 @@ pub trait SessionStore: Send + Sync {
         customer: &CustomerId,
         now: Timestamp,
         actor: &Actor,
+        origin: Option<&Origin>,
     ) -> StoreResult<u64>;
+    /// Marks the task of a single-task session done at `now`; true if this call did (the
+    /// first time).
+    async fn complete_flow(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// When the task of a single-task session was done, if it was.
+    async fn flow_completed(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+    ) -> StoreResult<Option<Timestamp>>;
     /// Marks the session entered by a portal link; `false` when a link had entered it before,
     /// so that a one-entry link opens one browser session, however many ask at once.
     async fn enter_portal_session(
@@ -83,6 +100,7 @@ pub trait SessionStore: Send + Sync {
         now: Timestamp,
         cookie_sha256: [u8; 32],
         csrf_secret: [u8; 32],
+        origin: Option<Origin>,
     ) -> StoreResult<Option<(AccountId, PortalSessionId)>>;
     /// Starts a browser session, with its portal session's `portal_session.entered` if that is
     /// live.

@@ -184,7 +184,7 @@ pub async fn make_every_record(store: &SqlStore) {
         flow: None,
     };
     store
-        .create_portal_session(id, &session, false)
+        .create_portal_session(id, &session, false, None)
         .await
         .unwrap();
     store
@@ -198,6 +198,7 @@ pub async fn make_every_record(store: &SqlStore) {
             cookie_sha256: sha256("cookie"),
             csrf_secret: sha256("csrf"),
             now: at(16),
+            origin: None,
         })
         .await
         .unwrap();

@@ -352,7 +352,7 @@ pub async fn save(State(s): State<AppState>, action: Action<DetailsForm>) -> Res
     let Action { visit: v, form } = action;
     let customer = CustomerRef::Id(v.customer.id.clone());
     let now = s.app.clock.now();
-    let by = portico_app::Caller::portal(v.account.id.clone(), v.session.id.clone());
+    let by = v.caller();
     let saved = portico_app::customers::update(&s.app, &by, &customer, form.patch(), now).await;
     match saved {
         Ok(_) => {

@@ -5,8 +5,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use portico_app::AppError;
 use portico_app::payments::{self, PayInput};
-use portico_app::{AppError, Caller};
 use portico_core::model::{
     Account, CustomerRef, Invoice, InvoiceStatus, IssuedParties, PaymentAttempt,
     PaymentAttemptStatus, PaymentMethod, PortalPage,
@@ -320,7 +320,7 @@ pub async fn pay(
         idempotency_key: form.key,
         customer: Some(v.customer.id.clone()),
     };
-    let by = Caller::portal(v.account.id.clone(), v.session.id.clone());
+    let by = v.caller();
     match payments::pay(&s.app, &by, input, s.app.clock.now()).await {
         Ok(attempt) => {
             tracing::info!(portal_session = %v.session.id, attempt = %attempt.id,
@@ -359,7 +359,7 @@ pub async fn payment_return(
     else {
         return not_found(&v);
     };
-    let by = Caller::portal(v.account.id.clone(), v.session.id.clone());
+    let by = v.caller();
     let now = s.app.clock.now();
     match payments::complete_action(&s.app, &by, Some(&v.customer.id), &attempt, &returned, now)
         .await

@@ -197,10 +197,6 @@ impl ActionForm for MethodForm {
     const SCOPE: PortalScope = PortalScope::PaymentMethodsWrite;
 }
 
-fn caller(v: &Visit) -> Caller {
-    Caller::portal(v.account.id.clone(), v.session.id.clone())
-}
-
 /// 303 to `location`, never cached.
 pub fn see_other(location: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
@@ -237,7 +233,7 @@ pub async fn add(State(s): State<AppState>, action: Action<AddForm>) -> Response
         customer: v.customer.id.clone(),
         return_url: return_url.clone(),
     };
-    match payments::begin_setup(&s.app, &caller(&v), input, s.app.clock.now()).await {
+    match payments::begin_setup(&s.app, &v.caller(), input, s.app.clock.now()).await {
         Ok(SetupStart::Redirect { url }) => see_other(&url),
         Ok(SetupStart::Embedded {
             client_secret,
@@ -323,7 +319,7 @@ pub async fn added(
         .get("replace")
         .and_then(|r| r.parse::<PaymentMethodId>().ok());
     let now = s.app.clock.now();
-    let by = caller(&v);
+    let by = v.caller();
     match payments::complete_setup(
         &s.app,
         &by,
@@ -356,7 +352,7 @@ where
     let Ok(id) = id.parse::<PaymentMethodId>() else {
         return super::not_found(v);
     };
-    match act(caller(v), id).await {
+    match act(v.caller(), id).await {
         Ok(_) => back(done),
         Err(AppError::Conflict(m)) if m == portico_app::payment_methods::LAST_METHOD_NEEDED => {
             back("last_method")

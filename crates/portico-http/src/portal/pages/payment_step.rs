@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
+use portico_app::AppError;
 use portico_app::payments::{self, PaymentStep};
-use portico_app::{AppError, Caller};
 use portico_core::PaymentAttemptId;
 use portico_core::model::PortalPage;
 use portico_core::scope::PortalScope;
@@ -34,7 +34,7 @@ pub async fn page(State(s): State<AppState>, v: Visit, Path(attempt): Path<Strin
     if !page_enabled(&v, PortalPage::Invoices) {
         return not_found(&v);
     }
-    let by = Caller::portal(v.account.id.clone(), v.session.id.clone());
+    let by = v.caller();
     let now = s.app.clock.now();
     let (attempt, client_secret, public_key) =
         match payments::payment_step(&s.app, &by, &v.customer.id, &id, now).await {

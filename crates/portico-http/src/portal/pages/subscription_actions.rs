@@ -4,14 +4,14 @@
 //! through the action gate, then Post/Redirect/Get with a flash.
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{MatchedPath, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use maud::{Markup, html};
+use portico_app::AppError;
 use portico_app::plan_changes::{self, ChangeInput, Preview};
 use portico_app::subscriptions::{self as use_case, Cancellation, Changed, Collection, Requester};
-use portico_app::{AppError, Caller};
 use portico_core::model::{
     CancelMode, CancelRefund, ChangeQuote, DeclineCode, Interval, PaymentAttemptStatus, Plan,
     PortalPage, Subscription, unused_credit,
@@ -32,13 +32,26 @@ use crate::portal::action::{Action, ActionForm};
 use crate::portal::session::{Denied, Visit};
 
 pub fn router() -> Router<AppState> {
-    let base = "/portal/subscriptions/{id}";
     Router::new()
-        .route(&format!("{base}/cancel"), get(cancel_page).post(cancel))
-        .route(&format!("{base}/change"), get(change_page).post(change))
-        .route(&format!("{base}/preview"), get(preview_page))
-        .route(&format!("{base}/pause"), post(pause))
-        .route(&format!("{base}/{{action}}"), post(one_click))
+        .route(&format!("{BASE}/cancel"), get(cancel_page))
+        .route(&format!("{BASE}/change"), get(change_page))
+        .route(&format!("{BASE}/preview"), get(preview_page))
+}
+
+const BASE: &str = "/portal/subscriptions/{id}";
+
+/// The actions taken with one click, each at `{BASE}/{action}`.
+const ONE_CLICK: [&str; 4] = ["resume", "reactivate", "unpause", "withdraw-change"];
+
+/// The subscription actions (POSTs), for the portal's one list of them.
+pub fn actions() -> Vec<(String, MethodRouter<AppState>)> {
+    let mut all = vec![
+        (format!("{BASE}/cancel"), post(cancel)),
+        (format!("{BASE}/change"), post(change)),
+        (format!("{BASE}/pause"), post(pause)),
+    ];
+    all.extend(ONE_CLICK.map(|a| (format!("{BASE}/{a}"), post(one_click))));
+    all
 }
 
 /// The flash a subscription action redirects with, by its `done` value.
@@ -92,10 +105,6 @@ fn finish_changed(v: &Visit, what: &str, result: Result<Changed, AppError>) -> R
         }
     }
     finish(v, what, result.map(|(sub, _)| sub))
-}
-
-fn caller(v: &Visit) -> Caller {
-    Caller::portal(v.account.id.clone(), v.session.id.clone())
 }
 
 /// The customer's subscription named in the path; another's, or an id that does not parse, is
@@ -181,7 +190,7 @@ async fn cancel_page(State(s): State<AppState>, v: Visit, Path(id): Path<String>
     let refund = if rules.allows_cancel(CancelMode::Immediately)
         && rules.cancel_refund == CancelRefund::ProratedCredit
     {
-        let by = caller(&v);
+        let by = v.caller();
         match use_case::tax_rate(&s.app, &by, &sub.id).await {
             Ok(rate) => unused_credit(&sub, &plan, rate, s.app.clock.now()),
             Err(e) => return Denied::from(e).render(v.locale),
@@ -234,7 +243,7 @@ async fn cancel_page(State(s): State<AppState>, v: Visit, Path(id): Path<String>
             }
             div.actions {
                 button.danger type="submit" { (t(l, Msg::ConfirmCancellation)) }
-                a.button.secondary href=(PortalPage::Subscriptions.path()) { (t(l, Msg::KeepSubscription)) }
+                a.button.secondary href=(way_back(&v, PortalPage::Subscriptions.path())) { (t(l, Msg::KeepSubscription)) }
             }
         }
     };
@@ -261,7 +270,7 @@ async fn cancel(
         CancelMode::AtPeriodEnd => "cancel-scheduled",
     };
     let who = Requester::Customer(&v.customer.id);
-    let result = use_case::cancel_as(&s.app, &caller(&v), who, &id, c, s.app.clock.now()).await;
+    let result = use_case::cancel_as(&s.app, &v.caller(), who, &id, c, s.app.clock.now()).await;
     finish(&v, what, result)
 }
 
@@ -270,16 +279,18 @@ async fn cancel(
 /// scheduled for the end of the period): one click each.
 async fn one_click(
     State(s): State<AppState>,
-    Path((id, what)): Path<(String, String)>,
+    Path(id): Path<String>,
+    matched: MatchedPath,
     action: Action<OneClick>,
 ) -> Response {
     let v = action.visit;
+    let what = matched.as_str().rsplit('/').next().unwrap_or_default();
     let Ok(id) = id.parse::<SubscriptionId>() else {
         return not_found(&v);
     };
-    let (app, by, now) = (&s.app, caller(&v), s.app.clock.now());
+    let (app, by, now) = (&s.app, v.caller(), s.app.clock.now());
     let who = Requester::Customer(&v.customer.id);
-    let (result, done) = match what.as_str() {
+    let (result, done) = match what {
         "resume" => (use_case::resume(app, &by, who, &id, now).await, "resumed"),
         "reactivate" => {
             let result = use_case::reactivate(app, &by, who, &id, now).await;
@@ -320,7 +331,7 @@ async fn pause(
     let who = Requester::Customer(&v.customer.id);
     let now = s.app.clock.now();
     let periods = Some(form.periods);
-    let result = use_case::set_pause(&s.app, &caller(&v), who, &id, periods, now).await;
+    let result = use_case::set_pause(&s.app, &v.caller(), who, &id, periods, now).await;
     finish(&v, "paused", result)
 }
 
@@ -361,7 +372,32 @@ async fn choices(s: &AppState, v: &Visit) -> Result<Vec<(String, Vec<Plan>)>, De
 }
 
 /// `GET …/change`: the plan picker and the quantity stepper, which lead to the preview.
-async fn change_page(State(s): State<AppState>, v: Visit, Path(id): Path<String>) -> Response {
+/// Where a page's Cancel or Back link leads: out of a single-task session's task, back to the
+/// vendor (the session's return URL) or, without one, to the task's start; else to `page`.
+fn way_back(v: &Visit, page: &str) -> String {
+    match &v.session.flow {
+        Some(flow) => v
+            .session
+            .return_url
+            .as_deref()
+            .and_then(crate::portal::layout::web_url)
+            .map_or_else(|| flow.start_path(), str::to_owned),
+        None => page.to_owned(),
+    }
+}
+
+/// The `done` a page was sent to with.
+#[derive(Debug, Default, Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn change_page(
+    State(s): State<AppState>,
+    v: Visit,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
     if !Abilities::of(&v).change {
         return not_found(&v);
     }
@@ -378,7 +414,14 @@ async fn change_page(State(s): State<AppState>, v: Visit, Path(id): Path<String>
     } else {
         Vec::new()
     };
-    let main = render_change(&v, &sub, &plan, &groups, None);
+    // A single-task session comes back here when the provider declined the change's charge.
+    let declined = q
+        .done
+        .as_deref()
+        .filter(|d| d.starts_with("declined-"))
+        .and_then(flash)
+        .map(|m| t(v.locale, m).to_owned());
+    let main = render_change(&v, &sub, &plan, &groups, declined);
     page(&v, StatusCode::OK, Msg::ChangePlan, main)
 }
 
@@ -447,7 +490,7 @@ fn render_change(
             }
             div.actions {
                 button type="submit" { (t(l, Msg::Preview)) }
-                a.button.secondary href=(PortalPage::Subscriptions.path()) { (t(l, Msg::CancelAction)) }
+                a.button.secondary href=(way_back(v, PortalPage::Subscriptions.path())) { (t(l, Msg::CancelAction)) }
             }
         }
     }
@@ -553,11 +596,11 @@ async fn preview_page(
     };
     let who = Requester::Customer(&v.customer.id);
     let now = s.app.clock.now();
-    match plan_changes::preview(&s.app, &caller(&v), who, &sub_id, &input, None, now).await {
+    match plan_changes::preview(&s.app, &v.caller(), who, &sub_id, &input, None, now).await {
         Ok(p) => {
             let charges = p.quote.due_now > 0
                 && !p.quote.is_scheduled()
-                && match use_case::can_charge(&s.app, &caller(&v), &v.customer.id, now).await {
+                && match use_case::can_charge(&s.app, &v.caller(), &v.customer.id, now).await {
                     Ok(charges) => charges,
                     Err(e) => return Denied::from(e).render(v.locale),
                 };
@@ -620,7 +663,7 @@ fn render_preview(v: &Visit, p: &Preview, charges: bool) -> Markup {
                 input type="hidden" name="quote" value=(quote);
                 div.actions {
                     button type="submit" { (t(l, Msg::Confirm)) }
-                    a.button.secondary href={ (PortalPage::Subscriptions.path()) "/" (p.subscription.id) "/change" } { (t(l, Msg::CancelAction)) }
+                    a.button.secondary href=(way_back(v, &format!("{}/{}/change", PortalPage::Subscriptions.path(), p.subscription.id))) { (t(l, Msg::CancelAction)) }
                 }
             }
         }
@@ -665,7 +708,7 @@ async fn change(
     }
     let who = Requester::Customer(&v.customer.id);
     let now = s.app.clock.now();
-    match plan_changes::confirm(&s.app, &caller(&v), who, &sub_id, &input, &shown, now).await {
+    match plan_changes::confirm(&s.app, &v.caller(), who, &sub_id, &input, &shown, now).await {
         Ok(changed) => {
             let what = if shown.is_scheduled() {
                 "change-scheduled"

@@ -3,8 +3,8 @@
 use super::*;
 
 /// The outbox's columns, for reading events back.
-pub(in crate::sql) const OUTBOX_SELECT: &str =
-    "SELECT id, account_id, type, customer_id, actor, data, created_at FROM outbox";
+pub(in crate::sql) const OUTBOX_SELECT: &str = "SELECT id, account_id, type, customer_id, actor, data, created_at, request_id, client_ip \
+     FROM outbox";
 
 pub(in crate::sql) fn event(row: &Row) -> StoreResult<Event> {
     let kind = row.text("type")?;
@@ -17,5 +17,12 @@ pub(in crate::sql) fn event(row: &Row) -> StoreResult<Event> {
         actor: Actor::parse(&actor).ok_or_else(|| corrupt("actor", actor))?,
         data: row.json("data")?,
         created_at: row.ts("created_at")?,
+        origin: match row.opt_text("request_id")? {
+            Some(request_id) => Some(Origin {
+                request_id,
+                ip: row.opt_parsed("client_ip")?,
+            }),
+            None => None,
+        },
     })
 }

@@ -24,7 +24,7 @@ pub(super) use webhooks::*;
 use std::fmt::Display;
 use std::str::FromStr;
 
-use portico_core::event::{Actor, Event, EventType};
+use portico_core::event::{Actor, Event, EventType, Origin};
 use portico_core::model::*;
 use portico_core::scope::{ApiScopes, PortalScopes};
 use portico_core::*;

@@ -21,9 +21,10 @@ mod sessions;
 mod signing_keys;
 mod webhooks;
 
+use crate::EventFilter;
 use async_trait::async_trait;
 use portico_core::error::required_text;
-use portico_core::event::{Actor, Event, EventType};
+use portico_core::event::{Actor, Event, EventType, Origin};
 use portico_core::model::*;
 use portico_core::page::MAX_LIMIT;
 use portico_core::scope::ApiScopes;
@@ -324,16 +325,25 @@ impl Store for SqlStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn events(
+    async fn list_events(
         &self,
         account: &AccountId,
+        filter: EventFilter,
         page: PageRequest<EventId>,
     ) -> StoreResult<List<Event>> {
         let mut sql = format!("{} WHERE account_id = $1", rows::OUTBOX_SELECT);
         let mut p = params![account];
+        if let Some(customer) = &filter.customer {
+            p.push(customer.into());
+            sql.push_str(&format!(" AND customer_id = ${}", p.len()));
+        }
+        if let Some(kind) = filter.kind {
+            p.push(kind.as_str().into());
+            sql.push_str(&format!(" AND type = ${}", p.len()));
+        }
         if let Some(after) = &page.starting_after {
             p.push(after.into());
-            sql.push_str(" AND id < $2");
+            sql.push_str(&format!(" AND id < ${}", p.len()));
         }
         let limit = page.limit.clamp(1, MAX_LIMIT);
         p.push(Value::from(i64::from(limit) + 1));
@@ -344,6 +354,17 @@ impl Store for SqlStore {
             .map(rows::event)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(List::from_overfetch(items, limit))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn event(&self, account: &AccountId, id: &EventId) -> StoreResult<Event> {
+        let sql = format!("{} WHERE account_id = $1 AND id = $2", rows::OUTBOX_SELECT);
+        query(&sql, params![account, id])
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::event(&row))
+            .transpose()?
+            .ok_or_else(|| StoreError::not_found("event", id))
     }
 }
 
@@ -409,6 +430,7 @@ pub(super) async fn run_group(
                     now,
                     cookie_sha256,
                     csrf_secret,
+                    origin,
                     ..
                 },
             ) = (&found, ops[i])
@@ -419,23 +441,28 @@ pub(super) async fn run_group(
                     cookie_sha256: *cookie_sha256,
                     csrf_secret: *csrf_secret,
                     now: *now,
+                    origin: origin.clone(),
                 });
             }
             results[i] = Some(Written::Consumed(found));
         }
     }
 
-    let sessions: Vec<(usize, &AccountId, &PortalSession)> = ops
+    let sessions: Vec<(usize, &AccountId, &PortalSession, Option<&Origin>)> = ops
         .iter()
         .enumerate()
         .filter_map(|(i, op)| match op {
-            WriteOp::PortalSession { account, session } => Some((i, account, session)),
+            WriteOp::PortalSession {
+                account,
+                session,
+                origin,
+            } => Some((i, account, session, origin.as_ref())),
             _ => None,
         })
         .collect();
     if !sessions.is_empty() {
         let mut p = Vec::new();
-        for (_, account, session) in &sessions {
+        for (_, account, session, _) in &sessions {
             p.push(Value::from(*account));
             p.extend(rows::portal_session_values(session));
         }
@@ -452,8 +479,8 @@ pub(super) async fn run_group(
                     |_| no_such("customer", "customer", &first.customer),
                 )
             })?;
-        for (i, account, session) in sessions {
-            record_created(&mut outbox, account, session)?;
+        for (i, account, session, origin) in sessions {
+            record_created(&mut outbox, account, session, origin)?;
             results[i] = Some(Written::Done);
         }
     }
@@ -500,8 +527,14 @@ pub(super) async fn run_group(
     }
 
     for (i, op) in ops.iter().enumerate() {
-        if let WriteOp::ReplacingPortalSession { account, session } = op {
-            replace_portal_sessions(tx, backend, account, session, &mut outbox).await?;
+        if let WriteOp::ReplacingPortalSession {
+            account,
+            session,
+            origin,
+        } = op
+        {
+            let origin = origin.as_ref();
+            replace_portal_sessions(tx, backend, account, session, origin, &mut outbox).await?;
             results[i] = Some(Written::Done);
         }
     }
@@ -520,6 +553,7 @@ async fn replace_portal_sessions(
     backend: Backend,
     account: &AccountId,
     session: &PortalSession,
+    origin: Option<&Origin>,
     outbox: &mut Outbox,
 ) -> StoreResult<()> {
     let lock = match backend {
@@ -548,7 +582,7 @@ async fn replace_portal_sessions(
     let customer_id = customer.id.as_str();
     let at = session.issued_at;
     let replaced = revoke_live_sessions(tx, account, "customer_id", customer_id, at).await?;
-    record_revoked(outbox, account, &issuer(session), at, &replaced)?;
+    record_revoked(outbox, account, &issuer(session), origin, at, &replaced)?;
     tx.customer_changed(account, &customer.id);
     insert(
         tx,
@@ -564,7 +598,7 @@ async fn replace_portal_sessions(
             |_| no_such("customer", "customer", &session.customer),
         )
     })?;
-    record_created(outbox, account, session)
+    record_created(outbox, account, session, origin)
 }
 
 /// The actor that issued `session`, as recorded with it.
@@ -577,12 +611,14 @@ fn record_created(
     outbox: &mut Outbox,
     account: &AccountId,
     session: &PortalSession,
+    origin: Option<&Origin>,
 ) -> StoreResult<()> {
     let kind = EventType::PortalSessionCreated;
     let at = session.issued_at;
     outbox.record(
         account,
         &issuer(session),
+        origin,
         at,
         kind,
         Some(&session.customer),
@@ -595,12 +631,14 @@ pub(super) fn record_revoked(
     outbox: &mut Outbox,
     account: &AccountId,
     actor: &Actor,
+    origin: Option<&Origin>,
     at: Timestamp,
     sessions: &[PortalSession],
 ) -> StoreResult<()> {
     let kind = EventType::PortalSessionRevoked;
     for session in sessions {
-        outbox.record(account, actor, at, kind, Some(&session.customer), session)?;
+        let customer = Some(&session.customer);
+        outbox.record(account, actor, origin, at, kind, customer, session)?;
     }
     Ok(())
 }
@@ -649,6 +687,7 @@ async fn record_entered(
         outbox.record(
             &new.account,
             &actor,
+            new.origin.as_ref(),
             new.now,
             kind,
             Some(&session.customer),

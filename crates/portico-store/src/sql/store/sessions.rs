@@ -10,11 +10,17 @@ impl SessionStore for SqlStore {
         account: &AccountId,
         session: &PortalSession,
         invalidate_existing: bool,
+        origin: Option<&Origin>,
     ) -> StoreResult<()> {
         let account = account.clone();
         let session = session.clone();
+        let origin = origin.cloned();
         if invalidate_existing {
-            let op = WriteOp::ReplacingPortalSession { account, session };
+            let op = WriteOp::ReplacingPortalSession {
+                account,
+                session,
+                origin,
+            };
             return self.writer.write(op).await.map(|_| ());
         }
         // Checked before the group, from the cache: the customer and contact only have to exist
@@ -38,7 +44,11 @@ impl SessionStore for SqlStore {
                 return Err(other_customer("contact", "contact", contact_id));
             }
         }
-        let op = WriteOp::PortalSession { account, session };
+        let op = WriteOp::PortalSession {
+            account,
+            session,
+            origin,
+        };
         self.writer.write(op).await.map(|_| ())
     }
     #[tracing::instrument(level = "debug", skip_all)]
@@ -88,6 +98,7 @@ impl SessionStore for SqlStore {
         id: &PortalSessionId,
         now: Timestamp,
         actor: &Actor,
+        origin: Option<&Origin>,
     ) -> StoreResult<PortalSession> {
         let mut tx = self.write_tx().await?;
         let sql = format!(
@@ -105,7 +116,8 @@ impl SessionStore for SqlStore {
             Some(session) => {
                 let mut outbox = Outbox::default();
                 let kind = EventType::PortalSessionRevoked;
-                outbox.record(account, actor, now, kind, Some(&session.customer), &session)?;
+                let customer = Some(&session.customer);
+                outbox.record(account, actor, origin, now, kind, customer, &session)?;
                 outbox.write(&mut tx).await?;
                 session
             }
@@ -116,22 +128,38 @@ impl SessionStore for SqlStore {
         Ok(session)
     }
     #[tracing::instrument(level = "debug", skip_all)]
+    async fn complete_flow(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.mark_once("flow_completed_at", account, id, now).await
+    }
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn flow_completed(
+        &self,
+        account: &AccountId,
+        id: &PortalSessionId,
+    ) -> StoreResult<Option<Timestamp>> {
+        // From the database, not the cache: a task done on another node counts at once.
+        let row = query(
+            "SELECT flow_completed_at FROM portal_sessions WHERE account_id = $1 AND id = $2",
+            params![account, id],
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("portal session", id))?;
+        row.opt_ts("flow_completed_at")
+    }
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn enter_portal_session(
         &self,
         account: &AccountId,
         id: &PortalSessionId,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let mut tx = self.write_tx().await?;
-        let done = query(
-            "UPDATE portal_sessions SET entered_at = $3 \
-             WHERE account_id = $1 AND id = $2 AND entered_at IS NULL",
-            params![account, id, now],
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        self.mark_once("entered_at", account, id, now).await
     }
     #[tracing::instrument(level = "debug", skip_all)]
     async fn revoke_customer_portal_sessions(
@@ -140,6 +168,7 @@ impl SessionStore for SqlStore {
         customer: &CustomerId,
         now: Timestamp,
         actor: &Actor,
+        origin: Option<&Origin>,
     ) -> StoreResult<u64> {
         // A deleted customer still counts: its sessions are what the caller wants ended.
         let mut tx = self.write_tx().await?;
@@ -149,7 +178,7 @@ impl SessionStore for SqlStore {
         let ended =
             revoke_live_sessions(&mut tx, account, "customer_id", customer.as_str(), now).await?;
         let mut outbox = Outbox::default();
-        record_revoked(&mut outbox, account, actor, now, &ended)?;
+        record_revoked(&mut outbox, account, actor, origin, now, &ended)?;
         outbox.write(&mut tx).await?;
         tx.customer_changed(account, customer);
         tx.commit().await?;
@@ -199,12 +228,14 @@ impl SessionStore for SqlStore {
         now: Timestamp,
         cookie_sha256: [u8; 32],
         csrf_secret: [u8; 32],
+        origin: Option<Origin>,
     ) -> StoreResult<Option<(AccountId, PortalSessionId)>> {
         let op = WriteOp::ExchangeRedirectToken {
             sha256: *sha256,
             now,
             cookie_sha256,
             csrf_secret,
+            origin,
         };
         consumed(self.writer.write(op).await?)
     }
@@ -348,5 +379,27 @@ fn consumed(written: Written) -> StoreResult<Option<(AccountId, PortalSessionId)
         Written::Done => Err(StoreError::Corrupt(
             "the writer answered a consumption without its result".to_owned(),
         )),
+    }
+}
+
+impl SqlStore {
+    /// Sets the session's `column` (a time) to `now` unless it is set; true if this call did.
+    async fn mark_once(
+        &self,
+        column: &str,
+        account: &AccountId,
+        id: &PortalSessionId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!(
+            "UPDATE portal_sessions SET {column} = $3 \
+             WHERE account_id = $1 AND id = $2 AND {column} IS NULL"
+        );
+        let done = query(&sql, params![account, id, now])
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -30,7 +30,7 @@ pub use renewals::Renewals;
 pub use subscriptions::Subscriptions;
 pub use transactions::Transactions;
 
-use portico_core::event::{Actor, Event, EventType};
+use portico_core::event::{Actor, Event, EventType, Origin};
 use portico_core::model::PortalSession;
 use portico_core::{AccountId, CustomerId, Timestamp};
 use serde::Serialize;
@@ -54,6 +54,8 @@ pub struct UnitOfWork {
     outbox: Outbox,
     /// The idempotency key claimed by the request this unit serves, if any.
     idempotency_key: Option<String>,
+    /// The request this unit serves, which every event it records carries.
+    origin: Option<Origin>,
     /// When the transaction began, for its duration in the metrics.
     began: std::time::Instant,
 }
@@ -84,6 +86,7 @@ impl UnitOfWork {
             now,
             outbox: Outbox::default(),
             idempotency_key: None,
+            origin: None,
             began: std::time::Instant::now(),
         }
     }
@@ -106,6 +109,11 @@ impl UnitOfWork {
         self.idempotency_key = Some(key.to_owned());
     }
 
+    /// Says which request this unit serves: every event it records carries `origin`.
+    pub fn from_request(&mut self, origin: Option<Origin>) {
+        self.origin = origin;
+    }
+
     /// Records an event about `record` (as the API shows it), to be stored with the change.
     pub fn record<T: Serialize>(
         &mut self,
@@ -113,8 +121,16 @@ impl UnitOfWork {
         customer: Option<&CustomerId>,
         record: &T,
     ) -> StoreResult<()> {
-        self.outbox
-            .record(&self.account, &self.actor, self.now, kind, customer, record)
+        let origin = self.origin.as_ref();
+        self.outbox.record(
+            &self.account,
+            &self.actor,
+            origin,
+            self.now,
+            kind,
+            customer,
+            record,
+        )
     }
 
     /// Records `portal_session.revoked` for each of `sessions`; returns how many.
