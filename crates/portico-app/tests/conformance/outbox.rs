@@ -249,9 +249,9 @@ backend_tests! {
         // One already over: revoked before, it is not revoked again.
         let revoked_before = open(None, db.now());
         for s in [&of_leaving, &of_staying, &of_customer, &revoked_before] {
-            db.store.create_portal_session(&a.id, s, false).await.unwrap();
+            db.store.create_portal_session(&a.id, s, false, None).await.unwrap();
         }
-        db.store.revoke_portal_session(&a.id, &revoked_before.id, db.now(), &Actor::Operator).await.unwrap();
+        db.store.revoke_portal_session(&a.id, &revoked_before.id, db.now(), &Actor::Operator, None).await.unwrap();
         let revoked = |events: &[portico_core::event::Event]| -> Vec<PortalSessionId> {
             let mut ids: Vec<PortalSessionId> = events.iter()
                 .filter(|e| e.kind == EventType::PortalSessionRevoked)
@@ -266,7 +266,7 @@ backend_tests! {
         contacts::delete(&db.app, &op(&a.id), &ContactRef::Id(leaving.id.clone()), db.now()).await.unwrap();
         let events: Vec<_> = events_of(&db, &a).await.into_iter().skip(skip).collect();
         assert_eq!(kinds(&events), ["portal_session.revoked", "contact.deleted"]);
-        assert_eq!(revoked(&events), [of_leaving.id.clone()]);
+        assert_eq!(revoked(&events), std::slice::from_ref(&of_leaving.id));
         assert!(db.store.portal_session(&a.id, &of_leaving.id).await.unwrap().revoked_at.is_some());
         assert!(db.store.portal_session(&a.id, &of_staying.id).await.unwrap().revoked_at.is_none());
 

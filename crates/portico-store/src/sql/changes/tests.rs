@@ -362,7 +362,7 @@ async fn an_exchange_keeps_the_portal_session_it_read(backend: portico_testkit::
         issued_by: "cli".into(),
         flow: None,
     };
-    a.create_portal_session(&account, &session, false)
+    a.create_portal_session(&account, &session, false, None)
         .await
         .unwrap();
     let hash = [7; 32];
@@ -370,7 +370,7 @@ async fn an_exchange_keeps_the_portal_session_it_read(backend: portico_testkit::
         .await
         .unwrap();
     let (_, id) = a
-        .exchange_redirect_token(&hash, now(), [1; 32], [2; 32])
+        .exchange_redirect_token(&hash, now(), [1; 32], [2; 32], None)
         .await
         .unwrap()
         .expect("the token is spent");
@@ -387,7 +387,7 @@ async fn an_exchange_keeps_the_portal_session_it_read(backend: portico_testkit::
     let read = a.portal_session(&account, &id).await.unwrap();
     assert_eq!(read.return_url, None, "the exchange's read was not kept");
 
-    a.revoke_portal_session(&account, &id, now(), &Actor::Operator)
+    a.revoke_portal_session(&account, &id, now(), &Actor::Operator, None)
         .await
         .unwrap();
     let read = a.portal_session(&account, &id).await.unwrap();
