@@ -7,9 +7,10 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use maud::html;
+use portico_core::InvoiceId;
 use portico_core::model::{
-    Account, AfterCompletion, FLOW_DONE_PATH, FlowRequest, FlowType, PortalFlow, PortalPage,
-    PortalSession,
+    Account, AfterCompletion, DeclineCode, FLOW_DONE_PATH, FlowRequest, FlowType, PaymentAttempt,
+    PaymentAttemptStatus, PortalFlow, PortalPage, PortalSession,
 };
 use portico_render::{Msg, t};
 
@@ -216,6 +217,50 @@ async fn complete(s: &AppState, v: &Visit, flow: &PortalFlow, response: Response
     }
     // The confirmation page, which sends a redirecting flow on to the vendor.
     see_other(format!("{FLOW_DONE_PATH}?done={done}"))
+}
+
+/// Where a single-task session comes back to from the provider's step of a payment, since it
+/// may not open the invoice: the payment that paid for its task's change ends the task (as a
+/// change that needed no step ends it); a declined one withdrew the change, and the task's page
+/// says why; any other outcome is shown on the task's page, where the task can still be done.
+pub async fn after_payment(
+    s: &AppState,
+    v: &Visit,
+    flow: &PortalFlow,
+    attempt: &PaymentAttempt,
+) -> Response {
+    let start = flow.start_path();
+    let done = match attempt.status {
+        PaymentAttemptStatus::Succeeded if pays_for_task(s, v, flow, &attempt.invoice).await => {
+            "changed".to_owned()
+        }
+        PaymentAttemptStatus::Declined => {
+            let code = attempt.decline_code.unwrap_or(DeclineCode::ProcessingError);
+            format!("declined-{}", code.as_str())
+        }
+        _ => return see_other(format!("{start}?payment={}", attempt.id)),
+    };
+    // The guard's [`complete`] ends the task on `changed`.
+    see_other(format!("{start}?done={done}"))
+}
+
+/// Whether `invoice` is the one the task's change opened: an invoice of the flow's
+/// subscription, opened since the session began.
+async fn pays_for_task(s: &AppState, v: &Visit, flow: &PortalFlow, invoice: &InvoiceId) -> bool {
+    if flow.kind != FlowType::SubscriptionUpdate {
+        return false;
+    }
+    match s.app.store.invoice(&v.account.id, invoice).await {
+        Ok(inv) => {
+            inv.subscription.is_some()
+                && inv.subscription == flow.subscription
+                && inv.created_at >= v.session.issued_at
+        }
+        Err(e) => {
+            tracing::error!(portal_session = %v.session.id, error = %e, "could not read the paid invoice");
+            false
+        }
+    }
 }
 
 /// 303 to `location`, not to be kept.

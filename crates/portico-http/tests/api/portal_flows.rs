@@ -3,9 +3,10 @@
 
 use serde_json::{Value, json};
 
+use crate::portal_payments::location;
 use crate::portal_security::PAGES;
 use crate::subscription_changes::subscription;
-use crate::support::{Cookie, Portal, Seeded, TestApp};
+use crate::support::{Cookie, Portal, Resp, Seeded, TestApp};
 
 /// Opens the link of a new flow session; returns the cookie and where the link led.
 async fn open_flow(app: &TestApp, body: Value) -> (Cookie, String) {
@@ -49,6 +50,37 @@ fn quote_of(page: &str) -> String {
     let at = page.find(marker).unwrap() + marker.len();
     let end = page[at..].find('"').unwrap();
     page[at..at + end].replace("&quot;", "\"")
+}
+
+/// Confirms the change previewed at `landing`: the preview's form, posted.
+async fn confirm(app: &TestApp, cookie: &Cookie, landing: &str, sub: &str, plan: &str) -> Resp {
+    let preview = app.browse(landing, Some(cookie)).await;
+    preview.expect(200);
+    let (quote, csrf) = (quote_of(&preview.text), preview.csrf());
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("plan", plan),
+        ("quantity", "1"),
+        ("quote", &quote),
+    ];
+    app.submit(
+        &format!("/portal/subscriptions/{sub}/change"),
+        Some(cookie),
+        &form,
+    )
+    .await
+}
+
+/// A customer on the test provider whose default card is `number`, and a dearer plan for an
+/// upgrade charged to it now.
+async fn charged_upgrade(app: &TestApp, tag: &str, number: &str) -> (Seeded, String) {
+    let k = &app.a.key;
+    let seed = app.seed(k, tag).await;
+    crate::subscription_changes::charging_with(app, &seed, number).await;
+    let team = app.post(k, "/api/v1/plans", json!({
+        "product": seed.product, "name": "Team monthly", "interval": "month", "unit_amount": 9900, "currency": "EUR",
+    })).await.expect(201).id();
+    (seed, team)
 }
 
 fn cancel_flow(seed: &Seeded, after: Value) -> Value {
@@ -213,21 +245,8 @@ portico_testkit::backend_tests! {
     }
 
     async fn a_declined_change_returns_to_its_task_and_cancel_links_lead_back_to_the_vendor(app: Portal) {
-        let k = &app.a.key;
-        crate::portal_payments::take_payments(&app).await;
-        let seed = app.seed(k, "fx").await;
+        let (seed, team) = charged_upgrade(&app, "fx", "4000 0000 0000 0002").await;
         let sub = &seed.subscription;
-        let team = app.post(k, "/api/v1/plans", json!({
-            "product": seed.product, "name": "Team monthly", "interval": "month", "unit_amount": 9900, "currency": "EUR",
-        })).await.expect(201).id();
-        // A default card of the provider's that it declines.
-        let (owner, _) = crate::subscription_changes::enter_as(&app, &seed, "owner").await;
-        crate::portal_payments::add_card(&app, &owner, "4000 0000 0000 0002").await;
-        let cards = app.get(k, &format!("/api/v1/payment-methods?customer={}", seed.customer)).await;
-        let added = cards.json["data"].as_array().unwrap().iter().find(|pm| pm["id"] != seed.payment_method.as_str()).unwrap().clone();
-        app.patch(k, &format!("/api/v1/payment-methods/{}", added["id"].as_str().unwrap()), json!({"is_default": true}))
-            .await.expect(200);
-
         let vendor = "https://vendor.example/billing";
         let (cookie, landing) = open_flow(&app, json!({
             "customer": seed.customer, "return_url": vendor,
@@ -237,11 +256,7 @@ portico_testkit::backend_tests! {
         preview.expect(200);
         // Cancel leaves the task for the vendor's page, not a page the session may not open.
         assert!(preview.text.contains(&format!("class=\"button secondary\" href=\"{vendor}\"")), "{}", preview.text);
-        let quote = quote_of(&preview.text);
-        let csrf = preview.csrf();
-        let r = app.submit(&format!("/portal/subscriptions/{sub}/change"), Some(&cookie), &[
-            ("csrf", &csrf), ("plan", &team), ("quantity", "1"), ("quote", &quote),
-        ]).await;
+        let r = confirm(&app, &cookie, &landing, sub, &team).await;
         let back = format!("/portal/subscriptions/{sub}/change?done=declined-card_declined");
         assert_eq!(r.expect(303).header("location"), Some(back.as_str()));
         let task = app.browse(&back, Some(&cookie)).await;
@@ -255,6 +270,43 @@ portico_testkit::backend_tests! {
         let page = app.browse(&landing, Some(&cookie)).await;
         let keep = format!("href=\"/portal/subscriptions/{sub}/cancel\"");
         assert!(page.expect(200).text.contains(&keep), "{}", page.text);
+    }
+
+    async fn a_change_whose_charge_needs_the_banks_challenge_ends_the_task_or_returns_to_it(app: Portal) {
+        let (seed, team) = charged_upgrade(&app, "fy", "4000 0000 0000 3220").await;
+        let sub = &seed.subscription;
+        let vendor = "https://vendor.example/billing";
+        let (cookie, landing) = open_flow(&app, json!({
+            "customer": seed.customer, "return_url": vendor,
+            "flow": {"type": "subscription_update", "subscription": sub, "plan": team, "quantity": 1,
+                     "after_completion": {"type": "redirect"}},
+        })).await;
+
+        // The challenge failed: back on the task, which says so; nothing changed.
+        let to_bank = location(&confirm(&app, &cookie, &landing, sub, &team).await);
+        assert!(to_bank.contains("/test-provider/challenge/"), "{to_bank}");
+        let back = location(&app.submit(&to_bank, None, &[("answer", "decline")]).await);
+        assert!(back.contains("/portal/invoices/"), "the provider returns to the payment: {back}");
+        let task = format!("/portal/subscriptions/{sub}/change?done=declined-authentication_failed");
+        assert_eq!(location(&app.browse(&back, Some(&cookie)).await), task);
+        let page = app.browse(&task, Some(&cookie)).await;
+        page.expect(200);
+        assert!(page.text.contains("The payment was not confirmed with your bank."), "{}", page.text);
+        assert!(page.text.contains(&format!("href=\"{vendor}\"")), "{}", page.text);
+        let s = subscription(&app, sub).await;
+        assert_eq!((&s["plan"], &s["scheduled_change"]), (&json!(seed.plan), &Value::Null), "{s}");
+
+        // The task is still there to do; the challenge passed, the change is made and the task
+        // ends as one without a challenge does: through the confirmation page to the vendor.
+        let to_bank = location(&confirm(&app, &cookie, &landing, sub, &team).await);
+        let back = location(&app.submit(&to_bank, None, &[("answer", "approve")]).await);
+        assert_eq!(location(&app.browse(&back, Some(&cookie)).await), "/portal/done?done=changed");
+        let done = app.browse("/portal/done?done=changed", Some(&cookie)).await;
+        assert_eq!(done.expect(200).header("refresh"), Some(format!("0; url={vendor}").as_str()));
+        assert_eq!(subscription(&app, sub).await["plan"], team.as_str());
+        // Done is done: the task's page is the confirmation now.
+        let again = app.browse(&landing, Some(&cookie)).await;
+        assert!(again.expect(200).text.contains("All done"), "{}", again.text);
     }
 
     async fn details_and_card_links_reach_only_their_pages(app: Portal) {

@@ -101,7 +101,7 @@ async fn charging(app: &TestApp, seed: &Seeded) -> (Cookie, String) {
 }
 
 /// As [`charging`], with the test card `number` as the default.
-async fn charging_with(app: &TestApp, seed: &Seeded, number: &str) -> (Cookie, String) {
+pub(crate) async fn charging_with(app: &TestApp, seed: &Seeded, number: &str) -> (Cookie, String) {
     take_payments(app).await;
     let (cookie, csrf) = enter_as(app, seed, "owner").await;
     add_card(app, &cookie, number).await;

@@ -163,7 +163,7 @@ async fn payments(portal: &Portal, sub: &Subscription) -> usize {
 
 /// Adds a card through the test provider's page and makes it the default (the demo's own card
 /// of the same number is not the provider's and is the default already).
-async fn add_default_card(w: &mut Walk, number: &str, last4: &str) {
+pub async fn add_default_card(w: &mut Walk, number: &str, last4: &str) {
     w.click("nav.tabs a[href='/portal/payment-method']").await;
     expect_h1(&mut w.b, "Payment methods").await;
     w.click("div.actions form[action='/portal/payment-method/add'] button")

@@ -221,19 +221,24 @@ fn render_outcome(p: &Paying, l: Locale) -> Markup {
         @if let Some(msg) = p.problem {
             p.flash.bad role="alert" { (t(l, msg)) }
         }
-        @if let Some(a) = &p.attempt {
-            @match a.status {
-                PaymentAttemptStatus::Succeeded => p.flash.good role="status" { (t(l, Msg::PaymentSucceeded)) },
-                PaymentAttemptStatus::Declined => p.flash.bad role="alert" {
-                    (t(l, a.decline_code.map_or(Msg::DeclineProcessingError, Msg::from)))
-                },
-                PaymentAttemptStatus::RequiresAction => p.flash.warn role="status" {
-                    (t(l, Msg::PaymentNeedsAction)) " "
-                    @if let Some(url) = &a.action_url { a href=(url) { (t(l, Msg::ConfirmPayment)) } }
-                },
-                PaymentAttemptStatus::Pending => p.flash.warn role="status" { (t(l, Msg::PaymentPending)) },
-                PaymentAttemptStatus::Abandoned => {},
-            }
+        @if let Some(a) = &p.attempt { (render_attempt(a, l)) }
+    }
+}
+
+/// How a payment attempt stands, as a flash: paid, declined and why, or what it waits for.
+pub(super) fn render_attempt(a: &PaymentAttempt, l: Locale) -> Markup {
+    html! {
+        @match a.status {
+            PaymentAttemptStatus::Succeeded => p.flash.good role="status" { (t(l, Msg::PaymentSucceeded)) },
+            PaymentAttemptStatus::Declined => p.flash.bad role="alert" {
+                (t(l, a.decline_code.map_or(Msg::DeclineProcessingError, Msg::from)))
+            },
+            PaymentAttemptStatus::RequiresAction => p.flash.warn role="status" {
+                (t(l, Msg::PaymentNeedsAction)) " "
+                @if let Some(url) = &a.action_url { a href=(url) { (t(l, Msg::ConfirmPayment)) } }
+            },
+            PaymentAttemptStatus::Pending => p.flash.warn role="status" { (t(l, Msg::PaymentPending)) },
+            PaymentAttemptStatus::Abandoned => {},
         }
     }
 }
@@ -289,6 +294,24 @@ impl ActionForm for PayForm {
 
 fn to_invoice(id: &InvoiceId, query: &str) -> Response {
     see_other(&format!("/portal/invoices/{id}?{query}"))
+}
+
+/// Back from the provider's step of a payment to the page that says `query` of it: its invoice;
+/// for a single-task session, which may not open invoices, the task's page.
+pub(super) fn back_to_invoice(v: &Visit, id: &InvoiceId, query: &str) -> Response {
+    match &v.session.flow {
+        Some(flow) => see_other(&format!("{}?{query}", flow.start_path())),
+        None => to_invoice(id, query),
+    }
+}
+
+/// Back from the provider's step of `attempt`: its invoice, which says how the payment went; a
+/// single-task session goes where its task goes on from the payment.
+pub(super) async fn back_from_step(s: &AppState, v: &Visit, attempt: &PaymentAttempt) -> Response {
+    match &v.session.flow {
+        Some(flow) => crate::portal::flow::after_payment(s, v, flow, attempt).await,
+        None => to_invoice(&attempt.invoice, &format!("payment={}", attempt.id)),
+    }
 }
 
 /// `POST /portal/invoices/{id}/pay`: charges the card, then shows the outcome on the invoice
@@ -364,10 +387,12 @@ pub async fn payment_return(
     match payments::complete_action(&s.app, &by, Some(&v.customer.id), &attempt, &returned, now)
         .await
     {
-        Ok(a) if a.invoice == id => to_invoice(&id, &format!("payment={}", a.id)),
+        Ok(a) if a.invoice == id => back_from_step(&s, &v, &a).await,
         Ok(_) | Err(AppError::NotFound { .. }) => not_found(&v),
-        Err(AppError::Unavailable(_)) => to_invoice(&id, &format!("{DONE}=pay_unavailable")),
-        Err(AppError::Conflict(_)) => to_invoice(&id, &format!("payment={attempt}")),
+        Err(AppError::Unavailable(_)) => {
+            back_to_invoice(&v, &id, &format!("{DONE}=pay_unavailable"))
+        }
+        Err(AppError::Conflict(_)) => back_to_invoice(&v, &id, &format!("payment={attempt}")),
         Err(e) => Denied::from(e).render(v.locale),
     }
 }

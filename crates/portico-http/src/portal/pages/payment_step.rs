@@ -14,8 +14,9 @@ use portico_core::model::PortalPage;
 use portico_core::scope::PortalScope;
 use portico_render::{Msg, t, tf};
 
+use super::invoices::{back_from_step, back_to_invoice};
 use super::parts::money;
-use super::payment_methods::{see_other, with_stripe_policy};
+use super::payment_methods::with_stripe_policy;
 use super::{not_found, page_enabled, respond_page};
 use crate::AppState;
 use crate::portal::action::{DONE, allows};
@@ -43,9 +44,7 @@ pub async fn page(State(s): State<AppState>, v: Visit, Path(attempt): Path<Strin
                 client_secret,
                 public_key,
             }) => (attempt, client_secret, public_key),
-            Ok(PaymentStep::Over(a)) => {
-                return see_other(&format!("/portal/invoices/{}?payment={}", a.invoice, a.id));
-            }
+            Ok(PaymentStep::Over(a)) => return back_from_step(&s, &v, &a).await,
             Err(AppError::NotFound { .. }) => return not_found(&v),
             Err(e) => return Denied::from(e).render(v.locale),
         };
@@ -53,17 +52,18 @@ pub async fn page(State(s): State<AppState>, v: Visit, Path(attempt): Path<Strin
         s.app.payments.stripe(),
         s.app.store.invoice(&v.account.id, &attempt.invoice).await,
     ) else {
-        return see_other(&format!(
-            "/portal/invoices/{}?{DONE}=pay_unavailable",
-            attempt.invoice
-        ));
+        let problem = format!("{DONE}=pay_unavailable");
+        return back_to_invoice(&v, &attempt.invoice, &problem);
     };
     let l = v.locale;
     let amount = money(l, attempt.amount, attempt.currency);
     let back = format!("/portal/invoices/{}", invoice.id);
     let version = crate::portal::assets::version();
     let main = html! {
-        p.crumb { a href=(back) { "← " (tf(l, Msg::InvoiceTitle, &[("number", &invoice.number)])) } }
+        // A single-task session may not open the invoice.
+        @if v.session.flow.is_none() {
+            p.crumb { a href=(back) { "← " (tf(l, Msg::InvoiceTitle, &[("number", &invoice.number)])) } }
+        }
         h1 { (t(l, Msg::ConfirmYourPayment)) }
         form #stripe-step.card method="get" action=(back)
             data-key=(public_key) data-secret=(client_secret)

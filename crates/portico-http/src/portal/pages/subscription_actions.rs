@@ -18,7 +18,7 @@ use portico_core::model::{
 };
 use portico_core::page::PageRequest;
 use portico_core::scope::PortalScope;
-use portico_core::{PlanId, SubscriptionId};
+use portico_core::{PaymentAttemptId, PlanId, SubscriptionId};
 use portico_render::format::{format_integer, format_percent_bps};
 use portico_render::{Msg, format_date, t, tf};
 use serde::Deserialize;
@@ -386,10 +386,40 @@ fn way_back(v: &Visit, page: &str) -> String {
     }
 }
 
-/// The `done` a page was sent to with.
+/// The `done` a page was sent to with, or the `payment` a single-task session came back from.
 #[derive(Debug, Default, Deserialize)]
 struct DoneQuery {
     done: Option<String>,
+    payment: Option<String>,
+}
+
+/// What the task's page of a single-task session says when the change's charge did not make
+/// the change: the provider's decline, that it could not be reached, or how the payment the
+/// customer came back from stands.
+async fn payment_said(s: &AppState, v: &Visit, q: &DoneQuery) -> Result<Option<Markup>, Denied> {
+    if let Some(done) = q.done.as_deref() {
+        let said = match done {
+            "pay_unavailable" => Some(Msg::PaymentUnavailable),
+            declined if declined.starts_with("declined-") => flash(declined),
+            _ => None,
+        };
+        return Ok(said.map(|m| alert(t(v.locale, m))));
+    }
+    let Some(Ok(id)) = q.payment.as_deref().map(str::parse::<PaymentAttemptId>) else {
+        return Ok(None);
+    };
+    match s.app.store.payment_attempt(&v.account.id, &id).await {
+        Ok(a) if a.customer == v.customer.id => {
+            Ok(Some(super::invoices::render_attempt(&a, v.locale)))
+        }
+        Ok(_) | Err(portico_store::StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A flash that says what went wrong.
+fn alert(text: &str) -> Markup {
+    html! { p.flash.bad role="alert" { (text) } }
 }
 
 async fn change_page(
@@ -414,14 +444,12 @@ async fn change_page(
     } else {
         Vec::new()
     };
-    // A single-task session comes back here when the provider declined the change's charge.
-    let declined = q
-        .done
-        .as_deref()
-        .filter(|d| d.starts_with("declined-"))
-        .and_then(flash)
-        .map(|m| t(v.locale, m).to_owned());
-    let main = render_change(&v, &sub, &plan, &groups, declined);
+    // A single-task session comes back here when the change's charge did not make the change.
+    let said = match payment_said(&s, &v, &q).await {
+        Ok(said) => said,
+        Err(d) => return d.render(v.locale),
+    };
+    let main = render_change(&v, &sub, &plan, &groups, said);
     page(&v, StatusCode::OK, Msg::ChangePlan, main)
 }
 
@@ -430,7 +458,7 @@ fn render_change(
     sub: &Subscription,
     current: &Plan,
     groups: &[(String, Vec<Plan>)],
-    problem: Option<String>,
+    problem: Option<Markup>,
 ) -> Markup {
     let l = v.locale;
     let f = &v.account.settings.features;
@@ -448,9 +476,7 @@ fn render_change(
     };
     html! {
         h1 { (t(l, Msg::ChangePlan)) }
-        @if let Some(problem) = problem {
-            p.flash.bad role="alert" { (problem) }
-        }
+        @if let Some(problem) = problem { (problem) }
         form.card.change method="get" action={ (PortalPage::Subscriptions.path()) "/" (sub.id) "/preview" } {
             @if f.plan_change && !groups.is_empty() {
                 fieldset.plans {
@@ -571,7 +597,7 @@ async fn refused(
     } else {
         Vec::new()
     };
-    let main = render_change(v, &sub, &plan, &groups, Some(text));
+    let main = render_change(v, &sub, &plan, &groups, Some(alert(&text)));
     page(v, StatusCode::BAD_REQUEST, Msg::ChangePlan, main)
 }
 
