@@ -9,10 +9,8 @@
 //! pool's other writes stay on sqlx.
 
 use std::borrow::Cow;
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
 
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, ffi};
@@ -361,28 +359,6 @@ fn error(e: rusqlite::Error) -> sqlx::Error {
         code,
         source: e,
     }))
-}
-
-/// Runs `future` to completion on this thread, sleeping while it waits.
-pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(out) => return out,
-            Poll::Pending => std::thread::park(),
-        }
-    }
 }
 
 #[cfg(test)]

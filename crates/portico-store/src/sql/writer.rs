@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::changes::WriteTx;
 use super::db::{Conn, Pool};
-use super::native::{self, Home};
+use super::native::Home;
 use super::{Backend, begin_write};
 use crate::cache::Cache;
 use crate::{NewBrowserSession, StoreError, StoreResult};
@@ -134,7 +134,7 @@ impl Writer {
             // The thread ends when the queue closes, with the store.
             let started = std::thread::Builder::new()
                 .name("portico-sqlite-writer".to_owned())
-                .spawn(move || native::block_on(run(ctx, jobs)));
+                .spawn(move || futures_executor::block_on(run(ctx, jobs)));
             if let Err(e) = started {
                 tracing::error!(error = %e, "the SQLite writer thread cannot start");
             }
