@@ -3,9 +3,10 @@
 //! portal session, the link itself is the permission) and send the customer back to the portal.
 //! The card number in the form is read once by the provider and never logged or stored.
 
+use crate::portal::see_other;
 use axum::Router;
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
@@ -122,16 +123,6 @@ fn failed(e: AppError) -> Response {
         AppError::NotFound { .. } => not_found(),
         e => crate::error::ApiError::from(e).into_response(),
     }
-}
-
-fn see_other(url: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(url) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }
 
 async fn setup_page(State(s): State<AppState>, Path(token): Path<String>) -> Response {

@@ -2,10 +2,11 @@
 //! and actions (anything else is a 403 page that leads back to the task, nothing changed), starts
 //! on the task, and ends as the vendor asked once the task is done.
 
+use crate::portal::see_other;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::html;
 use portico_core::InvoiceId;
 use portico_core::model::{
@@ -200,7 +201,7 @@ async fn complete(s: &AppState, v: &Visit, flow: &PortalFlow, response: Response
     if !flow.completed_by(&done) {
         // A declined charge leaves the change undone: back to the task, which says why.
         if done.starts_with("declined-") && flow.kind == FlowType::SubscriptionUpdate {
-            return see_other(format!("{}?done={done}", flow.start_path()));
+            return see_other(&format!("{}?done={done}", flow.start_path()));
         }
         return response;
     }
@@ -216,7 +217,7 @@ async fn complete(s: &AppState, v: &Visit, flow: &PortalFlow, response: Response
         tracing::error!(portal_session = %v.session.id, error = %e, "could not mark the task done");
     }
     // The confirmation page, which sends a redirecting flow on to the vendor.
-    see_other(format!("{FLOW_DONE_PATH}?done={done}"))
+    see_other(&format!("{FLOW_DONE_PATH}?done={done}"))
 }
 
 /// Where a single-task session comes back to from the provider's step of a payment, since it
@@ -238,10 +239,10 @@ pub async fn after_payment(
             let code = attempt.decline_code.unwrap_or(DeclineCode::ProcessingError);
             format!("declined-{}", code.as_str())
         }
-        _ => return see_other(format!("{start}?payment={}", attempt.id)),
+        _ => return see_other(&format!("{start}?payment={}", attempt.id)),
     };
     // The guard's [`complete`] ends the task on `changed`.
-    see_other(format!("{start}?done={done}"))
+    see_other(&format!("{start}?done={done}"))
 }
 
 /// Whether `invoice` is the one the task's change opened: an invoice of the flow's
@@ -261,12 +262,4 @@ async fn pays_for_task(s: &AppState, v: &Visit, flow: &PortalFlow, invoice: &Inv
             false
         }
     }
-}
-
-/// 303 to `location`, not to be kept.
-fn see_other(location: String) -> Response {
-    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use portico_auth::redirect;
 use portico_auth::session as cookie;
@@ -347,6 +347,17 @@ async fn logout(
         response.headers_mut().insert(header::SET_COOKIE, clear);
     }
     response
+}
+
+/// 303 to `location`, never cached.
+pub fn see_other(location: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, value);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// 403 for a state-changing request without this session's CSRF token.

@@ -20,11 +20,12 @@ use portico_store::{InvoiceFilter, StoreError};
 use serde::Deserialize;
 
 use super::parts::{Pager, col, date, heading, hidden, invoice_badge, money, num, pager, table};
-use super::payment_methods::{brand_mark, can_manage, method_name, see_other};
+use super::payment_methods::{brand_mark, can_manage, method_name};
 use super::{not_found, page_enabled, respond_page};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::portal::action::{Action, ActionForm, DONE, allows};
+use crate::portal::see_other;
 use crate::portal::session::{Denied, Visit};
 use crate::portal::{forbidden, load};
 

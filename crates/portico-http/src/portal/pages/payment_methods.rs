@@ -2,11 +2,12 @@
 //! them: add one through the payment provider (which may replace an expired or expiring card
 //! in the same step), make one the default, remove one.
 
+use crate::portal::see_other;
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 use portico_app::payments::{self, SetupInput, SetupStart};
 use portico_app::{AppError, Caller};
@@ -195,17 +196,6 @@ pub struct MethodForm {}
 
 impl ActionForm for MethodForm {
     const SCOPE: PortalScope = PortalScope::PaymentMethodsWrite;
-}
-
-/// 303 to `location`, never cached.
-pub fn see_other(location: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, value);
-    }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }
 
 /// Back to the page, saying how the action went.

@@ -5,8 +5,8 @@
 
 use axum::Router;
 use axum::extract::{MatchedPath, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use maud::{Markup, html};
 use portico_app::AppError;
@@ -24,11 +24,11 @@ use portico_render::{Msg, format_date, t, tf};
 use serde::Deserialize;
 
 use super::parts::money;
-use super::payment_methods::see_other;
 use super::subscriptions::Abilities;
 use super::{not_found, respond_page};
 use crate::AppState;
 use crate::portal::action::{Action, ActionForm};
+use crate::portal::see_other;
 use crate::portal::session::{Denied, Visit};
 
 pub fn router() -> Router<AppState> {
@@ -75,11 +75,7 @@ pub fn flash(done: &str) -> Option<Msg> {
 
 /// Post/Redirect/Get: back to the subscriptions, which say what was done.
 fn done(what: &str) -> Response {
-    let location = format!("{}?done={what}", PortalPage::Subscriptions.path());
-    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    see_other(&format!("{}?done={what}", PortalPage::Subscriptions.path()))
 }
 
 /// After a change that may cost money now: the customer's step at the provider when the bank
