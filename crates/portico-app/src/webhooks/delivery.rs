@@ -19,8 +19,12 @@ pub const RESPONSE_LIMIT: usize = 4 * 1024;
 /// How long a worker holds the deliveries it claimed: longer than an attempt can take, so that
 /// another worker takes over only from one that stopped.
 const LEASE_SECS: i64 = 60;
-/// Events fanned out, and deliveries claimed, per statement.
+/// Deliveries claimed per statement.
 const BATCH: u32 = 100;
+/// Events fanned out per transaction. Every event is marked once fanned out, endpoints or not,
+/// so under a burst of issuance this is the number of events each write of the worker settles:
+/// fewer, larger writes leave the database's write lock to the requests.
+const FAN_OUT_BATCH: u32 = 1_000;
 
 /// The wait after each failed attempt, the first after the first failure; after the last, the
 /// delivery has failed. About three days in all.
@@ -65,10 +69,10 @@ pub async fn run_once(app: &App) -> AppResult<RunReport> {
     let mut report = RunReport::default();
     let now = app.clock.now();
     loop {
-        let n = app.store.fan_out_webhook_events(now, BATCH).await?;
+        let n = app.store.fan_out_webhook_events(now, FAN_OUT_BATCH).await?;
         metrics::counter!("portico_webhook_events_fanned_out_total").increment(n as u64);
         report.events += n;
-        if n < BATCH as usize {
+        if n < FAN_OUT_BATCH as usize {
             break;
         }
     }

@@ -3,6 +3,7 @@
 //! migrations.
 
 mod changes;
+mod checkpoint;
 mod db;
 mod native;
 mod outbox;

@@ -15,12 +15,15 @@ use std::sync::{Arc, Mutex};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, ffi};
 
+use super::checkpoint::Checkpoints;
 use super::db::SQLITE_BUSY_TIMEOUT;
 use super::rows::Value;
 
 /// Prepared statements kept per connection. The group writer's statements vary with the
 /// group's size (one placeholder per token), so there are more than a handful.
 const STATEMENT_CACHE: usize = 128;
+/// The writer's page cache, in KiB.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
 /// Idle read connections kept; more are opened while more reads run at once, and closed after.
 const IDLE_READERS: usize = 2;
 
@@ -33,12 +36,29 @@ fn open(path: &Path, read_only: bool) -> rusqlite::Result<Connection> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
     )?;
+    // A statement's journal (kept to undo one statement of a many-row write) stays in memory:
+    // on a file it is written for every group.
+    conn.execute_batch("PRAGMA temp_store = MEMORY;")?;
     if read_only {
         // A read connection refuses writes: a write here could wait on the database lock while
         // holding the calling thread.
         conn.execute_batch("PRAGMA query_only = ON;")?;
+    } else {
+        // The writer touches the indexes of every customer's sessions and events: a larger page
+        // cache than the default 2 MiB keeps their pages between groups. Its checkpoints run on
+        // a thread of their own (see `checkpoint`).
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = 0;"
+        ))?;
     }
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// The connection of the writer's checkpoint thread, which only copies the log.
+pub(super) fn open_checkpointer(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
     Ok(conn)
 }
 
@@ -49,6 +69,16 @@ pub(crate) struct Home {
     read_only: bool,
     idle: Mutex<Vec<Connection>>,
     keep: usize,
+    /// The writer's checkpoints; none for readers.
+    checkpoints: Option<Arc<Checkpoints>>,
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.stop();
+        }
+    }
 }
 
 impl Home {
@@ -59,6 +89,7 @@ impl Home {
             read_only: true,
             idle: Mutex::new(Vec::new()),
             keep: IDLE_READERS,
+            checkpoints: None,
         })
     }
 
@@ -69,6 +100,7 @@ impl Home {
             read_only: false,
             idle: Mutex::new(Vec::new()),
             keep: 1,
+            checkpoints: Some(Arc::default()),
         })
     }
 
@@ -98,6 +130,9 @@ impl Home {
     /// `Pool::begin_write` begins them on sqlx.
     pub fn begin_immediate(self: &Arc<Self>) -> Result<Native, sqlx::Error> {
         let mut native = self.take()?;
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.before_write(native.conn()?);
+        }
         native.batch("BEGIN IMMEDIATE")?;
         native.in_tx = true;
         Ok(native)
@@ -145,6 +180,9 @@ impl Native {
         if self.in_tx {
             self.batch("COMMIT")?;
             self.in_tx = false;
+            if let Some(checkpoints) = &self.home.checkpoints {
+                checkpoints.committed(&self.home.path);
+            }
         }
         Ok(())
     }

@@ -1,0 +1,205 @@
+//! WAL checkpoints of a SQLite file, away from the group-commit writer. SQLite's own automatic
+//! checkpoint runs inside the commit that crosses its threshold, so one group in a few dozen
+//! waited for a few megabytes to be copied into the database file and for two `fsync`s: the
+//! tail of every write's latency.
+//!
+//! Here the writer's connection never checkpoints on its own. A thread of its own, with its own
+//! connection, copies the log into the database file after the writer's commits, at most every
+//! [`EVERY`], while the writer goes on (a passive checkpoint takes no lock a writer needs). A log
+//! can only start over from its beginning when it was copied to its end with no write in between,
+//! which a busy writer never leaves time for; so when the log has grown past [`CATCH_UP_FRAMES`]
+//! the writer, before its next group, copies the few frames written since the last pass itself,
+//! and that group's transaction starts the log over.
+
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// The least time between two passes of the checkpoint thread.
+const EVERY: Duration = Duration::from_millis(100);
+/// Frames (pages, 4 KiB each) in the log beyond which the writer finishes a checkpoint itself.
+#[cfg(not(test))]
+const CATCH_UP_FRAMES: i64 = 4_000;
+#[cfg(test)]
+const CATCH_UP_FRAMES: i64 = 256;
+
+#[derive(Debug, Default)]
+struct State {
+    /// The writer committed since the thread's last pass.
+    committed: bool,
+    /// The thread asks the writer to finish the copy before its next group; it makes no pass
+    /// until the writer did.
+    catch_up: bool,
+    stop: bool,
+    started: bool,
+}
+
+/// What the writer and its checkpoint thread share.
+#[derive(Debug, Default)]
+pub(crate) struct Checkpoints {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+impl Checkpoints {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// After a commit of the writer: the checkpoint thread has frames to copy (and is started,
+    /// on the first commit).
+    pub fn committed(self: &Arc<Self>, path: &Path) {
+        let mut state = self.state();
+        state.committed = true;
+        if !state.started {
+            state.started = true;
+            let shared = self.clone();
+            let path = path.to_owned();
+            let spawned = std::thread::Builder::new()
+                .name("portico-sqlite-checkpoint".to_owned())
+                .spawn(move || run(&path, &shared));
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "the SQLite checkpoint thread cannot start");
+                // The writer checkpoints after every group instead.
+                state.catch_up = true;
+                state.stop = true;
+            }
+        }
+        drop(state);
+        self.wake.notify_one();
+    }
+
+    /// Before the writer's next transaction: finishes the copy if the thread asked for it. The
+    /// thread waits meanwhile, so this copies only what was written since its pass, and the
+    /// transaction that follows starts the log over.
+    pub fn before_write(&self, conn: &Connection) {
+        let mut state = self.state();
+        if !state.catch_up {
+            return;
+        }
+        state.catch_up = state.stop;
+        drop(state);
+        if let Err(e) = checkpoint(conn) {
+            tracing::warn!(error = %e, "a checkpoint of the SQLite log failed");
+        }
+    }
+
+    /// Ends the checkpoint thread (with the writer's connections).
+    pub fn stop(&self) {
+        self.state().stop = true;
+        self.wake.notify_one();
+    }
+}
+
+/// A passive checkpoint: the frames in the log afterwards.
+fn checkpoint(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
+}
+
+fn run(path: &Path, shared: &Checkpoints) {
+    let conn = match super::native::open_checkpointer(path) {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::error!(error = %e, "the SQLite checkpoint thread cannot open the database");
+            let mut state = shared.state();
+            state.catch_up = true;
+            state.stop = true;
+            return;
+        }
+    };
+    loop {
+        {
+            let mut state = shared.state();
+            // A pass waits for a commit, and for the writer's catch-up when it asked for one.
+            while (!state.committed || state.catch_up) && !state.stop {
+                state = shared.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            if state.stop {
+                return;
+            }
+            state.committed = false;
+        }
+        match checkpoint(&conn) {
+            // A log this long has not started over since the last pass (a busy writer never
+            // leaves it fully copied between two groups): the writer finishes the copy, and the
+            // next pass follows its next commit at once.
+            Ok(log) if log >= CATCH_UP_FRAMES => {
+                shared.state().catch_up = true;
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "a checkpoint of the SQLite log failed"),
+        }
+        let state = shared.state();
+        let _ = shared.wake.wait_timeout_while(state, EVERY, |s| !s.stop);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::super::native::Home;
+    use super::super::rows::Value;
+
+    /// Commits of `bytes` each, one after another without a pause, as a busy writer's groups.
+    fn write(home: &std::sync::Arc<Home>, commits: usize, bytes: i64) {
+        for _ in 0..commits {
+            let mut tx = home.begin_immediate().unwrap();
+            tx.run(
+                "INSERT INTO t (a) VALUES (randomblob($1))",
+                &[Value::Int(Some(bytes))],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+    }
+
+    /// A writer on a new file with one table, and the file's path.
+    fn writer(dir: &tempfile::TempDir) -> (std::sync::Arc<Home>, std::path::PathBuf) {
+        let path = dir.path().join("c.db");
+        let home = Home::writer(path.clone());
+        home.take()
+            .unwrap()
+            .run("CREATE TABLE t (a BLOB)", &[])
+            .unwrap();
+        (home, path)
+    }
+
+    /// How many times the log started over: the checkpoint sequence number of its header.
+    fn restarts(db: &std::path::Path) -> u32 {
+        let wal = std::fs::read(db.with_extension("db-wal")).unwrap();
+        u32::from_be_bytes(wal[12..16].try_into().unwrap())
+    }
+
+    /// The writer never copies the whole log itself, yet under writes without a pause between
+    /// them (when a pass never ends with the log fully copied and no write in between) the log
+    /// starts over again and again.
+    #[test]
+    fn a_busy_writers_log_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let (home, path) = writer(&dir);
+        // Each commit writes at least two 4 KiB pages: about 80 MiB of log in all, 80 times
+        // the length at which (in tests) the writer is asked to finish a checkpoint.
+        write(&home, 10_000, 6_000);
+        let restarts = restarts(&path);
+        assert!(restarts >= 3, "the log started over {restarts} times");
+    }
+
+    /// A writer that stops leaves nothing behind: the checkpoint thread copies the whole log
+    /// into the database file without another commit.
+    #[test]
+    fn the_whole_log_is_copied_after_the_last_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (home, path) = writer(&dir);
+        write(&home, 50, 6_000);
+        // The rows reach the database file itself only through a checkpoint.
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::metadata(&path).unwrap().len() < 50 * 6_000 {
+            assert!(Instant::now() < deadline, "the log was not copied");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
