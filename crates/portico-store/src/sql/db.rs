@@ -189,6 +189,14 @@ impl Conn {
         }
     }
 
+    /// The PostgreSQL connection itself, for statements that bind arrays (which SQLite has not).
+    pub fn postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
+        match self {
+            Conn::Postgres(held) => Some(held.connection()),
+            _ => None,
+        }
+    }
+
     /// Commits a transaction; a pooled connection has nothing to commit.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
@@ -400,4 +408,118 @@ where
         };
     }
     q
+}
+
+/// A PostgreSQL statement whose parameters may be arrays: rows bound column by column and read
+/// back with `unnest`, so that one statement text (and the statement PostgreSQL prepares for it
+/// once per connection) serves any number of rows.
+#[derive(Default)]
+pub(crate) struct PgQuery {
+    params: Vec<PgParam>,
+}
+
+enum PgParam {
+    One(Value),
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Bool(Vec<bool>),
+    Bytes(Vec<Vec<u8>>),
+}
+
+impl PgQuery {
+    /// Adds one parameter; answers its placeholder.
+    pub fn value(&mut self, value: impl Into<Value>) -> String {
+        self.params.push(PgParam::One(value.into()));
+        format!("${}", self.params.len())
+    }
+
+    /// Adds a list of texts as one array; answers its placeholder, cast.
+    pub fn texts(&mut self, texts: Vec<Option<String>>) -> String {
+        self.params.push(PgParam::Text(texts));
+        format!("${}::text[]", self.params.len())
+    }
+
+    /// Adds `rows` (of equal width, each column of one kind) as one array per column; answers
+    /// `unnest(…)` of them, a relation with a row for each of `rows` in order.
+    pub fn rows(&mut self, rows: Vec<Vec<Value>>) -> Result<String, sqlx::Error> {
+        let width = rows.first().map_or(0, Vec::len);
+        let mut columns: Vec<PgParam> = rows
+            .first()
+            .map(|first| {
+                first
+                    .iter()
+                    .map(|v| match v {
+                        Value::Text(_) => PgParam::Text(Vec::with_capacity(rows.len())),
+                        Value::Int(_) => PgParam::Int(Vec::with_capacity(rows.len())),
+                        Value::Bool(_) => PgParam::Bool(Vec::with_capacity(rows.len())),
+                        Value::Bytes(_) => PgParam::Bytes(Vec::with_capacity(rows.len())),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for row in rows {
+            if row.len() != width {
+                return Err(mixed_rows());
+            }
+            for (column, value) in columns.iter_mut().zip(row) {
+                match (column, value) {
+                    (PgParam::Text(c), Value::Text(v)) => c.push(v),
+                    (PgParam::Int(c), Value::Int(v)) => c.push(v),
+                    (PgParam::Bool(c), Value::Bool(v)) => c.push(v),
+                    (PgParam::Bytes(c), Value::Bytes(v)) => c.push(v),
+                    _ => return Err(mixed_rows()),
+                }
+            }
+        }
+        let mut marks = Vec::with_capacity(width);
+        for column in columns {
+            let cast = match &column {
+                PgParam::Text(_) => "text",
+                PgParam::Int(_) => "bigint",
+                PgParam::Bool(_) => "boolean",
+                PgParam::Bytes(_) | PgParam::One(_) => "bytea",
+            };
+            self.params.push(column);
+            marks.push(format!("${}::{cast}[]", self.params.len()));
+        }
+        Ok(format!("unnest({})", marks.join(", ")))
+    }
+
+    fn bind(self, sql: &str) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+        let mut q = sqlx::query(sql);
+        for p in self.params {
+            q = match p {
+                PgParam::One(Value::Text(v)) => q.bind(v),
+                PgParam::One(Value::Int(v)) => q.bind(v),
+                PgParam::One(Value::Bool(v)) => q.bind(v),
+                PgParam::One(Value::Bytes(v)) => q.bind(v),
+                PgParam::Text(v) => q.bind(v),
+                PgParam::Int(v) => q.bind(v),
+                PgParam::Bool(v) => q.bind(v),
+                PgParam::Bytes(v) => q.bind(v),
+            };
+        }
+        q
+    }
+
+    pub async fn execute(
+        self,
+        sql: &str,
+        conn: &mut sqlx::PgConnection,
+    ) -> Result<Done, sqlx::Error> {
+        Ok(Done(self.bind(sql).execute(conn).await?.rows_affected()))
+    }
+
+    pub async fn fetch_all(
+        self,
+        sql: &str,
+        conn: &mut sqlx::PgConnection,
+    ) -> Result<Vec<Row>, sqlx::Error> {
+        let rows = self.bind(sql).fetch_all(conn).await?;
+        Ok(rows.into_iter().map(Row::Postgres).collect())
+    }
+}
+
+fn mixed_rows() -> sqlx::Error {
+    sqlx::Error::Encode("rows bound as arrays differ in width or in a column's kind".into())
 }

@@ -6,7 +6,7 @@ use portico_core::id::Entropy;
 use portico_core::{AccountId, CustomerId, EventId, Timestamp};
 use serde::Serialize;
 
-use super::db::Conn;
+use super::db::{Conn, PgQuery};
 use super::entropy;
 use super::rows::{Value, placeholder_rows, query};
 use crate::{StoreError, StoreResult};
@@ -59,6 +59,11 @@ impl Outbox {
         self.events.len()
     }
 
+    /// The events recorded so far, forgotten here: the caller stores them.
+    pub fn take(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
     /// Stores the events recorded so far in `conn`'s transaction, and forgets them.
     pub async fn write(&mut self, conn: &mut Conn) -> StoreResult<()> {
         let events = std::mem::take(&mut self.events);
@@ -84,7 +89,7 @@ fn next_entropy(last: Option<Entropy>) -> Entropy {
     e
 }
 
-/// Columns of the outbox, in the order [`write_outbox`] binds them.
+/// Columns of the outbox, in the order [`outbox_values`] lists them.
 const OUTBOX_COLUMNS: [&str; 9] = [
     "id",
     "account_id",
@@ -100,34 +105,56 @@ const OUTBOX_COLUMNS: [&str; 9] = [
 const OUTBOX_BATCH: usize = 100;
 
 async fn write_outbox(conn: &mut Conn, events: &[Event]) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    if let Some(pg) = conn.postgres() {
+        let mut q = PgQuery::default();
+        let sql = insert_outbox(&mut q, events)?;
+        q.execute(&sql, pg).await?;
+        return Ok(());
+    }
     for batch in events.chunks(OUTBOX_BATCH) {
         let sql = format!(
             "INSERT INTO outbox ({}) VALUES {}",
             OUTBOX_COLUMNS.join(", "),
             placeholder_rows(batch.len(), OUTBOX_COLUMNS.len())
         );
-        let mut params: Vec<Value> = Vec::with_capacity(batch.len() * OUTBOX_COLUMNS.len());
-        for e in batch {
-            params.extend([
-                Value::from(&e.id),
-                Value::from(&e.account),
-                Value::from(e.kind.as_str()),
-                Value::from(e.customer.as_ref().map(|c| c.as_str())),
-                Value::from(e.actor.to_text()),
-                Value::from(e.data.to_string()),
-                Value::from(e.created_at),
-                Value::from(e.origin.as_ref().map(|o| o.request_id.as_str())),
-                Value::from(
-                    e.origin
-                        .as_ref()
-                        .and_then(|o| o.ip)
-                        .map(|ip| ip.to_string()),
-                ),
-            ]);
-        }
+        let params: Vec<Value> = batch.iter().flat_map(outbox_values).collect();
         query(&sql, params).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// PostgreSQL: `INSERT INTO outbox … SELECT * FROM unnest(…)` of `events`, with its parameters
+/// added to `q`; the same text for any number of events, to stand alone or end a statement
+/// whose `WITH` makes the change they describe.
+pub(super) fn insert_outbox(q: &mut PgQuery, events: &[Event]) -> StoreResult<String> {
+    let rows = q.rows(events.iter().map(|e| outbox_values(e).to_vec()).collect())?;
+    Ok(format!(
+        "INSERT INTO outbox ({}) SELECT * FROM {rows}",
+        OUTBOX_COLUMNS.join(", ")
+    ))
+}
+
+/// An event's values, in the order of [`OUTBOX_COLUMNS`].
+fn outbox_values(e: &Event) -> [Value; OUTBOX_COLUMNS.len()] {
+    [
+        Value::from(&e.id),
+        Value::from(&e.account),
+        Value::from(e.kind.as_str()),
+        Value::from(e.customer.as_ref().map(|c| c.as_str())),
+        Value::from(e.actor.to_text()),
+        Value::from(e.data.to_string()),
+        Value::from(e.created_at),
+        Value::from(e.origin.as_ref().map(|o| o.request_id.as_str())),
+        Value::from(
+            e.origin
+                .as_ref()
+                .and_then(|o| o.ip)
+                .map(|ip| ip.to_string()),
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -197,6 +197,10 @@ async fn together(ctx: &Ctx, ops: &[&WriteOp]) -> StoreResult<Vec<Written>> {
 async fn commit_group(ctx: &Ctx, ops: &[&WriteOp]) -> StoreResult<Vec<Written>> {
     let mut tx = match &ctx.native {
         Some(home) => WriteTx::new(Conn::Native(home.begin_immediate()?), ctx.cache.clone()),
+        // One statement is atomic without a transaction around it: no BEGIN, no COMMIT.
+        None if ctx.backend == Backend::Postgres && super::store::postgres::one_statement(ops) => {
+            WriteTx::new(ctx.pool.acquire().await?, ctx.cache.clone())
+        }
         None => begin_write(&ctx.pool, &ctx.cache).await?,
     };
     let results = super::store::run_group(&mut tx, ctx.backend, ops).await?;

@@ -17,6 +17,7 @@ pub(super) mod documents;
 mod housekeeping;
 mod idempotency;
 mod payments;
+pub(super) mod postgres;
 mod sessions;
 mod signing_keys;
 mod webhooks;
@@ -375,6 +376,9 @@ fn browser_key(cookie_sha256: &[u8; 32]) -> Key {
 /// Runs a group of writes (a lone write is a group of one) in one transaction, a few statements
 /// for the whole group: every redirect token in one `UPDATE`, every new portal session in one
 /// `INSERT`, every new browser session in another; sessions that replace others one by one.
+/// On PostgreSQL (see [`postgres`]) the tokens' statement starts the exchanges' browser sessions
+/// and reads their portal sessions too, and the new portal sessions' statement stores the
+/// group's events so far; a group of new portal sessions alone needs no transaction.
 /// Writes in one group are concurrent, so their order within it is free.
 pub(super) async fn run_group(
     tx: &mut WriteTx,
@@ -403,48 +407,44 @@ pub(super) async fn run_group(
             .map(|c| c.2)
             .max()
             .unwrap_or(Timestamp::from_millis(0));
-        let mut p = params![now];
-        let mut marks = Vec::with_capacity(consumes.len());
-        for (_, sha256, _) in &consumes {
-            p.push(rows::hash_text(sha256).into());
-            marks.push(format!("${}", p.len()));
-        }
-        let sql = format!(
-            "UPDATE redirect_tokens SET used_at = $1 \
-             WHERE used_at IS NULL AND expires_at > $1 AND token_sha256 IN ({}) \
-             RETURNING token_sha256, account_id, portal_session_id",
-            marks.join(", ")
-        );
-        let mut won = std::collections::HashMap::new();
-        for row in query(&sql, p).fetch_all(&mut **tx).await? {
-            let pair: (AccountId, PortalSessionId) =
-                (row.parsed("account_id")?, row.parsed("portal_session_id")?);
-            won.insert(row.text("token_sha256")?, pair);
-        }
-        // The same token twice in one group: the first asker has it, the others find it used.
-        for (i, sha256, _) in consumes {
-            let found = won.remove(&rows::hash_text(sha256));
-            if let (
-                Some((account, portal_session)),
-                WriteOp::ExchangeRedirectToken {
+        // The exchange answers with the portal session it opened: what is read here is kept for
+        // that read (the group changes no portal session before this point).
+        let token = tx.cache().fill_token();
+        if let Some(pg) = tx.postgres() {
+            let spends: Vec<postgres::Spend> = consumes
+                .iter()
+                .map(|&(i, sha256, now)| postgres::Spend {
+                    sha256,
                     now,
-                    cookie_sha256,
-                    csrf_secret,
-                    origin,
-                    ..
-                },
-            ) = (&found, ops[i])
-            {
-                exchanged.push(NewBrowserSession {
-                    account: account.clone(),
-                    portal_session: portal_session.clone(),
-                    cookie_sha256: *cookie_sha256,
-                    csrf_secret: *csrf_secret,
-                    now: *now,
-                    origin: origin.clone(),
-                });
+                    browser: match ops[i] {
+                        WriteOp::ExchangeRedirectToken {
+                            cookie_sha256,
+                            csrf_secret,
+                            ..
+                        } => Some((cookie_sha256, csrf_secret)),
+                        _ => None,
+                    },
+                })
+                .collect();
+            let mut spent = postgres::spend_tokens(pg, now, &spends).await?;
+            for found in spent.values() {
+                let (account, session) = (&found.account, &found.session);
+                let key = portal_session_key(account, &session.id);
+                let scope = Change::customer(account, &session.customer);
+                tx.cache()
+                    .put(token, key, scope, CACHE_TTL, session.clone());
             }
-            results[i] = Some(Written::Consumed(found));
+            for (i, sha256, _) in consumes {
+                let found = spent.remove(&rows::hash_text(sha256));
+                if let (Some(found), WriteOp::ExchangeRedirectToken { now, origin, .. }) =
+                    (&found, ops[i])
+                {
+                    record_entered_one(&mut outbox, &found.account, &found.session, *now, origin)?;
+                }
+                results[i] = Some(Written::Consumed(found.map(|f| (f.account, f.session.id))));
+            }
+        } else {
+            spend_tokens(tx, now, ops, consumes, &mut exchanged, &mut results).await?;
         }
     }
 
@@ -461,26 +461,14 @@ pub(super) async fn run_group(
         })
         .collect();
     if !sessions.is_empty() {
-        let mut p = Vec::new();
-        for (_, account, session, _) in &sessions {
-            p.push(Value::from(*account));
-            p.extend(rows::portal_session_values(session));
-        }
-        // Errors name the first session; a failed group is retried one write at a time, where
-        // the first is the only one.
-        let first = sessions[0].2;
-        query(&rows::PORTAL_SESSIONS.insert_many(sessions.len()), p)
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| {
-                write_error(
-                    e,
-                    || format!("portal session {}", first.id),
-                    |_| no_such("customer", "customer", &first.customer),
-                )
-            })?;
-        for (i, account, session, origin) in sessions {
+        for &(_, account, session, origin) in &sessions {
             record_created(&mut outbox, account, session, origin)?;
+        }
+        match tx.postgres() {
+            Some(pg) => postgres::insert_sessions(pg, &sessions, &mut outbox).await?,
+            None => insert_sessions(tx, &sessions).await?,
+        }
+        for (i, ..) in sessions {
             results[i] = Some(Written::Done);
         }
     }
@@ -545,6 +533,91 @@ pub(super) async fn run_group(
         .collect()
 }
 
+/// Spends the redirect tokens at `now` in one `UPDATE` (the backends without arrays); the
+/// exchanges that won go to `exchanged`, to start their browser sessions.
+async fn spend_tokens(
+    tx: &mut WriteTx,
+    now: Timestamp,
+    ops: &[&WriteOp],
+    consumes: Vec<(usize, &[u8; 32], Timestamp)>,
+    exchanged: &mut Vec<NewBrowserSession>,
+    results: &mut [Option<Written>],
+) -> StoreResult<()> {
+    let mut p = params![now];
+    let mut marks = Vec::with_capacity(consumes.len());
+    for (_, sha256, _) in &consumes {
+        p.push(rows::hash_text(sha256).into());
+        marks.push(format!("${}", p.len()));
+    }
+    let sql = format!(
+        "UPDATE redirect_tokens SET used_at = $1 \
+         WHERE used_at IS NULL AND expires_at > $1 AND token_sha256 IN ({}) \
+         RETURNING token_sha256, account_id, portal_session_id",
+        marks.join(", ")
+    );
+    let mut won = std::collections::HashMap::new();
+    for row in query(&sql, p).fetch_all(&mut **tx).await? {
+        let pair: (AccountId, PortalSessionId) =
+            (row.parsed("account_id")?, row.parsed("portal_session_id")?);
+        won.insert(row.text("token_sha256")?, pair);
+    }
+    // The same token twice in one group: the first asker has it, the others find it used.
+    for (i, sha256, _) in consumes {
+        let found = won.remove(&rows::hash_text(sha256));
+        if let (
+            Some((account, portal_session)),
+            WriteOp::ExchangeRedirectToken {
+                now,
+                cookie_sha256,
+                csrf_secret,
+                origin,
+                ..
+            },
+        ) = (&found, ops[i])
+        {
+            exchanged.push(NewBrowserSession {
+                account: account.clone(),
+                portal_session: portal_session.clone(),
+                cookie_sha256: *cookie_sha256,
+                csrf_secret: *csrf_secret,
+                now: *now,
+                origin: origin.clone(),
+            });
+        }
+        results[i] = Some(Written::Consumed(found));
+    }
+    Ok(())
+}
+
+/// Stores new portal sessions in one multi-row `INSERT` (the backends without arrays).
+async fn insert_sessions(
+    tx: &mut WriteTx,
+    sessions: &[(usize, &AccountId, &PortalSession, Option<&Origin>)],
+) -> StoreResult<()> {
+    let mut p = Vec::new();
+    for (_, account, session, _) in sessions {
+        p.push(Value::from(*account));
+        p.extend(rows::portal_session_values(session));
+    }
+    // Errors name the first session; a failed group is retried one write at a time, where
+    // the first is the only one.
+    let first = sessions[0].2;
+    query(&rows::PORTAL_SESSIONS.insert_many(sessions.len()), p)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| session_write_error(e, first))?;
+    Ok(())
+}
+
+/// A failed insert of `session` in the API's terms: its id taken, or its customer unknown.
+fn session_write_error(e: sqlx::Error, session: &PortalSession) -> StoreError {
+    write_error(
+        e,
+        || format!("portal session {}", session.id),
+        |_| no_such("customer", "customer", &session.customer),
+    )
+}
+
 /// Stores a new portal session and revokes the customer's other live ones. Locking the
 /// customer serialises concurrent replacements, so that of two made at once, one revokes the
 /// other.
@@ -591,13 +664,7 @@ async fn replace_portal_sessions(
         rows::portal_session_values(session),
     )
     .await
-    .map_err(|e| {
-        write_error(
-            e,
-            || format!("portal session {}", session.id),
-            |_| no_such("customer", "customer", &session.customer),
-        )
-    })?;
+    .map_err(|e| session_write_error(e, session))?;
     record_created(outbox, account, session, origin)
 }
 
@@ -679,20 +746,35 @@ async fn record_entered(
     }
     for new in started {
         let key = (new.account.clone(), new.portal_session.clone());
-        let Some(session) = found.get(&key).filter(|s| s.is_live(new.now)) else {
-            continue;
-        };
-        let actor = Actor::Portal(session.id.clone());
-        let kind = EventType::PortalSessionEntered;
-        outbox.record(
-            &new.account,
-            &actor,
-            new.origin.as_ref(),
-            new.now,
-            kind,
-            Some(&session.customer),
-            session,
-        )?;
+        if let Some(session) = found.get(&key) {
+            record_entered_one(outbox, &new.account, session, new.now, &new.origin)?;
+        }
     }
     Ok(())
+}
+
+/// Records `portal_session.entered` for a browser session started at `now`, by the portal
+/// session itself, if that is live.
+fn record_entered_one(
+    outbox: &mut Outbox,
+    account: &AccountId,
+    session: &PortalSession,
+    now: Timestamp,
+    origin: &Option<Origin>,
+) -> StoreResult<()> {
+    if !session.is_live(now) {
+        return Ok(());
+    }
+    let actor = Actor::Portal(session.id.clone());
+    let kind = EventType::PortalSessionEntered;
+    let customer = Some(&session.customer);
+    outbox.record(
+        account,
+        &actor,
+        origin.as_ref(),
+        now,
+        kind,
+        customer,
+        session,
+    )
 }
