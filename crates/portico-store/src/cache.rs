@@ -79,35 +79,48 @@ struct Entry {
     expires: Instant,
 }
 
+/// The maps of the cache: hashed with a fast hasher keyed afresh for each map at start, so that
+/// a lookup costs little and the keys a stranger chooses (aliases, ids) cannot be aimed at one
+/// bucket.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The epochs of an account and of those of its customers that changed.
+#[derive(Default)]
+struct Epochs {
+    account: u64,
+    customers: Map<CustomerId, u64>,
+}
+
 #[derive(Default)]
 struct State {
     /// Bumped by every change applied: a fill that saw it move does not keep its value.
     changes_applied: u64,
     /// Source of epochs; never reused, so a dropped and recreated scope cannot look unchanged.
     next_epoch: u64,
-    accounts: HashMap<AccountId, u64>,
-    customers: HashMap<(AccountId, CustomerId), u64>,
-    entries: HashMap<Key, Entry>,
+    /// Looked up by borrowed ids: account, then customer.
+    accounts: Map<AccountId, Epochs>,
+    /// Customer epochs kept, over all accounts.
+    customer_epochs: usize,
+    entries: Map<Key, Entry>,
 }
 
 impl State {
     fn epochs(&self, scope: &Change) -> (u64, u64) {
-        let account = self.accounts.get(&scope.account).copied().unwrap_or(0);
-        let customer = match &scope.customer {
-            Some(c) => self
-                .customers
-                .get(&(scope.account.clone(), c.clone()))
-                .copied()
-                .unwrap_or(0),
-            None => 0,
+        let Some(epochs) = self.accounts.get(&scope.account) else {
+            return (0, 0);
         };
-        (account, customer)
+        let customer = scope
+            .customer
+            .as_ref()
+            .and_then(|c| epochs.customers.get(c).copied())
+            .unwrap_or(0);
+        (epochs.account, customer)
     }
 
     fn drop_everything(&mut self) {
         self.entries.clear();
         self.accounts.clear();
-        self.customers.clear();
+        self.customer_epochs = 0;
     }
 }
 
@@ -141,15 +154,19 @@ impl Cache {
     }
 
     fn lookup<T: Clone + Send + Sync + 'static>(&self, key: &Key) -> Option<T> {
-        let mut state = self.state();
-        let entry = state.entries.get(key)?;
-        let fresh = entry.expires > Instant::now()
-            && state.epochs(&entry.scope) == (entry.account_epoch, entry.customer_epoch);
-        if !fresh {
-            state.entries.remove(key);
-            return None;
-        }
-        entry.value.downcast_ref::<T>().cloned()
+        let value = {
+            let mut state = self.state();
+            let entry = state.entries.get(key)?;
+            let fresh = entry.expires > Instant::now()
+                && state.epochs(&entry.scope) == (entry.account_epoch, entry.customer_epoch);
+            if !fresh {
+                state.entries.remove(key);
+                return None;
+            }
+            Arc::clone(&entry.value)
+        };
+        // Copied out after the lock is released: a hit holds it for a pointer's copy only.
+        value.downcast_ref::<T>().cloned()
     }
 
     /// Taken before reading the value to be cached.
@@ -208,18 +225,23 @@ impl Cache {
         for change in changes {
             state.next_epoch += 1;
             let epoch = state.next_epoch;
+            let state = &mut *state;
+            let epochs = match state.accounts.get_mut(&change.account) {
+                Some(e) => e,
+                None => state.accounts.entry(change.account.clone()).or_default(),
+            };
             match &change.customer {
-                None => {
-                    state.accounts.insert(change.account.clone(), epoch);
-                }
-                Some(c) => {
-                    state
-                        .customers
-                        .insert((change.account.clone(), c.clone()), epoch);
-                }
+                None => epochs.account = epoch,
+                Some(c) => match epochs.customers.get_mut(c) {
+                    Some(e) => *e = epoch,
+                    None => {
+                        epochs.customers.insert(c.clone(), epoch);
+                        state.customer_epochs += 1;
+                    }
+                },
             }
         }
-        if state.accounts.len() + state.customers.len() > MAX_EPOCHS {
+        if state.accounts.len() + state.customer_epochs > MAX_EPOCHS {
             state.drop_everything();
         }
     }
@@ -270,6 +292,45 @@ mod tests {
         cache.apply(&[Change::account(&a)]);
         assert_eq!(cache.get::<u32>(&key("y")), None);
         assert_eq!(cache.get::<u32>(&key("a")), None);
+    }
+
+    #[test]
+    fn a_customer_change_stays_within_its_account() {
+        let cache = Cache::default();
+        let (a, x, _) = ids();
+        let b = AccountId::new(Timestamp::from_millis(1_700_000_000_000), [4; 10]);
+        let t = cache.fill_token();
+        cache.put(t, key("ax"), Change::customer(&a, &x), TTL, 1u32);
+        cache.put(t, key("bx"), Change::customer(&b, &x), TTL, 2u32);
+        cache.apply(&[Change::customer(&a, &x)]);
+        assert_eq!(cache.get::<u32>(&key("ax")), None);
+        assert_eq!(cache.get::<u32>(&key("bx")), Some(2));
+    }
+
+    #[test]
+    fn too_many_scopes_drop_everything_and_repeats_count_once() {
+        let cache = Cache::default();
+        let (a, x, _) = ids();
+        let t = cache.fill_token();
+        cache.put(t, key("kept"), Change::account(&a), TTL, 1u32);
+        // The same customer changed again and again is one scope.
+        for _ in 0..MAX_EPOCHS + 1 {
+            cache.apply(&[Change::customer(&a, &x)]);
+        }
+        let t = cache.fill_token();
+        cache.put(t, key("kept"), Change::account(&a), TTL, 1u32);
+        assert_eq!(cache.get::<u32>(&key("kept")), Some(1));
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let many: Vec<Change> = (0..MAX_EPOCHS as u32)
+            .map(|n| {
+                let mut entropy = [0; 10];
+                entropy[..4].copy_from_slice(&n.to_be_bytes());
+                Change::customer(&a, &CustomerId::new(now, entropy))
+            })
+            .collect();
+        cache.apply(&many);
+        assert_eq!(cache.get::<u32>(&key("kept")), None);
+        assert_eq!(cache.state().customer_epochs, 0);
     }
 
     #[test]
