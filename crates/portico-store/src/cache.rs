@@ -68,15 +68,23 @@ pub type Key = (&'static str, String);
 
 /// At most this many values are kept; a full cache starts over (the working set refills it).
 const MAX_ENTRIES: usize = 50_000;
-/// At most this many scopes keep an epoch; past it every epoch and every value is dropped.
+/// At most this many scopes keep an epoch (those changed and those values were kept under);
+/// past it every epoch and every value is dropped.
 const MAX_EPOCHS: usize = 200_000;
 
 struct Entry {
     value: Arc<dyn Any + Send + Sync>,
-    scope: Change,
+    /// Where the epochs of its scope are kept: the account's, and its customer's if it has one.
+    slots: Slots,
     account_epoch: u64,
     customer_epoch: u64,
     expires: Instant,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slots {
+    account: usize,
+    customer: Option<usize>,
 }
 
 /// The maps of the cache: hashed with a fast hasher keyed afresh for each map at start, so that
@@ -84,11 +92,10 @@ struct Entry {
 /// bucket.
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// The epochs of an account and of those of its customers that changed.
-#[derive(Default)]
+/// Where the epochs of an account and of its customers are kept.
 struct Epochs {
-    account: u64,
-    customers: Map<CustomerId, u64>,
+    slot: usize,
+    customers: Map<CustomerId, usize>,
 }
 
 #[derive(Default)]
@@ -97,30 +104,59 @@ struct State {
     changes_applied: u64,
     /// Source of epochs; never reused, so a dropped and recreated scope cannot look unchanged.
     next_epoch: u64,
-    /// Looked up by borrowed ids: account, then customer.
+    /// The slot of each scope a value was kept under or a change named: account, then customer.
     accounts: Map<AccountId, Epochs>,
-    /// Customer epochs kept, over all accounts.
-    customer_epochs: usize,
+    /// The epoch of each scope, by slot: an entry remembers its slots, so that a lookup reads
+    /// its scope's epochs without hashing an id.
+    epochs: Vec<u64>,
     entries: Map<Key, Entry>,
 }
 
 impl State {
-    fn epochs(&self, scope: &Change) -> (u64, u64) {
-        let Some(epochs) = self.accounts.get(&scope.account) else {
-            return (0, 0);
+    /// The slots of `scope`'s epochs, made (at epoch 0) if it has none yet.
+    fn slots(&mut self, scope: &Change) -> Slots {
+        let State {
+            accounts, epochs, ..
+        } = self;
+        let mut new_slot = || {
+            epochs.push(0);
+            epochs.len() - 1
+        };
+        let account = match accounts.get_mut(&scope.account) {
+            Some(e) => e,
+            None => accounts
+                .entry(scope.account.clone())
+                .or_insert_with(|| Epochs {
+                    slot: new_slot(),
+                    customers: Map::default(),
+                }),
         };
         let customer = scope
             .customer
             .as_ref()
-            .and_then(|c| epochs.customers.get(c).copied())
-            .unwrap_or(0);
-        (epochs.account, customer)
+            .map(|c| match account.customers.get(c) {
+                Some(slot) => *slot,
+                None => {
+                    let slot = new_slot();
+                    account.customers.insert(c.clone(), slot);
+                    slot
+                }
+            });
+        Slots {
+            account: account.slot,
+            customer,
+        }
+    }
+
+    fn epochs(&self, slots: Slots) -> (u64, u64) {
+        let customer = slots.customer.map_or(0, |s| self.epochs[s]);
+        (self.epochs[slots.account], customer)
     }
 
     fn drop_everything(&mut self) {
         self.entries.clear();
         self.accounts.clear();
-        self.customer_epochs = 0;
+        self.epochs.clear();
     }
 }
 
@@ -158,7 +194,7 @@ impl Cache {
             let mut state = self.state();
             let entry = state.entries.get(key)?;
             let fresh = entry.expires > Instant::now()
-                && state.epochs(&entry.scope) == (entry.account_epoch, entry.customer_epoch);
+                && state.epochs(entry.slots) == (entry.account_epoch, entry.customer_epoch);
             if !fresh {
                 state.entries.remove(key);
                 return None;
@@ -191,12 +227,16 @@ impl Cache {
         if state.entries.len() >= MAX_ENTRIES {
             state.entries.clear();
         }
-        let (account_epoch, customer_epoch) = state.epochs(&scope);
+        if state.epochs.len() >= MAX_EPOCHS {
+            state.drop_everything();
+        }
+        let slots = state.slots(&scope);
+        let (account_epoch, customer_epoch) = state.epochs(slots);
         state.entries.insert(
             key,
             Entry {
                 value: Arc::new(value),
-                scope,
+                slots,
                 account_epoch,
                 customer_epoch,
                 expires: Instant::now() + ttl,
@@ -225,23 +265,11 @@ impl Cache {
         for change in changes {
             state.next_epoch += 1;
             let epoch = state.next_epoch;
-            let state = &mut *state;
-            let epochs = match state.accounts.get_mut(&change.account) {
-                Some(e) => e,
-                None => state.accounts.entry(change.account.clone()).or_default(),
-            };
-            match &change.customer {
-                None => epochs.account = epoch,
-                Some(c) => match epochs.customers.get_mut(c) {
-                    Some(e) => *e = epoch,
-                    None => {
-                        epochs.customers.insert(c.clone(), epoch);
-                        state.customer_epochs += 1;
-                    }
-                },
-            }
+            let slots = state.slots(change);
+            let slot = slots.customer.unwrap_or(slots.account);
+            state.epochs[slot] = epoch;
         }
-        if state.accounts.len() + state.customer_epochs > MAX_EPOCHS {
+        if state.epochs.len() > MAX_EPOCHS {
             state.drop_everything();
         }
     }
@@ -330,7 +358,7 @@ mod tests {
             .collect();
         cache.apply(&many);
         assert_eq!(cache.get::<u32>(&key("kept")), None);
-        assert_eq!(cache.state().customer_epochs, 0);
+        assert!(cache.state().epochs.is_empty());
     }
 
     #[test]
