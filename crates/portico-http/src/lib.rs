@@ -56,10 +56,10 @@ pub struct Shared {
     pub sessions: SessionPolicy,
     /// Requests per API key or OAuth client.
     pub api_limiter: Arc<RateLimiter>,
-    /// Portal-link and redirect exchanges per client address (`None`: a peer not known).
-    pub exchange_limiter: Arc<RateLimiter<Option<std::net::IpAddr>>>,
+    /// Portal-link and redirect exchanges per client address.
+    pub exchange_limiter: Arc<RateLimiter>,
     /// Failed authentications (API and OAuth clients) per client address.
-    pub failure_limiter: Arc<RateLimiter<std::net::IpAddr>>,
+    pub failure_limiter: Arc<RateLimiter>,
     /// Proxies whose `Forwarded` or `X-Forwarded-For` names the client; see [`client_addr`].
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
@@ -192,7 +192,7 @@ impl AppState {
         match addr {
             Some(addr) => self
                 .failure_limiter
-                .peek(addr, self.app.clock.now())
+                .peek(&addr.to_string(), self.app.clock.now())
                 .map_err(ApiError::TooManyRequests),
             None => Ok(()),
         }
@@ -201,7 +201,8 @@ impl AppState {
     /// Counts one failed authentication against the client address.
     pub fn count_failure(&self, addr: Option<std::net::IpAddr>) {
         if let Some(addr) = addr {
-            self.failure_limiter.spend(addr, self.app.clock.now());
+            self.failure_limiter
+                .spend(&addr.to_string(), self.app.clock.now());
         }
     }
 }

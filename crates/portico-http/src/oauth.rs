@@ -213,7 +213,7 @@ async fn issue(
     let now = s.app.clock.now();
     // Per client, like API requests: guessing one client's secret gets nowhere fast.
     s.api_limiter
-        .check(id.to_string(), now)
+        .check(id.as_str(), now)
         .map_err(ApiError::TooManyRequests)?;
     let credential = match s.app.store.oauth_client_credential(&id).await {
         Ok(c) => c,

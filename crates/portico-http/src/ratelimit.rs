@@ -3,7 +3,6 @@
 //! need no agreement between nodes.
 
 use std::cell::Cell;
-use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,19 +30,18 @@ impl Quota {
 /// Keys are swept once there are this many; see [`RateLimiter::sweep`].
 const SWEEP_AT: usize = 100_000;
 
-/// Requests per key within a [`Quota`], at the time each caller passes. Keys are what the
-/// caller counts by: a credential's id (text), a client address.
-pub struct RateLimiter<K: Hash + Eq + Clone = String> {
+/// Requests per key within a [`Quota`], at the time each caller passes.
+pub struct RateLimiter {
     /// Names the limiter in metrics: `api`, `exchange`, `auth_failures`.
     name: &'static str,
     quota: Quota,
-    gcra: governor::RateLimiter<Probe<K>, Keys<K>, Given, NoOpMiddleware<Nanos>>,
+    gcra: governor::RateLimiter<Probe, Keys, Given, NoOpMiddleware<Nanos>>,
     /// The number of keys at which the next sweep happens.
     sweep_at: AtomicUsize,
     min_sweep_at: usize,
 }
 
-impl<K: Hash + Eq + Clone> std::fmt::Debug for RateLimiter<K> {
+impl std::fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateLimiter")
             .field("name", &self.name)
@@ -52,7 +50,7 @@ impl<K: Hash + Eq + Clone> std::fmt::Debug for RateLimiter<K> {
     }
 }
 
-impl<K: Hash + Eq + Clone> RateLimiter<K> {
+impl RateLimiter {
     pub fn new(name: &'static str, quota: Quota) -> Self {
         Self::sweeping_at(name, quota, SWEEP_AT)
     }
@@ -73,24 +71,27 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 
     /// `Ok` if a request of `key` at `now` is within the quota, and counts it; else how many
     /// whole seconds to wait (for `Retry-After`, at least 1).
-    pub fn check(&self, key: K, now: Timestamp) -> Result<(), u64> {
+    pub fn check(&self, key: &str, now: Timestamp) -> Result<(), u64> {
         self.admit(key, now, true).inspect_err(|_| self.refused())
     }
 
     /// Like [`RateLimiter::check`], but uses up nothing: for limits on failures, which are
     /// counted only once a request has failed.
-    pub fn peek(&self, key: K, now: Timestamp) -> Result<(), u64> {
+    pub fn peek(&self, key: &str, now: Timestamp) -> Result<(), u64> {
         self.admit(key, now, false).inspect_err(|_| self.refused())
     }
 
     /// Counts one request of `key` that has already been answered (a failure, for a limit on
     /// failures): a request over the quota is not refused here, so it is not counted as one.
-    pub fn spend(&self, key: K, now: Timestamp) {
+    pub fn spend(&self, key: &str, now: Timestamp) {
         let _ = self.admit(key, now, true);
     }
 
-    fn admit(&self, key: K, now: Timestamp, spend: bool) -> Result<(), u64> {
-        let probe = Probe { key, spend };
+    fn admit(&self, key: &str, now: Timestamp, spend: bool) -> Result<(), u64> {
+        let probe = Probe {
+            key: key.to_owned(),
+            spend,
+        };
         let now = Given::nanos(now);
         Given::at(now, || {
             let answer = self.gcra.check_key(&probe).map_err(|not_until| {
@@ -168,25 +169,19 @@ impl governor::clock::Clock for Given {
 /// A question to the limiter about a key: count a request, or only tell whether one would be
 /// admitted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Probe<K> {
-    key: K,
+struct Probe {
+    key: String,
     spend: bool,
 }
 
-/// Governor's in-memory store, with the state of each key kept once whatever the question,
-/// hashed with a fast hasher keyed at start (clients choose the keys, so not a fixed one).
-struct Keys<K>(HashMapStateStore<K, foldhash::fast::RandomState>);
+/// Governor's in-memory store, with the state of each key kept once whatever the question.
+#[derive(Default)]
+struct Keys(HashMapStateStore<String>);
 
-impl<K> Default for Keys<K> {
-    fn default() -> Self {
-        Keys(Default::default())
-    }
-}
+impl StateStore for Keys {
+    type Key = Probe;
 
-impl<K: Hash + Eq + Clone> StateStore for Keys<K> {
-    type Key = Probe<K>;
-
-    fn measure_and_replace<T, F, E>(&self, probe: &Probe<K>, f: F) -> Result<T, E>
+    fn measure_and_replace<T, F, E>(&self, probe: &Probe, f: F) -> Result<T, E>
     where
         F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
     {
@@ -204,7 +199,7 @@ impl<K: Hash + Eq + Clone> StateStore for Keys<K> {
     }
 }
 
-impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<Probe<K>> for Keys<K> {
+impl ShrinkableKeyedStateStore<Probe> for Keys {
     fn retain_recent(&self, drop_below: Nanos) {
         self.0.retain_recent(drop_below);
     }
@@ -226,7 +221,7 @@ impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<Probe<K>> for Keys<K> {
 mod tests {
     use super::*;
 
-    fn limiter(per_second: u32, burst: u32) -> RateLimiter<String> {
+    fn limiter(per_second: u32, burst: u32) -> RateLimiter {
         RateLimiter::new("test", Quota { per_second, burst })
     }
 
@@ -239,21 +234,17 @@ mod tests {
         let limiter = limiter(10, 5);
         let t = Timestamp::from_secs(1_000);
         for _ in 0..5 {
-            assert!(limiter.check("a".into(), t).is_ok());
+            assert!(limiter.check("a", t).is_ok());
         }
-        assert_eq!(limiter.check("a".into(), t), Err(1));
-        assert_eq!(limiter.peek("a".into(), t), Err(1));
-        assert_eq!(limiter.peek("fresh".into(), t), Ok(()));
-        assert_eq!(
-            limiter.peek("fresh".into(), t),
-            Ok(()),
-            "asking counts nothing"
-        );
+        assert_eq!(limiter.check("a", t), Err(1));
+        assert_eq!(limiter.peek("a", t), Err(1));
+        assert_eq!(limiter.peek("fresh", t), Ok(()));
+        assert_eq!(limiter.peek("fresh", t), Ok(()), "asking counts nothing");
         // Another key has its own allowance.
-        assert!(limiter.check("b".into(), t).is_ok());
+        assert!(limiter.check("b", t).is_ok());
         // 100 ms later one more request fits.
-        assert!(limiter.check("a".into(), later(t, 100)).is_ok());
-        assert!(limiter.check("a".into(), later(t, 100)).is_err());
+        assert!(limiter.check("a", later(t, 100)).is_ok());
+        assert!(limiter.check("a", later(t, 100)).is_err());
     }
 
     #[test]
@@ -261,18 +252,15 @@ mod tests {
         let limiter = limiter(1, 2);
         let t = Timestamp::from_secs(70);
         for _ in 0..5 {
-            assert!(limiter.peek("k".into(), t).is_ok());
+            assert!(limiter.peek("k", t).is_ok());
         }
-        assert!(limiter.check("k".into(), t).is_ok());
+        assert!(limiter.check("k", t).is_ok());
         for _ in 0..5 {
-            assert!(
-                limiter.peek("k".into(), t).is_ok(),
-                "one request of two is left"
-            );
+            assert!(limiter.peek("k", t).is_ok(), "one request of two is left");
         }
-        limiter.spend("k".into(), t);
-        assert_eq!(limiter.peek("k".into(), t), Err(1));
-        assert!(limiter.peek("never counted".into(), t).is_ok());
+        limiter.spend("k", t);
+        assert_eq!(limiter.peek("k", t), Err(1));
+        assert!(limiter.peek("never counted", t).is_ok());
         assert_eq!(limiter.keys(), 1, "peeking at a fresh key stores nothing");
     }
 
@@ -280,25 +268,25 @@ mod tests {
     fn retry_after_counts_whole_seconds() {
         let limiter = limiter(1, 1);
         let t = Timestamp::from_secs(50);
-        assert!(limiter.check("k".into(), t).is_ok());
-        assert_eq!(limiter.check("k".into(), t), Err(1));
+        assert!(limiter.check("k", t).is_ok());
+        assert_eq!(limiter.check("k", t), Err(1));
         assert_eq!(
-            limiter.check("k".into(), later(t, 999)),
+            limiter.check("k", later(t, 999)),
             Err(1),
             "1 ms is a whole second"
         );
-        assert!(limiter.check("k".into(), t.plus_secs(1)).is_ok());
+        assert!(limiter.check("k", t.plus_secs(1)).is_ok());
         // Each decision is made at the time passed, whatever other limiters were asked last on
         // the same thread.
-        let other = RateLimiter::<String>::new(
+        let other = RateLimiter::new(
             "other",
             Quota {
                 per_second: 1,
                 burst: 1,
             },
         );
-        assert!(other.check("k".into(), t.plus_secs(60)).is_ok());
-        assert_eq!(limiter.check("k".into(), t.plus_secs(1)), Err(1));
+        assert!(other.check("k", t.plus_secs(60)).is_ok());
+        assert_eq!(limiter.check("k", t.plus_secs(1)), Err(1));
     }
 
     #[test]
@@ -307,19 +295,19 @@ mod tests {
             per_second: 10,
             burst: 2,
         };
-        let limiter = RateLimiter::<String>::sweeping_at("test", quota, 16);
+        let limiter = RateLimiter::sweeping_at("test", quota, 16);
         let start = Timestamp::from_secs(1_000);
         let mut most = 0;
         for n in 0..2_000 {
             let t = later(start, 50 * n);
-            assert!(limiter.check(format!("198.51.100.{n}"), t).is_ok());
+            assert!(limiter.check(&format!("198.51.100.{n}"), t).is_ok());
             most = most.max(limiter.keys());
         }
         assert!(most <= 16, "{most} keys kept at once");
         // Keys still within their burst window are kept: their allowance is not whole yet.
-        let busy = RateLimiter::<String>::sweeping_at("test", quota, 4);
+        let busy = RateLimiter::sweeping_at("test", quota, 4);
         for n in 0..10 {
-            assert!(busy.check(n.to_string(), start).is_ok());
+            assert!(busy.check(&n.to_string(), start).is_ok());
         }
         assert_eq!(busy.keys(), 10);
     }

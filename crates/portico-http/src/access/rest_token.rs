@@ -112,14 +112,11 @@ async fn portal_token(
         token: Some(issued.token),
     };
     let mut response = Json(&answer).into_response();
-    // The token opens the portal: an idempotency record keeps the answer without it (and a
-    // request without a key keeps no record).
-    if auth.idempotency_key.is_some() {
-        answer.token = None;
-        answer.portal_link = None;
-        let replay = serde_json::to_vec(&answer).map_err(ApiError::internal)?;
-        response.extensions_mut().insert(ReplayBody(replay));
-    }
+    // The token opens the portal: an idempotency record keeps the answer without it.
+    answer.token = None;
+    answer.portal_link = None;
+    let replay = serde_json::to_vec(&answer).map_err(ApiError::internal)?;
+    response.extensions_mut().insert(ReplayBody(replay));
     Ok(response)
 }
 

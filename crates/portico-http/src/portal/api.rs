@@ -88,7 +88,7 @@ async fn reader(s: &AppState, headers: &HeaderMap) -> ApiResult<Reader> {
     };
     let key = format!("portal:{}", session.id);
     s.api_limiter
-        .check(key, s.app.clock.now())
+        .check(&key, s.app.clock.now())
         .map_err(ApiError::TooManyRequests)?;
     Ok(Reader {
         account,

@@ -157,12 +157,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 /// at speed.
 /// The client is the peer, or behind a trusted proxy the address that proxy names.
 fn check_exchange_rate(state: &AppState, peer: &Peer, headers: &HeaderMap) -> Result<(), Denied> {
-    let ip = peer
-        .addr
-        .map(|a| crate::client_addr::client_addr(&state.trusted_proxies, a.ip(), headers));
+    let ip = peer.addr.map_or_else(
+        || "unknown".to_owned(),
+        |a| crate::client_addr::client_addr(&state.trusted_proxies, a.ip(), headers).to_string(),
+    );
     state
         .exchange_limiter
-        .check(ip, state.app.clock.now())
+        .check(&ip, state.app.clock.now())
         .map_err(Denied::TooManyRequests)
 }
 
