@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -140,24 +139,45 @@ pub async fn upkeep_forever(handle: PrometheusHandle) {
     }
 }
 
-/// Counts and times a request by its route template, method and status class.
-pub async fn record_request(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = method_label(req.method());
-    let started = Instant::now();
-    let response = next.run(req).await;
-    let labels = [
-        ("method", method.to_owned()),
-        ("route", route),
-        ("status", status_class(response.status()).to_owned()),
-    ];
-    metrics::counter!("portico_http_requests_total", &labels).increment(1);
-    metrics::histogram!("portico_http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
-    response
+/// Whether a recorder is installed: without one, no request metric is worth its labels.
+pub fn recording() -> bool {
+    HANDLE.get().is_some()
+}
+
+/// The start of a request being counted and timed by its route template, method and status
+/// class; `None` when no recorder is installed, as its labels would cost allocations spent for
+/// nothing.
+pub struct RequestTiming {
+    route: String,
+    method: &'static str,
+    started: Instant,
+}
+
+impl RequestTiming {
+    pub fn start(req: &Request) -> Option<Self> {
+        HANDLE.get()?;
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+        Some(Self {
+            route,
+            method: method_label(req.method()),
+            started: Instant::now(),
+        })
+    }
+
+    /// Counts the request with the status of its answer.
+    pub fn finish(self, response: &Response) {
+        let labels = [
+            ("method", self.method.to_owned()),
+            ("route", self.route),
+            ("status", status_class(response.status()).to_owned()),
+        ];
+        metrics::counter!("portico_http_requests_total", &labels).increment(1);
+        metrics::histogram!("portico_http_request_duration_seconds", &labels)
+            .record(self.started.elapsed().as_secs_f64());
+    }
 }
 
 /// A method as a label: any other than the standard ones is `other`, so that a client cannot

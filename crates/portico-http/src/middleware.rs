@@ -44,8 +44,7 @@ pub fn standard(router: axum::Router, request_timeout: Duration) -> axum::Router
                     .on_eos(())
                     .on_failure(()),
             )
-            .layer(axum::middleware::from_fn(crate::metrics::record_request))
-            .layer(axum::middleware::from_fn(name_panics))
+            .layer(axum::middleware::from_fn(observe))
             .layer(CatchPanicLayer::custom(panicked))
             .map_response(answer_late)
             .layer(TimeoutLayer::with_status_code(
@@ -143,19 +142,27 @@ fn panicked(panic: Box<dyn Any + Send + 'static>) -> Response {
     response
 }
 
-/// The answer to a panic: the generic 500 body, naming the request id so that a report of the
-/// failure can be found in the log.
-async fn name_panics(req: Request, next: Next) -> Response {
-    let id = request_id(&req).to_owned();
-    let response = next.run(req).await;
-    if response.extensions().get::<Panicked>().is_none() {
-        return response;
+/// Request metrics and the answer to a panic, in one layer: the generic 500 body, naming the
+/// request id so that a report of the failure can be found in the log.
+async fn observe(req: Request, next: Next) -> Response {
+    let timing = crate::metrics::RequestTiming::start(&req);
+    let id = req.extensions().get::<RequestId>().cloned();
+    let mut response = next.run(req).await;
+    if response.extensions().get::<Panicked>().is_some() {
+        let id = id
+            .as_ref()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or_default();
+        let body = ErrorBody {
+            code: ErrorCode::InternalServerError,
+            message: format!("internal error (request id {id})"),
+        };
+        response = (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
     }
-    let body = ErrorBody {
-        code: ErrorCode::InternalServerError,
-        message: format!("internal error (request id {id})"),
-    };
-    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+    if let Some(timing) = timing {
+        timing.finish(&response);
+    }
+    response
 }
 
 /// An answer, or none within the request deadline: the timeout layer answers with the default
@@ -179,42 +186,42 @@ fn answer_late(response: axum::http::Response<Deadlined>) -> Response {
 }
 
 /// Headers every API answer carries; a handler that set its own (a portal page's CSP) keeps it.
-pub async fn security_headers(req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
-        ),
-        (
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ),
-        (
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ),
-        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-    ] {
-        headers.entry(name).or_insert(value);
-    }
-    response
-}
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    ),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+];
 
-/// Refuses bodies over [`BODY_LIMIT`] on every route, whether or not its handler reads a body:
-/// a declared length over the limit at once, a streamed one when the limit is crossed.
-pub async fn limit_body(req: Request, next: Next) -> Response {
+/// Every route's guard, in one layer: refuses bodies over [`BODY_LIMIT`] whether or not its
+/// handler reads a body (a declared length over the limit at once, a streamed one when the
+/// limit is crossed), and adds the security headers to every answer.
+pub async fn guard(req: Request, next: Next) -> Response {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return ApiError::PayloadTooLarge.into_response();
+    let mut response = if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        ApiError::PayloadTooLarge.into_response()
+    } else {
+        next.run(req.map(|b| Body::new(Limited::new(b, BODY_LIMIT))))
+            .await
+    };
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.entry(name).or_insert(value);
     }
-    next.run(req.map(|b| Body::new(Limited::new(b, BODY_LIMIT))))
-        .await
+    response
 }
 
 /// 404 for a path no route serves. The message starts with "no route" so that clients (and

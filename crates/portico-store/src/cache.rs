@@ -68,15 +68,34 @@ pub type Key = (&'static str, String);
 
 /// At most this many values are kept; a full cache starts over (the working set refills it).
 const MAX_ENTRIES: usize = 50_000;
-/// At most this many scopes keep an epoch; past it every epoch and every value is dropped.
+/// At most this many scopes keep an epoch (those changed and those values were kept under);
+/// past it every epoch and every value is dropped.
 const MAX_EPOCHS: usize = 200_000;
 
 struct Entry {
     value: Arc<dyn Any + Send + Sync>,
-    scope: Change,
+    /// Where the epochs of its scope are kept: the account's, and its customer's if it has one.
+    slots: Slots,
     account_epoch: u64,
     customer_epoch: u64,
     expires: Instant,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slots {
+    account: usize,
+    customer: Option<usize>,
+}
+
+/// The maps of the cache: hashed with a fast hasher keyed afresh for each map at start, so that
+/// a lookup costs little and the keys a stranger chooses (aliases, ids) cannot be aimed at one
+/// bucket.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Where the epochs of an account and of its customers are kept.
+struct Epochs {
+    slot: usize,
+    customers: Map<CustomerId, usize>,
 }
 
 #[derive(Default)]
@@ -85,29 +104,59 @@ struct State {
     changes_applied: u64,
     /// Source of epochs; never reused, so a dropped and recreated scope cannot look unchanged.
     next_epoch: u64,
-    accounts: HashMap<AccountId, u64>,
-    customers: HashMap<(AccountId, CustomerId), u64>,
-    entries: HashMap<Key, Entry>,
+    /// The slot of each scope a value was kept under or a change named: account, then customer.
+    accounts: Map<AccountId, Epochs>,
+    /// The epoch of each scope, by slot: an entry remembers its slots, so that a lookup reads
+    /// its scope's epochs without hashing an id.
+    epochs: Vec<u64>,
+    entries: Map<Key, Entry>,
 }
 
 impl State {
-    fn epochs(&self, scope: &Change) -> (u64, u64) {
-        let account = self.accounts.get(&scope.account).copied().unwrap_or(0);
-        let customer = match &scope.customer {
-            Some(c) => self
-                .customers
-                .get(&(scope.account.clone(), c.clone()))
-                .copied()
-                .unwrap_or(0),
-            None => 0,
+    /// The slots of `scope`'s epochs, made (at epoch 0) if it has none yet.
+    fn slots(&mut self, scope: &Change) -> Slots {
+        let State {
+            accounts, epochs, ..
+        } = self;
+        let mut new_slot = || {
+            epochs.push(0);
+            epochs.len() - 1
         };
-        (account, customer)
+        let account = match accounts.get_mut(&scope.account) {
+            Some(e) => e,
+            None => accounts
+                .entry(scope.account.clone())
+                .or_insert_with(|| Epochs {
+                    slot: new_slot(),
+                    customers: Map::default(),
+                }),
+        };
+        let customer = scope
+            .customer
+            .as_ref()
+            .map(|c| match account.customers.get(c) {
+                Some(slot) => *slot,
+                None => {
+                    let slot = new_slot();
+                    account.customers.insert(c.clone(), slot);
+                    slot
+                }
+            });
+        Slots {
+            account: account.slot,
+            customer,
+        }
+    }
+
+    fn epochs(&self, slots: Slots) -> (u64, u64) {
+        let customer = slots.customer.map_or(0, |s| self.epochs[s]);
+        (self.epochs[slots.account], customer)
     }
 
     fn drop_everything(&mut self) {
         self.entries.clear();
         self.accounts.clear();
-        self.customers.clear();
+        self.epochs.clear();
     }
 }
 
@@ -141,15 +190,19 @@ impl Cache {
     }
 
     fn lookup<T: Clone + Send + Sync + 'static>(&self, key: &Key) -> Option<T> {
-        let mut state = self.state();
-        let entry = state.entries.get(key)?;
-        let fresh = entry.expires > Instant::now()
-            && state.epochs(&entry.scope) == (entry.account_epoch, entry.customer_epoch);
-        if !fresh {
-            state.entries.remove(key);
-            return None;
-        }
-        entry.value.downcast_ref::<T>().cloned()
+        let value = {
+            let mut state = self.state();
+            let entry = state.entries.get(key)?;
+            let fresh = entry.expires > Instant::now()
+                && state.epochs(entry.slots) == (entry.account_epoch, entry.customer_epoch);
+            if !fresh {
+                state.entries.remove(key);
+                return None;
+            }
+            Arc::clone(&entry.value)
+        };
+        // Copied out after the lock is released: a hit holds it for a pointer's copy only.
+        value.downcast_ref::<T>().cloned()
     }
 
     /// Taken before reading the value to be cached.
@@ -174,12 +227,16 @@ impl Cache {
         if state.entries.len() >= MAX_ENTRIES {
             state.entries.clear();
         }
-        let (account_epoch, customer_epoch) = state.epochs(&scope);
+        if state.epochs.len() >= MAX_EPOCHS {
+            state.drop_everything();
+        }
+        let slots = state.slots(&scope);
+        let (account_epoch, customer_epoch) = state.epochs(slots);
         state.entries.insert(
             key,
             Entry {
                 value: Arc::new(value),
-                scope,
+                slots,
                 account_epoch,
                 customer_epoch,
                 expires: Instant::now() + ttl,
@@ -208,18 +265,11 @@ impl Cache {
         for change in changes {
             state.next_epoch += 1;
             let epoch = state.next_epoch;
-            match &change.customer {
-                None => {
-                    state.accounts.insert(change.account.clone(), epoch);
-                }
-                Some(c) => {
-                    state
-                        .customers
-                        .insert((change.account.clone(), c.clone()), epoch);
-                }
-            }
+            let slots = state.slots(change);
+            let slot = slots.customer.unwrap_or(slots.account);
+            state.epochs[slot] = epoch;
         }
-        if state.accounts.len() + state.customers.len() > MAX_EPOCHS {
+        if state.epochs.len() > MAX_EPOCHS {
             state.drop_everything();
         }
     }
@@ -270,6 +320,45 @@ mod tests {
         cache.apply(&[Change::account(&a)]);
         assert_eq!(cache.get::<u32>(&key("y")), None);
         assert_eq!(cache.get::<u32>(&key("a")), None);
+    }
+
+    #[test]
+    fn a_customer_change_stays_within_its_account() {
+        let cache = Cache::default();
+        let (a, x, _) = ids();
+        let b = AccountId::new(Timestamp::from_millis(1_700_000_000_000), [4; 10]);
+        let t = cache.fill_token();
+        cache.put(t, key("ax"), Change::customer(&a, &x), TTL, 1u32);
+        cache.put(t, key("bx"), Change::customer(&b, &x), TTL, 2u32);
+        cache.apply(&[Change::customer(&a, &x)]);
+        assert_eq!(cache.get::<u32>(&key("ax")), None);
+        assert_eq!(cache.get::<u32>(&key("bx")), Some(2));
+    }
+
+    #[test]
+    fn too_many_scopes_drop_everything_and_repeats_count_once() {
+        let cache = Cache::default();
+        let (a, x, _) = ids();
+        let t = cache.fill_token();
+        cache.put(t, key("kept"), Change::account(&a), TTL, 1u32);
+        // The same customer changed again and again is one scope.
+        for _ in 0..MAX_EPOCHS + 1 {
+            cache.apply(&[Change::customer(&a, &x)]);
+        }
+        let t = cache.fill_token();
+        cache.put(t, key("kept"), Change::account(&a), TTL, 1u32);
+        assert_eq!(cache.get::<u32>(&key("kept")), Some(1));
+        let now = Timestamp::from_millis(1_700_000_000_000);
+        let many: Vec<Change> = (0..MAX_EPOCHS as u32)
+            .map(|n| {
+                let mut entropy = [0; 10];
+                entropy[..4].copy_from_slice(&n.to_be_bytes());
+                Change::customer(&a, &CustomerId::new(now, entropy))
+            })
+            .collect();
+        cache.apply(&many);
+        assert_eq!(cache.get::<u32>(&key("kept")), None);
+        assert!(cache.state().epochs.is_empty());
     }
 
     #[test]

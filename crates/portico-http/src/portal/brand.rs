@@ -155,7 +155,25 @@ pub struct Theme {
     pub accent: Rgb,
 }
 
+thread_local! {
+    /// The last theme worked out on this thread: nearly every page has the same brand colour
+    /// as the one before it, and working one out takes many contrast computations.
+    static LAST_THEME: std::cell::Cell<Option<(Rgb, Theme)>> = const { std::cell::Cell::new(None) };
+}
+
 impl Theme {
+    /// [`Theme::new`], remembered for the last colour asked on this thread.
+    pub fn of(picked: Rgb) -> Theme {
+        if let Some((rgb, theme)) = LAST_THEME.get()
+            && rgb == picked
+        {
+            return theme;
+        }
+        let theme = Theme::new(picked);
+        LAST_THEME.set(Some((picked, theme)));
+        theme
+    }
+
     pub fn new(picked: Rgb) -> Theme {
         let (mut brand, on_brand) = if contrast(picked, WHITE) >= contrast(picked, INK) {
             (picked, WHITE)
@@ -228,6 +246,13 @@ mod tests {
     #[test]
     fn yellow_gets_dark_text_and_indigo_white() {
         assert_eq!(Theme::new(Rgb(0xff, 0xd4, 0x00)).on_brand, INK);
+        for picked in [
+            Rgb(0xff, 0xd4, 0x00),
+            Rgb(0x4f, 0x46, 0xe5),
+            Rgb(0xff, 0xd4, 0x00),
+        ] {
+            assert_eq!(Theme::of(picked), Theme::new(picked));
+        }
         assert_eq!(Theme::new(Rgb(0x4f, 0x46, 0xe5)).on_brand, WHITE);
     }
 }

@@ -77,9 +77,10 @@ impl FromRequestParts<AppState> for Visit {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
-        // The flow guard has checked the session already.
-        let v = match parts.extensions.get::<Visit>() {
-            Some(v) => v.clone(),
+        // The flow guard has checked the session already; the visit is taken, not copied (an
+        // extractor after this one that wants it checks the session itself).
+        let v = match parts.extensions.remove::<Visit>() {
+            Some(v) => v,
             None => visit(s, &parts.headers)
                 .await
                 .map_err(|d| denied(&parts.headers, d))?,

@@ -64,11 +64,21 @@ pub fn respond(status: StatusCode, account: Option<&Account>, body: Markup) -> R
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(account)) {
+    let framed = account.is_some_and(|a| !a.settings.allowed_origins.is_empty());
+    if !framed {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(UNFRAMED_POLICY),
+        );
+    } else if let Ok(csp) = HeaderValue::from_str(&content_security_policy(account)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     response
 }
+
+/// The policy of a page no origin may frame, as [`content_security_policy`] writes it.
+const UNFRAMED_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; \
+     script-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// A link target from the vendor's settings. Escaping keeps a URL inside its attribute but does
 /// not stop a `javascript:` URL from running, so only web URLs become links (input validation
@@ -101,7 +111,7 @@ pub fn document(s: &Shell<'_>, main: Markup) -> Markup {
         .vendor
         .as_deref()
         .unwrap_or(t(locale, Msg::PortalTitle));
-    let theme = Theme::new(s.brand.color);
+    let theme = Theme::of(s.brand.color);
     let version = super::assets::version();
     let brand = html! {
         @match &s.brand.logo {
@@ -216,6 +226,11 @@ impl ErrorPage<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unframed_policy_is_the_one_written_for_no_origins() {
+        assert_eq!(content_security_policy(None), UNFRAMED_POLICY);
+    }
 
     #[test]
     fn csp_frames_only_allowed_origins() {

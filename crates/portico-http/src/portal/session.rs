@@ -411,7 +411,9 @@ impl Visit {
 
     /// A fresh CSRF token for a form of this page.
     pub fn csrf_token(&self) -> String {
-        session::csrf_token(&self.csrf_secret(), &mut rand::rngs::OsRng)
+        // The mask needs unpredictable bytes, not a system call per page: the thread's CSPRNG
+        // (ChaCha, seeded from the OS) gives them.
+        session::csrf_token(&self.csrf_secret(), &mut rand::thread_rng())
     }
 
     pub fn vendor_name(&self) -> &str {
