@@ -42,7 +42,7 @@ use super::statements::*;
 use super::uow::UnitOfWork;
 use super::writer::{WriteOp, Written};
 use super::{Backend, SqlStore, entropy, write_error};
-use crate::cache::{Change, Key};
+use crate::cache::{Change, FillToken, Key};
 use crate::prelude::*;
 use crate::{
     ApiKeyCredential, BrowserSessionView, IdempotencyBegin, InvoiceFilter, NewBrowserSession,
@@ -387,6 +387,9 @@ pub(super) async fn run_group(
 ) -> StoreResult<Vec<Written>> {
     let mut results: Vec<Option<Written>> = ops.iter().map(|_| None).collect();
     let mut outbox = Outbox::default();
+    // The exchanges answer with the portal sessions they opened: those the group reads are kept
+    // in the cache for that read (the group changes no portal session before it reads them).
+    let token = tx.cache().fill_token();
 
     let consumes: Vec<(usize, &[u8; 32], Timestamp)> = ops
         .iter()
@@ -407,9 +410,6 @@ pub(super) async fn run_group(
             .map(|c| c.2)
             .max()
             .unwrap_or(Timestamp::from_millis(0));
-        // The exchange answers with the portal session it opened: what is read here is kept for
-        // that read (the group changes no portal session before this point).
-        let token = tx.cache().fill_token();
         if let Some(pg) = tx.postgres() {
             let spends: Vec<postgres::Spend> = consumes
                 .iter()
@@ -428,11 +428,7 @@ pub(super) async fn run_group(
                 .collect();
             let mut spent = postgres::spend_tokens(pg, now, &spends).await?;
             for found in spent.values() {
-                let (account, session) = (&found.account, &found.session);
-                let key = portal_session_key(account, &session.id);
-                let scope = Change::customer(account, &session.customer);
-                tx.cache()
-                    .put(token, key, scope, CACHE_TTL, session.clone());
+                keep_opened_session(tx, token, &found.account, &found.session);
             }
             for (i, sha256, _) in consumes {
                 let found = spent.remove(&rows::hash_text(sha256));
@@ -508,7 +504,7 @@ pub(super) async fn run_group(
             )
         })?;
         let started: Vec<&NewBrowserSession> = browsers.iter().map(|(_, new)| *new).collect();
-        record_entered(tx, &mut outbox, &started).await?;
+        record_entered(tx, token, &mut outbox, &started).await?;
         for i in browsers.into_iter().filter_map(|(i, _)| i) {
             results[i] = Some(Written::Done);
         }
@@ -715,6 +711,7 @@ pub(super) fn record_revoked(
 /// stays one write.
 async fn record_entered(
     tx: &mut WriteTx,
+    token: FillToken,
     outbox: &mut Outbox,
     started: &[&NewBrowserSession],
 ) -> StoreResult<()> {
@@ -729,19 +726,11 @@ async fn record_entered(
         rows::PORTAL_SESSIONS.columns(),
         rows::placeholder_rows(p.len(), 1)
     );
-    // The exchange answers with the portal session it opened: what is read here is kept for
-    // that read (the group changes no portal session before this point).
-    let token = tx.cache().fill_token();
     let mut found = std::collections::HashMap::new();
     for row in query(&sql, p).fetch_all(&mut **tx).await? {
         let account: AccountId = row.parsed("account_id")?;
         let session = rows::portal_session(&row)?;
-        let (key, scope) = (
-            portal_session_key(&account, &session.id),
-            Change::customer(&account, &session.customer),
-        );
-        tx.cache()
-            .put(token, key, scope, CACHE_TTL, session.clone());
+        keep_opened_session(tx, token, &account, &session);
         found.insert((account, session.id.clone()), session);
     }
     for new in started {
@@ -751,6 +740,21 @@ async fn record_entered(
         }
     }
     Ok(())
+}
+
+/// Keeps a portal session an exchange read in the group's transaction in the cache, under the
+/// key its read by id uses: the exchange answers with it next. `token` was taken before the read
+/// (the group changes no portal session before this point).
+fn keep_opened_session(
+    tx: &WriteTx,
+    token: FillToken,
+    account: &AccountId,
+    session: &PortalSession,
+) {
+    let key = portal_session_key(account, &session.id);
+    let scope = Change::customer(account, &session.customer);
+    tx.cache()
+        .put(token, key, scope, CACHE_TTL, session.clone());
 }
 
 /// Records `portal_session.entered` for a browser session started at `now`, by the portal
