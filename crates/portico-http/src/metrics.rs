@@ -139,11 +139,6 @@ pub async fn upkeep_forever(handle: PrometheusHandle) {
     }
 }
 
-/// Whether a recorder is installed: without one, no request metric is worth its labels.
-pub fn recording() -> bool {
-    HANDLE.get().is_some()
-}
-
 /// The start of a request being counted and timed by its route template, method and status
 /// class; `None` when no recorder is installed, as its labels would cost allocations spent for
 /// nothing.
