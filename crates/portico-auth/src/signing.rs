@@ -3,15 +3,17 @@
 //! half for as long as tokens signed by it can still be valid.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use ed25519_dalek::Signer;
+use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
 use portico_core::{AccountId, SigningKeyId, Timestamp};
 use rand::{CryptoRng, RngCore};
 use serde_json::{Value, json};
+use sha2::Sha512;
 use zeroize::Zeroizing;
 
 use crate::portal_token::{CLOCK_SKEW_SECS, EXP_LEEWAY_SECS};
@@ -212,6 +214,9 @@ pub struct SigningKey {
     pub retired_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
     private: ed25519_dalek::SigningKey,
+    /// The private key as signing uses it (its scalar and nonce prefix, one SHA-512 of the
+    /// seed), worked out once instead of at every signature; wiped when dropped too.
+    expanded: Arc<ExpandedSecretKey>,
 }
 
 /// Sealed keys are `v1.` then base64url of the 24-byte nonce and the ciphertext.
@@ -229,14 +234,7 @@ impl SigningKey {
         rng.fill_bytes(&mut entropy);
         let mut seed = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(seed.as_mut());
-        Self {
-            id: SigningKeyId::new(now, entropy),
-            account,
-            created_at: now,
-            retired_at: None,
-            revoked_at: None,
-            private: ed25519_dalek::SigningKey::from_bytes(&seed),
-        }
+        Self::from_seed(SigningKeyId::new(now, entropy), account, now, &seed)
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -266,7 +264,25 @@ impl SigningKey {
     }
 
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
-        self.private.sign(message).to_bytes()
+        raw_sign::<Sha512>(&self.expanded, message, &self.private.verifying_key()).to_bytes()
+    }
+
+    /// A key of `seed`, its expanded form beside it.
+    fn from_seed(
+        id: SigningKeyId,
+        account: AccountId,
+        created_at: Timestamp,
+        seed: &[u8; 32],
+    ) -> Self {
+        Self {
+            id,
+            account,
+            created_at,
+            retired_at: None,
+            revoked_at: None,
+            private: ed25519_dalek::SigningKey::from_bytes(seed),
+            expanded: Arc::new(ExpandedSecretKey::from(seed)),
+        }
     }
 
     /// The private key encrypted under `master`, for the database. The ciphertext is bound to
@@ -295,12 +311,14 @@ impl SigningKey {
                 .map_err(|_| KeyError::MalformedSealedKey)?,
         );
         let key = Self {
-            id: info.id.clone(),
-            account: info.account.clone(),
-            created_at: info.created_at,
             retired_at: info.retired_at,
             revoked_at: info.revoked_at,
-            private: ed25519_dalek::SigningKey::from_bytes(&seed),
+            ..Self::from_seed(
+                info.id.clone(),
+                info.account.clone(),
+                info.created_at,
+                &seed,
+            )
         };
         match info.algorithm {
             Algorithm::EdDsa if key.public_key() == info.public_key => Ok(key),
@@ -353,6 +371,33 @@ mod tests {
 
     fn rng() -> StdRng {
         StdRng::seed_from_u64(7)
+    }
+
+    /// The key expanded once signs as Ed25519 itself does: RFC 8032's first test vector (its
+    /// seed, public key and the signature of the empty message), then a longer message.
+    #[test]
+    fn signatures_are_rfc_8032s() {
+        let hex32 = |s: &str| -> [u8; 32] { hex::decode(s).unwrap().try_into().unwrap() };
+        let seed = hex32("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+        let key = SigningKey::from_seed(SigningKeyId::new(T0, [2; 10]), account(), T0, &seed);
+        assert_eq!(
+            hex::encode(key.public_key()),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+        );
+        assert_eq!(
+            hex::encode(key.sign(b"")),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155\
+             5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+        );
+        let message = b"header.payload of a portal token";
+        let verifying = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key()).unwrap();
+        let signature = ed25519_dalek::Signature::from_bytes(&key.sign(message));
+        assert!(verifying.verify_strict(message, &signature).is_ok());
+        assert!(
+            verifying
+                .verify_strict(b"another message", &signature)
+                .is_err()
+        );
     }
 
     #[test]
