@@ -17,6 +17,7 @@ use tokio::sync::{Notify, watch};
 
 use super::Backend;
 use super::db::{Conn, Pool};
+use super::native::Home;
 use super::rows::{RowExt, Value, params, query};
 use crate::cache::{Cache, Change};
 use crate::{StoreError, StoreResult};
@@ -27,6 +28,8 @@ pub(crate) struct WriteTx {
     tx: Conn,
     changes: Vec<Change>,
     cache: Arc<Cache>,
+    /// A SQLite file written through the pool: its checkpoints follow the commit.
+    file: Option<Arc<Home>>,
 }
 
 impl Deref for WriteTx {
@@ -48,7 +51,15 @@ impl WriteTx {
             tx,
             changes: Vec::new(),
             cache,
+            file: None,
         }
+    }
+
+    /// A transaction on the pool of a SQLite file, which wakes the file's checkpoints when it
+    /// commits.
+    pub fn on_file(mut self, file: Option<Arc<Home>>) -> Self {
+        self.file = file;
+        self
     }
 
     /// This node's cache, for a read of the transaction to fill (it is read the way any cached
@@ -82,6 +93,9 @@ impl WriteTx {
             }
         }
         self.tx.commit().await?;
+        if let Some(file) = &self.file {
+            file.committed_elsewhere();
+        }
         if !self.changes.is_empty() {
             self.cache.apply(&self.changes);
         }

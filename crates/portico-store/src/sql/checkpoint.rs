@@ -3,13 +3,16 @@
 //! waited for a few megabytes to be copied into the database file and for two `fsync`s: the
 //! tail of every write's latency.
 //!
-//! Here the writer's connection never checkpoints on its own. A thread of its own, with its own
-//! connection, copies the log into the database file after the writer's commits, at most every
-//! [`EVERY`], while the writer goes on (a passive checkpoint takes no lock a writer needs). A log
-//! can only start over from its beginning when it was copied to its end with no write in between,
-//! which a busy writer never leaves time for; so when the log has grown past [`CATCH_UP_FRAMES`]
-//! the writer, before its next group, copies the few frames written since the last pass itself,
-//! and that group's transaction starts the log over.
+//! Here no connection checkpoints on its own (the writer's and the pool's have the automatic
+//! checkpoint off). A thread of its own, with its own connection, copies the log into the
+//! database file after commits (the writer's, and the pool's, which wake it too), at most every
+//! [`EVERY`], while the writer goes on (a passive checkpoint takes no lock a writer needs), and
+//! syncs the file after each pass. A log can only start over from its beginning when it was
+//! copied to its end with no write in between, which a busy writer never leaves time for; so
+//! when the log has grown past [`CATCH_UP_FRAMES`] the thread makes a few more passes, each
+//! shorter than the one before, and then the writer, before its next group, copies the few
+//! frames written since, and that group's transaction starts the log over. The writer's pause
+//! is then two small `fsync`s, not the copy of a whole pass.
 
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,9 +22,16 @@ use rusqlite::Connection;
 
 /// The least time between two passes of the checkpoint thread.
 const EVERY: Duration = Duration::from_millis(100);
+/// Passes at most before the writer is asked to catch up, and the frames appended during a
+/// pass that are few enough to end them sooner.
+const CLOSING_PASSES: usize = 4;
+const CLOSE_ENOUGH: i64 = 64;
+/// How long the thread waits for the writer to catch up before it makes passes again: the
+/// commits that woke it may have been the pool's, with the writer idle.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(1);
 /// Frames (pages, 4 KiB each) in the log beyond which the writer finishes a checkpoint itself.
 #[cfg(not(test))]
-const CATCH_UP_FRAMES: i64 = 4_000;
+const CATCH_UP_FRAMES: i64 = 16_000;
 #[cfg(test)]
 const CATCH_UP_FRAMES: i64 = 256;
 
@@ -58,7 +68,7 @@ impl Checkpoints {
             let shared = self.clone();
             let path = path.to_owned();
             let spawned = std::thread::Builder::new()
-                .name("portico-sqlite-checkpoint".to_owned())
+                .name("sqlite-checkpoint".to_owned())
                 .spawn(move || run(&path, &shared));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "the SQLite checkpoint thread cannot start");
@@ -93,14 +103,31 @@ impl Checkpoints {
     }
 }
 
-/// A passive checkpoint: the frames in the log afterwards.
-fn checkpoint(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
+/// A passive checkpoint: the frames in the log afterwards, and how many of them are copied.
+fn checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get(1)?, row.get(2)?))
+    })
+}
+
+/// One pass of the thread: a passive checkpoint, then a sync of the database file. SQLite
+/// syncs the file only when a pass copied the whole log, which under a busy writer is the
+/// writer's catch-up; syncing what each pass copied keeps that `fsync`, which every write
+/// queued behind the writer waits for too, down to the last frames.
+fn pass(conn: &Connection, file: &std::fs::File) -> rusqlite::Result<(i64, i64)> {
+    let frames = checkpoint(conn);
+    if let Err(e) = file.sync_data() {
+        tracing::warn!(error = %e, "syncing the SQLite database file failed");
+    }
+    frames
 }
 
 fn run(path: &Path, shared: &Checkpoints) {
-    let conn = match super::native::open_checkpointer(path) {
-        Ok(conn) => conn,
+    let opened = super::native::open_checkpointer(path)
+        .map_err(|e| e.to_string())
+        .and_then(|conn| Ok((conn, std::fs::File::open(path).map_err(|e| e.to_string())?)));
+    let (conn, file) = match opened {
+        Ok(opened) => opened,
         Err(e) => {
             tracing::error!(error = %e, "the SQLite checkpoint thread cannot open the database");
             let mut state = shared.state();
@@ -113,19 +140,51 @@ fn run(path: &Path, shared: &Checkpoints) {
         {
             let mut state = shared.state();
             // A pass waits for a commit, and for the writer's catch-up when it asked for one.
+            let mut asked = None;
             while (!state.committed || state.catch_up) && !state.stop {
-                state = shared.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+                if state.catch_up {
+                    let since = *asked.get_or_insert_with(std::time::Instant::now);
+                    if since.elapsed() >= CATCH_UP_WAIT {
+                        // No group came: the pool wrote, and the passes go on without the
+                        // writer (the log starts over once a pass finds it all copied).
+                        state.catch_up = false;
+                        continue;
+                    }
+                    state = shared
+                        .wake
+                        .wait_timeout(state, CATCH_UP_WAIT)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                } else {
+                    state = shared.wake.wait(state).unwrap_or_else(|e| e.into_inner());
+                }
             }
             if state.stop {
                 return;
             }
             state.committed = false;
         }
-        match checkpoint(&conn) {
+        let mut frames = pass(&conn, &file);
+        if let Ok((mut log, _)) = frames
+            && log >= CATCH_UP_FRAMES
+        {
+            // Before the writer is asked, more passes: a pass copies the log as it was when
+            // the pass began, so each copies what was appended during the one before, in less
+            // time, until few frames came; the writer is then left the fewest frames to sync
+            // and copy while every write waits for it.
+            for _ in 0..CLOSING_PASSES {
+                frames = pass(&conn, &file);
+                match frames {
+                    Ok((next, _)) if next - log > CLOSE_ENOUGH => log = next,
+                    _ => break,
+                }
+            }
+        }
+        match frames {
             // A log this long has not started over since the last pass (a busy writer never
             // leaves it fully copied between two groups): the writer finishes the copy, and the
             // next pass follows its next commit at once.
-            Ok(log) if log >= CATCH_UP_FRAMES => {
+            Ok((log, _)) if log >= CATCH_UP_FRAMES => {
                 shared.state().catch_up = true;
                 continue;
             }
@@ -200,6 +259,38 @@ mod tests {
         while std::fs::metadata(&path).unwrap().len() < 50 * 6_000 {
             assert!(Instant::now() < deadline, "the log was not copied");
             std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Writes on the pool's connections (the unit of work's, the webhook fan-out's) copy no log
+    /// themselves: their commits wake the checkpoint thread, with the group writer never used.
+    #[tokio::test]
+    async fn the_pools_commits_are_copied_too() {
+        use crate::sql::rows::query;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let store = crate::sql::SqlStore::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        // One transaction of the pool's per statement.
+        let write = async |sql: &str| {
+            let mut tx = crate::sql::begin_write(&store.pool, &store.cache)
+                .await
+                .unwrap();
+            query(sql, Vec::new()).execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap();
+        };
+        write("CREATE TABLE t (a BLOB)").await;
+        let before = std::fs::metadata(&path).unwrap().len();
+        for _ in 0..50 {
+            write("INSERT INTO t (a) VALUES (randomblob(6000))").await;
+        }
+        // The pool's connections do not checkpoint (far fewer frames than SQLite's automatic
+        // threshold were written anyway): only the thread puts the rows in the file itself.
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::metadata(&path).unwrap().len() < before + 50 * 6_000 {
+            assert!(Instant::now() < deadline, "the log was not copied");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 }

@@ -48,12 +48,19 @@ impl Pool {
                 // most the last commits on power loss, the usual WAL trade-off. Foreign keys
                 // are off by default in SQLite; the schema relies on them for tenancy and
                 // references.
-                let options = SqliteConnectOptions::from_str(url)?
+                let mut options = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(!url.contains("mode="))
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true);
+                if !memory {
+                    // A file's log is copied by the checkpoint thread (see `checkpoint`), which
+                    // the pool's commits wake as the writer's do; a commit of the pool that
+                    // copied the log itself would take its time and its `fsync`s out of that
+                    // write's answer, and race the thread for the same frames.
+                    options = options.pragma("wal_autocheckpoint", "0");
+                }
                 // SQLite runs in this process: a few connections let readers proceed in
                 // parallel under WAL while writers take turns on the one write lock. An
                 // in-memory database exists once per connection, so it gets exactly one.
@@ -101,7 +108,15 @@ impl Pool {
     /// Where the group-commit writer keeps its own connection: a SQLite file's.
     pub fn native_writer(&self) -> Option<Arc<Home>> {
         match self {
-            Pool::Sqlite(_, Some(readers)) => Some(Home::writer(readers.path().to_owned())),
+            Pool::Sqlite(_, Some(readers)) => Some(readers.writer_beside()),
+            _ => None,
+        }
+    }
+
+    /// A SQLite file's connections, whose checkpoints a commit on the pool calls for.
+    pub fn file(&self) -> Option<Arc<Home>> {
+        match self {
+            Pool::Sqlite(_, Some(readers)) => Some(readers.clone()),
             _ => None,
         }
     }

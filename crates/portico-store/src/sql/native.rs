@@ -69,14 +69,15 @@ pub(crate) struct Home {
     read_only: bool,
     idle: Mutex<Vec<Connection>>,
     keep: usize,
-    /// The writer's checkpoints; none for readers.
-    checkpoints: Option<Arc<Checkpoints>>,
+    /// The file's checkpoints, which the writer's and the pool's commits call for; shared by
+    /// the readers and the writer of one file.
+    checkpoints: Arc<Checkpoints>,
 }
 
 impl Drop for Home {
     fn drop(&mut self) {
-        if let Some(checkpoints) = &self.checkpoints {
-            checkpoints.stop();
+        if !self.read_only {
+            self.checkpoints.stop();
         }
     }
 }
@@ -89,23 +90,35 @@ impl Home {
             read_only: true,
             idle: Mutex::new(Vec::new()),
             keep: IDLE_READERS,
-            checkpoints: None,
+            checkpoints: Arc::default(),
         })
     }
 
     /// The one writing connection to `path`, opened on first use.
+    #[cfg(test)]
     pub fn writer(path: PathBuf) -> Arc<Home> {
+        Home::writer_with(path, Arc::default())
+    }
+
+    /// The one writing connection to these readers' file, sharing their checkpoints.
+    pub fn writer_beside(&self) -> Arc<Home> {
+        Home::writer_with(self.path.clone(), self.checkpoints.clone())
+    }
+
+    fn writer_with(path: PathBuf, checkpoints: Arc<Checkpoints>) -> Arc<Home> {
         Arc::new(Home {
             path,
             read_only: false,
             idle: Mutex::new(Vec::new()),
             keep: 1,
-            checkpoints: Some(Arc::default()),
+            checkpoints,
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// After a write transaction on another connection to the file (the pool's) committed: its
+    /// frames are for the checkpoint thread to copy, as the writer's are.
+    pub fn committed_elsewhere(&self) {
+        self.checkpoints.committed(&self.path);
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
@@ -130,8 +143,8 @@ impl Home {
     /// `Pool::begin_write` begins them on sqlx.
     pub fn begin_immediate(self: &Arc<Self>) -> Result<Native, sqlx::Error> {
         let mut native = self.take()?;
-        if let Some(checkpoints) = &self.checkpoints {
-            checkpoints.before_write(native.conn()?);
+        if !self.read_only {
+            self.checkpoints.before_write(native.conn()?);
         }
         native.batch("BEGIN IMMEDIATE")?;
         native.in_tx = true;
@@ -180,8 +193,8 @@ impl Native {
         if self.in_tx {
             self.batch("COMMIT")?;
             self.in_tx = false;
-            if let Some(checkpoints) = &self.home.checkpoints {
-                checkpoints.committed(&self.home.path);
+            if !self.home.read_only {
+                self.home.checkpoints.committed(&self.home.path);
             }
         }
         Ok(())
