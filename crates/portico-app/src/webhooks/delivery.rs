@@ -23,7 +23,8 @@ const LEASE_SECS: i64 = 60;
 const BATCH: u32 = 100;
 /// Events fanned out per transaction. Every event is marked once fanned out, endpoints or not,
 /// so under a burst of issuance this is the number of events each write of the worker settles:
-/// fewer, larger writes leave the database's write lock to the requests.
+/// fewer, larger writes. (On a SQLite file each is a group of the store's writer, between the
+/// groups of the requests; on PostgreSQL a transaction of its own.)
 const FAN_OUT_BATCH: u32 = 1_000;
 
 /// The wait after each failed attempt, the first after the first failure; after the last, the

@@ -54,6 +54,12 @@ pub(crate) enum WriteOp {
         origin: Option<Origin>,
     },
     BrowserSession(NewBrowserSession),
+    /// Up to `limit` events of the outbox fanned out to webhook deliveries (on a SQLite file,
+    /// where the writer is the one connection that writes under load).
+    FanOutWebhookEvents {
+        now: Timestamp,
+        limit: u32,
+    },
 }
 
 /// What a write answers.
@@ -61,6 +67,7 @@ pub(crate) enum WriteOp {
 pub(crate) enum Written {
     Done,
     Consumed(Option<(AccountId, PortalSessionId)>),
+    FannedOut(usize),
 }
 
 struct Job {
@@ -100,6 +107,11 @@ impl Writer {
         }
     }
 
+    /// Whether the writer has a SQLite file's connection of its own.
+    pub fn is_native(&self) -> bool {
+        self.ctx.native.is_some()
+    }
+
     /// Runs `op` in the next group and answers once it has committed.
     pub async fn write(&self, op: WriteOp) -> StoreResult<Written> {
         let (reply, answer) = oneshot::channel();
@@ -133,7 +145,7 @@ impl Writer {
         if ctx.native.is_some() {
             // The thread ends when the queue closes, with the store.
             let started = std::thread::Builder::new()
-                .name("portico-sqlite-writer".to_owned())
+                .name("sqlite-writer".to_owned())
                 .spawn(move || futures_executor::block_on(run(ctx, jobs)));
             if let Err(e) = started {
                 tracing::error!(error = %e, "the SQLite writer thread cannot start");
@@ -226,13 +238,55 @@ mod tests {
             .collect()
     }
 
+    /// On a SQLite file the webhook fan-out is a write of the group writer (on its thread),
+    /// never a transaction of the pool's that would hold the database lock the writer waits for.
+    #[tokio::test]
+    async fn sqlite_fan_out_is_a_write_of_the_group() {
+        use crate::WebhookStore;
+        use crate::sql::rows::{params, query};
+        let db = TestDatabase::create(TestBackend::Sqlite).await;
+        let store = SqlStore::connect(&db.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = Timestamp::from_millis(1_767_225_600_000);
+        let account = AccountId::new(now, [1; 10]);
+        let mut tx = store.write_tx().await.unwrap();
+        query(
+            "INSERT INTO accounts (id, subdomain, name, settings, created_at, updated_at) \
+             VALUES ($2, 'one', 'One', '{}', $1, $1)",
+            params![now, &account],
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        for n in 0..3 {
+            query(
+                "INSERT INTO outbox (id, account_id, type, actor, data, created_at) \
+                 VALUES ($1, $3, 'customer.created', 'system', '{}', $2)",
+                params![format!("evt_{n}"), now, &account],
+            )
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        assert!(!threads().iter().any(|n| n == "sqlite-writer"));
+
+        assert_eq!(store.fan_out_webhook_events(now, 2).await.unwrap(), 2);
+        assert!(
+            threads().iter().any(|n| n == "sqlite-writer"),
+            "the fan-out did not run on the writer's thread"
+        );
+        assert_eq!(store.fan_out_webhook_events(now, 2).await.unwrap(), 1);
+        assert_eq!(store.fan_out_webhook_events(now, 2).await.unwrap(), 0);
+    }
+
     /// On a SQLite file the groups run on the writer's own thread, which ends with the store.
     #[tokio::test]
     async fn sqlite_groups_run_on_a_thread_of_their_own_that_ends_with_the_store() {
         let db = TestDatabase::create(TestBackend::Sqlite).await;
         let store = SqlStore::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
-        let writer_thread = |names: Vec<String>| names.iter().any(|n| n == "portico-sqlite-");
+        let writer_thread = |names: Vec<String>| names.iter().any(|n| n == "sqlite-writer");
         let op = WriteOp::ConsumeRedirectToken {
             sha256: [7; 32],
             now: Timestamp::from_millis(1_767_225_600_000),

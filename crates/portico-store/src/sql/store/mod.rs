@@ -523,6 +523,14 @@ pub(super) async fn run_group(
         }
     }
     outbox.write(tx).await?;
+    // After the group's own events, which it fans out with the others.
+    for (i, op) in ops.iter().enumerate() {
+        if let WriteOp::FanOutWebhookEvents { now, limit } = op {
+            results[i] = Some(Written::FannedOut(
+                webhooks::fan_out(tx, backend, *now, *limit).await?,
+            ));
+        }
+    }
     results
         .into_iter()
         .map(|r| r.ok_or_else(|| StoreError::Corrupt("a write of the group was not run".into())))

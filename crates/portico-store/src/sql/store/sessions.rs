@@ -376,7 +376,7 @@ async fn stored_portal_session(
 fn consumed(written: Written) -> StoreResult<Option<(AccountId, PortalSessionId)>> {
     match written {
         Written::Consumed(found) => Ok(found),
-        Written::Done => Err(StoreError::Corrupt(
+        Written::Done | Written::FannedOut(_) => Err(StoreError::Corrupt(
             "the writer answered a consumption without its result".to_owned(),
         )),
     }

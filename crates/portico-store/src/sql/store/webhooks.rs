@@ -179,81 +179,26 @@ impl WebhookStore for SqlStore {
         {
             return Ok(0);
         }
+        if self.writer.is_native() {
+            // On a SQLite file the group writer fans out, in a group of its own: the writes of
+            // portal access never wait for another connection to let go of the database's lock
+            // (which SQLite's busy handler waits for in sleeps of up to 25 ms), and the writer's
+            // page cache stays valid (another connection's commit empties it).
+            return match self
+                .writer
+                .write(WriteOp::FanOutWebhookEvents { now, limit })
+                .await?
+            {
+                Written::FannedOut(n) => Ok(n),
+                _ => Err(StoreError::Corrupt(
+                    "the fan-out answered something else".to_owned(),
+                )),
+            };
+        }
         let mut tx = self.write_tx().await?;
-        let sql = format!(
-            "SELECT id, account_id, type, created_at FROM outbox WHERE fanned_out_at IS NULL \
-             ORDER BY id LIMIT $1{}",
-            skip_locked(self.backend)
-        );
-        let events = query(&sql, params![i64::from(limit.max(1))])
-            .fetch_all(&mut *tx)
-            .await?;
-        if events.is_empty() {
-            return Ok(0);
-        }
-        let mut accounts: Vec<String> = events
-            .iter()
-            .map(|row| row.text("account_id"))
-            .collect::<StoreResult<_>>()?;
-        accounts.sort_unstable();
-        accounts.dedup();
-        let sql = format!(
-            "SELECT account_id, {} FROM webhook_endpoints WHERE account_id IN ({})",
-            rows::WEBHOOK_ENDPOINTS.columns(),
-            marks(1, accounts.len())
-        );
-        let p = accounts.iter().map(|a| Value::from(a.as_str())).collect();
-        let endpoints = query(&sql, p)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(rows::webhook_endpoint)
-            .collect::<StoreResult<Vec<_>>>()?;
-
-        let mut deliveries = Vec::new();
-        let mut ids = Vec::with_capacity(events.len());
-        for event in &events {
-            let id = event.text("id")?;
-            let account: AccountId = event.parsed("account_id")?;
-            let kind = event.text("type")?;
-            let created_at = event.ts("created_at")?;
-            for endpoint in &endpoints {
-                if endpoint.account == account
-                    && endpoint.enabled
-                    && endpoint.created_at <= created_at
-                    && endpoint.wants(&kind)
-                {
-                    deliveries.push(params![
-                        &WebhookDeliveryId::new(now, entropy()),
-                        &account,
-                        &endpoint.id,
-                        id.as_str(),
-                        DeliveryStatus::Pending.as_str(),
-                        0i64,
-                        now,
-                        now,
-                    ]);
-                }
-            }
-            ids.push(id);
-        }
-        for chunk in deliveries.chunks(ROWS_PER_INSERT) {
-            let sql = format!(
-                "INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_id, status, \
-                 attempts, next_attempt_at, created_at) VALUES {} ON CONFLICT DO NOTHING",
-                rows::placeholder_rows(chunk.len(), 8)
-            );
-            query(&sql, chunk.concat()).execute(&mut *tx).await?;
-        }
-        let sql = format!(
-            "UPDATE outbox SET fanned_out_at = $1 WHERE id IN ({})",
-            marks(2, ids.len())
-        );
-        let mut p = params![now];
-        p.extend(ids.iter().map(|id| Value::from(id.as_str())));
-        query(&sql, p).execute(&mut *tx).await?;
+        let n = fan_out(&mut tx, self.backend, now, limit).await?;
         tx.commit().await?;
-        Ok(events.len())
+        Ok(n)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -451,4 +396,87 @@ impl WebhookStore for SqlStore {
             .await?;
         rows::webhook_delivery(&row)
     }
+}
+
+/// Fans out up to `limit` events not yet fanned out, oldest first, in `tx`: a delivery for each
+/// endpoint of the event's account that wants it, and the event marked. How many events.
+pub(in crate::sql) async fn fan_out(
+    tx: &mut WriteTx,
+    backend: Backend,
+    now: Timestamp,
+    limit: u32,
+) -> StoreResult<usize> {
+    let sql = format!(
+        "SELECT id, account_id, type, created_at FROM outbox WHERE fanned_out_at IS NULL \
+         ORDER BY id LIMIT $1{}",
+        skip_locked(backend)
+    );
+    let events = query(&sql, params![i64::from(limit.max(1))])
+        .fetch_all(&mut **tx)
+        .await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mut accounts: Vec<String> = events
+        .iter()
+        .map(|row| row.text("account_id"))
+        .collect::<StoreResult<_>>()?;
+    accounts.sort_unstable();
+    accounts.dedup();
+    let sql = format!(
+        "SELECT account_id, {} FROM webhook_endpoints WHERE account_id IN ({})",
+        rows::WEBHOOK_ENDPOINTS.columns(),
+        marks(1, accounts.len())
+    );
+    let p = accounts.iter().map(|a| Value::from(a.as_str())).collect();
+    let endpoints = query(&sql, p)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(rows::webhook_endpoint)
+        .collect::<StoreResult<Vec<_>>>()?;
+
+    let mut deliveries = Vec::new();
+    let mut ids = Vec::with_capacity(events.len());
+    for event in &events {
+        let id = event.text("id")?;
+        let account: AccountId = event.parsed("account_id")?;
+        let kind = event.text("type")?;
+        let created_at = event.ts("created_at")?;
+        for endpoint in &endpoints {
+            if endpoint.account == account
+                && endpoint.enabled
+                && endpoint.created_at <= created_at
+                && endpoint.wants(&kind)
+            {
+                deliveries.push(params![
+                    &WebhookDeliveryId::new(now, entropy()),
+                    &account,
+                    &endpoint.id,
+                    id.as_str(),
+                    DeliveryStatus::Pending.as_str(),
+                    0i64,
+                    now,
+                    now,
+                ]);
+            }
+        }
+        ids.push(id);
+    }
+    for chunk in deliveries.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO webhook_deliveries (id, account_id, endpoint_id, event_id, status, \
+             attempts, next_attempt_at, created_at) VALUES {} ON CONFLICT DO NOTHING",
+            rows::placeholder_rows(chunk.len(), 8)
+        );
+        query(&sql, chunk.concat()).execute(&mut **tx).await?;
+    }
+    let sql = format!(
+        "UPDATE outbox SET fanned_out_at = $1 WHERE id IN ({})",
+        marks(2, ids.len())
+    );
+    let mut p = params![now];
+    p.extend(ids.iter().map(|id| Value::from(id.as_str())));
+    query(&sql, p).execute(&mut **tx).await?;
+    Ok(events.len())
 }
