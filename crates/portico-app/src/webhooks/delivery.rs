@@ -73,7 +73,8 @@ pub async fn run_once(app: &App) -> AppResult<RunReport> {
         let n = app.store.fan_out_webhook_events(now, FAN_OUT_BATCH).await?;
         metrics::counter!("portico_webhook_events_fanned_out_total").increment(n as u64);
         report.events += n;
-        if n < FAN_OUT_BATCH as usize {
+        // A store may take fewer than asked at a time: only none left ends the fan-out.
+        if n == 0 {
             break;
         }
     }

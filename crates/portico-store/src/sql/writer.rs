@@ -239,7 +239,8 @@ mod tests {
     }
 
     /// On a SQLite file the webhook fan-out is a write of the group writer (on its thread),
-    /// never a transaction of the pool's that would hold the database lock the writer waits for.
+    /// never a transaction of the pool's that would hold the database lock the writer waits for,
+    /// and it takes at most 100 events at a time, however many are asked for.
     #[tokio::test]
     async fn sqlite_fan_out_is_a_write_of_the_group() {
         use crate::WebhookStore;
@@ -258,7 +259,7 @@ mod tests {
         .execute(&mut *tx)
         .await
         .unwrap();
-        for n in 0..3 {
+        for n in 0..101 {
             query(
                 "INSERT INTO outbox (id, account_id, type, actor, data, created_at) \
                  VALUES ($1, $3, 'customer.created', 'system', '{}', $2)",
@@ -271,13 +272,13 @@ mod tests {
         tx.commit().await.unwrap();
         assert!(!threads().iter().any(|n| n == "sqlite-writer"));
 
-        assert_eq!(store.fan_out_webhook_events(now, 2).await.unwrap(), 2);
+        assert_eq!(store.fan_out_webhook_events(now, 1_000).await.unwrap(), 100);
         assert!(
             threads().iter().any(|n| n == "sqlite-writer"),
             "the fan-out did not run on the writer's thread"
         );
-        assert_eq!(store.fan_out_webhook_events(now, 2).await.unwrap(), 1);
-        assert_eq!(store.fan_out_webhook_events(now, 2).await.unwrap(), 0);
+        assert_eq!(store.fan_out_webhook_events(now, 1_000).await.unwrap(), 1);
+        assert_eq!(store.fan_out_webhook_events(now, 1_000).await.unwrap(), 0);
     }
 
     /// On a SQLite file the groups run on the writer's own thread, which ends with the store.

@@ -133,7 +133,8 @@ pub trait WebhookStore: Send + Sync {
     /// Fans out up to `limit` events that were not yet: one pending delivery, due at `now`, for
     /// each enabled endpoint of the event's account that wants its type and existed when it
     /// happened. The deliveries and the mark on the events are one transaction; events another
-    /// node is fanning out are skipped. Returns how many events it took.
+    /// node is fanning out are skipped. Returns how many events it took, which may be fewer than
+    /// `limit` while more are left (a store may take fewer at a time); 0 once none is left.
     async fn fan_out_webhook_events(&self, now: Timestamp, limit: u32) -> StoreResult<usize>;
     /// Claims up to `limit` pending deliveries due at `now` that no worker holds, until
     /// `until`, under `claim`; every node may call this at once, and none gets a delivery

@@ -23,6 +23,11 @@ fn marks(first: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// The most events one fan-out of the group writer takes (on a SQLite file): the issuances and
+/// exchanges in the same group wait for it, so a thousand at once (several milliseconds) would
+/// be the slowest of their answers.
+const WRITER_FAN_OUT: u32 = 100;
+
 /// Rows wider than this many per statement are split, to stay under SQLite's parameter limit.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -184,6 +189,8 @@ impl WebhookStore for SqlStore {
             // portal access never wait for another connection to let go of the database's lock
             // (which SQLite's busy handler waits for in sleeps of up to 25 ms), and the writer's
             // page cache stays valid (another connection's commit empties it).
+            // In writes of at most `WRITER_FAN_OUT` events, each a small part of its group.
+            let limit = limit.min(WRITER_FAN_OUT);
             return match self
                 .writer
                 .write(WriteOp::FanOutWebhookEvents { now, limit })
