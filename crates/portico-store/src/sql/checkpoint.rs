@@ -14,8 +14,9 @@
 //! frames written since, and that group's transaction starts the log over. The writer's pause
 //! is then two small `fsync`s, not the copy of a whole pass.
 
-use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -37,7 +38,7 @@ const CATCH_UP_FRAMES: i64 = 256;
 
 #[derive(Debug, Default)]
 struct State {
-    /// The writer committed since the thread's last pass.
+    /// A connection (the writer's or the pool's) committed since the thread's last pass.
     committed: bool,
     /// The thread asks the writer to finish the copy before its next group; it makes no pass
     /// until the writer did.
@@ -46,7 +47,7 @@ struct State {
     started: bool,
 }
 
-/// What the writer and its checkpoint thread share.
+/// What the connections to one file and its checkpoint thread share.
 #[derive(Debug, Default)]
 pub(crate) struct Checkpoints {
     state: Mutex<State>,
@@ -58,8 +59,8 @@ impl Checkpoints {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// After a commit of the writer: the checkpoint thread has frames to copy (and is started,
-    /// on the first commit).
+    /// After a commit (of the writer, or of the pool): the checkpoint thread has frames to copy
+    /// (and is started, on the first commit).
     pub fn committed(self: &Arc<Self>, path: &Path) {
         let mut state = self.state();
         state.committed = true;
@@ -122,10 +123,31 @@ fn pass(conn: &Connection, file: &std::fs::File) -> rusqlite::Result<(i64, i64)>
     frames
 }
 
+/// The database file, opened for syncing once per path for the life of the process. Closing any
+/// descriptor of a file drops every POSIX lock the process holds on it, SQLite's own included,
+/// and another process would take a file nobody holds a lock on for one no connection uses
+/// (and, say, delete its log): so this descriptor is never closed, as SQLite keeps its own open
+/// while its locks are held.
+fn sync_handle(path: &Path) -> Result<&'static std::fs::File, String> {
+    static OPEN: OnceLock<Mutex<HashMap<PathBuf, &'static std::fs::File>>> = OnceLock::new();
+    let mut open = OPEN
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(file) = open.get(path) {
+        return Ok(file);
+    }
+    let file: &'static std::fs::File = Box::leak(Box::new(
+        std::fs::File::open(path).map_err(|e| e.to_string())?,
+    ));
+    open.insert(path.to_owned(), file);
+    Ok(file)
+}
+
 fn run(path: &Path, shared: &Checkpoints) {
     let opened = super::native::open_checkpointer(path)
         .map_err(|e| e.to_string())
-        .and_then(|conn| Ok((conn, std::fs::File::open(path).map_err(|e| e.to_string())?)));
+        .and_then(|conn| Ok((conn, sync_handle(path)?)));
     let (conn, file) = match opened {
         Ok(opened) => opened,
         Err(e) => {
@@ -144,15 +166,17 @@ fn run(path: &Path, shared: &Checkpoints) {
             while (!state.committed || state.catch_up) && !state.stop {
                 if state.catch_up {
                     let since = *asked.get_or_insert_with(std::time::Instant::now);
-                    if since.elapsed() >= CATCH_UP_WAIT {
+                    let left = CATCH_UP_WAIT.saturating_sub(since.elapsed());
+                    if left.is_zero() {
                         // No group came: the pool wrote, and the passes go on without the
-                        // writer (the log starts over once a pass finds it all copied).
+                        // writer (the log starts over at the first write after a pass that
+                        // copied all of it).
                         state.catch_up = false;
                         continue;
                     }
                     state = shared
                         .wake
-                        .wait_timeout(state, CATCH_UP_WAIT)
+                        .wait_timeout(state, left)
                         .unwrap_or_else(|e| e.into_inner())
                         .0;
                 } else {
@@ -164,7 +188,7 @@ fn run(path: &Path, shared: &Checkpoints) {
             }
             state.committed = false;
         }
-        let mut frames = pass(&conn, &file);
+        let mut frames = pass(&conn, file);
         if let Ok((mut log, _)) = frames
             && log >= CATCH_UP_FRAMES
         {
@@ -173,7 +197,7 @@ fn run(path: &Path, shared: &Checkpoints) {
             // time, until few frames came; the writer is then left the fewest frames to sync
             // and copy while every write waits for it.
             for _ in 0..CLOSING_PASSES {
-                frames = pass(&conn, &file);
+                frames = pass(&conn, file);
                 match frames {
                     Ok((next, _)) if next - log > CLOSE_ENOUGH => log = next,
                     _ => break,
@@ -184,6 +208,8 @@ fn run(path: &Path, shared: &Checkpoints) {
             // A log this long has not started over since the last pass (a busy writer never
             // leaves it fully copied between two groups): the writer finishes the copy, and the
             // next pass follows its next commit at once.
+            // (A pass copies the log as it was when it began: under a busy writer there is more
+            // by the time it ends, whatever it reports.)
             Ok((log, _)) if log >= CATCH_UP_FRAMES => {
                 shared.state().catch_up = true;
                 continue;
@@ -262,23 +288,37 @@ mod tests {
         }
     }
 
-    /// Writes on the pool's connections (the unit of work's, the webhook fan-out's) copy no log
-    /// themselves: their commits wake the checkpoint thread, with the group writer never used.
+    /// Writes on the pool's connections (the unit of work's transactions, the statements run on
+    /// their own) copy no log themselves: they wake the checkpoint thread, with the group writer
+    /// never used.
     #[tokio::test]
-    async fn the_pools_commits_are_copied_too() {
+    async fn the_pools_transactions_are_copied_too() {
+        pool_writes_are_copied(true).await;
+    }
+
+    #[tokio::test]
+    async fn the_pools_statements_are_copied_too() {
+        pool_writes_are_copied(false).await;
+    }
+
+    async fn pool_writes_are_copied(in_transactions: bool) {
         use crate::sql::rows::query;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.db");
         let store = crate::sql::SqlStore::connect(&format!("sqlite://{}", path.display()))
             .await
             .unwrap();
-        // One transaction of the pool's per statement.
+        // A transaction of the pool's per statement, or the statement alone.
         let write = async |sql: &str| {
-            let mut tx = crate::sql::begin_write(&store.pool, &store.cache)
-                .await
-                .unwrap();
-            query(sql, Vec::new()).execute(&mut *tx).await.unwrap();
-            tx.commit().await.unwrap();
+            if in_transactions {
+                let mut tx = crate::sql::begin_write(&store.pool, &store.cache)
+                    .await
+                    .unwrap();
+                query(sql, Vec::new()).execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+            } else {
+                query(sql, Vec::new()).execute(&store.pool).await.unwrap();
+            }
         };
         write("CREATE TABLE t (a BLOB)").await;
         let before = std::fs::metadata(&path).unwrap().len();

@@ -113,6 +113,14 @@ impl Pool {
         }
     }
 
+    /// After a statement that may have written ran on its own on the pool: on a SQLite file,
+    /// its frames are for the checkpoint thread to copy.
+    pub fn wrote(&self) {
+        if let Pool::Sqlite(_, Some(file)) = self {
+            file.committed_elsewhere();
+        }
+    }
+
     /// A SQLite file's connections, whose checkpoints a commit on the pool calls for.
     pub fn file(&self) -> Option<Arc<Home>> {
         match self {
@@ -138,10 +146,12 @@ impl Pool {
 
     /// Runs the migrations this build knows on one connection of the pool.
     pub async fn migrate(&self, migrator: &Migrator) -> Result<(), sqlx::migrate::MigrateError> {
-        match self {
+        let migrated = match self {
             Pool::Sqlite(p, _) => migrate_on(p.acquire().await?, migrator).await,
             Pool::Postgres(p) => migrate_on(p.acquire().await?, migrator).await,
-        }
+        };
+        self.wrote();
+        migrated
     }
 }
 
@@ -324,7 +334,11 @@ impl<'q> Query<'q> {
     pub async fn execute<'c>(self, on: impl Into<On<'c>>) -> Result<Done, sqlx::Error> {
         match on.into() {
             On::Conn(c) => self.execute_on(c).await,
-            On::Pool(p) => self.execute_on(&mut p.acquire().await?).await,
+            On::Pool(p) => {
+                let done = self.execute_on(&mut p.acquire().await?).await;
+                p.wrote();
+                done
+            }
         }
     }
 
@@ -335,8 +349,12 @@ impl<'q> Query<'q> {
         match on.into() {
             On::Conn(c) => self.fetch_optional_on(c).await,
             On::Pool(p) => {
-                let mut conn = self.reader(p).await?;
-                self.fetch_optional_on(&mut conn).await
+                let (mut conn, select) = self.reader(p).await?;
+                let row = self.fetch_optional_on(&mut conn).await;
+                if !select {
+                    p.wrote();
+                }
+                row
             }
         }
     }
@@ -351,25 +369,31 @@ impl<'q> Query<'q> {
         match on.into() {
             On::Conn(c) => self.fetch_all_on(c).await,
             On::Pool(p) => {
-                let mut conn = self.reader(p).await?;
-                self.fetch_all_on(&mut conn).await
+                let (mut conn, select) = self.reader(p).await?;
+                let rows = self.fetch_all_on(&mut conn).await;
+                if !select {
+                    p.wrote();
+                }
+                rows
             }
         }
     }
 
     /// The connection a statement on a pool runs on: a `SELECT` reads on the calling thread
-    /// where the pool can (see [`Pool::read`]); anything else takes a pooled connection.
-    async fn reader(&self, pool: &Pool) -> Result<Conn, sqlx::Error> {
+    /// where the pool can (see [`Pool::read`]); anything else takes a pooled connection. And
+    /// whether it is a `SELECT`.
+    async fn reader(&self, pool: &Pool) -> Result<(Conn, bool), sqlx::Error> {
         let select = self
             .sql
             .trim_start()
             .get(..6)
             .is_some_and(|w| w.eq_ignore_ascii_case("select"));
-        if select {
-            pool.read().await
+        let conn = if select {
+            pool.read().await?
         } else {
-            pool.acquire().await
-        }
+            pool.acquire().await?
+        };
+        Ok((conn, select))
     }
 
     async fn execute_on(self, conn: &mut Conn) -> Result<Done, sqlx::Error> {
