@@ -26,6 +26,8 @@ const BATCH: u32 = 100;
 /// fewer, larger writes. (On a SQLite file each is a group of the store's writer, between the
 /// groups of the requests; on PostgreSQL a transaction of its own.)
 const FAN_OUT_BATCH: u32 = 1_000;
+/// Events one run fans out at most before it sends what is due; the next run takes the rest.
+const FAN_OUT_PER_RUN: usize = 20 * FAN_OUT_BATCH as usize;
 
 /// The wait after each failed attempt, the first after the first failure; after the last, the
 /// delivery has failed. About three days in all.
@@ -73,8 +75,10 @@ pub async fn run_once(app: &App) -> AppResult<RunReport> {
         let n = app.store.fan_out_webhook_events(now, FAN_OUT_BATCH).await?;
         metrics::counter!("portico_webhook_events_fanned_out_total").increment(n as u64);
         report.events += n;
-        // A store may take fewer than asked at a time: only none left ends the fan-out.
-        if n == 0 {
+        // A store may take fewer than asked at a time: none left ends the fan-out, and so does
+        // a run's worth, so that events arriving as fast as they are fanned out never keep the
+        // run from sending.
+        if n == 0 || report.events >= FAN_OUT_PER_RUN {
             break;
         }
     }

@@ -302,4 +302,22 @@ backend_tests! {
         ]);
         assert_eq!(events[3].data["status"], "open");
     }
+
+    async fn a_webhook_run_fans_out_twenty_thousand_events_at_most_and_leaves_the_rest(db: Db) {
+        let account = db.account("busy").await;
+        // Events arriving faster than a run fans them out: the run still ends, and sends.
+        let mut raw = db.raw().await;
+        raw.execute_with(
+            "INSERT INTO outbox (id, account_id, type, actor, data, created_at) \
+             WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20100) \
+             SELECT 'evt_' || i, $1, 'customer.updated', 'system', '{}', 0 FROM n",
+            &[account.id.to_string()],
+        )
+        .await;
+        let first = portico_app::webhooks::run_once(&db.app).await.unwrap();
+        assert_eq!(first.events, 20_000);
+        let second = portico_app::webhooks::run_once(&db.app).await.unwrap();
+        assert!(second.events >= 100, "{} events left for the next run", second.events);
+        assert_eq!(portico_app::webhooks::run_once(&db.app).await.unwrap().events, 0);
+    }
 }

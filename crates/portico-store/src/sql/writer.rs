@@ -62,6 +62,14 @@ pub(crate) enum WriteOp {
     },
 }
 
+impl WriteOp {
+    /// A write committed in a group of its own: the fan-out, whose failure (an endpoint's row
+    /// it cannot read, say) must not take the requests' writes down with it, nor theirs it.
+    fn alone(&self) -> bool {
+        matches!(self, WriteOp::FanOutWebhookEvents { .. })
+    }
+}
+
 /// What a write answers.
 #[derive(Debug)]
 pub(crate) enum Written {
@@ -168,23 +176,35 @@ impl Writer {
 async fn run(ctx: Ctx, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let group = std::mem::take(&mut batch);
-        let ops: Vec<&WriteOp> = group.iter().map(|j| &j.op).collect();
-        let results = match together(&ctx, &ops).await {
-            Ok(written) => written.into_iter().map(Ok).collect(),
-            Err(e) if ops.len() == 1 => vec![Err(e)],
-            Err(e) => {
-                tracing::debug!(error = %e, size = ops.len(), "a write group failed; writing one by one");
-                let mut results = Vec::with_capacity(ops.len());
-                for op in &ops {
-                    results.push(together(&ctx, &[*op]).await.map(|mut w| w.remove(0)));
-                }
-                results
-            }
-        };
-        for (job, result) in group.into_iter().zip(results) {
-            let _ = job.reply.send(result);
+        let (alone, group): (Vec<Job>, Vec<Job>) = std::mem::take(&mut batch)
+            .into_iter()
+            .partition(|j| j.op.alone());
+        if !group.is_empty() {
+            run_group(&ctx, group).await;
         }
+        for job in alone {
+            run_group(&ctx, vec![job]).await;
+        }
+    }
+}
+
+/// Commits `group` and answers each of its callers.
+async fn run_group(ctx: &Ctx, group: Vec<Job>) {
+    let ops: Vec<&WriteOp> = group.iter().map(|j| &j.op).collect();
+    let results = match together(ctx, &ops).await {
+        Ok(written) => written.into_iter().map(Ok).collect(),
+        Err(e) if ops.len() == 1 => vec![Err(e)],
+        Err(e) => {
+            tracing::debug!(error = %e, size = ops.len(), "a write group failed; writing one by one");
+            let mut results = Vec::with_capacity(ops.len());
+            for op in &ops {
+                results.push(together(ctx, &[*op]).await.map(|mut w| w.remove(0)));
+            }
+            results
+        }
+    };
+    for (job, result) in group.into_iter().zip(results) {
+        let _ = job.reply.send(result);
     }
 }
 

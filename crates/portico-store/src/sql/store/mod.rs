@@ -523,7 +523,7 @@ pub(super) async fn run_group(
         }
     }
     outbox.write(tx).await?;
-    // After the group's own events, which it fans out with the others.
+    // A group of its own (see `WriteOp::alone`).
     for (i, op) in ops.iter().enumerate() {
         if let WriteOp::FanOutWebhookEvents { now, limit } = op {
             results[i] = Some(Written::FannedOut(

@@ -24,8 +24,8 @@ fn marks(first: usize, n: usize) -> String {
 }
 
 /// The most events one fan-out of the group writer takes (on a SQLite file): the issuances and
-/// exchanges in the same group wait for it, so a thousand at once (several milliseconds) would
-/// be the slowest of their answers.
+/// exchanges queued behind it wait for it, so a thousand at once (several milliseconds) would be
+/// the slowest of their answers.
 const WRITER_FAN_OUT: u32 = 100;
 
 /// Rows wider than this many per statement are split, to stay under SQLite's parameter limit.
@@ -185,11 +185,12 @@ impl WebhookStore for SqlStore {
             return Ok(0);
         }
         if self.writer.is_native() {
-            // On a SQLite file the group writer fans out, in a group of its own: the writes of
-            // portal access never wait for another connection to let go of the database's lock
-            // (which SQLite's busy handler waits for in sleeps of up to 25 ms), and the writer's
-            // page cache stays valid (another connection's commit empties it).
-            // In writes of at most `WRITER_FAN_OUT` events, each a small part of its group.
+            // On a SQLite file the group writer fans out, in a group of its own between the
+            // requests' groups: the writes of portal access never wait for another connection to
+            // let go of the database's lock (which SQLite's busy handler waits for in sleeps of
+            // up to 25 ms), and the writer's page cache stays valid (another connection's commit
+            // empties it). At most `WRITER_FAN_OUT` events at a time, which the next group of
+            // requests waits for.
             let limit = limit.min(WRITER_FAN_OUT);
             return match self
                 .writer
