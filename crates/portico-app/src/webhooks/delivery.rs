@@ -23,8 +23,9 @@ const LEASE_SECS: i64 = 60;
 const BATCH: u32 = 100;
 /// Events fanned out per transaction. Every event is marked once fanned out, endpoints or not,
 /// so under a burst of issuance this is the number of events each write of the worker settles:
-/// fewer, larger writes. (On a SQLite file each is a group of the store's writer, between the
-/// groups of the requests; on PostgreSQL a transaction of its own.)
+/// fewer, larger writes. (On PostgreSQL each call is a transaction of its own; on a SQLite file
+/// the store's writer takes at most 100 events a call, in a group of its own between the
+/// requests' groups.)
 const FAN_OUT_BATCH: u32 = 1_000;
 /// Events one run fans out at most before it sends what is due; the next run takes the rest.
 const FAN_OUT_PER_RUN: usize = 20 * FAN_OUT_BATCH as usize;

@@ -17,7 +17,6 @@ use tokio::sync::{Notify, watch};
 
 use super::Backend;
 use super::db::{Conn, Pool};
-use super::native::Home;
 use super::rows::{RowExt, Value, params, query};
 use crate::cache::{Cache, Change};
 use crate::{StoreError, StoreResult};
@@ -28,8 +27,8 @@ pub(crate) struct WriteTx {
     tx: Conn,
     changes: Vec<Change>,
     cache: Arc<Cache>,
-    /// A SQLite file written through the pool: its checkpoints follow the commit.
-    file: Option<Arc<Home>>,
+    /// The pool the transaction began on, told of the commit (see [`Pool::wrote`]).
+    pool: Option<Pool>,
 }
 
 impl Deref for WriteTx {
@@ -51,14 +50,13 @@ impl WriteTx {
             tx,
             changes: Vec::new(),
             cache,
-            file: None,
+            pool: None,
         }
     }
 
-    /// A transaction on the pool of a SQLite file, which wakes the file's checkpoints when it
-    /// commits.
-    pub fn on_file(mut self, file: Option<Arc<Home>>) -> Self {
-        self.file = file;
+    /// A transaction of `pool`'s, which [`Pool::wrote`] hears of when it commits.
+    pub fn on_pool(mut self, pool: &Pool) -> Self {
+        self.pool = Some(pool.clone());
         self
     }
 
@@ -93,8 +91,8 @@ impl WriteTx {
             }
         }
         self.tx.commit().await?;
-        if let Some(file) = &self.file {
-            file.committed_elsewhere();
+        if let Some(pool) = &self.pool {
+            pool.wrote();
         }
         if !self.changes.is_empty() {
             self.cache.apply(&self.changes);

@@ -113,19 +113,11 @@ impl Pool {
         }
     }
 
-    /// After a statement that may have written ran on its own on the pool: on a SQLite file,
-    /// its frames are for the checkpoint thread to copy.
+    /// After a write on the pool committed (a transaction, or a statement run on its own): on a
+    /// SQLite file, its frames are for the checkpoint thread to copy.
     pub fn wrote(&self) {
         if let Pool::Sqlite(_, Some(file)) = self {
             file.committed_elsewhere();
-        }
-    }
-
-    /// A SQLite file's connections, whose checkpoints a commit on the pool calls for.
-    pub fn file(&self) -> Option<Arc<Home>> {
-        match self {
-            Pool::Sqlite(_, Some(readers)) => Some(readers.clone()),
-            _ => None,
         }
     }
 

@@ -325,7 +325,7 @@ impl SqlStore {
 
 /// See [`SqlStore::write_tx`].
 async fn begin_write(pool: &Pool, cache: &Arc<Cache>) -> StoreResult<WriteTx> {
-    Ok(WriteTx::new(pool.begin_write().await?, cache.clone()).on_file(pool.file()))
+    Ok(WriteTx::new(pool.begin_write().await?, cache.clone()).on_pool(pool))
 }
 
 fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
