@@ -84,7 +84,6 @@ catalogue! {
     NoPaymentMethod { en: "No payment method on file", de: "Keine Zahlungsmethode hinterlegt", fr: "Aucun moyen de paiement enregistré", es: "No hay ningún método de pago registrado" }
 
     // Subscriptions.
-    Plan { en: "Plan", de: "Tarif", fr: "Formule", es: "Plan" }
     Status { en: "Status", de: "Status", fr: "Statut", es: "Estado" }
     SubscriptionTrialing { en: "Trial", de: "Testphase", fr: "Période d’essai", es: "Periodo de prueba" }
     SubscriptionActive { en: "Active", de: "Aktiv", fr: "Actif", es: "Activa" }
@@ -96,6 +95,7 @@ catalogue! {
     CanceledOn { en: "Canceled on {date}", de: "Gekündigt am {date}", fr: "Résilié le {date}", es: "Cancelada el {date}" }
     TrialEndsOn { en: "Trial ends on {date}", de: "Testphase endet am {date}", fr: "L’essai se termine le {date}", es: "La prueba finaliza el {date}" }
     Quantity { en: "Quantity", de: "Menge", fr: "Quantité", es: "Cantidad" }
+    Price { en: "Price", de: "Preis", fr: "Prix", es: "Precio" }
     PricePerMonth { en: "{amount} per month", de: "{amount} pro Monat", fr: "{amount} par mois", es: "{amount} al mes" }
     PricePerYear { en: "{amount} per year", de: "{amount} pro Jahr", fr: "{amount} par an", es: "{amount} al año" }
     PriceEveryMonths { en: "{amount} every {count} months", de: "{amount} alle {count} Monate", fr: "{amount} tous les {count} mois", es: "{amount} cada {count} meses" }
@@ -441,7 +441,6 @@ mod tests {
         (Locale::Fr, Msg::Total, "the French word is total"),
         (Locale::Es, Msg::Total, "the Spanish word is total"),
         (Locale::Es, Msg::Subtotal, "the Spanish word is subtotal"),
-        (Locale::Es, Msg::Plan, "the Spanish word is plan"),
         (Locale::De, Msg::Pdf, "a file format's name"),
         (Locale::Fr, Msg::Pdf, "a file format's name"),
         (Locale::Es, Msg::Pdf, "a file format's name"),

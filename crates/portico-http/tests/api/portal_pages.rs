@@ -289,4 +289,30 @@ portico_testkit::backend_tests! {
         }
         assert_eq!(ran, 1, "statements on plans for six subscriptions");
     }
+
+    async fn a_price_for_several_units_says_what_one_costs(app: Portal) {
+        let k = &app.a.key;
+        let c = customer(&app, "Seats GmbH").await;
+        let product = app.post(k, "/api/v1/products", json!({"name": "Seats"})).await.expect(201).id();
+        let mut plans = Vec::new();
+        for (name, cents) in [("Team", 4900), ("Solo", 1200)] {
+            plans.push(app.post(k, "/api/v1/plans", json!({
+                "product": product, "name": name, "interval": "month", "unit_amount": cents, "currency": "EUR",
+            })).await.expect(201).id());
+        }
+        for (plan, quantity) in plans.iter().zip([5, 1]) {
+            app.post(k, "/api/v1/subscriptions", json!({"customer": c, "plan": plan, "quantity": quantity})).await.expect(201);
+        }
+        let cookie = enter(&app, &c).await;
+        let page = app.browse("/portal/subscriptions", Some(&cookie)).await;
+        page.expect(200);
+        assert!(page.text.contains("<dt>Price</dt><dd>€245.00 per month<br><span class=\"muted\">5\u{a0}×\u{a0}€49.00</span></dd>"), "{}", page.text);
+        assert!(page.text.contains("<dt>Price</dt><dd>€12.00 per month</dd>"), "{}", page.text);
+        assert_eq!(page.text.matches('×').count(), 1, "only the subscription of five units: {}", page.text);
+        let german = app
+            .send(app.client.get(app.local("/portal/subscriptions")).header("cookie", cookie.header()).header("accept-language", "de"))
+            .await;
+        german.expect(200);
+        assert!(german.text.contains("<dt>Preis</dt><dd>245,00\u{a0}€ pro Monat<br><span class=\"muted\">5\u{a0}×\u{a0}49,00\u{a0}€</span></dd>"), "{}", german.text);
+    }
 }

@@ -61,7 +61,13 @@ async fn check_content(b: &mut Browser, page: PortalPage, mine: &[Invoice], thei
         }
         PortalPage::Subscriptions => {
             assert_eq!(heading, "Subscriptions");
-            for needle in ["Team", "Active", "€245.00 per month", "Renews on"] {
+            for needle in [
+                "Team",
+                "Active",
+                "€245.00 per month",
+                "5 × €49.00",
+                "Renews on",
+            ] {
                 assert!(
                     text.contains(needle),
                     "subscriptions lack {needle:?}:\n{text}"

@@ -117,7 +117,13 @@ pub fn render(page: &Page, l: Locale) -> Markup {
             section.card.sub id=(r.sub.id) {
                 h2 { (r.plan.name) " " (status_badge(l, &r.sub, page.now)) }
                 dl.facts {
-                    div { dt { (t(l, Msg::Plan)) } dd { (price(l, r)) } }
+                    div {
+                        dt { (t(l, Msg::Price)) }
+                        dd {
+                            (price(l, r))
+                            @if let Some(each) = per_unit(l, r) { br; span.muted { (each) } }
+                        }
+                    }
                     div { dt { (t(l, Msg::Quantity)) } dd { (format_integer(r.sub.quantity, l)) } }
                     @if !r.sub.is_canceled() {
                         div {
@@ -223,6 +229,19 @@ pub fn price(l: Locale, r: &Row) -> String {
         (Interval::Year, _) => Msg::PriceEveryYears,
     };
     tf(l, msg, &args)
+}
+
+/// `5 × €49.00` under a price for more than one unit, so that the total explains itself; the
+/// parts are kept on one line.
+pub fn per_unit(l: Locale, r: &Row) -> Option<String> {
+    (r.sub.quantity != 1).then(|| {
+        let unit = Money::new(r.plan.unit_amount, r.plan.currency);
+        format!(
+            "{}\u{a0}×\u{a0}{}",
+            format_integer(r.sub.quantity, l),
+            format_money(unit, l)
+        )
+    })
 }
 
 /// What happens at the end of the subscription's period.
