@@ -272,6 +272,7 @@ catalogue! {
     ErrorReference { en: "Reference: {id}", de: "Referenz: {id}", fr: "Référence\u{a0}: {id}", es: "Referencia: {id}" }
     NotFoundTitle { en: "Page not found", de: "Seite nicht gefunden", fr: "Page introuvable", es: "Página no encontrada" }
     NotFoundBody { en: "The page you are looking for does not exist or is no longer available.", de: "Die gesuchte Seite existiert nicht oder ist nicht mehr verfügbar.", fr: "La page que vous cherchez n’existe pas ou n’est plus disponible.", es: "La página que busca no existe o ya no está disponible." }
+    GoToOverview { en: "Go to the overview", de: "Zur Übersicht", fr: "Aller à la vue d’ensemble", es: "Ir al resumen" }
     NotAllowed { en: "You do not have permission to do this.", de: "Dazu fehlt Ihnen die Berechtigung.", fr: "Vous n’avez pas l’autorisation d’effectuer cette action.", es: "No tiene permiso para realizar esta acción." }
     FixErrors { en: "Please correct the highlighted fields.", de: "Bitte korrigieren Sie die markierten Felder.", fr: "Veuillez corriger les champs signalés.", es: "Corrija los campos marcados." }
     FieldRequired { en: "This field is required.", de: "Dieses Feld ist erforderlich.", fr: "Ce champ est obligatoire.", es: "Este campo es obligatorio." }

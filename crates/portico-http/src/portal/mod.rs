@@ -14,6 +14,7 @@ pub mod session;
 
 use std::net::SocketAddr;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -167,8 +168,12 @@ fn check_exchange_rate(state: &AppState, peer: &Peer, headers: &HeaderMap) -> Re
         .map_err(Denied::TooManyRequests)
 }
 
-/// A path under `/portal` that names no page.
-async fn unknown_page(headers: HeaderMap) -> Response {
+/// A path under `/portal` that names no page: in a session, the session's own 404 page (its
+/// brand, its navigation's way back to the vendor), else the plain one.
+async fn unknown_page(headers: HeaderMap, visit: Option<Extension<Visit>>) -> Response {
+    if let Some(Extension(v)) = visit {
+        return pages::not_found(&v);
+    }
     ErrorPage {
         status: StatusCode::NOT_FOUND,
         title: Msg::NotFoundTitle,

@@ -77,6 +77,12 @@ fn numbers(page: &Resp) -> Vec<String> {
         .collect()
 }
 
+/// The text of a page's `<title>`.
+fn title(page: &Resp) -> &str {
+    let start = page.text.find("<title>").expect("a title") + "<title>".len();
+    &page.text[start..start + page.text[start..].find("</title>").unwrap()]
+}
+
 /// The target of the link with `rel`, if the page has one.
 fn link(page: &Resp, rel: &str) -> Option<String> {
     let end = page.text.find(&format!("\" rel=\"{rel}\""))?;
@@ -288,6 +294,26 @@ portico_testkit::backend_tests! {
             assert!(page.text.contains(&format!("Plan {i}")), "{}", page.text);
         }
         assert_eq!(ran, 1, "statements on plans for six subscriptions");
+    }
+
+    async fn an_unknown_page_in_a_session_keeps_the_session_s_brand(app: Portal) {
+        let c = customer(&app, "Lost GmbH").await;
+        let cookie = enter(&app, &c).await;
+        let overview = app.browse("/portal", Some(&cookie)).await;
+        overview.expect(200);
+        let brand = title(&overview).split_once(" · ").unwrap().1.to_owned();
+        assert_ne!(brand, "Billing portal", "the account has a name of its own");
+        let lost = app.browse("/portal/payment-methods", Some(&cookie)).await;
+        lost.expect(404);
+        assert_eq!(title(&lost), format!("Page not found · {brand}"), "{}", lost.text);
+        // The session works: its navigation and a way to the overview, not a plea for a new link.
+        assert!(lost.text.contains("<nav class=\"tabs\""), "{}", lost.text);
+        assert!(!lost.text.contains("aria-current"), "no tab is this page: {}", lost.text);
+        assert!(lost.text.contains("<a class=\"button\" href=\"/portal\">Go to the overview</a>"), "{}", lost.text);
+        assert!(!lost.text.contains("new link"), "{}", lost.text);
+        let stranger = app.browse("/portal/payment-methods", None).await;
+        stranger.expect(404);
+        assert_eq!(title(&stranger), "Page not found · Billing portal", "{}", stranger.text);
     }
 
     async fn a_price_for_several_units_says_what_one_costs(app: Portal) {

@@ -20,7 +20,7 @@ use portico_core::model::PortalPage;
 use portico_render::{Msg, t, tf};
 
 use super::extract::PageQuery;
-use super::layout::{ErrorPage, Shell, document, respond, web_url};
+use super::layout::{Shell, document, respond, web_url};
 use super::session::{Denied, Visit};
 use crate::AppState;
 use crate::error::ApiError;
@@ -135,6 +135,18 @@ pub fn respond_page(
     flash: Option<Msg>,
     main: Markup,
 ) -> Response {
+    frame(v, status, Some(current), title, flash, main)
+}
+
+/// [`respond_page`] with the tab of `current` marked, or none.
+fn frame(
+    v: &Visit,
+    status: StatusCode,
+    current: Option<PortalPage>,
+    title: &str,
+    flash: Option<Msg>,
+    main: Markup,
+) -> Response {
     let l = v.locale;
     let back = v.session.return_url.as_deref().and_then(web_url);
     let controls = html! {
@@ -153,7 +165,7 @@ pub fn respond_page(
         nav.tabs aria-label=(t(l, Msg::MainNavigation)) {
             ul {
                 @for p in PortalPage::ALL.iter().filter(|p| page_enabled(v, **p)) {
-                    li { a href=(p.path()) aria-current=[(*p == current).then_some("page")] { (t(l, nav_label(*p))) } }
+                    li { a href=(p.path()) aria-current=[(Some(*p) == current).then_some("page")] { (t(l, nav_label(*p))) } }
                 }
             }
         }
@@ -201,13 +213,19 @@ pub fn bad_link(v: &Visit) -> Response {
     )
 }
 
+/// A refusal inside a working session: the session's own frame (its controls, its navigation),
+/// no tab marked, and a way to the overview, since the session needs no new link. A session
+/// locked to one task has its controls alone.
 fn refusal(v: &Visit, status: StatusCode, title: Msg, body: Msg) -> Response {
-    ErrorPage {
-        status,
-        title,
-        body,
-        account: Some(&v.account),
-        return_url: v.session.return_url.as_deref(),
-    }
-    .render(v.locale)
+    let l = v.locale;
+    let main = html! {
+        section.notice {
+            h1 { (t(l, title)) }
+            p { (t(l, body)) }
+            @if v.session.flow.is_none() {
+                p { a.button href=(PortalPage::Overview.path()) { (t(l, Msg::GoToOverview)) } }
+            }
+        }
+    };
+    frame(v, status, None, t(l, title), None, main)
 }
