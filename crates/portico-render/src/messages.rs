@@ -213,7 +213,7 @@ catalogue! {
     InvalidTaxId { en: "This tax ID does not have the format of the country above, for example {example}.", de: "Diese Steuernummer hat nicht das Format des oben gewählten Landes, zum Beispiel {example}.", fr: "Ce numéro fiscal n’a pas le format du pays indiqué ci-dessus, par exemple {example}.", es: "Este número fiscal no tiene el formato del país indicado arriba, por ejemplo {example}." }
     PdfTaxWithRate { en: "VAT ({rate})", de: "USt. ({rate})", fr: "TVA ({rate})", es: "IVA ({rate})" }
     PdfPaymentInstructions { en: "Payment instructions", de: "Zahlungshinweise", fr: "Modalités de paiement", es: "Instrucciones de pago" }
-    PdfOverdue { en: "Overdue", de: "Überfällig", fr: "En retard", es: "Vencida" }
+    InvoiceOverdue { en: "Overdue", de: "Überfällig", fr: "En retard", es: "Vencida" }
     PdfFontMissing { en: "Some characters cannot be shown: the font {font} is not installed on the server.", de: "Einige Zeichen können nicht angezeigt werden: Die Schrift {font} ist auf dem Server nicht installiert.", fr: "Certains caractères ne peuvent pas être affichés\u{a0}: la police {font} n’est pas installée sur le serveur.", es: "Algunos caracteres no se pueden mostrar: la fuente {font} no está instalada en el servidor." }
     ContinuedOnNextPage { en: "Continued on the next page", de: "Fortsetzung auf der nächsten Seite", fr: "Suite à la page suivante", es: "Continúa en la página siguiente" }
     NoInvoices { en: "No invoices yet", de: "Noch keine Rechnungen", fr: "Aucune facture pour le moment", es: "Todavía no hay facturas" }

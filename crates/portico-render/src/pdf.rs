@@ -66,10 +66,7 @@ impl<'a> InvoicePdf<'a> {
 
     /// Open, unpaid and past its due date.
     pub fn overdue(&self) -> bool {
-        let invoice = self.invoice;
-        invoice.status == InvoiceStatus::Open
-            && invoice.amount_due > 0
-            && invoice.due_at.is_some_and(|due| due < self.as_of)
+        self.invoice.is_overdue(self.as_of)
     }
 }
 
@@ -307,7 +304,7 @@ impl<'a> Layout<'a> {
             rows.push((Msg::PaidOn, date(paid)));
         }
         let status = if self.pdf.overdue() {
-            Msg::PdfOverdue
+            Msg::InvoiceOverdue
         } else {
             Msg::from(invoice.status)
         };
@@ -350,7 +347,7 @@ impl<'a> Layout<'a> {
             (_, _, None) => None,
         };
         let stamp = match invoice.status {
-            _ if self.pdf.overdue() => Some((Msg::PdfOverdue, RED)),
+            _ if self.pdf.overdue() => Some((Msg::InvoiceOverdue, RED)),
             InvoiceStatus::Paid => Some((Msg::from(invoice.status), GREEN)),
             InvoiceStatus::Void | InvoiceStatus::Draft => Some((Msg::from(invoice.status), MUTED)),
             InvoiceStatus::Uncollectible => Some((Msg::from(invoice.status), RED)),

@@ -316,6 +316,56 @@ portico_testkit::backend_tests! {
         assert_eq!(title(&stranger), "Page not found · Billing portal", "{}", stranger.text);
     }
 
+    async fn an_open_invoice_past_its_due_date_is_overdue_on_every_page(app: Portal) {
+        let c = customer(&app, "Late GmbH").await;
+        let account = app.a.account.clone();
+        let now = app.clock.now();
+        let mut ids = Vec::new();
+        for days in [1, 10] {
+            let input = NewInvoice {
+                customer: c.clone(),
+                subscription: None,
+                currency: None,
+                status: Some(InvoiceStatus::Open),
+                lines: vec![NewInvoiceLine {
+                    description: "Seat".into(),
+                    quantity: 1,
+                    unit_amount: 1234,
+                    period_start: None,
+                    period_end: None,
+                }],
+                tax_rate_bps: 0,
+                issued_at: None,
+                due_at: Some(now.plus_secs(days * 86_400)),
+                paid_at: None,
+                metadata: Metadata::new(),
+            };
+            let by = portico_app::Caller::operator(account.clone());
+            ids.push(portico_app::invoices::create(&app.state.app, &by, input, now).await.unwrap().id.to_string());
+        }
+        let cookie = enter(&app, &c).await;
+        let badges = |page: &Resp| -> Vec<String> {
+            page.text.split("<span class=\"badge ").skip(1).map(|b| b[..b.find('<').unwrap()].to_owned()).collect()
+        };
+        let list = app.browse("/portal/invoices", Some(&cookie)).await;
+        list.expect(200);
+        assert_eq!(badges(&list), ["warn\">Open", "warn\">Open"], "neither is due yet");
+        // Two days on, in a new session (the first has timed out by then).
+        app.clock.advance_secs(2 * 86_400);
+        let cookie = enter(&app, &c).await;
+        let list = app.browse("/portal/invoices", Some(&cookie)).await;
+        list.expect(200);
+        let mut shown = badges(&list);
+        shown.sort();
+        assert_eq!(shown, ["bad\">Overdue", "warn\">Open"], "{}", list.text);
+        let late = app.browse(&format!("/portal/invoices/{}", ids[0]), Some(&cookie)).await;
+        late.expect(200);
+        assert_eq!(badges(&late), ["bad\">Overdue"], "{}", late.text);
+        let later = app.browse(&format!("/portal/invoices/{}", ids[1]), Some(&cookie)).await;
+        later.expect(200);
+        assert_eq!(badges(&later), ["warn\">Open"], "{}", later.text);
+    }
+
     async fn a_price_for_several_units_says_what_one_costs(app: Portal) {
         let k = &app.a.key;
         let c = customer(&app, "Seats GmbH").await;

@@ -233,6 +233,14 @@ impl Invoice {
         Ok(())
     }
 
+    /// Open, something still due, and past its due date at `now`: what the portal, the PDF and
+    /// the overview's alert call overdue.
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        self.status == InvoiceStatus::Open
+            && self.amount_due > 0
+            && self.due_at.is_some_and(|due| due < now)
+    }
+
     /// Records `amount` received against this invoice; it becomes paid once nothing is due.
     pub fn apply_payment(&mut self, amount: i64, now: Timestamp) -> Result<(), Refused> {
         if !matches!(
@@ -430,5 +438,24 @@ mod tests {
         };
         let open = patch.apply(draft, now).unwrap();
         assert_eq!((open.total, open.issued_at), (5000, Some(now)));
+    }
+
+    #[test]
+    fn overdue_is_open_with_something_due_after_the_due_date() {
+        let due = t("2026-03-15T00:00:00Z");
+        let after = t("2026-03-15T00:00:01Z");
+        let mut inv = invoice(Some(InvoiceStatus::Open));
+        assert!(!inv.is_overdue(after), "no due date, never overdue");
+        inv.due_at = Some(due);
+        assert!(
+            !inv.is_overdue(due),
+            "due that very moment is not yet overdue"
+        );
+        assert!(inv.is_overdue(after));
+        inv.amount_due = 0;
+        assert!(!inv.is_overdue(after), "nothing due");
+        let mut paid = invoice(Some(InvoiceStatus::Paid));
+        paid.due_at = Some(due);
+        assert!(!paid.is_overdue(after), "paid");
     }
 }

@@ -13,7 +13,7 @@ use portico_core::model::{
 };
 use portico_core::page::PageRequest;
 use portico_core::scope::PortalScope;
-use portico_core::{InvoiceId, PaymentAttemptId, PaymentMethodId};
+use portico_core::{InvoiceId, PaymentAttemptId, PaymentMethodId, Timestamp};
 use portico_render::format::{format_date_range, format_integer, format_percent_bps};
 use portico_render::{InvoicePdf, Locale, Msg, format_address, invoice_pdf, t, tf};
 use portico_store::{InvoiceFilter, StoreError};
@@ -32,6 +32,8 @@ use crate::portal::{forbidden, load};
 pub struct Invoices {
     pub rows: Vec<Invoice>,
     pub pager: Pager,
+    /// When the page is shown: an open invoice due before then is overdue.
+    pub now: Timestamp,
 }
 
 /// One page of the customer's invoices: one list read, drafts left out by the query.
@@ -54,6 +56,7 @@ pub async fn load(
     Ok(Invoices {
         rows: list.data,
         pager,
+        now: s.app.clock.now(),
     })
 }
 
@@ -68,13 +71,13 @@ pub fn render(d: &Invoices, l: Locale) -> Markup {
         @if d.rows.is_empty() {
             p.empty { (t(l, Msg::NoInvoices)) }
         } @else {
-            (list(&d.rows, l))
+            (list(&d.rows, d.now, l))
         }
         (pager(l, path, &d.pager))
     }
 }
 
-fn list(invoices: &[Invoice], l: Locale) -> Markup {
+fn list(invoices: &[Invoice], now: Timestamp, l: Locale) -> Markup {
     let head = [
         col(t(l, Msg::Number)),
         col(t(l, Msg::IssueDate)),
@@ -92,7 +95,7 @@ fn list(invoices: &[Invoice], l: Locale) -> Markup {
                 html! { @if let Some(d) = inv.issued_at { (date(l, d)) } },
                 html! { @if let Some(d) = inv.due_at { (date(l, d)) } },
                 html! { (money(l, inv.total, inv.currency)) },
-                invoice_badge(l, inv.status),
+                invoice_badge(l, inv, now),
                 html! { a.pdf href=(pdf_href(inv)) download aria-label=(pdf_label) { (t(l, Msg::Pdf)) } },
             ]
         })
@@ -208,7 +211,7 @@ pub async fn detail(
                 (render_outcome(&paying, v.locale))
                 (render_pay(&inv, &paying, v.locale))
             };
-            let main = render_detail(&inv, &v, &title, pay);
+            let main = render_detail(&inv, &v, &title, pay, s.app.clock.now());
             respond_page(&v, StatusCode::OK, PortalPage::Invoices, &title, None, main)
         }
         Ok(None) => not_found(&v),
@@ -399,7 +402,7 @@ pub async fn payment_return(
 }
 
 /// The invoice; `pay` (how paying it stands, and the form) goes right under its title.
-fn render_detail(inv: &Invoice, v: &Visit, title: &str, pay: Markup) -> Markup {
+fn render_detail(inv: &Invoice, v: &Visit, title: &str, pay: Markup, now: Timestamp) -> Markup {
     let l = v.locale;
     let c = &v.customer;
     let cur = inv.currency;
@@ -430,7 +433,7 @@ fn render_detail(inv: &Invoice, v: &Visit, title: &str, pay: Markup) -> Markup {
     let rate = format_percent_bps(inv.tax_rate_bps, l);
     html! {
         p.crumb { a href=(PortalPage::Invoices.path()) { "← " (t(l, Msg::NavInvoices)) } }
-        div.title-row { h1 { (title) } (invoice_badge(l, inv.status)) }
+        div.title-row { h1 { (title) } (invoice_badge(l, inv, now)) }
         (pay)
         div.grid.two {
             section.card {

@@ -66,10 +66,7 @@ async fn alerts(
             .list_invoices(&v.account.id, filter, PageRequest::first(20))
             .await?
             .data;
-        for inv in open
-            .iter()
-            .filter(|i| i.amount_due > 0 && i.due_at.is_some_and(|d| d < now))
-        {
+        for inv in open.iter().filter(|i| i.is_overdue(now)) {
             let due = amount(l, inv.amount_due, inv.currency);
             alerts.push(Alert {
                 text: tf(

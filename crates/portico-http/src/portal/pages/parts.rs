@@ -2,7 +2,9 @@
 //! Newer/Older links of a list.
 
 use maud::{Markup, html};
-use portico_core::model::{InvoiceStatus, PortalPage, SubscriptionStatus, TransactionStatus};
+use portico_core::model::{
+    Invoice, InvoiceStatus, PortalPage, SubscriptionStatus, TransactionStatus,
+};
 use portico_core::page::{List, PageRequest};
 use portico_core::{Currency, Money, Timestamp};
 use portico_render::{Locale, Msg, format_date, format_money, t};
@@ -35,7 +37,12 @@ pub fn subscription_badge(locale: Locale, status: SubscriptionStatus) -> Markup 
     badge(kind, t(locale, status.into()))
 }
 
-pub fn invoice_badge(locale: Locale, status: InvoiceStatus) -> Markup {
+/// The invoice's status, or Overdue for an open invoice past its due date at `now`.
+pub fn invoice_badge(locale: Locale, inv: &Invoice, now: Timestamp) -> Markup {
+    if inv.is_overdue(now) {
+        return badge("bad", t(locale, Msg::InvoiceOverdue));
+    }
+    let status = inv.status;
     let kind = match status {
         InvoiceStatus::Paid => "good",
         InvoiceStatus::Open => "warn",
