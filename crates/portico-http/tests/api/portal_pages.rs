@@ -1,9 +1,10 @@
 //! The portal's pages as data: lists that page by keyset (page 200 costs what page 1 does),
-//! cursors that do not parse, drafts that never show, values that are escaped on every page, and
-//! the plans of a customer's subscriptions read at once.
+//! cursors that do not parse, drafts that never show, values that are escaped on every page, the
+//! plans of a customer's subscriptions read at once, overdue invoices, prices of several units,
+//! and an unknown page inside a session.
 
-use portico_core::AccountId;
-use portico_core::model::{InvoiceStatus, Metadata, NewInvoice, NewInvoiceLine};
+use portico_core::model::{Invoice, InvoiceStatus, Metadata, NewInvoice, NewInvoiceLine};
+use portico_core::{AccountId, Timestamp};
 use portico_http::Clock;
 use serde_json::json;
 
@@ -37,32 +38,43 @@ async fn invoices(
 ) -> Vec<(String, String)> {
     let mut made = Vec::with_capacity(n);
     for _ in 0..n {
-        let input = NewInvoice {
-            customer: customer.to_owned(),
-            subscription: None,
-            currency: None,
-            status: Some(status),
-            lines: vec![NewInvoiceLine {
-                description: "Seat".into(),
-                quantity: 1,
-                unit_amount: 1234,
-                period_start: None,
-                period_end: None,
-            }],
-            tax_rate_bps: 0,
-            issued_at: None,
-            due_at: None,
-            paid_at: None,
-            metadata: Metadata::new(),
-        };
-        let by = portico_app::Caller::operator(account.clone());
-        let inv = portico_app::invoices::create(&app.state.app, &by, input, app.clock.now())
-            .await
-            .unwrap();
+        let inv = invoice(app, account, customer, status, None).await;
         made.push((inv.id.to_string(), inv.number));
     }
     made.reverse();
     made
+}
+
+/// One invoice of a seat at €12.34, due at `due_at`, made straight in the store.
+async fn invoice(
+    app: &Portal,
+    account: &AccountId,
+    customer: &str,
+    status: InvoiceStatus,
+    due_at: Option<Timestamp>,
+) -> Invoice {
+    let input = NewInvoice {
+        customer: customer.to_owned(),
+        subscription: None,
+        currency: None,
+        status: Some(status),
+        lines: vec![NewInvoiceLine {
+            description: "Seat".into(),
+            quantity: 1,
+            unit_amount: 1234,
+            period_start: None,
+            period_end: None,
+        }],
+        tax_rate_bps: 0,
+        issued_at: None,
+        due_at,
+        paid_at: None,
+        metadata: Metadata::new(),
+    };
+    let by = portico_app::Caller::operator(account.clone());
+    portico_app::invoices::create(&app.state.app, &by, input, app.clock.now())
+        .await
+        .unwrap()
 }
 
 /// The invoice numbers a list page shows, in order.
@@ -322,26 +334,8 @@ portico_testkit::backend_tests! {
         let now = app.clock.now();
         let mut ids = Vec::new();
         for days in [1, 10] {
-            let input = NewInvoice {
-                customer: c.clone(),
-                subscription: None,
-                currency: None,
-                status: Some(InvoiceStatus::Open),
-                lines: vec![NewInvoiceLine {
-                    description: "Seat".into(),
-                    quantity: 1,
-                    unit_amount: 1234,
-                    period_start: None,
-                    period_end: None,
-                }],
-                tax_rate_bps: 0,
-                issued_at: None,
-                due_at: Some(now.plus_secs(days * 86_400)),
-                paid_at: None,
-                metadata: Metadata::new(),
-            };
-            let by = portico_app::Caller::operator(account.clone());
-            ids.push(portico_app::invoices::create(&app.state.app, &by, input, now).await.unwrap().id.to_string());
+            let due = Some(now.plus_secs(days * 86_400));
+            ids.push(invoice(&app, &account, &c, InvoiceStatus::Open, due).await.id.to_string());
         }
         let cookie = enter(&app, &c).await;
         let badges = |page: &Resp| -> Vec<String> {
